@@ -1,0 +1,1 @@
+"""Rendering of tool results for people (rich) and scripts (JSON); no computing here."""

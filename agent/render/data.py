@@ -1,0 +1,50 @@
+"""Rendering of import reports, rejected folders and query results."""
+
+from __future__ import annotations
+
+from rich.markup import escape
+from rich.table import Table
+
+from shopagent.render.common import print_json_data, print_json_model, stderr, stdout
+from shopagent.tools.errors import ImportRejected
+from shopagent.tools.importer import ImportReport
+from shopagent.tools.sql import QueryResult
+
+
+def print_import_report(report: ImportReport, *, json_output: bool) -> None:
+    if json_output:
+        print_json_model(report)
+        return
+    verb = {"check": "is valid", "append": "appended to", "replace": "imported into"}[report.mode]
+    target = f" {report.database}" if report.database else ""
+    stdout.print(f"[green]✓[/] {escape(report.folder)} {verb}{escape(target)}")
+    table = Table("table", "rows", "file encoding", "extra columns kept", box=None)
+    for name, rows in report.rows.items():
+        file = next((file for file in report.encodings if file.startswith(name + ".")), "")
+        table.add_row(name, f"{rows:,}", report.encodings.get(file, ""),
+                      ", ".join(report.extra_columns.get(name, [])))
+    stdout.print(table)
+    if report.absent_optional_tables:
+        stdout.print("Optional tables not in the folder (the analyses that need them will say so): "
+                      + ", ".join(report.absent_optional_tables))
+    if report.brand_profile:
+        stdout.print("brand.toml read: creative drafts will use the brand's voice.")
+
+
+def print_rejection(rejected: ImportRejected, *, json_output: bool) -> None:
+    if json_output:
+        print_json_data({"ok": False, "folder": rejected.folder, "problems": rejected.total,
+                         "groups": [group.model_dump() for group in rejected.groups]})
+    stderr.print(f"[bold red]Error:[/] {escape(rejected.render())}", highlight=False)
+
+
+def print_query_result(result: QueryResult, *, json_output: bool) -> None:
+    if json_output:
+        print_json_data(result.rows)
+    else:
+        table = Table(*result.columns)
+        for row in result.rows:
+            table.add_row(*("" if value is None else escape(str(value)) for value in row.values()))
+        stdout.print(table)
+    if result.truncated:
+        stderr.print(f"(showing the first {result.max_rows} rows; raise --max-rows to see more)")

@@ -1,0 +1,1 @@
+"""Data store, analytics, planners and compliance: no printing, no model."""

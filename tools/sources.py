@@ -1,0 +1,225 @@
+"""Reads a merchant's export files (CSV in UTF-8/GBK/GB18030, or Parquet) into staging tables of text."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+from shopagent.tools.errors import Problem
+from shopagent.tools.schema import TABLES, Table
+
+_CHUNK = 1 << 22
+
+
+@dataclass
+class StagedFile:
+    """One file read into the staging table `raw_<table>`: every value as text, rows in file order."""
+
+    table: Table
+    path: Path
+    encoding: str
+    rows: int = 0
+    first_line: int = 2  # line of the first data row (CSV: after the header; Parquet: record 1)
+    rejected_lines: list[int] = field(default_factory=list)
+    extra_columns: list[str] = field(default_factory=list)
+    missing_optional: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def staging(self) -> str:
+        return f"raw_{self.table.name}"
+
+    def line_of(self, rowid: int) -> int:
+        """The line in the file of staging row `rowid`, counting the malformed lines DuckDB skipped."""
+        line = rowid + self.first_line
+        for rejected in self.rejected_lines:
+            if rejected > line:
+                break
+            line += 1
+        return line
+
+    @property
+    def usable(self) -> bool:
+        """Row-level checks make sense only if the file parsed and has every required column."""
+        return not any(problem.rule in _FATAL_RULES for problem in self.problems)
+
+
+_FATAL_RULES = {"unreadable file", "missing column", "empty file", "duplicate column"}
+
+
+def find_table_files(folder: Path) -> tuple[dict[str, Path], list[Problem]]:
+    """Map each contract table to its file in `folder`; a missing required table is a problem."""
+    found: dict[str, Path] = {}
+    problems: list[Problem] = []
+    entries = {path.name.lower(): path for path in folder.iterdir() if path.is_file()}
+    for table in TABLES:
+        candidates = [entries[name] for name in (f"{table.name}.csv", f"{table.name}.parquet") if name in entries]
+        if len(candidates) > 1:
+            problems.append(Problem(file=candidates[0].name, rule="ambiguous file",
+                                    reason=f"both {candidates[0].name} and {candidates[1].name} exist; keep one"))
+        elif candidates:
+            found[table.name] = candidates[0]
+        elif table.required:
+            problems.append(Problem(file=f"{table.name}.csv", rule="missing file",
+                                    reason=f"required table '{table.name}' has no {table.name}.csv or "
+                                           f"{table.name}.parquet in {folder}"))
+    return found, problems
+
+
+def detect_encoding(path: Path) -> tuple[str | None, Problem | None]:
+    """The file's text encoding: utf-8 (with or without BOM), utf-16 (with BOM) or gb18030 (GBK's superset)."""
+    with path.open("rb") as handle:
+        head = handle.read(4)
+    if head.startswith(codecs.BOM_UTF8):
+        candidates = ["utf-8-sig"]
+    elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        candidates = ["utf-16"]
+    else:
+        candidates = ["utf-8", "gb18030"]
+    first_failure: tuple[str, int, int] | None = None
+    for encoding in candidates:
+        failure = _first_undecodable(path, encoding)
+        if failure is None:
+            return encoding, None
+        first_failure = first_failure or (encoding, *failure)
+    encoding, line, byte = first_failure  # type: ignore[misc]
+    tried = " or ".join(candidates)
+    return None, Problem(file=path.name, rule="unreadable file", row=line,
+                         reason=f"is not valid {tried} text (byte 0x{byte:02x} on this line cannot be "
+                                f"decoded); save the export as UTF-8 or GBK")
+
+
+def _first_undecodable(path: Path, encoding: str) -> tuple[int, int] | None:
+    """(line, byte) of the first byte that does not decode, or None if the whole file decodes."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    lines_before = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as error:
+                return lines_before + chunk[: error.start].count(b"\n") + 1, chunk[error.start]
+            lines_before += chunk.count(b"\n")
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return lines_before + 1, 0
+    return None
+
+
+def _as_utf8(path: Path, encoding: str, workdir: Path) -> Path:
+    """DuckDB reads UTF-8 only; other encodings are transcoded to a scratch copy first."""
+    if encoding in ("utf-8", "utf-8-sig"):
+        return path
+    target = workdir / f"{path.stem}.utf8.csv"
+    with path.open("r", encoding=encoding, newline="") as source, target.open("w", encoding="utf-8",
+                                                                                newline="") as sink:
+        while chunk := source.read(_CHUNK):
+            sink.write(chunk)
+    return target
+
+
+def _header(path: Path) -> list[str]:
+    with path.open("r", encoding="utf-8-sig", newline="") as handle:
+        first = handle.readline()
+    return next(csv.reader(io.StringIO(first)), [])
+
+
+def stage_file(con: duckdb.DuckDBPyConnection, table: Table, path: Path, workdir: Path) -> StagedFile:
+    """Read one CSV or Parquet file into `raw_<table>` as text, recording every parse problem."""
+    if path.suffix.lower() == ".parquet":
+        return _stage_parquet(con, table, path)
+    staged = StagedFile(table=table, path=path, encoding="utf-8")
+    if path.stat().st_size == 0:
+        staged.problems.append(Problem(file=path.name, rule="empty file",
+                                       reason="is empty; it needs a header line with the contract's columns"))
+        return staged
+    encoding, problem = detect_encoding(path)
+    if problem:
+        staged.problems.append(problem)
+        return staged
+    staged.encoding = encoding or "utf-8"
+    readable = _as_utf8(path, staged.encoding, workdir)
+    header = [name.strip() for name in _header(readable)]
+    if not _check_header(staged, header):
+        return staged
+    columns = "{" + ", ".join(f"'{_sql_str(name)}': 'VARCHAR'" for name in header) + "}"
+    rejects = f"rejects_{table.name}"
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TABLE {staged.staging} AS "
+            f"SELECT * FROM read_csv(?, auto_detect=false, header=true, delim=',', quote='\"', "
+            f"escape='\"', columns={columns}, store_rejects=true, rejects_table='{rejects}', "
+            f"rejects_scan='scan_{rejects}')",
+            [str(readable)],
+        )
+    except duckdb.Error as error:
+        staged.problems.append(Problem(file=path.name, rule="unreadable file",
+                                       reason=f"could not be parsed as CSV: {str(error).splitlines()[0]}"))
+        return staged
+    for line, column, message in con.execute(
+        f"SELECT line, column_name, error_message FROM {rejects} ORDER BY line, column_name NULLS FIRST LIMIT 100000"
+    ).fetchall():
+        staged.problems.append(Problem(file=path.name, rule="malformed line", row=line, column=column,
+                                       reason=message))
+        staged.rejected_lines.append(line)
+    staged.rejected_lines = sorted(set(staged.rejected_lines))
+    con.execute(f"DROP TABLE IF EXISTS {rejects}; DROP TABLE IF EXISTS scan_{rejects}")
+    return _finish(con, staged)
+
+
+def _stage_parquet(con: duckdb.DuckDBPyConnection, table: Table, path: Path) -> StagedFile:
+    staged = StagedFile(table=table, path=path, encoding="parquet", first_line=1)
+    try:
+        header = [row[0] for row in con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()]
+    except duckdb.Error as error:
+        staged.problems.append(Problem(file=path.name, rule="unreadable file",
+                                       reason=f"is not a readable Parquet file: {str(error).splitlines()[0]}"))
+        return staged
+    if not _check_header(staged, header):
+        return staged
+    as_text = ", ".join(f'CAST("{_ident(name)}" AS VARCHAR) AS "{_ident(name.strip())}"' for name in header)
+    con.execute(f"CREATE OR REPLACE TABLE {staged.staging} AS "
+                f"SELECT {as_text} FROM read_parquet(?)", [str(path)])
+    return _finish(con, staged)
+
+
+def _check_header(staged: StagedFile, header: list[str]) -> bool:
+    names = [name.strip() for name in header]
+    file = staged.path.name
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            staged.problems.append(Problem(file=file, rule="duplicate column", row=1, column=name,
+                                           reason="appears twice in the header"))
+        seen.add(name)
+    for column in staged.table.columns:
+        if column.name in seen:
+            continue
+        if column.optional:
+            staged.missing_optional.append(column.name)
+        else:
+            staged.problems.append(Problem(
+                file=file, rule="missing column", row=1, column=column.name,
+                reason=f"required column is missing (the header has: {', '.join(names) or 'nothing'})"))
+    staged.extra_columns = [name for name in names if name not in staged.table.column_names]
+    return staged.usable
+
+
+def _finish(con: duckdb.DuckDBPyConnection, staged: StagedFile) -> StagedFile:
+    staged.rows = con.execute(f"SELECT count(*) FROM {staged.staging}").fetchone()[0]
+    for name in staged.missing_optional:
+        con.execute(f'ALTER TABLE {staged.staging} ADD COLUMN "{name}" VARCHAR')
+    return staged
+
+
+def _sql_str(text: str) -> str:
+    return text.replace("'", "''")
+
+
+def _ident(name: str) -> str:
+    return name.replace('"', '""')

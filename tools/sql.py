@@ -1,0 +1,78 @@
+"""`shopagent sql`: one read-only SELECT over the shop, with a row cap and a timeout."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from decimal import Decimal
+
+import duckdb
+from pydantic import BaseModel
+
+from shopagent.tools.errors import ShopError
+from shopagent.tools.store import Shop
+
+JsonValue = str | int | float | bool | None
+
+
+class QueryResult(BaseModel):
+    """Rows of a read-only query, capped; `truncated` says rows were left out."""
+
+    columns: list[str]
+    rows: list[dict[str, JsonValue]]
+    truncated: bool
+    max_rows: int
+
+
+def run_readonly_sql(shop: Shop, query: str, *, max_rows: int = 1000, timeout_seconds: float = 10.0) -> QueryResult:
+    """Run one read-only SELECT against the shop and return at most `max_rows` rows."""
+    with shop.connect() as con:
+        statement = _single_select(con, query)
+        timer = threading.Timer(timeout_seconds, con.interrupt)
+        timer.start()
+        try:
+            cursor = con.execute(statement)
+            columns = [column[0] for column in cursor.description]
+            fetched = cursor.fetchmany(max_rows + 1)
+        except duckdb.InterruptException as error:
+            raise ShopError(f"the query ran longer than {timeout_seconds:g} s and was stopped; "
+                            "narrow it with WHERE or LIMIT") from error
+        except duckdb.PermissionException as error:
+            raise ShopError("SQL cannot read files or reach the network here; query the shop's tables "
+                            f"(products, orders, traffic, ...). DuckDB said: {_first_line(error)}") from error
+        except duckdb.Error as error:
+            raise ShopError(f"the query failed: {_first_line(error)}") from error
+        finally:
+            timer.cancel()
+    rows = [{name: _jsonable(value) for name, value in zip(columns, row, strict=True)} for row in fetched[:max_rows]]
+    return QueryResult(columns=columns, rows=rows, truncated=len(fetched) > max_rows, max_rows=max_rows)
+
+
+def _single_select(con: duckdb.DuckDBPyConnection, query: str) -> str:
+    try:
+        statements = con.extract_statements(query)
+    except duckdb.Error as error:
+        raise ShopError(f"the query does not parse: {_first_line(error)}") from error
+    if len(statements) != 1:
+        raise ShopError(f"one statement at a time, please ({len(statements)} found); drop the extra ';' parts")
+    statement = statements[0]
+    if statement.type != duckdb.StatementType.SELECT:
+        raise ShopError(f"only read-only SELECT queries are allowed here, not {statement.type.name}; "
+                        "the shop is changed only by `shopagent data import`")
+    return statement.query
+
+
+def _jsonable(value: object) -> JsonValue:
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if value == value and abs(value) != float("inf") else None
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
+    return str(value)
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0]
