@@ -102,7 +102,7 @@ TABLES: tuple[Table, ...] = (
     Table("order_items", (
         Column("order_id", Kind.TEXT),
         Column("sku_id", Kind.TEXT),
-        Column("quantity", Kind.INT, minimum=1),
+        Column("quantity", Kind.INT, non_negative=True, minimum=1),
         _money("unit_price"),
     )),
     Table("promotion_daily", (
@@ -126,7 +126,7 @@ TABLES: tuple[Table, ...] = (
         Column("order_id", Kind.TEXT),
         Column("sku_id", Kind.TEXT),
         Column("refunded_at", Kind.TIMESTAMP),
-        Column("quantity", Kind.INT, minimum=1),
+        Column("quantity", Kind.INT, non_negative=True, minimum=1),
         _money("amount"),
         Column("reason", Kind.TEXT, optional=True),
     ), required=False),

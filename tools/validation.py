@@ -80,7 +80,9 @@ def column_rules(column: Column) -> list[Rule]:
     if column.non_negative:
         rules.append(Rule("negative", column.name, f"{_number(column.name)} < 0", "is negative; must be >= 0"))
     if column.minimum is not None:
-        rules.append(Rule("out of range", column.name, f"{_number(column.name)} < {column.minimum}",
+        # a negative value is already reported as negative; say it once
+        floor = f" AND {_number(column.name)} >= 0" if column.non_negative else ""
+        rules.append(Rule("out of range", column.name, f"{_number(column.name)} < {column.minimum}{floor}",
                           f"must be >= {column.minimum:g}"))
     if column.maximum is not None:
         rules.append(Rule("out of range", column.name, f"{_number(column.name)} > {column.maximum}",
@@ -171,7 +173,8 @@ def check_keys(con: duckdb.DuckDBPyConnection, staged: StagedFile, existing: str
     con.execute(f"DROP TABLE {duplicates}")
     # the catalog is re-sent with every export: existing SKUs are updated, not refused as overlaps
     if existing and table.name != "products":
-        match = " AND ".join(f"{key} = e.{_q(name)}" for key, name in zip(keys, table.key, strict=True))
+        outer = [typed(table.column(name), alias=f"{staged.staging}.") for name in table.key]
+        match = " AND ".join(f"{key} = e.{_q(name)}" for key, name in zip(outer, table.key, strict=True))
         bad = f"EXISTS (SELECT 1 FROM {existing}.{table.name} e WHERE {match})"
         count = con.execute(f"SELECT count(*) FROM {staged.staging} WHERE {bad}").fetchone()[0]
         if count:
