@@ -141,7 +141,8 @@ def test_empty_and_header_only_files_are_refused_in_a_new_shop(cli, mini_tables,
     result = cli("data", "check", folder, "--json")
     assert result.exit_code == 1
     document = json.loads(result.stdout)
-    files = {group["file"]: group["examples"][0]["reason"] for group in document["groups"] if group["rule"] == "empty file"}
+    files = {group["file"]: group["examples"][0]["reason"]
+             for group in document["groups"] if group["rule"] == "empty file"}
     assert "is empty" in files["orders.csv"] and "no data rows" in files["promotion_daily.csv"]
 
 

@@ -19,7 +19,8 @@ def mini_db(cli, mini_folder, tmp_path):
 def test_a_select_returns_row_objects_as_json(cli, mini_db):
     result = cli("sql", "SELECT sku_id, list_price FROM products ORDER BY sku_id", "--db", mini_db, "--json")
     assert result.exit_code == 0, result.stderr
-    assert json.loads(result.stdout) == [{"sku_id": "S001", "list_price": 99.0}, {"sku_id": "S002", "list_price": 199.0}]
+    assert json.loads(result.stdout) == [{"sku_id": "S001", "list_price": 99.0},
+                                         {"sku_id": "S002", "list_price": 199.0}]
 
 
 @pytest.mark.parametrize(

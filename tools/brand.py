@@ -5,6 +5,7 @@ from __future__ import annotations
 import tomllib
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
 from shopagent.tools.errors import Problem
 
 

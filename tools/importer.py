@@ -14,6 +14,7 @@ from typing import Literal
 
 import duckdb
 from pydantic import BaseModel
+
 from shopagent.tools.brand import parse_brand
 from shopagent.tools.errors import ImportRejected, Problem, ProblemGroup, ShopError
 from shopagent.tools.schema import TABLES, Column, Kind

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+
 from shopagent.tools.errors import Problem
 from shopagent.tools.schema import TABLES, Table
 

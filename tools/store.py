@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+
 from shopagent.tools.errors import ShopError
 from shopagent.tools.schema import BRAND_TABLE_SQL, TABLES, create_table_sql
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import duckdb
+
 from shopagent.tools.errors import Problem, ProblemGroup
 from shopagent.tools.schema import REFERENCES, SPEND_OVERSHOOT, Column, Kind, Table
 from shopagent.tools.sources import StagedFile

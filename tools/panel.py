@@ -1,0 +1,189 @@
+"""The shop as daily arrays: one row per SKU, one column per day, loaded from DuckDB in a few grouped queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import duckdb
+import numpy as np
+
+from shopagent.tools.schema import CHANNELS
+from shopagent.tools.store import Shop
+
+
+@dataclass
+class Catalog:
+    """Products, in sku_id order."""
+
+    sku_ids: list[str]
+    titles: list[str]
+    categories: list[str]
+    list_price: np.ndarray
+    unit_cost: np.ndarray
+    status: list[str]
+    launch_date: list[date]
+
+    def index(self) -> dict[str, int]:
+        return {sku_id: position for position, sku_id in enumerate(self.sku_ids)}
+
+
+@dataclass
+class ShopPanel:
+    """Daily per-SKU facts for days[0]..days[-1]; NaN where a table has no row (e.g. price on a day off sale)."""
+
+    catalog: Catalog
+    days: list[date]
+    visitors: np.ndarray  # (sku, day, channel)
+    orders: np.ndarray  # (sku, day) orders containing the SKU
+    units: np.ndarray
+    gmv: np.ndarray
+    price: np.ndarray  # price shown that day
+    promo_day: np.ndarray  # bool: a promo tag that day
+    on_hand: np.ndarray
+    inbound: np.ndarray
+    competitor_price: np.ndarray
+    refund_amount: np.ndarray  # by refund date
+    refund_units: np.ndarray
+    ad_spend: np.ndarray
+    ad_gmv: np.ndarray
+    ad_orders: np.ndarray
+    ad_clicks: np.ndarray
+    daily_budget: np.ndarray  # NaN when the SKU is not in the promotion plan that day
+    target_roi: np.ndarray
+    review_count: np.ndarray
+    review_rating_sum: np.ndarray
+    channel_orders: np.ndarray  # (day, channel), shop level
+    channel_gmv: np.ndarray  # (day, channel), shop level
+    shop_orders: np.ndarray  # (day,) distinct orders (an order with two SKUs counts once)
+    experience_score: np.ndarray  # (day,) NaN if shop_scores absent
+    logistics_score: np.ndarray
+    tables_present: dict[str, bool] = field(default_factory=dict)
+
+    @property
+    def total_visitors(self) -> np.ndarray:
+        return self.visitors.sum(axis=2)
+
+    def day_slice(self, start: date, end: date) -> slice:
+        return slice((start - self.days[0]).days, (end - self.days[0]).days + 1)
+
+    def stockout(self) -> np.ndarray:
+        """True on days a SKU could not be sold: nothing on hand at the start of the day and nothing arrived."""
+        start_stock = np.concatenate([np.full((self.on_hand.shape[0], 1), np.nan), self.on_hand[:, :-1]], axis=1)
+        available = start_stock + np.nan_to_num(self.inbound)
+        out = (available <= 0) | ((self.on_hand <= 0) & (self.units == 0))
+        return out & ~np.isnan(self.on_hand)
+
+
+def load_catalog(con: duckdb.DuckDBPyConnection) -> Catalog:
+    rows = con.execute("SELECT sku_id, title, category, CAST(list_price AS DOUBLE), CAST(unit_cost AS DOUBLE), "
+                       "status, launch_date FROM products ORDER BY sku_id").fetchall()
+    return Catalog(
+        sku_ids=[row[0] for row in rows], titles=[row[1] for row in rows], categories=[row[2] for row in rows],
+        list_price=np.array([row[3] for row in rows], dtype=float),
+        unit_cost=np.array([row[4] for row in rows], dtype=float),
+        status=[row[5] for row in rows], launch_date=[row[6] for row in rows],
+    )
+
+
+def data_dates(shop: Shop) -> tuple[date, date]:
+    """First and last day of traffic: the range every analysis period must fall in."""
+    with shop.connect() as con:
+        first, last = con.execute("SELECT min(date), max(date) FROM traffic").fetchone()
+    if first is None:
+        from shopagent.tools.errors import ShopError
+
+        raise ShopError(f"{shop.path} has no traffic rows; import a shop first")
+    return first, last
+
+
+def load_panel(shop: Shop, start: date, end: date) -> ShopPanel:
+    """Load every daily fact from `start` to `end` (inclusive) into arrays."""
+    with shop.connect() as con:
+        catalog = load_catalog(con)
+        n_days = (end - start).days + 1
+        shape = (len(catalog.sku_ids), n_days)
+        position = catalog.index()
+        channel_position = {channel: index for index, channel in enumerate(CHANNELS)}
+        args = [start, end]
+
+        def grid(fill: float = 0.0) -> np.ndarray:
+            return np.full(shape, fill, dtype=float)
+
+        def scatter(sql: str, targets: list[np.ndarray], params: list | None = None) -> None:
+            result = con.execute(sql, params if params is not None else args).fetchnumpy()
+            keys = list(result)
+            if not len(result[keys[0]]):
+                return
+            sku = np.array([position[value] for value in result[keys[0]]])
+            day = (result[keys[1]].astype("datetime64[D]") - np.datetime64(start, "D")).astype(int)
+            for target, key in zip(targets, keys[2:], strict=True):
+                target[sku, day] = np.asarray(result[key], dtype=float)
+
+        visitors = np.zeros((*shape, len(CHANNELS)))
+        result = con.execute("SELECT sku_id, date, channel, sum(visitors) AS v FROM traffic "
+                             "WHERE date BETWEEN ? AND ? GROUP BY ALL", args).fetchnumpy()
+        if len(result["sku_id"]):
+            sku = np.array([position[value] for value in result["sku_id"]])
+            day = (result["date"].astype("datetime64[D]") - np.datetime64(start, "D")).astype(int)
+            channel = np.array([channel_position[value] for value in result["channel"]])
+            visitors[sku, day, channel] = result["v"].astype(float)
+
+        orders, units, gmv = grid(), grid(), grid()
+        scatter("SELECT i.sku_id, CAST(o.created_at AS DATE) AS d, count(DISTINCT i.order_id) AS n, "
+                "sum(i.quantity) AS q, CAST(sum(i.quantity * i.unit_price) AS DOUBLE) AS g "
+                "FROM order_items i JOIN orders o USING (order_id) "
+                "WHERE o.created_at >= ? AND o.created_at < ? GROUP BY ALL",
+                [orders, units, gmv], [start, end + timedelta(days=1)])
+        price, promo_day = grid(np.nan), grid()
+        scatter("SELECT sku_id, date, CAST(price AS DOUBLE), CAST(promo IS NOT NULL AND promo <> '' AS DOUBLE) "
+                "FROM price_history WHERE date BETWEEN ? AND ?", [price, promo_day])
+        on_hand, inbound = grid(np.nan), grid(np.nan)
+        scatter("SELECT sku_id, date, on_hand, inbound FROM inventory_daily WHERE date BETWEEN ? AND ?",
+                [on_hand, inbound])
+        competitor_price = grid(np.nan)
+        scatter("SELECT sku_id, date, CAST(competitor_price AS DOUBLE) FROM competitor_prices "
+                "WHERE date BETWEEN ? AND ?", [competitor_price])
+        refund_amount, refund_units = grid(), grid()
+        scatter("SELECT sku_id, CAST(refunded_at AS DATE) AS d, CAST(sum(amount) AS DOUBLE), sum(quantity) "
+                "FROM refunds WHERE refunded_at >= ? AND refunded_at < ? GROUP BY ALL",
+                [refund_amount, refund_units], [start, end + timedelta(days=1)])
+        ad_spend, ad_gmv, ad_orders, ad_clicks = grid(), grid(), grid(), grid()
+        daily_budget, target_roi = grid(np.nan), grid(np.nan)
+        scatter("SELECT sku_id, date, CAST(spend AS DOUBLE), CAST(ad_gmv AS DOUBLE), ad_orders, clicks, "
+                "CAST(daily_budget AS DOUBLE), target_roi FROM promotion_daily WHERE date BETWEEN ? AND ?",
+                [ad_spend, ad_gmv, ad_orders, ad_clicks, daily_budget, target_roi])
+        review_count, review_rating_sum = grid(), grid()
+        scatter("SELECT sku_id, CAST(created_at AS DATE) AS d, count(*), sum(rating) FROM reviews "
+                "WHERE created_at >= ? AND created_at < ? GROUP BY ALL",
+                [review_count, review_rating_sum], [start, end + timedelta(days=1)])
+
+        channel_orders = np.zeros((n_days, len(CHANNELS)))
+        channel_gmv = np.zeros((n_days, len(CHANNELS)))
+        for d, channel, n, g in con.execute(
+            "SELECT CAST(o.created_at AS DATE), o.channel, count(DISTINCT o.order_id), "
+            "CAST(sum(i.quantity * i.unit_price) AS DOUBLE) FROM orders o JOIN order_items i USING (order_id) "
+            "WHERE o.created_at >= ? AND o.created_at < ? GROUP BY ALL", [start, end + timedelta(days=1)]
+        ).fetchall():
+            channel_orders[(d - start).days, channel_position[channel]] = n
+            channel_gmv[(d - start).days, channel_position[channel]] = g
+        shop_orders = channel_orders.sum(axis=1)
+        experience_score = np.full(n_days, np.nan)
+        logistics_score = np.full(n_days, np.nan)
+        for d, experience, logistics in con.execute(
+            "SELECT date, experience_score, logistics_score FROM shop_scores WHERE date BETWEEN ? AND ?", args
+        ).fetchall():
+            experience_score[(d - start).days] = experience
+            logistics_score[(d - start).days] = logistics
+        present = {table: con.execute(f"SELECT count(*) > 0 FROM {table}").fetchone()[0]
+                   for table in ("refunds", "competitor_prices", "shop_scores", "reviews", "promotion_daily")}
+    return ShopPanel(
+        catalog=catalog, days=[start + timedelta(days=offset) for offset in range(n_days)],
+        visitors=visitors, orders=orders, units=units, gmv=gmv, price=price, promo_day=promo_day.astype(bool),
+        on_hand=on_hand, inbound=inbound, competitor_price=competitor_price, refund_amount=refund_amount,
+        refund_units=refund_units, ad_spend=ad_spend, ad_gmv=ad_gmv, ad_orders=ad_orders, ad_clicks=ad_clicks,
+        daily_budget=daily_budget, target_roi=target_roi, review_count=review_count,
+        review_rating_sum=review_rating_sum, channel_orders=channel_orders, channel_gmv=channel_gmv,
+        shop_orders=shop_orders, experience_score=experience_score, logistics_score=logistics_score,
+        tables_present=present,
+    )
