@@ -1,0 +1,34 @@
+"""Options every command shares (--db, --json, --lang) and small parsers; typer and stdlib only."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+DbOption = Annotated[Path | None, typer.Option("--db", envvar="SHOPAGENT_DB", dir_okay=False,
+                                               help="Shop database file (default: the sample shop).")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+LangOption = Annotated[str | None, typer.Option("--lang", help="Summary language: zh or en (default: locale).")]
+
+
+def language(lang: str | None) -> str:
+    """--lang, or zh when the locale is Chinese, else en."""
+    locale = os.environ.get("LC_ALL") or os.environ.get("LC_MESSAGES") or os.environ.get("LANG") or ""
+    chosen = lang or ("zh" if locale.lower().startswith("zh") else "en")
+    if chosen not in ("zh", "en"):
+        raise typer.BadParameter(f"--lang must be zh or en, not {chosen!r}")
+    return chosen
+
+
+def parse_date(text: str | None, option: str) -> date | None:
+    """A YYYY-MM-DD option value, or a usage error naming the option."""
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"{option} must be a date like 2026-09-30, not {text!r}") from None
