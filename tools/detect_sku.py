@@ -1,0 +1,187 @@
+"""SKU-level causes: stockouts, price moves, competitor undercuts, rating drops, refund spikes, demand surges."""
+
+from __future__ import annotations
+
+import math
+from statistics import NormalDist
+
+import numpy as np
+
+from shopagent.tools.detect_context import ORGANIC, DetectContext
+from shopagent.tools.findings import Candidate
+from shopagent.tools.stats import FAMILY_ALPHA, critical_z, log_ratio_se, log_sum_se, poisson_zero_probability
+
+PRICE_MOVE = 0.03  # a median price change smaller than this is a coupon wobble, not a price decision
+COMPETITOR_CUT = 0.05
+SURGE_RATIO = 1.5
+RATING_DROP = 0.5
+
+
+def detect_stockouts(ctx: DetectContext) -> list[Candidate]:
+    """Days a SKU could not be sold, valued at its in-stock run rate on those days of the shop's rhythm."""
+    panel, current = ctx.panel, ctx.current
+    window = slice(ctx.previous.start, current.stop)
+    index = ctx.shop_day_index()
+    rows = np.flatnonzero(ctx.out[:, current].any(axis=1))
+    found = []
+    for row in rows:
+        in_stock = ~ctx.out[row, window]
+        rhythm = index[window][in_stock].sum()
+        if rhythm <= 0:
+            continue
+        gmv_rate = panel.gmv[row, window][in_stock].sum() / rhythm
+        units_rate = panel.units[row, window][in_stock].sum() / rhythm
+        out_days = np.flatnonzero(ctx.out[row, current])
+        day_index = index[current][out_days]
+        expected_units = float((units_rate * day_index).sum())
+        surprise = poisson_zero_probability(expected_units)
+        if surprise > FAMILY_ALPHA / len(rows):
+            continue
+        lost = float((gmv_rate * day_index - panel.gmv[row, current][out_days]).sum())
+        dates = ctx.days(current)
+        found.append(Candidate(
+            kind="stockout", row=int(row), impact_gmv=-round(lost, 2),
+            z_score=round(-NormalDist().inv_cdf(max(surprise / 2, 1e-300)), 2),
+            evidence={"stockout_days": len(out_days), "first_day": dates[out_days[0]], "last_day": dates[out_days[-1]],
+                      "in_stock_gmv_per_day": round(gmv_rate, 2), "expected_units_lost": round(expected_units, 1),
+                      "on_hand_at_end": float(panel.on_hand[row, current.stop - 1])},
+        ))
+    return found
+
+
+def _median(values: np.ndarray) -> float:
+    values = values[np.isfinite(values)]
+    return float(np.median(values)) if values.size else math.nan
+
+
+def detect_conversion_causes(ctx: DetectContext) -> list[Candidate]:
+    """Price increases, competitor undercuts and rating drops, valued by the SKU's GMV-per-visitor change
+    against the rest of the shop; several causes on one SKU share the change equally (symmetric Shapley)."""
+    panel, current, previous = ctx.panel, ctx.current, ctx.previous
+    ratio, shop_ratio = ctx.gmv_per_visitor_ratio()
+    visitors = panel.total_visitors
+    triggered: dict[int, list[tuple[str, dict]]] = {}
+    for row in range(len(panel.catalog.sku_ids)):
+        price_now, price_before = _median(panel.price[row, current]), _median(panel.price[row, previous])
+        if price_before > 0 and price_now / price_before - 1 >= PRICE_MOVE:
+            triggered.setdefault(row, []).append(("price_increase", {
+                "price_before": round(price_before, 2), "price_after": round(price_now, 2),
+                "price_change_pct": round(100 * (price_now / price_before - 1), 1)}))
+        rival_now, rival_before = (_median(panel.competitor_price[row, current]),
+                                   _median(panel.competitor_price[row, previous]))
+        if (rival_before > 0 and rival_now / rival_before - 1 <= -COMPETITOR_CUT and price_now > rival_now
+                and not price_now / price_before - 1 >= PRICE_MOVE):
+            triggered.setdefault(row, []).append(("price_above_competitor", {
+                "our_price": round(price_now, 2), "competitor_price_before": round(rival_before, 2),
+                "competitor_price_after": round(rival_now, 2),
+                "gap_pct": round(100 * (price_now / rival_now - 1), 1)}))
+    rating_rows = _rating_drops(ctx)
+    for row, evidence in rating_rows.items():
+        triggered.setdefault(row, []).append(("rating_drop", evidence))
+    price_tests = sum(1 for causes in triggered.values() if any(kind != "rating_drop" for kind, _ in causes))
+    threshold = critical_z(price_tests)
+    found = []
+    for row, causes in sorted(triggered.items()):
+        in_now = ~ctx.out[row, current]
+        in_before = ~ctx.out[row, previous]
+        se = math.hypot(log_ratio_se(panel.gmv[row, current][in_now], visitors[row, current][in_now]),
+                        log_ratio_se(panel.gmv[row, previous][in_before], visitors[row, previous][in_before]))
+        if not (np.isfinite(ratio[row]) and ratio[row] > 0 and math.isfinite(se) and se > 0):
+            continue
+        shift = math.log(ratio[row]) - math.log(shop_ratio)
+        z = shift / se
+        gmv_now = float(panel.gmv[row, current][in_now].sum())
+        total_effect = gmv_now * (1 - math.exp(-shift))
+        kept = [(kind, evidence) for kind, evidence in causes
+                if kind == "rating_drop" or abs(z) >= threshold]
+        for kind, evidence in kept:
+            share = total_effect / len(kept)
+            if kind == "rating_drop":
+                share = min(share, 0.0)
+            found.append(Candidate(
+                kind=kind, row=row, impact_gmv=round(share, 2), z_score=round(z, 2),
+                evidence={**evidence, "gmv_per_visitor_change_pct": round(100 * (math.exp(shift) - 1), 1),
+                          "shop_gmv_per_visitor_change_pct": round(100 * (shop_ratio - 1), 1),
+                          "causes_sharing_this_change": len(kept)},
+            ))
+    return found
+
+
+def _rating_drops(ctx: DetectContext) -> dict[int, dict]:
+    panel = ctx.panel
+    count_now = panel.review_count[:, ctx.current].sum(axis=1)
+    count_before = panel.review_count[:, ctx.history].sum(axis=1)
+    sum_now = panel.review_rating_sum[:, ctx.current].sum(axis=1)
+    sum_before = panel.review_rating_sum[:, ctx.history].sum(axis=1)
+    eligible = np.flatnonzero((count_now >= 3) & (count_before >= 5))
+    if not eligible.size:
+        return {}
+    threshold = critical_z(len(eligible))
+    drops = {}
+    for row in eligible:
+        mean_now, mean_before = sum_now[row] / count_now[row], sum_before[row] / count_before[row]
+        # star ratings have a standard deviation of about one star; a floor keeps tiny samples honest
+        spread = 1.0
+        z = (mean_now - mean_before) / (spread * math.sqrt(1 / count_now[row] + 1 / count_before[row]))
+        if mean_before - mean_now >= RATING_DROP and z <= -threshold:
+            drops[int(row)] = {"rating_before": round(mean_before, 2), "rating_after": round(mean_now, 2),
+                               "reviews_in_period": int(count_now[row]), "rating_z": round(z, 2)}
+    return drops
+
+
+def detect_refund_spikes(ctx: DetectContext) -> list[Candidate]:
+    """Refunds well above the SKU's own history, valued as the extra money refunded."""
+    panel, current, history = ctx.panel, ctx.current, ctx.history
+    units_before = panel.units[:, history].sum(axis=1)
+    refunds_before = panel.refund_units[:, history].sum(axis=1)
+    units_now = panel.units[:, current].sum(axis=1)
+    refunds_now = panel.refund_units[:, current].sum(axis=1)
+    eligible = np.flatnonzero((units_before >= 50) & (units_now >= 20))
+    threshold = critical_z(len(eligible))
+    found = []
+    for row in eligible:
+        rate_before = max(refunds_before[row] / units_before[row], 0.5 / units_before[row])
+        expected = rate_before * units_now[row]
+        z = (refunds_now[row] - expected) / math.sqrt(max(expected, 1.0))
+        if refunds_now[row] < 2 * expected or z < threshold:
+            continue
+        gmv_before = panel.gmv[row, history].sum()
+        amount_rate = panel.refund_amount[row, history].sum() / gmv_before if gmv_before > 0 else 0.0
+        extra = panel.refund_amount[row, current].sum() - amount_rate * panel.gmv[row, current].sum()
+        found.append(Candidate(
+            kind="refund_spike", row=int(row), impact_gmv=-round(float(extra), 2), z_score=round(float(z), 2),
+            evidence={"refund_rate_before": round(float(rate_before), 4),
+                      "refund_rate_after": round(float(refunds_now[row] / units_now[row]), 4),
+                      "refunded_units": int(refunds_now[row]), "expected_refunded_units": round(float(expected), 1)},
+        ))
+    return found
+
+
+def detect_demand_surges(ctx: DetectContext) -> list[Candidate]:
+    """Organic visitors far above the SKU's own level, beyond the shop's trend, valued at its GMV per visitor."""
+    panel, current, previous = ctx.panel, ctx.current, ctx.previous
+    organic = panel.visitors[:, :, ORGANIC].sum(axis=2)
+    shop_ratio = ctx.organic_visitor_ratio()
+    now = ctx.in_stock_sum(organic, current)
+    before = ctx.in_stock_sum(organic, previous)
+    eligible = np.flatnonzero((before >= 100) & (now > 0))
+    threshold = critical_z(len(eligible))
+    found = []
+    for row in eligible:
+        shift = math.log(now[row] / before[row]) - math.log(shop_ratio)
+        se = math.hypot(log_sum_se(organic[row, current][~ctx.out[row, current]]),
+                        log_sum_se(organic[row, previous][~ctx.out[row, previous]]))
+        z = shift / se
+        if math.exp(shift) < SURGE_RATIO or z < threshold:
+            continue
+        gmv_now = ctx.in_stock_sum(panel.gmv, current)[row]
+        visitors_now = ctx.in_stock_sum(panel.total_visitors, current)[row]
+        extra_visitors = now[row] - before[row] * shop_ratio
+        found.append(Candidate(
+            kind="demand_surge", row=int(row), impact_gmv=round(float(extra_visitors * gmv_now / visitors_now), 2),
+            z_score=round(z, 2),
+            evidence={"organic_visitors_before": int(before[row]), "organic_visitors_after": int(now[row]),
+                      "shop_visitor_change_pct": round(100 * (shop_ratio - 1), 1),
+                      "visitor_change_vs_shop_pct": round(100 * (math.exp(shift) - 1), 1)},
+        ))
+    return found

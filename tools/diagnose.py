@@ -1,0 +1,113 @@
+"""`diagnose`: why GMV moved between two periods, cause by cause, largest first."""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import date, timedelta
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from shopagent.prompts import load_prompt
+from shopagent.tools.detect_context import DetectContext
+from shopagent.tools.detect_shop import detect_experience_drop, detect_promotion_shortfalls, detect_traffic_drops
+from shopagent.tools.detect_sku import (
+    detect_conversion_causes,
+    detect_demand_surges,
+    detect_refund_spikes,
+    detect_stockouts,
+)
+from shopagent.tools.findings import Candidate, Finding
+from shopagent.tools.kpis import Kpis, KpiTree, kpi_tree
+from shopagent.tools.panel import ShopPanel, data_dates, load_panel
+from shopagent.tools.periods import Compare, Period, resolve_period
+from shopagent.tools.stats import FAMILY_ALPHA
+from shopagent.tools.store import Shop
+
+Language = Literal["zh", "en"]
+HISTORY_DAYS = 42  # extra days loaded before the comparison period for slow signals (ratings, refund rates)
+
+# (detector, optional table it needs)
+DETECTORS = (
+    (detect_stockouts, None),
+    (detect_conversion_causes, None),
+    (detect_refund_spikes, "refunds"),
+    (detect_demand_surges, None),
+    (detect_traffic_drops, None),
+    (detect_experience_drop, "shop_scores"),
+    (detect_promotion_shortfalls, "promotion_daily"),
+)
+NEEDS = {"refunds": "refund_spike", "shop_scores": "experience_score_drop",
+         "competitor_prices": "price_above_competitor", "reviews": "rating_drop",
+         "promotion_daily": "promotion_below_target_roi"}
+
+
+class Diagnosis(BaseModel):
+    """The answer to 为什么 GMV 变了: KPIs, the KPI tree, and findings sorted by |impact_gmv|."""
+
+    model_config = ConfigDict(frozen=True)
+
+    period: Period
+    kpis: Kpis
+    kpi_tree: KpiTree
+    findings: list[Finding]
+    skipped: list[str]
+    daily_gmv: list[float]  # shop GMV per day over the comparison period then the period
+    method: dict[str, str | float]
+
+
+def diagnose(shop: Shop, *, days: int | None = None, start: date | None = None, end: date | None = None,
+             compare: Compare = "previous", lang: Language = "en") -> Diagnosis:
+    """Explain why GMV moved between two periods, largest cause first."""
+    first, last = data_dates(shop)
+    period = resolve_period(first_date=first, last_date=last, days=days, start=start, end=end, compare=compare)
+    load_from = max(first, period.compare_start - timedelta(days=HISTORY_DAYS))
+    panel = load_panel(shop, load_from, period.end)
+    return diagnose_panel(panel, period, lang=lang)
+
+
+def diagnose_panel(panel: ShopPanel, period: Period, *, lang: Language = "en") -> Diagnosis:
+    """The diagnosis over an already-loaded panel (the daily report reuses its panel)."""
+    kpis, tree = kpi_tree(panel, period)
+    context = DetectContext.build(panel, period)
+    skipped = [f"{NEEDS[table]}: no {table} table" for table in NEEDS if not panel.tables_present.get(table, False)]
+    candidates: list[Candidate] = []
+    for detector, needs in DETECTORS:
+        if needs is None or panel.tables_present.get(needs, False):
+            candidates.extend(detector(context))
+    templates = tomllib.loads(load_prompt("findings.toml"))[lang]
+    findings = [_worded(candidate, panel, templates, context) for candidate in candidates]
+    findings.sort(key=lambda finding: (-abs(finding.impact_gmv), finding.kind, finding.sku_id or "",
+                                       finding.channel or ""))
+    daily = _both_periods(panel.gmv.sum(axis=0), context)
+    return Diagnosis(
+        period=period, kpis=kpis, kpi_tree=tree, findings=findings, skipped=skipped, daily_gmv=daily,
+        method={"family_alpha": FAMILY_ALPHA,
+                "noise_control": "each kind of finding is tested against day-to-day variation; thresholds are "
+                                 "Bonferroni-adjusted for the number of SKUs or channels tested",
+                "counterfactual": "SKU effects are measured against the rest of the shop over the same days"},
+    )
+
+
+def _both_periods(series, context: DetectContext) -> list[float]:
+    """A daily series over the comparison period followed by the period (they need not touch: yoy)."""
+    return [round(float(value), 2) for part in (context.previous, context.current) for value in series[part]]
+
+
+def _worded(candidate: Candidate, panel: ShopPanel, templates: dict, context: DetectContext) -> Finding:
+    sku_id = title = None
+    trend_source = panel.gmv.sum(axis=0)
+    if candidate.row is not None:
+        sku_id = panel.catalog.sku_ids[candidate.row]
+        title = panel.catalog.titles[candidate.row]
+        trend_source = panel.gmv[candidate.row]
+    fields = dict(candidate.evidence)
+    if candidate.kind == "promotion_below_target_roi":
+        note = templates["compensation_yes" if fields["compensation_may_apply"] else "compensation_no"]
+        fields["compensation_note"] = note.format(**fields)
+    summary = templates[candidate.kind].format(
+        sku=sku_id or "", title=title or "", impact=candidate.impact_gmv, impact_abs=abs(candidate.impact_gmv),
+        channel=templates["channels"].get(candidate.channel or "", candidate.channel or ""), **fields)
+    return Finding(kind=candidate.kind, sku_id=sku_id, channel=candidate.channel, impact_gmv=candidate.impact_gmv,
+                   summary=summary, evidence=candidate.evidence, title=title, z_score=candidate.z_score,
+                   trend=_both_periods(trend_source, context))
