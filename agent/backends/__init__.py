@@ -1,0 +1,1 @@
+"""Model backends: the embedded offline model and any OpenAI-compatible endpoint."""
