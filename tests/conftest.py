@@ -109,11 +109,38 @@ def cli(runner: CliRunner):
     return invoke
 
 
-@pytest.fixture(scope="session")
-def sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The default sample shop (seed 7), generated and imported once per test session."""
-    from shopagent.location import build_sample_shop
+class World:
+    """A simulated shop imported into DuckDB, with the simulator's hidden truth beside it."""
 
-    database = tmp_path_factory.mktemp("sample") / "sample.duckdb"
-    build_sample_shop(database)
-    return database
+    def __init__(self, db: Path, folder: Path, truth) -> None:
+        self.db = db
+        self.folder = folder
+        self.truth = truth
+
+
+def build_world(root: Path, **options) -> World:
+    from shopagent.sample_shop.simulator import generate_shop
+    from shopagent.tools.importer import import_folder
+
+    folder = root / "export"
+    truth = generate_shop(folder, **options)
+    db = root / "shop.duckdb"
+    import_folder(folder, db, replace=True)
+    return World(db, folder, truth)
+
+
+@pytest.fixture(scope="session")
+def sample_world(tmp_path_factory: pytest.TempPathFactory) -> World:
+    """The default sample shop (seed 7) with its planted events, generated and imported once per session."""
+    return build_world(tmp_path_factory.mktemp("sample"), seed=7)
+
+
+@pytest.fixture(scope="session")
+def sample_db(sample_world: World) -> Path:
+    return sample_world.db
+
+
+@pytest.fixture(scope="session")
+def quiet_world(tmp_path_factory: pytest.TempPathFactory) -> World:
+    """A shop with no planted events: only ordinary day-to-day noise."""
+    return build_world(tmp_path_factory.mktemp("quiet"), seed=11, events="none")

@@ -1,0 +1,134 @@
+"""`diagnose`: planted causes are found with the right SKU and dates, a quiet shop stays quiet, parts add up."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+
+FINDING_KINDS = {"stockout", "price_increase", "price_above_competitor", "promotion_below_target_roi",
+                 "traffic_drop", "experience_score_drop", "refund_spike", "rating_drop", "demand_surge"}
+
+
+@pytest.fixture(scope="module")
+def diagnosis(sample_world, runner):
+    from shopagent.cli import app
+
+    result = runner.invoke(app, ["diagnose", "--db", str(sample_world.db), "--json", "--lang", "en"])
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+@pytest.fixture(scope="module")
+def runner():
+    from typer.testing import CliRunner
+
+    return CliRunner()
+
+
+def test_json_matches_the_contract(diagnosis):
+    assert set(diagnosis["period"]) >= {"start", "end", "compare_start", "compare_end"}
+    assert set(diagnosis["kpis"]) >= {"gmv", "gmv_prev", "visitors", "conversion", "aov"}
+    impacts = [abs(finding["impact_gmv"]) for finding in diagnosis["findings"]]
+    assert impacts == sorted(impacts, reverse=True)
+    for finding in diagnosis["findings"]:
+        assert finding["kind"] in FINDING_KINDS
+        assert set(finding) >= {"kind", "sku_id", "channel", "impact_gmv", "summary", "evidence"}
+        if finding["kind"] == "traffic_drop":
+            assert finding["channel"] in {"search", "recommend", "live", "other"}
+
+
+def test_the_period_ends_at_the_last_day_of_data(diagnosis, sample_world):
+    assert diagnosis["period"]["end"] == sample_world.truth.end.isoformat()
+    assert diagnosis["period"]["start"] == sample_world.truth.window_start.isoformat()
+    assert diagnosis["period"]["compare_end"] == sample_world.truth.compare_end.isoformat()
+
+
+def test_a_planted_stockout_is_found_with_its_sku_and_dates(diagnosis, sample_world):
+    planted = [event for event in sample_world.truth.events if event.kind == "stockout"]
+    assert planted
+    found = {finding["sku_id"]: finding for finding in diagnosis["findings"] if finding["kind"] == "stockout"}
+    for event in planted:
+        assert event.sku_id in found, f"planted stockout of {event.sku_id} not found"
+        evidence = found[event.sku_id]["evidence"]
+        first_out = max(event.start, sample_world.truth.window_start)
+        # the last in-stock day can still sell its final units, so the first empty day may be a day later
+        assert first_out.isoformat() <= evidence["first_day"] <= (first_out + timedelta(days=1)).isoformat()
+        assert evidence["last_day"] <= min(event.end, sample_world.truth.window_end).isoformat()
+        assert found[event.sku_id]["impact_gmv"] < 0
+        assert event.sku_id in found[event.sku_id]["summary"]
+
+
+def test_the_kpi_decomposition_adds_up(diagnosis):
+    tree = diagnosis["kpi_tree"]
+    for branch in [tree["shop"], *tree["channels"], *tree["skus"]]:
+        parts = branch["visitors_effect"] + branch["conversion_effect"] + branch["aov_effect"]
+        assert parts == pytest.approx(branch["gmv"] - branch["gmv_prev"], abs=0.011), branch["name"]
+    assert sum(branch["gmv"] for branch in tree["channels"]) == pytest.approx(tree["shop"]["gmv"], abs=0.05)
+    kpis = diagnosis["kpis"]
+    assert kpis["visitors"] * kpis["conversion"] * kpis["aov"] == pytest.approx(kpis["gmv"], rel=1e-4)
+
+
+def test_a_quiet_shop_has_no_stockout_and_few_findings(quiet_world, runner):
+    from shopagent.cli import app
+
+    result = runner.invoke(app, ["diagnose", "--db", str(quiet_world.db), "--json"])
+    assert result.exit_code == 0, result.stderr
+    findings = json.loads(result.stdout)["findings"]
+    assert not [finding for finding in findings if finding["kind"] == "stockout"]
+    assert len(findings) <= 2
+
+
+def test_summaries_follow_the_language(sample_world, runner):
+    from shopagent.cli import app
+
+    result = runner.invoke(app, ["diagnose", "--db", str(sample_world.db), "--json", "--lang", "zh"])
+    stockouts = [finding for finding in json.loads(result.stdout)["findings"] if finding["kind"] == "stockout"]
+    assert "缺货" in stockouts[0]["summary"]
+
+
+def test_the_same_data_gives_the_same_bytes(sample_world, runner):
+    from shopagent.cli import app
+
+    first = runner.invoke(app, ["diagnose", "--db", str(sample_world.db), "--json"]).stdout
+    second = runner.invoke(app, ["diagnose", "--db", str(sample_world.db), "--json"]).stdout
+    assert first == second
+
+
+def test_a_missing_optional_table_is_skipped_and_said(sample_world, tmp_path, runner):
+    import shutil
+
+    from shopagent.cli import app
+
+    folder = tmp_path / "no_refunds"
+    shutil.copytree(sample_world.folder, folder)
+    (folder / "refunds.csv").unlink()
+    db = tmp_path / "shop.duckdb"
+    assert runner.invoke(app, ["data", "import", str(folder), "--db", str(db)]).exit_code == 0
+    result = runner.invoke(app, ["diagnose", "--db", str(db), "--json"])
+    document = json.loads(result.stdout)
+    assert any("refund" in note for note in document["skipped"])
+    assert not [finding for finding in document["findings"] if finding["kind"] == "refund_spike"]
+    human = runner.invoke(app, ["diagnose", "--db", str(db)])
+    assert human.exit_code == 0 and "Not checked: refund_spike" in human.stdout
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--days", "400"], "outside the data"),
+    (["--compare", "yoy"], "a year before"),
+    (["--start", "2026-09-20", "--end", "2026-09-10"], "after it ends"),
+])
+def test_impossible_periods_fail_with_a_clear_message(sample_world, runner, args, message):
+    from shopagent.cli import app
+
+    result = runner.invoke(app, ["diagnose", "--db", str(sample_world.db), *args])
+    assert result.exit_code == 1
+    assert message in result.stderr
+
+
+def test_a_malformed_date_is_a_usage_error(sample_world, runner):
+    from shopagent.cli import app
+
+    result = runner.invoke(app, ["diagnose", "--db", str(sample_world.db), "--start", "yesterday"])
+    assert result.exit_code == 2
