@@ -12,6 +12,7 @@ from shopagent.tools.panel import ShopPanel
 from shopagent.tools.periods import Period
 
 ORGANIC = (0, 1, 3, 4)  # search, recommend, live, other: the channels the merchant does not buy
+BASELINE_DAYS = 28  # conversion effects are measured against up to four weeks before the period
 
 
 def platform_rules() -> dict:
@@ -27,15 +28,19 @@ class DetectContext:
     current: slice
     previous: slice
     history: slice  # every loaded day before the period (a longer baseline for slow signals)
+    baseline: slice  # the weeks just before the period: the baseline for conversion effects
     out: np.ndarray  # (sku, day) stockout days
     rules: dict
+    effective_visitors: np.ndarray  # (sku, day) visitors weighted by their channel's GMV per visitor
 
     @classmethod
     def build(cls, panel: ShopPanel, period: Period) -> DetectContext:
         current = panel.day_slice(period.start, period.end)
+        baseline = slice(max(0, current.start - BASELINE_DAYS), current.start)
         return cls(panel=panel, period=period, current=current,
                    previous=panel.day_slice(period.compare_start, period.compare_end),
-                   history=slice(0, current.start), out=panel.stockout(), rules=platform_rules())
+                   history=slice(0, current.start), baseline=baseline, out=panel.stockout(),
+                   rules=platform_rules(), effective_visitors=_effective_visitors(panel, baseline))
 
     def days(self, part: slice) -> list[str]:
         return [day.isoformat() for day in self.panel.days[part]]
@@ -45,15 +50,16 @@ class DetectContext:
         return np.where(self.out[:, part], 0.0, array[:, part]).sum(axis=1)
 
     def gmv_per_visitor_ratio(self) -> tuple[np.ndarray, float]:
-        """Per-SKU (in-stock GMV per visitor now / before) and its shop-wide median, the control for SKU effects."""
-        visitors = self.panel.total_visitors
+        """Per-SKU mix-adjusted GMV per visitor (in-stock days, now / baseline) and its shop-wide median,
+        the control that keeps seasonality and shop-wide shifts from being blamed on one SKU."""
+        visitors = self.effective_visitors
         gpv_now = _safe_ratio(self.in_stock_sum(self.panel.gmv, self.current),
                               self.in_stock_sum(visitors, self.current))
-        gpv_before = _safe_ratio(self.in_stock_sum(self.panel.gmv, self.previous),
-                                 self.in_stock_sum(visitors, self.previous))
+        gpv_before = _safe_ratio(self.in_stock_sum(self.panel.gmv, self.baseline),
+                                 self.in_stock_sum(visitors, self.baseline))
         ratio = _safe_ratio(gpv_now, gpv_before)
         enough = (self.in_stock_sum(self.panel.orders, self.current) >= 20) & \
-                 (self.in_stock_sum(self.panel.orders, self.previous) >= 20) & np.isfinite(ratio) & (ratio > 0)
+                 (self.in_stock_sum(self.panel.orders, self.baseline) >= 20) & np.isfinite(ratio) & (ratio > 0)
         return ratio, float(np.median(ratio[enough])) if enough.any() else 1.0
 
     def organic_visitor_ratio(self) -> float:
@@ -71,6 +77,20 @@ class DetectContext:
         window = daily[self.previous.start:self.current.stop]
         mean = window.mean() if window.size and window.mean() > 0 else 1.0
         return daily / mean
+
+
+def _effective_visitors(panel: ShopPanel, baseline: slice) -> np.ndarray:
+    """Visitors weighted by their channel's shop-wide GMV per visitor over the baseline.
+
+    Channels convert very differently (search shoppers intend to buy; recommend shoppers browse), so a drop
+    in a low-converting channel raises raw conversion everywhere. Weighting visitors by channel keeps such a
+    mix shift from hiding (or faking) a real change in how well a SKU sells to the visitors it gets.
+    """
+    channel_visitors = panel.visitors[:, baseline, :].sum(axis=(0, 1))
+    channel_gmv = panel.channel_gmv[baseline].sum(axis=0)
+    total = channel_gmv.sum() / channel_visitors.sum() if channel_visitors.sum() > 0 else 1.0
+    weight = np.where(channel_visitors > 0, channel_gmv / np.maximum(channel_visitors, 1) / (total or 1.0), 1.0)
+    return (panel.visitors * weight[None, None, :]).sum(axis=2)
 
 
 def _safe_ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:

@@ -9,12 +9,14 @@ import numpy as np
 
 from shopagent.tools.detect_context import ORGANIC, DetectContext
 from shopagent.tools.findings import Candidate
+from shopagent.tools.schema import CHANNELS
 from shopagent.tools.stats import FAMILY_ALPHA, critical_z, log_ratio_se, log_sum_se, poisson_zero_probability
 
 PRICE_MOVE = 0.03  # a median price change smaller than this is a coupon wobble, not a price decision
 COMPETITOR_CUT = 0.05
 SURGE_RATIO = 1.5
 RATING_DROP = 0.5
+REFUND_RISE = 1.5  # refunds must be at least half again the expected level to matter to a merchant
 
 
 def detect_stockouts(ctx: DetectContext) -> list[Candidate]:
@@ -57,9 +59,9 @@ def _median(values: np.ndarray) -> float:
 def detect_conversion_causes(ctx: DetectContext) -> list[Candidate]:
     """Price increases, competitor undercuts and rating drops, valued by the SKU's GMV-per-visitor change
     against the rest of the shop; several causes on one SKU share the change equally (symmetric Shapley)."""
-    panel, current, previous = ctx.panel, ctx.current, ctx.previous
+    panel, current, previous, baseline = ctx.panel, ctx.current, ctx.previous, ctx.baseline
     ratio, shop_ratio = ctx.gmv_per_visitor_ratio()
-    visitors = panel.total_visitors
+    visitors = ctx.effective_visitors
     triggered: dict[int, list[tuple[str, dict]]] = {}
     for row in range(len(panel.catalog.sku_ids)):
         price_now, price_before = _median(panel.price[row, current]), _median(panel.price[row, previous])
@@ -83,9 +85,9 @@ def detect_conversion_causes(ctx: DetectContext) -> list[Candidate]:
     found = []
     for row, causes in sorted(triggered.items()):
         in_now = ~ctx.out[row, current]
-        in_before = ~ctx.out[row, previous]
+        in_before = ~ctx.out[row, baseline]
         se = math.hypot(log_ratio_se(panel.gmv[row, current][in_now], visitors[row, current][in_now]),
-                        log_ratio_se(panel.gmv[row, previous][in_before], visitors[row, previous][in_before]))
+                        log_ratio_se(panel.gmv[row, baseline][in_before], visitors[row, baseline][in_before]))
         if not (np.isfinite(ratio[row]) and ratio[row] > 0 and math.isfinite(se) and se > 0):
             continue
         shift = math.log(ratio[row]) - math.log(shop_ratio)
@@ -116,12 +118,11 @@ def _rating_drops(ctx: DetectContext) -> dict[int, dict]:
     eligible = np.flatnonzero((count_now >= 3) & (count_before >= 5))
     if not eligible.size:
         return {}
+    spread = _rating_spread(ctx)
     threshold = critical_z(len(eligible))
     drops = {}
     for row in eligible:
         mean_now, mean_before = sum_now[row] / count_now[row], sum_before[row] / count_before[row]
-        # star ratings have a standard deviation of about one star; a floor keeps tiny samples honest
-        spread = 1.0
         z = (mean_now - mean_before) / (spread * math.sqrt(1 / count_now[row] + 1 / count_before[row]))
         if mean_before - mean_now >= RATING_DROP and z <= -threshold:
             drops[int(row)] = {"rating_before": round(mean_before, 2), "rating_after": round(mean_now, 2),
@@ -129,59 +130,108 @@ def _rating_drops(ctx: DetectContext) -> dict[int, dict]:
     return drops
 
 
+def _rating_spread(ctx: DetectContext) -> float:
+    """The within-SKU standard deviation of star ratings over the history, pooled across SKUs."""
+    panel = ctx.panel
+    count = panel.review_count[:, ctx.history].sum(axis=1)
+    total = panel.review_rating_sum[:, ctx.history].sum(axis=1)
+    squares = panel.review_rating_squares[:, ctx.history].sum(axis=1)
+    rated = count > 1
+    if not rated.any():
+        return 1.0
+    within = float((squares[rated] - total[rated] ** 2 / count[rated]).sum())
+    degrees = float((count[rated] - 1).sum())
+    # never trust a spread below half a star: tiny or unanimous samples understate it
+    return max(math.sqrt(max(within, 0.0) / degrees), 0.5) if degrees > 0 else 1.0
+
+
 def detect_refund_spikes(ctx: DetectContext) -> list[Candidate]:
-    """Refunds well above the SKU's own history, valued as the extra money refunded."""
+    """Refunds well above the SKU's own rate, valued as the extra money refunded.
+
+    Refunds arrive days after the sale, so refunds in a window are compared with the units sold one median
+    refund lag earlier; otherwise a SKU whose sales just fell (a stockout) would look like a refund spike.
+    """
     panel, current, history = ctx.panel, ctx.current, ctx.history
-    units_before = panel.units[:, history].sum(axis=1)
-    refunds_before = panel.refund_units[:, history].sum(axis=1)
-    units_now = panel.units[:, current].sum(axis=1)
+    lag = panel.refund_lag_days
+    sold_window = slice(max(current.start - lag, 0), max(current.stop - lag, 0))
+    sold_history = slice(0, max(history.stop - lag, 0))
+    units_before = panel.units[:, sold_history].sum(axis=1)
+    refunds_before = panel.refund_units[:, slice(min(lag, history.stop), history.stop)].sum(axis=1)
+    units_now = panel.units[:, sold_window].sum(axis=1)
     refunds_now = panel.refund_units[:, current].sum(axis=1)
     eligible = np.flatnonzero((units_before >= 50) & (units_now >= 20))
     threshold = critical_z(len(eligible))
+    dispersion = _refund_dispersion(panel.refund_units[:, history])
     found = []
     for row in eligible:
         rate_before = max(refunds_before[row] / units_before[row], 0.5 / units_before[row])
         expected = rate_before * units_now[row]
-        z = (refunds_now[row] - expected) / math.sqrt(max(expected, 1.0))
-        if refunds_now[row] < 2 * expected or z < threshold:
+        z = (refunds_now[row] - expected) / math.sqrt(dispersion * max(expected, 1.0))
+        if refunds_now[row] < REFUND_RISE * expected or z < threshold:
             continue
-        gmv_before = panel.gmv[row, history].sum()
-        amount_rate = panel.refund_amount[row, history].sum() / gmv_before if gmv_before > 0 else 0.0
-        extra = panel.refund_amount[row, current].sum() - amount_rate * panel.gmv[row, current].sum()
+        gmv_before = panel.gmv[row, sold_history].sum()
+        amount_rate = panel.refund_amount[row, slice(min(lag, history.stop), history.stop)].sum() / gmv_before \
+            if gmv_before > 0 else 0.0
+        extra = panel.refund_amount[row, current].sum() - amount_rate * panel.gmv[row, sold_window].sum()
         found.append(Candidate(
             kind="refund_spike", row=int(row), impact_gmv=-round(float(extra), 2), z_score=round(float(z), 2),
             evidence={"refund_rate_before": round(float(rate_before), 4),
                       "refund_rate_after": round(float(refunds_now[row] / units_now[row]), 4),
-                      "refunded_units": int(refunds_now[row]), "expected_refunded_units": round(float(expected), 1)},
+                      "refunded_units": int(refunds_now[row]), "expected_refunded_units": round(float(expected), 1),
+                      "refund_lag_days": lag},
         ))
     return found
+
+
+def _refund_dispersion(daily_refunds: np.ndarray) -> float:
+    """How much more refunded units vary day to day than a Poisson count would (multi-unit orders come back
+    together): the median variance/mean over SKUs with regular refunds, never below 1."""
+    means = daily_refunds.mean(axis=1)
+    regular = means >= 0.3
+    if daily_refunds.shape[1] < 7 or not regular.any():
+        return 1.0
+    ratios = daily_refunds[regular].var(axis=1, ddof=1) / means[regular]
+    return max(float(np.median(ratios)), 1.0)
 
 
 def detect_demand_surges(ctx: DetectContext) -> list[Candidate]:
-    """Organic visitors far above the SKU's own level, beyond the shop's trend, valued at its GMV per visitor."""
-    panel, current, previous = ctx.panel, ctx.current, ctx.previous
-    organic = panel.visitors[:, :, ORGANIC].sum(axis=2)
-    shop_ratio = ctx.organic_visitor_ratio()
-    now = ctx.in_stock_sum(organic, current)
-    before = ctx.in_stock_sum(organic, previous)
-    eligible = np.flatnonzero((before >= 100) & (now > 0))
-    threshold = critical_z(len(eligible))
-    found = []
-    for row in eligible:
-        shift = math.log(now[row] / before[row]) - math.log(shop_ratio)
-        se = math.hypot(log_sum_se(organic[row, current][~ctx.out[row, current]]),
-                        log_sum_se(organic[row, previous][~ctx.out[row, previous]]))
+    """A SKU's organic channel drawing far more visitors than before, beyond that channel's shop-wide trend,
+    valued at the SKU's GMV per visitor in that channel's terms (one finding per SKU, its largest channel)."""
+    panel, current, baseline = ctx.panel, ctx.current, ctx.baseline
+    shop_now = panel.visitors[:, current, :].sum(axis=(0, 1))
+    shop_before = panel.visitors[:, baseline, :].sum(axis=(0, 1))
+    days_now, days_before = current.stop - current.start, baseline.stop - baseline.start
+    tests = []
+    for channel in ORGANIC:
+        if shop_before[channel] <= 0 or shop_now[channel] <= 0:
+            continue
+        channel_trend = (shop_now[channel] / days_now) / (shop_before[channel] / days_before)
+        for row in range(len(panel.catalog.sku_ids)):
+            now_days = panel.visitors[row, current, channel][~ctx.out[row, current]]
+            before_days = panel.visitors[row, baseline, channel][~ctx.out[row, baseline]]
+            if before_days.sum() < 50 or now_days.size < 3:
+                continue
+            tests.append((row, channel, channel_trend, now_days, before_days))
+    threshold = critical_z(len(tests))
+    best: dict[int, Candidate] = {}
+    gpv_now = ctx.in_stock_sum(panel.gmv, current) / np.maximum(ctx.in_stock_sum(ctx.effective_visitors, current), 1)
+    weights = ctx.effective_visitors.sum(axis=1) / np.maximum(panel.total_visitors.sum(axis=1), 1)
+    for row, channel, channel_trend, now_days, before_days in tests:
+        rate_now, rate_before = now_days.mean(), before_days.mean()
+        shift = math.log(max(rate_now, 1e-9) / rate_before) - math.log(channel_trend)
+        se = math.hypot(log_sum_se(now_days), log_sum_se(before_days))
         z = shift / se
         if math.exp(shift) < SURGE_RATIO or z < threshold:
             continue
-        gmv_now = ctx.in_stock_sum(panel.gmv, current)[row]
-        visitors_now = ctx.in_stock_sum(panel.total_visitors, current)[row]
-        extra_visitors = now[row] - before[row] * shop_ratio
-        found.append(Candidate(
-            kind="demand_surge", row=int(row), impact_gmv=round(float(extra_visitors * gmv_now / visitors_now), 2),
-            z_score=round(z, 2),
-            evidence={"organic_visitors_before": int(before[row]), "organic_visitors_after": int(now[row]),
-                      "shop_visitor_change_pct": round(100 * (shop_ratio - 1), 1),
+        extra_visitors = (rate_now - rate_before * channel_trend) * now_days.size
+        impact = round(float(extra_visitors * gpv_now[row] * weights[row]), 2)
+        if row in best and best[row].impact_gmv >= impact:
+            continue
+        best[row] = Candidate(
+            kind="demand_surge", row=row, channel=CHANNELS[channel], impact_gmv=impact, z_score=round(z, 2),
+            evidence={"visitors_per_day_before": round(float(rate_before), 1),
+                      "visitors_per_day_after": round(float(rate_now), 1),
+                      "channel_trend_pct": round(100 * (channel_trend - 1), 1),
                       "visitor_change_vs_shop_pct": round(100 * (math.exp(shift) - 1), 1)},
-        ))
-    return found
+        )
+    return [best[row] for row in sorted(best)]

@@ -53,11 +53,13 @@ class ShopPanel:
     target_roi: np.ndarray
     review_count: np.ndarray
     review_rating_sum: np.ndarray
+    review_rating_squares: np.ndarray
     channel_orders: np.ndarray  # (day, channel), shop level
     channel_gmv: np.ndarray  # (day, channel), shop level
     shop_orders: np.ndarray  # (day,) distinct orders (an order with two SKUs counts once)
     experience_score: np.ndarray  # (day,) NaN if shop_scores absent
     logistics_score: np.ndarray
+    refund_lag_days: int = 0  # median days from order to refund: refunds now belong to sales that many days ago
     tables_present: dict[str, bool] = field(default_factory=dict)
 
     @property
@@ -153,10 +155,10 @@ def load_panel(shop: Shop, start: date, end: date) -> ShopPanel:
         scatter("SELECT sku_id, date, CAST(spend AS DOUBLE), CAST(ad_gmv AS DOUBLE), ad_orders, clicks, "
                 "CAST(daily_budget AS DOUBLE), target_roi FROM promotion_daily WHERE date BETWEEN ? AND ?",
                 [ad_spend, ad_gmv, ad_orders, ad_clicks, daily_budget, target_roi])
-        review_count, review_rating_sum = grid(), grid()
-        scatter("SELECT sku_id, CAST(created_at AS DATE) AS d, count(*), sum(rating) FROM reviews "
-                "WHERE created_at >= ? AND created_at < ? GROUP BY ALL",
-                [review_count, review_rating_sum], [start, end + timedelta(days=1)])
+        review_count, review_rating_sum, review_rating_squares = grid(), grid(), grid()
+        scatter("SELECT sku_id, CAST(created_at AS DATE) AS d, count(*), sum(rating), sum(rating * rating) "
+                "FROM reviews WHERE created_at >= ? AND created_at < ? GROUP BY ALL",
+                [review_count, review_rating_sum, review_rating_squares], [start, end + timedelta(days=1)])
 
         channel_orders = np.zeros((n_days, len(CHANNELS)))
         channel_gmv = np.zeros((n_days, len(CHANNELS)))
@@ -175,6 +177,8 @@ def load_panel(shop: Shop, start: date, end: date) -> ShopPanel:
         ).fetchall():
             experience_score[(d - start).days] = experience
             logistics_score[(d - start).days] = logistics
+        lag = con.execute("SELECT median(date_diff('day', CAST(o.created_at AS DATE), CAST(r.refunded_at AS DATE))) "
+                          "FROM refunds r JOIN orders o USING (order_id)").fetchone()[0]
         present = {table: con.execute(f"SELECT count(*) > 0 FROM {table}").fetchone()[0]
                    for table in ("refunds", "competitor_prices", "shop_scores", "reviews", "promotion_daily")}
     return ShopPanel(
@@ -183,7 +187,8 @@ def load_panel(shop: Shop, start: date, end: date) -> ShopPanel:
         on_hand=on_hand, inbound=inbound, competitor_price=competitor_price, refund_amount=refund_amount,
         refund_units=refund_units, ad_spend=ad_spend, ad_gmv=ad_gmv, ad_orders=ad_orders, ad_clicks=ad_clicks,
         daily_budget=daily_budget, target_roi=target_roi, review_count=review_count,
-        review_rating_sum=review_rating_sum, channel_orders=channel_orders, channel_gmv=channel_gmv,
+        review_rating_sum=review_rating_sum, review_rating_squares=review_rating_squares,
+        channel_orders=channel_orders, channel_gmv=channel_gmv,
         shop_orders=shop_orders, experience_score=experience_score, logistics_score=logistics_score,
-        tables_present=present,
+        refund_lag_days=int(round(lag)) if lag is not None else 0, tables_present=present,
     )

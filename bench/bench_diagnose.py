@@ -1,0 +1,134 @@
+"""Diagnose accuracy against the simulator's planted truth, over many seeds, with a naive baseline beside it.
+
+Run: python bench/bench_diagnose.py [--seeds 20] [--quiet-seeds 5] [--big]
+Figures: recall of planted causes (kind + SKU, or kind + channel when shop-wide), recall in the top 10,
+median rank of planted causes, unplanted findings in the top 10, median relative error of impact_gmv,
+findings in a quiet shop, and run time. The naive baseline ranks SKUs by |GMV change| and counts a
+planted SKU-level cause as found when its SKU is in the top 10.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+
+OUT = Path(__file__).parent / "out" / "diagnose"
+
+
+def world(seed: int, *, events: str = "planted", skus: int = 80, days: int = 180):
+    from shopagent.sample_shop.simulator import generate_shop
+    from shopagent.sample_shop.truth import load_truth
+    from shopagent.tools.importer import import_folder
+
+    root = OUT / f"{events}-{skus}x{days}-seed{seed}"
+    db, truth_path = root / "shop.duckdb", root / "truth.json"
+    if not db.exists():
+        generate_shop(root / "export", seed=seed, n_skus=skus, n_days=days, events=events, truth_path=truth_path)
+        import_folder(root / "export", db, replace=True)
+    return db, load_truth(truth_path)
+
+
+def key(kind: str, sku_id: str | None, channel: str | None) -> tuple:
+    return (kind, sku_id) if sku_id else (kind, channel)
+
+
+def score_seed(seed: int) -> dict:
+    from shopagent.tools.diagnose import diagnose
+    from shopagent.tools.store import Shop
+
+    db, truth = world(seed)
+    started = time.perf_counter()
+    result = diagnose(Shop(db))
+    seconds = time.perf_counter() - started
+    found = [key(f.kind, f.sku_id, f.channel if f.sku_id is None else None) for f in result.findings]
+    planted = {key(e.kind, e.sku_id, e.channel if e.sku_id is None else None): e for e in truth.events}
+    ranks, errors, missed = [], [], []
+    for planted_key, event in planted.items():
+        if planted_key in found:
+            rank = found.index(planted_key) + 1
+            ranks.append(rank)
+            estimate = result.findings[rank - 1].impact_gmv
+            if abs(event.impact_gmv) > 0:
+                errors.append(abs(estimate - event.impact_gmv) / abs(event.impact_gmv))
+        else:
+            missed.append(f"{event.kind}:{event.sku_id or event.channel}({event.impact_gmv:+.0f})")
+    unplanted_top10 = [item for item in found[:10] if item not in planted]
+    # naive: SKUs ordered by |GMV change|; a planted SKU cause counts if its SKU is in the top 10
+    naive_top = [branch.name for branch in result.kpi_tree.skus[:10]]
+    sku_events = [event for event in truth.events if event.sku_id]
+    return {
+        "seed": seed, "planted": len(planted), "found": len(ranks), "top10": sum(rank <= 10 for rank in ranks),
+        "ranks": ranks, "unplanted_top10": len(unplanted_top10), "unplanted": [list(item) for item in unplanted_top10],
+        "impact_errors": errors, "missed": missed, "seconds": seconds,
+        "naive_top10": sum(event.sku_id in naive_top for event in sku_events), "sku_events": len(sku_events),
+    }
+
+
+def quiet(seed: int) -> int:
+    from shopagent.tools.diagnose import diagnose
+    from shopagent.tools.store import Shop
+
+    db, _ = world(seed, events="none")
+    return len(diagnose(Shop(db)).findings)
+
+
+def timing(skus: int, days: int) -> float:
+    from shopagent.tools.diagnose import diagnose
+    from shopagent.tools.store import Shop
+
+    db, _ = world(1, skus=skus, days=days)
+    diagnose(Shop(db))
+    runs = []
+    for _ in range(3):
+        started = time.perf_counter()
+        diagnose(Shop(db))
+        runs.append(time.perf_counter() - started)
+    return statistics.median(runs)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--first-seed", type=int, default=1)
+    parser.add_argument("--quiet-seeds", type=int, default=5)
+    parser.add_argument("--big", action="store_true", help="also time the 1,000-SKU x 365-day shop")
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    seeds = [score_seed(seed) for seed in range(args.first_seed, args.first_seed + args.seeds)]
+    planted = sum(item["planted"] for item in seeds)
+    ranks = [rank for item in seeds for rank in item["ranks"]]
+    errors = [error for item in seeds for error in item["impact_errors"]]
+    missed: dict[str, int] = {}
+    for item in seeds:
+        for miss in item["missed"]:
+            kind = miss.split(":")[0]
+            missed[kind] = missed.get(kind, 0) + 1
+    summary = {
+        "seeds": len(seeds),
+        "planted_causes": planted,
+        "recall": round(len(ranks) / planted, 3),
+        "recall_at_10": round(sum(item["top10"] for item in seeds) / planted, 3),
+        "median_rank": statistics.median(ranks) if ranks else None,
+        "unplanted_in_top10_mean": round(statistics.mean(item["unplanted_top10"] for item in seeds), 2),
+        "unplanted_in_top10_max": max(item["unplanted_top10"] for item in seeds),
+        "impact_error_median": round(statistics.median(errors), 3) if errors else None,
+        "impact_error_p75": round(statistics.quantiles(errors, n=4)[2], 3) if len(errors) > 3 else None,
+        "missed_by_kind": missed,
+        "naive_sku_recall_at_10": round(sum(item["naive_top10"] for item in seeds)
+                                        / sum(item["sku_events"] for item in seeds), 3),
+        "diagnose_seconds_sample_median": round(statistics.median(item["seconds"] for item in seeds), 3),
+    }
+    if args.quiet_seeds:
+        counts = [quiet(seed) for seed in range(101, 101 + args.quiet_seeds)]
+        summary["quiet_shop_findings"] = counts
+    if args.big:
+        summary["diagnose_seconds_1000x365"] = round(timing(1000, 365), 2)
+    print(json.dumps(summary, indent=2, ensure_ascii=False))
+    (OUT / "summary.json").write_text(json.dumps({"summary": summary, "seeds": seeds}, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    main()
