@@ -53,7 +53,7 @@ def timed_load(script: str, folder: Path, db: Path) -> tuple[float, float]:
     db.unlink(missing_ok=True)
     completed = subprocess.run([sys.executable, "-c", script, str(folder), str(db)], capture_output=True,
                                text=True, check=True)
-    seconds, peak_kib = completed.stdout.split()
+    seconds, peak_kib = completed.stdout.strip().splitlines()[-1].split()
     return float(seconds), int(peak_kib) / 1024
 
 

@@ -19,7 +19,7 @@ from shopagent.tools.brand import parse_brand
 from shopagent.tools.errors import ImportRejected, Problem, ProblemGroup, ShopError
 from shopagent.tools.schema import TABLES, Column, Kind
 from shopagent.tools.sources import StagedFile, find_table_files, stage_file
-from shopagent.tools.store import create_schema
+from shopagent.tools.store import create_schema, staging_connection
 from shopagent.tools.validation import EXAMPLES_PER_RULE, check_keys, check_references, check_rows, typed
 
 
@@ -45,7 +45,7 @@ class _Validated:
 def check_folder(folder: Path) -> ImportReport:
     """Validate a folder against the data contract without touching any database; raises ImportRejected."""
     folder = _existing_folder(folder)
-    with tempfile.TemporaryDirectory(prefix="shopagent-check-") as workdir, duckdb.connect() as con:
+    with tempfile.TemporaryDirectory(prefix="shopagent-check-") as workdir, staging_connection() as con:
         validated = _validate(con, folder, Path(workdir), existing=None)
         return _report(folder, None, "check", validated)
 
@@ -58,7 +58,7 @@ def import_folder(folder: Path, database: Path, *, replace: bool = False) -> Imp
     with _import_lock(database), tempfile.TemporaryDirectory(prefix="shopagent-import-") as workdir:
         _remove_stale_scratch(database)
         appending = database.exists() and not replace
-        with duckdb.connect() as con:
+        with staging_connection() as con:
             if appending:
                 _attach_current(con, database)
             validated = _validate(con, folder, Path(workdir), existing="current" if appending else None)

@@ -11,6 +11,14 @@ import duckdb
 from shopagent.tools.errors import ShopError
 from shopagent.tools.schema import BRAND_TABLE_SQL, TABLES, create_table_sql
 
+# DuckDB draws a progress bar on stdout during long queries; stdout belongs to --json output
+QUIET = {"enable_progress_bar": False}
+
+
+def staging_connection() -> duckdb.DuckDBPyConnection:
+    """An in-memory connection for validating and loading files (the only writer besides the swap)."""
+    return duckdb.connect(config=dict(QUIET))
+
 
 def create_schema(con: duckdb.DuckDBPyConnection, schema: str | None = None) -> None:
     """Create every contract table (and the brand profile) if missing."""
@@ -33,7 +41,7 @@ class Shop:
         """A read-only connection with file-system and network access from SQL switched off and locked."""
         try:
             con = duckdb.connect(str(self.path), read_only=True,
-                                 config={"enable_external_access": False, "threads": 2})
+                                 config={**QUIET, "enable_external_access": False, "threads": 2})
         except duckdb.Error as error:
             raise ShopError(f"cannot open the shop database {self.path}: {error}") from error
         con.execute("SET lock_configuration = true")
