@@ -11,13 +11,16 @@ import duckdb
 from shopagent.tools.errors import ShopError
 from shopagent.tools.schema import BRAND_TABLE_SQL, TABLES, create_table_sql
 
-# DuckDB draws a progress bar on stdout during long queries; stdout belongs to --json output
-QUIET = {"enable_progress_bar": False}
+
+def quiet(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """DuckDB draws a progress bar on stdout during long queries; stdout belongs to --json output."""
+    con.execute("SET enable_progress_bar = false")
+    return con
 
 
 def staging_connection() -> duckdb.DuckDBPyConnection:
     """An in-memory connection for validating and loading files (the only writer besides the swap)."""
-    return duckdb.connect(config=dict(QUIET))
+    return quiet(duckdb.connect())
 
 
 def create_schema(con: duckdb.DuckDBPyConnection, schema: str | None = None) -> None:
@@ -41,10 +44,10 @@ class Shop:
         """A read-only connection with file-system and network access from SQL switched off and locked."""
         try:
             con = duckdb.connect(str(self.path), read_only=True,
-                                 config={**QUIET, "enable_external_access": False, "threads": 2})
+                                 config={"enable_external_access": False, "threads": 2})
         except duckdb.Error as error:
             raise ShopError(f"cannot open the shop database {self.path}: {error}") from error
-        con.execute("SET lock_configuration = true")
+        quiet(con).execute("SET lock_configuration = true")
         return con
 
     def row_count(self, table: str) -> int:
