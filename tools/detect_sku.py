@@ -12,8 +12,6 @@ from shopagent.tools.findings import Candidate
 from shopagent.tools.schema import CHANNELS
 from shopagent.tools.stats import FAMILY_ALPHA, critical_z, log_ratio_se, log_sum_se, poisson_zero_probability
 
-PRICE_MOVE = 0.03  # a median price change smaller than this is a coupon wobble, not a price decision
-COMPETITOR_CUT = 0.05
 SURGE_RATIO = 1.5
 RATING_DROP = 0.5
 REFUND_RISE = 1.5  # refunds must be at least half again the expected level to matter to a merchant
@@ -56,56 +54,28 @@ def _median(values: np.ndarray) -> float:
     return float(np.median(values)) if values.size else math.nan
 
 
-def detect_conversion_causes(ctx: DetectContext) -> list[Candidate]:
-    """Price increases, competitor undercuts and rating drops, valued by the SKU's GMV-per-visitor change
-    against the rest of the shop; several causes on one SKU share the change equally (symmetric Shapley)."""
-    panel, current, previous, baseline = ctx.panel, ctx.current, ctx.previous, ctx.baseline
+def detect_rating_drops(ctx: DetectContext, explained: dict[int, float] | None = None) -> list[Candidate]:
+    """Star ratings of new reviews falling beyond noise, valued by the SKU's mix-adjusted GMV-per-visitor change
+    against the rest of the shop, less the part its price moves already explain (`explained`: row -> yuan)."""
+    panel, current, baseline = ctx.panel, ctx.current, ctx.baseline
     ratio, shop_ratio = ctx.gmv_per_visitor_ratio()
     visitors = ctx.effective_visitors
-    triggered: dict[int, list[tuple[str, dict]]] = {}
-    for row in range(len(panel.catalog.sku_ids)):
-        price_now, price_before = _median(panel.price[row, current]), _median(panel.price[row, previous])
-        if price_before > 0 and price_now / price_before - 1 >= PRICE_MOVE:
-            triggered.setdefault(row, []).append(("price_increase", {
-                "price_before": round(price_before, 2), "price_after": round(price_now, 2),
-                "price_change_pct": round(100 * (price_now / price_before - 1), 1)}))
-        rival_now, rival_before = (_median(panel.competitor_price[row, current]),
-                                   _median(panel.competitor_price[row, previous]))
-        if (rival_before > 0 and rival_now / rival_before - 1 <= -COMPETITOR_CUT and price_now > rival_now
-                and not price_now / price_before - 1 >= PRICE_MOVE):
-            triggered.setdefault(row, []).append(("price_above_competitor", {
-                "our_price": round(price_now, 2), "competitor_price_before": round(rival_before, 2),
-                "competitor_price_after": round(rival_now, 2),
-                "gap_pct": round(100 * (price_now / rival_now - 1), 1)}))
-    rating_rows = _rating_drops(ctx)
-    for row, evidence in rating_rows.items():
-        triggered.setdefault(row, []).append(("rating_drop", evidence))
-    price_tests = sum(1 for causes in triggered.values() if any(kind != "rating_drop" for kind, _ in causes))
-    threshold = critical_z(price_tests)
     found = []
-    for row, causes in sorted(triggered.items()):
-        in_now = ~ctx.out[row, current]
-        in_before = ~ctx.out[row, baseline]
+    for row, evidence in sorted(_rating_drops(ctx).items()):
+        in_now, in_before = ~ctx.out[row, current], ~ctx.out[row, baseline]
         se = math.hypot(log_ratio_se(panel.gmv[row, current][in_now], visitors[row, current][in_now]),
                         log_ratio_se(panel.gmv[row, baseline][in_before], visitors[row, baseline][in_before]))
-        if not (np.isfinite(ratio[row]) and ratio[row] > 0 and math.isfinite(se) and se > 0):
+        if not (np.isfinite(ratio[row]) and ratio[row] > 0):
             continue
         shift = math.log(ratio[row]) - math.log(shop_ratio)
-        z = shift / se
         gmv_now = float(panel.gmv[row, current][in_now].sum())
-        total_effect = gmv_now * (1 - math.exp(-shift))
-        kept = [(kind, evidence) for kind, evidence in causes
-                if kind == "rating_drop" or abs(z) >= threshold]
-        for kind, evidence in kept:
-            share = total_effect / len(kept)
-            if kind == "rating_drop":
-                share = min(share, 0.0)
-            found.append(Candidate(
-                kind=kind, row=row, impact_gmv=round(share, 2), z_score=round(z, 2),
-                evidence={**evidence, "gmv_per_visitor_change_pct": round(100 * (math.exp(shift) - 1), 1),
-                          "shop_gmv_per_visitor_change_pct": round(100 * (shop_ratio - 1), 1),
-                          "causes_sharing_this_change": len(kept)},
-            ))
+        effect = gmv_now * (1 - math.exp(-shift)) - (explained or {}).get(row, 0.0)
+        found.append(Candidate(
+            kind="rating_drop", row=row, impact_gmv=round(min(effect, 0.0), 2),
+            z_score=round(shift / se, 2) if math.isfinite(se) and se > 0 else None,
+            evidence={**evidence, "gmv_per_visitor_change_pct": round(100 * (math.exp(shift) - 1), 1),
+                      "shop_gmv_per_visitor_change_pct": round(100 * (shop_ratio - 1), 1)},
+        ))
     return found
 
 

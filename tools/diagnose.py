@@ -10,13 +10,15 @@ from pydantic import BaseModel, ConfigDict
 
 from shopagent.prompts import load_prompt
 from shopagent.tools.detect_context import DetectContext
-from shopagent.tools.detect_shop import detect_experience_drop, detect_promotion_shortfalls, detect_traffic_drops
-from shopagent.tools.detect_sku import (
-    detect_conversion_causes,
-    detect_demand_surges,
-    detect_refund_spikes,
-    detect_stockouts,
+from shopagent.tools.detect_price import (
+    PriceResponse,
+    detect_competitor_cuts,
+    detect_price_increases,
+    price_response,
 )
+from shopagent.tools.detect_shop import detect_experience_drop, detect_promotion_shortfalls, detect_traffic_drops
+from shopagent.tools.detect_sku import detect_demand_surges, detect_rating_drops, detect_refund_spikes, detect_stockouts
+from shopagent.tools.elasticity import PromoTags, load_promo_tags
 from shopagent.tools.findings import Candidate, Finding
 from shopagent.tools.kpis import Kpis, KpiTree, kpi_tree
 from shopagent.tools.panel import ShopPanel, data_dates, load_panel
@@ -25,12 +27,12 @@ from shopagent.tools.stats import FAMILY_ALPHA
 from shopagent.tools.store import Shop
 
 Language = Literal["zh", "en"]
-HISTORY_DAYS = 42  # extra days loaded before the comparison period for slow signals (ratings, refund rates)
+# extra days loaded before the comparison period: slow signals (ratings, refund rates) and the price response
+HISTORY_DAYS = 90
 
-# (detector, optional table it needs)
+# (detector, optional table it needs); price causes and ratings run separately because they share the price model
 DETECTORS = (
     (detect_stockouts, None),
-    (detect_conversion_causes, None),
     (detect_refund_spikes, "refunds"),
     (detect_demand_surges, None),
     (detect_traffic_drops, None),
@@ -63,11 +65,13 @@ def diagnose(shop: Shop, *, days: int | None = None, start: date | None = None, 
     period = resolve_period(first_date=first, last_date=last, days=days, start=start, end=end, compare=compare)
     load_from = max(first, period.compare_start - timedelta(days=HISTORY_DAYS))
     panel = load_panel(shop, load_from, period.end)
-    return diagnose_panel(panel, period, lang=lang)
+    return diagnose_panel(panel, period, lang=lang, tags=load_promo_tags(shop, panel))
 
 
-def diagnose_panel(panel: ShopPanel, period: Period, *, lang: Language = "en") -> Diagnosis:
-    """The diagnosis over an already-loaded panel (the daily report reuses its panel)."""
+def diagnose_panel(panel: ShopPanel, period: Period, *, lang: Language = "en",
+                   tags: PromoTags | None = None) -> Diagnosis:
+    """The diagnosis over an already-loaded panel (the daily report reuses its panel; `tags` are the promo
+    tags of price_history, which sharpen the price model)."""
     kpis, tree = kpi_tree(panel, period)
     context = DetectContext.build(panel, period)
     skipped = [f"{NEEDS[table]}: no {table} table" for table in NEEDS if not panel.tables_present.get(table, False)]
@@ -75,6 +79,7 @@ def diagnose_panel(panel: ShopPanel, period: Period, *, lang: Language = "en") -
     for detector, needs in DETECTORS:
         if needs is None or panel.tables_present.get(needs, False):
             candidates.extend(detector(context))
+    candidates.extend(_price_and_rating_causes(context, price_response(panel, tags)))
     templates = tomllib.loads(load_prompt("findings.toml"))[lang]
     findings = [_worded(candidate, panel, templates, context) for candidate in candidates]
     findings.sort(key=lambda finding: (-abs(finding.impact_gmv), finding.kind, finding.sku_id or "",
@@ -87,6 +92,18 @@ def diagnose_panel(panel: ShopPanel, period: Period, *, lang: Language = "en") -
                                  "Bonferroni-adjusted for the number of SKUs or channels tested",
                 "counterfactual": "SKU effects are measured against the rest of the shop over the same days"},
     )
+
+
+def _price_and_rating_causes(context: DetectContext, response: PriceResponse) -> list[Candidate]:
+    """Price moves valued through the price model; a rating drop on the same SKU gets only what they leave."""
+    price_causes = detect_price_increases(context, response)
+    if context.panel.tables_present.get("competitor_prices", False):
+        price_causes += detect_competitor_cuts(context, response)
+    explained: dict[int, float] = {}
+    for candidate in price_causes:
+        explained[candidate.row] = explained.get(candidate.row, 0.0) + candidate.impact_gmv
+    ratings = detect_rating_drops(context, explained) if context.panel.tables_present.get("reviews", False) else []
+    return price_causes + ratings
 
 
 def _both_periods(series, context: DetectContext) -> list[float]:

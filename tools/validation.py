@@ -153,6 +153,12 @@ def check_keys(con: duckdb.DuckDBPyConnection, staged: StagedFile, existing: str
     key_list = ", ".join(keys)
     names = ", ".join(table.key)
     groups: list[ProblemGroup] = []
+    # counting distinct keys is one cheap aggregation; the window that locates duplicates runs only if needed
+    rows_with_key, distinct = con.execute(
+        f"SELECT count(*), count(DISTINCT ({key_list})) FROM {staged.staging} "
+        f"WHERE {' AND '.join(f'{key} IS NOT NULL' for key in keys)}").fetchone()
+    if rows_with_key == distinct:
+        return groups + _existing_overlaps(con, staged, keys, existing)
     duplicates = f"dup_{table.name}"
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {duplicates} AS SELECT rowid AS rowid_, first_rowid FROM ("
@@ -172,19 +178,27 @@ def check_keys(con: duckdb.DuckDBPyConnection, staged: StagedFile, existing: str
                     for row, first in rows]
         groups.append(ProblemGroup(file=staged.path.name, rule="duplicate key", count=count, examples=examples))
     con.execute(f"DROP TABLE {duplicates}")
+    return groups + _existing_overlaps(con, staged, keys, existing)
+
+
+def _existing_overlaps(con: duckdb.DuckDBPyConnection, staged: StagedFile, keys: list[str],
+                       existing: str | None) -> list[ProblemGroup]:
+    """Keys already in the database (appending): overlapping exports are refused."""
+    table = staged.table
+    names = ", ".join(table.key)
     # the catalog is re-sent with every export: existing SKUs are updated, not refused as overlaps
-    if existing and table.name != "products":
-        outer = [typed(table.column(name), alias=f"{staged.staging}.") for name in table.key]
-        match = " AND ".join(f"{key} = e.{_q(name)}" for key, name in zip(outer, table.key, strict=True))
-        bad = f"EXISTS (SELECT 1 FROM {existing}.{table.name} e WHERE {match})"
-        count = con.execute(f"SELECT count(*) FROM {staged.staging} WHERE {bad}").fetchone()[0]
-        if count:
-            groups.append(_group(
-                con, staged, "already imported", names, count, bad,
-                f"this ({names}) is already in the database; overlapping exports are refused "
-                "(import only the new days, or use --replace to load the whole shop again)",
-                " || ', ' || ".join(f"CAST({key} AS VARCHAR)" for key in keys)))
-    return groups
+    if not existing or table.name == "products":
+        return []
+    outer = [typed(table.column(name), alias=f"{staged.staging}.") for name in table.key]
+    match = " AND ".join(f"{key} = e.{_q(name)}" for key, name in zip(outer, table.key, strict=True))
+    bad = f"EXISTS (SELECT 1 FROM {existing}.{table.name} e WHERE {match})"
+    count = con.execute(f"SELECT count(*) FROM {staged.staging} WHERE {bad}").fetchone()[0]
+    if not count:
+        return []
+    return [_group(con, staged, "already imported", names, count, bad,
+                   f"this ({names}) is already in the database; overlapping exports are refused "
+                   "(import only the new days, or use --replace to load the whole shop again)",
+                   " || ', ' || ".join(f"CAST({key} AS VARCHAR)" for key in keys))]
 
 
 def check_references(con: duckdb.DuckDBPyConnection, staged_by_table: dict[str, StagedFile],

@@ -1,0 +1,123 @@
+"""Price moves as causes: our price going up, a competitor cutting below us, valued through the SKU's own
+estimated price response (elasticities from tools/elasticity.py) rather than a noisy before/after."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from statistics import NormalDist
+
+import numpy as np
+
+from shopagent.tools.detect_context import DetectContext
+from shopagent.tools.elasticity import PromoTags, fit_demand, shrink
+from shopagent.tools.findings import Candidate
+from shopagent.tools.panel import ShopPanel
+
+PRICE_MOVE = 0.03  # a median price change smaller than this is a coupon wobble, not a price decision
+COMPETITOR_CUT = 0.05
+INTERVAL = 0.90
+COMPETITOR_COLUMN = 2  # position of log competitor price in the demand model's columns
+
+
+@dataclass
+class PriceResponse:
+    """Per SKU: own-price elasticity with its interval, and the response to the competitor's price."""
+
+    own: np.ndarray
+    own_low: np.ndarray
+    own_high: np.ndarray
+    competitor: np.ndarray
+    competitor_se: np.ndarray
+
+
+def price_response(panel: ShopPanel, tags: PromoTags | None) -> PriceResponse:
+    """Fit the shop's demand model once and keep what the price detectors need (NaN where unidentified)."""
+    fit = fit_demand(panel, tags=tags)
+    estimates = shrink(fit, panel)
+    n = len(panel.catalog.sku_ids)
+    own, low, high = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
+    z = NormalDist().inv_cdf(0.5 + INTERVAL / 2)
+    for row, sku_id in enumerate(panel.catalog.sku_ids):
+        estimate = estimates[sku_id]
+        if estimate.elasticity is not None and estimate.elasticity_ci is not None:
+            own[row], (low[row], high[row]) = estimate.elasticity, estimate.elasticity_ci
+        elif estimate.category_elasticity is not None and estimate.category_sd is not None:
+            # a SKU whose own history cannot tell is valued with its category's typical response
+            own[row] = estimate.category_elasticity
+            low[row] = estimate.category_elasticity - z * estimate.category_sd
+            high[row] = estimate.category_elasticity + z * estimate.category_sd
+    active = fit.active[:, COMPETITOR_COLUMN]
+    competitor = np.where(active, fit.beta[:, COMPETITOR_COLUMN], np.nan)
+    competitor_se = np.where(active, np.sqrt(np.maximum(fit.cov[:, COMPETITOR_COLUMN, COMPETITOR_COLUMN], 0)), np.nan)
+    return PriceResponse(own=own, own_low=low, own_high=high, competitor=competitor, competitor_se=competitor_se)
+
+
+def _gmv_effect(gmv: np.ndarray, ratio: np.ndarray, exponent: float) -> float:
+    """GMV sold minus the counterfactual GMV, which is each day's GMV x ratio^exponent."""
+    return float((gmv * (1 - ratio ** exponent)).sum())
+
+
+def _median(values: np.ndarray) -> float:
+    values = values[np.isfinite(values)]
+    return float(np.median(values)) if values.size else math.nan
+
+
+def detect_price_increases(ctx: DetectContext, response: PriceResponse) -> list[Candidate]:
+    """Our price went up: GMV now minus what the same visitors would have bought at the old price."""
+    panel, current, previous = ctx.panel, ctx.current, ctx.previous
+    found = []
+    for row in range(len(panel.catalog.sku_ids)):
+        before, now = _median(panel.price[row, previous]), _median(panel.price[row, current])
+        if not (before > 0 and now / before - 1 >= PRICE_MOVE and np.isfinite(response.own[row])):
+            continue
+        days = ~ctx.out[row, current] & (np.nan_to_num(panel.price[row, current]) > before)
+        gmv, ratio = panel.gmv[row, current][days], before / panel.price[row, current][days]
+        # at the old price units would be units x (old/new)^e, each sold at the old price: GMV x (old/new)^(1+e)
+        estimate = _gmv_effect(gmv, ratio, 1 + response.own[row])
+        bounds = sorted((_gmv_effect(gmv, ratio, 1 + response.own_low[row]),
+                         _gmv_effect(gmv, ratio, 1 + response.own_high[row])))
+        if bounds[0] <= 0 <= bounds[1]:
+            continue
+        found.append(Candidate(
+            kind="price_increase", row=row, impact_gmv=round(estimate, 2),
+            evidence={"price_before": round(before, 2), "price_after": round(now, 2),
+                      "price_change_pct": round(100 * (now / before - 1), 1),
+                      "days_at_new_price": int(days.sum()), "elasticity": round(float(response.own[row]), 2),
+                      "elasticity_ci": [round(float(response.own_low[row]), 2),
+                                        round(float(response.own_high[row]), 2)],
+                      "impact_gmv_interval": [round(bounds[0], 2), round(bounds[1], 2)]},
+        ))
+    return found
+
+
+def detect_competitor_cuts(ctx: DetectContext, response: PriceResponse) -> list[Candidate]:
+    """A competitor cut below our unchanged price: GMV now minus what it would have been at their old price."""
+    panel, current, previous = ctx.panel, ctx.current, ctx.previous
+    z = NormalDist().inv_cdf(0.5 + INTERVAL / 2)
+    found = []
+    for row in range(len(panel.catalog.sku_ids)):
+        rival = panel.competitor_price[row]
+        reference = rival[current.start - 1] if current.start > 0 else math.nan
+        if not np.isfinite(reference):
+            reference = _median(rival[previous])
+        rival_now, ours_now = _median(rival[current]), _median(panel.price[row, current])
+        ours_before = _median(panel.price[row, previous])
+        if not (reference > 0 and rival_now / reference - 1 <= -COMPETITOR_CUT and ours_now > rival_now
+                and ours_now / ours_before - 1 < PRICE_MOVE and np.isfinite(response.competitor[row])):
+            continue
+        days = ~ctx.out[row, current] & (np.nan_to_num(rival[current], nan=reference) < reference)
+        gmv, ratio = panel.gmv[row, current][days], reference / rival[current][days]
+        gamma, spread = float(response.competitor[row]), z * float(response.competitor_se[row])
+        bounds = sorted((_gmv_effect(gmv, ratio, gamma - spread), _gmv_effect(gmv, ratio, gamma + spread)))
+        if bounds[0] <= 0 <= bounds[1]:
+            continue
+        found.append(Candidate(
+            kind="price_above_competitor", row=row, impact_gmv=round(_gmv_effect(gmv, ratio, gamma), 2),
+            evidence={"our_price": round(ours_now, 2), "competitor_price_before": round(float(reference), 2),
+                      "competitor_price_after": round(rival_now, 2),
+                      "gap_pct": round(100 * (ours_now / rival_now - 1), 1), "days_undercut": int(days.sum()),
+                      "competitor_elasticity": round(gamma, 2),
+                      "impact_gmv_interval": [round(bounds[0], 2), round(bounds[1], 2)]},
+        ))
+    return found
