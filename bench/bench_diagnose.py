@@ -46,6 +46,9 @@ def score_seed(seed: int) -> dict:
     found = [key(f.kind, f.sku_id, f.channel if f.sku_id is None else None) for f in result.findings]
     planted = {key(e.kind, e.sku_id, e.channel if e.sku_id is None else None): e for e in truth.events}
     ranks, errors, missed = [], [], []
+    # material = at least 0.25% of the period's GMV: about ¥5,000 on the sample shop's ¥2M fortnight
+    material_floor = 0.0025 * result.kpis.gmv
+    material = [key_ for key_, event in planted.items() if abs(event.impact_gmv) >= material_floor]
     for planted_key, event in planted.items():
         if planted_key in found:
             rank = found.index(planted_key) + 1
@@ -60,7 +63,8 @@ def score_seed(seed: int) -> dict:
     naive_top = [branch.name for branch in result.kpi_tree.skus[:10]]
     sku_events = [event for event in truth.events if event.sku_id]
     return {
-        "seed": seed, "planted": len(planted), "found": len(ranks), "top10": sum(rank <= 10 for rank in ranks),
+        "seed": seed, "planted": len(planted), "found": len(ranks), "material": len(material),
+        "material_found": sum(key_ in found for key_ in material), "top10": sum(rank <= 10 for rank in ranks),
         "ranks": ranks, "unplanted_top10": len(unplanted_top10), "unplanted": [list(item) for item in unplanted_top10],
         "impact_errors": errors, "missed": missed, "seconds": seconds,
         "naive_top10": sum(event.sku_id in naive_top for event in sku_events), "sku_events": len(sku_events),
@@ -111,6 +115,9 @@ def main() -> None:
         "planted_causes": planted,
         "recall": round(len(ranks) / planted, 3),
         "recall_at_10": round(sum(item["top10"] for item in seeds) / planted, 3),
+        "material_causes": sum(item["material"] for item in seeds),
+        "recall_material": round(sum(item["material_found"] for item in seeds)
+                                 / max(sum(item["material"] for item in seeds), 1), 3),
         "median_rank": statistics.median(ranks) if ranks else None,
         "unplanted_in_top10_mean": round(statistics.mean(item["unplanted_top10"] for item in seeds), 2),
         "unplanted_in_top10_max": max(item["unplanted_top10"] for item in seeds),

@@ -10,7 +10,14 @@ import numpy as np
 from shopagent.tools.detect_context import ORGANIC, DetectContext
 from shopagent.tools.findings import Candidate
 from shopagent.tools.schema import CHANNELS
-from shopagent.tools.stats import FAMILY_ALPHA, critical_z, log_ratio_se, log_sum_se, poisson_zero_probability
+from shopagent.tools.stats import (
+    FAMILY_ALPHA,
+    critical_z,
+    log_ratio_se,
+    log_sum_se,
+    poisson_upper_tail,
+    poisson_zero_probability,
+)
 
 SURGE_RATIO = 1.5
 RATING_DROP = 0.5
@@ -126,36 +133,37 @@ def detect_refund_spikes(ctx: DetectContext) -> list[Candidate]:
     sold_window = slice(max(current.start - lag, 0), max(current.stop - lag, 0))
     sold_history = slice(0, max(history.stop - lag, 0))
     units_before = panel.units[:, sold_history].sum(axis=1)
-    refunds_before = panel.refund_units[:, slice(min(lag, history.stop), history.stop)].sum(axis=1)
+    paid_back = slice(min(lag, history.stop), history.stop)
+    refunds_before = panel.refund_count[:, paid_back].sum(axis=1)
     units_now = panel.units[:, sold_window].sum(axis=1)
-    refunds_now = panel.refund_units[:, current].sum(axis=1)
+    refunds_now = panel.refund_count[:, current].sum(axis=1)
     eligible = np.flatnonzero((units_before >= 50) & (units_now >= 20))
-    threshold = critical_z(len(eligible))
-    dispersion = _refund_dispersion(panel.refund_units[:, history])
+    dispersion = _refund_dispersion(panel.refund_count[:, history])
+    alpha = FAMILY_ALPHA / max(len(eligible), 1)
     found = []
     for row in eligible:
         rate_before = max(refunds_before[row] / units_before[row], 0.5 / units_before[row])
         expected = rate_before * units_now[row]
-        z = (refunds_now[row] - expected) / math.sqrt(dispersion * max(expected, 1.0))
-        if refunds_now[row] < REFUND_RISE * expected or z < threshold:
+        p_value = poisson_upper_tail(refunds_now[row], expected, dispersion)
+        if refunds_now[row] < REFUND_RISE * expected or p_value > alpha:
             continue
+        z = -NormalDist().inv_cdf(max(p_value, 1e-15))  # reported z, capped near 8
         gmv_before = panel.gmv[row, sold_history].sum()
-        amount_rate = panel.refund_amount[row, slice(min(lag, history.stop), history.stop)].sum() / gmv_before \
-            if gmv_before > 0 else 0.0
+        amount_rate = panel.refund_amount[row, paid_back].sum() / gmv_before if gmv_before > 0 else 0.0
         extra = panel.refund_amount[row, current].sum() - amount_rate * panel.gmv[row, sold_window].sum()
         found.append(Candidate(
             kind="refund_spike", row=int(row), impact_gmv=-round(float(extra), 2), z_score=round(float(z), 2),
             evidence={"refund_rate_before": round(float(rate_before), 4),
                       "refund_rate_after": round(float(refunds_now[row] / units_now[row]), 4),
-                      "refunded_units": int(refunds_now[row]), "expected_refunded_units": round(float(expected), 1),
+                      "refunds": int(refunds_now[row]), "expected_refunds": round(float(expected), 1),
                       "refund_lag_days": lag},
         ))
     return found
 
 
 def _refund_dispersion(daily_refunds: np.ndarray) -> float:
-    """How much more refunded units vary day to day than a Poisson count would (multi-unit orders come back
-    together): the median variance/mean over SKUs with regular refunds, never below 1."""
+    """How much more daily refunds vary than a Poisson count would (bad batches, bulk buyers): the median
+    variance/mean over SKUs with regular refunds, never below 1."""
     means = daily_refunds.mean(axis=1)
     regular = means >= 0.3
     if daily_refunds.shape[1] < 7 or not regular.any():

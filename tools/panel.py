@@ -45,6 +45,7 @@ class ShopPanel:
     competitor_price: np.ndarray
     refund_amount: np.ndarray  # by refund date
     refund_units: np.ndarray
+    refund_count: np.ndarray  # refund rows: one per refunded order line, however many units it had
     ad_spend: np.ndarray
     ad_gmv: np.ndarray
     ad_orders: np.ndarray
@@ -146,10 +147,10 @@ def load_panel(shop: Shop, start: date, end: date) -> ShopPanel:
         competitor_price = grid(np.nan)
         scatter("SELECT sku_id, date, CAST(competitor_price AS DOUBLE) FROM competitor_prices "
                 "WHERE date BETWEEN ? AND ?", [competitor_price])
-        refund_amount, refund_units = grid(), grid()
-        scatter("SELECT sku_id, CAST(refunded_at AS DATE) AS d, CAST(sum(amount) AS DOUBLE), sum(quantity) "
-                "FROM refunds WHERE refunded_at >= ? AND refunded_at < ? GROUP BY ALL",
-                [refund_amount, refund_units], [start, end + timedelta(days=1)])
+        refund_amount, refund_units, refund_count = grid(), grid(), grid()
+        scatter("SELECT sku_id, CAST(refunded_at AS DATE) AS d, CAST(sum(amount) AS DOUBLE), sum(quantity), "
+                "count(*) FROM refunds WHERE refunded_at >= ? AND refunded_at < ? GROUP BY ALL",
+                [refund_amount, refund_units, refund_count], [start, end + timedelta(days=1)])
         ad_spend, ad_gmv, ad_orders, ad_clicks = grid(), grid(), grid(), grid()
         daily_budget, target_roi = grid(np.nan), grid(np.nan)
         scatter("SELECT sku_id, date, CAST(spend AS DOUBLE), CAST(ad_gmv AS DOUBLE), ad_orders, clicks, "
@@ -185,7 +186,8 @@ def load_panel(shop: Shop, start: date, end: date) -> ShopPanel:
         catalog=catalog, days=[start + timedelta(days=offset) for offset in range(n_days)],
         visitors=visitors, orders=orders, units=units, gmv=gmv, price=price, promo_day=promo_day.astype(bool),
         on_hand=on_hand, inbound=inbound, competitor_price=competitor_price, refund_amount=refund_amount,
-        refund_units=refund_units, ad_spend=ad_spend, ad_gmv=ad_gmv, ad_orders=ad_orders, ad_clicks=ad_clicks,
+        refund_units=refund_units, refund_count=refund_count,
+        ad_spend=ad_spend, ad_gmv=ad_gmv, ad_orders=ad_orders, ad_clicks=ad_clicks,
         daily_budget=daily_budget, target_roi=target_roi, review_count=review_count,
         review_rating_sum=review_rating_sum, review_rating_squares=review_rating_squares,
         channel_orders=channel_orders, channel_gmv=channel_gmv,

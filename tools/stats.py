@@ -46,3 +46,33 @@ def log_sum_se(counts: np.ndarray) -> float:
 def poisson_zero_probability(expected: float) -> float:
     """P(no sales at all) when `expected` units were due: how surprising an empty shelf's zero is."""
     return math.exp(-expected)
+
+
+def poisson_upper_tail(observed: float, expected: float, dispersion: float = 1.0) -> float:
+    """P(X >= observed) for a count with this mean, on the quasi-Poisson scale (counts / dispersion).
+
+    Exact summation rather than a normal approximation, which is far too confident for the small counts
+    (a handful of refunds) a single SKU produces in two weeks.
+    """
+    scale = max(dispersion, 1.0)
+    k = math.floor(observed / scale)
+    mean = expected / scale
+    if k <= 0:
+        return 1.0
+    term = math.exp(-mean)
+    below = term
+    for count in range(1, k):
+        term *= mean / count
+        below += term
+    return max(1.0 - below, 0.0) if below < 1 - 1e-12 else _tail_by_terms(k, mean)
+
+
+def _tail_by_terms(k: int, mean: float) -> float:
+    """The upper tail summed directly, for tails too small for 1 - (lower sum) to resolve."""
+    term = math.exp(-mean + k * math.log(mean) - math.lgamma(k + 1)) if mean > 0 else 0.0
+    total, count = 0.0, k
+    while term > 1e-300 and count < k + 1000:
+        total += term
+        count += 1
+        term *= mean / count
+    return total
