@@ -124,6 +124,7 @@ def _worded(candidate: Candidate, panel: ShopPanel, templates: dict, context: De
         fields["compensation_note"] = note.format(**fields)
     summary = templates[candidate.kind].format(
         sku=sku_id or "", title=title or "", impact=candidate.impact_gmv, impact_abs=abs(candidate.impact_gmv),
+        impact_yuan=f"{'-' if candidate.impact_gmv < 0 else '+'}¥{abs(candidate.impact_gmv):,.0f}",
         channel=templates["channels"].get(candidate.channel or "", candidate.channel or ""), **fields)
     return Finding(kind=candidate.kind, sku_id=sku_id, channel=candidate.channel, impact_gmv=candidate.impact_gmv,
                    summary=summary, evidence=candidate.evidence, title=title, z_score=candidate.z_score,
