@@ -1,0 +1,481 @@
+"""Own-price elasticity per SKU: a log-log (Poisson pseudo-likelihood) demand model with controls, shrunk per category.
+
+The model, for SKU i on day t (stockout and sell-out days left out):
+
+    E[units_it] = traffic_it * exp(a_i + e_i * log price_it + c_i * log competitor_it + b_i * trend_t
+                                   + day_t + tag_(i,t))
+
+`traffic` weights each channel's visitors by the shop's conversion on that channel, so a shift in channel
+mix (a live-stream day, a paid push) is not read as a price effect. `day` is a shop-wide effect per day
+(weekday, season, festival atmosphere, a store-score dip) and `tag` a shop-wide effect of each promotion
+tag (618, coupon, ...), both estimated from every SKU by back-fitting, so a SKU's elasticity is identified
+by its own price moves against the rest of the shop on the same days. Poisson pseudo-likelihood keeps the
+zero-sale days a log-OLS would drop, and its sandwich (HC1) standard errors do not assume Poisson noise.
+Each SKU's estimate is then shrunk towards its category's (empirical Bayes, precision-weighted), which only
+matters for SKUs whose own price history says little.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from statistics import NormalDist
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from shopagent.tools.panel import ShopPanel
+from shopagent.tools.store import Shop
+
+LEVEL = 0.90
+MIN_DAYS = 28  # fewer usable days than four weeks cannot separate a price move from a weekday pattern
+MIN_UNITS = 30
+MIN_PRICE_DAYS = 4  # days sold at a price other than the usual one; fewer is a price that never moved
+PRICE_MOVE = 0.005  # a difference in log price below half a percent is rounding, not a price change
+MIN_SKUS_FOR_DAY_EFFECTS = 10  # with fewer SKUs a day effect would soak up each SKU's own price move
+MIN_TAU = 0.10  # two products never respond identically; a zero spread would make intervals too narrow
+COLUMNS = ("intercept", "log_price", "log_competitor_price", "trend")
+
+Status = Literal["estimated", "cannot_estimate"]
+
+
+class ElasticityEstimate(BaseModel):
+    """How a SKU's units respond to its price: % change in units per 1% change in price, with a 90% interval."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sku_id: str
+    category: str
+    status: Status
+    elasticity: float | None  # after shrinkage towards the category; None when the data cannot identify it
+    elasticity_ci: tuple[float, float] | None
+    elasticity_se: float | None
+    own_elasticity: float | None  # the SKU's own estimate before shrinkage
+    own_se: float | None
+    prior_weight: float | None  # share of the estimate that comes from the category (0 = all from own data)
+    category_elasticity: float | None  # the category's typical elasticity (the prior)
+    category_sd: float | None  # spread of elasticities within the category, plus the prior mean's error
+    competitor_elasticity: float | None
+    days_used: int
+    units_used: float
+    price_days_off_usual: int  # days sold at a price at least 0.5% away from the usual one
+    price_low: float | None  # lowest and highest shown price on the days used
+    price_high: float | None
+    reason: str | None = None  # why it cannot be estimated
+
+
+@dataclass
+class PromoTags:
+    """The promotion tag of each SKU-day as an integer code into `names` (0 = no tag)."""
+
+    names: list[str]
+    codes: np.ndarray  # (sku, day) int
+
+    @classmethod
+    def from_panel(cls, panel: ShopPanel) -> PromoTags:
+        """One generic tag when only panel.promo_day is known."""
+        return cls(names=["", "promo"], codes=panel.promo_day.astype(np.int64))
+
+
+def load_promo_tags(shop: Shop, panel: ShopPanel) -> PromoTags:
+    """The promo tag text (618, coupon, double11 ...) of every SKU-day in the panel, from price_history."""
+    start, end = panel.days[0], panel.days[-1]
+    position = panel.catalog.index()
+    with shop.connect() as con:
+        rows = con.execute(
+            "SELECT sku_id, date, promo FROM price_history WHERE date BETWEEN ? AND ? "
+            "AND promo IS NOT NULL AND trim(promo) <> '' ORDER BY sku_id, date", [start, end]).fetchall()
+    names = [""] + sorted({row[2].strip() for row in rows})
+    code = {name: index for index, name in enumerate(names)}
+    codes = np.zeros(panel.units.shape, dtype=np.int64)
+    for sku_id, day, tag in rows:
+        codes[position[sku_id], (day - start).days] = code[tag.strip()]
+    return PromoTags(names=names, codes=codes)
+
+
+def sellable_days(panel: ShopPanel) -> np.ndarray:
+    """Days a SKU's sales show its demand: on sale, in stock all day (a sell-out day hides demand), with traffic."""
+    sold_out = np.nan_to_num(panel.on_hand, nan=1.0) <= 0
+    return (np.isfinite(panel.price) & (np.nan_to_num(panel.price) > 0) & ~panel.stockout() & ~sold_out
+            & (panel.total_visitors > 0))
+
+
+def channel_weights(panel: ShopPanel) -> np.ndarray:
+    """Relative conversion of each channel (orders per visitor, shop-wide): the weights of the traffic index."""
+    visitors = panel.visitors.sum(axis=(0, 1))
+    orders = panel.channel_orders.sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = np.where(visitors > 0, orders / np.where(visitors > 0, visitors, 1.0), 0.0)
+    if not np.any(rate > 0):
+        return np.ones_like(rate)
+    # a channel whose orders cannot be tied to visitors (no rows) still counts at the shop's average rate
+    average = orders.sum() / max(visitors.sum(), 1.0)
+    return np.where((visitors > 0) & (rate > 0), rate, average) / average
+
+
+def estimate_elasticities(panel: ShopPanel, *, tags: PromoTags | None = None, trend: bool = True,
+                          level: float = LEVEL) -> dict[str, ElasticityEstimate]:
+    """Estimate every SKU's own-price elasticity from its history, with a 90% interval, or say it cannot."""
+    fit = fit_demand(panel, tags=tags, trend=trend)
+    return shrink(fit, panel, level=level)
+
+
+@dataclass
+class DemandFit:
+    """The per-SKU Poisson fits before shrinkage; arrays are indexed like the panel's catalog."""
+
+    beta: np.ndarray  # (sku, column)
+    cov: np.ndarray  # (sku, column, column) HC1 sandwich
+    active: np.ndarray  # (sku, column) which columns each SKU's model uses
+    identified: np.ndarray  # (sku,) bool: the price column is identified
+    reasons: list[str | None]
+    usable: np.ndarray  # (sku, day)
+    days_used: np.ndarray
+    units_used: np.ndarray
+    price_days: np.ndarray
+    day_effect: np.ndarray  # (day,)
+    tag_effect: np.ndarray  # (tag,)
+    tag_names: list[str]
+    trend_used: bool
+
+
+def fit_demand(panel: ShopPanel, *, tags: PromoTags | None = None, trend: bool = True,
+               rounds: int = 6) -> DemandFit:
+    """Back-fit per-SKU Poisson regressions and the shop-wide day and tag effects they share."""
+    tags = tags or PromoTags.from_panel(panel)
+    n, n_days = panel.units.shape
+    usable = sellable_days(panel)
+    units = np.where(usable, panel.units, 0.0)
+    traffic = np.einsum("ntc,c->nt", panel.visitors, channel_weights(panel))
+    log_traffic = np.log(np.where(usable, traffic, 1.0))
+
+    log_price = np.log(np.where(usable, panel.price, 1.0))
+    centre = _masked_median(log_price, usable)
+    x_price = np.where(usable, log_price - centre[:, None], 0.0)
+    x_rival, has_rival = _competitor_column(panel, usable)
+    day = np.arange(n_days, dtype=float)
+    x_trend = np.broadcast_to((day - day.mean()) / max(n_days, 1), (n, n_days))
+    design = np.stack([np.ones((n, n_days)), x_price, x_rival, x_trend], axis=2) * usable[..., None]
+
+    days_used = usable.sum(axis=1)
+    units_used = units.sum(axis=1)
+    price_days = (np.abs(x_price) > PRICE_MOVE).sum(axis=1)
+    reasons = [_why_not(int(days_used[i]), float(units_used[i]), int(price_days[i]), panel.price[i][usable[i]])
+               for i in range(n)]
+    identified = np.array([reason is None for reason in reasons])
+    fitted = (days_used >= MIN_DAYS // 2) & (units_used > 0)
+    active = np.zeros((n, len(COLUMNS)), dtype=bool)
+    active[:, 0] = fitted
+    active[:, 1] = identified
+    active[:, 2] = fitted & has_rival & (days_used >= MIN_DAYS)
+    active[:, 3] = fitted & trend & (days_used >= 2 * MIN_DAYS)
+    mask = usable & fitted[:, None]
+
+    tag_codes = np.where(usable, tags.codes, 0)
+    use_day_effects = int(fitted.sum()) >= MIN_SKUS_FOR_DAY_EFFECTS
+    weekday = np.array([d.weekday() for d in panel.days])
+    shared = _Shared(units=units, mask=mask, log_traffic=log_traffic, tag_codes=tag_codes, n_tags=len(tags.names),
+                     day_of=np.arange(n_days) if use_day_effects else weekday)
+    beta = np.zeros((n, len(COLUMNS)))
+    day_effect, tag_effect = np.zeros(n_days), np.zeros(len(tags.names))
+    beta, day_effect, tag_effect = _backfit(design, shared, active, beta, day_effect, tag_effect, rounds)
+    trend_used = bool(active[:, 3].any())
+    if trend_used:
+        offset = shared.offset(day_effect, tag_effect)
+        beta, hessian = _poisson_fit(design, units, mask, offset, active, beta)
+        cov = _sandwich(design, units, mask, offset, beta, hessian, active)
+        if not _trends_matter(beta[:, 3], cov[:, 3, 3], active[:, 3]):
+            # the SKUs' drifts are no larger than noise: a trend per SKU would only blur the price effect
+            active[:, 3] = False
+            beta[:, 3] = 0.0
+            trend_used = False
+            beta, day_effect, tag_effect = _backfit(design, shared, active, beta, day_effect, tag_effect, rounds)
+    offset = shared.offset(day_effect, tag_effect)
+    beta, hessian = _poisson_fit(design, units, mask, offset, active, beta)
+    cov = _sandwich(design, units, mask, offset, beta, hessian, active)
+    return DemandFit(beta=beta, cov=cov, active=active, identified=identified & fitted, reasons=reasons,
+                     usable=mask, days_used=days_used, units_used=units_used, price_days=price_days,
+                     day_effect=day_effect, tag_effect=tag_effect, tag_names=tags.names, trend_used=trend_used)
+
+
+@dataclass
+class _Shared:
+    """What the shop-wide effects are estimated from; `day_of` maps days to day effects (days or weekdays)."""
+
+    units: np.ndarray
+    mask: np.ndarray
+    log_traffic: np.ndarray
+    tag_codes: np.ndarray
+    n_tags: int
+    day_of: np.ndarray
+
+    def offset(self, day_effect: np.ndarray, tag_effect: np.ndarray) -> np.ndarray:
+        return self.log_traffic + day_effect[self.day_of][None, :] + tag_effect[self.tag_codes]
+
+
+def _backfit(design: np.ndarray, shared: _Shared, active: np.ndarray, beta: np.ndarray, day_effect: np.ndarray,
+             tag_effect: np.ndarray, rounds: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Alternate the per-SKU fits and the shared effects until the day effects settle."""
+    n_groups = int(shared.day_of.max()) + 1
+    groups = np.broadcast_to(shared.day_of, shared.units.shape)
+    day_effect = day_effect[:n_groups] if day_effect.size >= n_groups else np.zeros(n_groups)
+    for _ in range(rounds):
+        beta, _ = _poisson_fit(design, shared.units, shared.mask, shared.offset(day_effect, tag_effect), active, beta)
+        linear = _linear(design, beta) + shared.log_traffic
+        previous = day_effect
+        day_effect = _shared_effect(shared.units, linear + tag_effect[shared.tag_codes], shared.mask, groups,
+                                    n_groups)
+        tag_effect = _shared_effect(shared.units, linear + day_effect[shared.day_of][None, :],
+                                    shared.mask & (shared.tag_codes > 0), shared.tag_codes, shared.n_tags,
+                                    centred=False)
+        tag_effect[0] = 0.0
+        if np.max(np.abs(day_effect - previous)) < 1e-4:
+            break
+    return beta, day_effect, tag_effect
+
+
+def _trends_matter(slope: np.ndarray, variance: np.ndarray, active: np.ndarray, alpha: float = 0.01) -> bool:
+    """Chi-square test that the SKUs' own trends, taken together, exceed their noise (Wilson-Hilferty tail)."""
+    ok = active & (variance > 0)
+    k = int(ok.sum())
+    if k == 0:
+        return False
+    statistic = float(np.sum(slope[ok] ** 2 / variance[ok]))
+    z = ((statistic / k) ** (1 / 3) - (1 - 2 / (9 * k))) / math.sqrt(2 / (9 * k))
+    return z > NormalDist().inv_cdf(1 - alpha)
+
+
+def _why_not(days: int, units: float, price_days: int, prices: np.ndarray) -> str | None:
+    if days < MIN_DAYS:
+        return f"only {days} days in stock and on sale (at least {MIN_DAYS} are needed)"
+    if units < MIN_UNITS:
+        return f"only {units:.0f} units sold on the days it was in stock (at least {MIN_UNITS} are needed)"
+    if price_days < MIN_PRICE_DAYS:
+        usual = float(np.median(prices))
+        how = (f"never changed (¥{usual:,.2f} on all {days} days)" if price_days == 0 else
+               f"hardly ever changed (¥{usual:,.2f} on {days - price_days} of {days} days)")
+        return (f"the price {how}, so the data cannot show how shoppers respond to price; "
+                "try a small change for two weeks")
+    return None
+
+
+def _masked_median(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    out = np.zeros(values.shape[0])
+    for row in np.flatnonzero(mask.any(axis=1)):
+        out[row] = float(np.median(values[row, mask[row]]))
+    return out
+
+
+def _competitor_column(panel: ShopPanel, usable: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Log competitor price (centred; gaps carried forward) and whether the SKU is tracked on most of its days."""
+    rival = panel.competitor_price
+    seen = np.isfinite(rival) & (np.nan_to_num(rival) > 0)
+    tracked = (seen & usable).sum(axis=1) >= 0.5 * np.maximum(usable.sum(axis=1), 1)
+    filled = np.log(np.where(seen, rival, np.nan))
+    for row in np.flatnonzero(tracked):
+        series = filled[row]
+        valid = np.flatnonzero(np.isfinite(series))
+        # carry the last seen offer forward (and the first one back): a missing day is a missed scrape
+        index = np.maximum.accumulate(np.where(np.isfinite(series), np.arange(series.size), -1))
+        index = np.where(index < 0, valid[0], index)
+        filled[row] = series[index]
+    filled = np.where(tracked[:, None], filled, 0.0)
+    centre = _masked_median(filled, usable & tracked[:, None])
+    return np.where(usable & tracked[:, None], filled - centre[:, None], 0.0), tracked
+
+
+def _poisson_fit(design: np.ndarray, units: np.ndarray, mask: np.ndarray, offset: np.ndarray,
+                 active: np.ndarray, start: np.ndarray, iterations: int = 50) -> tuple[np.ndarray, np.ndarray]:
+    """Newton steps on every SKU's Poisson log-likelihood at once; inactive columns stay at zero."""
+    beta = start.copy()
+    weights = mask.astype(float)
+    total = (units * weights).sum(axis=1)
+    base = (np.exp(np.clip(offset, -30, 30)) * weights).sum(axis=1)
+    fresh = ~np.any(beta != 0, axis=1) & (total > 0) & (base > 0)
+    beta[fresh, 0] = np.log(total[fresh] / base[fresh])
+    eye = np.eye(design.shape[2])
+    off = ~active
+    for _ in range(iterations):
+        mu = np.exp(np.clip(_linear(design, beta) + offset, -30, 30)) * weights
+        gradient = _gram_vector(design, units * weights - mu)
+        hessian = _gram(design, mu)
+        hessian = _pin_inactive(hessian, off, eye)
+        gradient[off] = 0.0
+        step = np.linalg.solve(hessian, gradient[..., None])[..., 0]
+        # a bounded step keeps a SKU with a handful of sales from overshooting into exp overflow
+        step = np.clip(step, -2.0, 2.0)
+        beta += step
+        if np.max(np.abs(step)) < 1e-7:
+            break
+    mu = np.exp(np.clip(_linear(design, beta) + offset, -30, 30)) * weights
+    hessian = _pin_inactive(_gram(design, mu), off, eye)
+    return beta, hessian
+
+
+def _linear(design: np.ndarray, beta: np.ndarray) -> np.ndarray:
+    return (design @ beta[:, :, None])[:, :, 0]
+
+
+def _gram(design: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """X' diag(weight) X for every SKU at once (batched matrix products are far faster than einsum here)."""
+    return np.swapaxes(design * weight[:, :, None], 1, 2) @ design
+
+
+def _gram_vector(design: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    return (np.swapaxes(design, 1, 2) @ weight[:, :, None])[:, :, 0]
+
+
+def _pin_inactive(hessian: np.ndarray, off: np.ndarray, eye: np.ndarray) -> np.ndarray:
+    """Zero the rows and columns of unused coefficients and put 1 on their diagonal so every system solves."""
+    hessian = hessian * (~off[:, :, None]) * (~off[:, None, :])
+    hessian += eye[None] * off[:, :, None]
+    # a tiny ridge only matters for columns the data leave (almost) flat
+    return hessian + 1e-9 * eye[None]
+
+
+def _sandwich(design: np.ndarray, units: np.ndarray, mask: np.ndarray, offset: np.ndarray, beta: np.ndarray,
+              hessian: np.ndarray, active: np.ndarray) -> np.ndarray:
+    """HC3 sandwich covariance: robust to over-dispersion and uneven day-to-day noise."""
+    weights = mask.astype(float)
+    mu = np.exp(np.clip(_linear(design, beta) + offset, -30, 30)) * weights
+    bread = np.linalg.inv(hessian)
+    # leverage of each day in its SKU's fit; dividing squared residuals by (1 - h)^2 is HC3, which keeps
+    # the few days that carry a SKU's price moves from understating their own noise
+    used = design * active[:, None, :]
+    leverage = np.einsum("ntk,nkl,ntl->nt", used, bread, used) * mu
+    residual = (units * weights - mu) / np.clip(1.0 - leverage, 0.05, 1.0)
+    meat = _gram(design, residual**2)
+    cov = bread @ meat @ bread
+    return cov * active[:, :, None] * active[:, None, :]
+
+
+def _shared_effect(units: np.ndarray, linear: np.ndarray, mask: np.ndarray, groups: np.ndarray,
+                   n_groups: int, *, centred: bool = True) -> np.ndarray:
+    """log(actual / expected units) per group, pooled over SKUs: the maximum-likelihood shared effect."""
+    expected = np.exp(np.clip(linear, -30, 30)) * mask
+    actual = np.bincount(groups[mask], weights=units[mask], minlength=n_groups)
+    predicted = np.bincount(groups[mask], weights=expected[mask], minlength=n_groups)
+    # half a unit on both sides keeps a day with no sales finite without moving a busy day
+    effect = np.where(predicted > 0, np.log((actual + 0.5) / (predicted + 0.5)), 0.0)
+    if centred and predicted.sum() > 0:
+        effect -= np.sum(effect * predicted) / predicted.sum()
+    return effect
+
+
+def shrink(fit: DemandFit, panel: ShopPanel, *, level: float = LEVEL) -> dict[str, ElasticityEstimate]:
+    """Empirical-Bayes shrinkage of each SKU's elasticity towards its category (leave-one-out prior)."""
+    z = NormalDist().inv_cdf(0.5 + level / 2)
+    own = fit.beta[:, 1]
+    own_var = fit.cov[:, 1, 1]
+    categories = panel.catalog.categories
+    ok = fit.identified & np.isfinite(own) & (own_var > 0)
+    prior_mean, prior_var = _category_priors(own, own_var, ok, categories)
+    estimates = {}
+    for row, sku_id in enumerate(panel.catalog.sku_ids):
+        prices = panel.price[row][fit.usable[row]]
+        common = dict(
+            sku_id=sku_id, category=categories[row], days_used=int(fit.days_used[row]),
+            units_used=round(float(fit.units_used[row]), 1), price_days_off_usual=int(fit.price_days[row]),
+            price_low=round(float(prices.min()), 2) if prices.size else None,
+            price_high=round(float(prices.max()), 2) if prices.size else None,
+            category_elasticity=_round(prior_mean[row]), category_sd=_round(math.sqrt(prior_var[row]))
+            if math.isfinite(prior_var[row]) else None,
+        )
+        if not ok[row]:
+            estimates[sku_id] = ElasticityEstimate(
+                status="cannot_estimate", elasticity=None, elasticity_ci=None, elasticity_se=None,
+                own_elasticity=None, own_se=None, prior_weight=None, competitor_elasticity=None,
+                reason=fit.reasons[row] or "the model could not be fitted to this SKU's days", **common)
+            continue
+        if math.isfinite(prior_var[row]):
+            precision = 1 / own_var[row] + 1 / prior_var[row]
+            mean = (own[row] / own_var[row] + prior_mean[row] / prior_var[row]) / precision
+            variance = 1 / precision
+            weight = (1 / prior_var[row]) / precision
+        else:
+            mean, variance, weight = own[row], own_var[row], 0.0
+        sd = math.sqrt(variance)
+        rival = fit.beta[row, 2] if fit.active[row, 2] else None
+        estimates[sku_id] = ElasticityEstimate(
+            status="estimated", elasticity=round(float(mean), 3),
+            elasticity_ci=(round(float(mean - z * sd), 3), round(float(mean + z * sd), 3)),
+            elasticity_se=round(sd, 4), own_elasticity=round(float(own[row]), 3),
+            own_se=round(math.sqrt(own_var[row]), 4), prior_weight=round(float(weight), 3),
+            competitor_elasticity=_round(rival), **common)
+    return estimates
+
+
+def _round(value: float | None, digits: int = 3) -> float | None:
+    return None if value is None or not math.isfinite(value) else round(float(value), digits)
+
+
+def _category_priors(own: np.ndarray, own_var: np.ndarray, ok: np.ndarray,
+                     categories: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Per SKU: the category's mean elasticity without that SKU, and the prior variance around it.
+
+    The spread within categories (tau^2) is estimated once for the shop (Paule-Mandel); category means are
+    precision-weighted and themselves pulled towards the shop mean when a category has few SKUs.
+    """
+    n = own.size
+    mean = np.full(n, np.nan)
+    variance = np.full(n, np.inf)
+    rows = np.flatnonzero(ok)
+    if rows.size < 3:
+        return mean, variance
+    names = sorted({categories[row] for row in rows})
+    group = np.array([names.index(categories[row]) for row in rows])
+    estimate, var = own[rows], own_var[rows]
+    tau2 = _paule_mandel(estimate, var, group, len(names))
+    weight = 1 / (var + tau2)
+    sums = np.bincount(group, weights=weight * estimate, minlength=len(names))
+    totals = np.bincount(group, weights=weight, minlength=len(names))
+    shop_mean = float(sums.sum() / totals.sum())
+    # spread of category means around the shop mean (method of moments, never negative)
+    category_mean = sums / totals
+    between = max(float(np.sum(totals * (category_mean - shop_mean) ** 2) - (len(names) - 1))
+                  / max(float(totals.sum() - np.sum(totals**2) / totals.sum()), 1e-9), 0.0)
+    for row in range(n):
+        name = categories[row]
+        if name in names:
+            g = names.index(name)
+            s, t = sums[g], totals[g]
+            if ok[row]:
+                mine = 1 / (own_var[row] + tau2)
+                s, t = s - mine * own[row], t - mine
+        else:
+            s, t = 0.0, 0.0
+        # the category mean (without this SKU) shrunk towards the shop mean by its own precision
+        if t > 1e-12 and between > 0:
+            precision = t + 1 / between
+            centre = (s + shop_mean / between) / precision
+            centre_var = 1 / precision
+        elif t > 1e-12:
+            centre, centre_var = shop_mean, 1 / totals.sum()
+        else:
+            centre, centre_var = shop_mean, between + 1 / totals.sum()
+        mean[row] = centre
+        variance[row] = tau2 + centre_var
+    return mean, variance
+
+
+def _paule_mandel(estimate: np.ndarray, var: np.ndarray, group: np.ndarray, n_groups: int) -> float:
+    """The within-category spread tau^2 at which the weighted residuals match their degrees of freedom."""
+    dof = estimate.size - n_groups
+
+    def excess(tau2: float) -> float:
+        weight = 1 / (var + tau2)
+        means = (np.bincount(group, weights=weight * estimate, minlength=n_groups)
+                 / np.maximum(np.bincount(group, weights=weight, minlength=n_groups), 1e-300))
+        return float(np.sum(weight * (estimate - means[group]) ** 2)) - dof
+
+    if dof <= 0 or excess(MIN_TAU**2) <= 0:
+        return MIN_TAU**2
+    low, high = MIN_TAU**2, 1.0
+    while excess(high) > 0 and high < 1e4:
+        high *= 4
+    for _ in range(60):
+        middle = 0.5 * (low + high)
+        low, high = (middle, high) if excess(middle) > 0 else (low, middle)
+    return 0.5 * (low + high)
+
