@@ -77,8 +77,10 @@ def file_digest(path: Path) -> str:
 
 @pytest.fixture(autouse=True)
 def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every test gets its own data directory and no model credentials or database from the developer's shell."""
+    """Every test gets its own data and config directories and no model credentials or database from the
+    developer's shell."""
     monkeypatch.setenv("SHOPAGENT_DATA_DIR", str(tmp_path / "userdata"))
+    monkeypatch.setenv("SHOPAGENT_CONFIG_DIR", str(tmp_path / "userconfig"))
     monkeypatch.delenv("SHOPAGENT_DB", raising=False)
     for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL", "OPENAI_ORG_ID"):
         monkeypatch.delenv(name, raising=False)

@@ -132,12 +132,24 @@ def load_panel(shop: Shop, start: date, end: date) -> ShopPanel:
             channel = np.array([channel_position[value] for value in result["channel"]])
             visitors[sku, day, channel] = result["v"].astype(float)
 
+        # one pass over order lines, grouped by channel too: an order has exactly one channel, so per-SKU
+        # totals are sums over channels and the shop's channel GMV is a sum over SKUs
         orders, units, gmv = grid(), grid(), grid()
-        scatter("SELECT i.sku_id, CAST(o.created_at AS DATE) AS d, count(DISTINCT i.order_id) AS n, "
-                "sum(i.quantity) AS q, CAST(sum(i.quantity * i.unit_price) AS DOUBLE) AS g "
-                "FROM order_items i JOIN orders o USING (order_id) "
-                "WHERE o.created_at >= ? AND o.created_at < ? GROUP BY ALL",
-                [orders, units, gmv], [start, end + timedelta(days=1)])
+        channel_gmv = np.zeros((n_days, len(CHANNELS)))
+        lines = con.execute(
+            "SELECT i.sku_id, CAST(o.created_at AS DATE) AS d, o.channel, count(DISTINCT i.order_id) AS n, "
+            "sum(i.quantity) AS q, CAST(sum(i.quantity * i.unit_price) AS DOUBLE) AS g "
+            "FROM order_items i JOIN orders o USING (order_id) "
+            "WHERE o.created_at >= ? AND o.created_at < ? GROUP BY ALL", [start, end + timedelta(days=1)]
+        ).fetchnumpy()
+        if len(lines["sku_id"]):
+            sku = np.array([position[value] for value in lines["sku_id"]])
+            day = (lines["d"].astype("datetime64[D]") - np.datetime64(start, "D")).astype(int)
+            channel = np.array([channel_position[value] for value in lines["channel"]])
+            np.add.at(orders, (sku, day), lines["n"].astype(float))
+            np.add.at(units, (sku, day), lines["q"].astype(float))
+            np.add.at(gmv, (sku, day), lines["g"].astype(float))
+            np.add.at(channel_gmv, (day, channel), lines["g"].astype(float))
         price, promo_day = grid(np.nan), grid()
         scatter("SELECT sku_id, date, CAST(price AS DOUBLE), CAST(promo IS NOT NULL AND promo <> '' AS DOUBLE) "
                 "FROM price_history WHERE date BETWEEN ? AND ?", [price, promo_day])
@@ -162,14 +174,11 @@ def load_panel(shop: Shop, start: date, end: date) -> ShopPanel:
                 [review_count, review_rating_sum, review_rating_squares], [start, end + timedelta(days=1)])
 
         channel_orders = np.zeros((n_days, len(CHANNELS)))
-        channel_gmv = np.zeros((n_days, len(CHANNELS)))
-        for d, channel, n, g in con.execute(
-            "SELECT CAST(o.created_at AS DATE), o.channel, count(DISTINCT o.order_id), "
-            "CAST(sum(i.quantity * i.unit_price) AS DOUBLE) FROM orders o JOIN order_items i USING (order_id) "
-            "WHERE o.created_at >= ? AND o.created_at < ? GROUP BY ALL", [start, end + timedelta(days=1)]
+        for d, channel, n in con.execute(
+            "SELECT CAST(created_at AS DATE), channel, count(*) FROM orders "
+            "WHERE created_at >= ? AND created_at < ? GROUP BY ALL", [start, end + timedelta(days=1)]
         ).fetchall():
             channel_orders[(d - start).days, channel_position[channel]] = n
-            channel_gmv[(d - start).days, channel_position[channel]] = g
         shop_orders = channel_orders.sum(axis=1)
         experience_score = np.full(n_days, np.nan)
         logistics_score = np.full(n_days, np.nan)
