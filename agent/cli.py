@@ -5,8 +5,10 @@ from __future__ import annotations
 import typer
 from typer.core import TyperGroup
 
+import shopagent.commands.plan_promotion  # noqa: F401  (registers `plan promotion`)
 from shopagent.commands.data import data_app
 from shopagent.commands.diagnose import diagnose
+from shopagent.commands.plan import plan_app
 from shopagent.commands.sql import sql
 
 
@@ -32,6 +34,7 @@ app = typer.Typer(cls=_ShopGroup, no_args_is_help=True, add_completion=False, pr
 app.add_typer(data_app, name="data")
 app.command("sql")(sql)
 app.command("diagnose")(diagnose)
+app.add_typer(plan_app, name="plan")
 
 
 def main() -> None:

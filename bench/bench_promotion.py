@@ -1,0 +1,243 @@
+"""Full-site promotion planner against the simulator's true curves: share of the true optimum, ROI held, forecast error.
+
+Run: python bench/bench_promotion.py [--seeds 20] [--skus 80] [--days 180] [--no-timing]
+
+For each seeded shop and three settings (60% and 120% of today's spend at the usual target ROI, 250% at a
+target 40% higher, where the ROI floor binds) the plan's daily budgets and suggested target ROIs are run
+through the platform's true rule (TrueModel.promo_spend_for_target) and scored with the true curves
+(TrueModel.promo_gmv) on the last day. The oracle maximises true GMV with spends set directly, subject to
+the budget and the blended ROI, solved on a fine grid by the same Lagrangian plus a greedy finish, over:
+- every SKU with a true curve that is in stock (the optimum);
+- the SKUs the planner may fund: eligible and with promotion history (separates planning from policy);
+- those SKUs within the spends their data support, half the least to twice the most they usually spend.
+Baselines: today's spend mix scaled to the budget, and an equal split over the same SKUs (both spent in full).
+Shops are generated once and cached under bench/out/promotion/ (gitignored); results go to results.json there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+
+OUT = Path(__file__).parent / "out" / "promotion"
+SETTINGS = (("60% of spend", 0.6, 1.0), ("120% of spend", 1.2, 1.0), ("250% of spend, target +40%", 2.5, 1.4))
+
+
+def ensure_world(seed: int, skus: int, days: int) -> Path:
+    """Generate and import a shop once; return its folder (shop.duckdb and truth.json inside)."""
+    folder = OUT / f"seed{seed}_{skus}x{days}"
+    if not (folder / "shop.duckdb").exists():
+        from shopagent.sample_shop.simulator import generate_shop
+        from shopagent.tools.importer import import_folder
+
+        generate_shop(folder / "export", seed=seed, n_skus=skus, n_days=days, truth_path=folder / "truth.json")
+        import_folder(folder / "export", folder / "shop.duckdb", replace=True)
+    return folder
+
+
+def oracle(gmv_of, skus: list[str], top: dict[str, float], budget: float, target: float,
+           bottom: dict[str, float] | None = None) -> float:
+    """Best true GMV with spends set directly: max sum g_i(s_i), sum s_i <= budget, sum g_i >= target x sum s_i."""
+    if not skus:
+        return 0.0
+    grid = np.array([np.concatenate([[0.0], np.geomspace((bottom or {}).get(sku, 1.0), top[sku], 240)])
+                     for sku in skus])
+    value = np.array([[gmv_of(sku, s) for s in row] for sku, row in zip(skus, grid, strict=True)])
+    rows = np.arange(len(skus))
+
+    def pick(threshold: float) -> np.ndarray:
+        return (value - threshold * grid).argmax(axis=1)
+
+    def fits(cell: np.ndarray) -> bool:
+        return grid[rows, cell].sum() <= budget + 1e-9
+
+    def roi_ok(cell: np.ndarray) -> bool:
+        return value[rows, cell].sum() >= target * grid[rows, cell].sum() - 1e-9
+
+    def lowest(ok) -> float:  # noqa: ANN001
+        if ok(pick(0.0)):
+            return 0.0
+        lo, hi = 0.0, float((value[:, 1:] / grid[:, 1:]).max()) + 1
+        for _ in range(60):
+            mid = (lo + hi) / 2
+            lo, hi = (lo, mid) if ok(pick(mid)) else (mid, hi)
+        return hi
+
+    cell = pick(max(lowest(fits), lowest(roi_ok)))
+    for _ in range(2000):  # greedy finish: the dual leaves budget on the table where curves are S-shaped
+        left = budget - grid[rows, cell].sum()
+        gain = value - value[rows, cell][:, None]
+        cost = grid - grid[rows, cell][:, None]
+        ok = (cost > 0) & (cost <= left) & (gain > 0)
+        best = None
+        for flat in np.argsort(-np.where(ok, gain / np.where(cost > 0, cost, 1), -np.inf), axis=None)[:50]:
+            r, c = np.unravel_index(flat, ok.shape)
+            if not ok[r, c]:
+                break
+            trial = cell.copy()
+            trial[r] = c
+            if roi_ok(trial):
+                best = trial
+                break
+        if best is None:
+            break
+        cell = best
+    return float(value[rows, cell].sum())
+
+
+def score_world(folder: Path) -> list[dict]:
+    from shopagent.sample_shop.truth import TrueModel, load_truth
+    from shopagent.tools.panel import data_dates, load_panel
+    from shopagent.tools.promotion_curves import fit_response_curves
+    from shopagent.tools.promotion_plan import HISTORY_DAYS, MAX_EXTRAPOLATION, plan_from_panel
+    from shopagent.tools.store import Shop
+
+    truth = load_truth(folder / "truth.json")
+    model = TrueModel(truth)
+    shop = Shop(folder / "shop.duckdb")
+    first, last = data_dates(shop)
+    panel = load_panel(shop, max(first, last - timedelta(days=HISTORY_DAYS - 1)), last)
+    curves = fit_response_curves(panel, as_of=last, seed=0)
+    end = len(panel.days)
+    out = panel.stockout()
+    index = panel.catalog.index()
+    promoted = {s.sku_id for s in truth.skus if s.promo is not None and s.promo.plan_end >= last}
+    current = {sku: float(panel.ad_spend[index[sku], end - 7:end].mean()) for sku in sorted(promoted)}
+    current = {sku: spend for sku, spend in current.items() if spend > 0}
+    total = sum(current.values())
+    usual = sum(current[sku] * panel.target_roi[index[sku], end - 1] for sku in current) / total
+    candidates = sorted(sku for sku in promoted if model.in_stock(sku, last) and not out[index[sku], end - 1])
+    top = {s.sku_id: 6.0 * max(s.promo.daily_budget.values) for s in truth.skus if s.sku_id in candidates}
+
+    def gmv_of(sku: str, spend: float) -> float:
+        return model.promo_gmv(sku, spend) if spend > 0 else 0.0
+
+    rows = []
+    for name, multiple, lift in SETTINGS:
+        budget, target = round(total * multiple, -1), round(usual * lift, 2)
+        plan = plan_from_panel(panel, as_of=last, budget=budget, target_roi=target, curves=curves)
+        true_spend = true_gmv = gmv_if_spent = 0.0
+        for allocation in plan.allocations:
+            if allocation.daily_budget <= 0:
+                continue
+            spend = model.promo_spend_for_target(allocation.sku_id, allocation.target_roi, allocation.daily_budget)
+            true_spend += spend
+            true_gmv += gmv_of(allocation.sku_id, spend)
+            gmv_if_spent += gmv_of(allocation.sku_id, allocation.daily_budget)
+        eligible = [a.sku_id for a in plan.allocations if a.eligible and a.sku_id in curves and a.sku_id in top]
+        usual_spend = {sku: (min(curves[sku].spend_low, curves[sku].current_spend),
+                             max(curves[sku].spend_high, curves[sku].current_spend)) for sku in eligible}
+        supported_top = {sku: min(top[sku], MAX_EXTRAPOLATION * high) for sku, (_, high) in usual_spend.items()}
+        supported_bottom = {sku: max(1.0, low / MAX_EXTRAPOLATION) for sku, (low, _) in usual_spend.items()}
+        best = oracle(gmv_of, candidates, top, budget, target)
+        best_eligible = oracle(gmv_of, eligible, top, budget, target)
+        best_supported = oracle(gmv_of, eligible, supported_top, budget, target, supported_bottom)
+        funded = [sku for sku in current if sku in candidates]
+        share = sum(current[sku] for sku in funded)
+        quo_gmv = sum(gmv_of(sku, budget * current[sku] / share) for sku in funded)
+        equal_gmv = sum(gmv_of(sku, budget / len(funded)) for sku in funded)
+        rows.append({
+            "shop": folder.name, "setting": name, "budget": budget, "target_roi": target,
+            "plan_budget": sum(a.daily_budget for a in plan.allocations), "true_spend": true_spend,
+            "true_gmv": true_gmv, "true_roi": true_gmv / true_spend if true_spend else 0.0,
+            "oracle_gmv": best, "ratio": true_gmv / best if best else 0.0,
+            "ratio_eligible": true_gmv / best_eligible if best_eligible else 0.0,
+            "ratio_supported": true_gmv / best_supported if best_supported else 0.0,
+            "ratio_if_budget_spent": gmv_if_spent / best if best else 0.0,
+            "roi_held": bool(true_spend == 0 or true_gmv >= target * true_spend - 1e-6),
+            "forecast_error": abs(plan.expected.gmv - true_gmv) / true_gmv if true_gmv else 0.0,
+            "forecast_bias": plan.expected.gmv / true_gmv - 1 if true_gmv else 0.0,
+            "status_quo_ratio": quo_gmv / best if best else 0.0,
+            "status_quo_roi_held": bool(quo_gmv >= target * budget),
+            "equal_ratio": equal_gmv / best if best else 0.0, "equal_roi_held": bool(equal_gmv >= target * budget),
+            "unspent": plan.unspent_budget,
+        })
+    return rows
+
+
+def timing(skus: int, days: int, seed: int, repeats: int = 3) -> dict:
+    """Seconds for plan_promotion (load, fit, eligibility, optimise, budget curve), and for the whole CLI call."""
+    from shopagent.tools.promotion_plan import plan_promotion
+    from shopagent.tools.store import Shop
+
+    folder = ensure_world(seed, skus, days)
+    shop = Shop(folder / "shop.duckdb")
+    budget = 4000.0 * skus / 80
+    tool = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        plan_promotion(shop, budget=budget, target_roi=3.0)
+        tool.append(time.perf_counter() - started)
+    command = [sys.executable, "-c", "from shopagent.cli import main; main()", "plan", "promotion", "--budget",
+               str(budget), "--target-roi", "3", "--db", str(folder / "shop.duckdb"), "--json"]
+    started = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True)
+    return {"skus": skus, "days": days, "tool_seconds": min(tool), "tool_median": statistics.median(tool),
+            "cli_seconds": time.perf_counter() - started}
+
+
+def summarise(rows: list[dict]) -> dict:
+    summary = {}
+    for name, _, _ in SETTINGS:
+        part = [row for row in rows if row["setting"] == name]
+
+        def mean(key: str, part: list[dict] = part) -> float:
+            return statistics.mean(row[key] for row in part)
+
+        summary[name] = {
+            "shops": len(part),
+            "of_optimum": mean("ratio"), "of_optimum_min": min(r["ratio"] for r in part),
+            "of_eligible_optimum": mean("ratio_eligible"),
+            "of_supported_optimum": mean("ratio_supported"),
+            "of_supported_optimum_min": min(r["ratio_supported"] for r in part),
+            "roi_held": mean("roi_held"),
+            "forecast_error": mean("forecast_error"), "forecast_error_max": max(r["forecast_error"] for r in part),
+            "forecast_bias": mean("forecast_bias"),
+            "status_quo_of_optimum": mean("status_quo_ratio"), "status_quo_roi_held": mean("status_quo_roi_held"),
+            "equal_split_of_optimum": mean("equal_ratio"), "equal_split_roi_held": mean("equal_roi_held"),
+        }
+    return summary
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--first-seed", type=int, default=100)
+    parser.add_argument("--skus", type=int, default=80)
+    parser.add_argument("--days", type=int, default=180)
+    parser.add_argument("--no-timing", action="store_true")
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for seed in range(args.first_seed, args.first_seed + args.seeds):
+        for row in score_world(ensure_world(seed, args.skus, args.days)):
+            rows.append(row)
+            print(f"{row['shop']:>16} {row['setting']:<27} of optimum {row['ratio']:.3f}, eligible "
+                  f"{row['ratio_eligible']:.3f}, supported {row['ratio_supported']:.3f}  ROI {row['true_roi']:.2f}"
+                  f"/{row['target_roi']:.2f} {'ok' if row['roi_held'] else 'MISSED'}  forecast "
+                  f"{row['forecast_bias']:+.1%}  status quo {row['status_quo_ratio']:.3f}  equal "
+                  f"{row['equal_ratio']:.3f}", flush=True)
+    result = {"summary": summarise(rows), "rows": rows}
+    if not args.no_timing:
+        result["timing"] = [timing(80, 180, 7), timing(1000, 365, 1)]
+    (OUT / "results.json").write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
+    for name, figures in result["summary"].items():
+        print(f"\n{name}:")
+        for key, value in figures.items():
+            print(f"  {key:<26} {value:.3f}" if isinstance(value, float) else f"  {key:<26} {value}")
+    for entry in result.get("timing", []):
+        print(f"\nplan on {entry['skus']} SKUs x {entry['days']} days: tool {entry['tool_seconds']:.2f} s "
+              f"(median {entry['tool_median']:.2f} s), whole CLI call {entry['cli_seconds']:.2f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,180 @@
+"""`plan promotion`: budgets within the total, excluded SKUs with reasons, a binding ROI floor, the JSON contract."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+BUDGET, TARGET = 4000, 3.0
+
+
+@pytest.fixture(scope="module")
+def plan_json(sample_world, runner):
+    from shopagent.cli import app
+
+    result = runner.invoke(app, ["plan", "promotion", "--budget", str(BUDGET), "--target-roi", str(TARGET),
+                                 "--db", str(sample_world.db), "--json"])
+    assert result.exit_code == 0, result.stderr
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def plan(plan_json):
+    return json.loads(plan_json)
+
+
+@pytest.fixture(scope="module")
+def runner():
+    from typer.testing import CliRunner
+
+    return CliRunner()
+
+
+def invoke(runner, world, *args):
+    from shopagent.cli import app
+
+    return runner.invoke(app, ["plan", "promotion", "--db", str(world.db), *[str(arg) for arg in args]])
+
+
+def by_sku(plan: dict) -> dict[str, dict]:
+    return {allocation["sku_id"]: allocation for allocation in plan["allocations"]}
+
+
+def test_json_matches_the_contract(plan):
+    assert plan["budget"] == BUDGET and plan["target_roi"] == TARGET
+    assert set(plan["expected"]) >= {"spend", "gmv", "roi"}
+    assert plan["allocations"]
+    for allocation in plan["allocations"]:
+        assert set(allocation) >= {"sku_id", "daily_budget", "expected_spend", "expected_gmv", "expected_roi",
+                                   "eligible", "reason", "target_roi", "gmv_low", "gmv_high"}
+        assert allocation["reason"]
+        if allocation["daily_budget"] > 0:
+            assert allocation["eligible"] is True
+            assert allocation["gmv_low"] <= allocation["expected_gmv"] <= allocation["gmv_high"]
+            assert 0 < allocation["expected_spend"] <= allocation["daily_budget"] * 1.1
+            assert allocation["target_roi"] > 0
+    funded = [a for a in plan["allocations"] if a["daily_budget"] > 0]
+    assert sum(a["expected_gmv"] for a in funded) == pytest.approx(plan["expected"]["gmv"], rel=1e-3)
+    assert plan["expected"]["roi"] >= TARGET
+    assert [point["budget"] for point in plan["shop_curve"]] == sorted(point["budget"] for point in plan["shop_curve"])
+
+
+def test_budgets_sum_to_at_most_the_budget(plan, sample_world, runner):
+    assert sum(a["daily_budget"] for a in plan["allocations"]) <= BUDGET
+    assert sum(a["daily_budget"] for a in plan["allocations"]) > 0.8 * BUDGET
+    assert plan["limited_by"] == "budget"
+    small = json.loads(invoke(runner, sample_world, "--budget", 700, "--target-roi", 2, "--json").stdout)
+    assert 0 < sum(a["daily_budget"] for a in small["allocations"]) <= 700
+
+
+def test_an_out_of_stock_sku_gets_no_budget_and_a_reason(plan, sample_world):
+    truth = sample_world.truth
+    still_out = [e.sku_id for e in truth.events if e.kind == "stockout" and e.end == truth.end]
+    assert still_out
+    for sku_id in still_out:
+        allocation = by_sku(plan)[sku_id]
+        assert allocation["daily_budget"] == 0
+        assert allocation["eligible"] is False
+        assert "out of stock" in allocation["reason"]
+
+
+def test_a_sku_far_above_its_competitor_gets_no_budget_and_a_reason(plan, sample_world):
+    undercut = [e.sku_id for e in sample_world.truth.events if e.kind == "price_above_competitor"]
+    assert undercut
+    for sku_id in undercut:
+        allocation = by_sku(plan)[sku_id]
+        assert allocation["daily_budget"] == 0
+        assert allocation["eligible"] is False
+        assert "competitor" in allocation["reason"]
+
+
+def test_a_binding_roi_floor_leaves_budget_unspent_and_says_why(sample_world, runner):
+    result = invoke(runner, sample_world, "--budget", 50000, "--target-roi", 5, "--json")
+    assert result.exit_code == 0, result.stderr
+    plan = json.loads(result.stdout)
+    spent = sum(a["daily_budget"] for a in plan["allocations"])
+    assert 0 < spent < 0.5 * 50000
+    assert plan["unspent_budget"] == pytest.approx(50000 - spent, abs=0.01)
+    assert "ROI" in plan["unspent_reason"] and "on purpose" in plan["unspent_reason"]
+    assert plan["limited_by"] == "target_roi"
+    assert plan["expected"]["roi_low"] >= 5
+    # a higher budget buys nothing more once the ROI floor binds
+    assert plan["next_1000"] == pytest.approx(0, abs=1.0)
+
+
+def test_same_input_same_bytes(plan_json, sample_world, runner):
+    again = invoke(runner, sample_world, "--budget", BUDGET, "--target-roi", TARGET, "--json")
+    assert again.stdout == plan_json
+
+
+def test_a_target_below_break_even_is_warned_about(sample_world, runner):
+    plan = json.loads(invoke(runner, sample_world, "--budget", 3000, "--target-roi", 1.2, "--json").stdout)
+    assert plan["break_even_roi"] > 1.2
+    assert any("break-even" in warning for warning in plan["warnings"])
+
+
+def test_sku_filter_and_per_sku_roi_floor(plan, sample_world, runner):
+    funded = sorted(a["sku_id"] for a in plan["allocations"] if a["daily_budget"] > 0)[:3]
+    result = invoke(runner, sample_world, "--budget", 2000, "--target-roi", 3, "--min-roi-per-sku", 4,
+                    *[arg for sku in funded for arg in ("--sku", sku)], "--json")
+    assert result.exit_code == 0, result.stderr
+    filtered = json.loads(result.stdout)
+    assert sorted(a["sku_id"] for a in filtered["allocations"]) == funded
+    for allocation in filtered["allocations"]:
+        if allocation["daily_budget"] > 0:
+            assert allocation["expected_roi"] >= 4 * 0.97
+
+
+def test_bad_requests_exit_with_a_message(sample_world, runner):
+    unknown = invoke(runner, sample_world, "--budget", 1000, "--target-roi", 3, "--sku", "S999")
+    assert unknown.exit_code == 1
+    assert "S999" in unknown.stderr
+    assert invoke(runner, sample_world, "--budget", 0, "--target-roi", 3).exit_code == 2
+    assert invoke(runner, sample_world, "--budget", 1000).exit_code == 2
+
+
+def test_human_output_shows_budgets_and_the_budget_curve(plan, sample_world, runner):
+    result = invoke(runner, sample_world, "--budget", BUDGET, "--target-roi", TARGET)
+    assert result.exit_code == 0, result.stderr
+    top = max(plan["allocations"], key=lambda a: a["daily_budget"])
+    assert "全站推广" in result.stdout
+    assert top["sku_id"] in result.stdout
+    assert "Budget → GMV" in result.stdout and "next ¥1,000" in result.stdout
+
+
+def test_response_curves_public_interface(sample_world):
+    from shopagent.tools.panel import data_dates, load_panel
+    from shopagent.tools.promotion_curves import ResponseCurve, fit_response_curves
+    from shopagent.tools.store import Shop
+
+    shop = Shop(sample_world.db)
+    first, last = data_dates(shop)
+    panel = load_panel(shop, first, last)
+    curves = fit_response_curves(panel, as_of=last, seed=0)
+    assert curves == fit_response_curves(panel, as_of=last, seed=0)
+    promoted = {s.sku_id for s in sample_world.truth.skus if s.promo is not None}
+    assert set(curves) <= promoted and len(curves) >= 0.8 * len(promoted)
+    curve = max(curves.values(), key=lambda c: c.clicks)
+    assert isinstance(curve, ResponseCurve)
+    spends = [0.5 * curve.current_spend, curve.current_spend, 2 * curve.current_spend]
+    gmv = [curve.expected_gmv(spend) for spend in spends]
+    assert curve.expected_gmv(0) == 0 and gmv == sorted(gmv)
+    assert curve.gmv_quantile(spends[1], 0.1) <= gmv[1] <= curve.gmv_quantile(spends[1], 0.9)
+    assert curve.marginal_roi(spends[2]) < gmv[2] / spends[2]
+    assert curve.expected_gmv(spends[1], price_ratio=0.9) != gmv[1]
+    assert curve.expected_spend(spends[1], target_roi=0.1) == pytest.approx(spends[1])
+    assert curve.expected_spend(spends[1], target_roi=1000) < 0.1 * spends[1]
+    with pytest.raises(ValueError):
+        curve.shape = 2.0
+
+
+def test_plan_promotion_help_is_light():
+    code = ("import sys\nfrom shopagent.cli import app\ntry:\n    app(['plan', 'promotion', '--help'])\n"
+            "except SystemExit:\n    pass\n"
+            "print('HEAVY:' + ','.join(m for m in ('duckdb', 'numpy', 'scipy', 'httpx') if m in sys.modules))")
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "--target-roi" in completed.stdout
+    assert completed.stdout.strip().endswith("HEAVY:")

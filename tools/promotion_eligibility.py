@@ -1,0 +1,224 @@
+"""Which SKUs are worth entering in full-site promotion (全站推广), and why each one left out is left out.
+
+The platform only compensates a plan that under-delivers its target ROI, so paid traffic is worth buying only
+for items that can convert it: in stock for the plan's horizon, not suddenly undercut by a competitor, not
+in a rating or refund slide, in a shop whose store experience score (店铺体验分) the platform still rewards.
+Trends are judged against the SKU's own history with tests adjusted for the number of SKUs checked, so a
+quiet shop's noise does not exclude anything.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from shopagent.tools.panel import ShopPanel
+from shopagent.tools.stats import critical_z
+
+MIN_COVER_DAYS = 3.0  # stock for fewer days than a typical restock takes: the promotion would sell it out
+FAR_ABOVE = 0.15  # our price / competitor's - 1 at which a shopper comparing the two mostly walks away
+NEW_GAP = 0.10  # ...when the gap is this much wider than the SKU's usual one (an undercut, not positioning)
+EXPERIENCE_FLOOR = 4.0  # below this 店铺体验分 the platform throttles the shop's paid traffic
+EXPERIENCE_DROP = 0.2  # a fall this large is reported: conversion usually follows the score
+RECENT_DAYS = 28
+REFUND_LAG = 7  # refunds arrive about a week after the sale they undo
+REFUND_DAYS = 14  # a quality problem shows in two weeks of refunds, before it drowns in a month of normal ones
+RATING_DAYS = 30
+
+
+class SkuEligibility(BaseModel):
+    """One SKU's entry check: eligible, or the reasons it is not, with the figures behind them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sku_id: str
+    eligible: bool
+    reasons: list[str]  # why it is left out (empty when eligible)
+    notes: list[str]  # worth knowing but not disqualifying
+    price: float | None
+    competitor_price: float | None
+    price_gap: float | None  # price / competitor price - 1
+    usual_price_gap: float | None
+    on_hand: float | None
+    daily_units: float
+    cover_days: float | None
+    rating_recent: float | None
+    rating_before: float | None
+    refund_rate_recent: float | None
+    refund_rate_before: float | None
+    refund_rate: float  # over the whole history loaded: what the margin is computed with
+    gross_margin: float | None  # (1 - refund rate) x (1 - unit cost / price paid)
+    break_even_roi: float | None  # 1 / gross_margin: below this ROI every yuan of GMV loses money
+
+
+class ShopEligibility(BaseModel):
+    """The shop-level gate: the store experience score now and before."""
+
+    model_config = ConfigDict(frozen=True)
+
+    experience_score: float | None
+    experience_before: float | None
+    blocked: bool
+    note: str | None
+
+
+class Eligibility(BaseModel):
+    """Entry checks for every SKU on sale on `as_of`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    as_of: date
+    horizon_days: int
+    shop: ShopEligibility
+    skus: list[SkuEligibility]
+
+
+def check_eligibility(panel: ShopPanel, *, as_of: date, horizon_days: int = 14) -> Eligibility:
+    """Check every SKU on sale on `as_of` for full-site promotion: stock, price, rating, refunds, shop score."""
+    end = (as_of - panel.days[0]).days + 1
+    shop = _shop_gate(panel, end)
+    on_sale = ~np.isnan(panel.price[:, end - 1])
+    active = np.array([status == "active" for status in panel.catalog.status])
+    rows = np.flatnonzero(on_sale & active)
+    out = panel.stockout()[:, :end]
+    recent = slice(max(0, end - RECENT_DAYS), end)
+    units_in_stock = np.where(out[:, recent], np.nan, panel.units[:, recent])
+    with np.errstate(invalid="ignore"):
+        daily_units = np.nan_to_num(np.nanmean(units_in_stock[:, -14:], axis=1))
+    tests = max(1, rows.size)
+    skus = []
+    for row in rows:
+        reasons: list[str] = []
+        notes: list[str] = []
+        on_hand = panel.on_hand[row, end - 1]
+        on_hand = None if np.isnan(on_hand) else float(on_hand)
+        cover = None if on_hand is None or daily_units[row] <= 0 else on_hand / daily_units[row]
+        if out[row, end - 1] or (on_hand is not None and on_hand <= 0):
+            reasons.append(f"out of stock on {as_of}: paid clicks cannot buy it")
+        elif cover is not None and cover < MIN_COVER_DAYS:
+            reasons.append(f"only {on_hand:.0f} units left, about {cover:.1f} days of sales: restock before promoting")
+        elif cover is not None and cover < horizon_days:
+            notes.append(f"stock covers about {cover:.0f} of the {horizon_days} days planned; check the restock lands")
+        price, competitor, gap, usual = _price_position(panel, row, end)
+        if gap is not None and gap >= FAR_ABOVE and (usual is None or gap - usual >= NEW_GAP):
+            was = "" if usual is None else f" (usually {usual:+.0%})"
+            reasons.append(f"priced {gap:.0%} above its competitor's ¥{competitor:,.0f}{was}: shoppers who compare "
+                           "buy elsewhere, so paid clicks would not convert")
+        elif gap is not None and gap >= FAR_ABOVE:
+            notes.append(f"priced {gap:.0%} above its competitor, as usual; its curve already reflects that")
+        rating_now, rating_before = _rating_trend(panel, row, end, tests)
+        if rating_now is not None and rating_before is not None:
+            reasons.append(f"rating fell from {rating_before:.1f} to {rating_now:.1f} over the last {RATING_DAYS} "
+                           "days: fix the product or listing before buying traffic")
+        refund_now, refund_before, refund_rate, refund_up = _refund_trend(panel, row, end, tests)
+        if refund_up:
+            reasons.append(f"refund rate rose from {refund_before:.0%} to {refund_now:.0%}: promoted orders would "
+                           "come back as refunds")
+        margin, break_even = _margin(panel, row, end, refund_rate)
+        if margin is not None and margin <= 0:
+            reasons.append("sells below cost after refunds: every promoted sale loses money")
+        if shop.blocked and shop.note:
+            reasons.append(shop.note)
+        skus.append(SkuEligibility(
+            sku_id=panel.catalog.sku_ids[row], eligible=not reasons, reasons=reasons, notes=notes,
+            price=price, competitor_price=competitor, price_gap=_round(gap, 4), usual_price_gap=_round(usual, 4),
+            on_hand=on_hand, daily_units=round(float(daily_units[row]), 2), cover_days=_round(cover, 1),
+            rating_recent=rating_now, rating_before=rating_before, refund_rate_recent=_round(refund_now, 4),
+            refund_rate_before=_round(refund_before, 4), refund_rate=round(refund_rate, 4),
+            gross_margin=_round(margin, 4), break_even_roi=_round(break_even, 2)))
+    return Eligibility(as_of=as_of, horizon_days=horizon_days, shop=shop, skus=skus)
+
+
+def _round(value: float | None, digits: int) -> float | None:
+    return None if value is None or not np.isfinite(value) else round(float(value), digits)
+
+
+def _shop_gate(panel: ShopPanel, end: int) -> ShopEligibility:
+    score = panel.experience_score[:end]
+    if np.isnan(score).all():
+        return ShopEligibility(experience_score=None, experience_before=None, blocked=False,
+                               note="no shop_scores table: the store experience score (店铺体验分) was not checked")
+    now = float(np.nanmean(score[-3:])) if not np.isnan(score[-3:]).all() else float("nan")
+    before_part = score[max(0, end - 60): max(0, end - 14)]
+    before = float(np.nanmean(before_part)) if before_part.size and not np.isnan(before_part).all() else None
+    if not np.isfinite(now):
+        return ShopEligibility(experience_score=None, experience_before=before, blocked=False, note=None)
+    if now < EXPERIENCE_FLOOR:
+        note = (f"店铺体验分 (store experience score) is {now:.2f}, below {EXPERIENCE_FLOOR}: the platform throttles "
+                "paid traffic; restore logistics and service first")
+        return ShopEligibility(experience_score=round(now, 2), experience_before=_round(before, 2), blocked=True,
+                               note=note)
+    note = None
+    if before is not None and before - now >= EXPERIENCE_DROP:
+        note = (f"店铺体验分 fell from {before:.2f} to {now:.2f}; conversion usually follows, and the curves use the "
+                "recent level")
+    return ShopEligibility(experience_score=round(now, 2), experience_before=_round(before, 2), blocked=False,
+                           note=note)
+
+
+def _price_position(panel: ShopPanel, row: int, end: int) -> tuple[float | None, float | None, float | None,
+                                                                   float | None]:
+    price = float(panel.price[row, end - 1])
+    competitor = panel.competitor_price[row, max(0, end - 7):end]
+    if np.isnan(competitor).all():
+        return round(price, 2), None, None, None
+    now = float(np.nanmedian(competitor))
+    history = panel.price[row, max(0, end - 90):max(0, end - 14)] / panel.competitor_price[
+        row, max(0, end - 90):max(0, end - 14)]
+    history = history[np.isfinite(history)]
+    usual = float(np.median(history)) - 1.0 if history.size >= 14 else None
+    return round(price, 2), round(now, 2), price / now - 1.0, usual
+
+
+def _rating_trend(panel: ShopPanel, row: int, end: int, tests: int) -> tuple[float | None, float | None]:
+    """Recent and earlier mean rating when the recent one is significantly (and materially) lower."""
+    recent = slice(max(0, end - RATING_DAYS), end)
+    before = slice(max(0, end - 150), max(0, end - RATING_DAYS))
+    n_now, n_before = panel.review_count[row, recent].sum(), panel.review_count[row, before].sum()
+    if n_now < 5 or n_before < 5:
+        return None, None
+    mean_now = panel.review_rating_sum[row, recent].sum() / n_now
+    mean_before = panel.review_rating_sum[row, before].sum() / n_before
+    # ratings of 1-5 have a variance of at most 4; about 1 is typical of a product people like
+    se = np.sqrt(1.0 / n_now + 1.0 / n_before)
+    if mean_before - mean_now >= 0.3 and (mean_before - mean_now) / se > critical_z(tests):
+        return round(float(mean_now), 2), round(float(mean_before), 2)
+    return None, None
+
+
+def _refund_trend(panel: ShopPanel, row: int, end: int, tests: int) -> tuple[float | None, float | None, float, bool]:
+    """Refund rate (refunded units / units sold a week earlier) recently and before, and whether it jumped."""
+    def rate(stop: int, days: int) -> tuple[float, float]:
+        refunds = panel.refund_units[row, max(0, stop - days):stop].sum()
+        sold = panel.units[row, max(0, stop - days - REFUND_LAG):max(0, stop - REFUND_LAG)].sum()
+        return float(refunds), float(sold)
+
+    refunds_now, sold_now = rate(end, REFUND_DAYS)
+    refunds_before, sold_before = rate(end - REFUND_DAYS, 120)
+    overall = (refunds_now + refunds_before) / max(sold_now + sold_before, 1.0)
+    if sold_now < 20 or sold_before < 20:
+        return None, None, min(overall, 1.0), False
+    now, before = refunds_now / sold_now, refunds_before / sold_before
+    pooled = (refunds_now + refunds_before) / (sold_now + sold_before)
+    # units come in orders of 1-3 and are refunded together, so counts vary more than coin flips would:
+    # inflate the variance by the square of the units per order
+    orders = panel.orders[row, max(0, end - 120):end].sum()
+    clumping = (panel.units[row, max(0, end - 120):end].sum() / orders) ** 2 if orders > 0 else 1.0
+    se = np.sqrt(max(pooled * (1 - pooled), 1e-6) * (1 / sold_now + 1 / sold_before) * max(clumping, 1.0))
+    jumped = (refunds_now >= 5 and now >= 1.5 * before and now - before >= 0.05
+              and (now - before) / se > critical_z(tests))
+    # the margin uses the rate before a spike too: a spike that got the SKU excluded is not its normal cost
+    return now, before, min(before if jumped else overall, 1.0), bool(jumped)
+
+
+def _margin(panel: ShopPanel, row: int, end: int, refund_rate: float) -> tuple[float | None, float | None]:
+    part = slice(max(0, end - RECENT_DAYS), end)
+    units = panel.units[row, part].sum()
+    paid = panel.gmv[row, part].sum() / units if units > 0 else panel.price[row, end - 1]
+    cost = panel.catalog.unit_cost[row]
+    if not np.isfinite(paid) or paid <= 0:
+        return None, None
+    margin = (1.0 - refund_rate) * (1.0 - cost / paid)
+    return float(margin), (1.0 / margin if margin > 0 else None)
