@@ -5,11 +5,13 @@ from __future__ import annotations
 import typer
 from typer.core import TyperGroup
 
+import shopagent.commands.plan_pricing  # noqa: F401  (registers `plan pricing` and `plan assortment`)
 import shopagent.commands.plan_promotion  # noqa: F401  (registers `plan promotion`)
 from shopagent.commands.data import data_app
 from shopagent.commands.diagnose import diagnose
 from shopagent.commands.plan import plan_app
 from shopagent.commands.sql import sql
+from shopagent.commands.whatif import whatif
 
 
 class _ShopGroup(TyperGroup):
@@ -35,6 +37,7 @@ app.add_typer(data_app, name="data")
 app.command("sql")(sql)
 app.command("diagnose")(diagnose)
 app.add_typer(plan_app, name="plan")
+app.command("whatif")(whatif)
 
 
 def main() -> None:

@@ -179,18 +179,20 @@ def fit_demand(panel: ShopPanel, *, tags: PromoTags | None = None, trend: bool =
                      day_of=np.arange(n_days) if use_day_effects else weekday)
     beta = np.zeros((n, len(COLUMNS)))
     day_effect, tag_effect = np.zeros(n_days), np.zeros(len(tags.names))
+    wants_trend = active[:, 3].copy()
+    active[:, 3] = False
     beta, day_effect, tag_effect = _backfit(design, shared, active, beta, day_effect, tag_effect, rounds)
-    trend_used = bool(active[:, 3].any())
-    if trend_used:
+    trend_used = False
+    if wants_trend.any():
+        # does each SKU drifting on its own (lifecycle, a listing ageing) explain more than noise would?
+        with_trend = active.copy()
+        with_trend[:, 3] = wants_trend
         offset = shared.offset(day_effect, tag_effect)
-        beta, hessian = _poisson_fit(design, units, mask, offset, active, beta)
-        cov = _sandwich(design, units, mask, offset, beta, hessian, active)
-        if not _trends_matter(beta[:, 3], cov[:, 3, 3], active[:, 3]):
-            # the SKUs' drifts are no larger than noise: a trend per SKU would only blur the price effect
-            active[:, 3] = False
-            beta[:, 3] = 0.0
-            trend_used = False
-            beta, day_effect, tag_effect = _backfit(design, shared, active, beta, day_effect, tag_effect, rounds)
+        trial, hessian = _poisson_fit(design, units, mask, offset, with_trend, beta)
+        cov = _sandwich(design, units, mask, offset, trial, hessian, with_trend)
+        if _trends_matter(trial[:, 3], cov[:, 3, 3], with_trend[:, 3]):
+            active, trend_used = with_trend, True
+            beta, day_effect, tag_effect = _backfit(design, shared, active, trial, day_effect, tag_effect, rounds)
     offset = shared.offset(day_effect, tag_effect)
     beta, hessian = _poisson_fit(design, units, mask, offset, active, beta)
     cov = _sandwich(design, units, mask, offset, beta, hessian, active)
@@ -371,6 +373,12 @@ def shrink(fit: DemandFit, panel: ShopPanel, *, level: float = LEVEL) -> dict[st
     categories = panel.catalog.categories
     ok = fit.identified & np.isfinite(own) & (own_var > 0)
     prior_mean, prior_var = _category_priors(own, own_var, ok, categories)
+    # the competitor coefficient is shrunk too (towards the shop's): own and competitor prices often move
+    # together (festivals), so a noisy competitor coefficient would otherwise leak into the elasticity
+    rival_ok = ok & fit.active[:, 2] & (fit.cov[:, 2, 2] > 0)
+    rival_mean, rival_var = _category_priors(fit.beta[:, 2], fit.cov[:, 2, 2], rival_ok, ["shop"] * len(categories))
+    groups = len({categories[row] for row in np.flatnonzero(ok)})
+    morris = 2 / max(int(ok.sum()) - groups - 2, 1)
     estimates = {}
     for row, sku_id in enumerate(panel.catalog.sku_ids):
         prices = panel.price[row][fit.usable[row]]
@@ -388,15 +396,14 @@ def shrink(fit: DemandFit, panel: ShopPanel, *, level: float = LEVEL) -> dict[st
                 own_elasticity=None, own_se=None, prior_weight=None, competitor_elasticity=None,
                 reason=fit.reasons[row] or "the model could not be fitted to this SKU's days", **common)
             continue
+        mean, variance, rival = _posterior(fit, row, (prior_mean[row], prior_var[row]),
+                                           (rival_mean[row], rival_var[row]) if rival_ok[row] else None)
+        weight = 1 - variance / own_var[row]
         if math.isfinite(prior_var[row]):
-            precision = 1 / own_var[row] + 1 / prior_var[row]
-            mean = (own[row] / own_var[row] + prior_mean[row] / prior_var[row]) / precision
-            variance = 1 / precision
-            weight = (1 / prior_var[row]) / precision
-        else:
-            mean, variance, weight = own[row], own_var[row], 0.0
+            # Morris's correction: the shrinkage factor is itself estimated, which matters most for a SKU
+            # whose own estimate sits far from its category's
+            variance += morris * weight**2 * (own[row] - prior_mean[row]) ** 2
         sd = math.sqrt(variance)
-        rival = fit.beta[row, 2] if fit.active[row, 2] else None
         estimates[sku_id] = ElasticityEstimate(
             status="estimated", elasticity=round(float(mean), 3),
             elasticity_ci=(round(float(mean - z * sd), 3), round(float(mean + z * sd), 3)),
@@ -404,6 +411,28 @@ def shrink(fit: DemandFit, panel: ShopPanel, *, level: float = LEVEL) -> dict[st
             own_se=round(math.sqrt(own_var[row]), 4), prior_weight=round(float(weight), 3),
             competitor_elasticity=_round(rival), **common)
     return estimates
+
+
+def _posterior(fit: DemandFit, row: int, prior: tuple[float, float],
+               rival_prior: tuple[float, float] | None) -> tuple[float, float, float | None]:
+    """Posterior mean and variance of the elasticity (and the competitor coefficient's mean), normal priors.
+
+    With a competitor column the two price coefficients are updated jointly with their 2x2 covariance.
+    """
+    own, own_var = fit.beta[row, 1], fit.cov[row, 1, 1]
+    if rival_prior is None:
+        if not math.isfinite(prior[1]):
+            return float(own), float(own_var), _round(fit.beta[row, 2]) if fit.active[row, 2] else None
+        precision = 1 / own_var + 1 / prior[1]
+        return float((own / own_var + prior[0] / prior[1]) / precision), float(1 / precision), (
+            _round(fit.beta[row, 2]) if fit.active[row, 2] else None)
+    estimate = fit.beta[row, 1:3]
+    data_precision = np.linalg.inv(fit.cov[row, 1:3, 1:3])
+    means = np.array([prior[0], rival_prior[0]])
+    prior_precision = np.diag([1 / prior[1] if math.isfinite(prior[1]) else 0.0, 1 / rival_prior[1]])
+    covariance = np.linalg.inv(data_precision + prior_precision)
+    mean = covariance @ (data_precision @ estimate + prior_precision @ np.nan_to_num(means))
+    return float(mean[0]), float(covariance[0, 0]), float(mean[1])
 
 
 def _round(value: float | None, digits: int = 3) -> float | None:

@@ -1,0 +1,110 @@
+"""`whatif`: no change means no delta, a stockout costs GMV, bad changes exit 2, JSON matches the contract."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+KPIS = {"gmv", "visitors", "orders", "conversion", "aov", "units", "ad_spend", "ad_gmv", "roi", "profit"}
+
+
+def _run(cli, world, *args):
+    result = cli("whatif", "--db", world.db, "--json", *args)
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+@pytest.fixture(scope="module")
+def top_sku(sample_world):
+    """The active SKU with the most recent GMV that no planted event touches."""
+    from shopagent.tools.store import Shop
+
+    planted = {event.sku_id for event in sample_world.truth.events}
+    with Shop(sample_world.db).connect() as con:
+        rows = con.execute(
+            "SELECT i.sku_id, sum(i.quantity * i.unit_price) AS g FROM order_items i JOIN orders o USING (order_id) "
+            "JOIN products p USING (sku_id) WHERE p.status = 'active' AND o.created_at >= ? "
+            "GROUP BY ALL ORDER BY g DESC, i.sku_id", [sample_world.truth.window_start]).fetchall()
+    return next(sku for sku, _ in rows if sku not in planted)
+
+
+def test_no_change_has_zero_delta(sample_world, cli):
+    data = _run(cli, sample_world)
+    assert set(data) >= {"baseline", "scenario", "delta"}
+    assert set(data["baseline"]) >= KPIS and set(data["delta"]) >= KPIS
+    assert data["baseline"] == data["scenario"]
+    assert all(value in (0, None) for value in data["delta"].values())
+    assert all(interval == [0, 0] for interval in data["delta_ci"].values())
+    assert data["baseline"]["gmv"] > 0
+
+
+def test_kpis_are_named_as_in_diagnose(sample_world, cli):
+    data = _run(cli, sample_world)
+    diagnose = json.loads(cli("diagnose", "--db", sample_world.db, "--json").stdout)
+    assert {"gmv", "visitors", "conversion", "aov"} <= set(diagnose["kpis"]) & set(data["baseline"])
+    baseline = data["baseline"]
+    assert baseline["gmv"] == pytest.approx(baseline["visitors"] * baseline["conversion"] * baseline["aov"], rel=1e-3)
+
+
+def test_a_stockout_lowers_gmv(sample_world, cli, top_sku):
+    data = _run(cli, sample_world, "--stock", f"{top_sku}=0", "--days", "7")
+    assert data["delta"]["gmv"] < 0
+    assert data["delta_ci"]["gmv"][1] < 0
+    (sku,) = data["skus"]
+    assert sku["sku_id"] == top_sku and sku["gmv_after"] == 0 and sku["days_in_stock"] == 0
+    assert data["delta"]["visitors"] < 0  # an empty shelf is demoted by the platform
+
+
+def test_a_price_rise_sells_fewer_units_with_an_interval(sample_world, cli, top_sku):
+    data = _run(cli, sample_world, "--price", f"{top_sku}=+10%")
+    assert data["delta"]["units"] < 0
+    low, high = data["delta_ci"]["units"]
+    assert low <= data["delta"]["units"] <= high
+    assert data["delta"]["visitors"] == 0
+    (sku,) = data["skus"]
+    assert sku["price_after"] == pytest.approx(sku["price_before"] * 1.1, abs=0.01)
+
+
+def test_a_new_price_in_yuan_and_a_stock_cap_combine(sample_world, cli, top_sku):
+    data = _run(cli, sample_world, "--price", f"{top_sku}=99", "--stock", f"{top_sku}=10", "--days", "14")
+    (sku,) = data["skus"]
+    assert sku["price_after"] == 99
+    assert sku["units_after"] * 14 == pytest.approx(10, abs=0.1)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--price", "NOPE=+5%"], "unknown SKU"),
+    (["--price", "S001=abc"], "not understood"),
+    (["--price", "S001=-5"], "negative"),
+    (["--price", "S001"], "not understood"),
+    (["--stock", "S001=-1"], "negative"),
+    (["--stock", "S001=2.5"], "whole number"),
+    (["--price", "total=+5%"], "total"),
+    (["--days", "0"], ""),
+])
+def test_bad_changes_are_usage_errors(sample_world, cli, args, message):
+    result = cli("whatif", "--db", sample_world.db, *args)
+    assert result.exit_code == 2, result.output
+    assert message in " ".join(result.output.replace("│", " ").split())
+
+
+def test_a_budget_change_moves_spend_along_the_curve(sample_world, cli):
+    data = _run(cli, sample_world, "--budget", "total=+20%")
+    assert data["delta"]["ad_spend"] >= 0
+    assert data["delta"]["ad_gmv"] >= 0
+    assert data["skus"]
+
+
+def test_whatif_and_plan_help_import_nothing_heavy():
+    probe = (
+        "import sys\n"
+        "from shopagent.cli import app\n"
+        "for args in (['whatif', '--help'], ['plan', 'pricing', '--help'], ['plan', 'assortment', '--help']):\n"
+        "    try:\n        app(args)\n    except SystemExit:\n        pass\n"
+        "print('HEAVY:' + ','.join(sorted(m for m in ('duckdb', 'numpy', 'pandas') if m in sys.modules)))\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert completed.stdout.splitlines()[-1] == "HEAVY:"

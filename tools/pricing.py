@@ -1,0 +1,315 @@
+"""`plan pricing`: per SKU, the price that maximises profit (or GMV) under its price response, within guardrails.
+
+Demand at a new price p, relative to today's regular price p0, is (p / p0) ** elasticity (the same
+constant-elasticity response the estimate describes). Candidates are prices that end the way the shop's
+prices end, at most `max_change` away from p0, keeping at least `min_margin` of the price after unit cost,
+and not far outside the prices the SKU has actually sold at (the range its elasticity was learnt on).
+The pick maximises the objective at the posterior-mean elasticity; a change worth less than `min_gain`
+of the objective is not worth the churn and the price is kept. Intervals follow from the elasticity's 90%
+interval (units and profit are monotone in it).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from datetime import date, timedelta
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from shopagent.tools.elasticity import ElasticityEstimate, estimate_elasticities, load_promo_tags
+from shopagent.tools.errors import ShopError
+from shopagent.tools.panel import data_dates, load_panel
+from shopagent.tools.store import Shop
+from shopagent.tools.whatif import HISTORY_DAYS, RequestError, RunRates, run_rates
+
+Objective = Literal["profit", "gmv"]
+Status = Literal["change", "keep", "cannot_estimate"]
+MAX_CHANGE = 0.20
+MIN_MARGIN = 0.15  # gross margin after unit cost, as a share of the price paid
+RANGE_SLACK = 0.10  # how far beyond the lowest/highest price ever sold a recommendation may go
+MIN_GAIN = 0.01
+
+
+class PriceEnding(BaseModel):
+    """How the shop's prices end: allowed prices are k * step + offset (step 10, offset 9: 49, 59, 69 ...)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    step: float
+    offset: float
+    share: float  # share of the shop's regular prices that already end this way
+    description: str
+
+
+class Guardrails(BaseModel):
+    """The limits every recommendation respects."""
+
+    model_config = ConfigDict(frozen=True)
+
+    max_change: float
+    min_margin: float
+    range_slack: float
+    min_gain: float
+    price_ending: PriceEnding
+
+
+class PriceRecommendation(BaseModel):
+    """One SKU's recommended price, the response it rests on and what the change should bring."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sku_id: str
+    title: str
+    category: str
+    status: Status
+    current_price: float
+    recommended_price: float
+    price_change: float  # recommended / current - 1
+    elasticity: float | None
+    elasticity_ci: tuple[float, float] | None
+    expected_units_change: float | None  # fractions: 0.11 = +11%
+    expected_units_change_ci: tuple[float, float] | None
+    expected_profit_change: float | None
+    expected_profit_change_ci: tuple[float, float] | None
+    expected_gmv_change: float | None
+    expected_gmv_change_ci: tuple[float, float] | None
+    unit_cost: float
+    price_sold_low: float | None  # lowest and highest price it sold at in the history used
+    price_sold_high: float | None
+    margin_now: float  # profit per unit at the current price (after unit cost)
+    margin_after: float
+    units_per_day: float  # recent in-stock run rate at the current price
+    profit_per_day_change: float  # yuan per day, expected
+    gmv_per_day_change: float
+    limited_by: list[str]  # guardrails that stopped the price going further: max_change, margin, sold_range
+    reason: str
+
+
+class PricingPlan(BaseModel):
+    """Recommended prices, biggest expected gain first; SKUs the data cannot price come last."""
+
+    model_config = ConfigDict(frozen=True)
+
+    objective: Objective
+    as_of: date
+    guardrails: Guardrails
+    recommendations: list[PriceRecommendation]
+    expected: dict[str, float]  # profit_per_day_change, gmv_per_day_change over the SKUs changed
+    method: dict[str, str | float]
+
+
+def plan_pricing(shop: Shop, *, skus: list[str] | None = None, objective: Objective = "profit",
+                 as_of: date | None = None, max_change: float = MAX_CHANGE, min_margin: float = MIN_MARGIN,
+                 range_slack: float = RANGE_SLACK, min_gain: float = MIN_GAIN) -> PricingPlan:
+    """Recommend a price per SKU that maximises profit or GMV under its estimated price response.
+
+    Args:
+        skus: SKU ids to price, e.g. ["S012", "S015"]; None = every SKU on sale.
+        objective: profit (毛利, after unit cost) or gmv (销售额).
+        as_of: Last day of data to use (default: the data's last day).
+        max_change: Largest price change per step, as a fraction (0.2 = 20%).
+        min_margin: Smallest margin after unit cost a price must keep, as a share of the price paid.
+        range_slack: How far beyond the lowest and highest price ever sold a price may go (0.1 = 10%).
+        min_gain: Smallest expected gain (share of the objective) worth a price change.
+    """
+    if objective not in ("profit", "gmv"):
+        raise RequestError(f"objective must be profit or gmv, not {objective!r}")
+    if not 0 < max_change < 1:
+        raise RequestError(f"max_change must be between 0 and 1 (got {max_change})")
+    if not 0 <= min_margin < 1:
+        raise RequestError(f"min_margin must be between 0 and 1 (got {min_margin})")
+    first, last = data_dates(shop)
+    as_of = as_of or last
+    if not first <= as_of <= last:
+        raise ShopError(f"{as_of} is outside the data, which runs {first}..{last}")
+    panel = load_panel(shop, max(first, as_of - timedelta(days=HISTORY_DAYS - 1)), as_of)
+    known = set(panel.catalog.sku_ids)
+    unknown = [sku for sku in (skus or []) if sku not in known]
+    if unknown:
+        raise RequestError(f"unknown SKU(s): {', '.join(unknown)}; list them with "
+                        "`shopagent sql \"SELECT sku_id, title FROM products ORDER BY sku_id\"`")
+    tags = load_promo_tags(shop, panel)
+    estimates = estimate_elasticities(panel, tags=tags)
+    rates = run_rates(panel, tags, as_of=as_of)
+    return price_plan(panel.catalog.sku_ids, panel.catalog.titles, panel.catalog.unit_cost, estimates, rates,
+                      skus=skus, objective=objective,
+                      guardrails=Guardrails(max_change=max_change, min_margin=min_margin, range_slack=range_slack,
+                                            min_gain=min_gain, price_ending=price_ending(rates.price[rates.on_sale])))
+
+
+def price_ending(prices: np.ndarray) -> PriceEnding:
+    """The most common way the shop's prices end (last yuan digit and cents), if most prices share it."""
+    prices = prices[np.isfinite(prices) & (prices >= 20)]
+    if prices.size == 0:
+        return PriceEnding(step=1.0, offset=0.0, share=0.0, description="whole yuan")
+    cents = np.round(prices * 100).astype(np.int64)
+    digit_cents = Counter(zip((cents // 100 % 10).tolist(), (cents % 100).tolist(), strict=True))
+    (digit, cent), count = max(digit_cents.items(), key=lambda item: (item[1], item[0]))
+    if count / prices.size >= 0.5:
+        shown = f"{digit}" if cent == 0 else f"{digit}.{cent:02d}"
+        return PriceEnding(step=10.0, offset=digit + cent / 100, share=round(count / prices.size, 3),
+                           description=f"ends in {shown} (like {int(prices[0] // 10) * 10 + digit + cent / 100:g})")
+    cent, count = max(Counter((cents % 100).tolist()).items(), key=lambda item: (item[1], item[0]))
+    if count / prices.size >= 0.5:
+        return PriceEnding(step=1.0, offset=cent / 100, share=round(count / prices.size, 3),
+                           description="whole yuan" if cent == 0 else f"ends in .{cent:02d}")
+    return PriceEnding(step=0.1, offset=0.0, share=0.0, description="any price to the 0.1 yuan")
+
+
+def candidate_prices(current: float, low: float, high: float, ending: PriceEnding) -> np.ndarray:
+    """Prices with the shop's ending in [low, high], plus the current price (keeping it is always allowed)."""
+    if high >= low:
+        first = math.ceil((low - ending.offset) / ending.step - 1e-9)
+        last = math.floor((high - ending.offset) / ending.step + 1e-9)
+        grid = np.round(np.arange(first, last + 1) * ending.step + ending.offset, 2)
+        grid = grid[grid > 0]
+    else:
+        grid = np.array([])
+    return np.unique(np.append(grid, round(current, 2)))
+
+
+def price_plan(sku_ids: list[str], titles: list[str], unit_cost: np.ndarray,
+               estimates: dict[str, ElasticityEstimate], rates: RunRates, *, skus: list[str] | None,
+               objective: Objective, guardrails: Guardrails) -> PricingPlan:
+    """The plan from already-fitted parts (the benchmark calls this with its own shops)."""
+    wanted = set(skus) if skus else None
+    recommendations = []
+    for row, sku_id in enumerate(sku_ids):
+        if (wanted is not None and sku_id not in wanted) or not rates.on_sale[row]:
+            continue
+        recommendations.append(_recommend(sku_id, titles[row], float(unit_cost[row]), estimates[sku_id], rates,
+                                          row, objective, guardrails))
+    if wanted is not None:
+        missing = sorted(wanted - {r.sku_id for r in recommendations})
+        if missing:
+            raise RequestError(f"{', '.join(missing)} not on sale on {rates.as_of}; only SKUs on sale can be priced")
+    gain = "profit_per_day_change" if objective == "profit" else "gmv_per_day_change"
+    recommendations.sort(key=lambda r: (r.status == "cannot_estimate", -getattr(r, gain), r.sku_id))
+    changed = [r for r in recommendations if r.status == "change"]
+    return PricingPlan(
+        objective=objective, as_of=rates.as_of, guardrails=guardrails, recommendations=recommendations,
+        expected={"skus_changed": float(len(changed)),
+                  "profit_per_day_change": round(sum(r.profit_per_day_change for r in changed), 2),
+                  "gmv_per_day_change": round(sum(r.gmv_per_day_change for r in changed), 2)},
+        method={"demand": "units = run rate x (price / current price) ** elasticity, per SKU",
+                "elasticity": "Poisson log-log model per SKU with shop-wide day and promo-tag effects, traffic "
+                              "by channel, competitor price; HC3 errors; empirical-Bayes shrinkage to category",
+                "choice": "the allowed price with the highest objective at the posterior-mean elasticity",
+                "interval_level": 0.90},
+    )
+
+
+def _recommend(sku_id: str, title: str, cost: float, estimate: ElasticityEstimate, rates: RunRates, row: int,
+               objective: Objective, rails: Guardrails) -> PriceRecommendation:
+    current = round(float(rates.price[row]), 2)
+    paid = float(rates.paid_factor[row])
+    units = float(rates.units[row])
+    margin_now = current * paid - cost
+    base = dict(sku_id=sku_id, title=title, category=estimate.category, current_price=current, unit_cost=cost,
+                price_sold_low=estimate.price_low, price_sold_high=estimate.price_high,
+                margin_now=round(margin_now, 2), units_per_day=round(units, 2))
+    if estimate.status != "estimated" or estimate.elasticity is None:
+        return PriceRecommendation(
+            status="cannot_estimate", recommended_price=current, price_change=0.0, elasticity=None,
+            elasticity_ci=None, expected_units_change=None, expected_units_change_ci=None,
+            expected_profit_change=None, expected_profit_change_ci=None, expected_gmv_change=None,
+            expected_gmv_change_ci=None, margin_after=round(margin_now, 2), profit_per_day_change=0.0,
+            gmv_per_day_change=0.0, limited_by=[],
+            reason=f"Keep ¥{current:,.2f}: cannot estimate how {sku_id}'s shoppers respond to price: "
+                   f"{estimate.reason}.", **base)
+    elasticity = estimate.elasticity
+    low_e, high_e = estimate.elasticity_ci or (elasticity, elasticity)
+    floor = cost / (paid * (1 - rails.min_margin))
+    bounds = {"max_change": (current * (1 - rails.max_change), current * (1 + rails.max_change)),
+              "margin": (floor, math.inf),
+              "sold_range": ((estimate.price_low or current) * (1 - rails.range_slack),
+                             (estimate.price_high or current) * (1 + rails.range_slack))}
+    low = max(bound[0] for bound in bounds.values())
+    high = min(bound[1] for bound in bounds.values())
+    prices = candidate_prices(current, low, high, rails.price_ending)
+    ratio = prices / current
+    volume = ratio**elasticity
+    if objective == "profit":
+        value = (prices * paid - cost) * volume
+        now = margin_now
+    else:
+        value = prices * paid * volume
+        now = current * paid
+    best = int(np.argmax(value))
+    keep = int(np.flatnonzero(prices == current)[0])
+    gain = value[best] - value[keep]
+    if prices[best] == current or gain < rails.min_gain * abs(now):
+        best = keep
+    price = float(prices[best])
+    x = math.log(price / current)
+    units_change = _interval(lambda e: math.exp(e * x) - 1, elasticity, low_e, high_e)
+    profit_ratio = (price * paid - cost) / margin_now if margin_now > 0 else None
+    profit_change = (_interval(lambda e: profit_ratio * math.exp(e * x) - 1, elasticity, low_e, high_e)
+                     if profit_ratio is not None else (None, None))
+    gmv_change = _interval(lambda e: price / current * math.exp(e * x) - 1, elasticity, low_e, high_e)
+    new_units = units * math.exp(elasticity * x)
+    profit_day = new_units * (price * paid - cost) - units * margin_now
+    gmv_day = new_units * price * paid - units * current * paid
+    limited = _limits(price, current, prices, value, bounds, rails, best)
+    status: Status = "keep" if price == current else "change"
+    return PriceRecommendation(
+        status=status, recommended_price=price, price_change=round(price / current - 1, 4),
+        elasticity=elasticity, elasticity_ci=estimate.elasticity_ci,
+        expected_units_change=units_change[0], expected_units_change_ci=units_change[1],
+        expected_profit_change=profit_change[0], expected_profit_change_ci=profit_change[1],
+        expected_gmv_change=gmv_change[0], expected_gmv_change_ci=gmv_change[1],
+        margin_after=round(price * paid - cost, 2), profit_per_day_change=round(profit_day, 2),
+        gmv_per_day_change=round(gmv_day, 2), limited_by=limited,
+        reason=_reason(sku_id, status, current, price, elasticity, estimate, units_change[0], profit_change[0],
+                       gmv_change[0], objective, limited, rails, floor), **base)
+
+
+def _interval(change, mean: float, low: float, high: float) -> tuple[float, tuple[float, float]]:
+    """The change at the posterior mean and its 90% interval (the change is monotone in the elasticity)."""
+    ends = sorted((change(low), change(high)))
+    return round(change(mean), 4), (round(ends[0], 4), round(ends[1], 4))
+
+
+def _limits(price: float, current: float, prices: np.ndarray, value: np.ndarray, bounds: dict, rails: Guardrails,
+            best: int) -> list[str]:
+    """Guardrails the chosen price sits against, in the direction the objective wanted to go."""
+    if best != int(np.argmax(value)) or price == current:
+        return []
+    wants_up = best == prices.size - 1 and price >= current
+    wants_down = best == 0 and price <= current
+    limited = []
+    for name, (low, high) in bounds.items():
+        if wants_up and high < math.inf and high - price < rails.price_ending.step + 1e-9:
+            limited.append(name)
+        elif wants_down and price - low < rails.price_ending.step + 1e-9:
+            limited.append(name)
+    return limited
+
+
+def _reason(sku_id: str, status: Status, current: float, price: float, elasticity: float,
+            estimate: ElasticityEstimate, units_change: float, profit_change: float | None, gmv_change: float,
+            objective: Objective, limited: list[str], rails: Guardrails, floor: float) -> str:
+    low, high = estimate.elasticity_ci or (elasticity, elasticity)
+    feel = ("shoppers react strongly to its price" if elasticity < -1.5 else
+            "shoppers react moderately to its price" if elasticity <= -1 else "shoppers barely react to its price")
+    response = (f"{sku_id}: {feel}: a 1% price rise loses about {abs(elasticity):.1f}% of units "
+                f"(90% range {abs(high):.1f}-{abs(low):.1f}%)")
+    if estimate.prior_weight is not None and estimate.prior_weight > 0.6:
+        response += ", judged mostly from similar products in its category because its own price moved little"
+    goal = "profit" if objective == "profit" else "GMV"
+    if status == "keep":
+        return (f"Keep ¥{current:,.2f}. {response}; no allowed price would raise {goal} by at least "
+                f"{rails.min_gain:.0%}.")
+    verb = "Raise" if price > current else "Cut"
+    effect = f"units {units_change:+.0%}"
+    if profit_change is not None:
+        effect += f", profit {profit_change:+.0%}"
+    effect += f", GMV {gmv_change:+.0%}"
+    text = f"{verb} ¥{current:,.2f} → ¥{price:,.2f} ({price / current - 1:+.0%}). {response}. Expected: {effect}."
+    notes = {"max_change": f"stopped at the {rails.max_change:.0%} step limit; revisit after two weeks of sales",
+             "margin": f"¥{floor:,.2f} is the lowest price that keeps a {rails.min_margin:.0%} margin over unit cost",
+             "sold_range": "not taken further than the prices it has sold at, where its response is known"}
+    return text + "".join(f" ({notes[name]})" for name in limited)
