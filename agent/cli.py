@@ -7,6 +7,7 @@ from typer.core import TyperGroup
 
 import shopagent.commands.plan_pricing  # noqa: F401  (registers `plan pricing` and `plan assortment`)
 import shopagent.commands.plan_promotion  # noqa: F401  (registers `plan promotion`)
+from shopagent.commands.creative import creative_app
 from shopagent.commands.data import data_app
 from shopagent.commands.diagnose import diagnose
 from shopagent.commands.plan import plan_app
@@ -38,6 +39,7 @@ app.command("sql")(sql)
 app.command("diagnose")(diagnose)
 app.add_typer(plan_app, name="plan")
 app.command("whatif")(whatif)
+app.add_typer(creative_app, name="creative")
 
 
 def main() -> None:
