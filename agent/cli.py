@@ -7,6 +7,7 @@ from typer.core import TyperGroup
 
 import shopagent.commands.plan_pricing  # noqa: F401  (registers `plan pricing` and `plan assortment`)
 import shopagent.commands.plan_promotion  # noqa: F401  (registers `plan promotion`)
+from shopagent.commands.agent import ask, backends, chat, logs
 from shopagent.commands.creative import creative_app
 from shopagent.commands.data import data_app
 from shopagent.commands.diagnose import diagnose
@@ -40,6 +41,10 @@ app.command("diagnose")(diagnose)
 app.add_typer(plan_app, name="plan")
 app.command("whatif")(whatif)
 app.add_typer(creative_app, name="creative")
+app.command("ask")(ask)
+app.command("chat")(chat)
+app.command("backends")(backends)
+app.command("logs")(logs)
 
 
 def main() -> None:

@@ -1,0 +1,106 @@
+"""`offline`: the embedded chat model. Deterministic, no network: a pure function of the messages it is given.
+
+It behaves like a tool-calling LLM so the one agent loop can drive it: on a new question it answers with tool
+calls planned from the text (offline_planner), and once the tool results are in it narrates them through the
+templates in prompts/ (narration). A grounding correction gets the same narration again: it only ever quotes
+tool results, so there is nothing to correct.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.utils.function_calling import convert_to_openai_tool
+
+from shopagent.backends.base import BackendStatus
+from shopagent.grounding import CORRECTION_FLAG
+from shopagent.narration import capabilities, missing, narrate, unavailable
+from shopagent.offline_planner import Plan, plan
+from shopagent.tool_payload import read_payload
+from shopagent.tools.errors import ShopError
+
+
+class OfflineChatModel(BaseChatModel):
+    """Plans tool calls from Chinese or English questions and narrates the results; same input, same output."""
+
+    @property
+    def _llm_type(self) -> str:
+        return "shopagent-offline"
+
+    def bind_tools(self, tools: Sequence[Any], *, tool_choice: str | None = None, **kwargs: Any):  # noqa: ANN201
+        """Remember the tools' schemas: the model calls only tools it was given, with the arguments they take."""
+        return self.bind(tools=[convert_to_openai_tool(tool) for tool in tools], **kwargs)
+
+    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                  run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
+        return ChatResult(generations=[ChatGeneration(message=respond(messages, kwargs.get("tools") or []))])
+
+
+def respond(messages: list[BaseMessage], tools: list[dict[str, Any]]) -> AIMessage:
+    """The next assistant message: tool calls for a new question, a narration once results are in."""
+    questions = [index for index, message in enumerate(messages)
+                 if isinstance(message, HumanMessage) and not message.additional_kwargs.get(CORRECTION_FLAG)]
+    if not questions:
+        return AIMessage(content=capabilities("en"))
+    previous: Plan | None = None
+    for index in questions[:-1]:
+        previous = plan(_text(messages[index]), previous)
+    current = plan(_text(messages[questions[-1]]), previous)
+    language = current.language
+    since = messages[questions[-1] + 1:]
+    if not any(isinstance(message, ToolMessage) for message in since):
+        return _call_tools(current, tools, turn=len(questions))
+    results = {message.tool_call_id: read_payload(_text(message)) for message in since
+               if isinstance(message, ToolMessage)}
+    calls = [(call["name"], call["args"], results.get(call["id"], {}))
+             for message in since if isinstance(message, AIMessage) for call in message.tool_calls]
+    return AIMessage(content=narrate(language, calls))
+
+
+def _call_tools(current: Plan, tools: list[dict[str, Any]], *, turn: int) -> AIMessage:
+    language = current.language
+    if not current.calls:
+        return AIMessage(content=capabilities(language))
+    if current.missing:
+        return AIMessage(content=missing(language, current.calls[0].tool, current.missing))
+    schemas = {tool["function"]["name"]: tool["function"].get("parameters", {}) for tool in tools}
+    tool_calls = []
+    for number, call in enumerate(current.calls, start=1):
+        if call.tool not in schemas:
+            return AIMessage(content=unavailable(language, call.tool, available=sorted(schemas)))
+        parameters = schemas[call.tool]
+        # only what the tool takes: the planner's vocabulary may be wider than one tool's signature
+        arguments = {key: value for key, value in call.arguments.items() if key in parameters.get("properties", {})}
+        absent = [name for name in parameters.get("required", []) if arguments.get(name) in (None, "", [], {})]
+        if absent:
+            return AIMessage(content=missing(language, call.tool, absent))
+        tool_calls.append({"name": call.tool, "args": arguments, "id": f"call_{turn}_{number}", "type": "tool_call"})
+    return AIMessage(content="", tool_calls=tool_calls, response_metadata={"intent": current.intent})
+
+
+def _text(message: BaseMessage) -> str:
+    content = message.content
+    if isinstance(content, str):
+        return content
+    return "".join(part if isinstance(part, str) else str(part.get("text", "")) for part in content)
+
+
+class OfflineBackend:
+    """The default backend: embedded, deterministic, works without a network."""
+
+    name = "offline"
+    description = "embedded and deterministic, no network: plans tool calls from the question, narrates results"
+
+    def status(self, model: str | None = None) -> BackendStatus:
+        return BackendStatus(name=self.name, usable=True, detail="embedded; needs no network, key or model")
+
+    def chat_model(self, model: str | None = None) -> OfflineChatModel:
+        if model:
+            raise ShopError(f"the offline backend has one built-in model; drop --model {model} "
+                            "(or use --backend openai)")
+        return OfflineChatModel()

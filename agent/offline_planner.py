@@ -1,0 +1,196 @@
+"""The offline model's reading of a question: which tool, with which arguments (Chinese and English).
+
+A pure function of the text (and, for a follow-up like "那 S015 呢?", of the previous call): keyword
+families pick the intent, slot parsers pull SKU ids, percentages, budgets (3万, 8千, 12k), ROI targets, dates
+and day counts out of the text, and the intent turns slots into the tool's arguments.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from shopagent.planner_slots import Slots, cjk, parse_slots
+
+Intent = Literal["diagnose", "promotion", "pricing", "assortment", "whatif", "creative_draft", "creative_check",
+                 "sql", "schema", "stock", "reviews", "unknown"]
+INTENT_TOOL: dict[str, str] = {
+    "diagnose": "diagnose", "promotion": "plan_promotion", "pricing": "plan_pricing",
+    "assortment": "plan_assortment", "whatif": "whatif", "creative_draft": "creative_draft",
+    "creative_check": "creative_check", "sql": "sql", "stock": "sql", "reviews": "sql", "schema": "list_tables",
+}
+
+
+def _words(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.I)
+
+
+RAW_SQL = _words(r"^\s*(select|with)\s|```sql|^\s*sql\s*:")
+SCHEMA = _words(r"哪些表|什么表|表结构|有哪些字段|\bschema\b|which tables|what tables|list (the )?tables|table names")
+CHECK = _words(r"合规|违规|违禁|广告法|极限词|敏感词|能不能用|能用吗|compliant|compliance|ad[- ]law|"
+               r"check (this|the|my) (copy|text|title)|is this (copy|title) (ok|allowed|legal)")
+DRAFT = _words(r"写|起.{0,2}标题|文案|卖点|脚本|详情页|\bwrite\b|\bdraft\b|selling points?|slogan|video script")
+WHATIF_CUE = _words(r"会怎样|会怎么样|会如何|会怎么|怎么变|如果|假如|要是|假设|会不会|会损失|会少|会多|影响多大|"
+                    r"what if|what happens|what would happen|would happen|\bif (i|we)\b|\bsuppose\b|impact of")
+CHANGE = _words(r"涨价|降价|提价|加价|打.{0,2}折|\d(\.\d)?折|卖\s*\d|价格?(改|调)|改成|调到|加到|提到|降到|"
+                r"raise|increase|\bcut\b|lower|reduce|goes? up|goes? down|\bdiscount|to ¥?\d")
+STOCKOUT = _words(r"断货|缺货|没货|售罄|卖断|out of stock|stock ?outs?|sold out")
+PROMOTION = _words(r"预算|投放|推广|投产|\broi\b|\broas\b|budget|ad spend|allocat|分配|怎么分|\bsplit\b|campaign")
+ASSORTMENT = _words(r"下架|选品|滞销|清仓|清掉|清货|卖不动|不好卖|淘汰|砍掉哪|砍哪|"
+                    r"assortment|discontinu|delist|slow[- ]?mov|dead stock|"
+                    r"which (skus?|products?|items?) (to|should) (drop|cut|remove)")
+PRICING = _words(r"定价|调价|什么价|定多少|多少钱合适|价格|\bprice|pricing|reprice")
+STOCK = _words(r"库存|还剩|存货|现货|还有多少件|stock level|in stock|on hand|inventory|how (many|much) .*left|"
+                r"stock (is )?left")
+REVIEWS = _words(r"评价|评论|差评|好评|买家说|\breviews?\b")
+DIAGNOSE = _words(r"gmv|销售额|营业额|销量|生意|业绩|流量|转化|为什么|掉|下滑|下降|跌|少了|诊断|怎么了|表现|"
+                  r"\bwhy\b|\bdrop|\bfell\b|\bfall|declin|\bdown\b|diagnos|\bsales\b|revenue|what happened|"
+                  r"performance|traffic|conversion|how (did|is|was|are) (the |my |our )?(shop|store|sales|business)|"
+                  r"shop do\b")
+FOLLOW_UP = _words(r"呢|^那|what about|how about|and for|same for|same question|换成")
+
+
+class PlannedCall(BaseModel):
+    """One tool call the offline model decided on."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tool: str
+    arguments: dict[str, Any]
+
+
+class Plan(BaseModel):
+    """The reading of one question: intent, language, parsed slots and the calls to make."""
+
+    model_config = ConfigDict(frozen=True)
+
+    intent: Intent
+    language: Literal["zh", "en"]
+    slots: Slots
+    calls: list[PlannedCall]
+    follow_up: bool = False
+    missing: list[str] = []  # what the question leaves out that the tool cannot do without
+
+
+def plan(question: str, previous: Plan | None = None) -> Plan:
+    """Plan the tool calls for `question`; `previous` is the last turn's plan, for follow-ups."""
+    text = unicodedata.normalize("NFKC", question).strip()
+    slots = parse_slots(text)
+    language: Literal["zh", "en"] = "zh" if cjk(text) else "en"
+    intent = classify(text, slots)
+    follow_up = False
+    if (previous is not None and previous.intent != "unknown" and FOLLOW_UP.search(text)
+            and intent in ("unknown", previous.intent)):
+        intent, slots, follow_up = previous.intent, previous.slots.merged(slots), True
+    calls = [] if intent == "unknown" else [PlannedCall(tool=INTENT_TOOL[intent], arguments=arguments(intent, slots))]
+    missing = ["change"] if intent == "whatif" and not (slots.stockout or _change(slots)) else []
+    return Plan(intent=intent, language=language, slots=slots, calls=calls, follow_up=follow_up, missing=missing)
+
+
+def classify(text: str, slots: Slots) -> Intent:
+    """The intent of a question, most specific family first."""
+    if RAW_SQL.search(text):
+        return "sql"
+    if SCHEMA.search(text):
+        return "schema"
+    if CHECK.search(text):
+        return "creative_check"
+    if DRAFT.search(text) and (slots.skus or not PROMOTION.search(text)):
+        return "creative_draft"
+    changes = CHANGE.search(text) or slots.percent is not None or slots.discount is not None
+    if (WHATIF_CUE.search(text) and (changes or STOCKOUT.search(text))) or (
+            slots.skus and (slots.percent is not None or slots.discount is not None) and CHANGE.search(text)
+            and not re.search(r"该|应该|should|怎么调", text)):
+        return "whatif"
+    if PROMOTION.search(text):
+        return "promotion"
+    if ASSORTMENT.search(text):
+        return "assortment"
+    if STOCK.search(text):
+        return "stock"
+    if REVIEWS.search(text):
+        return "reviews"
+    if PRICING.search(text):
+        return "pricing"
+    if DIAGNOSE.search(text):
+        return "diagnose"
+    return "unknown"
+
+
+def arguments(intent: Intent, slots: Slots) -> dict[str, Any]:
+    """The canonical arguments of the intent's tool, from the parsed slots."""
+    if intent == "diagnose":
+        return _period(slots)
+    if intent == "promotion":
+        return _present(budget=slots.money, target_roi=slots.target_roi)
+    if intent == "pricing":
+        return _present(skus=slots.skus or None, objective=slots.objective)
+    if intent == "whatif":
+        return _whatif(slots)
+    if intent == "creative_draft":
+        return _present(sku_id=slots.skus[0] if slots.skus else None, kind=slots.creative_kind or "title",
+                        n=slots.count)
+    if intent == "creative_check":
+        return {"text": slots.quoted or ""}
+    if intent == "sql":
+        return {"query": slots.raw_sql or ""}
+    if intent == "stock":
+        return {"query": stock_query(slots.skus)}
+    if intent == "reviews":
+        return {"query": reviews_query(slots.skus)}
+    return {}
+
+
+def _period(slots: Slots) -> dict[str, Any]:
+    args: dict[str, Any] = {}
+    if slots.start and slots.end:
+        args.update(start=slots.start.isoformat(), end=slots.end.isoformat())
+    elif slots.days:
+        args["days"] = slots.days
+    if slots.compare:
+        args["compare"] = slots.compare
+    return args
+
+
+def _whatif(slots: Slots) -> dict[str, Any]:
+    targets = slots.skus or ["total"]
+    args: dict[str, Any] = {}
+    change = _change(slots)
+    if slots.stockout:
+        args["stock"] = {sku: 0 for sku in slots.skus}
+    elif change is not None:
+        args["budget" if slots.about_budget else "price"] = {sku: change for sku in targets}
+    if slots.days:
+        args["days"] = slots.days
+    return args
+
+
+def _change(slots: Slots) -> str | None:
+    """'+10%' for a relative change, '129' for a new absolute value, None when the question gives neither."""
+    percent = slots.percent if slots.percent is not None else slots.discount
+    if percent is not None:
+        return f"{percent:+g}%"
+    return f"{slots.money:g}" if slots.money is not None else None
+
+
+def stock_query(skus: list[str]) -> str:
+    """The last week of stock for the SKUs named, or the SKUs with least stock on the last day."""
+    if skus:
+        return ("SELECT date, sku_id, on_hand, inbound FROM inventory_daily WHERE sku_id IN ("
+                + ", ".join(f"'{sku}'" for sku in skus) + ") ORDER BY date DESC, sku_id LIMIT 14")
+    return ("SELECT sku_id, on_hand FROM inventory_daily WHERE date = (SELECT max(date) FROM inventory_daily) "
+            "ORDER BY on_hand, sku_id LIMIT 10")
+
+
+def reviews_query(skus: list[str]) -> str:
+    """The latest reviews of the SKUs named, or of the whole shop."""
+    where = "WHERE sku_id IN (" + ", ".join(f"'{sku}'" for sku in skus) + ") " if skus else ""
+    return (f"SELECT created_at, sku_id, rating, text FROM reviews {where}"
+            "ORDER BY created_at DESC, review_id DESC LIMIT 10")
+
+
+def _present(**values: Any) -> dict[str, Any]:
+    return {key: value for key, value in values.items() if value is not None}

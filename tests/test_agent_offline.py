@@ -1,0 +1,145 @@
+"""The offline agent through the real CLI on the sample shop: answers, follow-ups, the log, injections."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import file_digest
+
+
+@pytest.fixture(autouse=True)
+def no_user_config(tmp_path, monkeypatch):
+    monkeypatch.setenv("SHOPAGENT_CONFIG_DIR", str(tmp_path / "config"))
+
+
+def ask_json(cli, question: str, db) -> dict:
+    result = cli("ask", question, "--db", db, "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def calls(answer: dict) -> list[tuple[str, dict]]:
+    return [(call["name"], call["arguments"]) for call in answer["tool_calls"]]
+
+
+def test_a_chinese_diagnose_question_is_answered_from_diagnose(cli, sample_db):
+    answer = ask_json(cli, "为什么这周 GMV 掉了?", sample_db)
+    diagnosis = json.loads(cli("diagnose", "--days", "7", "--db", sample_db, "--json", "--lang", "zh").stdout)
+
+    assert answer["backend"] == "offline" and answer["model"] is None
+    assert calls(answer) == [("diagnose", {"days": 7})]
+    assert answer["unsupported_numbers"] == []
+    assert f"¥{diagnosis['kpis']['gmv']:,.0f}" in answer["answer"]
+    assert diagnosis["findings"][0]["summary"].split("，")[0][:8] in answer["answer"]
+    assert "原因按影响从大到小" in answer["answer"]
+
+
+def test_the_same_question_gets_the_same_answer(cli, sample_db):
+    first = ask_json(cli, "why did GMV drop last week", sample_db)
+    second = ask_json(cli, "why did GMV drop last week", sample_db)
+    assert first["answer"] == second["answer"]
+    assert "Causes, largest first" in first["answer"] or "No cause stands out" in first["answer"]
+
+
+def test_budget_and_roi_are_parsed_into_the_promotion_plan(cli, sample_db):
+    answer = ask_json(cli, "预算加到 3 万, 投产比 3.5 怎么分?", sample_db)
+    assert calls(answer) == [("plan_promotion", {"budget": 30000, "target_roi": 3.5})]
+    assert answer["unsupported_numbers"] == []
+    assert "¥30,000" in answer["answer"] and "没有任何改动" in answer["answer"]
+
+
+def test_a_price_change_question_runs_the_simulation(cli, sample_db):
+    answer = ask_json(cli, "S012 涨价 10% 会怎样?", sample_db)
+    assert calls(answer) == [("whatif", {"price": {"S012": "+10%"}})]
+    assert answer["unsupported_numbers"] == []
+
+
+def test_a_question_it_cannot_place_gets_the_capability_list(cli, sample_db):
+    answer = ask_json(cli, "tell me a joke", sample_db)
+    assert answer["tool_calls"] == [] and answer["unsupported_numbers"] == []
+    assert "Why did GMV drop this week?" in answer["answer"]
+
+
+def test_a_missing_argument_is_asked_for(cli, sample_db):
+    answer = ask_json(cli, "推广预算 8千 怎么分配", sample_db)
+    assert answer["tool_calls"] == [] and "目标投产比" in answer["answer"]
+
+
+def test_chat_follow_up_reuses_the_intent_and_slash_commands_work(runner, sample_db, tmp_path):
+    from shopagent.cli import app
+
+    saved = tmp_path / "chat.md"
+    script = f"/help\nS012 涨价 10% 会怎样?\n那 S015 呢?\n/save {saved}\n/reset\n那 S015 呢?\n/exit\n"
+    result = runner.invoke(app, ["chat", "--db", str(sample_db)], input=script)
+
+    assert result.exit_code == 0, result.output
+    assert "/reset" in result.stdout and "Ctrl-C" in result.stdout
+    turns = json.loads(runner.invoke(app, ["logs", "--json"]).stdout)
+    assert [turn["question"] for turn in turns] == ["S012 涨价 10% 会怎样?", "那 S015 呢?", "那 S015 呢?"]
+    assert turns[1]["tool_calls"][0]["arguments"] == {"price": {"S015": "+10%"}}
+    assert turns[2]["tool_calls"] == []  # after /reset there is nothing to follow up
+    transcript = saved.read_text(encoding="utf-8")
+    assert "## S012 涨价 10% 会怎样?" in transcript and "## 那 S015 呢?" in transcript
+
+
+def test_logs_trace_each_turn_to_the_data(cli, sample_db):
+    from shopagent.tools.store import Shop
+
+    ask_json(cli, "数据里有哪些表?", sample_db)
+    entries = json.loads(cli("logs", "--json").stdout)
+    assert len(entries) == 1
+    entry = entries[0]
+    assert entry["question"] == "数据里有哪些表?" and entry["backend"] == "offline"
+    assert entry["tool_calls"][0]["name"] == "list_tables"
+    assert entry["data_fingerprint"] == Shop(sample_db).fingerprint()
+    assert entry["database"] == str(sample_db)
+    assert "数据里有哪些表?" in cli("logs").stdout
+
+
+def test_a_review_that_gives_orders_is_quoted_not_obeyed(cli, sample_db):
+    before = file_digest(sample_db)
+    rows = json.loads(cli("sql", "SELECT DISTINCT sku_id FROM reviews WHERE text LIKE '%999999%'", "--db", sample_db,
+                          "--json").stdout)
+    sku = rows[0]["sku_id"]
+
+    for question in (f"{sku} 的评价怎么样?", f"show me the latest reviews of {sku}"):
+        answer = ask_json(cli, question, sample_db)
+        assert [name for name, _ in calls(answer)] == ["sql"]
+        assert calls(answer)[0][1]["query"].startswith("SELECT")
+        assert answer["unsupported_numbers"] == []
+    assert file_digest(sample_db) == before
+
+
+def test_backend_and_model_mistakes(cli, sample_db):
+    assert cli("ask", "hi", "--backend", "nope", "--db", sample_db).exit_code == 2
+    result = cli("ask", "hi", "--model", "gpt-x", "--db", sample_db)
+    assert result.exit_code == 1 and "offline backend has one built-in model" in result.stderr
+
+
+def test_agent_command_help_is_light():
+    probe = (
+        "import sys\n"
+        "from shopagent.cli import app\n"
+        "for args in (['ask', '--help'], ['chat', '--help'], ['backends', '--help'], ['logs', '--help']):\n"
+        "    try:\n        app(args)\n    except SystemExit:\n        pass\n"
+        "heavy = ('duckdb', 'numpy', 'langchain', 'langchain_core', 'openai', 'httpx')\n"
+        "print('HEAVY:' + ','.join(sorted(m for m in heavy if m in sys.modules)))\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert completed.stdout.splitlines()[-1] == "HEAVY:"
+
+
+@pytest.mark.parametrize("question, tool", [
+    ("给 S003 写 3 个标题", "creative_draft"),
+    ("哪些商品应该下架?", "plan_assortment"),
+    ("S012 该定什么价?", "plan_pricing"),
+    ("Diagnose the last 7 days compared with last year", "diagnose"),  # refused: the data has no year before
+])
+def test_every_narrated_number_is_grounded(cli, sample_db, question, tool):
+    answer = ask_json(cli, question, sample_db)
+    assert [name for name, _ in calls(answer)] == [tool]
+    assert answer["unsupported_numbers"] == []
