@@ -78,6 +78,11 @@ class ShopPanel:
         return out & ~np.isnan(self.on_hand)
 
 
+SKU_POSITIONS = "(SELECT sku_id, CAST(row_number() OVER (ORDER BY sku_id) - 1 AS INTEGER) AS position FROM products)"
+CHANNEL_POSITION = ("CAST(list_position([" + ", ".join(f"'{channel}'" for channel in CHANNELS)
+                    + "], channel) - 1 AS INTEGER)")
+
+
 def load_catalog(con: duckdb.DuckDBPyConnection) -> Catalog:
     rows = con.execute("SELECT sku_id, title, category, CAST(list_price AS DOUBLE), CAST(unit_cost AS DOUBLE), "
                        "status, launch_date FROM products ORDER BY sku_id").fetchall()
@@ -106,58 +111,54 @@ def load_panel(shop: Shop, start: date, end: date) -> ShopPanel:
         catalog = load_catalog(con)
         n_days = (end - start).days + 1
         shape = (len(catalog.sku_ids), n_days)
-        position = catalog.index()
         channel_position = {channel: index for index, channel in enumerate(CHANNELS)}
         args = [start, end]
 
         def grid(fill: float = 0.0) -> np.ndarray:
             return np.full(shape, fill, dtype=float)
 
+        def fetch(sql: str, params: list) -> dict[str, np.ndarray]:
+            """Run a query whose first two columns are sku_id and a date `d`; SKU and day come back as
+            integer positions (DuckDB maps them, which is far cheaper than a Python dict over 1M+ rows)."""
+            wrapped = (f"SELECT k.position AS sku, CAST(date_diff('day', ?::DATE, q.d) AS INTEGER) AS day, "
+                       f"q.* EXCLUDE (sku_id, d) FROM ({sql}) q JOIN {SKU_POSITIONS} k USING (sku_id)")
+            return con.execute(wrapped, [start, *params]).fetchnumpy()
+
         def scatter(sql: str, targets: list[np.ndarray], params: list | None = None) -> None:
-            result = con.execute(sql, params if params is not None else args).fetchnumpy()
-            keys = list(result)
-            if not len(result[keys[0]]):
-                return
-            sku = np.array([position[value] for value in result[keys[0]]])
-            day = (result[keys[1]].astype("datetime64[D]") - np.datetime64(start, "D")).astype(int)
-            for target, key in zip(targets, keys[2:], strict=True):
-                target[sku, day] = np.asarray(result[key], dtype=float)
+            result = fetch(sql, params if params is not None else args)
+            values = [key for key in result if key not in ("sku", "day")]
+            for target, key in zip(targets, values, strict=True):
+                target[result["sku"], result["day"]] = np.asarray(result[key], dtype=float)
 
         visitors = np.zeros((*shape, len(CHANNELS)))
-        result = con.execute("SELECT sku_id, date, channel, sum(visitors) AS v FROM traffic "
-                             "WHERE date BETWEEN ? AND ? GROUP BY ALL", args).fetchnumpy()
-        if len(result["sku_id"]):
-            sku = np.array([position[value] for value in result["sku_id"]])
-            day = (result["date"].astype("datetime64[D]") - np.datetime64(start, "D")).astype(int)
-            channel = np.array([channel_position[value] for value in result["channel"]])
-            visitors[sku, day, channel] = result["v"].astype(float)
+        result = fetch(f"SELECT sku_id, date AS d, {CHANNEL_POSITION} AS channel, sum(visitors) AS v FROM traffic "
+                       "WHERE date BETWEEN ? AND ? GROUP BY ALL", args)
+        visitors[result["sku"], result["day"], result["channel"]] = result["v"].astype(float)
 
         # one pass over order lines, grouped by channel too: an order has exactly one channel, so per-SKU
         # totals are sums over channels and the shop's channel GMV is a sum over SKUs
         orders, units, gmv = grid(), grid(), grid()
         channel_gmv = np.zeros((n_days, len(CHANNELS)))
-        lines = con.execute(
-            "SELECT i.sku_id, CAST(o.created_at AS DATE) AS d, o.channel, count(DISTINCT i.order_id) AS n, "
+        # counting distinct orders is twice the cost of counting lines; it is only needed when some order
+        # lists the same SKU on two lines, which one cheap aggregate can rule out
+        repeats = con.execute("SELECT count(*) - count(DISTINCT (order_id, sku_id)) FROM order_items").fetchone()[0]
+        order_count = "count(DISTINCT i.order_id)" if repeats else "count(*)"
+        lines = fetch(
+            f"SELECT i.sku_id, CAST(o.created_at AS DATE) AS d, {CHANNEL_POSITION} AS channel, {order_count} AS n, "
             "sum(i.quantity) AS q, CAST(sum(i.quantity * i.unit_price) AS DOUBLE) AS g "
             "FROM order_items i JOIN orders o USING (order_id) "
-            "WHERE o.created_at >= ? AND o.created_at < ? GROUP BY ALL", [start, end + timedelta(days=1)]
-        ).fetchnumpy()
-        if len(lines["sku_id"]):
-            sku = np.array([position[value] for value in lines["sku_id"]])
-            day = (lines["d"].astype("datetime64[D]") - np.datetime64(start, "D")).astype(int)
-            channel = np.array([channel_position[value] for value in lines["channel"]])
-            np.add.at(orders, (sku, day), lines["n"].astype(float))
-            np.add.at(units, (sku, day), lines["q"].astype(float))
-            np.add.at(gmv, (sku, day), lines["g"].astype(float))
-            np.add.at(channel_gmv, (day, channel), lines["g"].astype(float))
+            "WHERE o.created_at >= ? AND o.created_at < ? GROUP BY ALL", [start, end + timedelta(days=1)])
+        for target, key in ((orders, "n"), (units, "q"), (gmv, "g")):
+            np.add.at(target, (lines["sku"], lines["day"]), lines[key].astype(float))
+        np.add.at(channel_gmv, (lines["day"], lines["channel"]), lines["g"].astype(float))
         price, promo_day = grid(np.nan), grid()
-        scatter("SELECT sku_id, date, CAST(price AS DOUBLE), CAST(promo IS NOT NULL AND promo <> '' AS DOUBLE) "
+        scatter("SELECT sku_id, date AS d, CAST(price AS DOUBLE), CAST(promo IS NOT NULL AND promo <> '' AS DOUBLE) "
                 "FROM price_history WHERE date BETWEEN ? AND ?", [price, promo_day])
         on_hand, inbound = grid(np.nan), grid(np.nan)
-        scatter("SELECT sku_id, date, on_hand, inbound FROM inventory_daily WHERE date BETWEEN ? AND ?",
+        scatter("SELECT sku_id, date AS d, on_hand, inbound FROM inventory_daily WHERE date BETWEEN ? AND ?",
                 [on_hand, inbound])
         competitor_price = grid(np.nan)
-        scatter("SELECT sku_id, date, CAST(competitor_price AS DOUBLE) FROM competitor_prices "
+        scatter("SELECT sku_id, date AS d, CAST(competitor_price AS DOUBLE) FROM competitor_prices "
                 "WHERE date BETWEEN ? AND ?", [competitor_price])
         refund_amount, refund_units, refund_count = grid(), grid(), grid()
         scatter("SELECT sku_id, CAST(refunded_at AS DATE) AS d, CAST(sum(amount) AS DOUBLE), sum(quantity), "
@@ -165,7 +166,7 @@ def load_panel(shop: Shop, start: date, end: date) -> ShopPanel:
                 [refund_amount, refund_units, refund_count], [start, end + timedelta(days=1)])
         ad_spend, ad_gmv, ad_orders, ad_clicks = grid(), grid(), grid(), grid()
         daily_budget, target_roi = grid(np.nan), grid(np.nan)
-        scatter("SELECT sku_id, date, CAST(spend AS DOUBLE), CAST(ad_gmv AS DOUBLE), ad_orders, clicks, "
+        scatter("SELECT sku_id, date AS d, CAST(spend AS DOUBLE), CAST(ad_gmv AS DOUBLE), ad_orders, clicks, "
                 "CAST(daily_budget AS DOUBLE), target_roi FROM promotion_daily WHERE date BETWEEN ? AND ?",
                 [ad_spend, ad_gmv, ad_orders, ad_clicks, daily_budget, target_roi])
         review_count, review_rating_sum, review_rating_squares = grid(), grid(), grid()
