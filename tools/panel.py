@@ -117,12 +117,13 @@ def load_panel(shop: Shop, start: date, end: date) -> ShopPanel:
         def grid(fill: float = 0.0) -> np.ndarray:
             return np.full(shape, fill, dtype=float)
 
-        def fetch(sql: str, params: list) -> dict[str, np.ndarray]:
+        def fetch(sql: str, params: list, *, ordered: bool = False) -> dict[str, np.ndarray]:
             """Run a query whose first two columns are sku_id and a date `d`; SKU and day come back as
             integer positions (DuckDB maps them, which is far cheaper than a Python dict over 1M+ rows)."""
             wrapped = (f"SELECT k.position AS sku, CAST(date_diff('day', ?::DATE, q.d) AS INTEGER) AS day, "
                        f"q.* EXCLUDE (sku_id, d) FROM ({sql}) q JOIN {SKU_POSITIONS} k USING (sku_id)")
-            return con.execute(wrapped, [start, *params]).fetchnumpy()
+            # rows that are summed (np.add.at) need a fixed order so float sums match on every run
+            return con.execute(wrapped + (" ORDER BY ALL" if ordered else ""), [start, *params]).fetchnumpy()
 
         def scatter(sql: str, targets: list[np.ndarray], params: list | None = None) -> None:
             result = fetch(sql, params if params is not None else args)
@@ -147,7 +148,8 @@ def load_panel(shop: Shop, start: date, end: date) -> ShopPanel:
             f"SELECT i.sku_id, CAST(o.created_at AS DATE) AS d, {CHANNEL_POSITION} AS channel, {order_count} AS n, "
             "sum(i.quantity) AS q, CAST(sum(i.quantity * i.unit_price) AS DOUBLE) AS g "
             "FROM order_items i JOIN orders o USING (order_id) "
-            "WHERE o.created_at >= ? AND o.created_at < ? GROUP BY ALL", [start, end + timedelta(days=1)])
+            "WHERE o.created_at >= ? AND o.created_at < ? GROUP BY ALL", [start, end + timedelta(days=1)],
+            ordered=True)
         for target, key in ((orders, "n"), (units, "q"), (gmv, "g")):
             np.add.at(target, (lines["sku"], lines["day"]), lines[key].astype(float))
         np.add.at(channel_gmv, (lines["day"], lines["channel"]), lines["g"].astype(float))
