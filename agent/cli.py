@@ -12,6 +12,7 @@ from shopagent.commands.creative import creative_app
 from shopagent.commands.data import data_app
 from shopagent.commands.diagnose import diagnose
 from shopagent.commands.plan import plan_app
+from shopagent.commands.report import report_app
 from shopagent.commands.sql import sql
 from shopagent.commands.whatif import whatif
 
@@ -45,6 +46,7 @@ app.command("ask")(ask)
 app.command("chat")(chat)
 app.command("backends")(backends)
 app.command("logs")(logs)
+app.add_typer(report_app, name="report")
 
 
 def main() -> None:

@@ -1,0 +1,268 @@
+"""Today's proposed actions for the daily report: each planner contributes one block of concrete changes.
+
+A block adapts one planner's public result (promotion budgets, prices, assortment) into `Action`s with
+the current value, the proposed one and the expected impact per day, biggest first. The report shows the
+first few; the planner's own command lists them all.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from shopagent.tools.panel import ShopPanel
+from shopagent.tools.store import Shop
+
+ActionKind = Literal["budget", "price", "restock", "fix", "push", "delist"]
+Unit = Literal["yuan_per_day", "yuan", "units"]
+MIN_BUDGET_CHANGE = 0.10  # a budget move smaller than 10% (and under ¥100) is noise, not an action for today
+
+
+class Action(BaseModel):
+    """One change to make today: what it is now, what it should be, and what it should bring per day."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: ActionKind
+    sku_id: str | None
+    title: str | None
+    current: float | None  # daily budget, price or units on hand, in `unit`
+    proposed: float | None
+    unit: Unit | None
+    quantity: int | None = None  # units to reorder (restock)
+    current_target_roi: float | None = None  # full-site promotion: the target ROI (投产比) to set with the budget
+    target_roi: float | None = None
+    expected_gmv_per_day: float | None  # change against doing nothing
+    expected_profit_per_day: float | None
+    reason: str
+
+
+class CurvePoint(BaseModel):
+    """The shop's full-site promotion curve: the best plan's expected attributed GMV at a total daily budget."""
+
+    model_config = ConfigDict(frozen=True)
+
+    budget: float
+    gmv: float
+
+
+class ActionBlock(BaseModel):
+    """One planner's proposals for the day; `unavailable` says why a planner contributed nothing."""
+
+    model_config = ConfigDict(frozen=True)
+
+    planner: str
+    headline: str
+    notes: list[str] = []  # the planner's caveats (unspent budget, warnings), one line each
+    actions: list[Action]
+    more: int  # proposals beyond those listed (the planner's own command shows them all)
+    expected: dict[str, float]
+    curve: list[CurvePoint] = []
+    current_point: CurvePoint | None = None  # today's budgets on the curve's axes
+    unavailable: str | None = None
+
+    @classmethod
+    def missing(cls, planner: str, reason: str) -> ActionBlock:
+        return cls(planner=planner, headline="", actions=[], more=0, expected={}, unavailable=reason)
+
+
+class Gap(BaseModel):
+    """Something the report could not compute, and why."""
+
+    model_config = ConfigDict(frozen=True)
+
+    part: str
+    reason: str
+
+
+def tail_panel(panel: ShopPanel, days: int) -> ShopPanel:
+    """The last `days` days of a panel, equal to loading just those days (one load serves every planner)."""
+    start = max(0, len(panel.days) - days)
+    n_skus, n_days = len(panel.catalog.sku_ids), len(panel.days)
+    cut = {}
+    for item in dataclasses.fields(panel):
+        value = getattr(panel, item.name)
+        if not isinstance(value, np.ndarray):
+            continue
+        if value.ndim >= 2 and value.shape[:2] == (n_skus, n_days):
+            cut[item.name] = value[:, start:]  # (sku, day[, channel])
+        elif value.shape[0] == n_days:
+            cut[item.name] = value[start:]  # (day[, channel]), shop level
+        else:
+            raise ValueError(f"ShopPanel.{item.name} has shape {value.shape}, with no day axis to cut")
+    return dataclasses.replace(panel, days=panel.days[start:], **cut)
+
+
+@dataclass(frozen=True)
+class PlannerInput:
+    """What every planner block gets: the report date and the shop's history up to it, loaded once."""
+
+    day: date
+    history: ShopPanel  # the longest history any planner reads, ending on `day`
+    max_actions: int
+
+    def panel(self, days: int) -> ShopPanel:
+        """The last `days` days, as the planner's own command would load them."""
+        return tail_panel(self.history, days)
+
+
+def promotion_actions(shop: Shop, request: PlannerInput) -> ActionBlock:
+    """Re-split today's total full-site promotion budget at today's blended target ROI; compare SKU by SKU."""
+    from shopagent.tools.promotion_curves import CurveArrays, fit_response_curves
+    from shopagent.tools.promotion_plan import HISTORY_DAYS, plan_from_panel
+
+    panel, day = request.panel(HISTORY_DAYS), request.day
+    budgets = np.nan_to_num(panel.daily_budget[:, -1])
+    targets = panel.target_roi[:, -1]
+    total = float(budgets.sum())
+    if total <= 0:
+        return ActionBlock.missing("promotion", f"no full-site promotion budgets were set on {day}; there is no "
+                                                "current plan to re-split (`shopagent plan promotion` plans one)")
+    # the blended target the merchant holds today: the budget-weighted mean of the per-SKU targets
+    in_plan = budgets > 0
+    target = round(float(np.average(targets[in_plan], weights=budgets[in_plan])), 1)
+    # the curves are fitted here (not inside the planner) so today's budgets can be valued on the same curves
+    curves = fit_response_curves(panel, as_of=day)
+    plan = plan_from_panel(panel, as_of=day, budget=total, target_roi=target, curves=curves)
+    # expected attributed GMV of today's budgets under the same curves and the same platform spending rule
+    index = panel.catalog.index()
+    fitted = [sku for sku in panel.catalog.sku_ids if sku in curves and budgets[index[sku]] > 0]
+    current_gmv, current_spend = {}, 0.0
+    if fitted:
+        arrays = CurveArrays.of([curves[sku] for sku in fitted])
+        rows = [index[sku] for sku in fitted]
+        spend = arrays.platform_spend(budgets[rows], np.nan_to_num(targets[rows], nan=target))
+        current_gmv = dict(zip(fitted, arrays.gmv_per_draw(spend).mean(axis=1).tolist(), strict=True))
+        current_spend = float(spend.mean(axis=1).sum())
+    actions = []
+    for allocation in plan.allocations:
+        row = index[allocation.sku_id]
+        now = float(budgets[row])
+        change = allocation.daily_budget - now
+        if abs(change) < 1 or (abs(change) < MIN_BUDGET_CHANGE * now and abs(change) < 100):
+            continue
+        before = current_gmv.get(allocation.sku_id, 0.0 if now == 0 else None)
+        actions.append(Action(
+            kind="budget", sku_id=allocation.sku_id, title=allocation.title, current=round(now, 2),
+            proposed=allocation.daily_budget, unit="yuan_per_day", current_target_roi=allocation.current_target_roi,
+            target_roi=allocation.target_roi, expected_profit_per_day=None, reason=allocation.reason,
+            expected_gmv_per_day=None if before is None else round(allocation.expected_gmv - before, 2)))
+    planned = {allocation.sku_id for allocation in plan.allocations}
+    for sku in sorted(sku for sku in panel.catalog.sku_ids if budgets[index[sku]] > 0 and sku not in planned):
+        # a budget on a SKU the planner does not consider (delisted, off sale) is money with nothing to sell
+        before = current_gmv.get(sku)
+        actions.append(Action(
+            kind="budget", sku_id=sku, title=panel.catalog.titles[index[sku]], current=float(budgets[index[sku]]),
+            proposed=0.0, unit="yuan_per_day", expected_profit_per_day=None,
+            expected_gmv_per_day=None if before is None else round(-before, 2),
+            reason="not a SKU the planner can fund today (delisted or not on sale): stop its budget"))
+    actions.sort(key=lambda action: (-abs(action.expected_gmv_per_day or 0.0), action.sku_id or ""))
+    before_total = round(sum(current_gmv.values()), 2)
+    expected = {"total_budget": round(total, 2), "target_roi": target, "current_expected_gmv": before_total,
+                "current_expected_spend": round(current_spend, 2),
+                "expected_gmv": plan.expected.gmv, "expected_gmv_change": round(plan.expected.gmv - before_total, 2),
+                "expected_spend": plan.expected.spend, "expected_roi": plan.expected.roi,
+                "unspent_budget": plan.unspent_budget, "next_1000": plan.next_1000}
+    headline = (f"Keep the total at ¥{total:,.0f}/day and the blended target ROI at {target:g}, re-split across "
+                f"{len(actions)} SKU(s): attributed GMV ¥{before_total:,.0f} → ¥{plan.expected.gmv:,.0f}/day "
+                f"({plan.expected.gmv - before_total:+,.0f}) for spend ¥{current_spend:,.0f} → "
+                f"¥{plan.expected.spend:,.0f}/day; the next ¥1,000/day of budget would add about "
+                f"¥{plan.next_1000:,.0f}.")
+    notes = [note for note in (plan.unspent_reason, *plan.warnings) if note]
+    return ActionBlock(planner="promotion", headline=headline, notes=notes, actions=actions[:request.max_actions],
+                       more=max(0, len(actions) - request.max_actions), expected=expected,
+                       curve=[CurvePoint(budget=point.budget, gmv=point.gmv) for point in plan.shop_curve],
+                       current_point=CurvePoint(budget=round(total, 2), gmv=before_total))
+
+
+def pricing_actions(shop: Shop, request: PlannerInput) -> ActionBlock:
+    """Price changes worth making today (profit objective), biggest expected profit gain first."""
+    from shopagent.tools.elasticity import estimate_elasticities, load_promo_tags
+    from shopagent.tools.pricing import (
+        MAX_CHANGE,
+        MIN_GAIN,
+        MIN_MARGIN,
+        RANGE_SLACK,
+        Guardrails,
+        price_ending,
+        price_plan,
+    )
+    from shopagent.tools.whatif import HISTORY_DAYS, run_rates
+
+    # plan_pricing's own steps over the shared history (a parity test holds the two together)
+    panel = request.panel(HISTORY_DAYS)
+    tags = load_promo_tags(shop, panel)
+    rates = run_rates(panel, tags, as_of=request.day)
+    rails = Guardrails(max_change=MAX_CHANGE, min_margin=MIN_MARGIN, range_slack=RANGE_SLACK, min_gain=MIN_GAIN,
+                       price_ending=price_ending(rates.price[rates.on_sale]))
+    plan = price_plan(panel.catalog.sku_ids, panel.catalog.titles, panel.catalog.unit_cost,
+                      estimate_elasticities(panel, tags=tags), rates, skus=None, objective="profit", guardrails=rails)
+    changes = [r for r in plan.recommendations if r.status == "change"]
+    unknown = sum(r.status == "cannot_estimate" for r in plan.recommendations)
+    actions = [Action(kind="price", sku_id=r.sku_id, title=r.title, current=r.current_price,
+                      proposed=r.recommended_price, unit="yuan", expected_gmv_per_day=r.gmv_per_day_change,
+                      expected_profit_per_day=r.profit_per_day_change, reason=r.reason)
+               for r in changes]
+    profit, gmv = plan.expected.get("profit_per_day_change", 0.0), plan.expected.get("gmv_per_day_change", 0.0)
+    headline = (f"{len(changes)} price change(s) would add about ¥{profit:,.0f} profit/day (GMV {gmv:+,.0f}/day) "
+                f"if all were made.")
+    if unknown:
+        headline += f" {unknown} SKU(s) cannot be priced yet: too little price variation in their history."
+    return ActionBlock(planner="pricing", headline=headline, actions=actions[:request.max_actions],
+                       more=max(0, len(actions) - request.max_actions),
+                       expected={"skus_changed": float(len(changes)), "profit_per_day_change": profit,
+                                 "gmv_per_day_change": gmv, "skus_cannot_estimate": float(unknown)})
+
+
+def assortment_actions(shop: Shop, request: PlannerInput) -> ActionBlock:
+    """Restock alerts with reorder quantities, then SKUs to fix, delist and push; a few of each, most urgent first."""
+    from shopagent.tools.assortment import HISTORY_DAYS, assess
+    from shopagent.tools.elasticity import load_promo_tags
+    from shopagent.tools.whatif import run_rates
+
+    # plan_assortment's own steps over the shared history (a parity test holds the two together)
+    panel = request.panel(HISTORY_DAYS)
+    plan = assess(panel, run_rates(panel, load_promo_tags(shop, panel), as_of=request.day))
+    window = plan.window_days
+    by_kind: dict[str, list[Action]] = {kind: [] for kind in ("restock", "fix", "delist", "push")}
+    for call in plan.skus:
+        if call.action not in by_kind:
+            continue
+        gmv_day, profit_day = None, None
+        if call.action == "restock":
+            # what a day on an empty shelf would cost: the run rate at the price shoppers actually paid
+            unit_gmv = call.gmv / call.units if call.units > 0 else call.price
+            gmv_day = round(call.units_per_day * unit_gmv, 2)
+        elif call.action == "delist":
+            gmv_day, profit_day = round(-call.gmv / window, 2), round(-call.contribution / window, 2)
+        by_kind[call.action].append(Action(
+            kind=call.action, sku_id=call.sku_id, title=call.title,
+            current=call.on_hand if call.action == "restock" else None, proposed=None,
+            unit="units" if call.action == "restock" else None,
+            quantity=call.reorder_quantity if call.action == "restock" else None,
+            expected_gmv_per_day=gmv_day, expected_profit_per_day=profit_day, reason="; ".join(call.reasons)))
+    by_kind["restock"].sort(key=lambda action: (-(action.expected_gmv_per_day or 0.0), action.sku_id or ""))
+    by_kind["delist"].sort(key=lambda action: (-(action.expected_profit_per_day or 0.0), action.sku_id or ""))
+    quota = max(3, request.max_actions // 2)  # a few of each kind, so a long restock list cannot hide the fixes
+    shown = [action for kind in by_kind for action in by_kind[kind][:quota]]
+    total = sum(len(actions) for actions in by_kind.values())
+    units = sum(action.quantity or 0 for action in by_kind["restock"])
+    at_risk = sum(action.expected_gmv_per_day or 0.0 for action in by_kind["restock"])
+    headline = (f"{len(by_kind['restock'])} to restock (order {units:,} units in all; their sales run at "
+                f"¥{at_risk:,.0f}/day), {len(by_kind['fix'])} to fix, {len(by_kind['delist'])} to delist, "
+                f"{len(by_kind['push'])} to push.")
+    return ActionBlock(planner="assortment", headline=headline, actions=shown, more=total - len(shown),
+                       expected={"restock": float(len(by_kind["restock"])), "reorder_units": float(units),
+                                 "restock_gmv_per_day": round(at_risk, 2), "fix": float(len(by_kind["fix"])),
+                                 "delist": float(len(by_kind["delist"])), "push": float(len(by_kind["push"]))})
+
+
+Planner = Callable[[Shop, PlannerInput], ActionBlock]
+PLANNERS: dict[str, Planner] = {"promotion": promotion_actions, "pricing": pricing_actions,
+                                "assortment": assortment_actions}
