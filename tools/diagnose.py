@@ -122,7 +122,10 @@ def _worded(candidate: Candidate, panel: ShopPanel, templates: dict, context: De
     if candidate.kind == "promotion_below_target_roi":
         note = templates["compensation_yes" if fields["compensation_may_apply"] else "compensation_no"]
         fields["compensation_note"] = note.format(**fields)
-    summary = templates[candidate.kind].format(
+    template = templates[candidate.kind]
+    if candidate.kind == "experience_score_drop" and candidate.impact_gmv == 0:
+        template = templates["experience_score_drop_unmeasured"]
+    summary = template.format(
         sku=sku_id or "", title=title or "", impact=candidate.impact_gmv, impact_abs=abs(candidate.impact_gmv),
         impact_yuan=f"{'-' if candidate.impact_gmv < 0 else '+'}¥{abs(candidate.impact_gmv):,.0f}",
         channel=templates["channels"].get(candidate.channel or "", candidate.channel or ""), **fields)
