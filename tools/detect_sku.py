@@ -123,40 +123,48 @@ def _rating_spread(ctx: DetectContext) -> float:
 
 
 def detect_refund_spikes(ctx: DetectContext) -> list[Candidate]:
-    """Refunds well above the SKU's own rate, valued as the extra money refunded.
+    """Orders of the period being refunded far more than the SKU's own history says, valued as the extra
+    money refunded.
 
-    Refunds arrive days after the sale, so refunds in a window are compared with the units sold one median
-    refund lag earlier; otherwise a SKU whose sales just fell (a stockout) would look like a refund spike.
+    Refunds arrive days after the sale, so the period's own orders are compared with what should already have
+    come back given the shop's measured order-to-refund delay (a survival-style exposure): an order placed
+    yesterday has had little time to be refunded. The baseline rate comes from older orders whose refunds
+    have all arrived. This uses every refund of a spike that started inside the period, which refunds
+    merely dated inside it would miss.
     """
-    panel, current, history = ctx.panel, ctx.current, ctx.history
-    lag = panel.refund_lag_days
-    sold_window = slice(max(current.start - lag, 0), max(current.stop - lag, 0))
-    sold_history = slice(0, max(history.stop - lag, 0))
-    units_before = panel.units[:, sold_history].sum(axis=1)
-    paid_back = slice(min(lag, history.stop), history.stop)
-    refunds_before = panel.refund_count[:, paid_back].sum(axis=1)
-    units_now = panel.units[:, sold_window].sum(axis=1)
-    refunds_now = panel.refund_count[:, current].sum(axis=1)
-    eligible = np.flatnonzero((units_before >= 50) & (units_now >= 20))
-    dispersion = _refund_dispersion(panel.refund_count[:, history])
+    panel, current = ctx.panel, ctx.current
+    cdf = panel.refund_lag_cdf
+    matured = max(current.start - len(cdf), 0)  # orders before this day have had every refund they will get
+    if matured < 14:
+        return []
+    days_left = (current.stop - 1) - np.arange(current.start, current.stop)
+    arrived = cdf[np.minimum(days_left, len(cdf) - 1)]
+    exposure_units = (panel.units[:, current] * arrived).sum(axis=1)
+    exposure_gmv = (panel.gmv[:, current] * arrived).sum(axis=1)
+    units_before = panel.units[:, :matured].sum(axis=1)
+    gmv_before = panel.gmv[:, :matured].sum(axis=1)
+    refunds_before = panel.refund_count_by_order_day[:, :matured].sum(axis=1)
+    refunds_now = panel.refund_count_by_order_day[:, current].sum(axis=1)
+    eligible = np.flatnonzero((units_before >= 50) & (exposure_units >= 10))
+    dispersion = _refund_dispersion(panel.refund_count[:, ctx.history])
     alpha = FAMILY_ALPHA / max(len(eligible), 1)
     found = []
     for row in eligible:
         rate_before = max(refunds_before[row] / units_before[row], 0.5 / units_before[row])
-        expected = rate_before * units_now[row]
+        expected = rate_before * exposure_units[row]
         p_value = poisson_upper_tail(refunds_now[row], expected, dispersion)
         if refunds_now[row] < REFUND_RISE * expected or p_value > alpha:
             continue
-        z = -NormalDist().inv_cdf(max(p_value, 1e-15))  # reported z, capped near 8
-        gmv_before = panel.gmv[row, sold_history].sum()
-        amount_rate = panel.refund_amount[row, paid_back].sum() / gmv_before if gmv_before > 0 else 0.0
-        extra = panel.refund_amount[row, current].sum() - amount_rate * panel.gmv[row, sold_window].sum()
+        amount_rate = panel.refund_amount_by_order_day[row, :matured].sum() / gmv_before[row] \
+            if gmv_before[row] > 0 else 0.0
+        extra = panel.refund_amount_by_order_day[row, current].sum() - amount_rate * exposure_gmv[row]
         found.append(Candidate(
-            kind="refund_spike", row=int(row), impact_gmv=-round(float(extra), 2), z_score=round(float(z), 2),
+            kind="refund_spike", row=int(row), impact_gmv=-round(float(extra), 2),
+            z_score=round(-NormalDist().inv_cdf(max(p_value, 1e-15)), 2),  # reported z, capped near 8
             evidence={"refund_rate_before": round(float(rate_before), 4),
-                      "refund_rate_after": round(float(refunds_now[row] / units_now[row]), 4),
+                      "refund_rate_after": round(float(refunds_now[row] / exposure_units[row]), 4),
                       "refunds": int(refunds_now[row]), "expected_refunds": round(float(expected), 1),
-                      "refund_lag_days": lag},
+                      "refund_lag_days": panel.refund_lag_days},
         ))
     return found
 

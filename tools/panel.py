@@ -46,6 +46,8 @@ class ShopPanel:
     refund_amount: np.ndarray  # by refund date
     refund_units: np.ndarray
     refund_count: np.ndarray  # refund rows: one per refunded order line, however many units it had
+    refund_count_by_order_day: np.ndarray  # the same refunds, on the day their order was placed
+    refund_amount_by_order_day: np.ndarray
     ad_spend: np.ndarray
     ad_gmv: np.ndarray
     ad_orders: np.ndarray
@@ -61,6 +63,7 @@ class ShopPanel:
     experience_score: np.ndarray  # (day,) NaN if shop_scores absent
     logistics_score: np.ndarray
     refund_lag_days: int = 0  # median days from order to refund: refunds now belong to sales that many days ago
+    refund_lag_cdf: np.ndarray = field(default_factory=lambda: np.ones(1))  # share of refunds within k days
     tables_present: dict[str, bool] = field(default_factory=dict)
 
     @property
@@ -81,6 +84,17 @@ class ShopPanel:
 SKU_POSITIONS = "(SELECT sku_id, CAST(row_number() OVER (ORDER BY sku_id) - 1 AS INTEGER) AS position FROM products)"
 CHANNEL_POSITION = ("CAST(list_position([" + ", ".join(f"'{channel}'" for channel in CHANNELS)
                     + "], channel) - 1 AS INTEGER)")
+
+
+def _lag_cdf(lags: list[tuple[int, int]]) -> np.ndarray:
+    """Share of refunds that arrive within k days of the order, k = 0, 1, ... (1.0 from the longest lag on)."""
+    if not lags:
+        return np.ones(1)
+    longest = max(max(lag for lag, _ in lags), 0)
+    counts = np.zeros(longest + 1)
+    for lag, count in lags:
+        counts[max(lag, 0)] += count
+    return np.cumsum(counts) / counts.sum()
 
 
 def load_catalog(con: duckdb.DuckDBPyConnection) -> Catalog:
@@ -166,6 +180,11 @@ def load_panel(shop: Shop, start: date, end: date) -> ShopPanel:
         scatter("SELECT sku_id, CAST(refunded_at AS DATE) AS d, CAST(sum(amount) AS DOUBLE), sum(quantity), "
                 "count(*) FROM refunds WHERE refunded_at >= ? AND refunded_at < ? GROUP BY ALL",
                 [refund_amount, refund_units, refund_count], [start, end + timedelta(days=1)])
+        refund_count_by_order_day, refund_amount_by_order_day = grid(), grid()
+        scatter("SELECT r.sku_id, CAST(o.created_at AS DATE) AS d, count(*), CAST(sum(r.amount) AS DOUBLE) "
+                "FROM refunds r JOIN orders o USING (order_id) WHERE o.created_at >= ? AND o.created_at < ? "
+                "GROUP BY ALL", [refund_count_by_order_day, refund_amount_by_order_day],
+                [start, end + timedelta(days=1)])
         ad_spend, ad_gmv, ad_orders, ad_clicks = grid(), grid(), grid(), grid()
         daily_budget, target_roi = grid(np.nan), grid(np.nan)
         scatter("SELECT sku_id, date AS d, CAST(spend AS DOUBLE), CAST(ad_gmv AS DOUBLE), ad_orders, clicks, "
@@ -190,8 +209,11 @@ def load_panel(shop: Shop, start: date, end: date) -> ShopPanel:
         ).fetchall():
             experience_score[(d - start).days] = experience
             logistics_score[(d - start).days] = logistics
-        lag = con.execute("SELECT median(date_diff('day', CAST(o.created_at AS DATE), CAST(r.refunded_at AS DATE))) "
-                          "FROM refunds r JOIN orders o USING (order_id)").fetchone()[0]
+        lags = con.execute(
+            "SELECT date_diff('day', CAST(o.created_at AS DATE), CAST(r.refunded_at AS DATE)) AS lag, count(*) "
+            "FROM refunds r JOIN orders o USING (order_id) GROUP BY ALL ORDER BY lag").fetchall()
+        lag_cdf = _lag_cdf(lags)
+        lag = int(np.searchsorted(lag_cdf, 0.5)) if lags else None
         present = {table: con.execute(f"SELECT count(*) > 0 FROM {table}").fetchone()[0]
                    for table in ("refunds", "competitor_prices", "shop_scores", "reviews", "promotion_daily")}
     return ShopPanel(
@@ -204,5 +226,6 @@ def load_panel(shop: Shop, start: date, end: date) -> ShopPanel:
         review_rating_sum=review_rating_sum, review_rating_squares=review_rating_squares,
         channel_orders=channel_orders, channel_gmv=channel_gmv,
         shop_orders=shop_orders, experience_score=experience_score, logistics_score=logistics_score,
-        refund_lag_days=int(round(lag)) if lag is not None else 0, tables_present=present,
+        refund_count_by_order_day=refund_count_by_order_day, refund_amount_by_order_day=refund_amount_by_order_day,
+        refund_lag_days=lag if lag is not None else 0, refund_lag_cdf=lag_cdf, tables_present=present,
     )
