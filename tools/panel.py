@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import ClassVar
 
 import duckdb
 import numpy as np
@@ -65,6 +66,9 @@ class ShopPanel:
     refund_lag_days: int = 0  # median days from order to refund: refunds now belong to sales that many days ago
     refund_lag_cdf: np.ndarray = field(default_factory=lambda: np.ones(1))  # share of refunds within k days
     tables_present: dict[str, bool] = field(default_factory=dict)
+
+    # arrays that describe the whole shop's history rather than one value per day; cutting days leaves them be
+    NOT_BY_DAY: ClassVar[tuple[str, ...]] = ("refund_lag_cdf",)
 
     @property
     def total_visitors(self) -> np.ndarray:

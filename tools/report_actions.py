@@ -88,7 +88,7 @@ def tail_panel(panel: ShopPanel, days: int) -> ShopPanel:
     cut = {}
     for item in dataclasses.fields(panel):
         value = getattr(panel, item.name)
-        if not isinstance(value, np.ndarray):
+        if not isinstance(value, np.ndarray) or item.name in ShopPanel.NOT_BY_DAY:
             continue
         if value.ndim >= 2 and value.shape[:2] == (n_skus, n_days):
             cut[item.name] = value[:, start:]  # (sku, day[, channel])
