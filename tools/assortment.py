@@ -28,7 +28,8 @@ from shopagent.tools.elasticity import load_promo_tags
 from shopagent.tools.panel import ShopPanel, data_dates, load_panel
 from shopagent.tools.stats import critical_z
 from shopagent.tools.store import Shop
-from shopagent.tools.whatif import RequestError, RunRates, run_rates
+from shopagent.tools.whatif_baseline import RunRates, run_rates
+from shopagent.tools.whatif_changes import RequestError
 
 Action = Literal["push", "fix", "restock", "delist", "keep"]
 PRIORITY: tuple[Action, ...] = ("restock", "delist", "fix", "push", "keep")

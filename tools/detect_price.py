@@ -10,7 +10,8 @@ from statistics import NormalDist
 import numpy as np
 
 from shopagent.tools.detect_context import DetectContext
-from shopagent.tools.elasticity import PromoTags, fit_demand, shrink
+from shopagent.tools.elasticity import PromoTags, fit_demand
+from shopagent.tools.elasticity_prior import shrink
 from shopagent.tools.findings import Candidate
 from shopagent.tools.panel import ShopPanel
 

@@ -11,8 +11,8 @@ mix (a live-stream day, a paid push) is not read as a price effect. `day` is a s
 tag (618, coupon, ...), both estimated from every SKU by back-fitting, so a SKU's elasticity is identified
 by its own price moves against the rest of the shop on the same days. Poisson pseudo-likelihood keeps the
 zero-sale days a log-OLS would drop, and its sandwich (HC1) standard errors do not assume Poisson noise.
-Each SKU's estimate is then shrunk towards its category's (empirical Bayes, precision-weighted), which only
-matters for SKUs whose own price history says little.
+Each SKU's estimate is then shrunk towards its category's (empirical Bayes, precision-weighted; see
+tools.elasticity_prior), which only matters for SKUs whose own price history says little.
 """
 
 from __future__ import annotations
@@ -20,49 +20,19 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from statistics import NormalDist
-from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
 
+from shopagent.tools.elasticity_prior import LEVEL, ElasticityEstimate, shrink
 from shopagent.tools.panel import ShopPanel
 from shopagent.tools.store import Shop
 
-LEVEL = 0.90
 MIN_DAYS = 28  # fewer usable days than four weeks cannot separate a price move from a weekday pattern
 MIN_UNITS = 30
 MIN_PRICE_DAYS = 4  # days sold at a price other than the usual one; fewer is a price that never moved
 PRICE_MOVE = 0.005  # a difference in log price below half a percent is rounding, not a price change
 MIN_SKUS_FOR_DAY_EFFECTS = 10  # with fewer SKUs a day effect would soak up each SKU's own price move
-MIN_TAU = 0.10  # two products never respond identically; a zero spread would make intervals too narrow
 COLUMNS = ("intercept", "log_price", "log_competitor_price", "trend")
-
-Status = Literal["estimated", "cannot_estimate"]
-
-
-class ElasticityEstimate(BaseModel):
-    """How a SKU's units respond to its price: % change in units per 1% change in price, with a 90% interval."""
-
-    model_config = ConfigDict(frozen=True)
-
-    sku_id: str
-    category: str
-    status: Status
-    elasticity: float | None  # after shrinkage towards the category; None when the data cannot identify it
-    elasticity_ci: tuple[float, float] | None
-    elasticity_se: float | None
-    own_elasticity: float | None  # the SKU's own estimate before shrinkage
-    own_se: float | None
-    prior_weight: float | None  # share of the estimate that comes from the category (0 = all from own data)
-    category_elasticity: float | None  # the category's typical elasticity (the prior)
-    category_sd: float | None  # spread of elasticities within the category, plus the prior mean's error
-    competitor_elasticity: float | None
-    days_used: int
-    units_used: float
-    price_days_off_usual: int  # days sold at a price at least 0.5% away from the usual one
-    price_low: float | None  # lowest and highest shown price on the days used
-    price_high: float | None
-    reason: str | None = None  # why it cannot be estimated
 
 
 @dataclass
@@ -363,148 +333,4 @@ def _shared_effect(units: np.ndarray, linear: np.ndarray, mask: np.ndarray, grou
     if centred and predicted.sum() > 0:
         effect -= np.sum(effect * predicted) / predicted.sum()
     return effect
-
-
-def shrink(fit: DemandFit, panel: ShopPanel, *, level: float = LEVEL) -> dict[str, ElasticityEstimate]:
-    """Empirical-Bayes shrinkage of each SKU's elasticity towards its category (leave-one-out prior)."""
-    z = NormalDist().inv_cdf(0.5 + level / 2)
-    own = fit.beta[:, 1]
-    own_var = fit.cov[:, 1, 1]
-    categories = panel.catalog.categories
-    ok = fit.identified & np.isfinite(own) & (own_var > 0)
-    prior_mean, prior_var = _category_priors(own, own_var, ok, categories)
-    # the competitor coefficient is shrunk too (towards the shop's): own and competitor prices often move
-    # together (festivals), so a noisy competitor coefficient would otherwise leak into the elasticity
-    rival_ok = ok & fit.active[:, 2] & (fit.cov[:, 2, 2] > 0)
-    rival_mean, rival_var = _category_priors(fit.beta[:, 2], fit.cov[:, 2, 2], rival_ok, ["shop"] * len(categories))
-    groups = len({categories[row] for row in np.flatnonzero(ok)})
-    morris = 2 / max(int(ok.sum()) - groups - 2, 1)
-    estimates = {}
-    for row, sku_id in enumerate(panel.catalog.sku_ids):
-        prices = panel.price[row][fit.usable[row]]
-        common = dict(
-            sku_id=sku_id, category=categories[row], days_used=int(fit.days_used[row]),
-            units_used=round(float(fit.units_used[row]), 1), price_days_off_usual=int(fit.price_days[row]),
-            price_low=round(float(prices.min()), 2) if prices.size else None,
-            price_high=round(float(prices.max()), 2) if prices.size else None,
-            category_elasticity=_round(prior_mean[row]), category_sd=_round(math.sqrt(prior_var[row]))
-            if math.isfinite(prior_var[row]) else None,
-        )
-        if not ok[row]:
-            estimates[sku_id] = ElasticityEstimate(
-                status="cannot_estimate", elasticity=None, elasticity_ci=None, elasticity_se=None,
-                own_elasticity=None, own_se=None, prior_weight=None, competitor_elasticity=None,
-                reason=fit.reasons[row] or "the model could not be fitted to this SKU's days", **common)
-            continue
-        mean, variance, rival = _posterior(fit, row, (prior_mean[row], prior_var[row]),
-                                           (rival_mean[row], rival_var[row]) if rival_ok[row] else None)
-        weight = 1 - variance / own_var[row]
-        if math.isfinite(prior_var[row]):
-            # Morris's correction: the shrinkage factor is itself estimated, which matters most for a SKU
-            # whose own estimate sits far from its category's
-            variance += morris * weight**2 * (own[row] - prior_mean[row]) ** 2
-        sd = math.sqrt(variance)
-        estimates[sku_id] = ElasticityEstimate(
-            status="estimated", elasticity=round(float(mean), 3),
-            elasticity_ci=(round(float(mean - z * sd), 3), round(float(mean + z * sd), 3)),
-            elasticity_se=round(sd, 4), own_elasticity=round(float(own[row]), 3),
-            own_se=round(math.sqrt(own_var[row]), 4), prior_weight=round(float(weight), 3),
-            competitor_elasticity=_round(rival), **common)
-    return estimates
-
-
-def _posterior(fit: DemandFit, row: int, prior: tuple[float, float],
-               rival_prior: tuple[float, float] | None) -> tuple[float, float, float | None]:
-    """Posterior mean and variance of the elasticity (and the competitor coefficient's mean), normal priors.
-
-    With a competitor column the two price coefficients are updated jointly with their 2x2 covariance.
-    """
-    own, own_var = fit.beta[row, 1], fit.cov[row, 1, 1]
-    if rival_prior is None:
-        if not math.isfinite(prior[1]):
-            return float(own), float(own_var), _round(fit.beta[row, 2]) if fit.active[row, 2] else None
-        precision = 1 / own_var + 1 / prior[1]
-        return float((own / own_var + prior[0] / prior[1]) / precision), float(1 / precision), (
-            _round(fit.beta[row, 2]) if fit.active[row, 2] else None)
-    estimate = fit.beta[row, 1:3]
-    data_precision = np.linalg.inv(fit.cov[row, 1:3, 1:3])
-    means = np.array([prior[0], rival_prior[0]])
-    prior_precision = np.diag([1 / prior[1] if math.isfinite(prior[1]) else 0.0, 1 / rival_prior[1]])
-    covariance = np.linalg.inv(data_precision + prior_precision)
-    mean = covariance @ (data_precision @ estimate + prior_precision @ np.nan_to_num(means))
-    return float(mean[0]), float(covariance[0, 0]), float(mean[1])
-
-
-def _round(value: float | None, digits: int = 3) -> float | None:
-    return None if value is None or not math.isfinite(value) else round(float(value), digits)
-
-
-def _category_priors(own: np.ndarray, own_var: np.ndarray, ok: np.ndarray,
-                     categories: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Per SKU: the category's mean elasticity without that SKU, and the prior variance around it.
-
-    The spread within categories (tau^2) is estimated once for the shop (Paule-Mandel); category means are
-    precision-weighted and themselves pulled towards the shop mean when a category has few SKUs.
-    """
-    n = own.size
-    mean = np.full(n, np.nan)
-    variance = np.full(n, np.inf)
-    rows = np.flatnonzero(ok)
-    if rows.size < 3:
-        return mean, variance
-    names = sorted({categories[row] for row in rows})
-    group = np.array([names.index(categories[row]) for row in rows])
-    estimate, var = own[rows], own_var[rows]
-    tau2 = _paule_mandel(estimate, var, group, len(names))
-    weight = 1 / (var + tau2)
-    sums = np.bincount(group, weights=weight * estimate, minlength=len(names))
-    totals = np.bincount(group, weights=weight, minlength=len(names))
-    shop_mean = float(sums.sum() / totals.sum())
-    # spread of category means around the shop mean (method of moments, never negative)
-    category_mean = sums / totals
-    between = max(float(np.sum(totals * (category_mean - shop_mean) ** 2) - (len(names) - 1))
-                  / max(float(totals.sum() - np.sum(totals**2) / totals.sum()), 1e-9), 0.0)
-    for row in range(n):
-        name = categories[row]
-        if name in names:
-            g = names.index(name)
-            s, t = sums[g], totals[g]
-            if ok[row]:
-                mine = 1 / (own_var[row] + tau2)
-                s, t = s - mine * own[row], t - mine
-        else:
-            s, t = 0.0, 0.0
-        # the category mean (without this SKU) shrunk towards the shop mean by its own precision
-        if t > 1e-12 and between > 0:
-            precision = t + 1 / between
-            centre = (s + shop_mean / between) / precision
-            centre_var = 1 / precision
-        elif t > 1e-12:
-            centre, centre_var = shop_mean, 1 / totals.sum()
-        else:
-            centre, centre_var = shop_mean, between + 1 / totals.sum()
-        mean[row] = centre
-        variance[row] = tau2 + centre_var
-    return mean, variance
-
-
-def _paule_mandel(estimate: np.ndarray, var: np.ndarray, group: np.ndarray, n_groups: int) -> float:
-    """The within-category spread tau^2 at which the weighted residuals match their degrees of freedom."""
-    dof = estimate.size - n_groups
-
-    def excess(tau2: float) -> float:
-        weight = 1 / (var + tau2)
-        means = (np.bincount(group, weights=weight * estimate, minlength=n_groups)
-                 / np.maximum(np.bincount(group, weights=weight, minlength=n_groups), 1e-300))
-        return float(np.sum(weight * (estimate - means[group]) ** 2)) - dof
-
-    if dof <= 0 or excess(MIN_TAU**2) <= 0:
-        return MIN_TAU**2
-    low, high = MIN_TAU**2, 1.0
-    while excess(high) > 0 and high < 1e4:
-        high *= 4
-    for _ in range(60):
-        middle = 0.5 * (low + high)
-        low, high = (middle, high) if excess(middle) > 0 else (low, middle)
-    return 0.5 * (low + high)
 

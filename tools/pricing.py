@@ -23,7 +23,8 @@ from shopagent.tools.elasticity import ElasticityEstimate, estimate_elasticities
 from shopagent.tools.errors import ShopError
 from shopagent.tools.panel import data_dates, load_panel
 from shopagent.tools.store import Shop
-from shopagent.tools.whatif import HISTORY_DAYS, RequestError, RunRates, run_rates
+from shopagent.tools.whatif_baseline import HISTORY_DAYS, RunRates, run_rates
+from shopagent.tools.whatif_changes import RequestError
 
 Objective = Literal["profit", "gmv"]
 Status = Literal["change", "keep", "cannot_estimate"]

@@ -29,7 +29,7 @@ def plan_pricing(
         raise typer.BadParameter(f"--objective must be profit or gmv, not {objective!r}")
     from shopagent.location import open_shop
     from shopagent.tools.pricing import plan_pricing as run_plan_pricing
-    from shopagent.tools.whatif import RequestError
+    from shopagent.tools.whatif_changes import RequestError
 
     try:
         plan = run_plan_pricing(open_shop(db), skus=sku or None, objective=objective, max_change=max_change,

@@ -27,8 +27,8 @@ def whatif(
     Example: shopagent whatif --price S012=+5% --stock S003=0 --days 14 --json
     """
     from shopagent.location import open_shop
-    from shopagent.tools.whatif import RequestError, parse_assignments
     from shopagent.tools.whatif import whatif as run_whatif
+    from shopagent.tools.whatif_changes import RequestError, parse_assignments
 
     try:
         result = run_whatif(open_shop(db), price=parse_assignments(price or [], "price"),

@@ -7,7 +7,7 @@ from rich.table import Table
 
 from shopagent.render.charts import signed_yuan
 from shopagent.render.common import stdout
-from shopagent.tools.whatif import WhatIf
+from shopagent.tools.whatif_results import WhatIf
 
 ROWS = (("gmv", "GMV"), ("visitors", "visitors 访客"), ("orders", "orders 订单"), ("conversion", "conversion 转化率"),
         ("aov", "AOV 客单价"), ("units", "units 件数"), ("ad_spend", "ad spend 推广花费"), ("ad_gmv", "ad GMV"),
