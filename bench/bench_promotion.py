@@ -97,7 +97,8 @@ def score_world(folder: Path) -> list[dict]:
     from shopagent.sample_shop.truth import TrueModel, load_truth
     from shopagent.tools.panel import data_dates, load_panel
     from shopagent.tools.promotion_curves import fit_response_curves
-    from shopagent.tools.promotion_plan import HISTORY_DAYS, MAX_EXTRAPOLATION, plan_from_panel
+    from shopagent.tools.promotion_optimiser import MAX_EXTRAPOLATION
+    from shopagent.tools.promotion_plan import HISTORY_DAYS, plan_from_panel
     from shopagent.tools.store import Shop
 
     truth = load_truth(folder / "truth.json")

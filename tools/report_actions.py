@@ -114,8 +114,9 @@ class PlannerInput:
 
 def promotion_actions(shop: Shop, request: PlannerInput) -> ActionBlock:
     """Re-split today's total full-site promotion budget at today's blended target ROI; compare SKU by SKU."""
-    from shopagent.tools.promotion_curves import CurveArrays, fit_response_curves
+    from shopagent.tools.promotion_curves import fit_response_curves
     from shopagent.tools.promotion_plan import HISTORY_DAYS, plan_from_panel
+    from shopagent.tools.promotion_response import CurveArrays
 
     panel, day = request.panel(HISTORY_DAYS), request.day
     budgets = np.nan_to_num(panel.daily_budget[:, -1])
@@ -193,7 +194,7 @@ def pricing_actions(shop: Shop, request: PlannerInput) -> ActionBlock:
         price_ending,
         price_plan,
     )
-    from shopagent.tools.whatif import HISTORY_DAYS, run_rates
+    from shopagent.tools.whatif_baseline import HISTORY_DAYS, run_rates
 
     # plan_pricing's own steps over the shared history (a parity test holds the two together)
     panel = request.panel(HISTORY_DAYS)
@@ -224,7 +225,7 @@ def assortment_actions(shop: Shop, request: PlannerInput) -> ActionBlock:
     """Restock alerts with reorder quantities, then SKUs to fix, delist and push; a few of each, most urgent first."""
     from shopagent.tools.assortment import HISTORY_DAYS, assess
     from shopagent.tools.elasticity import load_promo_tags
-    from shopagent.tools.whatif import run_rates
+    from shopagent.tools.whatif_baseline import run_rates
 
     # plan_assortment's own steps over the shared history (a parity test holds the two together)
     panel = request.panel(HISTORY_DAYS)

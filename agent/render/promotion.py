@@ -7,7 +7,7 @@ from rich.table import Table
 
 from shopagent.render.charts import bar
 from shopagent.render.common import stdout
-from shopagent.tools.promotion_plan import Allocation, PromotionPlan
+from shopagent.tools.promotion_results import Allocation, PromotionPlan
 
 NO_HISTORY = "no full-site promotion history"
 

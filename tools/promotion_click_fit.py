@@ -1,0 +1,197 @@
+"""The clicks half of a response curve: a Hill curve per SKU by grid posterior, its shape learnt across the shop.
+
+Clicks follow c_max * s^k / (s^k + h^k), fitted to the promoted in-stock days by a grid posterior over (k, h)
+with c_max profiled (quasi-Poisson, recency-weighted). A recent break in the level is found by a change-point test
+and the level after it is the one believed. The prior on the shape k is learnt from the shop's other SKUs by
+empirical Bayes (category centres shrunk toward the shop's), so a SKU whose spend barely varied borrows its
+curvature.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from shopagent.tools.panel import ShopPanel
+from shopagent.tools.promotion_history import CURVE_HALF_LIFE, PromotedDays, recency
+from shopagent.tools.promotion_response import DRAWS, hill
+from shopagent.tools.promotion_shifts import LevelShift, level_shift
+
+SHAPES = np.exp(np.linspace(np.log(0.35), np.log(4.0), 25))
+# headroom: logit of the share of c_max still unbought at the SKU's typical spend, 0.01 (saturated) .. 0.99
+HEADROOM = np.linspace(-4.6, 4.6, 47)
+BIN = 0.03  # log-spend bin: days within 3% of spend share one evaluation of the curve
+WEAK_PRIOR_SD = (0.7, 1.8)  # log shape; headroom (sd 1.8 is close to a uniform share of c_max)
+PRIOR_SD_FLOOR = 0.05  # keeps the learnt shape prior from collapsing onto a point
+EM_ROUNDS = 25
+CHUNK = 64
+
+
+@dataclass
+class ClickFit:
+    """The clicks posterior of the fitted SKUs on the (shape, headroom) grid, to draw curves from."""
+
+    log_post: np.ndarray  # (row, shape, half) normalised log posterior
+    level: np.ndarray  # (row, shape, half) profiled c_max of the current level
+    level_weight: np.ndarray  # (row,) weighted clicks behind the current level / dispersion
+    ref: np.ndarray  # (row,) typical spend the half-spend grid is relative to
+    prior_share: np.ndarray
+    shifts: list[LevelShift | None]
+
+    def draw(self, position: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Posterior draws of (c_max, half_spend, shape)."""
+        weights = np.exp(self.log_post[position].ravel())
+        cells = rng.choice(weights.size, size=DRAWS, p=weights / weights.sum())
+        k_index, h_index = np.unravel_index(cells, self.log_post.shape[1:])
+        # jitter within the grid cell so draws do not pile on grid points
+        shape = SHAPES[k_index] * np.exp((rng.random(DRAWS) - 0.5) * np.log(SHAPES[1] / SHAPES[0]))
+        headroom = HEADROOM[h_index] + (rng.random(DRAWS) - 0.5) * (HEADROOM[1] - HEADROOM[0])
+        # clicks(ref) / c_max = 1 / (1 + e^headroom), so the curve is half-way at ref * e^(headroom / k)
+        half = self.ref[position] * np.exp(headroom / shape)
+        n = max(self.level_weight[position], 0.5)
+        # the jittered curve keeps the cell's fitted clicks at the typical spend, where the data pin it down
+        level = self.level[position][k_index, h_index] * (1.0 + np.exp(headroom)) / (1.0 + np.exp(HEADROOM[h_index]))
+        return level * rng.gamma(n, 1.0 / n, DRAWS), half, shape
+
+
+def fit_clicks(panel: ShopPanel, data: PromotedDays) -> ClickFit:
+    """Grid posterior of the Hill curve per SKU, a change-point in its level, and category priors."""
+    weight = recency(data.age, CURVE_HALF_LIFE) * data.usable
+    log_spend = np.log(np.where(data.usable, data.spend, 1.0))
+    ref = np.exp((weight * log_spend).sum(1) / np.maximum(weight.sum(1), 1e-12))
+    x = log_spend - np.log(ref)[:, None]
+    no_break = np.full(data.rows.size, data.spend.shape[1])
+    loglik, levels, ys = _grid_loglik(x, data.clicks, weight, no_break)
+    weak = _log_prior(np.zeros((data.rows.size, 2)), np.diag(np.square(WEAK_PRIOR_SD)))
+    best = (loglik + weak).reshape(data.rows.size, -1).argmax(1)
+    k_best, h_best = np.unravel_index(best, loglik.shape[1:])
+    c_best = levels[0].reshape(data.rows.size, -1)[np.arange(data.rows.size), best]
+    fitted = c_best[:, None] * hill(np.exp(x), 1.0, np.exp(HEADROOM[h_best] / SHAPES[k_best])[:, None],
+                                    SHAPES[k_best][:, None])
+    pearson = (weight * (data.clicks - fitted) ** 2 / np.maximum(fitted, 1e-9)).sum(1)
+    dispersion = np.maximum(pearson / np.maximum(weight.sum(1) - 3.0, 1.0), 1.0)
+    shifts = level_shift(data.clicks, fitted, data.usable, dispersion)
+    breaks = np.array([s.start if s else data.spend.shape[1] for s in shifts])
+    redo = np.flatnonzero(breaks < data.spend.shape[1])
+    current = levels[0]
+    y_current = ys[0]
+    if redo.size:
+        loglik2, levels2, ys2 = _grid_loglik(x[redo], data.clicks[redo], weight[redo], breaks[redo])
+        loglik[redo] = loglik2
+        current = current.copy()
+        current[redo] = levels2[1]
+        y_current = y_current.copy()
+        y_current[redo] = ys2[1]
+    scaled = loglik / dispersion[:, None, None]
+    prior, prior_share = _category_prior(scaled, [panel.catalog.categories[r] for r in data.rows])
+    log_post = scaled + prior
+    log_post -= log_post.max(axis=(1, 2), keepdims=True)
+    log_post -= np.log(np.exp(log_post).sum(axis=(1, 2), keepdims=True))
+    return ClickFit(log_post=log_post, level=current, level_weight=y_current / dispersion, ref=ref,
+                    prior_share=prior_share, shifts=shifts)
+
+
+def _grid_loglik(x: np.ndarray, clicks: np.ndarray, weight: np.ndarray,
+                 breaks: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """Profile quasi-Poisson log likelihood on the (shape, half) grid, c_max profiled per segment.
+
+    Days are binned by log spend (a 3% bin moves the curve by far less than the day-to-day noise), so the
+    cost is rows x grid x bins rather than rows x grid x days. Segment 1 holds the days from `breaks` on.
+    """
+    n_rows, n_days = x.shape
+    segment = (np.arange(n_days)[None, :] >= breaks[:, None]).astype(np.int64)
+    live = weight > 0
+    row_index = np.broadcast_to(np.arange(n_rows)[:, None], x.shape)[live]
+    bins = np.clip(np.round(x[live] / BIN).astype(np.int64), -400, 400) + 400
+    key = (row_index * 2 + segment[live]) * 801 + bins
+    unique, inverse = np.unique(key, return_inverse=True)
+    w_sum = np.bincount(inverse, weights=weight[live])
+    wy_sum = np.bincount(inverse, weights=(weight * clicks)[live])
+    x_mean = np.bincount(inverse, weights=(weight * x)[live]) / np.maximum(w_sum, 1e-300)
+    group_row, group_seg = unique // 1602, (unique // 801) % 2
+    first = np.searchsorted(group_row, np.arange(n_rows))
+    position = np.arange(unique.size) - first[group_row]
+    width = int(position.max()) + 1 if unique.size else 1
+    shape = (n_rows, width)
+    w_grid, wy_grid, x_grid, seg_grid = np.zeros(shape), np.zeros(shape), np.zeros(shape), np.zeros(shape, dtype=bool)
+    w_grid[group_row, position] = w_sum
+    wy_grid[group_row, position] = wy_sum
+    x_grid[group_row, position] = x_mean
+    seg_grid[group_row, position] = group_seg == 1
+    loglik = np.zeros((n_rows, SHAPES.size, HEADROOM.size))
+    level0, level1 = np.zeros_like(loglik), np.zeros_like(loglik)
+    y0 = (wy_grid * ~seg_grid).sum(1)
+    y1 = (wy_grid * seg_grid).sum(1)
+    w_segments = [(w_grid * ~seg_grid)[:, :, None], (w_grid * seg_grid)[:, :, None]]
+    cells = SHAPES.size * HEADROOM.size
+    counts = np.bincount(group_row, minlength=n_rows)
+    by_width = np.argsort(counts, kind="stable")
+    for lo in range(0, n_rows, CHUNK):
+        # rows with similar numbers of bins share a chunk, so few padded bins are evaluated
+        part = by_width[lo:lo + CHUNK]
+        used = max(int(counts[part].max()), 1)
+        z = SHAPES[None, :, None, None] * x_grid[part, None, None, :used] - HEADROOM[None, None, :, None]
+        log_g = -np.logaddexp(0.0, -z).reshape(z.shape[0], cells, used)
+        g = np.exp(log_g)
+        total = (log_g @ wy_grid[part, :used, None])[:, :, 0]
+        for level, ysum, w_segment in ((level0, y0, w_segments[0]), (level1, y1, w_segments[1])):
+            y = ysum[part][:, None]
+            if not y.any():
+                continue
+            exposure = (g @ w_segment[part, :used])[:, :, 0]
+            c = np.where(exposure > 0, y / np.maximum(exposure, 1e-300), 0.0)
+            level[part] = c.reshape(-1, SHAPES.size, HEADROOM.size)
+            total += np.where(y > 0, y * np.log(np.maximum(c, 1e-300)) - y, 0.0)
+        loglik[part] = total.reshape(-1, SHAPES.size, HEADROOM.size)
+    return loglik, (level0, level1), (y0, y1)
+
+
+def _log_prior(mean: np.ndarray, covariance: np.ndarray) -> np.ndarray:
+    """Bivariate normal log prior on (log shape, headroom) per row (means (row, 2), one 2x2 covariance)."""
+    k = np.log(SHAPES)[None, :, None] - mean[:, 0, None, None]
+    h = HEADROOM[None, None, :] - mean[:, 1, None, None]
+    inverse = np.linalg.inv(covariance)
+    return -0.5 * (inverse[0, 0] * k * k + 2.0 * inverse[0, 1] * k * h + inverse[1, 1] * h * h)
+
+
+def _category_prior(loglik: np.ndarray, categories: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Empirical-Bayes prior on the curve's shape by EM over the shop's SKUs, and each SKU's prior share.
+
+    Only the shape (log k) is pooled: it is how a SKU's auction responds to money, which SKUs of a category
+    share. How saturated a SKU already is depends on what its merchant happened to spend, so its headroom
+    keeps a wide prior. A SKU whose spend barely varied then takes its curvature from SKUs whose spend did,
+    which is what keeps its curve honest beyond the spends it has seen. A category's centre is its SKUs'
+    mean shrunk toward the shop's by three pseudo-SKUs, so a category of one does not become its own prior.
+    """
+    n = loglik.shape[0]
+    k = np.log(SHAPES)[None, :, None]
+    mean = np.zeros((n, 2))
+    covariance = np.diag(np.square(WEAK_PRIOR_SD))
+    codes = np.unique(np.array(categories), return_inverse=True)[1]
+    for _ in range(EM_ROUNDS if n >= 3 else 0):
+        weight = _normalised(loglik + _log_prior(mean, covariance))
+        post = (weight * k).sum(axis=(1, 2))
+        spread = (weight * (k - post[:, None, None]) ** 2).sum(axis=(1, 2))
+        centre = float(post.mean())
+        variance = float(spread.mean() + np.mean((post - centre) ** 2)) + PRIOR_SD_FLOOR**2
+        covariance = np.diag([variance, WEAK_PRIOR_SD[1] ** 2])
+        totals = np.bincount(codes, weights=post)
+        counts = np.bincount(codes)
+        mean[:, 0] = ((totals + 3.0 * centre) / (counts + 3.0))[codes]
+    prior = _log_prior(mean, covariance)
+    # how much of the curve's slope at typical spend (k x unbought share) the data left to the prior
+    slope = SHAPES[None, :, None] / (1.0 + np.exp(-HEADROOM[None, None, :]))
+    share = _variance(loglik + prior, slope) / np.maximum(_variance(prior, slope), 1e-12)
+    return prior, np.clip(share, 0.0, 1.0)
+
+
+def _normalised(log_weight: np.ndarray) -> np.ndarray:
+    weight = np.exp(log_weight - log_weight.max(axis=(1, 2), keepdims=True))
+    return weight / weight.sum(axis=(1, 2), keepdims=True)
+
+
+def _variance(log_weight: np.ndarray, values: np.ndarray) -> np.ndarray:
+    weight = _normalised(log_weight)
+    mean = (weight * values).sum(axis=(1, 2))
+    return (weight * (values - mean[:, None, None]) ** 2).sum(axis=(1, 2))

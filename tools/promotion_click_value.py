@@ -1,0 +1,91 @@
+"""GMV per click of a SKU's full-site promotion, at today's price and the shop's conversion level today.
+
+A recency-weighted ratio estimate over the promoted days, with history re-priced by the SKU's price elasticity
+and by any shop-wide conversion break, and cut at any recent break in the SKU's own orders per click (a
+competitor undercut, a rating drop). It is shrunk toward what the SKU's organic visitors are worth times the
+shop's paid/organic ratio, so a SKU with few promoted clicks is not valued on a handful of orders.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from shopagent.tools.panel import ShopPanel
+from shopagent.tools.promotion_history import CURVE_HALF_LIFE, VALUE_HALF_LIFE, PromotedDays, last_price, recency
+from shopagent.tools.promotion_shifts import LevelShift, level_shift
+from shopagent.tools.schema import CHANNELS
+
+PROMOTION = CHANNELS.index("promotion")
+
+
+def value_per_click(panel: ShopPanel, data: PromotedDays, end: int, elasticity_all: np.ndarray,
+                    shop_factor: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[LevelShift | None]]:
+    """Log GMV per click at today's price: mean and sd per fitted SKU, and any recent break in conversion."""
+    elasticity = elasticity_all[data.rows]
+    use = data.usable & (data.clicks > 0)
+    # a day's GMV per click at today's price and today's shop-wide conversion level
+    reprice = np.exp(-(1.0 + elasticity)[:, None] * data.log_price) * shop_factor[None, :]
+    conversion_now = np.exp(elasticity[:, None] * data.log_price) / shop_factor[None, :]
+    # orders per click, re-priced, tested for a recent break (a competitor undercut, a rating drop)
+    long_w = recency(data.age, CURVE_HALF_LIFE) * use
+    rate = (long_w * data.orders).sum(1) / np.maximum((long_w * data.clicks * conversion_now).sum(1), 1e-9)
+    expected_orders = data.clicks * conversion_now * rate[:, None]
+    shifts = level_shift(data.orders, expected_orders, use)
+    weight = recency(data.age, VALUE_HALF_LIFE) * use
+    for position, shift in enumerate(shifts):
+        if shift is not None:
+            weight[position, : shift.start] = 0.0
+    numerator = data.gmv * reprice
+    total_clicks = (weight * data.clicks).sum(1)
+    value = (weight * numerator).sum(1) / np.maximum(total_clicks, 1e-9)
+    residual = weight * (numerator - value[:, None] * data.clicks)
+    se = np.sqrt((residual**2).sum(1)) / np.maximum((weight * numerator).sum(1), 1e-9)
+    se = np.where(total_clicks > 0, np.maximum(se, 1.0 / np.sqrt(np.maximum((weight * data.orders).sum(1), 1))),
+                  np.inf)
+    # the prior: what the SKU's organic visitors are worth, times the shop's paid/organic ratio
+    organic = _organic_value(panel, end, shop_factor, elasticity_all)[data.rows]
+    ok = np.isfinite(se) & (value > 0) & (organic > 0)
+    log_ratio = np.log(np.where(ok, value, 1.0) / np.where(organic > 0, organic, 1.0))
+    if ok.sum() >= 3:
+        precision = 1.0 / se[ok] ** 2
+        centre = float(np.sum(precision * log_ratio[ok]) / precision.sum())
+        spread = max(float(np.mean((log_ratio[ok] - centre) ** 2 - se[ok] ** 2)), 0.02)
+    else:
+        centre, spread = 0.0, 1.0
+    prior_mean = np.where(organic > 0, np.log(np.where(organic > 0, organic, 1.0)) + centre, np.nan)
+    own = np.log(np.where(value > 0, value, np.nan))
+    own_precision = np.where(np.isfinite(own) & np.isfinite(se), 1.0 / np.where(np.isfinite(se), se, 1.0) ** 2, 0.0)
+    prior_precision = np.where(np.isfinite(prior_mean), 1.0 / spread, 0.0)
+    if not np.all(own_precision + prior_precision > 0):
+        # no clicks converted and nothing organic to go on: a shop-typical conversion at today's price
+        fallback = np.log(np.nanmedian(np.where(ok, value, np.nan)) if ok.any() else 1.0)
+        prior_mean = np.where(own_precision + prior_precision > 0, prior_mean, fallback)
+        prior_precision = np.where(own_precision + prior_precision > 0, prior_precision, 1.0)
+    precision = own_precision + prior_precision
+    mean = (np.nan_to_num(own) * own_precision + np.nan_to_num(prior_mean) * prior_precision) / precision
+    return mean - 0.5 / precision, np.sqrt(1.0 / precision), shifts
+
+
+def _organic_value(panel: ShopPanel, end: int, shop_factor: np.ndarray, elasticity: np.ndarray,
+                   days: int = 28) -> np.ndarray:
+    """Organic GMV per channel-weighted organic visitor at today's price, last `days` in-stock days.
+
+    Channels convert differently (search buyers intend, recommend browsers do not), so visitors are weighted
+    by their channel's shop-wide GMV per visitor: what remains is how well the SKU itself converts.
+    """
+    part = slice(max(0, end - days), end)
+    out = panel.stockout()[:, part]
+    visitors = panel.visitors[:, part, :].copy()
+    visitors[:, :, PROMOTION] = 0.0
+    channel_visitors = visitors.sum(axis=(0, 1))
+    worth = np.where(channel_visitors > 0, panel.channel_gmv[part].sum(axis=0) / np.maximum(channel_visitors, 1.0), 0.0)
+    effective = (visitors * (worth / max(float(worth.max()), 1e-12))[None, None, :]).sum(axis=2)
+    price_now = last_price(panel, end)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        reprice = np.exp((1.0 + elasticity)[:, None] * np.log(price_now[:, None] / panel.price[:, part]))
+    organic_gmv = np.maximum(panel.gmv[:, part] - panel.ad_gmv[:, part], 0.0) * shop_factor[None, part]
+    use = ~out & np.isfinite(reprice)
+    total_visitors = np.where(use, effective, 0.0).sum(1)
+    gmv = np.where(use, organic_gmv * np.where(use, reprice, 0.0), 0.0).sum(1)
+    return np.where(np.where(use, visitors.sum(axis=2), 0.0).sum(1) >= 50, gmv / np.maximum(total_visitors, 1e-9),
+                    np.nan)

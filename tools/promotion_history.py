@@ -1,0 +1,100 @@
+"""The promotion history a response curve learns from, in today's terms.
+
+Each SKU's promoted, in-stock days; its prices relative to the last shown one; how its conversion responds to its
+own price, so a past day can be re-priced to today's; and how much a day counts for by how long ago it was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from shopagent.tools.panel import ShopPanel
+
+CURVE_HALF_LIFE = 90.0  # days: the curve's shape needs the spend variation of a long history
+VALUE_HALF_LIFE = 28.0  # days: GMV per click follows price, rating and competitor moves quickly
+DEFAULT_ELASTICITY = -1.5  # conversion elasticity assumed when no SKU in the shop ever changed its price
+
+
+@dataclass
+class PromotedDays:
+    """The promoted, in-stock days of the SKUs being fitted (rows), as (row, day) arrays."""
+
+    rows: np.ndarray  # panel row of each fitted SKU
+    usable: np.ndarray
+    spend: np.ndarray
+    clicks: np.ndarray
+    gmv: np.ndarray
+    orders: np.ndarray
+    log_price: np.ndarray  # log(price on the day / price now)
+    age: np.ndarray  # days before as_of
+
+
+def promoted_days(panel: ShopPanel, end: int) -> PromotedDays:
+    """The promoted, in-stock, priced days up to `end` of every SKU that has any."""
+    spend = panel.ad_spend[:, :end]
+    out = panel.stockout()[:, :end]
+    usable = (spend > 0) & ~np.isnan(panel.daily_budget[:, :end]) & ~out & ~np.isnan(panel.price[:, :end])
+    rows = np.flatnonzero(usable.any(axis=1))
+    price_now = last_price(panel, end)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        log_price = np.nan_to_num(np.log(panel.price[rows, :end] / price_now[rows, None]))
+    return PromotedDays(rows=rows, usable=usable[rows], spend=spend[rows], clicks=panel.ad_clicks[rows, :end],
+                        gmv=panel.ad_gmv[rows, :end], orders=panel.ad_orders[rows, :end], log_price=log_price,
+                        age=np.broadcast_to(np.arange(end)[::-1], (rows.size, end)))
+
+
+def last_price(panel: ShopPanel, end: int) -> np.ndarray:
+    """Each SKU's last shown price up to `end` (the curve's reference price)."""
+    price = panel.price[:, :end]
+    seen = ~np.isnan(price)
+    last = np.where(seen.any(axis=1), end - 1 - np.argmax(seen[:, ::-1], axis=1), 0)
+    return np.where(seen.any(axis=1), price[np.arange(price.shape[0]), last], np.nan)
+
+
+def recency(age: np.ndarray, half_life: float) -> np.ndarray:
+    """Weights that halve every `half_life` days back from as_of."""
+    return 0.5 ** (age / half_life)
+
+
+def price_elasticity(panel: ShopPanel, end: int, days: int = 180) -> np.ndarray:
+    """Each SKU's conversion elasticity to its own price, shrunk toward its category's.
+
+    log conversion is regressed on log price with SKU and day effects (weighted by expected orders), so a
+    festival that moves every SKU's conversion at once is not read as a price response.
+    """
+    part = slice(max(0, end - days), end)
+    units, visitors, price = panel.units[:, part], panel.total_visitors[:, part], panel.price[:, part]
+    ok = ~panel.stockout()[:, part] & ~np.isnan(price) & (visitors >= 5) & (price > 0)
+    rate = np.where(ok, units, 0).sum(1) / np.maximum(np.where(ok, visitors, 0).sum(1), 1.0)
+    expected = visitors * rate[:, None]
+    weight = np.where(ok, expected / (1.0 + expected / 25.0), 0.0)  # Poisson noise plus ~20% day-level noise
+    y = np.where(ok, np.log((units + 0.5) / (visitors + 0.5)), 0.0)
+    x = np.where(ok, np.log(np.where(ok, price, 1.0)), 0.0)
+    for _ in range(12):
+        for axis in (1, 0):
+            total = np.maximum(weight.sum(axis, keepdims=True), 1e-12)
+            y = np.where(ok, y - (weight * y).sum(axis, keepdims=True) / total, 0.0)
+            x = np.where(ok, x - (weight * x).sum(axis, keepdims=True) / total, 0.0)
+    sxx, sxy = (weight * x * x).sum(1), (weight * x * y).sum(1)
+    slope = np.where(sxx > 0, sxy / np.maximum(sxx, 1e-12), np.nan)
+    residual = np.where(ok, y - np.nan_to_num(slope)[:, None] * x, 0.0)
+    sigma2 = max(float((weight * residual**2).sum() / max(ok.sum() - 2 * ok.shape[0], 1)), 1e-6)
+    se2 = np.where(sxx > 0, sigma2 / np.maximum(sxx, 1e-12), np.inf)
+    informative = sxx > 1e-5 * np.maximum(weight.sum(1), 1.0)  # the price moved by more than ~0.3%
+    if not informative.any():
+        return np.full(panel.price.shape[0], DEFAULT_ELASTICITY)
+    shop_slope = float(sxy[informative].sum() / sxx[informative].sum())
+    categories = np.array(panel.catalog.categories)
+    centre = np.full(slope.shape, shop_slope)
+    for category in np.unique(categories):
+        members = informative & (categories == category)
+        if members.any():
+            # a category's pooled slope, itself shrunk toward the shop's by a prior worth a few SKUs' data
+            prior = 3.0 * float(np.median(sxx[informative]))
+            centre[categories == category] = (sxy[members].sum() + prior * shop_slope) / (sxx[members].sum() + prior)
+    spread = max(float(np.mean((slope[informative] - centre[informative]) ** 2 - se2[informative])), 0.04)
+    precision = np.where(informative, 1.0 / se2, 0.0)
+    shrunk = (np.nan_to_num(slope) * precision + centre / spread) / (precision + 1.0 / spread)
+    return np.clip(shrunk, -6.0, 0.0)

@@ -1,0 +1,132 @@
+"""Change points: a recent break in a daily level, for one SKU (a campaign whose response collapsed) or the shop.
+
+`level_shift` is a two-rate Poisson likelihood-ratio test of observed against expected daily counts. The response
+curves apply it to each SKU's clicks and orders per click; `conversion_shift` applies it to the shop's orders
+against its channel-mix- and price-adjusted visitors (e.g. after the store experience score 店铺体验分 fell).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from shopagent.tools.panel import ShopPanel
+from shopagent.tools.promotion_history import last_price, price_elasticity
+from shopagent.tools.stats import critical_z
+
+SHIFT_MIN_DAYS, SHIFT_MAX_DAYS = 5, 60
+
+
+class LevelShift(BaseModel):
+    """A break in a daily count's level: from day index `start` on it runs at `ratio` x what came before."""
+
+    model_config = ConfigDict(frozen=True)
+
+    start: int
+    ratio: float
+    z: float
+
+
+def level_shift(observed: np.ndarray, expected: np.ndarray, usable: np.ndarray,
+                dispersion: np.ndarray | None = None) -> list[LevelShift | None]:
+    """The most likely recent break in each row's level of observed / expected counts, if significant.
+
+    A two-rate Poisson likelihood-ratio test at every break 5-60 days back, Bonferroni-adjusted for the
+    rows and break days tried, so day-to-day noise in a large shop does not produce breaks.
+    """
+    n_rows, n_days = observed.shape
+    obs = np.where(usable, observed, 0.0)
+    exp = np.where(usable, expected, 0.0)
+    post_obs = np.cumsum(obs[:, ::-1], axis=1)[:, ::-1]
+    post_exp = np.cumsum(exp[:, ::-1], axis=1)[:, ::-1]
+    post_days = np.cumsum(usable[:, ::-1], axis=1)[:, ::-1]
+    total_obs, total_exp, total_days = post_obs[:, :1], post_exp[:, :1], post_days[:, :1]
+    pre_obs, pre_exp = total_obs - post_obs, total_exp - post_exp
+    rate = total_obs / np.maximum(total_exp, 1e-12)
+
+    def term(o: np.ndarray, e: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where((o > 0) & (e > 0), o * np.log(o / (rate * e)), 0.0)
+
+    lr = 2.0 * (term(post_obs, post_exp) + term(pre_obs, pre_exp))
+    if dispersion is not None:
+        lr = lr / dispersion[:, None]
+    day = np.arange(n_days)[None, :]
+    candidate = ((day >= n_days - SHIFT_MAX_DAYS) & (post_days >= SHIFT_MIN_DAYS)
+                 & (total_days - post_days >= SHIFT_MIN_DAYS) & (post_exp >= 5.0) & (pre_exp >= 5.0))
+    lr = np.where(candidate, lr, 0.0)
+    threshold = critical_z(max(1, n_rows * SHIFT_MAX_DAYS)) ** 2
+    best = lr.argmax(axis=1)
+    shifts: list[LevelShift | None] = []
+    for row in range(n_rows):
+        t = int(best[row])
+        if lr[row, t] < threshold:
+            shifts.append(None)
+            continue
+        ratio = (post_obs[row, t] / post_exp[row, t]) / max(pre_obs[row, t] / max(pre_exp[row, t], 1e-12), 1e-12)
+        shifts.append(LevelShift(start=t, ratio=float(ratio), z=float(np.sqrt(lr[row, t]))))
+    return shifts
+
+
+class ConversionShift(BaseModel):
+    """A shop-wide break in conversion (every SKU, every channel), e.g. after the store experience score fell."""
+
+    model_config = ConfigDict(frozen=True)
+
+    start: date
+    ratio: float  # conversion since `start` / before it
+    z: float
+
+
+def conversion_shift(panel: ShopPanel, *, as_of: date) -> ConversionShift | None:
+    """The shop-wide break in conversion over the last 60 days up to `as_of`, if there is a significant one."""
+    end = (as_of - panel.days[0]).days + 1
+    shift = _shop_shift(panel, end, price_elasticity(panel, end))
+    if shift is None:
+        return None
+    return ConversionShift(start=panel.days[shift.start], ratio=round(shift.ratio, 4), z=round(shift.z, 2))
+
+
+def shop_conversion_factor(panel: ShopPanel, end: int, elasticity: np.ndarray) -> np.ndarray:
+    """Per day, the multiplier that brings that day's conversion to the shop's level at as_of."""
+    factor = np.ones(end)
+    shift = _shop_shift(panel, end, elasticity)
+    if shift is not None:
+        factor[: shift.start] = shift.ratio
+    return factor
+
+
+def _shop_shift(panel: ShopPanel, end: int, elasticity: np.ndarray, days: int = 90) -> LevelShift | None:
+    """Test the shop's orders against channel-mix- and price-adjusted visitors for one recent break."""
+    start = max(0, end - days)
+    part = slice(start, end)
+    visitors = panel.visitors[:, part, :]
+    channel_visitors = visitors.sum(axis=(0, 1))
+    channel_gmv = panel.channel_gmv[part].sum(axis=0)
+    # visitors weighted by their channel's GMV per visitor, so a drop in a weak channel is not a conversion gain
+    worth = np.where(channel_visitors > 0, channel_gmv / np.maximum(channel_visitors, 1.0), 0.0)
+    effective = (visitors * (worth / max(worth.max(), 1e-12))[None, None, :]).sum(axis=2)
+    price_now = last_price(panel, end)
+    price = panel.price[:, part]
+    ok = ~panel.stockout()[:, part] & ~np.isnan(price) & (effective > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        adjust = np.where(ok, np.exp(elasticity[:, None] * np.log(np.where(ok, price, 1.0) / price_now[:, None])), 0.0)
+    base = effective * adjust
+    orders = panel.orders[:, part]
+    rate = np.where(ok, orders, 0.0).sum(1) / np.maximum(np.where(ok, base, 0.0).sum(1), 1e-12)
+    expected = np.where(ok, base * rate[:, None], 0.0).sum(0)
+    observed = np.where(ok, orders, 0.0).sum(0)
+    usable = expected > 0
+    if usable.sum() < 2 * SHIFT_MIN_DAYS:
+        return None
+    scale = observed[usable].sum() / expected[usable].sum()
+    pearson = ((observed - scale * expected) / np.sqrt(np.maximum(scale * expected, 1e-9)))[usable]
+    # a robust spread (MAD), so a festival week does not make every other day look quiet
+    spread = 1.4826 * float(np.median(np.abs(pearson - np.median(pearson))))
+    dispersion = np.array([max(spread**2, 1.0)])
+    shift = level_shift(observed[None, :], expected[None, :], usable[None, :], dispersion)[0]
+    if shift is None:
+        return None
+    return shift.model_copy(update={"start": shift.start + start})
