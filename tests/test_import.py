@@ -89,6 +89,8 @@ def test_the_mini_folder_appends_to_an_earlier_day(cli, mini_folder, tmp_path):
         ("traffic", 4, "2026-03-02,S002,tv,400,40,4", "unknown value", "channel", "search"),
         ("order_items", 1, "O404,S001,1,89.00", "unknown reference", "order_id", "orders"),
         ("reviews", 2, "R2,S002,2026-03-02 10:00:00,7,too good", "out of range", "rating", "<= 5"),
+        ("products", 1, "S001,云朵棉T恤,tshirt,2026-01-01,99.00,40.00,active,{not json,x", "not a JSON object",
+         "attributes", "JSON object"),
     ],
 )
 def test_a_bad_value_is_refused_with_file_line_and_column(cli, mini_tables, tmp_path, table, line_index, new_line,
@@ -217,3 +219,20 @@ def test_data_check_touches_no_database(cli, mini_folder, tmp_path):
     result = cli("data", "check", mini_folder)
     assert result.exit_code == 0 and "is valid" in result.stdout
     assert not (tmp_path / "userdata").exists()
+
+
+def test_lines_added_to_an_order_already_imported_are_refused(cli, mini_tables, tmp_path):
+    mini_tables["order_items"].append("X1,S002,1,199.00")  # X1 came with the earlier day's export
+    document, _ = rejected(cli, write_folder(tmp_path / "late_line", mini_tables), tmp_path)
+    example = only_example(document, "already imported")
+    assert example["file"] == "order_items.csv" and example["column"] == "order_id" and example["value"] == "X1"
+
+
+def test_an_unreadable_orders_file_does_not_bury_its_own_problem_under_references(cli, mini_tables, tmp_path):
+    folder = write_folder(tmp_path / "bad_orders", mini_tables)
+    (folder / "orders.csv").write_bytes(b"order_id,created_at,customer_id,channel\n"
+                                        b"O1,2026-03-01 10:00:00,C1,\xff\xfe\n")
+    result = cli("data", "check", folder, "--json")
+    rules = {(group["file"], group["rule"]) for group in json.loads(result.stdout)["groups"]}
+    assert ("orders.csv", "unreadable file") in rules
+    assert ("order_items.csv", "unknown reference") not in rules

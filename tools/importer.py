@@ -20,7 +20,14 @@ from shopagent.tools.errors import ImportRejected, Problem, ProblemGroup, ShopEr
 from shopagent.tools.schema import TABLES, Column, Kind
 from shopagent.tools.sources import StagedFile, find_table_files, stage_file
 from shopagent.tools.store import create_schema, staging_connection
-from shopagent.tools.validation import EXAMPLES_PER_RULE, check_keys, check_references, check_rows, typed
+from shopagent.tools.validation import (
+    EXAMPLES_PER_RULE,
+    check_appended_order_lines,
+    check_keys,
+    check_references,
+    check_rows,
+    typed,
+)
 
 
 class ImportReport(BaseModel):
@@ -76,6 +83,7 @@ def import_folder(folder: Path, database: Path, *, replace: bool = False) -> Imp
                 _fsync(database.parent)
             finally:
                 scratch.unlink(missing_ok=True)
+                scratch.with_name(scratch.name + ".wal").unlink(missing_ok=True)
         return _report(folder, database, "append" if appending else "replace", validated)
 
 
@@ -110,8 +118,8 @@ def _validate(con: duckdb.DuckDBPyConnection, folder: Path, workdir: Path, exist
         if staged_file.usable:
             groups.extend(check_rows(con, staged_file))
             groups.extend(check_keys(con, staged_file, existing))
-    usable = {name: item for name, item in staged.items() if item.usable}
-    groups.extend(check_references(con, usable, existing))
+    groups.extend(check_references(con, staged, existing))
+    groups.extend(check_appended_order_lines(con, staged, existing))
     brand_text = None
     brand_path = folder / "brand.toml"
     if brand_path.is_file():
@@ -193,7 +201,7 @@ def _import_lock(database: Path) -> Iterator[None]:
 
 def _remove_stale_scratch(database: Path) -> None:
     """Scratch files left by a killed import are never the database; remove them (we hold the lock)."""
-    for stale in database.parent.glob(f".{database.name}.import-*.tmp"):
+    for stale in database.parent.glob(f".{database.name}.import-*.tmp*"):  # the scratch file and its WAL
         stale.unlink(missing_ok=True)
 
 

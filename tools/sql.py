@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from shopagent.tools.errors import ShopError
 from shopagent.tools.store import Shop
 
-JsonValue = str | int | float | bool | None
+JsonValue = str | int | float | bool | None | list | dict
 
 
 class QueryResult(BaseModel):
@@ -53,6 +53,8 @@ def _single_select(con: duckdb.DuckDBPyConnection, query: str) -> str:
         statements = con.extract_statements(query)
     except duckdb.Error as error:
         raise ShopError(f"the query does not parse: {_first_line(error)}") from error
+    if not statements:
+        raise ShopError("the query is empty; write one SELECT, e.g. \"SELECT * FROM products LIMIT 5\"")
     if len(statements) != 1:
         raise ShopError(f"one statement at a time, please ({len(statements)} found); drop the extra ';' parts")
     statement = statements[0]
@@ -65,6 +67,14 @@ def _single_select(con: duckdb.DuckDBPyConnection, query: str) -> str:
 def _jsonable(value: object) -> JsonValue:
     if value is None or isinstance(value, bool | int | str):
         return value
+    if isinstance(value, dict):
+        return {str(key): _jsonable(item) for key, item in value.items()}  # type: ignore[return-value]
+    if isinstance(value, list | tuple):
+        return [_jsonable(item) for item in value]  # type: ignore[return-value]
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, bytes | bytearray):
+        return value.hex()
     if isinstance(value, float):
         return value if value == value and abs(value) != float("inf") else None
     if isinstance(value, Decimal):

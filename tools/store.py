@@ -44,7 +44,8 @@ class Shop:
         """A read-only connection with file-system and network access from SQL switched off and locked."""
         try:
             con = duckdb.connect(str(self.path), read_only=True,
-                                 config={"enable_external_access": False, "threads": 2})
+                                 config={"enable_external_access": False, "autoinstall_known_extensions": False,
+                                         "autoload_known_extensions": False, "threads": 2})
         except duckdb.Error as error:
             raise ShopError(f"cannot open the shop database {self.path}: {error}") from error
         quiet(con).execute("SET lock_configuration = true")

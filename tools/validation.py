@@ -72,7 +72,9 @@ def column_rules(column: Column) -> list[Rule]:
                           "is not a timestamp; write YYYY-MM-DD HH:MM:SS"))
     elif kind == Kind.JSON:
         rules.append(Rule("not a JSON object", column.name,
-                          f"{present} AND NOT (json_valid({ref}) AND json_type({ref}) = 'OBJECT')",
+                          # CASE, not AND: DuckDB may evaluate json_type on text that is not JSON and fail
+                          f"{present} AND NOT CASE WHEN json_valid({ref}) THEN json_type({ref}) = 'OBJECT' "
+                          "ELSE false END",
                           "is not a JSON object such as {\"material\": \"棉\"}"))
     if column.allowed:
         listed = ", ".join("'" + value + "'" for value in column.allowed)
@@ -207,11 +209,13 @@ def check_references(con: duckdb.DuckDBPyConnection, staged_by_table: dict[str, 
     groups: list[ProblemGroup] = []
     for table_name, column_name, target_table, target_column in REFERENCES:
         staged = staged_by_table.get(table_name)
-        if staged is None or staged.rows == 0:
+        if staged is None or staged.rows == 0 or not staged.usable:
             continue
         sources = []
         target = staged_by_table.get(target_table)
-        if target is not None and target.usable:
+        if target is not None and not target.usable:
+            continue  # its own problems are listed; every reference to it failing would only bury them
+        if target is not None:
             sources.append(f"SELECT trim({_q(target_column)}) AS k FROM {target.staging}")
         if existing:
             sources.append(f"SELECT {_q(target_column)} AS k FROM {existing}.{target_table}")
@@ -222,6 +226,23 @@ def check_references(con: duckdb.DuckDBPyConnection, staged_by_table: dict[str, 
         count = con.execute(f"SELECT count(*) FROM {staged.staging} WHERE {bad}").fetchone()[0]
         if count:
             groups.append(_group(con, staged, "unknown reference", column_name, count, bad,
-                                 f"is not a {target_column} in {target_table}", _q(column_name)))
+                                 f"is not an {target_column} found in {target_table}" if target_column[0] in "aeiou"
+                                 else f"is not a {target_column} found in {target_table}", _q(column_name)))
         con.execute("DROP TABLE known_keys")
     return groups
+
+
+def check_appended_order_lines(con: duckdb.DuckDBPyConnection, staged_by_table: dict[str, StagedFile],
+                               existing: str | None) -> list[ProblemGroup]:
+    """When appending, order lines for an order that is already in the database are refused: they would
+    silently change a past day's GMV (orders and their lines arrive together in one export)."""
+    staged = staged_by_table.get("order_items")
+    if not existing or staged is None or not staged.usable or staged.rows == 0:
+        return []
+    bad = f"trim({_q('order_id')}) IN (SELECT order_id FROM {existing}.orders)"
+    count = con.execute(f"SELECT count(*) FROM {staged.staging} WHERE {bad}").fetchone()[0]
+    if not count:
+        return []
+    return [_group(con, staged, "already imported", "order_id", count, bad,
+                   "this order is already in the database; its lines were imported with it "
+                   "(import only new orders, or use --replace to load the whole shop again)", _q("order_id"))]
