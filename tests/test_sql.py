@@ -62,3 +62,13 @@ def test_a_missing_database_says_how_to_build_one(cli, tmp_path):
     result = cli("sql", "SELECT 1", "--db", tmp_path / "nope.duckdb")
     assert result.exit_code == 1
     assert "data init --sample" in result.stderr
+
+
+def test_terminal_escape_sequences_in_shop_text_never_reach_the_terminal(cli, mini_db):
+    query = "SELECT 'nice' || chr(27) || ']0;pwned' || chr(7) || chr(27) || '[2J dress' || chr(8238) AS title"
+    human = cli("sql", query, "--db", mini_db)
+    assert human.exit_code == 0
+    assert "\x1b" not in human.stdout and "\x07" not in human.stdout and "\u202e" not in human.stdout
+    assert "nice" in human.stdout and "dress" in human.stdout
+    as_json = cli("sql", query, "--db", mini_db, "--json")
+    assert "\x1b" in json.loads(as_json.stdout)[0]["title"]  # data stays exact in JSON, escaped by the encoder

@@ -14,7 +14,7 @@ from rich.text import Text
 from shopagent.agent_loop import ToolCallRecord, TurnEvents, TurnResult
 from shopagent.backends.base import BackendStatus
 from shopagent.grounding import mark_unsupported
-from shopagent.render.common import print_json_data, stdout
+from shopagent.render.common import print_json_data, printable, stdout
 from shopagent.run_log import LogEntry
 
 
@@ -31,7 +31,7 @@ def print_answer(result: TurnResult, *, backend: str, model: str | None, log_id:
     if json_output:
         print_json_data(answer_document(result, backend=backend, model=model, log_id=log_id))
         return
-    console.print(Markdown(mark_unsupported(result.answer, result.unsupported_spans)))
+    console.print(Markdown(printable(mark_unsupported(result.answer, result.unsupported_spans))))
     if result.unsupported_numbers:
         console.print(Text("⚠ 未经工具核实的数字 / numbers no tool result supports: "
                            + ", ".join(result.unsupported_numbers), style="bold yellow"))
@@ -90,7 +90,7 @@ class LiveAnswer(TurnEvents):
         self._refresh()
 
     def _view(self) -> Group:
-        return Group(self.status, Markdown(self.text)) if self.text else Group(self.status)
+        return Group(self.status, Markdown(printable(self.text))) if self.text else Group(self.status)
 
     def _refresh(self) -> None:
         self.live.update(self._view())

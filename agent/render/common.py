@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import sys
+import unicodedata
 
 from pydantic import BaseModel
 from rich.console import Console
 
 stdout = Console(soft_wrap=False)
 stderr = Console(stderr=True)
+
+
+def printable(text: str) -> str:
+    """Shop text made safe for a terminal: control characters (escape sequences that could retitle the window,
+    clear the screen or fake output) and bidi overrides (which reorder what is shown) are dropped."""
+    return "".join(character for character in text
+                   if character in "\n\t" or unicodedata.category(character) not in ("Cc", "Cf"))
 
 
 def print_json_model(model: BaseModel) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.markup import escape
 from rich.table import Table
 
-from shopagent.render.common import print_json_data, print_json_model, stderr, stdout
+from shopagent.render.common import print_json_data, print_json_model, printable, stderr, stdout
 from shopagent.tools.errors import ImportRejected
 from shopagent.tools.importer import ImportReport
 from shopagent.tools.sql import QueryResult
@@ -44,7 +44,7 @@ def print_query_result(result: QueryResult, *, json_output: bool) -> None:
     else:
         table = Table(*result.columns)
         for row in result.rows:
-            table.add_row(*("" if value is None else escape(str(value)) for value in row.values()))
+            table.add_row(*("" if value is None else escape(printable(str(value))) for value in row.values()))
         stdout.print(table)
     if result.truncated:
         stderr.print(f"(showing the first {result.max_rows} rows; raise --max-rows to see more)")
