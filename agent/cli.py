@@ -18,19 +18,21 @@ from shopagent.commands.whatif import whatif
 
 
 class _ShopGroup(TyperGroup):
-    """Turns a ShopError anywhere below into `Error: ...` on stderr and exit code 1, without a traceback."""
+    """Turns a ShopError anywhere below into `Error: ...` on stderr and exit 1 (2 for a RequestError), with no
+    traceback."""
 
     def invoke(self, ctx):  # noqa: ANN001, ANN201 - click's signature
         try:
             return super().invoke(ctx)
         except Exception as error:
-            from shopagent.tools.errors import ShopError
+            from shopagent.tools.errors import RequestError, ShopError
 
             if isinstance(error, ShopError):
                 from shopagent.render.common import print_error
 
                 print_error(error)
-                raise typer.Exit(1) from None
+                # a wrong request (unknown SKU, malformed value) is a usage error; bad data is a failed request
+                raise typer.Exit(2 if isinstance(error, RequestError) else 1) from None
             raise
 
 

@@ -197,7 +197,8 @@ def test_unknown_sku_and_backend_fail_with_exit_codes(cli, sample_db):
     missing = cli("creative", "draft", "S999", "--db", sample_db)
     wrong = cli("creative", "draft", "S003", "--backend", "gpt", "--db", sample_db)
 
-    assert missing.exit_code == 1 and "S999" in missing.stderr
+    # an unknown SKU is a wrong request, like an unknown backend: usage error
+    assert missing.exit_code == 2 and "S999" in missing.stderr
     assert wrong.exit_code == 2
 
 

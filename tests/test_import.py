@@ -236,3 +236,16 @@ def test_an_unreadable_orders_file_does_not_bury_its_own_problem_under_reference
     rules = {(group["file"], group["rule"]) for group in json.loads(result.stdout)["groups"]}
     assert ("orders.csv", "unreadable file") in rules
     assert ("order_items.csv", "unknown reference") not in rules
+
+
+def test_building_the_sample_never_silently_overwrites_a_shop(cli, mini_folder, tmp_path, monkeypatch):
+    import shopagent.location
+
+    db = tmp_path / "real.duckdb"
+    assert imported(cli, mini_folder, db).exit_code == 0
+    before = file_digest(db)
+    built = []
+    monkeypatch.setattr(shopagent.location, "build_sample_shop", lambda target, seed: built.append(target))
+    result = cli("data", "init", "--sample", "--db", db)
+    assert result.exit_code == 1 and "--replace" in result.stderr
+    assert file_digest(db) == before and not built

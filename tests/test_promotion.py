@@ -130,10 +130,20 @@ def test_sku_filter_and_per_sku_roi_floor(plan, sample_world, runner):
 
 def test_bad_requests_exit_with_a_message(sample_world, runner):
     unknown = invoke(runner, sample_world, "--budget", 1000, "--target-roi", 3, "--sku", "S999")
-    assert unknown.exit_code == 1
+    assert unknown.exit_code == 2
     assert "S999" in unknown.stderr
     assert invoke(runner, sample_world, "--budget", 0, "--target-roi", 3).exit_code == 2
+    assert invoke(runner, sample_world, "--budget", "inf", "--target-roi", 3).exit_code == 2
     assert invoke(runner, sample_world, "--budget", 1000).exit_code == 2
+
+
+def test_a_sku_without_a_curve_gets_a_reason_not_a_crash(sample_world, runner):
+    out_of_stock = next(event.sku_id for event in sample_world.truth.events
+                        if event.kind == "stockout" and event.end == sample_world.truth.end)
+    result = invoke(runner, sample_world, "--budget", 1000, "--target-roi", 3, "--sku", out_of_stock, "--json")
+    assert result.exit_code == 0, result.stderr
+    allocation = json.loads(result.stdout)["allocations"][0]
+    assert allocation["daily_budget"] == 0 and not allocation["eligible"] and allocation["reason"]
 
 
 def test_human_output_shows_budgets_and_the_budget_curve(plan, sample_world, runner):

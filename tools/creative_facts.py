@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict
 from shopagent.tools.brand import BrandProfile, parse_brand
 from shopagent.tools.compliance import check_text
 from shopagent.tools.creative_formats import TitleWord, category_group, default_core, segment_title
-from shopagent.tools.errors import ShopError
+from shopagent.tools.errors import RequestError, ShopError
 from shopagent.tools.store import Shop
 
 PricePosition = Literal["below", "in_line", "above", "unknown"]
@@ -144,7 +144,7 @@ def creative_facts(shop: Shop, sku_id: str, *, brand: BrandProfile | None = None
         product = con.execute("SELECT title, category, attributes FROM products WHERE sku_id = ?", [sku_id]).fetchone()
         if product is None:
             known = [row[0] for row in con.execute("SELECT sku_id FROM products ORDER BY sku_id LIMIT 5").fetchall()]
-            raise ShopError(f"there is no SKU {sku_id!r} in the shop; SKU ids look like {', '.join(known)}; "
+            raise RequestError(f"there is no SKU {sku_id!r} in the shop; SKU ids look like {', '.join(known)}; "
                             "list them with `shopagent sql \"SELECT sku_id, title FROM products\"`")
         prices = con.execute(
             f"""SELECT avg(p.price), avg(c.competitor_price)

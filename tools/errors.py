@@ -27,6 +27,10 @@ class ShopError(Exception):
         return f"{where}: {self.message}" if where else self.message
 
 
+class RequestError(ShopError):
+    """The request itself is wrong (unknown SKU, malformed or impossible value): the CLI exits 2."""
+
+
 class Problem(BaseModel):
     """One thing wrong with an import folder, located as precisely as the file allows."""
 

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from shopagent.tools.errors import ShopError
+from shopagent.tools.errors import RequestError, ShopError
 
 Compare = Literal["previous", "yoy"]
 
@@ -31,18 +31,18 @@ def resolve_period(*, first_date: date, last_date: date, days: int | None = None
                    end: date | None = None, compare: Compare = "previous", default_days: int = 14) -> Period:
     """Turn --days / --start --end / --compare into dates checked against the data's first and last day."""
     if days is not None and (start is not None or end is not None):
-        raise ShopError("give either --days or --start/--end, not both")
+        raise RequestError("give either --days or --start/--end, not both")
     if (start is None) != (end is None) and days is None:
         end = end or last_date
         start = start or end - timedelta(days=default_days - 1)
     if start is None or end is None:
         length = days or default_days
         if length < 1:
-            raise ShopError(f"--days must be at least 1 (got {length})")
+            raise RequestError(f"--days must be at least 1 (got {length})")
         end = last_date
         start = end - timedelta(days=length - 1)
     if start > end:
-        raise ShopError(f"the period starts ({start}) after it ends ({end})")
+        raise RequestError(f"the period starts ({start}) after it ends ({end})")
     if end > last_date or start < first_date:
         raise ShopError(f"the period {start}..{end} is outside the data, which runs {first_date}..{last_date}")
     length = (end - start).days + 1

@@ -8,12 +8,13 @@ figures come from those draws.
 
 from __future__ import annotations
 
+import math
 from datetime import date, timedelta
 from statistics import NormalDist
 
 import numpy as np
 
-from shopagent.tools.errors import ShopError
+from shopagent.tools.errors import RequestError, ShopError
 from shopagent.tools.panel import ShopPanel, data_dates, load_panel
 from shopagent.tools.promotion_curves import fit_response_curves
 from shopagent.tools.promotion_eligibility import SkuEligibility, check_eligibility
@@ -53,19 +54,21 @@ def plan_from_panel(panel: ShopPanel, *, as_of: date, budget: float, target_roi:
                     horizon_days: int = 14, confidence: float = CONFIDENCE, seed: int = 0,
                     curves: dict[str, ResponseCurve] | None = None) -> PromotionPlan:
     """The plan over an already-loaded panel (the what-if simulator and the benchmark reuse theirs)."""
-    if budget <= 0:
-        raise ShopError(f"--budget must be more than 0 yuan a day (got {budget})")
-    if target_roi <= 0:
-        raise ShopError(f"--target-roi must be more than 0 (got {target_roi}); 3 means ¥3 of GMV per ¥1 spent")
+    if not (math.isfinite(budget) and budget > 0):
+        raise RequestError(f"--budget must be a number of yuan a day above 0 (got {budget})")
+    if not (math.isfinite(target_roi) and target_roi > 0):
+        raise RequestError(f"--target-roi must be a number above 0 (got {target_roi}); 3 means ¥3 of GMV per ¥1 spent")
+    if min_roi_per_sku is not None and not (math.isfinite(min_roi_per_sku) and min_roi_per_sku >= 0):
+        raise RequestError(f"--min-roi-per-sku must be a number of 0 or more (got {min_roi_per_sku})")
     if not 0.5 <= confidence < 1.0:
-        raise ShopError(f"confidence must be at least 0.5 and below 1 (got {confidence})")
+        raise RequestError(f"confidence must be at least 0.5 and below 1 (got {confidence})")
     if not panel.tables_present.get("promotion_daily", False):
         raise ShopError("the shop has no promotion_daily rows: import full-site promotion history to plan budgets")
     known = set(panel.catalog.sku_ids)
     wanted = list(dict.fromkeys(sku_ids or []))
     unknown = [sku for sku in wanted if sku not in known]
     if unknown:
-        raise ShopError(f"unknown SKU(s) {', '.join(unknown)}; see `shopagent sql \"SELECT sku_id FROM products\"`")
+        raise RequestError(f"unknown SKU(s) {', '.join(unknown)}; see `shopagent sql \"SELECT sku_id FROM products\"`")
     curves = curves if curves is not None else fit_response_curves(panel, as_of=as_of, seed=seed)
     eligibility = check_eligibility(panel, as_of=as_of, horizon_days=horizon_days)
     checks = [check for check in eligibility.skus if not wanted or check.sku_id in wanted]

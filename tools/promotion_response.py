@@ -79,6 +79,9 @@ class CurveArrays:
 
     @classmethod
     def of(cls, curves: list[ResponseCurve]) -> CurveArrays:
+        if not curves:  # no SKU to fund (e.g. --sku names only SKUs without a fitted curve)
+            empty = np.zeros((0, 1))
+            return cls(c_max=empty, half=empty, shape=empty, value=empty, elasticity=np.zeros(0))
         return cls(c_max=np.array([c.draws_c_max for c in curves], dtype=float).reshape(len(curves), -1),
                    half=np.array([c.draws_half_spend for c in curves], dtype=float).reshape(len(curves), -1),
                    shape=np.array([c.draws_shape for c in curves], dtype=float).reshape(len(curves), -1),

@@ -14,14 +14,10 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from shopagent.tools.errors import ShopError
+from shopagent.tools.errors import RequestError
 from shopagent.tools.panel import ShopPanel
 
 ChangeKind = Literal["price", "budget", "stock"]
-
-
-class RequestError(ShopError):
-    """The request itself is wrong (unknown SKU, malformed change): the CLI exits 2 with this message."""
 
 
 class Change(BaseModel):

@@ -81,8 +81,9 @@ def creative_check(
     category: Annotated[str | None, typer.Option("--category", help="Product category, e.g. skincare; "
                                                                     "cosmetics and medical rules depend on it.")]
     = None,
-    db: Annotated[Path | None, typer.Option("--db", dir_okay=False, help="Also apply this shop's brand "
-                                            "forbidden words (from its brand.toml).")] = None,
+    db: Annotated[Path | None, typer.Option("--db", envvar="SHOPAGENT_DB", dir_okay=False,
+                                            help="Also apply this shop's brand forbidden words (from its "
+                                                 "brand.toml).")] = None,
     json_output: JsonOption = False,
 ) -> None:
     """Check copy against the Advertising Law and platform rules; exit 1 if it finds a violation.

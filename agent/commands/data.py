@@ -17,6 +17,7 @@ def data_init(
     sample: Annotated[bool, typer.Option("--sample", help="Build the seeded sample shop.")] = False,
     db: DbOption = None,
     seed: Annotated[int, typer.Option(help="Simulator seed: same seed, same shop.")] = 7,
+    replace: Annotated[bool, typer.Option("--replace", help="Overwrite a shop already at --db.")] = False,
     json_output: JsonOption = False,
 ) -> None:
     """Build the sample shop database.
@@ -28,7 +29,14 @@ def data_init(
     from shopagent.location import build_sample_shop, sample_db_path
     from shopagent.render.data import print_import_report
 
-    report = build_sample_shop(db or sample_db_path(), seed=seed)
+    target = db or sample_db_path()
+    # a real shop behind SHOPAGENT_DB must never be wiped by a sample build typed in the wrong shell
+    if db is not None and db.exists() and not replace:
+        from shopagent.tools.errors import ShopError
+
+        raise ShopError(f"{db} already holds a shop; pass --replace to overwrite it with the sample shop, "
+                        "or choose another --db")
+    report = build_sample_shop(target, seed=seed)
     print_import_report(report, json_output=json_output)
 
 
