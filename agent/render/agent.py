@@ -14,22 +14,28 @@ from rich.text import Text
 from shopagent.agent_loop import ToolCallRecord, TurnEvents, TurnResult
 from shopagent.backends.base import BackendStatus
 from shopagent.grounding import mark_unsupported
-from shopagent.render.common import print_json_data, printable, stdout
+from shopagent.render.common import print_json_data, printable, stderr, stdout
 from shopagent.run_log import LogEntry
 
 
 def answer_document(result: TurnResult, *, backend: str, model: str | None, log_id: str | None) -> dict[str, Any]:
-    """The `ask --json` document (INTERFACE.md), plus usage, steps and the log id."""
+    """The `ask --json` document (INTERFACE.md), plus usage and steps.
+
+    Same question, same data, same offline answer, byte for byte: wall-clock facts (how long each tool took,
+    the run log's time-based id) stay in the run log, and the id is said on stderr.
+    """
     return {"answer": result.answer, "backend": backend, "model": model,
-            "tool_calls": [record.model_dump() for record in result.tool_calls],
+            "tool_calls": [record.model_dump(exclude={"seconds"}) for record in result.tool_calls],
             "unsupported_numbers": result.unsupported_numbers, "corrected": result.corrected,
-            "usage": result.usage.model_dump(), "steps": result.steps, "log_id": log_id}
+            "usage": result.usage.model_dump(), "steps": result.steps}
 
 
 def print_answer(result: TurnResult, *, backend: str, model: str | None, log_id: str | None, json_output: bool,
                  console: Console = stdout) -> None:
     if json_output:
         print_json_data(answer_document(result, backend=backend, model=model, log_id=log_id))
+        if log_id:
+            stderr.print(f"logged as {log_id} (shopagent logs)", highlight=False)
         return
     console.print(Markdown(printable(mark_unsupported(result.answer, result.unsupported_spans))))
     if result.unsupported_numbers:
