@@ -38,6 +38,21 @@ class _ShopGroup(TyperGroup):
 
 app = typer.Typer(cls=_ShopGroup, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="shopagent: your shop's analyst and planner (诊断, 全站推广, 定价, 文案).")
+def _version(value: bool) -> None:
+    if value:
+        from shopagent import __version__
+
+        typer.echo(f"shopagent {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+) -> None:
+    """shopagent: your shop's analyst and planner (诊断, 全站推广, 定价, 文案)."""
+
+
 app.add_typer(data_app, name="data")
 app.command("sql")(sql)
 app.command("diagnose")(diagnose)

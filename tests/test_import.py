@@ -249,3 +249,12 @@ def test_building_the_sample_never_silently_overwrites_a_shop(cli, mini_folder, 
     result = cli("data", "init", "--sample", "--db", db)
     assert result.exit_code == 1 and "--replace" in result.stderr
     assert file_digest(db) == before and not built
+
+
+def test_data_check_with_a_database_finds_what_an_append_would_refuse(cli, mini_folder, tmp_path):
+    db = tmp_path / "shop.duckdb"
+    assert imported(cli, mini_folder, db).exit_code == 0
+    assert cli("data", "check", mini_folder).exit_code == 0  # on its own the folder is fine
+    again = cli("data", "check", mini_folder, "--db", db, "--json")
+    assert again.exit_code == 1
+    assert any(group["rule"] == "already imported" for group in json.loads(again.stdout)["groups"])

@@ -49,11 +49,19 @@ class _Validated:
     brand_text: str | None
 
 
-def check_folder(folder: Path) -> ImportReport:
-    """Validate a folder against the data contract without touching any database; raises ImportRejected."""
+def check_folder(folder: Path, database: Path | None = None) -> ImportReport:
+    """Validate a folder against the data contract without writing anything; raises ImportRejected.
+
+    With `database`, also check it the way an append into that shop would (overlapping days, known SKUs),
+    so a folder that passes the check also imports.
+    """
     folder = _existing_folder(folder)
     with tempfile.TemporaryDirectory(prefix="shopagent-check-") as workdir, staging_connection() as con:
-        validated = _validate(con, folder, Path(workdir), existing=None)
+        existing = None
+        if database is not None and Path(database).exists():
+            _attach_current(con, Path(database))
+            existing = "current"
+        validated = _validate(con, folder, Path(workdir), existing=existing)
         return _report(folder, None, "check", validated)
 
 

@@ -67,6 +67,9 @@ def data_import(
 @data_app.command("check")
 def data_check(
     folder: Annotated[Path, typer.Argument(help="Folder to validate.")],
+    db: Annotated[Path | None, typer.Option("--db", envvar="SHOPAGENT_DB", dir_okay=False,
+                                            help="Also check it as an append into this shop (overlaps, SKUs).")]
+    = None,
     json_output: JsonOption = False,
 ) -> None:
     """Validate a folder against the data contract without importing; exit 1 if anything is wrong.
@@ -78,7 +81,7 @@ def data_check(
     from shopagent.tools.importer import check_folder
 
     try:
-        report = check_folder(folder)
+        report = check_folder(folder, db)
     except ImportRejected as rejected:
         print_rejection(rejected, json_output=json_output)
         raise typer.Exit(1) from None
