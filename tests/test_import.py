@@ -258,3 +258,18 @@ def test_data_check_with_a_database_finds_what_an_append_would_refuse(cli, mini_
     again = cli("data", "check", mini_folder, "--db", db, "--json")
     assert again.exit_code == 1
     assert any(group["rule"] == "already imported" for group in json.loads(again.stdout)["groups"])
+
+
+@pytest.mark.parametrize("machine_zone", ["UTC", "America/New_York"])
+def test_parquet_instants_import_as_china_time_on_any_machine(cli, mini_folder, tmp_path, monkeypatch, machine_zone):
+    monkeypatch.setenv("TZ", machine_zone)
+    with duckdb.connect() as con:
+        con.execute(f"COPY (SELECT order_id, CAST(created_at AS TIMESTAMP) AT TIME ZONE 'Asia/Shanghai' AS created_at, "
+                    f"customer_id, channel, province FROM read_csv('{mini_folder / 'orders.csv'}')) "
+                    f"TO '{mini_folder / 'orders.parquet'}' (FORMAT parquet)")
+    (mini_folder / "orders.csv").unlink()
+    db = tmp_path / "tz.duckdb"
+    assert imported(cli, mini_folder, db).exit_code == 0
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert str(con.execute("SELECT created_at FROM orders WHERE order_id = 'O1'").fetchone()[0]) == \
+            "2026-03-01 10:00:00"

@@ -176,14 +176,21 @@ def stage_file(con: duckdb.DuckDBPyConnection, table: Table, path: Path, workdir
 def _stage_parquet(con: duckdb.DuckDBPyConnection, table: Table, path: Path) -> StagedFile:
     staged = StagedFile(table=table, path=path, encoding="parquet", first_line=1)
     try:
-        header = [row[0] for row in con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()]
+        described = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
     except duckdb.Error as error:
         staged.problems.append(Problem(file=path.name, rule="unreadable file",
                                        reason=f"is not a readable Parquet file: {str(error).splitlines()[0]}"))
         return staged
+    header = [row[0] for row in described]
     if not _check_header(staged, header):
         return staged
-    as_text = ", ".join(f'CAST("{_ident(name)}" AS VARCHAR) AS "{_ident(name.strip())}"' for name in header)
+    # an instant (TIMESTAMPTZ) becomes shop-local time in the staging session's time zone, whatever the
+    # machine's own zone is, so the same file imports the same on every machine
+    columns = []
+    for name, kind, *_ in described:
+        value = f"CAST({_quoted(name)} AS TIMESTAMP)" if kind == "TIMESTAMP WITH TIME ZONE" else _quoted(name)
+        columns.append(f"CAST({value} AS VARCHAR) AS {_quoted(name.strip())}")
+    as_text = ", ".join(columns)
     con.execute(f"CREATE OR REPLACE TABLE {staged.staging} AS "
                 f"SELECT {as_text} FROM read_parquet(?)", [str(path)])
     return _finish(con, staged)
@@ -224,3 +231,7 @@ def _sql_str(text: str) -> str:
 
 def _ident(name: str) -> str:
     return name.replace('"', '""')
+
+
+def _quoted(name: str) -> str:
+    return '"' + _ident(name) + '"'

@@ -18,9 +18,15 @@ def quiet(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     return con
 
 
+# Tmall/Taobao exports are in China time; instants in Parquet files are read as shop-local time in this zone
+SHOP_TIME_ZONE = "Asia/Shanghai"
+
+
 def staging_connection() -> duckdb.DuckDBPyConnection:
     """An in-memory connection for validating and loading files (the only writer besides the swap)."""
-    return quiet(duckdb.connect())
+    con = quiet(duckdb.connect())
+    con.execute(f"SET TimeZone = '{SHOP_TIME_ZONE}'")
+    return con
 
 
 def create_schema(con: duckdb.DuckDBPyConnection, schema: str | None = None) -> None:
