@@ -15,31 +15,11 @@ import duckdb
 import pytest
 
 from shopagent.sample_shop import ShopTruth, TrueModel, generate_shop, load_truth
+from shopagent.tools.schema import TABLES
 
 SMALL = {"n_skus": 20, "n_days": 60}
-CONTRACT = {
-    "products": ["sku_id", "title", "category", "launch_date", "list_price", "unit_cost", "status", "attributes"],
-    "price_history": ["date", "sku_id", "price", "promo"],
-    "traffic": ["date", "sku_id", "channel", "impressions", "visitors", "add_to_cart"],
-    "orders": ["order_id", "created_at", "customer_id", "channel", "province"],
-    "order_items": ["order_id", "sku_id", "quantity", "unit_price"],
-    "promotion_daily": [
-        "date",
-        "sku_id",
-        "daily_budget",
-        "target_roi",
-        "spend",
-        "impressions",
-        "clicks",
-        "ad_orders",
-        "ad_gmv",
-    ],
-    "inventory_daily": ["date", "sku_id", "on_hand", "inbound"],
-    "refunds": ["order_id", "sku_id", "refunded_at", "quantity", "amount", "reason"],
-    "competitor_prices": ["date", "sku_id", "competitor_price"],
-    "shop_scores": ["date", "experience_score", "product_score", "logistics_score", "service_score"],
-    "reviews": ["review_id", "sku_id", "created_at", "rating", "text"],
-}
+# the importer's schema is the contract: the simulator must write exactly what it reads
+CONTRACT = {table.name: list(table.column_names) for table in TABLES}
 MONEY = {
     "products": ["list_price", "unit_cost"],
     "price_history": ["price"],
