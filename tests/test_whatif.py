@@ -108,3 +108,12 @@ def test_whatif_and_plan_help_import_nothing_heavy():
     )
     completed = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert completed.stdout.splitlines()[-1] == "HEAVY:"
+
+
+def test_whatif_speaks_in_diagnose_kpi_names(sample_world, cli):
+    whatif = _run(cli, sample_world, "--price", "S001=+5%")
+    diagnosis = json.loads(cli("diagnose", "--db", sample_world.db, "--json").stdout)
+    names = {name for name in diagnosis["kpis"] if not name.endswith("_prev")}
+    for part in ("baseline", "scenario", "delta"):
+        assert names <= set(whatif[part]), names - set(whatif[part])
+    assert 0 < whatif["baseline"]["refund_rate"] < 0.5

@@ -172,8 +172,8 @@ def simulate(panel: ShopPanel, rates: RunRates, changes: list[Change], *, estima
     scenario["organic_visitors"] = scenario["organic_visitors"] * (in_stock + (1 - in_stock) * demotion)
 
     cost = catalog.unit_cost[:, None]
-    before = shop_totals(base, keep, cost, rates.basket)
-    after = shop_totals(scenario, keep, cost, rates.basket)
+    before = shop_totals(base, keep, cost, rates.basket, rates.refund_share)
+    after = shop_totals(scenario, keep, cost, rates.basket, rates.refund_share)
     touched = sorted({catalog.index()[c.target] for c in changes if c.target != "total"} | set(extra))
     skus = [sku_outcome(catalog.sku_ids[row], [c.text for c in changes if c.target in (catalog.sku_ids[row],
                                                                                         "total")],

@@ -45,6 +45,7 @@ class RunRates:
     target_roi: np.ndarray
     on_sale: np.ndarray  # (sku,) bool: active and priced on as_of
     basket: float  # shop orders / SKU order lines: a two-SKU order is one order
+    refund_share: np.ndarray  # (sku,) share of GMV refunded, from orders old enough to have all their refunds
 
 
 def regular_price(panel: ShopPanel, tags: PromoTags, end: int) -> np.ndarray:
@@ -92,12 +93,18 @@ def run_rates(panel: ShopPanel, tags: PromoTags, *, as_of: date, days: int = RUN
     sku_orders = panel.orders[:, start:end].sum()
     basket = float(panel.shop_orders[start:end].sum() / sku_orders) if sku_orders > 0 else 1.0
     active = np.array([status == "active" for status in panel.catalog.status])
+    # refunds trail sales by days: only orders placed at least the longest refund delay ago count fully
+    matured = max(end - len(panel.refund_lag_cdf), 0)
+    sold = panel.gmv[:, :matured].sum(axis=1)
+    refunded = panel.refund_amount_by_order_day[:, :matured].sum(axis=1)
+    refund_share = np.where(sold > 0, refunded / np.where(sold > 0, sold, 1.0), 0.0)
     return RunRates(
         as_of=as_of, days_in_stock=count, units=units, orders=per_day(panel.orders), gmv=gmv, visitors=visitors,
         ad_spend=per_day(panel.ad_spend), ad_gmv=per_day(panel.ad_gmv), log_se=log_se,
         price=regular_price(panel, tags, end), paid_factor=np.clip(paid_factor, 0.5, 1.0),
         on_hand=panel.on_hand[:, last], daily_budget=panel.daily_budget[:, last],
-        target_roi=panel.target_roi[:, last], on_sale=active & np.isfinite(panel.price[:, last]), basket=basket)
+        target_roi=panel.target_roi[:, last], on_sale=active & np.isfinite(panel.price[:, last]), basket=basket,
+        refund_share=refund_share)
 
 
 def stockout_traffic_factor(panel: ShopPanel) -> float:

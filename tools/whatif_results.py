@@ -17,7 +17,8 @@ from shopagent.tools.whatif_baseline import RunRates
 from shopagent.tools.whatif_changes import Change
 
 LEVEL = 0.90
-KPI_NAMES = ("gmv", "visitors", "orders", "conversion", "aov", "units", "ad_spend", "ad_gmv", "roi", "profit")
+KPI_NAMES = ("gmv", "visitors", "orders", "conversion", "aov", "units", "ad_spend", "ad_gmv", "roi",
+             "refund_amount", "refund_rate", "profit")
 
 
 class WhatIfKpis(BaseModel):
@@ -34,6 +35,8 @@ class WhatIfKpis(BaseModel):
     ad_spend: float
     ad_gmv: float
     roi: float | None
+    refund_amount: float  # money expected back, at each SKU's own share of GMV refunded
+    refund_rate: float
     profit: float  # GMV minus unit cost of the units and ad spend (before refunds)
 
 
@@ -77,9 +80,11 @@ class WhatIf(BaseModel):
 
 
 def shop_totals(parts: dict[str, np.ndarray], keep: np.ndarray, cost: np.ndarray,
-                basket: float) -> dict[str, np.ndarray]:
+                basket: float, refund_share: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Shop totals per day for every column (expected, then draws)."""
     total = {name: values[keep].sum(axis=0) for name, values in parts.items()}
+    share = refund_share if refund_share is not None else np.zeros(len(keep))
+    total["refund_amount"] = (parts["gmv"] * share[:, None])[keep].sum(axis=0)
     total["visitors"] = total.pop("paid_visitors") + total.pop("organic_visitors")
     total["orders"] = total["orders"] * basket
     total["profit"] = total["gmv"] - (parts["units"] * cost)[keep].sum(axis=0) - total["ad_spend"]
@@ -91,14 +96,14 @@ def _ratios(total: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         return np.where(b > 0, a / np.where(b > 0, b, 1.0), 0.0)
 
     return {**total, "conversion": safe(total["orders"], total["visitors"]), "aov": safe(total["gmv"], total["orders"]),
-            "roi": safe(total["ad_gmv"], total["ad_spend"])}
+            "roi": safe(total["ad_gmv"], total["ad_spend"]), "refund_rate": safe(total["refund_amount"], total["gmv"])}
 
 
 def kpis_at(total: dict[str, np.ndarray], column: int) -> WhatIfKpis:
     """The shop KPIs of one column (0 = expected), rounded as reported."""
     values = _ratios(total)
     pick = {name: float(values[name][column]) for name in KPI_NAMES}
-    return WhatIfKpis(**{name: round(value, 6 if name == "conversion" else 3 if name == "roi" else 2)
+    return WhatIfKpis(**{name: round(value, 6 if name in ("conversion", "refund_rate") else 3 if name == "roi" else 2)
                          for name, value in pick.items()} | {"roi": round(pick["roi"], 3) if
                                                              float(total["ad_spend"][column]) > 0 else None})
 
@@ -106,7 +111,7 @@ def kpis_at(total: dict[str, np.ndarray], column: int) -> WhatIfKpis:
 def kpi_delta(before: dict[str, np.ndarray], after: dict[str, np.ndarray]) -> WhatIfKpis:
     """Scenario minus baseline of the expected KPIs, from the rounded values the merchant sees."""
     a, b = kpis_at(after, 0), kpis_at(before, 0)
-    fields = {name: round(getattr(a, name) - getattr(b, name), 6 if name == "conversion" else 2)
+    fields = {name: round(getattr(a, name) - getattr(b, name), 6 if name in ("conversion", "refund_rate") else 2)
               for name in KPI_NAMES if name != "roi"}
     roi = round(a.roi - b.roi, 3) if a.roi is not None and b.roi is not None else None
     return WhatIfKpis(**fields, roi=roi)
@@ -121,7 +126,7 @@ def kpi_intervals(after: dict[str, np.ndarray],
     for name in KPI_NAMES:
         series = a[name][1:] - (b[name][1:] if b is not None else 0.0)
         low, high = np.quantile(series, [(1 - LEVEL) / 2, (1 + LEVEL) / 2])
-        digits = 6 if name == "conversion" else 3 if name == "roi" else 2
+        digits = 6 if name in ("conversion", "refund_rate") else 3 if name == "roi" else 2
         out[name] = (round(float(low), digits), round(float(high), digits))
     return out
 

@@ -11,18 +11,19 @@ from shopagent.tools.whatif_results import WhatIf
 
 ROWS = (("gmv", "GMV"), ("visitors", "visitors 访客"), ("orders", "orders 订单"), ("conversion", "conversion 转化率"),
         ("aov", "AOV 客单价"), ("units", "units 件数"), ("ad_spend", "ad spend 推广花费"), ("ad_gmv", "ad GMV"),
-        ("roi", "ROI 投产比"), ("profit", "profit 毛利"))
+        ("roi", "ROI 投产比"), ("refund_amount", "refunds 退款"), ("refund_rate", "refund rate 退款率"),
+        ("profit", "profit 毛利"))
 
 
 def _value(name: str, value: float | None, *, signed: bool = False) -> str:
     if value is None:
         return "—"
     sign = "+" if signed else ""
-    if name == "conversion":
+    if name in ("conversion", "refund_rate"):
         return f"{value:{sign}.2%}"
     if name == "roi":
         return f"{value:{sign}.2f}"
-    if name in ("gmv", "aov", "ad_spend", "ad_gmv", "profit"):
+    if name in ("gmv", "aov", "ad_spend", "ad_gmv", "refund_amount", "profit"):
         return signed_yuan(value) if signed else f"¥{value:,.0f}"
     return f"{value:{sign},.0f}"
 
