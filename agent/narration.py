@@ -99,7 +99,7 @@ def _diagnose(language: str, result: dict, arguments: dict, _tool: str) -> str:
     return "\n\n".join(lines)
 
 
-def _promotion(language: str, result: dict, _arguments: dict, _tool: str) -> str:
+def _promotion(language: str, result: dict, arguments: dict, _tool: str) -> str:
     parts = template("narrate_plan_promotion", language)
     expected = result.get("expected", {})
     lines = [parts["headline"].format(budget=yuan(result["budget"]), target_roi=ratio(result["target_roi"]),
@@ -115,7 +115,13 @@ def _promotion(language: str, result: dict, _arguments: dict, _tool: str) -> str
             lines.append(parts["more"].format(count=len(funded) - 8))
     left_out = [row["sku_id"] for row in result.get("allocations", [])
                 if "sku_id" in row and (row.get("daily_budget") or 0) <= 0]
-    if left_out:
+    if left_out and arguments.get("sku_ids"):
+        # the merchant named these SKUs: say why each one gets nothing
+        reasons = {row["sku_id"]: unfence(str(row.get("reason") or "")) for row in result.get("allocations", [])
+                   if "sku_id" in row}
+        lines.append("\n".join(parts["left_out_reason"].format(sku_id=sku, reason=reasons.get(sku, ""))
+                               for sku in left_out[:10]))
+    elif left_out:
         lines.append(parts["left_out"].format(skus=", ".join(left_out[:10])))
     lines.append(parts["closing"])
     return "\n\n".join(lines)

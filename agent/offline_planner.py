@@ -125,7 +125,8 @@ def arguments(intent: Intent, slots: Slots) -> dict[str, Any]:
     if intent == "diagnose":
         return _period(slots)
     if intent == "promotion":
-        return _present(budget=slots.money, target_roi=slots.target_roi)
+        # "只投 S017" / "for S001 only": SKUs named in a budget question limit the plan to them
+        return _present(budget=slots.money, target_roi=slots.target_roi, sku_ids=slots.skus or None)
     if intent == "pricing":
         return _present(skus=slots.skus or None, objective=slots.objective)
     if intent == "whatif":

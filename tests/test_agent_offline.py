@@ -144,3 +144,12 @@ def test_every_narrated_number_is_grounded(cli, sample_db, question, tool):
     answer = ask_json(cli, question, sample_db)
     assert [name for name, _ in calls(answer)] == [tool]
     assert answer["unsupported_numbers"] == []
+
+
+def test_a_budget_question_naming_skus_plans_only_those_and_says_why_one_gets_nothing(cli, sample_world):
+    out_of_stock = next(event.sku_id for event in sample_world.truth.events
+                        if event.kind == "stockout" and event.end == sample_world.truth.end)
+    answer = ask_json(cli, f"预算每天 5000, 投产比 3, 只投 {out_of_stock} 怎么分?", sample_world.db)
+    assert calls(answer) == [("plan_promotion", {"budget": 5000.0, "target_roi": 3.0, "sku_ids": [out_of_stock]})]
+    assert f"{out_of_stock} 没有分到预算" in answer["answer"] and "out of stock" in answer["answer"]
+    assert answer["unsupported_numbers"] == []
