@@ -9,6 +9,7 @@ reported too. Quoting shop data verbatim (a review) is not a claim; numbers insi
 from __future__ import annotations
 
 import bisect
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -29,6 +30,13 @@ _DATES = (
     re.compile(r"(?P<y>\d{4})年(?P<m>\d{1,2})月(?P<d>\d{1,2})[日号]"),
     re.compile(r"(?<!\d)(?P<m>\d{1,2})月(?P<d>\d{1,2})[日号]"),
 )
+# Chinese numerals (九千八百万, 三点五万, 两千): a token must start with a digit character, so words such as
+# 千万 ("by all means") or 万一 ("in case") are not read as numbers
+_CHINESE_NUMBER = re.compile(r"[一二两三四五六七八九十][零〇一二两三四五六七八九十百千万亿点]*")
+_CHINESE_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
+                   "九": 9}
+_CHINESE_UNITS = {"十": 10, "百": 100, "千": 1000}
+_CHINESE_BIG = {"万": 1e4, "亿": 1e8}  # also scale a decimal numeral: 三点五万
 _MULTIPLIER = {"百万": 1e6, "M": 1e6, "万": 1e4, "w": 1e4, "W": 1e4, "千": 1e3, "k": 1e3, "K": 1e3, "亿": 1e8}
 _PERCENT = {"%": 100.0, "％": 100.0, "‰": 1000.0}
 CORRECTION_FLAG = "grounding_correction"  # additional_kwargs key on the guard's (and the loop's) own requests
@@ -166,7 +174,7 @@ def check_answer(answer: str, evidence: Evidence) -> Grounding:
             unsupported.append(match.group(0))
             spans.append(match.span())
     blanked, _ = _take_dates(text)
-    for token in _tokens(blanked):
+    for token in _tokens(blanked) + _chinese_tokens(blanked):
         if token.exempt:
             continue
         checked += 1
@@ -218,6 +226,50 @@ def _tokens(text: str) -> list[_Token]:
         tokens.append(_Token(text=written + unit, start=match.start("num"), end=match.end(), candidates=candidates,
                              exempt=exempt))
     return tokens
+
+
+def _chinese_tokens(text: str) -> list[_Token]:
+    tokens = []
+    for match in _CHINESE_NUMBER.finditer(text):
+        written = match.group(0)
+        value = chinese_number(written)
+        if value is None:
+            continue
+        significant = sum(1 for character in written if character in _CHINESE_DIGITS and character not in "零〇")
+        magnitude = math.floor(math.log10(value)) if value > 0 else 0
+        tolerance = 0.5 * 10 ** (magnitude - max(significant, 1) + 1)
+        exempt = value <= SMALL_COUNT
+        tokens.append(_Token(text=written, start=match.start(), end=match.end(), candidates=((value, tolerance),),
+                             exempt=exempt))
+    return tokens
+
+
+def chinese_number(written: str) -> float | None:
+    """The value of a Chinese numeral (九千八百万 -> 98,000,000; 三点五万 -> 35,000), or None if it is not one."""
+    integer_part, _, rest = written.partition("点")
+    fraction_digits = "".join(character for character in rest if character in _CHINESE_DIGITS)
+    scale = 1.0
+    for character in rest[len(fraction_digits):]:
+        scale *= _CHINESE_BIG.get(character, 1.0)
+    yi = wan = section = number = 0.0  # 亿 and 万 are separate levels: 一亿二千万 = 1亿 + 2千万
+    for character in integer_part:
+        if character in _CHINESE_DIGITS:
+            number = _CHINESE_DIGITS[character]
+        elif character in _CHINESE_UNITS:
+            section += (number or 1) * _CHINESE_UNITS[character]
+            number = 0
+        elif character == "万":
+            wan = (section + number) * 1e4
+            section = number = 0
+        elif character == "亿":
+            yi = (yi + wan + section + number) * 1e8
+            wan = section = number = 0
+        else:
+            return None
+    value = yi + wan + section + number
+    if fraction_digits:
+        value += float("0." + "".join(str(_CHINESE_DIGITS[character]) for character in fraction_digits))
+    return value * scale
 
 
 def _date_matches(text: str) -> list[re.Match[str]]:

@@ -32,9 +32,15 @@ def unsupported(answer: str) -> list[str]:
     "前两个原因合计 ¥66,562",  # a running total of a column the tool reported
     "2026-09-24 至 9月30日, 7 天, S012 +10%",
     "有 3 个原因",  # a count, not a measurement
+    "GMV 约九十八万，之前约一百零九万",  # Chinese numerals, at the precision they are written
+    "千万别忽视, 万一缺货",  # words, not numbers
 ])
 def test_supported_numbers_pass(answer):
     assert unsupported(answer) == []
+
+
+def test_an_invented_number_in_chinese_numerals_is_caught():
+    assert unsupported("GMV 达到九千八百万，比上周多了三点五万") == ["九千八百万", "三点五万"]
 
 
 def test_invented_numbers_and_dates_are_caught_and_marked():
