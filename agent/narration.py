@@ -139,9 +139,12 @@ def _pricing(language: str, result: dict, _arguments: dict, _tool: str) -> str:
             row.get("expected_units_change", 0)), expected_profit_change=signed_pct(
             row.get("expected_profit_change", 0)), reason=unfence(str(row.get("reason", "")))).strip()
         for row in recommendations[:8]] or [parts["none"]]
+    # the suggested follow-up uses the tool's own recommended price, never a number made up for the example
     example = recommendations[0]["sku_id"] if recommendations else "S001"
-    return "\n\n".join([parts["headline"].format(objective=objective), "\n".join(rows),
-                        parts["closing"].format(example=example)])
+    price = yuan(recommendations[0]["recommended_price"], 2) if recommendations else ""
+    closing = parts["closing"].format(example=example, price=price) if recommendations else ""
+    return "\n\n".join(part for part in [parts["headline"].format(objective=objective), "\n".join(rows), closing]
+                       if part)
 
 
 def _whatif(language: str, result: dict, arguments: dict, _tool: str) -> str:
