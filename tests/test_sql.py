@@ -72,3 +72,11 @@ def test_terminal_escape_sequences_in_shop_text_never_reach_the_terminal(cli, mi
     assert "nice" in human.stdout and "dress" in human.stdout
     as_json = cli("sql", query, "--db", mini_db, "--json")
     assert "\x1b" in json.loads(as_json.stdout)[0]["title"]  # data stays exact in JSON, escaped by the encoder
+
+
+def test_one_huge_value_cannot_flood_the_output(cli, mini_db):
+    result = cli("sql", "SELECT repeat('面料', 100000) AS text", "--db", mini_db, "--json")
+    assert result.exit_code == 0
+    text = json.loads(result.stdout)[0]["text"]
+    assert len(text) < 25_000 and "more characters" in text
+    assert "were cut" in result.stderr

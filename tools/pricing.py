@@ -98,8 +98,8 @@ class PricingPlan(BaseModel):
     as_of: date
     guardrails: Guardrails
     recommendations: list[PriceRecommendation]
-    expected: dict[str, float]  # profit_per_day_change, gmv_per_day_change over the SKUs changed
-    method: dict[str, str | float]
+    expected: dict[str, int | float]  # profit_per_day_change, gmv_per_day_change over the SKUs changed
+    method: dict[str, str | int | float]
 
 
 def plan_pricing(shop: Shop, *, skus: list[str] | None = None, objective: Objective = "profit",
@@ -192,7 +192,7 @@ def price_plan(sku_ids: list[str], titles: list[str], unit_cost: np.ndarray,
     changed = [r for r in recommendations if r.status == "change"]
     return PricingPlan(
         objective=objective, as_of=rates.as_of, guardrails=guardrails, recommendations=recommendations,
-        expected={"skus_changed": float(len(changed)),
+        expected={"skus_changed": len(changed),
                   "profit_per_day_change": round(sum(r.profit_per_day_change for r in changed), 2),
                   "gmv_per_day_change": round(sum(r.gmv_per_day_change for r in changed), 2)},
         method={"demand": "units = run rate x (price / current price) ** elasticity, per SKU",

@@ -94,8 +94,8 @@ def plan_from_panel(panel: ShopPanel, *, as_of: date, budget: float, target_roi:
         next_1000=round(float(more.gmv.sum(axis=0).mean() - outcome.gmv.sum(axis=0).mean()), 2),
         shop_curve=curve_points,
         method={"confidence": confidence, "max_extrapolation": MAX_EXTRAPOLATION, "safety_quantile": SAFETY_QUANTILE,
-                "roi_floor_planned": round(solution.roi_floor, 3), "history_days": float(HISTORY_DAYS),
-                "seed": float(seed),
+                "roi_floor_planned": round(solution.roi_floor, 3), "history_days": HISTORY_DAYS,
+                "seed": seed,
                 "curves": "Hill clicks curve x GMV per click; grid posterior, category priors by empirical Bayes",
                 "optimiser": "bisection on the common marginal-ROI threshold (per-SKU grid argmax handles S-shaped "
                              "curves), greedy fill of what is left; ROI checked under the platform's target-ROI rule "

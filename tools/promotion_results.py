@@ -82,7 +82,7 @@ class PromotionPlan(BaseModel):
     warnings: list[str]
     next_1000: float  # extra expected GMV per day if the budget were ¥1,000 higher
     shop_curve: list[CurvePoint]
-    method: dict[str, str | float]
+    method: dict[str, str | int | float]
 
 
 @dataclass

@@ -62,7 +62,7 @@ class ActionBlock(BaseModel):
     notes: list[str] = []  # the planner's caveats (unspent budget, warnings), one line each
     actions: list[Action]
     more: int  # proposals beyond those listed (the planner's own command shows them all)
-    expected: dict[str, float]
+    expected: dict[str, int | float]
     curve: list[CurvePoint] = []
     current_point: CurvePoint | None = None  # today's budgets on the curve's axes
     unavailable: str | None = None
@@ -217,7 +217,7 @@ def pricing_actions(shop: Shop, request: PlannerInput) -> ActionBlock:
         headline += f" {unknown} SKU(s) cannot be priced yet: too little price variation in their history."
     return ActionBlock(planner="pricing", headline=headline, actions=actions[:request.max_actions],
                        more=max(0, len(actions) - request.max_actions),
-                       expected={"skus_changed": float(len(changes)), "profit_per_day_change": profit,
+                       expected={"skus_changed": len(changes), "profit_per_day_change": profit,
                                  "gmv_per_day_change": gmv, "skus_cannot_estimate": float(unknown)})
 
 

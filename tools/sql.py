@@ -13,6 +13,7 @@ from shopagent.tools.errors import ShopError
 from shopagent.tools.store import Shop
 
 JsonValue = str | int | float | bool | None | list | dict
+MAX_TEXT = 20_000  # characters kept of one text value
 
 
 class QueryResult(BaseModel):
@@ -20,8 +21,9 @@ class QueryResult(BaseModel):
 
     columns: list[str]
     rows: list[dict[str, JsonValue]]
-    truncated: bool
+    truncated: bool  # rows beyond max_rows were left out
     max_rows: int
+    values_clipped: bool = False  # a text value longer than MAX_TEXT characters was cut
 
 
 def run_readonly_sql(shop: Shop, query: str, *, max_rows: int = 1000, timeout_seconds: float = 10.0) -> QueryResult:
@@ -44,8 +46,19 @@ def run_readonly_sql(shop: Shop, query: str, *, max_rows: int = 1000, timeout_se
             raise ShopError(f"the query failed: {_first_line(error)}") from error
         finally:
             timer.cancel()
-    rows = [{name: _jsonable(value) for name, value in zip(columns, row, strict=True)} for row in fetched[:max_rows]]
-    return QueryResult(columns=columns, rows=rows, truncated=len(fetched) > max_rows, max_rows=max_rows)
+    clipped = False
+    rows = []
+    for row in fetched[:max_rows]:
+        values = {}
+        for name, value in zip(columns, row, strict=True):
+            # rows are capped, and so is each value: one string_agg over a big table must not flood stdout
+            if isinstance(value, str) and len(value) > MAX_TEXT:
+                value = f"{value[:MAX_TEXT]}… ({len(value) - MAX_TEXT:,} more characters)"
+                clipped = True
+            values[name] = _jsonable(value)
+        rows.append(values)
+    return QueryResult(columns=columns, rows=rows, truncated=len(fetched) > max_rows, max_rows=max_rows,
+                       values_clipped=clipped)
 
 
 def _single_select(con: duckdb.DuckDBPyConnection, query: str) -> str:

@@ -189,7 +189,7 @@ def simulate(panel: ShopPanel, rates: RunRates, changes: list[Change], *, estima
                 "intervals": "run-rate noise and drift (back-tested on the shop's history), elasticity "
                              "posteriors, promotion-curve posterior draws, drawn jointly",
                 "drift_common": round(drift.common, 4), "drift_own": round(drift.own, 4),
-                "interval_level": LEVEL, "draws": float(draws), "seed": float(seed)},
+                "interval_level": LEVEL, "draws": draws, "seed": seed},
     )
 
 

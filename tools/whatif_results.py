@@ -76,7 +76,7 @@ class WhatIf(BaseModel):
     delta_ci: dict[str, tuple[float, float]]
     skus: list[SkuOutcome]
     assumptions: list[str]
-    method: dict[str, str | float]
+    method: dict[str, str | int | float]
 
 
 def shop_totals(parts: dict[str, np.ndarray], keep: np.ndarray, cost: np.ndarray,

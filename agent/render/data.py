@@ -48,3 +48,5 @@ def print_query_result(result: QueryResult, *, json_output: bool) -> None:
         stdout.print(table)
     if result.truncated:
         stderr.print(f"(showing the first {result.max_rows} rows; raise --max-rows to see more)")
+    if result.values_clipped:
+        stderr.print("(very long text values were cut; select a substring to see a part of one)")
