@@ -117,3 +117,10 @@ def test_whatif_speaks_in_diagnose_kpi_names(sample_world, cli):
     for part in ("baseline", "scenario", "delta"):
         assert names <= set(whatif[part]), names - set(whatif[part])
     assert 0 < whatif["baseline"]["refund_rate"] < 0.5
+
+
+def test_a_price_far_outside_what_was_ever_sold_is_flagged_as_extrapolated(sample_world, cli):
+    far = _run(cli, sample_world, "--price", "S030=+300%")
+    near = _run(cli, sample_world, "--price", "S030=+5%")
+    assert any("far outside the prices it has sold at" in line for line in far["assumptions"])
+    assert not any("far outside" in line for line in near["assumptions"])

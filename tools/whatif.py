@@ -130,6 +130,12 @@ def simulate(panel: ShopPanel, rates: RunRates, changes: list[Change], *, estima
         if source == "category":
             assumptions.append(f"{change.target}: its own price history cannot identify an elasticity, so the "
                                f"category's typical {mean:.2f} (sd {sd:.2f}) is used; hence the wide interval.")
+        low, high = estimates[change.target].price_low, estimates[change.target].price_high
+        if low and high and not low * (1 - SOLD_RANGE_SLACK) <= price_after[row] <= high * (1 + SOLD_RANGE_SLACK):
+            # a constant elasticity is a local fact: far outside the prices sold at, the forecast is a guess
+            assumptions.append(f"Warning: {change.target} at ¥{price_after[row]:,.2f} is far outside the prices it "
+                               f"has sold at (¥{low:,.2f}-¥{high:,.2f}); the price response is extrapolated and this "
+                               "forecast is unreliable.")
         x = math.log(price_after[row] / rates.price[row])
         volume[row, 0] = math.exp(mean * x + 0.5 * (sd * x) ** 2)
         volume[row, 1:] = np.exp((mean + sd * z_elasticity[row]) * x)
@@ -191,6 +197,9 @@ def simulate(panel: ShopPanel, rates: RunRates, changes: list[Change], *, estima
                 "drift_common": round(drift.common, 4), "drift_own": round(drift.own, 4),
                 "interval_level": LEVEL, "draws": draws, "seed": seed},
     )
+
+
+SOLD_RANGE_SLACK = 0.2  # within 20% of the lowest and highest price sold at, the fitted response still holds
 
 
 def _elasticity_for(estimate: ElasticityEstimate) -> tuple[float, float, str]:
