@@ -15,20 +15,9 @@ import statistics
 import time
 from pathlib import Path
 
+from worlds import world  # bench/ is on sys.path when run as python bench/<name>.py
+
 OUT = Path(__file__).parent / "out" / "diagnose"
-
-
-def world(seed: int, *, events: str = "planted", skus: int = 80, days: int = 180):
-    from shopagent.sample_shop.simulator import generate_shop
-    from shopagent.sample_shop.truth import load_truth
-    from shopagent.tools.importer import import_folder
-
-    root = OUT / f"{events}-{skus}x{days}-seed{seed}"
-    db, truth_path = root / "shop.duckdb", root / "truth.json"
-    if not db.exists():
-        generate_shop(root / "export", seed=seed, n_skus=skus, n_days=days, events=events, truth_path=truth_path)
-        import_folder(root / "export", db, replace=True)
-    return db, load_truth(truth_path)
 
 
 def key(kind: str, sku_id: str | None, channel: str | None) -> tuple:

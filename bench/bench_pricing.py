@@ -17,7 +17,6 @@ Shops are cached under bench/out/pricing/, keyed by the simulator's source so a 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import math
 import statistics
@@ -28,32 +27,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
+from worlds import simulator_version, world  # bench/ is on sys.path when run as python bench/<name>.py
 
 OUT = Path(__file__).parent / "out" / "pricing"
 HORIZON = 14
-
-
-def simulator_version() -> str:
-    from shopagent import sample_shop
-
-    folder = Path(sample_shop.__file__).parent
-    digest = hashlib.sha256()
-    for path in sorted(folder.glob("*.py")):
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:8]
-
-
-def world(seed: int, *, events: str = "planted", skus: int = 80, days: int = 180):
-    from shopagent.sample_shop.simulator import generate_shop
-    from shopagent.sample_shop.truth import load_truth
-    from shopagent.tools.importer import import_folder
-
-    root = OUT / f"{simulator_version()}-{events}-{skus}x{days}-seed{seed}"
-    db, truth_path = root / "shop.duckdb", root / "truth.json"
-    if not db.exists():
-        generate_shop(root / "export", seed=seed, n_skus=skus, n_days=days, events=events, truth_path=truth_path)
-        import_folder(root / "export", db, replace=True)
-    return db, load_truth(truth_path)
 
 
 def score_elasticities(seed: int) -> dict:
