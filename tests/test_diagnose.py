@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 
@@ -133,3 +133,26 @@ def test_a_malformed_date_is_a_usage_error(sample_world, runner):
 
     result = runner.invoke(app, ["diagnose", "--db", str(sample_world.db), "--start", "yesterday"])
     assert result.exit_code == 2
+
+
+def test_the_planted_promotion_collapse_is_found_from_the_day_it_broke(diagnosis, sample_world):
+    event = next(event for event in sample_world.truth.events if event.kind == "promotion_below_target_roi")
+    found = [finding for finding in diagnosis["findings"]
+             if finding["kind"] == "promotion_below_target_roi" and finding["sku_id"] == event.sku_id]
+    assert found, f"planted promotion collapse of {event.sku_id} not found"
+    evidence = found[0]["evidence"]
+    since = date.fromisoformat(evidence["since"])
+    assert abs((since - event.start).days) <= 1
+    assert evidence["delivered_roi"] < evidence["target_roi"]
+    assert evidence["compensation_may_apply"] == (evidence["delivered_roi"] < evidence["compensation_threshold_roi"])
+    assert found[0]["impact_gmv"] < 0
+
+
+def test_a_refund_spike_names_the_reason_that_rose(diagnosis, sample_world):
+    event = next(event for event in sample_world.truth.events if event.kind == "refund_spike")
+    found = [finding for finding in diagnosis["findings"]
+             if finding["kind"] == "refund_spike" and finding["sku_id"] == event.sku_id]
+    assert found, f"planted refund spike of {event.sku_id} not found"
+    # the simulator's spike is a bad batch: every extra refund gives the reason "quality"
+    assert found[0]["evidence"]["refund_reason"] == "quality"
+    assert '"quality"' in found[0]["summary"]

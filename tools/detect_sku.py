@@ -12,6 +12,7 @@ from shopagent.tools.findings import Candidate
 from shopagent.tools.schema import CHANNELS
 from shopagent.tools.stats import (
     FAMILY_ALPHA,
+    count_dispersion,
     critical_z,
     log_ratio_se,
     log_sum_se,
@@ -131,6 +132,11 @@ def detect_refund_spikes(ctx: DetectContext) -> list[Candidate]:
     yesterday has had little time to be refunded. The baseline rate comes from older orders whose refunds
     have all arrived. This uses every refund of a spike that started inside the period, which refunds
     merely dated inside it would miss.
+
+    A real spike has a cause (a bad batch shows as `quality` refunds, a sizing error as `size`), and one reason
+    rising stands out far more clearly against its own small baseline than against all refunds. So each SKU
+    is tested on all its refunds and on each common reason; every one of those tests counts in the
+    Bonferroni threshold, and the SKU's most surprising test is reported.
     """
     panel, current = ctx.panel, ctx.current
     cdf = panel.refund_lag_cdf
@@ -143,41 +149,47 @@ def detect_refund_spikes(ctx: DetectContext) -> list[Candidate]:
     exposure_gmv = (panel.gmv[:, current] * arrived).sum(axis=1)
     units_before = panel.units[:, :matured].sum(axis=1)
     gmv_before = panel.gmv[:, :matured].sum(axis=1)
-    refunds_before = panel.refund_count_by_order_day[:, :matured].sum(axis=1)
-    refunds_now = panel.refund_count_by_order_day[:, current].sum(axis=1)
     eligible = np.flatnonzero((units_before >= 50) & (exposure_units >= 10))
+    # column 0 is every refund, then one column per reason (a single reason adds nothing to the total)
+    counts, amounts, names = [panel.refund_count_by_order_day], [panel.refund_amount_by_order_day], [None]
+    if len(panel.refund_reasons) > 1:
+        counts += [panel.refund_count_by_reason[:, :, k] for k in range(len(panel.refund_reasons))]
+        amounts += [panel.refund_amount_by_reason[:, :, k] for k in range(len(panel.refund_reasons))]
+        names += list(panel.refund_reasons)
     dispersion = _refund_dispersion(panel.refund_count[:, ctx.history])
-    alpha = FAMILY_ALPHA / max(len(eligible), 1)
+    alpha = FAMILY_ALPHA / max(len(eligible) * len(counts), 1)
     found = []
     for row in eligible:
-        rate_before = max(refunds_before[row] / units_before[row], 0.5 / units_before[row])
-        expected = rate_before * exposure_units[row]
-        p_value = poisson_upper_tail(refunds_now[row], expected, dispersion)
-        if refunds_now[row] < REFUND_RISE * expected or p_value > alpha:
+        best = None
+        for count, amount, reason in zip(counts, amounts, names, strict=True):
+            refunds_before, refunds_now = count[row, :matured].sum(), count[row, current].sum()
+            rate_before = max(refunds_before / units_before[row], 0.5 / units_before[row])
+            expected = rate_before * exposure_units[row]
+            p_value = poisson_upper_tail(refunds_now, expected, dispersion)
+            if refunds_now < REFUND_RISE * expected or p_value > alpha:
+                continue
+            if best is None or p_value < best[0]:
+                best = (p_value, reason, refunds_now, expected, rate_before, amount)
+        if best is None:
             continue
-        amount_rate = panel.refund_amount_by_order_day[row, :matured].sum() / gmv_before[row] \
-            if gmv_before[row] > 0 else 0.0
-        extra = panel.refund_amount_by_order_day[row, current].sum() - amount_rate * exposure_gmv[row]
+        p_value, reason, refunds_now, expected, rate_before, amount = best
+        amount_rate = amount[row, :matured].sum() / gmv_before[row] if gmv_before[row] > 0 else 0.0
+        extra = amount[row, current].sum() - amount_rate * exposure_gmv[row]
         found.append(Candidate(
             kind="refund_spike", row=int(row), impact_gmv=-round(float(extra), 2),
             z_score=round(-NormalDist().inv_cdf(max(p_value, 1e-15)), 2),  # reported z, capped near 8
-            evidence={"refund_rate_before": round(float(rate_before), 4),
-                      "refund_rate_after": round(float(refunds_now[row] / exposure_units[row]), 4),
-                      "refunds": int(refunds_now[row]), "expected_refunds": round(float(expected), 1),
+            evidence={"refund_reason": reason,
+                      "refund_rate_before": round(float(rate_before), 4),
+                      "refund_rate_after": round(float(refunds_now / exposure_units[row]), 4),
+                      "refunds": int(refunds_now), "expected_refunds": round(float(expected), 1),
                       "refund_lag_days": panel.refund_lag_days},
         ))
     return found
 
 
 def _refund_dispersion(daily_refunds: np.ndarray) -> float:
-    """How much more daily refunds vary than a Poisson count would (bad batches, bulk buyers): the median
-    variance/mean over SKUs with regular refunds, never below 1."""
-    means = daily_refunds.mean(axis=1)
-    regular = means >= 0.3
-    if daily_refunds.shape[1] < 7 or not regular.any():
-        return 1.0
-    ratios = daily_refunds[regular].var(axis=1, ddof=1) / means[regular]
-    return max(float(np.median(ratios)), 1.0)
+    """How much more daily refunds vary than a Poisson count would (bad batches, bulk buyers)."""
+    return count_dispersion(daily_refunds)
 
 
 def detect_demand_surges(ctx: DetectContext) -> list[Candidate]:

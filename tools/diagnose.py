@@ -16,7 +16,8 @@ from shopagent.tools.detect_price import (
     detect_price_increases,
     price_response,
 )
-from shopagent.tools.detect_shop import detect_experience_drop, detect_promotion_shortfalls, detect_traffic_drops
+from shopagent.tools.detect_promotion import detect_promotion_shortfalls
+from shopagent.tools.detect_shop import detect_experience_drop, detect_traffic_drops
 from shopagent.tools.detect_sku import detect_demand_surges, detect_rating_drops, detect_refund_spikes, detect_stockouts
 from shopagent.tools.elasticity import PromoTags, load_promo_tags
 from shopagent.tools.findings import Candidate, Finding
@@ -122,6 +123,10 @@ def _worded(candidate: Candidate, panel: ShopPanel, templates: dict, context: De
     if candidate.kind == "promotion_below_target_roi":
         note = templates["compensation_yes" if fields["compensation_may_apply"] else "compensation_no"]
         fields["compensation_note"] = note.format(**fields)
+    if candidate.kind == "refund_spike":
+        reason = fields.get("refund_reason")
+        fields["reason_note"] = templates["reason_note"].format(
+            reason=templates["refund_reasons"].get(reason, reason)) if reason else ""
     template = templates[candidate.kind]
     if candidate.kind == "experience_score_drop" and candidate.impact_gmv == 0:
         template = templates["experience_score_drop_unmeasured"]

@@ -37,6 +37,7 @@ class ShopPanel:
     days: list[date]
     visitors: np.ndarray  # (sku, day, channel)
     orders: np.ndarray  # (sku, day) orders containing the SKU
+    sku_channel_orders: np.ndarray  # (sku, day, channel) the same orders by the channel they came through
     units: np.ndarray
     gmv: np.ndarray
     price: np.ndarray  # price shown that day
@@ -49,6 +50,8 @@ class ShopPanel:
     refund_count: np.ndarray  # refund rows: one per refunded order line, however many units it had
     refund_count_by_order_day: np.ndarray  # the same refunds, on the day their order was placed
     refund_amount_by_order_day: np.ndarray
+    refund_count_by_reason: np.ndarray  # (sku, order day, reason) refunds split by `refund_reasons`
+    refund_amount_by_reason: np.ndarray
     ad_spend: np.ndarray
     ad_gmv: np.ndarray
     ad_orders: np.ndarray
@@ -66,6 +69,7 @@ class ShopPanel:
     refund_lag_days: int = 0  # median days from order to refund: refunds now belong to sales that many days ago
     refund_lag_cdf: np.ndarray = field(default_factory=lambda: np.ones(1))  # share of refunds within k days
     tables_present: dict[str, bool] = field(default_factory=dict)
+    refund_reasons: tuple[str, ...] = ()  # the shop's most common refund reasons, then "other"
 
     # arrays that describe the whole shop's history rather than one value per day; cutting days leaves them be
     NOT_BY_DAY: ClassVar[tuple[str, ...]] = ("refund_lag_cdf",)
@@ -99,6 +103,17 @@ def _lag_cdf(lags: list[tuple[int, int]]) -> np.ndarray:
     for lag, count in lags:
         counts[max(lag, 0)] += count
     return np.cumsum(counts) / counts.sum()
+
+
+REASON_CODE = "coalesce(nullif(lower(trim(r.reason)), ''), 'unknown')"
+MAX_REFUND_REASONS = 6  # reasons tested one by one; rarer ones are pooled as "other"
+
+
+def _refund_reasons(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
+    """The shop's most common refund reasons (normalised codes), most common first, then "other"."""
+    rows = con.execute(f"SELECT {REASON_CODE} AS code, count(*) FROM refunds r GROUP BY 1 ORDER BY 2 DESC, 1 "
+                       "LIMIT ?", [MAX_REFUND_REASONS]).fetchall()
+    return (*(code for code, _ in rows), "other")
 
 
 def load_catalog(con: duckdb.DuckDBPyConnection) -> Catalog:
@@ -170,6 +185,8 @@ def load_panel(shop: Shop, start: date, end: date) -> ShopPanel:
             ordered=True)
         for target, key in ((orders, "n"), (units, "q"), (gmv, "g")):
             np.add.at(target, (lines["sku"], lines["day"]), lines[key].astype(float))
+        sku_channel_orders = np.zeros((*shape, len(CHANNELS)))
+        sku_channel_orders[lines["sku"], lines["day"], lines["channel"]] = lines["n"].astype(float)
         np.add.at(channel_gmv, (lines["day"], lines["channel"]), lines["g"].astype(float))
         price, promo_day = grid(np.nan), grid()
         scatter("SELECT sku_id, date AS d, CAST(price AS DOUBLE), CAST(promo IS NOT NULL AND promo <> '' AS DOUBLE) "
@@ -184,11 +201,19 @@ def load_panel(shop: Shop, start: date, end: date) -> ShopPanel:
         scatter("SELECT sku_id, CAST(refunded_at AS DATE) AS d, CAST(sum(amount) AS DOUBLE), sum(quantity), "
                 "count(*) FROM refunds WHERE refunded_at >= ? AND refunded_at < ? GROUP BY ALL",
                 [refund_amount, refund_units, refund_count], [start, end + timedelta(days=1)])
-        refund_count_by_order_day, refund_amount_by_order_day = grid(), grid()
-        scatter("SELECT r.sku_id, CAST(o.created_at AS DATE) AS d, count(*), CAST(sum(r.amount) AS DOUBLE) "
-                "FROM refunds r JOIN orders o USING (order_id) WHERE o.created_at >= ? AND o.created_at < ? "
-                "GROUP BY ALL", [refund_count_by_order_day, refund_amount_by_order_day],
-                [start, end + timedelta(days=1)])
+        refund_reasons = _refund_reasons(con)
+        refund_count_by_reason = np.zeros((*shape, len(refund_reasons)))
+        refund_amount_by_reason = np.zeros((*shape, len(refund_reasons)))
+        refunds = fetch(
+            f"SELECT r.sku_id, CAST(o.created_at AS DATE) AS d, "
+            f"CAST(coalesce(list_position(?::VARCHAR[], {REASON_CODE}), ?) - 1 AS INTEGER) AS reason, "
+            "count(*) AS n, CAST(sum(r.amount) AS DOUBLE) AS amount "
+            "FROM refunds r JOIN orders o USING (order_id) WHERE o.created_at >= ? AND o.created_at < ? "
+            "GROUP BY ALL", [list(refund_reasons[:-1]), len(refund_reasons), start, end + timedelta(days=1)])
+        for target, key in ((refund_count_by_reason, "n"), (refund_amount_by_reason, "amount")):
+            target[refunds["sku"], refunds["day"], refunds["reason"]] = np.asarray(refunds[key], dtype=float)
+        refund_count_by_order_day = refund_count_by_reason.sum(axis=2)
+        refund_amount_by_order_day = refund_amount_by_reason.sum(axis=2)
         ad_spend, ad_gmv, ad_orders, ad_clicks = grid(), grid(), grid(), grid()
         daily_budget, target_roi = grid(np.nan), grid(np.nan)
         scatter("SELECT sku_id, date AS d, CAST(spend AS DOUBLE), CAST(ad_gmv AS DOUBLE), ad_orders, clicks, "
@@ -222,7 +247,8 @@ def load_panel(shop: Shop, start: date, end: date) -> ShopPanel:
                    for table in ("refunds", "competitor_prices", "shop_scores", "reviews", "promotion_daily")}
     return ShopPanel(
         catalog=catalog, days=[start + timedelta(days=offset) for offset in range(n_days)],
-        visitors=visitors, orders=orders, units=units, gmv=gmv, price=price, promo_day=promo_day.astype(bool),
+        visitors=visitors, orders=orders, sku_channel_orders=sku_channel_orders,
+        units=units, gmv=gmv, price=price, promo_day=promo_day.astype(bool),
         on_hand=on_hand, inbound=inbound, competitor_price=competitor_price, refund_amount=refund_amount,
         refund_units=refund_units, refund_count=refund_count,
         ad_spend=ad_spend, ad_gmv=ad_gmv, ad_orders=ad_orders, ad_clicks=ad_clicks,
@@ -231,5 +257,7 @@ def load_panel(shop: Shop, start: date, end: date) -> ShopPanel:
         channel_orders=channel_orders, channel_gmv=channel_gmv,
         shop_orders=shop_orders, experience_score=experience_score, logistics_score=logistics_score,
         refund_count_by_order_day=refund_count_by_order_day, refund_amount_by_order_day=refund_amount_by_order_day,
+        refund_count_by_reason=refund_count_by_reason, refund_amount_by_reason=refund_amount_by_reason,
         refund_lag_days=lag if lag is not None else 0, refund_lag_cdf=lag_cdf, tables_present=present,
+        refund_reasons=refund_reasons,
     )
