@@ -81,6 +81,7 @@ def diagnose_panel(panel: ShopPanel, period: Period, *, lang: Language = "en",
         if needs is None or panel.tables_present.get(needs, False):
             candidates.extend(detector(context))
     candidates.extend(_price_and_rating_causes(context, price_response(panel, tags)))
+    candidates = _fold_bad_reviews_into_refund_spikes(candidates)
     templates = tomllib.loads(load_prompt("findings.toml"))[lang]
     findings = [_worded(candidate, panel, templates, context) for candidate in candidates]
     findings.sort(key=lambda finding: (-abs(finding.impact_gmv), finding.kind, finding.sku_id or "",
@@ -107,6 +108,22 @@ def _price_and_rating_causes(context: DetectContext, response: PriceResponse) ->
     return price_causes + ratings
 
 
+def _fold_bad_reviews_into_refund_spikes(candidates: list[Candidate]) -> list[Candidate]:
+    """A SKU whose refunds spiked and whose ratings fell has one problem, not two: buyers who return a faulty
+    item are the ones who leave one-star reviews, so the rating drop is the refund spike's echo. It is
+    reported once, as the refund spike (the direct measure), with the ratings in its evidence."""
+    spikes = {candidate.row: candidate for candidate in candidates if candidate.kind == "refund_spike"}
+    folded = []
+    for candidate in candidates:
+        if candidate.kind == "rating_drop" and candidate.row in spikes:
+            spike = spikes[candidate.row]
+            spike.evidence.update(rating_before=candidate.evidence["rating_before"],
+                                  rating_after=candidate.evidence["rating_after"])
+            continue
+        folded.append(candidate)
+    return folded
+
+
 def _both_periods(series, context: DetectContext) -> list[float]:
     """A daily series over the comparison period followed by the period (they need not touch: yoy)."""
     return [round(float(value), 2) for part in (context.previous, context.current) for value in series[part]]
@@ -127,6 +144,7 @@ def _worded(candidate: Candidate, panel: ShopPanel, templates: dict, context: De
         reason = fields.get("refund_reason")
         fields["reason_note"] = templates["reason_note"].format(
             reason=templates["refund_reasons"].get(reason, reason)) if reason else ""
+        fields["rating_note"] = templates["rating_note"].format(**fields) if "rating_after" in fields else ""
     template = templates[candidate.kind]
     if candidate.kind == "experience_score_drop" and candidate.impact_gmv == 0:
         template = templates["experience_score_drop_unmeasured"]
