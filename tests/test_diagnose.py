@@ -156,3 +156,14 @@ def test_a_refund_spike_names_the_reason_that_rose(diagnosis, sample_world):
     # the simulator's spike is a bad batch: every extra refund gives the reason "quality"
     assert found[0]["evidence"]["refund_reason"] == "quality"
     assert '"quality"' in found[0]["summary"]
+
+
+def test_bad_reviews_from_a_refund_spike_are_not_a_second_finding(diagnosis, sample_world):
+    event = next(event for event in sample_world.truth.events if event.kind == "refund_spike")
+    kinds = {finding["kind"] for finding in diagnosis["findings"] if finding["sku_id"] == event.sku_id}
+    assert "rating_drop" not in kinds
+    spike = next(finding for finding in diagnosis["findings"]
+                 if finding["kind"] == "refund_spike" and finding["sku_id"] == event.sku_id)
+    # the sample's faulty batch drew one-star reviews: they are told inside the refund finding
+    assert spike["evidence"]["rating_after"] < spike["evidence"]["rating_before"]
+    assert "stars" in spike["summary"]
