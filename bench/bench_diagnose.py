@@ -1,6 +1,6 @@
 """Diagnose accuracy against the simulator's planted truth, over many seeds, with a naive baseline beside it.
 
-Run: python bench/bench_diagnose.py [--seeds 20] [--quiet-seeds 5] [--big]
+Run: python bench/bench_diagnose.py [--seeds 20] [--first-seed 1] [--quiet-seeds 5] [--skus 80 --days 180] [--big]
 Figures: recall of planted causes (kind + SKU, or kind + channel when shop-wide), recall in the top 10,
 median rank of planted causes, unplanted findings in the top 10, median relative error of impact_gmv,
 findings in a quiet shop, and run time. The naive baseline ranks SKUs by |GMV change| and counts a
@@ -24,11 +24,11 @@ def key(kind: str, sku_id: str | None, channel: str | None) -> tuple:
     return (kind, sku_id) if sku_id else (kind, channel)
 
 
-def score_seed(seed: int) -> dict:
+def score_seed(seed: int, skus: int = 80, days: int = 180) -> dict:
     from shopagent.tools.diagnose import diagnose
     from shopagent.tools.store import Shop
 
-    db, truth = world(seed)
+    db, truth = world(seed, skus=skus, days=days)
     started = time.perf_counter()
     result = diagnose(Shop(db))
     seconds = time.perf_counter() - started
@@ -60,11 +60,11 @@ def score_seed(seed: int) -> dict:
     }
 
 
-def quiet(seed: int) -> int:
+def quiet(seed: int, skus: int = 80, days: int = 180) -> int:
     from shopagent.tools.diagnose import diagnose
     from shopagent.tools.store import Shop
 
-    db, _ = world(seed, events="none")
+    db, _ = world(seed, events="none", skus=skus, days=days)
     return len(diagnose(Shop(db)).findings)
 
 
@@ -87,10 +87,12 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--first-seed", type=int, default=1)
     parser.add_argument("--quiet-seeds", type=int, default=5)
+    parser.add_argument("--skus", type=int, default=80, help="SKUs per simulated shop (a different shape of shop)")
+    parser.add_argument("--days", type=int, default=180, help="days of history per simulated shop")
     parser.add_argument("--big", action="store_true", help="also time the 1,000-SKU x 365-day shop")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
-    seeds = [score_seed(seed) for seed in range(args.first_seed, args.first_seed + args.seeds)]
+    seeds = [score_seed(seed, args.skus, args.days) for seed in range(args.first_seed, args.first_seed + args.seeds)]
     planted = sum(item["planted"] for item in seeds)
     ranks = [rank for item in seeds for rank in item["ranks"]]
     errors = [error for item in seeds for error in item["impact_errors"]]
@@ -118,12 +120,14 @@ def main() -> None:
         "diagnose_seconds_sample_median": round(statistics.median(item["seconds"] for item in seeds), 3),
     }
     if args.quiet_seeds:
-        counts = [quiet(seed) for seed in range(101, 101 + args.quiet_seeds)]
+        counts = [quiet(seed, args.skus, args.days) for seed in range(101, 101 + args.quiet_seeds)]
         summary["quiet_shop_findings"] = counts
     if args.big:
         summary["diagnose_seconds_1000x365"] = round(timing(1000, 365), 2)
     print(json.dumps(summary, indent=2, ensure_ascii=False))
-    (OUT / "summary.json").write_text(json.dumps({"summary": summary, "seeds": seeds}, indent=2, default=str))
+    name = "summary.json" if (args.skus, args.days, args.first_seed) == (80, 180, 1) else \
+        f"summary-{args.skus}x{args.days}-from{args.first_seed}.json"
+    (OUT / name).write_text(json.dumps({"summary": summary, "seeds": seeds}, indent=2, default=str))
 
 
 if __name__ == "__main__":

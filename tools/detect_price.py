@@ -17,8 +17,11 @@ from shopagent.tools.panel import ShopPanel
 
 PRICE_MOVE = 0.03  # a median price change smaller than this is a coupon wobble, not a price decision
 COMPETITOR_CUT = 0.05
+# Price causes are valued through the demand model, not tested on the period's own sales, and the shop-wide
+# prior says every SKU answers its price and its rival's a little: so a small move always has a "significant"
+# small cost. Only causes worth at least this share of the period's shop GMV explain a GMV move.
+MATERIAL_SHARE = 0.0005
 INTERVAL = 0.90
-COMPETITOR_COLUMN = 2  # position of log competitor price in the demand model's columns
 
 
 @dataclass
@@ -48,9 +51,13 @@ def price_response(panel: ShopPanel, tags: PromoTags | None) -> PriceResponse:
             own[row] = estimate.category_elasticity
             low[row] = estimate.category_elasticity - z * estimate.category_sd
             high[row] = estimate.category_elasticity + z * estimate.category_sd
-    active = fit.active[:, COMPETITOR_COLUMN]
-    competitor = np.where(active, fit.beta[:, COMPETITOR_COLUMN], np.nan)
-    competitor_se = np.where(active, np.sqrt(np.maximum(fit.cov[:, COMPETITOR_COLUMN, COMPETITOR_COLUMN], 0)), np.nan)
+    # the competitor coefficient as shrunk towards the shop's: one SKU's competitor rarely moves enough to pin
+    # its own response down, while the shop's tracked SKUs together say how much a rival's price matters
+    competitor, competitor_se = np.full(n, np.nan), np.full(n, np.nan)
+    for row, sku_id in enumerate(panel.catalog.sku_ids):
+        estimate = estimates[sku_id]
+        if estimate.competitor_elasticity is not None and estimate.competitor_se is not None:
+            competitor[row], competitor_se[row] = estimate.competitor_elasticity, estimate.competitor_se
     return PriceResponse(own=own, own_low=low, own_high=high, competitor=competitor, competitor_se=competitor_se)
 
 
@@ -62,6 +69,10 @@ def _gmv_effect(gmv: np.ndarray, ratio: np.ndarray, exponent: float) -> float:
 def _median(values: np.ndarray) -> float:
     values = values[np.isfinite(values)]
     return float(np.median(values)) if values.size else math.nan
+
+
+def _material(ctx: DetectContext) -> float:
+    return MATERIAL_SHARE * float(ctx.panel.gmv[:, ctx.current].sum())
 
 
 def detect_price_increases(ctx: DetectContext, response: PriceResponse) -> list[Candidate]:
@@ -78,7 +89,7 @@ def detect_price_increases(ctx: DetectContext, response: PriceResponse) -> list[
         estimate = _gmv_effect(gmv, ratio, 1 + response.own[row])
         bounds = sorted((_gmv_effect(gmv, ratio, 1 + response.own_low[row]),
                          _gmv_effect(gmv, ratio, 1 + response.own_high[row])))
-        if bounds[0] <= 0 <= bounds[1]:
+        if bounds[0] <= 0 <= bounds[1] or abs(estimate) < _material(ctx):
             continue
         found.append(Candidate(
             kind="price_increase", row=row, impact_gmv=round(estimate, 2),
@@ -111,10 +122,11 @@ def detect_competitor_cuts(ctx: DetectContext, response: PriceResponse) -> list[
         gmv, ratio = panel.gmv[row, current][days], reference / rival[current][days]
         gamma, spread = float(response.competitor[row]), z * float(response.competitor_se[row])
         bounds = sorted((_gmv_effect(gmv, ratio, gamma - spread), _gmv_effect(gmv, ratio, gamma + spread)))
-        if bounds[0] <= 0 <= bounds[1]:
+        estimate = _gmv_effect(gmv, ratio, gamma)
+        if bounds[0] <= 0 <= bounds[1] or abs(estimate) < _material(ctx):
             continue
         found.append(Candidate(
-            kind="price_above_competitor", row=row, impact_gmv=round(_gmv_effect(gmv, ratio, gamma), 2),
+            kind="price_above_competitor", row=row, impact_gmv=round(estimate, 2),
             evidence={"our_price": round(ours_now, 2), "competitor_price_before": round(float(reference), 2),
                       "competitor_price_after": round(rival_now, 2),
                       "gap_pct": round(100 * (ours_now / rival_now - 1), 1), "days_undercut": int(days.sum()),

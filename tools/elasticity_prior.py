@@ -43,7 +43,8 @@ class ElasticityEstimate(BaseModel):
     prior_weight: float | None  # share of the estimate that comes from the category (0 = all from own data)
     category_elasticity: float | None  # the category's typical elasticity (the prior)
     category_sd: float | None  # spread of elasticities within the category, plus the prior mean's error
-    competitor_elasticity: float | None
+    competitor_elasticity: float | None  # response of units to the competitor's price, shrunk towards the shop's
+    competitor_se: float | None = None
     days_used: int
     units_used: float
     price_days_off_usual: int  # days sold at a price at least 0.5% away from the usual one
@@ -83,8 +84,8 @@ def shrink(fit: DemandFit, panel: ShopPanel, *, level: float = LEVEL) -> dict[st
                 own_elasticity=None, own_se=None, prior_weight=None, competitor_elasticity=None,
                 reason=fit.reasons[row] or "the model could not be fitted to this SKU's days", **common)
             continue
-        mean, variance, rival = _posterior(fit, row, (prior_mean[row], prior_var[row]),
-                                           (rival_mean[row], rival_var[row]) if rival_ok[row] else None)
+        mean, variance, rival, rival_variance = _posterior(
+            fit, row, (prior_mean[row], prior_var[row]), (rival_mean[row], rival_var[row]) if rival_ok[row] else None)
         weight = 1 - variance / own_var[row]
         if math.isfinite(prior_var[row]):
             # Morris's correction: the shrinkage factor is itself estimated, which matters most for a SKU
@@ -96,30 +97,33 @@ def shrink(fit: DemandFit, panel: ShopPanel, *, level: float = LEVEL) -> dict[st
             elasticity_ci=(round(float(mean - z * sd), 3), round(float(mean + z * sd), 3)),
             elasticity_se=round(sd, 4), own_elasticity=round(float(own[row]), 3),
             own_se=round(math.sqrt(own_var[row]), 4), prior_weight=round(float(weight), 3),
-            competitor_elasticity=_round(rival), **common)
+            competitor_elasticity=_round(rival),
+            competitor_se=_round(math.sqrt(rival_variance), 4) if rival_variance is not None else None, **common)
     return estimates
 
 
-def _posterior(fit: DemandFit, row: int, prior: tuple[float, float],
-               rival_prior: tuple[float, float] | None) -> tuple[float, float, float | None]:
-    """Posterior mean and variance of the elasticity (and the competitor coefficient's mean), normal priors.
+def _posterior(fit: DemandFit, row: int, prior: tuple[float, float], rival_prior: tuple[float, float] | None
+               ) -> tuple[float, float, float | None, float | None]:
+    """Posterior mean and variance of the elasticity and of the competitor coefficient, normal priors.
 
     With a competitor column the two price coefficients are updated jointly with their 2x2 covariance.
     """
     own, own_var = fit.beta[row, 1], fit.cov[row, 1, 1]
     if rival_prior is None:
+        active = bool(fit.active[row, 2]) and fit.cov[row, 2, 2] > 0
+        rival = _round(fit.beta[row, 2]) if active else None
+        rival_variance = float(fit.cov[row, 2, 2]) if active else None
         if not math.isfinite(prior[1]):
-            return float(own), float(own_var), _round(fit.beta[row, 2]) if fit.active[row, 2] else None
+            return float(own), float(own_var), rival, rival_variance
         precision = 1 / own_var + 1 / prior[1]
-        return float((own / own_var + prior[0] / prior[1]) / precision), float(1 / precision), (
-            _round(fit.beta[row, 2]) if fit.active[row, 2] else None)
+        return float((own / own_var + prior[0] / prior[1]) / precision), float(1 / precision), rival, rival_variance
     estimate = fit.beta[row, 1:3]
     data_precision = np.linalg.inv(fit.cov[row, 1:3, 1:3])
     means = np.array([prior[0], rival_prior[0]])
     prior_precision = np.diag([1 / prior[1] if math.isfinite(prior[1]) else 0.0, 1 / rival_prior[1]])
     covariance = np.linalg.inv(data_precision + prior_precision)
     mean = covariance @ (data_precision @ estimate + prior_precision @ np.nan_to_num(means))
-    return float(mean[0]), float(covariance[0, 0]), float(mean[1])
+    return float(mean[0]), float(covariance[0, 0]), float(mean[1]), float(covariance[1, 1])
 
 
 def _round(value: float | None, digits: int = 3) -> float | None:
