@@ -167,3 +167,14 @@ def test_bad_reviews_from_a_refund_spike_are_not_a_second_finding(diagnosis, sam
     # the sample's faulty batch drew one-star reviews: they are told inside the refund finding
     assert spike["evidence"]["rating_after"] < spike["evidence"]["rating_before"]
     assert "stars" in spike["summary"]
+
+
+def test_a_competitor_undercut_is_found_and_costed(diagnosis, sample_world):
+    event = next(event for event in sample_world.truth.events if event.kind == "price_above_competitor")
+    found = [finding for finding in diagnosis["findings"]
+             if finding["kind"] == "price_above_competitor" and finding["sku_id"] == event.sku_id]
+    assert found, f"planted competitor undercut of {event.sku_id} not found"
+    evidence = found[0]["evidence"]
+    assert evidence["competitor_price_after"] < min(evidence["our_price"], evidence["competitor_price_before"])
+    low, high = evidence["impact_gmv_interval"]
+    assert low <= found[0]["impact_gmv"] <= high < 0
