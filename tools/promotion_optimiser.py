@@ -4,9 +4,10 @@ Maximise expected GMV subject to the daily budgets summing to at most the budget
 (投产比) holding at a conservative quantile of the curves. The Lagrangian is separable per SKU: for a common
 marginal-ROI threshold each SKU's best spend is read off its own curve on a grid (its upper concave hull, so
 S-shaped curves are handled exactly, not by a local step). The threshold is the lowest at which both the
-budget and the ROI floor hold, found by bisection, and what the grid leaves over is filled greedily. The plan
-is then run through the platform's target-ROI rule in every posterior draw of the curves; when the blended
-ROI would miss the target in more than 1 draw in 20, the planned ROI floor is raised (and a price on
+budget and the ROI floor hold, found by bisection, and what the grid leaves over is filled greedily. Budgets
+are rounded down to whole tens of yuan and what that leaves is handed out ¥10 at a time. The plan is then run
+through the platform's target-ROI rule in every posterior draw of the curves; when the blended
+ROI's lower bound at the plan's confidence misses the target, the planned ROI floor is raised (and a price on
 variance steers money toward well-measured curves) until it holds.
 """
 
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from shopagent.tools.promotion_response import CurveArrays, ResponseCurve
+from shopagent.tools.promotion_response import CurveArrays, ResponseCurve, hill
 from shopagent.tools.promotion_results import PlanOutcome
 
 MAX_EXTRAPOLATION = 2.0  # budgets stay within half the least and twice the most a SKU usually spends
@@ -155,6 +156,36 @@ class BudgetProblem:
                 lo = mid
         return solution, outcome
 
+    def _top_up(self, budgets: np.ndarray, budget: float, roi_floor: float) -> np.ndarray:
+        """Spend what rounding down and the coarse grid left over, ¥10 at a time where it buys the most GMV.
+
+        Rounding twenty budgets down to whole tens leaves about ¥100 a day unspent, a few percent of a small budget.
+        A SKU without a budget can only start at the smallest budget worth setting up.
+        """
+        budgets = budgets.copy()
+        arrays, top = self.arrays, self.spend[:, -1]
+
+        def expected(row: int, amount: float) -> float:
+            return float((hill(np.array(amount), arrays.c_max[row], arrays.half[row], arrays.shape[row])
+                          * arrays.value[row]).mean())
+
+        step = np.where(budgets > 0, BUDGET_STEP, MIN_BUDGET)
+        gmv, after = arrays.gmv(np.stack([budgets, budgets + step], axis=1)).mean(axis=2).T
+        gain = after - gmv
+        spent, total = float(budgets.sum()), float(gmv.sum())
+        while True:
+            more = budgets + step
+            ok = ((spent + step <= budget + 1e-9) & (more <= top + 1e-9) & (gain > 0)
+                  & (total + gain >= roi_floor * (spent + step)))
+            if self.min_roi is not None:
+                ok &= gmv + gain >= self.min_roi * more
+            if not ok.any():
+                return budgets
+            row = int(np.argmax(np.where(ok, gain / step, -np.inf)))
+            budgets[row], spent, total, gmv[row] = more[row], spent + step[row], total + gain[row], gmv[row] + gain[row]
+            step[row] = BUDGET_STEP
+            gain[row] = expected(row, budgets[row] + BUDGET_STEP) - gmv[row]
+
     def execute(self, solution: BudgetSolution, budget: float) -> PlanOutcome:
         """Budgets and target ROIs to set, and what the platform's rule spends with them in every posterior draw.
 
@@ -168,6 +199,7 @@ class BudgetProblem:
         planned, expected = self.spend[rows, solution.cell], self.mean[rows, solution.cell]
         budgets = np.floor(planned / BUDGET_STEP) * BUDGET_STEP
         budgets = np.where(budgets >= MIN_BUDGET, budgets, 0.0)
+        budgets = self._top_up(budgets, budget, solution.roi_floor)
         if n == 0:
             return PlanOutcome(budget=budgets, target=np.zeros(0), spend=np.zeros((0, 1)), gmv=np.zeros((0, 1)))
         at_budget = self.arrays.gmv(budgets[:, None])[:, 0, :] / np.maximum(budgets, 1e-9)[:, None]

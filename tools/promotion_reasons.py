@@ -27,7 +27,12 @@ def funded_reason(curve: ResponseCurve, check: SkuEligibility, budget: float, ta
                     "carry the blended ROI better")
         return (f"other SKUs buy more GMV per extra yuan: its first ¥100 returns {first:.1f} per yuan, the cut-off "
                 f"is {cut_off:.2f}")
-    parts = [f"its last yuan returns {marginal:.2f} of GMV, near the plan's cut-off of {cut_off:.2f}"]
+    if marginal >= 0.9 * cut_off:
+        parts = [f"its last yuan returns {marginal:.2f} of GMV, near the plan's cut-off of {cut_off:.2f}"]
+    else:
+        # funded from what rounding the other budgets down to tens left over: the best use of those last yuan
+        parts = [f"its last yuan returns {marginal:.2f} of GMV, below the plan's cut-off of {cut_off:.2f}: it takes "
+                 "the yuan left after the other budgets were rounded to tens, where they buy the most"]
     if budget > curve.spend_high * 1.05:
         parts.append(f"above the most it usually spends (¥{curve.spend_high:,.0f}/day), so the curve extrapolates")
     if curve.shift_date is not None and curve.shift_ratio is not None:
