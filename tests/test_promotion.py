@@ -66,6 +66,8 @@ def test_budgets_sum_to_at_most_the_budget(plan, sample_world, runner):
     assert sum(a["daily_budget"] for a in plan["allocations"]) <= BUDGET
     assert sum(a["daily_budget"] for a in plan["allocations"]) > 0.8 * BUDGET
     assert plan["limited_by"] == "budget"
+    # rounding each budget down to whole tens must not leave a few percent of a budget-limited plan unspent
+    assert plan["unspent_budget"] < 10
     small = json.loads(invoke(runner, sample_world, "--budget", 700, "--target-roi", 2, "--json").stdout)
     assert 0 < sum(a["daily_budget"] for a in small["allocations"]) <= 700
 
@@ -89,6 +91,17 @@ def test_a_sku_far_above_its_competitor_gets_no_budget_and_a_reason(plan, sample
         assert allocation["daily_budget"] == 0
         assert allocation["eligible"] is False
         assert "competitor" in allocation["reason"]
+
+
+def test_a_refund_jump_excludes_a_sku_only_when_it_would_lose_money(plan, sample_world, runner):
+    spike = next(e.sku_id for e in sample_world.truth.events if e.kind == "refund_spike")
+    kept = by_sku(plan)[spike]
+    assert kept["eligible"] is True
+    assert "refund rate rose" in kept["reason"] and "stays in" in kept["reason"]
+    low = json.loads(invoke(runner, sample_world, "--budget", BUDGET, "--target-roi", 2, "--json").stdout)
+    dropped = by_sku(low)[spike]
+    assert dropped["eligible"] is False and dropped["daily_budget"] == 0
+    assert "refund rate rose" in dropped["reason"] and "break even" in dropped["reason"]
 
 
 def test_a_binding_roi_floor_leaves_budget_unspent_and_says_why(sample_world, runner):

@@ -2,9 +2,11 @@
 
 The platform only compensates a plan that under-delivers its target ROI, so paid traffic is worth buying only
 for items that can convert it: in stock for the plan's horizon, not suddenly undercut by a competitor, not
-in a rating or refund slide, in a shop whose store experience score (店铺体验分) the platform still rewards.
-Trends are judged against the SKU's own history with tests adjusted for the number of SKUs checked, so a
-quiet shop's noise does not exclude anything.
+not in a rating slide (the platform rewards competitive items: price, quality, heat), not selling at a loss once
+refunds come back, in a shop whose store experience score (店铺体验分) the platform still rewards. A refund jump
+excludes the SKU only when it makes promoting it lose money at the plan's target ROI; otherwise it is a note.
+Trends are judged against the SKU's own history with tests adjusted for the number of SKUs checked, so a quiet
+shop's noise does not exclude anything.
 """
 
 from __future__ import annotations
@@ -75,8 +77,12 @@ class Eligibility(BaseModel):
     skus: list[SkuEligibility]
 
 
-def check_eligibility(panel: ShopPanel, *, as_of: date, horizon_days: int = 14) -> Eligibility:
-    """Check every SKU on sale on `as_of` for full-site promotion: stock, price, rating, refunds, shop score."""
+def check_eligibility(panel: ShopPanel, *, as_of: date, horizon_days: int = 14,
+                      target_roi: float | None = None) -> Eligibility:
+    """Check every SKU on sale on `as_of` for full-site promotion: stock, price, rating, refunds, shop score.
+
+    target_roi: the plan's; a SKU whose refunds jumped stays in when it still earns money at that ROI.
+    """
     end = (as_of - panel.days[0]).days + 1
     shop = _shop_gate(panel, end)
     on_sale = ~np.isnan(panel.price[:, end - 1])
@@ -113,10 +119,18 @@ def check_eligibility(panel: ShopPanel, *, as_of: date, horizon_days: int = 14) 
             reasons.append(f"rating fell from {rating_before:.1f} to {rating_now:.1f} over the last {RATING_DAYS} "
                            "days: fix the product or listing before buying traffic")
         refund_now, refund_before, refund_rate, refund_up = _refund_trend(panel, row, end, tests)
-        if refund_up:
-            reasons.append(f"refund rate rose from {refund_before:.0%} to {refund_now:.0%}: promoted orders would "
-                           "come back as refunds")
         margin, break_even = _margin(panel, row, end, refund_rate)
+        if refund_up:
+            _, break_even_now = _margin(panel, row, end, refund_now)
+            # 1 / margin at today's refund rate: below that ROI each promoted sale loses money once refunds land
+            if target_roi is None or break_even_now is None or break_even_now >= target_roi:
+                at = "" if break_even_now is None else f": promoted sales break even only at ROI {break_even_now:.1f}"
+                reasons.append(f"refund rate rose from {refund_before:.0%} to {refund_now:.0%}{at}, as promoted "
+                               "orders come back as refunds")
+            else:
+                notes.append(f"refund rate rose from {refund_before:.0%} to {refund_now:.0%}; at that rate it still "
+                             f"breaks even at ROI {break_even_now:.1f}, below the target, so it stays in: check why "
+                             "buyers return it")
         if margin is not None and margin <= 0:
             reasons.append("sells below cost after refunds: every promoted sale loses money")
         if shop.blocked and shop.note:

@@ -70,7 +70,7 @@ def plan_from_panel(panel: ShopPanel, *, as_of: date, budget: float, target_roi:
     if unknown:
         raise RequestError(f"unknown SKU(s) {', '.join(unknown)}; see `shopagent sql \"SELECT sku_id FROM products\"`")
     curves = curves if curves is not None else fit_response_curves(panel, as_of=as_of, seed=seed)
-    eligibility = check_eligibility(panel, as_of=as_of, horizon_days=horizon_days)
+    eligibility = check_eligibility(panel, as_of=as_of, horizon_days=horizon_days, target_roi=target_roi)
     checks = [check for check in eligibility.skus if not wanted or check.sku_id in wanted]
     chosen = [check for check in checks if check.eligible and check.sku_id in curves]
     problem = BudgetProblem.build([curves[check.sku_id] for check in chosen], budget, target_roi, min_roi_per_sku,
