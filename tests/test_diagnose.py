@@ -178,3 +178,20 @@ def test_a_competitor_undercut_is_found_and_costed(diagnosis, sample_world):
     assert evidence["competitor_price_after"] < min(evidence["our_price"], evidence["competitor_price_before"])
     low, high = evidence["impact_gmv_interval"]
     assert low <= found[0]["impact_gmv"] <= high < 0
+
+
+def test_a_sku_that_sold_out_as_its_channel_fell_is_not_a_demand_surge(tmp_path_factory):
+    """Seed 10: S013 sells out the day recommend traffic drops shop-wide. On its few in-stock days it kept its
+    usual visitors, which against the channel's whole-period drop looked like a 60% surge."""
+    from shopagent.tools.diagnose import diagnose
+    from shopagent.tools.store import Shop
+
+    from .conftest import build_world
+
+    world = build_world(tmp_path_factory.mktemp("seed10"), seed=10)
+    stockout = next(event for event in world.truth.events if event.kind == "stockout" and event.sku_id == "S013")
+    drop = next(event for event in world.truth.events if event.kind == "traffic_drop")
+    assert stockout.start == drop.start and drop.channel == "recommend"
+    findings = diagnose(Shop(world.db)).findings
+    assert not [finding for finding in findings if finding.kind == "demand_surge" and finding.sku_id == "S013"]
+    assert [finding for finding in findings if finding.kind == "stockout" and finding.sku_id == "S013"]

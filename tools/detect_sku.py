@@ -196,20 +196,21 @@ def detect_demand_surges(ctx: DetectContext) -> list[Candidate]:
     """A SKU's organic channel drawing far more visitors than before, beyond that channel's shop-wide trend,
     valued at the SKU's GMV per visitor in that channel's terms (one finding per SKU, its largest channel)."""
     panel, current, baseline = ctx.panel, ctx.current, ctx.baseline
-    shop_now = panel.visitors[:, current, :].sum(axis=(0, 1))
-    shop_before = panel.visitors[:, baseline, :].sum(axis=(0, 1))
-    days_now, days_before = current.stop - current.start, baseline.stop - baseline.start
+    shop_daily = panel.visitors.sum(axis=0)  # (day, channel)
     tests = []
     for channel in ORGANIC:
-        if shop_before[channel] <= 0 or shop_now[channel] <= 0:
-            continue
-        channel_trend = (shop_now[channel] / days_now) / (shop_before[channel] / days_before)
         for row in range(len(panel.catalog.sku_ids)):
-            now_days = panel.visitors[row, current, channel][~ctx.out[row, current]]
-            before_days = panel.visitors[row, baseline, channel][~ctx.out[row, baseline]]
+            in_now, in_before = ~ctx.out[row, current], ~ctx.out[row, baseline]
+            now_days = panel.visitors[row, current, channel][in_now]
+            before_days = panel.visitors[row, baseline, channel][in_before]
             if before_days.sum() < 50 or now_days.size < 3:
                 continue
-            tests.append((row, channel, channel_trend, now_days, before_days))
+            # the channel's shop-wide trend over the same days the SKU could be sold: a SKU out of stock after
+            # a channel-wide drop must not look like it surged against that drop
+            shop_now, shop_before = shop_daily[current, channel][in_now], shop_daily[baseline, channel][in_before]
+            if shop_now.sum() <= 0 or shop_before.sum() <= 0:
+                continue
+            tests.append((row, channel, shop_now.mean() / shop_before.mean(), now_days, before_days))
     threshold = critical_z(len(tests))
     best: dict[int, Candidate] = {}
     gpv_now = ctx.in_stock_sum(panel.gmv, current) / np.maximum(ctx.in_stock_sum(ctx.effective_visitors, current), 1)
