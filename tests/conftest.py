@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 import pytest
@@ -73,6 +74,20 @@ def write_folder(folder: Path, tables: dict[str, list[str]], brand: str | None =
 
 def file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def english_locale() -> None:
+    """Output language follows the locale; tests read English unless they ask for --lang zh, whatever the
+    developer's shell says (session-wide, so module-scoped fixtures see it too)."""
+    saved = {name: os.environ.pop(name, None) for name in ("LC_ALL", "LC_MESSAGES", "LANG")}
+    os.environ["LANG"] = "C.UTF-8"
+    yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 @pytest.fixture(autouse=True)

@@ -78,3 +78,17 @@ def test_a_longer_lead_time_calls_for_more_restocks(sample_world, cli):
     long = json.loads(cli("plan", "assortment", "--db", sample_world.db, "--json", "--lead-time", "20").stdout)
     assert long["counts"]["restock"] >= short["counts"]["restock"]
     assert all(call["lead_time_days"] >= 20 for call in long["skus"])
+
+
+def test_reasons_follow_the_language(plan, sample_world):
+    from typer.testing import CliRunner
+
+    from shopagent.cli import app
+
+    result = CliRunner().invoke(app, ["plan", "assortment", "--db", str(sample_world.db), "--json", "--lang", "zh"])
+    assert result.exit_code == 0, result.stderr
+    chinese = {call["sku_id"]: call for call in json.loads(result.stdout)["skus"]}
+    for sku_id, call in _calls(plan).items():
+        assert chinese[sku_id]["action"] == call["action"]
+        assert len(chinese[sku_id]["reasons"]) == len(call["reasons"])
+        assert all(any("\u4e00" <= char <= "\u9fff" for char in reason) for reason in chinese[sku_id]["reasons"])

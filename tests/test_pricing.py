@@ -134,3 +134,16 @@ def test_the_other_skus_of_that_shop_are_still_estimated(flat_price_world):
     others = [e for sku, e in estimates.items() if sku != flat_price_world.flat_sku and e.status == "estimated"]
     assert len(others) >= 20
     assert all(e.elasticity_ci[0] < e.elasticity < e.elasticity_ci[1] for e in others)
+
+
+def test_reasons_follow_the_language_with_the_same_numbers(plan, sample_world, cli):
+    result = cli("plan", "pricing", "--db", sample_world.db, "--json", "--lang", "zh")
+    assert result.exit_code == 0, result.stderr
+    chinese = json.loads(result.stdout)["recommendations"]
+    english = plan["recommendations"]
+    assert [r["recommended_price"] for r in chinese] == [r["recommended_price"] for r in english]
+    for zh, en in zip(chinese, english, strict=True):
+        assert zh["reason"] != en["reason"]
+        assert any(word in zh["reason"] for word in ("维持", "涨价", "降价")), zh["reason"]
+        # the same prices are quoted in both languages
+        assert f"¥{zh['current_price']:,.2f}" in zh["reason"] and f"¥{en['current_price']:,.2f}" in en["reason"]

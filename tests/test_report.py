@@ -438,3 +438,20 @@ def test_report_help_imports_no_heavy_module():
              " if m in sys.modules)))\n")
     completed = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert completed.stdout.splitlines()[-1] == "HEAVY:"
+
+
+def test_a_chinese_report_proposes_the_same_actions_in_chinese(report_json, sample_world, runner_module):
+    from shopagent.cli import app
+
+    result = runner_module.invoke(app, ["report", "daily", "--db", str(sample_world.db), "--format", "json",
+                                        "--lang", "zh"])
+    assert result.exit_code == 0, result.stderr
+    chinese = {block["planner"]: block for block in json.loads(result.stdout)["actions"]}
+    english = {block["planner"]: block for block in report_json["actions"]}
+    for planner in ("pricing", "assortment", "promotion"):
+        assert [(a["sku_id"], a["proposed"]) for a in chinese[planner]["actions"]] == \
+            [(a["sku_id"], a["proposed"]) for a in english[planner]["actions"]]
+        assert any("\u4e00" <= char <= "\u9fff" for char in chinese[planner]["headline"]), planner
+    for planner in ("pricing", "assortment"):
+        for action in chinese[planner]["actions"]:
+            assert any("\u4e00" <= char <= "\u9fff" for char in action["reason"]), action["reason"]

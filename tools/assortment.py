@@ -30,6 +30,7 @@ from shopagent.tools.stats import critical_z
 from shopagent.tools.store import Shop
 from shopagent.tools.whatif_baseline import RunRates, run_rates
 from shopagent.tools.whatif_changes import RequestError
+from shopagent.tools.wording import Language, say
 
 Action = Literal["push", "fix", "restock", "delist", "keep"]
 PRIORITY: tuple[Action, ...] = ("restock", "delist", "fix", "push", "keep")
@@ -95,12 +96,14 @@ class AssortmentPlan(BaseModel):
     method: dict[str, str | float]
 
 
-def plan_assortment(shop: Shop, *, as_of: date | None = None, lead_time_days: int = LEAD_TIME_DAYS) -> AssortmentPlan:
+def plan_assortment(shop: Shop, *, as_of: date | None = None, lead_time_days: int = LEAD_TIME_DAYS,
+                    lang: Language = "en") -> AssortmentPlan:
     """Classify each active SKU as push, fix, restock, delist or keep, with contribution, stock cover and trends.
 
     Args:
         as_of: Last day of data to judge (default: the data's last day).
         lead_time_days: Days from placing a reorder to receiving it, used when the history cannot tell.
+        lang: Language of the reasons, zh or en.
     """
     if lead_time_days < 0:
         raise RequestError(f"lead_time_days cannot be negative (got {lead_time_days})")
@@ -108,10 +111,11 @@ def plan_assortment(shop: Shop, *, as_of: date | None = None, lead_time_days: in
     as_of = as_of or last
     panel = load_panel(shop, max(first, as_of - timedelta(days=HISTORY_DAYS - 1)), as_of)
     rates = run_rates(panel, load_promo_tags(shop, panel), as_of=as_of)
-    return assess(panel, rates, lead_time_days=lead_time_days)
+    return assess(panel, rates, lead_time_days=lead_time_days, lang=lang)
 
 
-def assess(panel: ShopPanel, rates: RunRates, *, lead_time_days: int = LEAD_TIME_DAYS) -> AssortmentPlan:
+def assess(panel: ShopPanel, rates: RunRates, *, lead_time_days: int = LEAD_TIME_DAYS,
+           lang: Language = "en") -> AssortmentPlan:
     """The calls from an already-loaded panel."""
     end = (rates.as_of - panel.days[0]).days + 1
     window = slice(max(0, end - WINDOW_DAYS), end)
@@ -119,7 +123,7 @@ def assess(panel: ShopPanel, rates: RunRates, *, lead_time_days: int = LEAD_TIME
     out = panel.stockout()
     rows = [row for row in range(len(panel.catalog.sku_ids)) if rates.on_sale[row]]
     tests = max(len(rows), 1)
-    lead, lead_source = _lead_times(panel, lead_time_days)
+    lead, lead_source = _lead_times(panel, lead_time_days, lang)
     # trends compare the last two weeks with the eight before them: a problem that began ten days ago
     # would be diluted in a four-week window
     recent = slice(max(0, end - RECENT_DAYS), end)
@@ -130,7 +134,7 @@ def assess(panel: ShopPanel, rates: RunRates, *, lead_time_days: int = LEAD_TIME
     healthy = [m for m in margins.values() if m is not None]
     push_margin = float(np.quantile(healthy, 2 / 3)) if len(healthy) >= 3 else math.inf
     calls = [_call(panel, rates, row, window, eight_weeks, out, lead[row], lead_source[row], refunds[row],
-                   ratings[row], push_margin) for row in rows]
+                   ratings[row], push_margin, lang) for row in rows]
     calls.sort(key=lambda call: (PRIORITY.index(call.action), -call.contribution, call.sku_id))
     counts = {action: sum(call.action == action for call in calls) for action in PRIORITY}
     return AssortmentPlan(
@@ -155,7 +159,8 @@ def _contribution(panel: ShopPanel, row: int, part: slice) -> tuple[float, float
 
 
 def _call(panel: ShopPanel, rates: RunRates, row: int, window: slice, eight_weeks: slice, out: np.ndarray,
-          lead: float, lead_source: str, refunds: dict, ratings: dict, push_margin: float) -> SkuCall:
+          lead: float, lead_source: str, refunds: dict, ratings: dict, push_margin: float,
+          lang: Language) -> SkuCall:
     catalog = panel.catalog
     cost = float(catalog.unit_cost[row])
     contribution, margin = _contribution(panel, row, window)
@@ -189,38 +194,33 @@ def _call(panel: ShopPanel, rates: RunRates, row: int, window: slice, eight_week
 
     reasons: dict[Action, list[str]] = {action: [] for action in PRIORITY}
     if age >= NEW_SKU_DAYS and before_ads <= 0:
-        reasons["delist"].append(f"loses ¥{-before_ads:,.0f} over 8 weeks even before ads (refunds and unit cost "
-                                 "exceed its GMV)")
+        reasons["delist"].append(say(lang, "assortment", "delist_loss", loss=-before_ads))
     if age >= NEW_SKU_DAYS and on_hand and (cover is None or cover > DEAD_STOCK_DAYS):
-        pace = "no sales" if daily <= 0 else f"{daily:.1f} units/day"
-        reasons["delist"].append(f"{on_hand:,.0f} units on hand at {pace}: more than {DEAD_STOCK_DAYS} days of stock")
+        pace = say(lang, "assortment", "pace_none") if daily <= 0 else say(lang, "assortment", "pace", units=daily)
+        reasons["delist"].append(say(lang, "assortment", "delist_dead_stock", on_hand=on_hand, pace=pace,
+                                     days=DEAD_STOCK_DAYS))
     if contribution > 0 and daily > 0 and (on_hand is None or on_hand <= reorder_point):
-        reasons["restock"].append(
-            "out of stock now" if not on_hand else
-            f"{cover:.1f} days of stock left, a reorder takes ~{lead:.0f} days: order {reorder:,} units now")
+        reasons["restock"].append(say(lang, "assortment", "restock_out") if not on_hand else
+                                  say(lang, "assortment", "restock_cover", cover=cover, lead=lead, reorder=reorder))
     if refunds.get("worse"):
-        reasons["fix"].append(f"refund rate up from {refunds['before']:.1%} to {refunds['now']:.1%}: check quality "
-                              "and size guidance")
+        reasons["fix"].append(say(lang, "assortment", "fix_refunds", before=refunds["before"], now=refunds["now"]))
     if ratings.get("worse"):
-        reasons["fix"].append(f"rating down from {ratings['before']:.2f} to {ratings['now']:.2f}: read the new "
-                              "reviews")
+        reasons["fix"].append(say(lang, "assortment", "fix_rating", before=ratings["before"], now=ratings["now"]))
     # a SKU that has always sold 15% above its rival is not broken; one whose gap just opened up is
     if gap is not None and gap > COMPETITOR_GAP and (usual_gap is None or gap - usual_gap > COMPETITOR_GAP / 2):
-        was = f" (usually {usual_gap:+.0%})" if usual_gap is not None else ""
-        reasons["fix"].append(f"price ¥{price:,.2f} is {gap:.0%} above the competitor's ¥{rival_price:,.2f}{was}")
+        was = say(lang, "assortment", "usual_gap", gap=usual_gap) if usual_gap is not None else ""
+        reasons["fix"].append(say(lang, "assortment", "fix_competitor", price=price, gap=gap, rival=rival_price) + was)
     if roi is not None and break_even is not None and roi < break_even and ad_spend >= 0.05 * max(
             float(panel.gmv[row, window].sum()), 1.0):
-        reasons["fix"].append(f"ads return {roi:.2f} but need {break_even:.2f} to pay at this margin: raise the "
-                              "target ROI or cut the budget")
+        reasons["fix"].append(say(lang, "assortment", "fix_ads", roi=roi, break_even=break_even))
     healthy = not reasons["fix"] and not reasons["restock"] and not reasons["delist"]
     if (healthy and margin is not None and margin >= push_margin and contribution > 0
             and (cover is None or cover >= lead + REVIEW_DAYS)):
-        reasons["push"].append(f"keeps {margin:.0%} of its GMV as contribution (top third of the shop) with "
-                               f"{cover:.0f} days of stock: give it more traffic" if cover is not None else
-                               f"keeps {margin:.0%} of its GMV as contribution (top third of the shop)")
+        reasons["push"].append(say(lang, "assortment", "push_stocked", margin=margin, cover=cover)
+                               if cover is not None else say(lang, "assortment", "push", margin=margin))
     action = next((action for action in PRIORITY[:-1] if reasons[action]), "keep")
     explained = [text for key in PRIORITY for text in reasons[key]] or [
-        f"contributes ¥{contribution:,.0f} in {WINDOW_DAYS} days with no problem beyond day-to-day noise"]
+        say(lang, "assortment", "keep", contribution=contribution, days=WINDOW_DAYS)]
     return SkuCall(
         sku_id=catalog.sku_ids[row], title=catalog.titles[row], category=catalog.categories[row], action=action,
         reasons=explained, gmv=round(float(panel.gmv[row, window].sum()), 2),
@@ -248,7 +248,7 @@ def _usual_gap(panel: ShopPanel, row: int, end: int) -> float | None:
     return float(np.median(ours[both] / theirs[both] - 1)) if both.sum() >= 14 else None
 
 
-def _lead_times(panel: ShopPanel, default: int) -> tuple[np.ndarray, list[str]]:
+def _lead_times(panel: ShopPanel, default: int, lang: Language) -> tuple[np.ndarray, list[str]]:
     """Per SKU: days from an empty shelf to the next delivery (own median, else the shop's), else the default."""
     n = len(panel.catalog.sku_ids)
     gaps: list[list[int]] = [[] for _ in range(n)]
@@ -263,15 +263,14 @@ def _lead_times(panel: ShopPanel, default: int) -> tuple[np.ndarray, list[str]]:
                 gaps[row].append(int(later[0]) + 1)
     pooled = [gap for sku in gaps for gap in sku]
     lead = np.full(n, float(default))
-    source = [f"assumed {default} days (set lead_time_days to yours)"] * n
+    source = [say(lang, "assortment", "lead_assumed", days=default)] * n
     for row in range(n):
         own = gaps[row] if len(gaps[row]) >= 3 else pooled if len(pooled) >= 3 else []
         # a gap is a lower bound on the lead time (the order may have gone out before the shelf emptied),
         # so the history can only lengthen the assumed lead time, never shorten it
         if own and float(np.median(own)) > default:
             lead[row] = float(np.median(own))
-            whose = "its" if own is gaps[row] else "the shop's"
-            source[row] = f"at least the median of {whose} {len(own)} empty-shelf-to-delivery gaps"
+            source[row] = say(lang, "assortment", "lead_own" if own is gaps[row] else "lead_shop", gaps=len(own))
     return lead, source
 
 

@@ -167,7 +167,7 @@ def daily_report(shop: Shop, *, day: date | None = None, lang: Language = "en", 
                         conversion_effect=branch.conversion_effect, aov_effect=branch.aov_effect)
                   for branch in diagnosis.kpi_tree.skus[:TOP_MOVERS]]
         gaps.extend(Gap(part="diagnosis", reason=f"not checked: {note}") for note in diagnosis.skipped)
-    request = PlannerInput(day=day, history=history, max_actions=max_actions)
+    request = PlannerInput(day=day, history=history, max_actions=max_actions, lang=lang)
     blocks = proposed_actions(shop, request, planners)
     gaps.extend(Gap(part=block.planner, reason=block.unavailable) for block in blocks if block.unavailable)
     return DailyReport(

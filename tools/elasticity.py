@@ -26,6 +26,7 @@ import numpy as np
 from shopagent.tools.elasticity_prior import LEVEL, ElasticityEstimate, shrink
 from shopagent.tools.panel import ShopPanel
 from shopagent.tools.store import Shop
+from shopagent.tools.wording import Language, say
 
 MIN_DAYS = 28  # fewer usable days than four weeks cannot separate a price move from a weekday pattern
 MIN_UNITS = 30
@@ -219,16 +220,19 @@ def _trends_matter(slope: np.ndarray, variance: np.ndarray, active: np.ndarray, 
 
 
 def _why_not(days: int, units: float, price_days: int, prices: np.ndarray) -> str | None:
+    usual = float(np.median(prices)) if prices.size else 0.0
+    return why_not_estimated("en", days=days, units=units, price_days=price_days, usual_price=usual)
+
+
+def why_not_estimated(lang: Language, *, days: int, units: float, price_days: int, usual_price: float) -> str | None:
+    """Why a SKU's price response cannot be estimated from its own history (None when it can)."""
     if days < MIN_DAYS:
-        return f"only {days} days in stock and on sale (at least {MIN_DAYS} are needed)"
+        return say(lang, "elasticity", "few_days", days=days, needed=MIN_DAYS)
     if units < MIN_UNITS:
-        return f"only {units:.0f} units sold on the days it was in stock (at least {MIN_UNITS} are needed)"
+        return say(lang, "elasticity", "few_units", units=units, needed=MIN_UNITS)
     if price_days < MIN_PRICE_DAYS:
-        usual = float(np.median(prices))
-        how = (f"never changed (¥{usual:,.2f} on all {days} days)" if price_days == 0 else
-               f"hardly ever changed (¥{usual:,.2f} on {days - price_days} of {days} days)")
-        return (f"the price {how}, so the data cannot show how shoppers respond to price; "
-                "try a small change for two weeks")
+        key = "price_never_moved" if price_days == 0 else "price_rarely_moved"
+        return say(lang, "elasticity", key, price=usual_price, days=days, usual_days=days - price_days)
     return None
 
 

@@ -19,12 +19,13 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from shopagent.tools.elasticity import ElasticityEstimate, estimate_elasticities, load_promo_tags
+from shopagent.tools.elasticity import ElasticityEstimate, estimate_elasticities, load_promo_tags, why_not_estimated
 from shopagent.tools.errors import ShopError
 from shopagent.tools.panel import data_dates, load_panel
 from shopagent.tools.store import Shop
 from shopagent.tools.whatif_baseline import HISTORY_DAYS, RunRates, run_rates
 from shopagent.tools.whatif_changes import RequestError
+from shopagent.tools.wording import Language, say
 
 Objective = Literal["profit", "gmv"]
 Status = Literal["change", "keep", "cannot_estimate"]
@@ -104,7 +105,7 @@ class PricingPlan(BaseModel):
 
 def plan_pricing(shop: Shop, *, skus: list[str] | None = None, objective: Objective = "profit",
                  as_of: date | None = None, max_change: float = MAX_CHANGE, min_margin: float = MIN_MARGIN,
-                 range_slack: float = RANGE_SLACK, min_gain: float = MIN_GAIN) -> PricingPlan:
+                 range_slack: float = RANGE_SLACK, min_gain: float = MIN_GAIN, lang: Language = "en") -> PricingPlan:
     """Recommend a price per SKU that maximises profit or GMV under its estimated price response.
 
     Args:
@@ -115,6 +116,7 @@ def plan_pricing(shop: Shop, *, skus: list[str] | None = None, objective: Object
         min_margin: Smallest margin after unit cost a price must keep, as a share of the price paid.
         range_slack: How far beyond the lowest and highest price ever sold a price may go (0.1 = 10%).
         min_gain: Smallest expected gain (share of the objective) worth a price change.
+        lang: Language of each recommendation's reason, zh or en.
     """
     if objective not in ("profit", "gmv"):
         raise RequestError(f"objective must be profit or gmv, not {objective!r}")
@@ -136,7 +138,7 @@ def plan_pricing(shop: Shop, *, skus: list[str] | None = None, objective: Object
     estimates = estimate_elasticities(panel, tags=tags)
     rates = run_rates(panel, tags, as_of=as_of)
     return price_plan(panel.catalog.sku_ids, panel.catalog.titles, panel.catalog.unit_cost, estimates, rates,
-                      skus=skus, objective=objective,
+                      skus=skus, objective=objective, lang=lang,
                       guardrails=Guardrails(max_change=max_change, min_margin=min_margin, range_slack=range_slack,
                                             min_gain=min_gain, price_ending=price_ending(rates.price[rates.on_sale])))
 
@@ -174,7 +176,7 @@ def candidate_prices(current: float, low: float, high: float, ending: PriceEndin
 
 def price_plan(sku_ids: list[str], titles: list[str], unit_cost: np.ndarray,
                estimates: dict[str, ElasticityEstimate], rates: RunRates, *, skus: list[str] | None,
-               objective: Objective, guardrails: Guardrails) -> PricingPlan:
+               objective: Objective, guardrails: Guardrails, lang: Language = "en") -> PricingPlan:
     """The plan from already-fitted parts (the benchmark calls this with its own shops)."""
     wanted = set(skus) if skus else None
     recommendations = []
@@ -182,7 +184,7 @@ def price_plan(sku_ids: list[str], titles: list[str], unit_cost: np.ndarray,
         if (wanted is not None and sku_id not in wanted) or not rates.on_sale[row]:
             continue
         recommendations.append(_recommend(sku_id, titles[row], float(unit_cost[row]), estimates[sku_id], rates,
-                                          row, objective, guardrails))
+                                          row, objective, guardrails, lang))
     if wanted is not None:
         missing = sorted(wanted - {r.sku_id for r in recommendations})
         if missing:
@@ -204,7 +206,7 @@ def price_plan(sku_ids: list[str], titles: list[str], unit_cost: np.ndarray,
 
 
 def _recommend(sku_id: str, title: str, cost: float, estimate: ElasticityEstimate, rates: RunRates, row: int,
-               objective: Objective, rails: Guardrails) -> PriceRecommendation:
+               objective: Objective, rails: Guardrails, lang: Language) -> PriceRecommendation:
     current = round(float(rates.price[row]), 2)
     paid = float(rates.paid_factor[row])
     units = float(rates.units[row])
@@ -219,8 +221,10 @@ def _recommend(sku_id: str, title: str, cost: float, estimate: ElasticityEstimat
             expected_profit_change=None, expected_profit_change_ci=None, expected_gmv_change=None,
             expected_gmv_change_ci=None, margin_after=round(margin_now, 2), profit_per_day_change=0.0,
             gmv_per_day_change=0.0, limited_by=[],
-            reason=f"Keep ¥{current:,.2f}: cannot estimate how {sku_id}'s shoppers respond to price: "
-                   f"{estimate.reason}.", **base)
+            reason=say(lang, "pricing", "cannot_estimate", current=current, sku=sku_id,
+                       why=why_not_estimated(lang, days=estimate.days_used, units=estimate.units_used,
+                                             price_days=estimate.price_days_off_usual, usual_price=current)
+                       or say(lang, "elasticity", "not_fitted")), **base)
     elasticity = estimate.elasticity
     low_e, high_e = estimate.elasticity_ci or (elasticity, elasticity)
     floor = cost / (paid * (1 - rails.min_margin))
@@ -265,7 +269,7 @@ def _recommend(sku_id: str, title: str, cost: float, estimate: ElasticityEstimat
         margin_after=round(price * paid - cost, 2), profit_per_day_change=round(profit_day, 2),
         gmv_per_day_change=round(gmv_day, 2), limited_by=limited,
         reason=_reason(sku_id, status, current, price, elasticity, estimate, units_change[0], profit_change[0],
-                       gmv_change[0], objective, limited, rails, floor), **base)
+                       gmv_change[0], objective, limited, rails, floor, lang), **base)
 
 
 def _interval(change, mean: float, low: float, high: float) -> tuple[float, tuple[float, float]]:
@@ -292,25 +296,23 @@ def _limits(price: float, current: float, prices: np.ndarray, value: np.ndarray,
 
 def _reason(sku_id: str, status: Status, current: float, price: float, elasticity: float,
             estimate: ElasticityEstimate, units_change: float, profit_change: float | None, gmv_change: float,
-            objective: Objective, limited: list[str], rails: Guardrails, floor: float) -> str:
+            objective: Objective, limited: list[str], rails: Guardrails, floor: float, lang: Language) -> str:
     low, high = estimate.elasticity_ci or (elasticity, elasticity)
-    feel = ("shoppers react strongly to its price" if elasticity < -1.5 else
-            "shoppers react moderately to its price" if elasticity <= -1 else "shoppers barely react to its price")
-    response = (f"{sku_id}: {feel}: a 1% price rise loses about {abs(elasticity):.1f}% of units "
-                f"(90% range {abs(high):.1f}-{abs(low):.1f}%)")
+    feel = say(lang, "pricing", "feel_strong" if elasticity < -1.5 else "feel_moderate" if elasticity <= -1
+               else "feel_weak")
+    response = say(lang, "pricing", "response", sku=sku_id, feel=feel, loss=abs(elasticity), low=abs(high),
+                   high=abs(low))
     if estimate.prior_weight is not None and estimate.prior_weight > 0.6:
-        response += ", judged mostly from similar products in its category because its own price moved little"
-    goal = "profit" if objective == "profit" else "GMV"
+        response += say(lang, "pricing", "borrowed")
     if status == "keep":
-        return (f"Keep ¥{current:,.2f}. {response}; no allowed price would raise {goal} by at least "
-                f"{rails.min_gain:.0%}.")
-    verb = "Raise" if price > current else "Cut"
-    effect = f"units {units_change:+.0%}"
+        return say(lang, "pricing", "keep", current=current, response=response, min_gain=rails.min_gain,
+                   goal=say(lang, "pricing", "goal_profit" if objective == "profit" else "goal_gmv"))
+    effect = say(lang, "pricing", "effect_units", change=units_change)
     if profit_change is not None:
-        effect += f", profit {profit_change:+.0%}"
-    effect += f", GMV {gmv_change:+.0%}"
-    text = f"{verb} ¥{current:,.2f} → ¥{price:,.2f} ({price / current - 1:+.0%}). {response}. Expected: {effect}."
-    notes = {"max_change": f"stopped at the {rails.max_change:.0%} step limit; revisit after two weeks of sales",
-             "margin": f"¥{floor:,.2f} is the lowest price that keeps a {rails.min_margin:.0%} margin over unit cost",
-             "sold_range": "not taken further than the prices it has sold at, where its response is known"}
-    return text + "".join(f" ({notes[name]})" for name in limited)
+        effect += say(lang, "pricing", "effect_profit", change=profit_change)
+    effect += say(lang, "pricing", "effect_gmv", change=gmv_change)
+    text = say(lang, "pricing", "change", verb=say(lang, "pricing", "raise" if price > current else "cut"),
+               current=current, price=price, step=price / current - 1, response=response, effect=effect)
+    limits = {"max_change": {"max_change": rails.max_change},
+              "margin": {"floor": floor, "min_margin": rails.min_margin}, "sold_range": {}}
+    return text + "".join(say(lang, "pricing", f"limit_{name}", **limits[name]) for name in limited)

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict
 
 from shopagent.tools.panel import ShopPanel
 from shopagent.tools.store import Shop
+from shopagent.tools.wording import Language, say
 
 ActionKind = Literal["budget", "price", "restock", "fix", "push", "delist"]
 Unit = Literal["yuan_per_day", "yuan", "units"]
@@ -106,6 +107,7 @@ class PlannerInput:
     day: date
     history: ShopPanel  # the longest history any planner reads, ending on `day`
     max_actions: int
+    lang: Language = "en"
 
     def panel(self, days: int) -> ShopPanel:
         """The last `days` days, as the planner's own command would load them."""
@@ -123,8 +125,7 @@ def promotion_actions(shop: Shop, request: PlannerInput) -> ActionBlock:
     targets = panel.target_roi[:, -1]
     total = float(budgets.sum())
     if total <= 0:
-        return ActionBlock.missing("promotion", f"no full-site promotion budgets were set on {day}; there is no "
-                                                "current plan to re-split (`shopagent plan promotion` plans one)")
+        return ActionBlock.missing("promotion", say(request.lang, "report", "no_promotion", day=day))
     # the blended target the merchant holds today: the budget-weighted mean of the per-SKU targets
     in_plan = budgets > 0
     target = round(float(np.average(targets[in_plan], weights=budgets[in_plan])), 1)
@@ -162,7 +163,7 @@ def promotion_actions(shop: Shop, request: PlannerInput) -> ActionBlock:
             kind="budget", sku_id=sku, title=panel.catalog.titles[index[sku]], current=float(budgets[index[sku]]),
             proposed=0.0, unit="yuan_per_day", expected_profit_per_day=None,
             expected_gmv_per_day=None if before is None else round(-before, 2),
-            reason="not a SKU the planner can fund today (delisted or not on sale): stop its budget"))
+            reason=say(request.lang, "report", "stop_budget")))
     actions.sort(key=lambda action: (-abs(action.expected_gmv_per_day or 0.0), action.sku_id or ""))
     before_total = round(sum(current_gmv.values()), 2)
     expected = {"total_budget": round(total, 2), "target_roi": target, "current_expected_gmv": before_total,
@@ -170,11 +171,9 @@ def promotion_actions(shop: Shop, request: PlannerInput) -> ActionBlock:
                 "expected_gmv": plan.expected.gmv, "expected_gmv_change": round(plan.expected.gmv - before_total, 2),
                 "expected_spend": plan.expected.spend, "expected_roi": plan.expected.roi,
                 "unspent_budget": plan.unspent_budget, "next_1000": plan.next_1000}
-    headline = (f"Keep the total at ¥{total:,.0f}/day and the blended target ROI at {target:g}, re-split across "
-                f"{len(actions)} SKU(s): attributed GMV ¥{before_total:,.0f} → ¥{plan.expected.gmv:,.0f}/day "
-                f"({plan.expected.gmv - before_total:+,.0f}) for spend ¥{current_spend:,.0f} → "
-                f"¥{plan.expected.spend:,.0f}/day; the next ¥1,000/day of budget would add about "
-                f"¥{plan.next_1000:,.0f}.")
+    headline = say(request.lang, "report", "promotion_headline", total=total, target=target, skus=len(actions),
+                   gmv_before=before_total, gmv_after=plan.expected.gmv, gmv_change=plan.expected.gmv - before_total,
+                   spend_before=current_spend, spend_after=plan.expected.spend, next_1000=plan.next_1000)
     notes = [note for note in (plan.unspent_reason, *plan.warnings) if note]
     return ActionBlock(planner="promotion", headline=headline, notes=notes, actions=actions[:request.max_actions],
                        more=max(0, len(actions) - request.max_actions), expected=expected,
@@ -203,7 +202,8 @@ def pricing_actions(shop: Shop, request: PlannerInput) -> ActionBlock:
     rails = Guardrails(max_change=MAX_CHANGE, min_margin=MIN_MARGIN, range_slack=RANGE_SLACK, min_gain=MIN_GAIN,
                        price_ending=price_ending(rates.price[rates.on_sale]))
     plan = price_plan(panel.catalog.sku_ids, panel.catalog.titles, panel.catalog.unit_cost,
-                      estimate_elasticities(panel, tags=tags), rates, skus=None, objective="profit", guardrails=rails)
+                      estimate_elasticities(panel, tags=tags), rates, skus=None, objective="profit", guardrails=rails,
+                      lang=request.lang)
     changes = [r for r in plan.recommendations if r.status == "change"]
     unknown = sum(r.status == "cannot_estimate" for r in plan.recommendations)
     actions = [Action(kind="price", sku_id=r.sku_id, title=r.title, current=r.current_price,
@@ -211,10 +211,9 @@ def pricing_actions(shop: Shop, request: PlannerInput) -> ActionBlock:
                       expected_profit_per_day=r.profit_per_day_change, reason=r.reason)
                for r in changes]
     profit, gmv = plan.expected.get("profit_per_day_change", 0.0), plan.expected.get("gmv_per_day_change", 0.0)
-    headline = (f"{len(changes)} price change(s) would add about ¥{profit:,.0f} profit/day (GMV {gmv:+,.0f}/day) "
-                f"if all were made.")
+    headline = say(request.lang, "report", "pricing_headline", changes=len(changes), profit=profit, gmv=gmv)
     if unknown:
-        headline += f" {unknown} SKU(s) cannot be priced yet: too little price variation in their history."
+        headline += say(request.lang, "report", "pricing_unknown", unknown=unknown)
     return ActionBlock(planner="pricing", headline=headline, actions=actions[:request.max_actions],
                        more=max(0, len(actions) - request.max_actions),
                        expected={"skus_changed": len(changes), "profit_per_day_change": profit,
@@ -229,7 +228,7 @@ def assortment_actions(shop: Shop, request: PlannerInput) -> ActionBlock:
 
     # plan_assortment's own steps over the shared history (a parity test holds the two together)
     panel = request.panel(HISTORY_DAYS)
-    plan = assess(panel, run_rates(panel, load_promo_tags(shop, panel), as_of=request.day))
+    plan = assess(panel, run_rates(panel, load_promo_tags(shop, panel), as_of=request.day), lang=request.lang)
     window = plan.window_days
     by_kind: dict[str, list[Action]] = {kind: [] for kind in ("restock", "fix", "delist", "push")}
     for call in plan.skus:
@@ -255,9 +254,8 @@ def assortment_actions(shop: Shop, request: PlannerInput) -> ActionBlock:
     total = sum(len(actions) for actions in by_kind.values())
     units = sum(action.quantity or 0 for action in by_kind["restock"])
     at_risk = sum(action.expected_gmv_per_day or 0.0 for action in by_kind["restock"])
-    headline = (f"{len(by_kind['restock'])} to restock (order {units:,} units in all; their sales run at "
-                f"¥{at_risk:,.0f}/day), {len(by_kind['fix'])} to fix, {len(by_kind['delist'])} to delist, "
-                f"{len(by_kind['push'])} to push.")
+    headline = say(request.lang, "report", "assortment_headline", restock=len(by_kind["restock"]), units=units,
+                   at_risk=at_risk, fix=len(by_kind["fix"]), delist=len(by_kind["delist"]), push=len(by_kind["push"]))
     return ActionBlock(planner="assortment", headline=headline, actions=shown, more=total - len(shown),
                        expected={"restock": float(len(by_kind["restock"])), "reorder_units": float(units),
                                  "restock_gmv_per_day": round(at_risk, 2), "fix": float(len(by_kind["fix"])),

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from shopagent.commands.options import DbOption, JsonOption
+from shopagent.commands.options import DbOption, JsonOption, LangOption, language
 from shopagent.commands.plan import plan_app
 
 
@@ -18,6 +18,7 @@ def plan_pricing(
                                               help="Largest price change per step (0.2 = 20%).")] = 0.20,
     min_margin: Annotated[float, typer.Option("--min-margin", min=0.0, max=0.9,
                                               help="Smallest margin over unit cost, share of the price.")] = 0.15,
+    lang: LangOption = None,
     db: DbOption = None,
     json_output: JsonOption = False,
 ) -> None:
@@ -33,7 +34,7 @@ def plan_pricing(
 
     try:
         plan = run_plan_pricing(open_shop(db), skus=sku or None, objective=objective, max_change=max_change,
-                                min_margin=min_margin)
+                                min_margin=min_margin, lang=language(lang))
     except RequestError as error:
         raise typer.BadParameter(str(error)) from None
     if json_output:
@@ -50,6 +51,7 @@ def plan_pricing(
 def plan_assortment(
     lead_time: Annotated[int, typer.Option("--lead-time", min=0, max=365, metavar="DAYS",
                                            help="Days from placing a reorder to receiving it.")] = 7,
+    lang: LangOption = None,
     db: DbOption = None,
     json_output: JsonOption = False,
 ) -> None:
@@ -60,7 +62,7 @@ def plan_assortment(
     from shopagent.location import open_shop
     from shopagent.tools.assortment import plan_assortment as run_plan_assortment
 
-    plan = run_plan_assortment(open_shop(db), lead_time_days=lead_time)
+    plan = run_plan_assortment(open_shop(db), lead_time_days=lead_time, lang=language(lang))
     if json_output:
         from shopagent.render.common import print_json_model
 
