@@ -72,6 +72,8 @@ def detect_promotion_shortfalls(ctx: DetectContext) -> list[Candidate]:
                       "roi_before": round(roi_before, 2), "expected_roi": round(expected_roi, 2),
                       "organic_conversion_change_pct": round(100 * (float(selling[row]) - 1), 1),
                       "since": panel.days[split].isoformat(), "spend": round(spend, 2), "ad_gmv": round(ad_gmv, 2),
+                      "period_roi": round(float(panel.ad_gmv[row, current].sum()) / spend_now[row], 2),
+                      "period_spend": round(float(spend_now[row]), 2),
                       "ad_orders": int(panel.ad_orders[row, post].sum()),
                       "expected_ad_orders": round(expected_orders, 1), "scan_p_value": round(fall.p_value, 5),
                       "shortfall_vs_target_gmv": round(target * spend - ad_gmv, 2),
