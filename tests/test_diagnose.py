@@ -195,3 +195,12 @@ def test_a_sku_that_sold_out_as_its_channel_fell_is_not_a_demand_surge(tmp_path_
     findings = diagnose(Shop(world.db)).findings
     assert not [finding for finding in findings if finding.kind == "demand_surge" and finding.sku_id == "S013"]
     assert [finding for finding in findings if finding.kind == "stockout" and finding.sku_id == "S013"]
+
+
+def test_a_demand_surge_is_valued_at_what_its_channel_visitors_are_worth(diagnosis, sample_world):
+    event = next(event for event in sample_world.truth.events if event.kind == "demand_surge")
+    found = [finding for finding in diagnosis["findings"]
+             if finding["kind"] == "demand_surge" and finding["sku_id"] == event.sku_id]
+    assert found and found[0]["channel"] == event.channel
+    # recommend visitors browse more than they buy; valuing them as an average visitor overstated surges ~60%
+    assert found[0]["impact_gmv"] == pytest.approx(event.impact_gmv, rel=0.35)

@@ -32,15 +32,18 @@ class DetectContext:
     out: np.ndarray  # (sku, day) stockout days
     rules: dict
     effective_visitors: np.ndarray  # (sku, day) visitors weighted by their channel's GMV per visitor
+    channel_weight: np.ndarray  # (channel,) that weight: a channel's GMV per visitor over the shop's average
 
     @classmethod
     def build(cls, panel: ShopPanel, period: Period) -> DetectContext:
         current = panel.day_slice(period.start, period.end)
         baseline = slice(max(0, current.start - BASELINE_DAYS), current.start)
+        weight = _channel_weight(panel, baseline)
         return cls(panel=panel, period=period, current=current,
                    previous=panel.day_slice(period.compare_start, period.compare_end),
                    history=slice(0, current.start), baseline=baseline, out=panel.stockout(),
-                   rules=platform_rules(), effective_visitors=_effective_visitors(panel, baseline))
+                   rules=platform_rules(), effective_visitors=_effective_visitors(panel, weight),
+                   channel_weight=weight)
 
     def days(self, part: slice) -> list[str]:
         return [day.isoformat() for day in self.panel.days[part]]
@@ -79,8 +82,8 @@ class DetectContext:
         return daily / mean
 
 
-def _effective_visitors(panel: ShopPanel, baseline: slice) -> np.ndarray:
-    """Visitors weighted by their channel's shop-wide GMV per visitor over the baseline.
+def _channel_weight(panel: ShopPanel, baseline: slice) -> np.ndarray:
+    """Each channel's shop-wide GMV per visitor over the baseline, relative to the shop's average visitor.
 
     Channels convert very differently (search shoppers intend to buy; recommend shoppers browse), so a drop
     in a low-converting channel raises raw conversion everywhere. Weighting visitors by channel keeps such a
@@ -89,7 +92,11 @@ def _effective_visitors(panel: ShopPanel, baseline: slice) -> np.ndarray:
     channel_visitors = panel.visitors[:, baseline, :].sum(axis=(0, 1))
     channel_gmv = panel.channel_gmv[baseline].sum(axis=0)
     total = channel_gmv.sum() / channel_visitors.sum() if channel_visitors.sum() > 0 else 1.0
-    weight = np.where(channel_visitors > 0, channel_gmv / np.maximum(channel_visitors, 1) / (total or 1.0), 1.0)
+    return np.where(channel_visitors > 0, channel_gmv / np.maximum(channel_visitors, 1) / (total or 1.0), 1.0)
+
+
+def _effective_visitors(panel: ShopPanel, weight: np.ndarray) -> np.ndarray:
+    """Visitors weighted by their channel's GMV per visitor (`_channel_weight`)."""
     return (panel.visitors * weight[None, None, :]).sum(axis=2)
 
 

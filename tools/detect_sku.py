@@ -194,7 +194,8 @@ def _refund_dispersion(daily_refunds: np.ndarray) -> float:
 
 def detect_demand_surges(ctx: DetectContext) -> list[Candidate]:
     """A SKU's organic channel drawing far more visitors than before, beyond that channel's shop-wide trend,
-    valued at the SKU's GMV per visitor in that channel's terms (one finding per SKU, its largest channel)."""
+    valued at the SKU's GMV per visitor, weighted by how that channel converts (one finding per SKU, its
+    largest channel)."""
     panel, current, baseline = ctx.panel, ctx.current, ctx.baseline
     shop_daily = panel.visitors.sum(axis=0)  # (day, channel)
     tests = []
@@ -214,7 +215,6 @@ def detect_demand_surges(ctx: DetectContext) -> list[Candidate]:
     threshold = critical_z(len(tests))
     best: dict[int, Candidate] = {}
     gpv_now = ctx.in_stock_sum(panel.gmv, current) / np.maximum(ctx.in_stock_sum(ctx.effective_visitors, current), 1)
-    weights = ctx.effective_visitors.sum(axis=1) / np.maximum(panel.total_visitors.sum(axis=1), 1)
     for row, channel, channel_trend, now_days, before_days in tests:
         rate_now, rate_before = now_days.mean(), before_days.mean()
         shift = math.log(max(rate_now, 1e-9) / rate_before) - math.log(channel_trend)
@@ -223,7 +223,8 @@ def detect_demand_surges(ctx: DetectContext) -> list[Candidate]:
         if math.exp(shift) < SURGE_RATIO or z < threshold:
             continue
         extra_visitors = (rate_now - rate_before * channel_trend) * now_days.size
-        impact = round(float(extra_visitors * gpv_now[row] * weights[row]), 2)
+        # the extra visitors came through one channel, and are worth what that channel's visitors are worth
+        impact = round(float(extra_visitors * ctx.channel_weight[channel] * gpv_now[row]), 2)
         if row in best and best[row].impact_gmv >= impact:
             continue
         best[row] = Candidate(
