@@ -2,9 +2,11 @@
 
 Clicks follow c_max * s^k / (s^k + h^k), fitted to the promoted in-stock days by a grid posterior over (k, h)
 with c_max profiled (quasi-Poisson, recency-weighted). A recent break in the level is found by a change-point test
-and the level after it is the one believed. The prior on the shape k is learnt from the shop's other SKUs by
-empirical Bayes (category centres shrunk toward the shop's), so a SKU whose spend barely varied borrows its
-curvature.
+and the level after it is the one believed. The priors on the shape k and on the half spend relative to the
+SKU's market (its GMV per day without promotion) are learnt from the shop's other SKUs by empirical Bayes
+(category centres shrunk toward the shop's), so a SKU whose spend barely varied borrows its curvature, and one
+the platform only ever tested with a sliver of its budget borrows where it saturates, with the shop's spread
+as its uncertainty.
 """
 
 from __future__ import annotations
@@ -19,11 +21,14 @@ from shopagent.tools.promotion_response import DRAWS, hill
 from shopagent.tools.promotion_shifts import LevelShift, level_shift
 
 SHAPES = np.exp(np.linspace(np.log(0.35), np.log(4.0), 25))
-# headroom: logit of the share of c_max still unbought at the SKU's typical spend, 0.01 (saturated) .. 0.99
-HEADROOM = np.linspace(-4.6, 4.6, 47)
+# headroom: logit of the share of c_max still unbought at the SKU's typical spend, 0.01 (saturated) .. 0.9999;
+# the top reaches far because a SKU the platform only ever tested with a sliver of its budget is nowhere near
+# saturation at its typical spend
+HEADROOM = np.linspace(-4.6, 9.2, 70)
 BIN = 0.03  # log-spend bin: days within 3% of spend share one evaluation of the curve
 WEAK_PRIOR_SD = (0.7, 1.8)  # log shape; headroom (sd 1.8 is close to a uniform share of c_max)
-PRIOR_SD_FLOOR = 0.05  # keeps the learnt shape prior from collapsing onto a point
+PRIOR_SD_FLOOR = 0.05  # keeps the learnt shape and half-spend priors from collapsing onto a point
+SCALE_DAYS = 56  # the SKU's own (non-promoted) GMV per day over this many in-stock days sizes its market
 EM_ROUNDS = 25
 CHUNK = 64
 
@@ -84,12 +89,25 @@ def fit_clicks(panel: ShopPanel, data: PromotedDays) -> ClickFit:
         y_current = y_current.copy()
         y_current[redo] = ys2[1]
     scaled = loglik / dispersion[:, None, None]
-    prior, prior_share = _category_prior(scaled, [panel.catalog.categories[r] for r in data.rows])
+    offset = np.log(ref / _market(panel, data))
+    prior, prior_share = _category_prior(scaled, [panel.catalog.categories[r] for r in data.rows], offset)
     log_post = scaled + prior
     log_post -= log_post.max(axis=(1, 2), keepdims=True)
     log_post -= np.log(np.exp(log_post).sum(axis=(1, 2), keepdims=True))
     return ClickFit(log_post=log_post, level=current, level_weight=y_current / dispersion, ref=ref,
                     prior_share=prior_share, shifts=shifts)
+
+
+def _market(panel: ShopPanel, data: PromotedDays) -> np.ndarray:
+    """Each fitted SKU's GMV per day from everything but promotion, over its last in-stock days (NaN without sales)."""
+    end = data.spend.shape[1]
+    part = slice(max(0, end - SCALE_DAYS), end)
+    rows = data.rows
+    in_stock = ~panel.stockout()[rows, part]
+    organic = np.maximum(panel.gmv[rows, part] - panel.ad_gmv[rows, part], 0.0)
+    days = in_stock.sum(1)
+    market = np.where(in_stock, organic, 0.0).sum(1) / np.maximum(days, 1)
+    return np.where((days > 0) & (market > 0), market, np.nan)
 
 
 def _grid_loglik(x: np.ndarray, clicks: np.ndarray, weight: np.ndarray,
@@ -155,35 +173,56 @@ def _log_prior(mean: np.ndarray, covariance: np.ndarray) -> np.ndarray:
     return -0.5 * (inverse[0, 0] * k * k + 2.0 * inverse[0, 1] * k * h + inverse[1, 1] * h * h)
 
 
-def _category_prior(loglik: np.ndarray, categories: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Empirical-Bayes prior on the curve's shape by EM over the shop's SKUs, and each SKU's prior share.
+def _category_prior(loglik: np.ndarray, categories: list[str], offset: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Empirical-Bayes prior on the curve's shape and half spend by EM over the shop's SKUs, and each prior share.
 
-    Only the shape (log k) is pooled: it is how a SKU's auction responds to money, which SKUs of a category
-    share. How saturated a SKU already is depends on what its merchant happened to spend, so its headroom
-    keeps a wide prior. A SKU whose spend barely varied then takes its curvature from SKUs whose spend did,
-    which is what keeps its curve honest beyond the spends it has seen. A category's centre is its SKUs'
-    mean shrunk toward the shop's by three pseudo-SKUs, so a category of one does not become its own prior.
+    The shape (log k) is how a SKU's auction responds to money, which SKUs of a category share. The half spend
+    is pooled relative to the SKU's market, its own GMV per day without promotion (`offset` is log typical
+    spend / that GMV): how much traffic the platform can buy for a SKU follows how many shoppers look for it,
+    not what its merchant happened to spend, so a SKU the platform only ever tested with a sliver of its budget
+    takes its saturation point from SKUs whose spend reached theirs, with the shop's spread around it as its
+    uncertainty. A SKU without such sales (`offset` NaN) keeps a wide prior on its headroom. A category's
+    centre is its SKUs' mean shrunk toward the shop's by three pseudo-SKUs, so a category of one does not
+    become its own prior.
     """
     n = loglik.shape[0]
-    k = np.log(SHAPES)[None, :, None]
+    log_k = np.log(SHAPES)[None, :, None]
+    pooled = np.isfinite(offset)
+    # log(half spend / market) on the grid: the curve is half-way at typical spend x e^(headroom / k)
+    relative = np.where(pooled, offset, 0.0)[:, None, None] + HEADROOM[None, None, :] / SHAPES[None, :, None]
     mean = np.zeros((n, 2))
-    covariance = np.diag(np.square(WEAK_PRIOR_SD))
+    variance = np.square(WEAK_PRIOR_SD) * np.array([1.0, 4.0])
     codes = np.unique(np.array(categories), return_inverse=True)[1]
+    if pooled.any():
+        mean[:, 1] = float(np.median(offset[pooled]))
     for _ in range(EM_ROUNDS if n >= 3 else 0):
-        weight = _normalised(loglik + _log_prior(mean, covariance))
-        post = (weight * k).sum(axis=(1, 2))
-        spread = (weight * (k - post[:, None, None]) ** 2).sum(axis=(1, 2))
-        centre = float(post.mean())
-        variance = float(spread.mean() + np.mean((post - centre) ** 2)) + PRIOR_SD_FLOOR**2
-        covariance = np.diag([variance, WEAK_PRIOR_SD[1] ** 2])
-        totals = np.bincount(codes, weights=post)
-        counts = np.bincount(codes)
-        mean[:, 0] = ((totals + 3.0 * centre) / (counts + 3.0))[codes]
-    prior = _log_prior(mean, covariance)
+        weight = _normalised(loglik + _pooled_prior(mean, variance, relative, pooled))
+        for axis, values, rows in ((0, np.broadcast_to(log_k, relative.shape), np.ones(n, dtype=bool)),
+                                   (1, relative, pooled)):
+            if rows.sum() < 3:
+                continue
+            post = (weight[rows] * values[rows]).sum(axis=(1, 2))
+            spread = (weight[rows] * (values[rows] - post[:, None, None]) ** 2).sum(axis=(1, 2))
+            centre = float(post.mean())
+            variance[axis] = float(spread.mean() + np.mean((post - centre) ** 2)) + PRIOR_SD_FLOOR**2
+            totals = np.bincount(codes[rows], weights=post, minlength=codes.max() + 1)
+            counts = np.bincount(codes[rows], minlength=codes.max() + 1)
+            mean[:, axis] = ((totals + 3.0 * centre) / (counts + 3.0))[codes]
+    prior = _pooled_prior(mean, variance, relative, pooled)
     # how much of the curve's slope at typical spend (k x unbought share) the data left to the prior
     slope = SHAPES[None, :, None] / (1.0 + np.exp(-HEADROOM[None, None, :]))
     share = _variance(loglik + prior, slope) / np.maximum(_variance(prior, slope), 1e-12)
     return prior, np.clip(share, 0.0, 1.0)
+
+
+def _pooled_prior(mean: np.ndarray, variance: np.ndarray, relative: np.ndarray, pooled: np.ndarray) -> np.ndarray:
+    """Log prior on the grid: normal in log shape and in log(half spend / market), a wide headroom prior without one."""
+    log_k = np.log(SHAPES)[None, :, None]
+    shape_term = -0.5 * (log_k - mean[:, 0, None, None]) ** 2 / variance[0]
+    # the density is on log half spend, the grid on headroom: d log half / d headroom = 1 / k
+    half_term = -0.5 * (relative - mean[:, 1, None, None]) ** 2 / variance[1] - log_k
+    weak_term = -0.5 * np.square(HEADROOM)[None, None, :] / WEAK_PRIOR_SD[1] ** 2
+    return shape_term + np.where(pooled[:, None, None], half_term, weak_term)
 
 
 def _normalised(log_weight: np.ndarray) -> np.ndarray:

@@ -2,8 +2,9 @@
 
 GMV(spend) = clicks(spend) x GMV per click. Clicks follow a Hill curve c_max * s^k / (s^k + h^k) fitted to
 `promotion_daily` by a grid posterior over (k, h) with c_max profiled (quasi-Poisson, recency-weighted,
-stockout days left out); the prior on the shape k is learnt from the shop's other SKUs by empirical Bayes
-(category centres shrunk toward the shop's), so a SKU whose spend barely varied borrows its curvature. GMV
+stockout days left out); the priors on the shape k and on h relative to the SKU's market are learnt from the
+shop's other SKUs by empirical Bayes (category centres shrunk toward the shop's), so a SKU whose spend barely
+varied borrows its curvature and where it saturates. GMV
 per click is a recency-weighted ratio estimate at today's price (history re-priced with the SKU's price
 elasticity and any shop-wide conversion break), shrunk toward what its organic visitors are worth. A recent
 break in either part (a campaign whose response collapsed) is found by a change-point test and the level
