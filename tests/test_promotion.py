@@ -201,3 +201,12 @@ def test_plan_promotion_help_is_light():
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "--target-roi" in completed.stdout
     assert completed.stdout.strip().endswith("HEAVY:")
+
+
+def test_reasons_follow_the_language_with_the_same_budgets(plan, sample_world, runner):
+    chinese = json.loads(invoke(runner, sample_world, "--budget", BUDGET, "--target-roi", TARGET, "--lang", "zh",
+                                "--json").stdout)
+    assert [(a["sku_id"], a["daily_budget"]) for a in chinese["allocations"]] == \
+        [(a["sku_id"], a["daily_budget"]) for a in plan["allocations"]]
+    for text in [a["reason"] for a in chinese["allocations"]] + chinese["warnings"]:
+        assert any("\u4e00" <= char <= "\u9fff" for char in text), text

@@ -452,6 +452,6 @@ def test_a_chinese_report_proposes_the_same_actions_in_chinese(report_json, samp
         assert [(a["sku_id"], a["proposed"]) for a in chinese[planner]["actions"]] == \
             [(a["sku_id"], a["proposed"]) for a in english[planner]["actions"]]
         assert any("\u4e00" <= char <= "\u9fff" for char in chinese[planner]["headline"]), planner
-    for planner in ("pricing", "assortment"):
+    for planner in ("pricing", "assortment", "promotion"):
         for action in chinese[planner]["actions"]:
             assert any("\u4e00" <= char <= "\u9fff" for char in action["reason"]), action["reason"]

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict
 
 from shopagent.tools.panel import ShopPanel
 from shopagent.tools.stats import critical_z
+from shopagent.tools.wording import Language, say
 
 MIN_COVER_DAYS = 3.0  # stock for fewer days than a typical restock takes: the promotion would sell it out
 FAR_ABOVE = 0.15  # our price / competitor's - 1 at which a shopper comparing the two mostly walks away
@@ -78,13 +79,13 @@ class Eligibility(BaseModel):
 
 
 def check_eligibility(panel: ShopPanel, *, as_of: date, horizon_days: int = 14,
-                      target_roi: float | None = None) -> Eligibility:
+                      target_roi: float | None = None, lang: Language = "en") -> Eligibility:
     """Check every SKU on sale on `as_of` for full-site promotion: stock, price, rating, refunds, shop score.
 
     target_roi: the plan's; a SKU whose refunds jumped stays in when it still earns money at that ROI.
     """
     end = (as_of - panel.days[0]).days + 1
-    shop = _shop_gate(panel, end)
+    shop = _shop_gate(panel, end, lang)
     on_sale = ~np.isnan(panel.price[:, end - 1])
     active = np.array([status == "active" for status in panel.catalog.status])
     rows = np.flatnonzero(on_sale & active)
@@ -102,37 +103,36 @@ def check_eligibility(panel: ShopPanel, *, as_of: date, horizon_days: int = 14,
         on_hand = None if np.isnan(on_hand) else float(on_hand)
         cover = None if on_hand is None or daily_units[row] <= 0 else on_hand / daily_units[row]
         if out[row, end - 1] or (on_hand is not None and on_hand <= 0):
-            reasons.append(f"out of stock on {as_of}: paid clicks cannot buy it")
+            reasons.append(say(lang, "promotion", "out_of_stock", day=as_of))
         elif cover is not None and cover < MIN_COVER_DAYS:
-            reasons.append(f"only {on_hand:.0f} units left, about {cover:.1f} days of sales: restock before promoting")
+            reasons.append(say(lang, "promotion", "low_stock", on_hand=on_hand, cover=cover))
         elif cover is not None and cover < horizon_days:
-            notes.append(f"stock covers about {cover:.0f} of the {horizon_days} days planned; check the restock lands")
+            notes.append(say(lang, "promotion", "short_stock", cover=cover, horizon=horizon_days))
         price, competitor, gap, usual = _price_position(panel, row, end)
         if gap is not None and gap >= FAR_ABOVE and (usual is None or gap - usual >= NEW_GAP):
-            was = "" if usual is None else f" (usually {usual:+.0%})"
-            reasons.append(f"priced {gap:.0%} above its competitor's ¥{competitor:,.0f}{was}: shoppers who compare "
-                           "buy elsewhere, so paid clicks would not convert")
+            was = "" if usual is None else say(lang, "promotion", "usual_gap", gap=usual)
+            reasons.append(say(lang, "promotion", "undercut", gap=gap, competitor=competitor, usual=was))
         elif gap is not None and gap >= FAR_ABOVE:
-            notes.append(f"priced {gap:.0%} above its competitor, as usual; its curve already reflects that")
+            notes.append(say(lang, "promotion", "priced_above_as_usual", gap=gap))
         rating_now, rating_before = _rating_trend(panel, row, end, tests)
         if rating_now is not None and rating_before is not None:
-            reasons.append(f"rating fell from {rating_before:.1f} to {rating_now:.1f} over the last {RATING_DAYS} "
-                           "days: fix the product or listing before buying traffic")
+            reasons.append(say(lang, "promotion", "rating_fell", before=rating_before, now=rating_now,
+                               days=RATING_DAYS))
         refund_now, refund_before, refund_rate, refund_up = _refund_trend(panel, row, end, tests)
         margin, break_even = _margin(panel, row, end, refund_rate)
         if refund_up:
             _, break_even_now = _margin(panel, row, end, refund_now)
             # 1 / margin at today's refund rate: below that ROI each promoted sale loses money once refunds land
             if target_roi is None or break_even_now is None or break_even_now >= target_roi:
-                at = "" if break_even_now is None else f": promoted sales break even only at ROI {break_even_now:.1f}"
-                reasons.append(f"refund rate rose from {refund_before:.0%} to {refund_now:.0%}{at}, as promoted "
-                               "orders come back as refunds")
+                at = "" if break_even_now is None else say(lang, "promotion", "refund_break_even",
+                                                                break_even=break_even_now)
+                reasons.append(say(lang, "promotion", "refund_excluded", before=refund_before, now=refund_now,
+                                   break_even_note=at))
             else:
-                notes.append(f"refund rate rose from {refund_before:.0%} to {refund_now:.0%}; at that rate it still "
-                             f"breaks even at ROI {break_even_now:.1f}, below the target, so it stays in: check why "
-                             "buyers return it")
+                notes.append(say(lang, "promotion", "refund_kept", before=refund_before, now=refund_now,
+                                 break_even=break_even_now))
         if margin is not None and margin <= 0:
-            reasons.append("sells below cost after refunds: every promoted sale loses money")
+            reasons.append(say(lang, "promotion", "below_cost"))
         if shop.blocked and shop.note:
             reasons.append(shop.note)
         skus.append(SkuEligibility(
@@ -149,25 +149,23 @@ def _round(value: float | None, digits: int) -> float | None:
     return None if value is None or not np.isfinite(value) else round(float(value), digits)
 
 
-def _shop_gate(panel: ShopPanel, end: int) -> ShopEligibility:
+def _shop_gate(panel: ShopPanel, end: int, lang: Language) -> ShopEligibility:
     score = panel.experience_score[:end]
     if np.isnan(score).all():
         return ShopEligibility(experience_score=None, experience_before=None, blocked=False,
-                               note="no shop_scores table: the store experience score (店铺体验分) was not checked")
+                               note=say(lang, "promotion", "no_shop_scores"))
     now = float(np.nanmean(score[-3:])) if not np.isnan(score[-3:]).all() else float("nan")
     before_part = score[max(0, end - 60): max(0, end - 14)]
     before = float(np.nanmean(before_part)) if before_part.size and not np.isnan(before_part).all() else None
     if not np.isfinite(now):
         return ShopEligibility(experience_score=None, experience_before=before, blocked=False, note=None)
     if now < EXPERIENCE_FLOOR:
-        note = (f"店铺体验分 (store experience score) is {now:.2f}, below {EXPERIENCE_FLOOR}: the platform throttles "
-                "paid traffic; restore logistics and service first")
+        note = say(lang, "promotion", "score_blocks", now=now, floor=EXPERIENCE_FLOOR)
         return ShopEligibility(experience_score=round(now, 2), experience_before=_round(before, 2), blocked=True,
                                note=note)
     note = None
     if before is not None and before - now >= EXPERIENCE_DROP:
-        note = (f"店铺体验分 fell from {before:.2f} to {now:.2f}; conversion usually follows, and the curves use the "
-                "recent level")
+        note = say(lang, "promotion", "score_fell", before=before, now=now)
     return ShopEligibility(experience_score=round(now, 2), experience_before=_round(before, 2), blocked=False,
                            note=note)
 

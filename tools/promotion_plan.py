@@ -29,6 +29,7 @@ from shopagent.tools.promotion_reasons import (
 from shopagent.tools.promotion_response import ResponseCurve
 from shopagent.tools.promotion_results import INTERVAL, Allocation, PlanOutcome, PromotionPlan
 from shopagent.tools.store import Shop
+from shopagent.tools.wording import Language, say
 
 HISTORY_DAYS = 180
 CONFIDENCE = 0.99  # the blended ROI holds with this probability: the merchant would rather under-spend than miss
@@ -37,8 +38,11 @@ CURVE_MULTIPLES = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
 
 def plan_promotion(shop: Shop, *, budget: float, target_roi: float, sku_ids: list[str] | None = None,
                    min_roi_per_sku: float | None = None, as_of: date | None = None, horizon_days: int = 14,
-                   confidence: float = CONFIDENCE, seed: int = 0) -> PromotionPlan:
-    """Split a daily full-site promotion budget across SKUs for the most GMV while the blended ROI holds."""
+                   confidence: float = CONFIDENCE, seed: int = 0, lang: Language = "en") -> PromotionPlan:
+    """Split a daily full-site promotion budget across SKUs for the most GMV while the blended ROI holds.
+
+    lang: language of the reasons, notes and warnings, zh or en.
+    """
     first, last = data_dates(shop)
     as_of = as_of or last
     if not first <= as_of <= last:
@@ -46,13 +50,13 @@ def plan_promotion(shop: Shop, *, budget: float, target_roi: float, sku_ids: lis
     panel = load_panel(shop, max(first, as_of - timedelta(days=HISTORY_DAYS - 1)), as_of)
     return plan_from_panel(panel, as_of=as_of, budget=budget, target_roi=target_roi, sku_ids=sku_ids,
                            min_roi_per_sku=min_roi_per_sku, horizon_days=horizon_days, confidence=confidence,
-                           seed=seed)
+                           seed=seed, lang=lang)
 
 
 def plan_from_panel(panel: ShopPanel, *, as_of: date, budget: float, target_roi: float,
                     sku_ids: list[str] | None = None, min_roi_per_sku: float | None = None,
                     horizon_days: int = 14, confidence: float = CONFIDENCE, seed: int = 0,
-                    curves: dict[str, ResponseCurve] | None = None) -> PromotionPlan:
+                    curves: dict[str, ResponseCurve] | None = None, lang: Language = "en") -> PromotionPlan:
     """The plan over an already-loaded panel (the what-if simulator and the benchmark reuse theirs)."""
     if not (math.isfinite(budget) and budget > 0):
         raise RequestError(f"--budget must be a number of yuan a day above 0 (got {budget})")
@@ -70,7 +74,7 @@ def plan_from_panel(panel: ShopPanel, *, as_of: date, budget: float, target_roi:
     if unknown:
         raise RequestError(f"unknown SKU(s) {', '.join(unknown)}; see `shopagent sql \"SELECT sku_id FROM products\"`")
     curves = curves if curves is not None else fit_response_curves(panel, as_of=as_of, seed=seed)
-    eligibility = check_eligibility(panel, as_of=as_of, horizon_days=horizon_days, target_roi=target_roi)
+    eligibility = check_eligibility(panel, as_of=as_of, horizon_days=horizon_days, target_roi=target_roi, lang=lang)
     checks = [check for check in eligibility.skus if not wanted or check.sku_id in wanted]
     chosen = [check for check in checks if check.eligible and check.sku_id in curves]
     problem = BudgetProblem.build([curves[check.sku_id] for check in chosen], budget, target_roi, min_roi_per_sku,
@@ -80,16 +84,17 @@ def plan_from_panel(panel: ShopPanel, *, as_of: date, budget: float, target_roi:
     curve_points = [problem.execute(problem.solve(budget * multiple, target_roi * margin), budget * multiple)
                     .point(budget * multiple) for multiple in CURVE_MULTIPLES]
     more = problem.execute(problem.solve(budget + 1000.0, target_roi * margin), budget + 1000.0)
-    allocations = _allocations(panel, as_of, checks, curves, problem, solution, outcome)
+    allocations = _allocations(panel, as_of, checks, curves, problem, solution, outcome, lang)
     margins = {check.sku_id: check.gross_margin for check in checks}
     break_even = blended_break_even(allocations, margins, curves)
-    warnings = plan_warnings(panel, as_of, eligibility, target_roi, break_even, min_roi_per_sku)
+    warnings = plan_warnings(panel, as_of, eligibility, target_roi, break_even, min_roi_per_sku, lang)
     spent = float(sum(allocation.daily_budget for allocation in allocations))
     unspent = round(budget - spent, 2)
     return PromotionPlan(
         budget=budget, target_roi=target_roi, as_of=as_of, horizon_days=horizon_days, allocations=allocations,
         expected=outcome.totals(problem.z), unspent_budget=unspent, limited_by=limited_by(problem, solution),
-        unspent_reason=unspent_reason(problem, solution, unspent, target_roi, confidence) if unspent >= 0.5 else None,
+        unspent_reason=unspent_reason(problem, solution, unspent, target_roi, confidence, lang)
+        if unspent >= 0.5 else None,
         break_even_roi=None if break_even is None else round(break_even, 2), warnings=warnings,
         next_1000=round(float(more.gmv.sum(axis=0).mean() - outcome.gmv.sum(axis=0).mean()), 2),
         shop_curve=curve_points,
@@ -104,7 +109,8 @@ def plan_from_panel(panel: ShopPanel, *, as_of: date, budget: float, target_roi:
 
 
 def _allocations(panel: ShopPanel, as_of: date, checks: list[SkuEligibility], curves: dict[str, ResponseCurve],
-                 problem: BudgetProblem, solution: BudgetSolution, outcome: PlanOutcome) -> list[Allocation]:
+                 problem: BudgetProblem, solution: BudgetSolution, outcome: PlanOutcome,
+                 lang: Language) -> list[Allocation]:
     end = (as_of - panel.days[0]).days + 1
     index = panel.catalog.index()
     planned = {curve.sku_id: position for position, curve in enumerate(problem.curves)}
@@ -122,9 +128,8 @@ def _allocations(panel: ShopPanel, as_of: date, checks: list[SkuEligibility], cu
                     current_target_roi=None if np.isnan(current_target) else round(float(current_target), 2),
                     break_even_roi=check.break_even_roi, eligible=check.eligible)
         if check.sku_id not in planned:
-            reason = "; ".join(check.reasons) if check.reasons else (
-                "no full-site promotion history to fit a curve: try a small test budget (e.g. ¥100/day for two "
-                "weeks) to learn how it responds")
+            reason = ("；" if lang == "zh" else "; ").join(check.reasons) if check.reasons else \
+                say(lang, "promotion", "no_history")
             rows.append(Allocation(**base, daily_budget=0.0, expected_spend=0.0, expected_gmv=0.0, gmv_low=0.0,
                                    gmv_high=0.0, expected_roi=None, target_roi=None, marginal_roi=None,
                                    reason=reason))
@@ -134,7 +139,7 @@ def _allocations(panel: ShopPanel, as_of: date, checks: list[SkuEligibility], cu
         spend, gmv = outcome.spend[p], outcome.gmv[p]
         mean_spend, mean_gmv = float(spend.mean()), float(gmv.mean())
         reason = funded_reason(curve, check, budget, float(outcome.target[p]), float(marginal[p]), problem,
-                               solution)
+                               solution, lang)
         rows.append(Allocation(
             **base, daily_budget=budget, expected_spend=round(mean_spend, 2), expected_gmv=round(mean_gmv, 2),
             gmv_low=round(float(low[p]), 2), gmv_high=round(float(high[p]), 2),

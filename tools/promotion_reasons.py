@@ -14,34 +14,36 @@ from shopagent.tools.promotion_optimiser import BUDGET_STEP, MAX_EXTRAPOLATION, 
 from shopagent.tools.promotion_response import ResponseCurve
 from shopagent.tools.promotion_results import Allocation
 from shopagent.tools.promotion_shifts import conversion_shift
+from shopagent.tools.wording import Language, say
 
 
 def funded_reason(curve: ResponseCurve, check: SkuEligibility, budget: float, target: float, marginal: float,
-                  problem: BudgetProblem, solution: BudgetSolution) -> str:
+                  problem: BudgetProblem, solution: BudgetSolution, lang: Language = "en") -> str:
     """Why a planned-for SKU got its budget, or none: its marginal ROI against the cut-off, and its caveats."""
     cut_off = solution.threshold
     if budget <= 0:
         first = curve.expected_gmv(100.0) / 100.0
         if first < problem.target_roi and solution.roi_binds:
-            return (f"even ¥100/day returns ROI {first:.1f}, below the {problem.target_roi:g} target: the other SKUs "
-                    "carry the blended ROI better")
-        return (f"other SKUs buy more GMV per extra yuan: its first ¥100 returns {first:.1f} per yuan, the cut-off "
-                f"is {cut_off:.2f}")
-    if marginal >= 0.9 * cut_off:
-        parts = [f"its last yuan returns {marginal:.2f} of GMV, near the plan's cut-off of {cut_off:.2f}"]
+            return say(lang, "promotion", "first_below_target", first=first, target=problem.target_roi)
+        return say(lang, "promotion", "outbid", first=first, cut_off=cut_off)
+    at_cap = budget >= 0.95 * MAX_EXTRAPOLATION * curve.spend_high
+    if marginal > 1.1 * cut_off:
+        # more would pay, but past what the SKU's own history can vouch for
+        key = "at_spend_cap" if at_cap else "above_cut_off"
+    elif marginal >= 0.9 * cut_off:
+        key = "near_cut_off"
     else:
         # funded from what rounding the other budgets down to tens left over: the best use of those last yuan
-        parts = [f"its last yuan returns {marginal:.2f} of GMV, below the plan's cut-off of {cut_off:.2f}: it takes "
-                 "the yuan left after the other budgets were rounded to tens, where they buy the most"]
+        key = "rounding_top_up"
+    parts = [say(lang, "promotion", key, marginal=marginal, cut_off=cut_off, times=MAX_EXTRAPOLATION)]
     if budget > curve.spend_high * 1.05:
-        parts.append(f"above the most it usually spends (¥{curve.spend_high:,.0f}/day), so the curve extrapolates")
+        parts.append(say(lang, "promotion", "extrapolates", spend_high=curve.spend_high))
     if curve.shift_date is not None and curve.shift_ratio is not None:
-        parts.append(f"its response changed to {curve.shift_ratio:.0%} of before on {curve.shift_date}; the plan "
-                     "uses the level since then")
+        parts.append(say(lang, "promotion", "response_shift", ratio=curve.shift_ratio, since=curve.shift_date))
     if curve.prior_share > 0.8:
-        parts.append("its spend hardly varied, so the curve's shape leans on its category")
+        parts.append(say(lang, "promotion", "shape_borrowed"))
     parts.extend(check.notes)
-    return "; ".join(parts)
+    return ("；" if lang == "zh" else "; ").join(parts)
 
 
 def blended_break_even(allocations: list[Allocation], margins: dict[str, float | None],
@@ -61,20 +63,19 @@ def blended_break_even(allocations: list[Allocation], margins: dict[str, float |
 
 
 def plan_warnings(panel: ShopPanel, as_of: date, eligibility: Eligibility, target_roi: float,
-                  break_even: float | None, min_roi_per_sku: float | None) -> list[str]:
+                  break_even: float | None, min_roi_per_sku: float | None, lang: Language = "en") -> list[str]:
     """Warnings for the whole plan: targets below break-even, shop-level notes, a shop-wide conversion break."""
     warnings = []
     if break_even is not None and target_roi < break_even:
-        warnings.append(f"target ROI {target_roi:g} is below the break-even ROI {break_even:.2f} (1 / gross margin "
-                        "after refunds): at this target every yuan of promoted GMV loses money")
+        warnings.append(say(lang, "promotion", "below_break_even", target=target_roi, break_even=break_even))
     if min_roi_per_sku is not None and break_even is not None and min_roi_per_sku < break_even:
-        warnings.append(f"--min-roi-per-sku {min_roi_per_sku:g} is below the break-even ROI {break_even:.2f}")
+        warnings.append(say(lang, "promotion", "min_roi_below_break_even", min_roi=min_roi_per_sku,
+                            break_even=break_even))
     if eligibility.shop.note:
         warnings.append(eligibility.shop.note)
     shift = conversion_shift(panel, as_of=as_of)
     if shift is not None:
-        warnings.append(f"shop-wide conversion changed to {shift.ratio:.0%} of before from {shift.start}; the curves "
-                        "use the level since then")
+        warnings.append(say(lang, "promotion", "conversion_shift", ratio=shift.ratio, since=shift.start))
     return warnings
 
 
@@ -88,15 +89,13 @@ def limited_by(problem: BudgetProblem, solution: BudgetSolution) -> str:
 
 
 def unspent_reason(problem: BudgetProblem, solution: BudgetSolution, unspent: float, target_roi: float,
-                   confidence: float) -> str:
+                   confidence: float, lang: Language = "en") -> str:
     """Why part of the budget is left unspent, in yuan and in the merchant's terms."""
     if not problem.curves:
-        return "no eligible SKU has full-site promotion history to plan with"
+        return say(lang, "promotion", "nothing_to_plan")
     if solution.roi_binds:
-        return (f"¥{unspent:,.0f} left unspent on purpose: spending it would pull the blended ROI below "
-                f"{target_roi:g} (the plan holds it with {confidence:.0%} confidence); the next yuan would "
-                f"return only {solution.threshold:.2f}")
+        return say(lang, "promotion", "unspent_roi", unspent=unspent, target=target_roi, confidence=confidence,
+                   next_roi=solution.threshold)
     if solution.threshold == 0:
-        return (f"¥{unspent:,.0f} left unspent: every eligible SKU is at the most worth spending (up to "
-                f"{MAX_EXTRAPOLATION:g}x its highest daily spend so far; beyond that its curve is a guess)")
-    return f"¥{unspent:,.0f} left over from rounding budgets down to whole ¥{BUDGET_STEP:.0f}"
+        return say(lang, "promotion", "unspent_curves", unspent=unspent, times=MAX_EXTRAPOLATION)
+    return say(lang, "promotion", "unspent_rounding", unspent=unspent, step=BUDGET_STEP)

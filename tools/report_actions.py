@@ -131,7 +131,7 @@ def promotion_actions(shop: Shop, request: PlannerInput) -> ActionBlock:
     target = round(float(np.average(targets[in_plan], weights=budgets[in_plan])), 1)
     # the curves are fitted here (not inside the planner) so today's budgets can be valued on the same curves
     curves = fit_response_curves(panel, as_of=day)
-    plan = plan_from_panel(panel, as_of=day, budget=total, target_roi=target, curves=curves)
+    plan = plan_from_panel(panel, as_of=day, budget=total, target_roi=target, curves=curves, lang=request.lang)
     # expected attributed GMV of today's budgets under the same curves and the same platform spending rule
     index = panel.catalog.index()
     fitted = [sku for sku in panel.catalog.sku_ids if sku in curves and budgets[index[sku]] > 0]

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from shopagent.commands.options import DbOption, JsonOption, parse_date
+from shopagent.commands.options import DbOption, JsonOption, LangOption, language, parse_date
 from shopagent.commands.plan import plan_app
 
 
@@ -24,6 +24,7 @@ def plan_promotion(
     confidence: Annotated[float, typer.Option("--confidence", min=0.5, max=0.999, help=(
         "How sure the blended ROI must be to hold; lower spends more when the ROI floor binds."))] = 0.99,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the curves' posterior draws.")] = 0,
+    lang: LangOption = None,
     db: DbOption = None,
     json_output: JsonOption = False,
 ) -> None:
@@ -37,7 +38,7 @@ def plan_promotion(
 
     plan = run_plan(open_shop(db), budget=budget, target_roi=target_roi, sku_ids=sku or None,
                     min_roi_per_sku=min_roi_per_sku, as_of=day, horizon_days=horizon, confidence=confidence,
-                    seed=seed)
+                    seed=seed, lang=language(lang))
     if json_output:
         from shopagent.render.common import print_json_model
 
