@@ -11,7 +11,7 @@ the budget and the blended ROI, solved on a fine grid by the same Lagrangian plu
 - the SKUs the planner may fund: eligible and with promotion history (separates planning from policy);
 - those SKUs within the spends their data support, half the least to twice the most they usually spend.
 Baselines: today's spend mix scaled to the budget, and an equal split over the same SKUs (both spent in full).
-Shops are generated once and cached under bench/out/promotion/ (gitignored); results go to results.json there.
+Shops come from the benches' shared cache (bench/worlds.py); results go to bench/out/promotion/ (gitignored).
 """
 
 from __future__ import annotations
@@ -32,15 +32,12 @@ SETTINGS = (("60% of spend", 0.6, 1.0), ("120% of spend", 1.2, 1.0), ("250% of s
 
 
 def ensure_world(seed: int, skus: int, days: int) -> Path:
-    """Generate and import a shop once; return its folder (shop.duckdb and truth.json inside)."""
-    folder = OUT / f"seed{seed}_{skus}x{days}"
-    if not (folder / "shop.duckdb").exists():
-        from shopagent.sample_shop.simulator import generate_shop
-        from shopagent.tools.importer import import_folder
+    """A shop's folder (shop.duckdb and truth.json inside), from the benches' shared cache keyed by the
+    simulator's source, so a changed simulator is never measured on stale shops."""
+    from worlds import world  # bench/ is on sys.path when run as python bench/<name>.py
 
-        generate_shop(folder / "export", seed=seed, n_skus=skus, n_days=days, truth_path=folder / "truth.json")
-        import_folder(folder / "export", folder / "shop.duckdb", replace=True)
-    return folder
+    db, _ = world(seed, skus=skus, days=days)
+    return db.parent
 
 
 def oracle(gmv_of, skus: list[str], top: dict[str, float], budget: float, target: float,
@@ -93,7 +90,7 @@ def oracle(gmv_of, skus: list[str], top: dict[str, float], budget: float, target
     return float(value[rows, cell].sum())
 
 
-def score_world(folder: Path) -> list[dict]:
+def score_world(folder: Path, confidence: float | None = None) -> list[dict]:
     from shopagent.sample_shop.truth import TrueModel, load_truth
     from shopagent.tools.panel import data_dates, load_panel
     from shopagent.tools.promotion_curves import fit_response_curves
@@ -124,7 +121,8 @@ def score_world(folder: Path) -> list[dict]:
     rows = []
     for name, multiple, lift in SETTINGS:
         budget, target = round(total * multiple, -1), round(usual * lift, 2)
-        plan = plan_from_panel(panel, as_of=last, budget=budget, target_roi=target, curves=curves)
+        options = {} if confidence is None else {"confidence": confidence}
+        plan = plan_from_panel(panel, as_of=last, budget=budget, target_roi=target, curves=curves, **options)
         true_spend = true_gmv = gmv_if_spent = 0.0
         for allocation in plan.allocations:
             if allocation.daily_budget <= 0:
@@ -146,7 +144,7 @@ def score_world(folder: Path) -> list[dict]:
         quo_gmv = sum(gmv_of(sku, budget * current[sku] / share) for sku in funded)
         equal_gmv = sum(gmv_of(sku, budget / len(funded)) for sku in funded)
         rows.append({
-            "shop": folder.name, "setting": name, "budget": budget, "target_roi": target,
+            "shop": f"seed{seed_of(folder)}", "setting": name, "budget": budget, "target_roi": target,
             "plan_budget": sum(a.daily_budget for a in plan.allocations), "true_spend": true_spend,
             "true_gmv": true_gmv, "true_roi": true_gmv / true_spend if true_spend else 0.0,
             "oracle_gmv": best, "ratio": true_gmv / best if best else 0.0,
@@ -162,6 +160,10 @@ def score_world(folder: Path) -> list[dict]:
             "unspent": plan.unspent_budget,
         })
     return rows
+
+
+def seed_of(folder: Path) -> str:
+    return folder.name.rsplit("seed", 1)[-1]
 
 
 def timing(skus: int, days: int, seed: int, repeats: int = 3) -> dict:
@@ -215,11 +217,13 @@ def main() -> int:
     parser.add_argument("--skus", type=int, default=80)
     parser.add_argument("--days", type=int, default=180)
     parser.add_argument("--no-timing", action="store_true")
+    parser.add_argument("--confidence", type=float, default=None,
+                        help="plan at this ROI confidence instead of the planner's default (to measure the trade-off)")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     rows = []
     for seed in range(args.first_seed, args.first_seed + args.seeds):
-        for row in score_world(ensure_world(seed, args.skus, args.days)):
+        for row in score_world(ensure_world(seed, args.skus, args.days), args.confidence):
             rows.append(row)
             print(f"{row['shop']:>16} {row['setting']:<27} of optimum {row['ratio']:.3f}, eligible "
                   f"{row['ratio_eligible']:.3f}, supported {row['ratio_supported']:.3f}  ROI {row['true_roi']:.2f}"
@@ -229,7 +233,9 @@ def main() -> int:
     result = {"summary": summarise(rows), "rows": rows}
     if not args.no_timing:
         result["timing"] = [timing(80, 180, 7), timing(1000, 365, 1)]
-    (OUT / "results.json").write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
+    name = "results.json" if (args.first_seed, args.confidence) == (100, None) else \
+        f"results-from{args.first_seed}-confidence{args.confidence}.json"
+    (OUT / name).write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
     for name, figures in result["summary"].items():
         print(f"\n{name}:")
         for key, value in figures.items():
