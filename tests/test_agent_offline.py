@@ -151,5 +151,6 @@ def test_a_budget_question_naming_skus_plans_only_those_and_says_why_one_gets_no
                         if event.kind == "stockout" and event.end == sample_world.truth.end)
     answer = ask_json(cli, f"预算每天 5000, 投产比 3, 只投 {out_of_stock} 怎么分?", sample_world.db)
     assert calls(answer) == [("plan_promotion", {"budget": 5000.0, "target_roi": 3.0, "sku_ids": [out_of_stock]})]
-    assert f"{out_of_stock} 没有分到预算" in answer["answer"] and "out of stock" in answer["answer"]
+    # a Chinese question gets the planner's reason in Chinese too
+    assert f"{out_of_stock} 没有分到预算" in answer["answer"] and "缺货" in answer["answer"]
     assert answer["unsupported_numbers"] == []
