@@ -204,3 +204,21 @@ def test_a_demand_surge_is_valued_at_what_its_channel_visitors_are_worth(diagnos
     assert found and found[0]["channel"] == event.channel
     # recommend visitors browse more than they buy; valuing them as an average visitor overstated surges ~60%
     assert found[0]["impact_gmv"] == pytest.approx(event.impact_gmv, rel=0.35)
+
+
+def test_a_channel_drop_is_found_behind_one_skus_surge_in_a_small_shop(tmp_path_factory):
+    """40 SKUs, seed 2: recommend traffic falls 36% for every SKU while one big SKU goes viral in that same
+    channel; the channel's total barely moved, so the drop hid behind the surge."""
+    from shopagent.tools.diagnose import diagnose
+    from shopagent.tools.store import Shop
+
+    from .conftest import build_world
+
+    world = build_world(tmp_path_factory.mktemp("small"), seed=2, n_skus=40, n_days=120)
+    drop = next(event for event in world.truth.events if event.kind == "traffic_drop")
+    surge = next(event for event in world.truth.events if event.kind == "demand_surge")
+    assert drop.channel == surge.channel == "recommend"
+    findings = diagnose(Shop(world.db)).findings
+    found = [finding for finding in findings if finding.kind == "traffic_drop" and finding.channel == drop.channel]
+    assert found and found[0].impact_gmv == pytest.approx(drop.impact_gmv, rel=0.25)
+    assert [finding for finding in findings if finding.kind == "demand_surge" and finding.sku_id == surge.sku_id]

@@ -16,8 +16,15 @@ SCORE_DROP = 0.1
 
 
 def detect_traffic_drops(ctx: DetectContext) -> list[Candidate]:
-    """An organic channel losing visitors relative to the other organic channels (its share of traffic fell)."""
-    visitors = ctx.panel.visitors.sum(axis=0)  # (day, channel)
+    """An organic channel losing visitors relative to the other organic channels (its share of traffic fell).
+
+    A channel-wide change moves most SKUs together, so it is measured on the SKUs that moved with the crowd:
+    a SKU whose own traffic jumped or collapsed (it went viral, it sold out) has its own finding and, in a
+    small shop, could hide a channel's drop or fake one. The visitors lost are then counted over every SKU.
+    """
+    steady = _steady_skus(ctx)
+    visitors = ctx.panel.visitors[steady].sum(axis=0)  # (day, channel) over the SKUs that moved together
+    everyone = ctx.panel.visitors.sum(axis=0)
     threshold = critical_z(len(ORGANIC))
     found = []
     for channel in ORGANIC:
@@ -33,18 +40,43 @@ def detect_traffic_drops(ctx: DetectContext) -> list[Candidate]:
         z = shift / se if se > 0 else 0.0
         if math.exp(shift) > 1 - TRAFFIC_DROP or z > -threshold:
             continue
+        all_now, all_before = everyone[ctx.current, channel].sum(), everyone[ctx.previous, channel].sum()
         channel_gmv_now = ctx.panel.channel_gmv[ctx.current, channel].sum()
-        gmv_per_visitor = channel_gmv_now / own_now.sum() if own_now.sum() > 0 else 0.0
-        lost_visitors = own_before.sum() * rest_ratio - own_now.sum()
+        gmv_per_visitor = channel_gmv_now / all_now if all_now > 0 else 0.0
+        # the visitors every SKU would have had in this channel had it kept its share
+        lost_visitors = all_now * (math.exp(-shift) - 1)
         found.append(Candidate(
             kind="traffic_drop", row=None, channel=CHANNELS[channel],
             impact_gmv=-round(float(lost_visitors * gmv_per_visitor), 2), z_score=round(z, 2),
-            evidence={"visitors_before": int(own_before.sum()), "visitors_after": int(own_now.sum()),
+            evidence={"visitors_before": int(all_before), "visitors_after": int(all_now),
                       "other_channels_change_pct": round(100 * (rest_ratio - 1), 1),
                       "change_vs_other_channels_pct": round(100 * (math.exp(shift) - 1), 1),
-                      "visitors_lost": int(round(lost_visitors))},
+                      "visitors_lost": int(round(lost_visitors)),
+                      "skus_set_aside": int((~steady).sum())},
         ))
     return found
+
+
+def _steady_skus(ctx: DetectContext) -> np.ndarray:
+    """SKUs whose organic traffic in every channel changed like most SKUs' did (per in-stock day, now against
+    before): modified z-score of the log change within 3.5 (Iglewicz and Hoaglin's outlier rule)."""
+    panel = ctx.panel
+    steady = np.ones(len(panel.catalog.sku_ids), dtype=bool)
+    in_now, in_before = ~ctx.out[:, ctx.current], ~ctx.out[:, ctx.previous]
+    days_now, days_before = in_now.sum(axis=1), in_before.sum(axis=1)
+    for channel in ORGANIC:
+        now = (panel.visitors[:, ctx.current, channel] * in_now).sum(axis=1)
+        before = (panel.visitors[:, ctx.previous, channel] * in_before).sum(axis=1)
+        measured = (days_now > 0) & (days_before > 0) & (now > 0) & (before >= 5 * np.maximum(days_before, 1))
+        if measured.sum() < 5:
+            continue
+        change = np.log((now[measured] / days_now[measured]) / (before[measured] / days_before[measured]))
+        spread = 1.4826 * float(np.median(np.abs(change - np.median(change))))
+        if spread <= 0:
+            continue
+        outlier = np.abs(change - np.median(change)) / spread > 3.5
+        steady[np.flatnonzero(measured)[outlier]] = False
+    return steady
 
 
 def detect_experience_drop(ctx: DetectContext) -> list[Candidate]:
