@@ -232,3 +232,38 @@ def test_results_are_frozen():
 
     with pytest.raises(ValidationError):
         issue.term = "别的"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    "text, term",
+    [
+        ("顶 级桑蚕丝睡衣", "顶 级"),  # a space inside the word
+        ("全网最·好用的眉笔", "全网最"),  # a middle dot inside it
+        ("全网zui低价 吹风机", "全网zui低价"),  # pinyin for 最
+        ("中国\u200b第一 保温杯", "中国\u200b第一"),  # a zero-width space
+    ],
+)
+def test_a_banned_word_in_disguise_is_found_and_reported_as_written(text, term):
+    [issue] = check_text(text).issues
+
+    assert issue.severity == "violation"
+    assert text[issue.start : issue.end] == issue.term == term
+    fixed, _ = fix_text(text)
+    assert check_text(fixed).ok and term not in fixed
+
+
+def test_spaces_between_ordinary_words_do_not_make_a_banned_word():
+    assert check_text("超值 最近上新 纯棉T恤").ok
+    assert check_text("第一 视角运动相机").ok
+
+
+def test_antibacterial_claims_are_violations_on_cosmetics_and_warnings_elsewhere():
+    assert _terms("杀菌控油洗面奶", category="skincare") == [("杀菌", "cosmetic_antibacterial", "violation")]
+    assert _terms("除螨仪 紫外线杀菌") == [("杀菌", "antibacterial", "warning")]
+    assert _terms("碘伏消毒液 皮肤伤口消毒", category="medical") == []
+
+
+@pytest.mark.parametrize("text", ["国家免检产品 保温杯", "中国驰名商标 布鞋", "国家领导人同款 围巾",
+                                  "三甲医院医生推荐 血压计", "全网独家 实木餐桌", "永久不褪色 床单"])
+def test_endorsements_and_guarantees_are_violations(text):
+    assert not check_text(text).ok

@@ -138,22 +138,48 @@ def fix_text(
 
 
 def _normalise(text: str) -> tuple[str, list[int]]:
-    """NFKC + casefold the text, with the original index of every normalised character.
+    """NFKC + casefold the text, undo the usual ways of hiding a banned word, and keep the original index
+    of every normalised character.
 
-    NFKC can change the length (“℃” becomes “°C”, “ﬁ” becomes “fi”), so it is applied one code point
-    at a time and each output character remembers where it came from.
+    NFKC can change the length (“℃” becomes “°C”, “ﬁ” becomes “fi”), so it is applied one code point at a
+    time and each output character remembers where it came from. Then a space, dot or zero-width character
+    between two Chinese characters is dropped (“顶 级”, “最·好”), and the pinyin “zui” before a Chinese
+    character reads as 最 (“zui低价”): sellers use both to slip past keyword filters, and shoppers read
+    straight through them.
     """
-    if unicodedata.is_normalized("NFKC", text):
-        folded = text.casefold()
-        if len(folded) == len(text):
-            return folded, list(range(len(text)))
-    pieces: list[str] = []
-    origin: list[int] = []
-    for index, char in enumerate(text):
-        piece = unicodedata.normalize("NFKC", char).casefold()
-        pieces.append(piece)
-        origin.extend([index] * len(piece))
-    return "".join(pieces), origin
+    if unicodedata.is_normalized("NFKC", text) and len(text.casefold()) == len(text):
+        folded, origin = text.casefold(), list(range(len(text)))
+    else:
+        pieces: list[str] = []
+        origin = []
+        for index, char in enumerate(text):
+            piece = unicodedata.normalize("NFKC", char).casefold()
+            pieces.append(piece)
+            origin.extend([index] * len(piece))
+        folded = "".join(pieces)
+    if not _DISGUISE.search(folded):
+        return folded, origin
+    kept: list[str] = []
+    kept_origin: list[int] = []
+    position = 0
+    for match in _DISGUISE.finditer(folded):
+        kept.append(folded[position:match.start()])
+        kept_origin.extend(origin[position:match.start()])
+        if match.group("pinyin"):
+            kept.append("最")
+            kept_origin.append(origin[match.start()])
+        position = match.end()
+    kept.append(folded[position:])
+    kept_origin.extend(origin[position:])
+    return "".join(kept), kept_origin
+
+
+# a separator run between two Chinese characters, or the pinyin "zui" standing for 最 before one
+_DISGUISE = re.compile(
+    r"(?<=[\u4e00-\u9fff])(?P<gap>[\s\u00b7\u2022\u2027\u2219\u30fb\uff65.\-_*~\u200b-\u200d\u2060\ufeff]+)"
+    r"(?=[\u4e00-\u9fff])"
+    r"|(?<![a-z])(?P<pinyin>zui)(?=\s?[\u4e00-\u9fff])"
+)
 
 
 def _spans(pattern: re.Pattern[str], normalised: str) -> list[tuple[int, int]]:
