@@ -23,6 +23,7 @@ from shopagent.tools.stats import (
 SURGE_RATIO = 1.5
 RATING_DROP = 0.5
 REFUND_RISE = 1.5  # refunds must be at least half again the expected level to matter to a merchant
+MIN_REASON_BASELINE = 10  # refunds of a reason across the shop before the period, to have a rate to rise from
 
 
 def detect_stockouts(ctx: DetectContext) -> list[Candidate]:
@@ -124,19 +125,20 @@ def _rating_spread(ctx: DetectContext) -> float:
 
 
 def detect_refund_spikes(ctx: DetectContext) -> list[Candidate]:
-    """Orders of the period being refunded far more than the SKU's own history says, valued as the extra
-    money refunded.
+    """Orders of the period being refunded far more than the SKU's own history says, beyond the rest of the
+    shop's trend, valued as the extra money refunded.
 
     Refunds arrive days after the sale, so the period's own orders are compared with what should already have
     come back given the shop's measured order-to-refund delay (a survival-style exposure): an order placed
     yesterday has had little time to be refunded. The baseline rate comes from older orders whose refunds
-    have all arrived. This uses every refund of a spike that started inside the period, which refunds
-    merely dated inside it would miss.
+    have all arrived, and moves with the rest of the shop's refunds over the same days (a festival return
+    wave, or buyers' reasons being relabelled, is not one SKU's problem).
 
     A real spike has a cause (a bad batch shows as `quality` refunds, a sizing error as `size`), and one reason
     rising stands out far more clearly against its own small baseline than against all refunds. So each SKU
-    is tested on all its refunds and on each common reason; every one of those tests counts in the
-    Bonferroni threshold, and the SKU's most surprising test is reported.
+    is tested on all its refunds and on each common reason that has a baseline; every one of those tests
+    counts in the Bonferroni threshold, and the SKU's most surprising test names the reason. The cost is
+    always the extra money refunded on all reasons: that is what left the shop, however buyers labelled it.
     """
     panel, current = ctx.panel, ctx.current
     cdf = panel.refund_lag_cdf
@@ -150,29 +152,45 @@ def detect_refund_spikes(ctx: DetectContext) -> list[Candidate]:
     units_before = panel.units[:, :matured].sum(axis=1)
     gmv_before = panel.gmv[:, :matured].sum(axis=1)
     eligible = np.flatnonzero((units_before >= 50) & (exposure_units >= 10))
-    # column 0 is every refund, then one column per reason (a single reason adds nothing to the total)
-    counts, amounts, names = [panel.refund_count_by_order_day], [panel.refund_amount_by_order_day], [None]
-    if len(panel.refund_reasons) > 1:
-        counts += [panel.refund_count_by_reason[:, :, k] for k in range(len(panel.refund_reasons))]
-        amounts += [panel.refund_amount_by_reason[:, :, k] for k in range(len(panel.refund_reasons))]
-        names += list(panel.refund_reasons)
+    if not eligible.size:
+        return []
+    tests = [(None, panel.refund_count_by_order_day)]  # every refund, then each reason worth testing on its own
+    if len(panel.refund_reasons) > 2:  # at least two named reasons besides the pooled rest
+        for k, reason in enumerate(panel.refund_reasons):
+            count = panel.refund_count_by_reason[:, :, k]
+            if count[eligible, :matured].sum() >= MIN_REASON_BASELINE:
+                tests.append((reason, count))
     dispersion = _refund_dispersion(panel.refund_count[:, ctx.history])
-    alpha = FAMILY_ALPHA / max(len(eligible) * len(counts), 1)
+    alpha = FAMILY_ALPHA / (len(eligible) * len(tests))
+    rates, expected, now, stable = {}, {}, {}, {}
+    total_before = panel.refund_count_by_order_day[eligible, :matured].sum(axis=1)
+    total_now = panel.refund_count_by_order_day[eligible, current].sum(axis=1)
+    for reason, count in tests:
+        before = count[eligible, :matured].sum(axis=1)
+        rates[reason] = np.maximum(before / units_before[eligible], 0.5 / units_before[eligible])
+        expected[reason] = rates[reason] * exposure_units[eligible]
+        now[reason] = count[eligible, current].sum(axis=1)
+        stable[reason] = _share_is_stable(before, total_before, now[reason], total_now, len(tests))
     found = []
-    for row in eligible:
+    for position, row in enumerate(eligible):
         best = None
-        for count, amount, reason in zip(counts, amounts, names, strict=True):
-            refunds_before, refunds_now = count[row, :matured].sum(), count[row, current].sum()
-            rate_before = max(refunds_before / units_before[row], 0.5 / units_before[row])
-            expected = rate_before * exposure_units[row]
-            p_value = poisson_upper_tail(refunds_now, expected, dispersion)
-            if refunds_now < REFUND_RISE * expected or p_value > alpha:
+        for reason, _ in tests:
+            if not stable[reason][position]:
+                continue
+            # the rest of the shop's change for this reason, leaving this SKU out
+            due = expected[reason].sum() - expected[reason][position]
+            trend = (now[reason].sum() - now[reason][position]) / due if due > 0 else 1.0
+            expected_here = expected[reason][position] * trend
+            refunds_now = now[reason][position]
+            p_value = poisson_upper_tail(refunds_now, expected_here, dispersion)
+            if refunds_now < REFUND_RISE * expected_here or p_value > alpha:
                 continue
             if best is None or p_value < best[0]:
-                best = (p_value, reason, refunds_now, expected, rate_before, amount)
+                best = (p_value, reason, refunds_now, expected_here, rates[reason][position] * trend)
         if best is None:
             continue
-        p_value, reason, refunds_now, expected, rate_before, amount = best
+        p_value, reason, refunds_now, expected_here, rate_before = best
+        amount = panel.refund_amount_by_order_day
         amount_rate = amount[row, :matured].sum() / gmv_before[row] if gmv_before[row] > 0 else 0.0
         extra = amount[row, current].sum() - amount_rate * exposure_gmv[row]
         found.append(Candidate(
@@ -181,10 +199,29 @@ def detect_refund_spikes(ctx: DetectContext) -> list[Candidate]:
             evidence={"refund_reason": reason,
                       "refund_rate_before": round(float(rate_before), 4),
                       "refund_rate_after": round(float(refunds_now / exposure_units[row]), 4),
-                      "refunds": int(refunds_now), "expected_refunds": round(float(expected), 1),
+                      "refunds": int(refunds_now), "expected_refunds": round(float(expected_here), 1),
                       "refund_lag_days": panel.refund_lag_days},
         ))
     return found
+
+
+def _share_is_stable(reason_before: np.ndarray, total_before: np.ndarray, reason_now: np.ndarray,
+                     total_now: np.ndarray, tests: int) -> np.ndarray:
+    """Per SKU: whether the rest of the shop gives this reason the same share of its refunds now as before.
+
+    When it does not (the export started writing reasons differently, or a shop-wide cause such as a courier
+    failing), a rise in the reason on one SKU says nothing about that SKU. Two-proportion z-test over the other
+    SKUs' refunds, leaving the SKU out; every SKU passes for the all-refunds test (its share is always 1).
+    """
+    rest_before, rest_total_before = reason_before.sum() - reason_before, total_before.sum() - total_before
+    rest_now, rest_total_now = reason_now.sum() - reason_now, total_now.sum() - total_now
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share_before = rest_before / rest_total_before
+        share_now = rest_now / rest_total_now
+        pooled = (rest_before + rest_now) / (rest_total_before + rest_total_now)
+        se = np.sqrt(pooled * (1 - pooled) * (1 / rest_total_before + 1 / rest_total_now))
+        z = np.where(se > 0, (share_now - share_before) / se, 0.0)
+    return (rest_total_before > 0) & (rest_total_now > 0) & (np.abs(np.nan_to_num(z)) <= critical_z(tests))
 
 
 def _refund_dispersion(daily_refunds: np.ndarray) -> float:

@@ -69,7 +69,7 @@ class ShopPanel:
     refund_lag_days: int = 0  # median days from order to refund: refunds now belong to sales that many days ago
     refund_lag_cdf: np.ndarray = field(default_factory=lambda: np.ones(1))  # share of refunds within k days
     tables_present: dict[str, bool] = field(default_factory=dict)
-    refund_reasons: tuple[str, ...] = ()  # the shop's most common refund reasons, then "other"
+    refund_reasons: tuple[str, ...] = ()  # the shop's most common refund reasons, then OTHER_REASONS
 
     # arrays that describe the whole shop's history rather than one value per day; cutting days leaves them be
     NOT_BY_DAY: ClassVar[tuple[str, ...]] = ("refund_lag_cdf",)
@@ -105,15 +105,16 @@ def _lag_cdf(lags: list[tuple[int, int]]) -> np.ndarray:
     return np.cumsum(counts) / counts.sum()
 
 
-REASON_CODE = "coalesce(nullif(lower(trim(r.reason)), ''), 'unknown')"
+NO_REASON, OTHER_REASONS = "(none)", "(other)"  # codes for a blank reason and for the rarer reasons pooled
+REASON_CODE = f"coalesce(nullif(lower(trim(r.reason)), ''), '{NO_REASON}')"
 MAX_REFUND_REASONS = 6  # reasons tested one by one; rarer ones are pooled as "other"
 
 
 def _refund_reasons(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
-    """The shop's most common refund reasons (normalised codes), most common first, then "other"."""
+    """The shop's most common refund reasons (normalised codes), most common first, then the rest pooled."""
     rows = con.execute(f"SELECT {REASON_CODE} AS code, count(*) FROM refunds r GROUP BY 1 ORDER BY 2 DESC, 1 "
                        "LIMIT ?", [MAX_REFUND_REASONS]).fetchall()
-    return (*(code for code, _ in rows), "other")
+    return (*(code for code, _ in rows), OTHER_REASONS)
 
 
 def load_catalog(con: duckdb.DuckDBPyConnection) -> Catalog:
