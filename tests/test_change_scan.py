@@ -45,3 +45,11 @@ def test_the_same_data_gives_the_same_answer():
 def test_nothing_to_scan_gives_none():
     assert scan_rate_fall(np.zeros(42), np.full(42, 100.0), BASELINE_DAYS) is None
     assert scan_rate_fall(np.ones(10), np.full(10, 100.0), 9, min_after=3) is None
+
+
+def test_a_collapse_beyond_every_simulated_draw_still_gets_a_tiny_p_value():
+    """A big shop tests hundreds of campaigns, so its threshold is far below 1 / draws."""
+    spend = np.full(BASELINE_DAYS + PERIOD_DAYS, 100.0)
+    orders = np.r_[np.full(BASELINE_DAYS, 10.0), np.zeros(PERIOD_DAYS)]
+    fall = scan_rate_fall(orders, spend, BASELINE_DAYS, seed=1)
+    assert fall.p_value < 1e-6 and fall.split == BASELINE_DAYS
