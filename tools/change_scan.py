@@ -16,6 +16,8 @@ from statistics import NormalDist
 import numpy as np
 
 DRAWS = 4000  # simulated scans: enough to place a p-value near 1e-3 within about +-15%
+MAX_DRAWS = 400_000  # when no draw is as extreme as the data, keep drawing up to this many
+CHUNK = 50_000
 
 
 @dataclass(frozen=True)
@@ -65,8 +67,15 @@ def scan_rate_fall(counts: np.ndarray, exposure: np.ndarray, first_split: int, *
     if single >= simulate_below:
         return RateFall(p_value=single, split=int(splits[best]), statistic=float(observed[best]))
     rng = np.random.default_rng(seed)
-    simulated = signed_roots(rng.multinomial(total, exposure / exposure.sum(), size=draws), 1.0).min(axis=1)
-    # the simulation cannot resolve a p-value below 1 / (draws + 1); Bonferroni over the splits is an exact
-    # upper bound that can, so a collapse far beyond every draw still clears a small shop-wide threshold
-    p_value = min((1 + int((simulated <= observed[best]).sum())) / (draws + 1), len(splits) * single)
+    shares = exposure / exposure.sum()
+    # more draws while none is as extreme as the data, up to what the caller's level needs: with no exceedance
+    # in N draws the p-value is 1 / (N + 1), which must be able to fall well below `simulate_below`
+    enough = min(max(draws, int(20 / simulate_below) if simulate_below < 1 else draws), MAX_DRAWS)
+    exceed, done = 0, 0
+    while done < draws or (exceed == 0 and done < enough):
+        size = draws if done == 0 else min(CHUNK, enough - done)
+        simulated = signed_roots(rng.multinomial(total, shares, size=size), 1.0).min(axis=1)
+        exceed += int((simulated <= observed[best]).sum())
+        done += size
+    p_value = (1 + exceed) / (done + 1)
     return RateFall(p_value=p_value, split=int(splits[best]), statistic=float(observed[best]))

@@ -67,7 +67,7 @@ def detect_promotion_shortfalls(ctx: DetectContext) -> list[Candidate]:
         found.append(Candidate(
             kind="promotion_below_target_roi", row=int(row), channel="promotion",
             impact_gmv=round(ad_gmv - spend * expected_roi, 2),
-            z_score=round(NormalDist().inv_cdf(fall.p_value), 2),
+            z_score=round(NormalDist().inv_cdf(max(fall.p_value, 1e-15)), 2),  # reported z, capped near -8
             evidence={"delivered_roi": round(roi_post, 2), "target_roi": round(target, 2),
                       "roi_before": round(roi_before, 2), "expected_roi": round(expected_roi, 2),
                       "organic_conversion_change_pct": round(100 * (float(selling[row]) - 1), 1),
