@@ -12,6 +12,8 @@ from shopagent.tools.schema import CHANNELS
 from shopagent.tools.stats import critical_z, log_ratio_se
 
 TRAFFIC_DROP = 0.10
+MIN_STEADY = 10  # SKUs measured in a channel before any of them can be called an outlier
+MIN_SPREAD = 0.10  # log-change spread floor: a SKU's fortnight of visitors moves this much on its own
 SCORE_DROP = 0.1
 
 
@@ -59,24 +61,28 @@ def detect_traffic_drops(ctx: DetectContext) -> list[Candidate]:
 
 def _steady_skus(ctx: DetectContext) -> np.ndarray:
     """SKUs whose organic traffic in every channel changed like most SKUs' did (per in-stock day, now against
-    before): modified z-score of the log change within 3.5 (Iglewicz and Hoaglin's outlier rule)."""
+    before): modified z-score of the log change within 3.5 (Iglewicz and Hoaglin's outlier rule).
+
+    The spread is never taken below a 10% change, the day-to-day noise of a SKU's fortnight of visitors, and
+    a shop too small to say what "most SKUs" did (fewer than MIN_STEADY measured SKUs), or one where fewer
+    than half would remain, keeps every SKU.
+    """
     panel = ctx.panel
-    steady = np.ones(len(panel.catalog.sku_ids), dtype=bool)
+    n = len(panel.catalog.sku_ids)
+    steady = np.ones(n, dtype=bool)
     in_now, in_before = ~ctx.out[:, ctx.current], ~ctx.out[:, ctx.previous]
     days_now, days_before = in_now.sum(axis=1), in_before.sum(axis=1)
     for channel in ORGANIC:
         now = (panel.visitors[:, ctx.current, channel] * in_now).sum(axis=1)
         before = (panel.visitors[:, ctx.previous, channel] * in_before).sum(axis=1)
         measured = (days_now > 0) & (days_before > 0) & (now > 0) & (before >= 5 * np.maximum(days_before, 1))
-        if measured.sum() < 5:
+        if measured.sum() < MIN_STEADY:
             continue
         change = np.log((now[measured] / days_now[measured]) / (before[measured] / days_before[measured]))
-        spread = 1.4826 * float(np.median(np.abs(change - np.median(change))))
-        if spread <= 0:
-            continue
+        spread = max(1.4826 * float(np.median(np.abs(change - np.median(change)))), MIN_SPREAD)
         outlier = np.abs(change - np.median(change)) / spread > 3.5
         steady[np.flatnonzero(measured)[outlier]] = False
-    return steady
+    return steady if steady.sum() >= n / 2 else np.ones(n, dtype=bool)
 
 
 def detect_experience_drop(ctx: DetectContext) -> list[Candidate]:
