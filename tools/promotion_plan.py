@@ -22,6 +22,7 @@ from shopagent.tools.promotion_optimiser import MAX_EXTRAPOLATION, SAFETY_QUANTI
 from shopagent.tools.promotion_reasons import (
     blended_break_even,
     funded_reason,
+    joined,
     limited_by,
     plan_warnings,
     unspent_reason,
@@ -128,23 +129,23 @@ def _allocations(panel: ShopPanel, as_of: date, checks: list[SkuEligibility], cu
                     current_target_roi=None if np.isnan(current_target) else round(float(current_target), 2),
                     break_even_roi=check.break_even_roi, eligible=check.eligible)
         if check.sku_id not in planned:
-            reason = ("；" if lang == "zh" else "; ").join(check.reasons) if check.reasons else \
-                say(lang, "promotion", "no_history")
+            reason = joined(check.reasons, lang) if check.reasons else say(lang, "promotion", "no_history")
             rows.append(Allocation(**base, daily_budget=0.0, expected_spend=0.0, expected_gmv=0.0, gmv_low=0.0,
                                    gmv_high=0.0, expected_roi=None, target_roi=None, marginal_roi=None,
-                                   reason=reason))
+                                   reason=reason, has_history=curve is not None, notes=[]))
             continue
         p = planned[check.sku_id]
         budget = float(outcome.budget[p])
         spend, gmv = outcome.spend[p], outcome.gmv[p]
         mean_spend, mean_gmv = float(spend.mean()), float(gmv.mean())
-        reason = funded_reason(curve, check, budget, float(outcome.target[p]), float(marginal[p]), problem,
-                               solution, lang)
+        parts = funded_reason(curve, check, budget, float(outcome.target[p]), float(marginal[p]), problem,
+                              solution, lang)
         rows.append(Allocation(
             **base, daily_budget=budget, expected_spend=round(mean_spend, 2), expected_gmv=round(mean_gmv, 2),
             gmv_low=round(float(low[p]), 2), gmv_high=round(float(high[p]), 2),
             expected_roi=round(mean_gmv / mean_spend, 2) if mean_spend > 0 else None,
             target_roi=round(float(outcome.target[p]), 1) if budget > 0 else None,
-            marginal_roi=round(float(marginal[p]), 2) if budget > 0 else None, reason=reason))
+            marginal_roi=round(float(marginal[p]), 2) if budget > 0 else None, reason=joined(parts, lang),
+            notes=parts[1:]))
     rows.sort(key=lambda allocation: (-allocation.daily_budget, not allocation.eligible, allocation.sku_id))
     return rows

@@ -18,14 +18,14 @@ from shopagent.tools.wording import Language, say
 
 
 def funded_reason(curve: ResponseCurve, check: SkuEligibility, budget: float, target: float, marginal: float,
-                  problem: BudgetProblem, solution: BudgetSolution, lang: Language = "en") -> str:
-    """Why a planned-for SKU got its budget, or none: its marginal ROI against the cut-off, and its caveats."""
+                  problem: BudgetProblem, solution: BudgetSolution, lang: Language = "en") -> list[str]:
+    """Why a planned-for SKU got its budget, or none (its marginal ROI against the cut-off), then its caveats."""
     cut_off = solution.threshold
     if budget <= 0:
         first = curve.expected_gmv(100.0) / 100.0
         if first < problem.target_roi and solution.roi_binds:
-            return say(lang, "promotion", "first_below_target", first=first, target=problem.target_roi)
-        return say(lang, "promotion", "outbid", first=first, cut_off=cut_off)
+            return [say(lang, "promotion", "first_below_target", first=first, target=problem.target_roi)]
+        return [say(lang, "promotion", "outbid", first=first, cut_off=cut_off)]
     at_cap = budget >= 0.95 * MAX_EXTRAPOLATION * curve.spend_high
     if marginal > 1.1 * cut_off:
         # more would pay, but past what the SKU's own history can vouch for
@@ -43,6 +43,11 @@ def funded_reason(curve: ResponseCurve, check: SkuEligibility, budget: float, ta
     if curve.prior_share > 0.8:
         parts.append(say(lang, "promotion", "shape_borrowed"))
     parts.extend(check.notes)
+    return parts
+
+
+def joined(parts: list[str], lang: Language) -> str:
+    """Clauses of one explanation as a sentence of the language."""
     return ("；" if lang == "zh" else "; ").join(parts)
 
 

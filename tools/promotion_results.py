@@ -37,7 +37,9 @@ class Allocation(BaseModel):
     current_target_roi: float | None
     break_even_roi: float | None
     eligible: bool
-    reason: str
+    reason: str  # the whole explanation, in the plan's language
+    has_history: bool = True  # False: never promoted, so there is no curve to plan it with
+    notes: list[str] = []  # the caveats of `reason` beyond why it got this budget (stock, refunds, extrapolation)
 
 
 class Expected(BaseModel):

@@ -246,7 +246,8 @@ def assortment_actions(shop: Shop, request: PlannerInput) -> ActionBlock:
             current=call.on_hand if call.action == "restock" else None, proposed=None,
             unit="units" if call.action == "restock" else None,
             quantity=call.reorder_quantity if call.action == "restock" else None,
-            expected_gmv_per_day=gmv_day, expected_profit_per_day=profit_day, reason="; ".join(call.reasons)))
+            expected_gmv_per_day=gmv_day, expected_profit_per_day=profit_day,
+            reason=("；" if request.lang == "zh" else "; ").join(call.reasons)))
     by_kind["restock"].sort(key=lambda action: (-(action.expected_gmv_per_day or 0.0), action.sku_id or ""))
     by_kind["delist"].sort(key=lambda action: (-(action.expected_profit_per_day or 0.0), action.sku_id or ""))
     quota = max(3, request.max_actions // 2)  # a few of each kind, so a long restock list cannot hide the fixes

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from rich.markup import escape
 from rich.table import Table
 
 from shopagent.render.charts import bar
-from shopagent.render.common import stdout
+from shopagent.render.common import escape, stdout
 from shopagent.tools.promotion_results import Allocation, PromotionPlan
-
-NO_HISTORY = "no full-site promotion history"
 
 
 def print_promotion_plan(plan: PromotionPlan) -> None:
@@ -28,12 +25,14 @@ def print_promotion_plan(plan: PromotionPlan) -> None:
     funded = [a for a in plan.allocations if a.daily_budget > 0]
     if funded:
         stdout.print(_funded_table(funded))
-    left_out = [a for a in plan.allocations if a.daily_budget <= 0 and not a.reason.startswith(NO_HISTORY)]
+    # a SKU never promoted and with nothing else against it is summarised in one line below
+    untested = [a for a in plan.allocations if a.daily_budget <= 0 and not a.has_history and a.eligible]
+    left_out = [a for a in plan.allocations if a.daily_budget <= 0 and a not in untested]
     if left_out:
         stdout.print(_left_out_table(left_out))
-    untested = [a.sku_id for a in plan.allocations if a.daily_budget <= 0 and a.reason.startswith(NO_HISTORY)]
     if untested:
-        shown = ", ".join(untested[:8]) + (f" and {len(untested) - 8} more" if len(untested) > 8 else "")
+        names = [a.sku_id for a in untested]
+        shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
         stdout.print(f"[dim]{len(untested)} SKU(s) never promoted, so without a curve ({escape(shown)}): a small test "
                      "budget would show what they can do.[/]")
     _print_curve(plan)
@@ -45,7 +44,7 @@ def _funded_table(funded: list[Allocation]) -> Table:
                   "per SKU in the platform)", title_justify="left")
     for a in funded:
         now = "—" if a.current_spend is None else f"¥{a.current_spend:,.0f} / {_num(a.current_target_roi)}"
-        notes = "; ".join(a.reason.split("; ")[1:])
+        notes = " · ".join(a.notes)
         table.add_row(escape(a.sku_id), escape(a.title[:10]), f"¥{a.daily_budget:,.0f}", _num(a.target_roi),
                       f"¥{a.expected_spend:,.0f}", f"¥{a.expected_gmv:,.0f}",
                       f"¥{a.gmv_low:,.0f}–{a.gmv_high:,.0f}", _num(a.expected_roi), _num(a.marginal_roi), now,
