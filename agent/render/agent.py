@@ -7,14 +7,13 @@ from typing import Any
 from rich.console import Console, Group
 from rich.live import Live
 from rich.markdown import Markdown
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
 from shopagent.agent_loop import ToolCallRecord, TurnEvents, TurnResult
 from shopagent.backends.base import BackendStatus
 from shopagent.grounding import mark_unsupported
-from shopagent.render.common import print_json_data, printable, stderr, stdout
+from shopagent.render.common import escape, print_json_data, printable, stderr, stdout
 from shopagent.run_log import LogEntry
 
 

@@ -7,6 +7,7 @@ import unicodedata
 
 from pydantic import BaseModel
 from rich.console import Console
+from rich.markup import escape as escape_markup
 
 stdout = Console(soft_wrap=False)
 stderr = Console(stderr=True)
@@ -17,6 +18,12 @@ def printable(text: str) -> str:
     clear the screen or fake output) and bidi overrides (which reorder what is shown) are dropped."""
     return "".join(character for character in text
                    if character in "\n\t" or unicodedata.category(character) not in ("Cc", "Cf"))
+
+
+def escape(text: str) -> str:
+    """Shop text (titles, reasons, reviews, summaries quoting them) ready for a rich console: terminal-safe
+    (`printable`) and with rich markup made literal."""
+    return escape_markup(printable(text))
 
 
 def print_json_model(model: BaseModel) -> None:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from shopagent.render.common import print_json_data, print_json_model, stdout
+from shopagent.render.common import escape, print_json_data, print_json_model, stdout
 from shopagent.tools.brand_memory import MemoryDraft
 from shopagent.tools.compliance import ComplianceResult
 from shopagent.tools.creative import CreativeDraft, CreativeDrafts, DraftChange

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from rich.markup import escape
 from rich.table import Table
 
-from shopagent.render.common import print_json_data, print_json_model, printable, stderr, stdout
+from shopagent.render.common import escape, print_json_data, print_json_model, printable, stderr, stdout
 from shopagent.tools.errors import ImportRejected
 from shopagent.tools.importer import ImportReport
 from shopagent.tools.sql import QueryResult

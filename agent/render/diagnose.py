@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from rich.markup import escape
 from rich.table import Table
 
 from shopagent.render.charts import bar, pct_change, signed_yuan, sparkline
-from shopagent.render.common import stdout
+from shopagent.render.common import escape, stdout
 from shopagent.tools.diagnose import Diagnosis
 from shopagent.tools.kpis import GmvChange
 

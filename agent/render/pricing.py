@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from rich.markup import escape
 from rich.table import Table
 
 from shopagent.render.charts import signed_yuan
-from shopagent.render.common import stdout
+from shopagent.render.common import escape, stdout
 from shopagent.tools.pricing import PricingPlan
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from shopagent.render.charts import signed_yuan
+from shopagent.render.common import printable
 from shopagent.tools.daily_report import DailyReport, KpiRow
 from shopagent.tools.findings import Finding
 from shopagent.tools.report_actions import Action, ActionBlock
@@ -42,7 +43,9 @@ def weekday(day: date) -> str:
 
 
 def escape(text: str) -> str:
-    """Make free text (titles, reasons) inert in markdown: no accidental bold, links, HTML or table breaks."""
+    """Make free text (titles, reasons) inert in markdown: no accidental bold, links, HTML or table breaks, and
+    no terminal control characters for whoever cats the file."""
+    text = printable(text)
     for char in "\\`*_[]<>|":
         text = text.replace(char, "\\" + char)
     return text
