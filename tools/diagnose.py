@@ -117,8 +117,10 @@ def _fold_bad_reviews_into_refund_spikes(candidates: list[Candidate]) -> list[Ca
     for candidate in candidates:
         if candidate.kind == "rating_drop" and candidate.row in spikes:
             spike = spikes[candidate.row]
+            # lost sales are other money than refunds: kept beside the spike's cost, not added to it
             spike.evidence.update(rating_before=candidate.evidence["rating_before"],
-                                  rating_after=candidate.evidence["rating_after"])
+                                  rating_after=candidate.evidence["rating_after"],
+                                  rating_drop_gmv=candidate.impact_gmv)
             continue
         folded.append(candidate)
     return folded

@@ -10,12 +10,9 @@ import numpy as np
 FAMILY_ALPHA = 0.05
 
 
-def critical_z(tests: int, alpha: float = FAMILY_ALPHA, *, sides: int = 2) -> float:
-    """|z| a finding must exceed so that `tests` looks at noise raise a false alarm with prob. <= alpha.
-
-    `sides=1` for a directional question (did ratings *fall*?), where only one tail can raise the alarm.
-    """
-    return NormalDist().inv_cdf(1 - alpha / (sides * max(tests, 1)))
+def critical_z(tests: int, alpha: float = FAMILY_ALPHA) -> float:
+    """Two-sided z a finding must exceed so that `tests` looks at noise raise a false alarm with prob. <= alpha."""
+    return NormalDist().inv_cdf(1 - alpha / (2 * max(tests, 1)))
 
 
 def log_ratio_se(numerator: np.ndarray, denominator: np.ndarray) -> float:
@@ -93,22 +90,3 @@ def count_dispersion(daily_counts: np.ndarray, *, min_mean: float = 0.3) -> floa
         return 1.0
     ratios = daily_counts[regular].var(axis=1, ddof=1) / means[regular]
     return max(float(np.median(ratios)), 1.0)
-
-
-def binomial_lower_tail(observed: float, trials: float, share: float, dispersion: float = 1.0) -> float:
-    """P(X <= observed) for X ~ Binomial(trials, share), on the quasi scale (counts / dispersion).
-
-    The exact conditional test of two Poisson rates: given that `trials` events happened in two stretches,
-    how surprising is it that only `observed` fell in the stretch that held `share` of the exposure.
-    """
-    scale = max(dispersion, 1.0)
-    k, n = math.floor(observed / scale), math.floor(trials / scale)
-    if n <= 0 or k >= n or share <= 0:
-        return 1.0
-    if share >= 1:
-        return 0.0
-    log_p, log_q = math.log(share), math.log1p(-share)
-    log_terms = [math.lgamma(n + 1) - math.lgamma(j + 1) - math.lgamma(n - j + 1) + j * log_p + (n - j) * log_q
-                 for j in range(k + 1)]
-    top = max(log_terms)
-    return min(1.0, math.exp(top) * sum(math.exp(term - top) for term in log_terms))
