@@ -63,7 +63,30 @@ def value_per_click(panel: ShopPanel, data: PromotedDays, end: int, elasticity_a
         prior_precision = np.where(own_precision + prior_precision > 0, prior_precision, 1.0)
     precision = own_precision + prior_precision
     mean = (np.nan_to_num(own) * own_precision + np.nan_to_num(prior_mean) * prior_precision) / precision
-    return mean - 0.5 / precision, np.sqrt(1.0 / precision), shifts
+    mean = np.minimum(mean - 0.5 / precision, _never_converted_cap(panel, data, use, end))
+    return mean, np.sqrt(1.0 / precision), shifts
+
+
+def _never_converted_cap(panel: ShopPanel, data: PromotedDays, use: np.ndarray, end: int) -> np.ndarray:
+    """Log GMV per click the data still allows for a SKU whose paid clicks never produced an order.
+
+    No order in N clicks puts orders per click below 3 / N with 95% confidence (the Poisson bound for zero
+    events), so a click is worth at most 3 / N orders at the SKU's usual order value. Without the cap the
+    prior (what its organic visitors are worth) would value a thousand fruitless clicks as if they sold.
+    SKUs with any ad order are not capped (+inf).
+    """
+    clicks = np.where(use, data.clicks, 0.0).sum(1)
+    orders = np.where(use, data.orders, 0.0).sum(1)
+    part = slice(max(0, end - 56), end)
+    rows = data.rows
+    organic_orders = np.maximum(panel.orders[rows, part] - panel.ad_orders[rows, part], 0.0).sum(1)
+    organic_gmv = np.maximum(panel.gmv[rows, part] - panel.ad_gmv[rows, part], 0.0).sum(1)
+    order_value = np.where(organic_orders > 0, organic_gmv / np.maximum(organic_orders, 1.0),
+                           last_price(panel, end)[rows])
+    never = (orders == 0) & (clicks > 0) & np.isfinite(order_value) & (order_value > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cap = np.log(3.0 * order_value / np.maximum(clicks, 1.0))
+    return np.where(never, cap, np.inf)
 
 
 def _organic_value(panel: ShopPanel, end: int, shop_factor: np.ndarray, elasticity: np.ndarray,
