@@ -116,7 +116,8 @@ def _diagnosis(report: DailyReport) -> str:
                      f"<span class=\"why\">{_e(finding.summary)}</span></li>")
     findings = f"<ol>{''.join(items)}</ol>" if items else "<p>没有超出日常波动的异常。No cause stands out.</p>"
     if len(report.findings) > MAX_FINDINGS:
-        findings += f"<p class=\"note\">…{len(report.findings) - MAX_FINDINGS} more in the JSON report.</p>"
+        findings += (f"<p class=\"note\">…另有 {len(report.findings) - MAX_FINDINGS} 条 more in the JSON report."
+                     "</p>")
     movers = ""
     if report.movers:
         rows = "".join(
@@ -147,7 +148,7 @@ def _block(block: ActionBlock) -> str:
         parts.append(budget_chart(block))
     parts.append(f"<ol>{items}</ol>" if items else "<p class=\"note\">今天无需调整。Nothing to change today.</p>")
     if block.more:
-        parts.append(f"<p class=\"note\">…{block.more} more in the planner's own command.</p>")
+        parts.append(f"<p class=\"note\">…另有 {block.more} 条 more in the planner's own command.</p>")
     return "\n".join(parts)
 
 

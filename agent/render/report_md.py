@@ -162,8 +162,8 @@ def _diagnosis(report: DailyReport) -> str:
         lines.append(f"{number}. **{_finding_label(finding)}** {signed_yuan(finding.impact_gmv)}: "
                      f"{escape(finding.summary)}")
     if len(report.findings) > MAX_FINDINGS:
-        lines.append(f"\n…{len(report.findings) - MAX_FINDINGS} more: `shopagent diagnose --start {period.start} "
-                     f"--end {period.end}`")
+        lines.append(f"\n…另有 {len(report.findings) - MAX_FINDINGS} 条 more: "
+                     f"`shopagent diagnose --start {period.start} --end {period.end}`")
     if report.movers:
         lines += ["", "### 变化最大的商品 Top movers (7 days)", "",
                   "| SKU | GMV | 变化 change | 访客 visitors | 转化 conversion | 客单 AOV |",
@@ -195,7 +195,7 @@ def _block(block: ActionBlock, report: DailyReport) -> list[str]:
         lines.append(f"{number}. {action_line(action)}  ")
         lines.append(f"   {escape(action.reason)}")
     if block.more:
-        lines.append(f"\n…{block.more} more: `{_command(block, report)}`")
+        lines.append(f"\n…另有 {block.more} 条 more: `{_command(block, report)}`")
     return [*lines, ""]
 
 
