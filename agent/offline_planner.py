@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -16,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from shopagent.planner_slots import Slots, cjk, parse_slots
 
 Intent = Literal["diagnose", "promotion", "pricing", "assortment", "whatif", "creative_draft", "creative_check",
-                 "sql", "schema", "stock", "reviews", "unknown"]
+                 "sql", "schema", "stock", "reviews", "refused", "unknown"]
 INTENT_TOOL: dict[str, str] = {
     "diagnose": "diagnose", "promotion": "plan_promotion", "pricing": "plan_pricing",
     "assortment": "plan_assortment", "whatif": "whatif", "creative_draft": "creative_draft",
@@ -28,29 +29,40 @@ def _words(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.I)
 
 
-RAW_SQL = _words(r"^\s*(select|with)\s|```sql|^\s*sql\s*:")
-SCHEMA = _words(r"哪些表|什么表|表结构|有哪些字段|\bschema\b|which tables|what tables|list (the )?tables|table names")
+RAW_SQL = _words(r"^\s*(select|with)\s|```sql|^\s*sql\s*:|"
+                 r"(跑|执行|运行|\brun\b|\bexecute\b)\s*(下|一下)?\s*(select|with)\s")
+SCHEMA = _words(r"哪些表|什么表|数据表|表结构|有哪些字段|\bschema\b|which tables|what tables|list (the )?tables|"
+                r"table names")
+# asking shopagent to act inside the platform: it only reads the shop's data and proposes
+BACK_OFFICE = _words(r"登录|千牛|后台|直接(改|调|设)|帮我(去)?(改|调|设置?)(一下)?(价|价格|预算)")
 CHECK = _words(r"合规|违规|违禁|广告法|极限词|敏感词|能不能用|能用吗|compliant|compliance|ad[- ]law|"
                r"check (this|the|my) (copy|text|title)|is this (copy|title) (ok|allowed|legal)")
-DRAFT = _words(r"写|起.{0,2}标题|文案|卖点|脚本|详情页|\bwrite\b|\bdraft\b|selling points?|slogan|video script")
+DRAFT = _words(r"写|起.{0,2}标题|文案|卖点|脚本|详情页|\bwrite\b|\bdraft\b|selling points?|slogan|video script|"
+               r"标题.{0,8}(重新|再|换)\s*(起|写|拟|想|来)|起几个")
 WHATIF_CUE = _words(r"会怎样|会怎么样|会如何|会怎么|怎么变|如果|假如|要是|假设|会不会|会损失|会少|会多|影响多大|"
-                    r"what if|what happens|what would happen|would happen|\bif (i|we)\b|\bsuppose\b|impact of")
-CHANGE = _words(r"涨价|降价|提价|加价|打.{0,2}折|\d(\.\d)?折|卖\s*\d|价格?(改|调)|改成|调到|加到|提到|降到|"
+                    r"会掉多少|会变成多少|变成多少|多出多少|多卖多少|少卖多少|的话|模拟|推演|\bsimulat|"
+                    r"what if|what happens|what would happen|would happen|\bif (i|we)\b|\bsuppose\b|impact")
+CHANGE = _words(r"涨价|降价|提价|加价|打.{0,2}折|\d(\.\d)?折|卖\s*\d|价格?(改|调)|改成|调到|加到|提到|降到|砍|"
                 r"raise|increase|\bcut\b|lower|reduce|goes? up|goes? down|\bdiscount|to ¥?\d")
 STOCKOUT = _words(r"断货|缺货|没货|售罄|卖断|out of stock|stock ?outs?|sold out")
 PROMOTION = _words(r"预算|投放|推广|投产|\broi\b|\broas\b|budget|ad spend|allocat|分配|怎么分|\bsplit\b|campaign")
-ASSORTMENT = _words(r"下架|选品|滞销|清仓|清掉|清货|卖不动|不好卖|淘汰|砍掉哪|砍哪|"
+ASSORTMENT = _words(r"下架|选品|滞销|清仓|清掉|清货|卖不动|不好卖|淘汰|砍掉哪|砍哪|货盘|商品结构|"
                     r"assortment|discontinu|delist|slow[- ]?mov|dead stock|"
                     r"which (skus?|products?|items?) (to|should) (drop|cut|remove)")
 PRICING = _words(r"定价|调价|什么价|定多少|多少钱合适|价格|\bprice|pricing|reprice")
 STOCK = _words(r"库存|还剩|存货|现货|还有多少件|stock level|in stock|on hand|inventory|how (many|much) .*left|"
                 r"stock (is )?left")
 REVIEWS = _words(r"评价|评论|差评|好评|买家说|\breviews?\b")
-DIAGNOSE = _words(r"gmv|销售额|营业额|销量|生意|业绩|流量|转化|为什么|掉|下滑|下降|跌|少了|诊断|怎么了|表现|"
+DIAGNOSE = _words(r"gmv|销售额|营业额|销量|生意|业绩|流量|转化|为什么|为啥|掉|下滑|下降|跌|少了|诊断|怎么了|表现|"
+                  r"原因|分析|咋回事|怎么回事|"
                   r"\bwhy\b|\bdrop|\bfell\b|\bfall|declin|\bdown\b|diagnos|\bsales\b|revenue|what happened|"
                   r"performance|traffic|conversion|how (did|is|was|are) (the |my |our )?(shop|store|sales|business)|"
                   r"shop do\b")
-FOLLOW_UP = _words(r"呢|^那|what about|how about|and for|same for|same question|换成")
+FOLLOW_UP = _words(r"呢|^那|what about|how about|and for|same for|same question|换成|再|instead|same thing|again|redo")
+# "再算一遍", "redo it": the last question again with what this one changes, whatever its words suggest
+REDO = _words(r"再算|重新算|再来一遍|再跑|redo|same thing|again|instead")
+# common slips of the keyboard in merchants' questions, read as meant
+TYPOS = {"头产比": "投产比", "投产率": "投产比", "转换率": "转化率"}
 
 
 class PlannedCall(BaseModel):
@@ -75,23 +87,30 @@ class Plan(BaseModel):
     missing: list[str] = []  # what the question leaves out that the tool cannot do without
 
 
-def plan(question: str, previous: Plan | None = None) -> Plan:
-    """Plan the tool calls for `question`; `previous` is the last turn's plan, for follow-ups."""
+def plan(question: str, previous: Plan | None = None, today: date | None = None) -> Plan:
+    """Plan the tool calls for `question`; `previous` is the last turn's plan, for follow-ups; `today` is the
+    data's last day (dates written without a year are read up to it)."""
     text = unicodedata.normalize("NFKC", question).strip()
-    slots = parse_slots(text)
+    for typo, meant in TYPOS.items():
+        text = text.replace(typo, meant)
+    slots = parse_slots(text, original=question, today=today)
     language: Literal["zh", "en"] = "zh" if cjk(text) else "en"
     intent = classify(text, slots)
     follow_up = False
-    if (previous is not None and previous.intent != "unknown" and FOLLOW_UP.search(text)
-            and intent in ("unknown", previous.intent)):
+    if (previous is not None and previous.intent not in ("unknown", "refused") and FOLLOW_UP.search(text)
+            and (intent in ("unknown", previous.intent) or REDO.search(text))):
         intent, slots, follow_up = previous.intent, previous.slots.merged(slots), True
-    calls = [] if intent == "unknown" else [PlannedCall(tool=INTENT_TOOL[intent], arguments=arguments(intent, slots))]
-    missing = ["change"] if intent == "whatif" and not (slots.stockout or _change(slots)) else []
+    calls = [] if intent in ("unknown", "refused") else [
+        PlannedCall(tool=INTENT_TOOL[intent], arguments=arguments(intent, slots))]
+    missing = ["change"] if intent == "whatif" and not (slots.stockout or slots.stock_units is not None
+                                                         or _change(slots)) else []
     return Plan(intent=intent, language=language, slots=slots, calls=calls, follow_up=follow_up, missing=missing)
 
 
 def classify(text: str, slots: Slots) -> Intent:
     """The intent of a question, most specific family first."""
+    if BACK_OFFICE.search(text):
+        return "refused"
     if RAW_SQL.search(text):
         return "sql"
     if SCHEMA.search(text):
@@ -100,7 +119,8 @@ def classify(text: str, slots: Slots) -> Intent:
         return "creative_check"
     if DRAFT.search(text) and (slots.skus or not PROMOTION.search(text)):
         return "creative_draft"
-    changes = CHANGE.search(text) or slots.percent is not None or slots.discount is not None
+    changes = (CHANGE.search(text) or slots.percent is not None or slots.discount is not None
+               or slots.stock_units is not None)
     if (WHATIF_CUE.search(text) and (changes or STOCKOUT.search(text))) or (
             slots.skus and (slots.percent is not None or slots.discount is not None) and CHANGE.search(text)
             and not re.search(r"该|应该|should|怎么调", text)):
@@ -126,9 +146,13 @@ def arguments(intent: Intent, slots: Slots) -> dict[str, Any]:
         return _period(slots)
     if intent == "promotion":
         # "只投 S017" / "for S001 only": SKUs named in a budget question limit the plan to them
-        return _present(budget=slots.money, target_roi=slots.target_roi, sku_ids=slots.skus or None)
+        return _present(budget=slots.money, target_roi=slots.target_roi, sku_ids=slots.skus or None,
+                        min_roi_per_sku=slots.min_roi_per_sku, horizon_days=slots.horizon_days)
     if intent == "pricing":
-        return _present(skus=slots.skus or None, objective=slots.objective)
+        return _present(skus=slots.skus or None, objective=slots.objective, min_margin=slots.min_margin,
+                        max_change=slots.max_change)
+    if intent == "assortment":
+        return _present(lead_time_days=slots.lead_time_days)
     if intent == "whatif":
         return _whatif(slots)
     if intent == "creative_draft":
@@ -137,7 +161,7 @@ def arguments(intent: Intent, slots: Slots) -> dict[str, Any]:
     if intent == "creative_check":
         return {"text": slots.quoted or ""}
     if intent == "sql":
-        return {"query": slots.raw_sql or ""}
+        return _present(query=slots.raw_sql or "", max_rows=slots.max_rows)
     if intent == "stock":
         return {"query": stock_query(slots.skus)}
     if intent == "reviews":
@@ -162,10 +186,15 @@ def _whatif(slots: Slots) -> dict[str, Any]:
     change = _change(slots)
     if slots.stockout:
         args["stock"] = {sku: 0 for sku in slots.skus}
+    elif slots.stock_units is not None and slots.skus:
+        args["stock"] = {sku: slots.stock_units for sku in slots.skus}
+    elif slots.price_and_budget is not None:
+        price, budget = slots.price_and_budget
+        args.update(price={sku: f"{price:+g}%" for sku in targets}, budget={sku: f"{budget:+g}%" for sku in targets})
     elif change is not None:
         args["budget" if slots.about_budget else "price"] = {sku: change for sku in targets}
-    if slots.days:
-        args["days"] = slots.days
+    if slots.days or slots.horizon_days:
+        args["days"] = slots.days or slots.horizon_days
     return args
 
 

@@ -17,7 +17,7 @@ EN_NUMBERS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six
 NUM = r"\d+(?:\.\d+)?"
 MONEY_NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"  # 6,000 as well as 6000
 CN_NUM = r"[零一二两三四五六七八九十]+"
-UNIT_MULTIPLIER = {"万": 10_000, "w": 10_000, "千": 1_000, "k": 1_000}
+UNIT_MULTIPLIER = {"万": 10_000, "w": 10_000, "千": 1_000, "k": 1_000, "百": 100}
 UP = re.compile(r"涨|提|加|上调|贵|raise|increase|\bup\b|hike|higher|more", re.I)
 DOWN = re.compile(r"降|减|砍|下调|便宜|打折|cut|lower|reduce|decrease|drop|down|cheaper|less", re.I)
 
@@ -31,6 +31,9 @@ _QUOTED = re.compile(r"[“\"「『‘']([^”\"」』’']{2,})[”\"」』’'
 _DISCOUNT = re.compile(r"打?\s*(\d(?:\.\d)?|\d\d|[一二三四五六七八九]{1,2})\s*折")
 _PERCENT = re.compile(rf"([+\-]?{NUM})\s*(?:%|个百分点|个点|percent|pct)", re.I)
 _TENTHS = re.compile(r"(\d|[一二三四五六七八九])\s*成")  # 三成 = 30%
+_HALF = re.compile(r"一半|(?:by\s+)?half|减半|腰斩")  # 砍一半 = -50%
+# "一天加到 800 块", "每天预算", "per day": a rate, not a period of one day
+_PER_DAY = re.compile(r"(?:每|一)\s*天(?=\s*(?:加|减|花|投|预算|的?预算|[\d¥]))|/\s*(?:天|日)|per day|a day|/day", re.I)
 _ROI_AFTER = re.compile(rf"(?:投产比?|\broi\b|\broas\b)[^0-9]{{0,14}}?({NUM})", re.I)
 _ROI_BEFORE = re.compile(rf"({NUM})\s*(?:的|倍)?\s*(?:投产比?|\broi\b|\broas\b)", re.I)
 _COUNT = re.compile(r"(\d+|[一两二三四五六七八九十])\s*(?:个|条|版|套|篇|份|句)(?!月|星期|礼拜)|"
@@ -50,10 +53,46 @@ _DAY_WORDS: tuple[tuple[re.Pattern[str], int], ...] = (
 # a Chinese numeral that counts something (三万, 两千, 十四天, 三点五, 八五折); "一下" or "一样" stay words
 _CN_QUANTITY = re.compile(r"([零一二两三四五六七八九十]+(?:点[零一二三四五六七八九]+)?)"
                           r"(?=\s*(?:万|千|百|天|日|周|星期|礼拜|个|条|版|折|成|倍|块|元|%))|"
-                          r"(?<=投产比)([零一二两三四五六七八九十]+点[零一二三四五六七八九]+)")
+                          r"(?<=投产)比?([零一二两三四五六七八九十]+点[零一二三四五六七八九]+)")
 _EN_QUANTITY = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|thirty|fifty)\b"
                           r"(?=\s*(?:percent|%|days?\b|weeks?\b|months?\b|titles|drafts|options))", re.I)
-_MONEY = re.compile(rf"([¥$])?\s*({MONEY_NUM})\s*(万|w|千|k)?\s*(元|块|yuan|rmb)?(?![A-Za-z0-9])", re.I)
+_MONEY = re.compile(rf"([¥$])?\s*({MONEY_NUM})\s*(万|w|千|k|百)?\s*(元|块|yuan|rmb)?(?![A-Za-z0-9])", re.I)
+# 一万五 = 1.5万, 两千五 = 2.5千: a bare digit after the unit is the next place down
+_UNIT_TAIL = re.compile(r"(\d+)\s*(万|千)\s*([1-9一二两三四五六七八九])(?![\d.万千百十%])")
+_SHARE = rf"({NUM})\s*%"
+
+
+def _limit(*alternatives: str) -> re.Pattern[str]:
+    return re.compile("|".join(alternatives), re.I)
+
+
+def _weeks_or_days(match: re.Match[str]) -> int:
+    return int(match.group(1)) * (7 if match.group(2).lower()[0] in "周星w" else 1)
+
+
+# limits a merchant puts on a plan, read before any other number: "单品不低于 2.5" is no budget
+_LIMITS: tuple[tuple[str, re.Pattern[str], object], ...] = (
+    ("min_roi_per_sku", _limit(
+        rf"(?:单品|单个|每个|每款)\s*(?:sku|商品|款)?[^0-9]{{0,8}}?(?:不低于|至少|别低于|不能低于|最低)\s*({NUM})",
+        rf"(?:no|any|each|every)\s+(?:single\s+)?sku[^0-9]{{0,16}}?(?:below|under|at least|above)\s*({NUM})"),
+     lambda m: float(_first(m))),
+    ("horizon_days", _limit(r"(?:接下来|未来|后面)\s*(\d+)\s*(?:天|日)", r"(?:next|coming)\s+(\d+)\s*days?"),
+     lambda m: int(_first(m))),
+    ("min_margin", _limit(rf"毛利率?\s*(?:别|不要|不能|不得)?\s*(?:低于|少于|至少)\s*{_SHARE}",
+                          rf"margins?\s*(?:of\s*)?(?:at least|above|no lower than|not below)\s*{_SHARE}"),
+     lambda m: float(_first(m)) / 100),
+    ("max_change", _limit(
+        rf"(?:调价|改价|价格|调整|变动|幅度)[^0-9%]{{0,8}}?(?:不超过|别超过|不要超过|最多|以内)\s*{_SHARE}",
+        rf"{_SHARE}\s*以内", rf"(?:no|not|don'?t|never)\s+(?:\w+\s+){{0,4}}?more than\s*{_SHARE}"),
+     lambda m: float(_first(m)) / 100),
+    ("lead_time_days", _limit(
+        r"(?:补货|到货|交货|供应商|进货|reorder|deliver|restock|supplier|vendor)[^0-9]{0,16}?"
+        r"(\d+)\s*(天|日|周|星期|days?|weeks?)"), _weeks_or_days),
+    ("stock_units", _limit(r"(?:只有|只剩|仅剩|剩下?|库存)\s*(\d+)\s*(?:件|个|套)",
+                           r"(?:only\s+(?:has|have)|just)\s+(\d+)\s+units"), lambda m: int(_first(m))),
+    ("max_rows", _limit(r"(?:给我|前|显示|返回)\s*(\d+)\s*(?:行|条)", r"(?:first|top|show|limit)\s+(\d+)\s+rows"),
+     lambda m: int(_first(m))),
+)
 _TARGET_WORD = re.compile(r"(到|至|改成|改为|变成|调成|设为|\bto\b|\bat\b|\bof\b)\s*[¥$]?\s*$", re.I)
 
 
@@ -78,6 +117,14 @@ class Slots(BaseModel):
     raw_sql: str | None = None
     stockout: bool = False
     about_budget: bool = False
+    min_roi_per_sku: float | None = None  # "单品不低于 2.5", "no single SKU below 2.5"
+    horizon_days: int | None = None  # "接下来 7 天", "for the next 7 days" of a promotion plan
+    min_margin: float | None = None  # "毛利率别低于 25%": a share
+    max_change: float | None = None  # "每次调价不超过 10%": a share
+    lead_time_days: int | None = None  # "补货要 15 天", "takes 3 weeks to deliver"
+    stock_units: int | None = None  # "只剩 200 件", "only has 200 units"
+    max_rows: int | None = None  # "给我 50 行", "50 rows"
+    price_and_budget: tuple[float, float] | None = None  # one question changing both, each by its own percent
 
     def merged(self, newer: Slots) -> Slots:
         """These slots updated by a follow-up's: whatever the follow-up names replaces the old value."""
@@ -94,13 +141,17 @@ def cjk(text: str) -> bool:
     return any("\u4e00" <= char <= "\u9fff" for char in text)
 
 
-def parse_slots(text: str) -> Slots:
-    """Read every slot from NFKC-normalised text."""
+def parse_slots(text: str, *, original: str | None = None, today: date | None = None) -> Slots:
+    """Read every slot from NFKC-normalised text; copy to check is taken from the `original` words as written,
+    and dates without a year are the latest such dates up to `today` (the data's last day)."""
     values: dict[str, object] = {}
     raw = re.sub(r"^\s*sql\s*:\s*|```(sql)?", "", text, flags=re.I).strip()
-    if re.match(r"(select|with)\s", raw, re.I):
-        return Slots(raw_sql=raw)
-    quoted = _QUOTED.search(text)
+    statement = re.search(r"(?<![a-z])((?:select|with)\s[^，。；\n]*)", raw, re.I)
+    if re.match(r"(select|with)\s", raw, re.I) or (statement and re.search(r"\bfrom\b", statement.group(1), re.I)):
+        rows = _LIMITS[-1][1].search(text)
+        return Slots(raw_sql=(raw if re.match(r"(select|with)\s", raw, re.I) else statement.group(1)).strip(),
+                     max_rows=int(_first(rows)) if rows else None)
+    quoted = _QUOTED.search(original or text) or _QUOTED.search(text)
     if quoted:
         values["quoted"] = quoted.group(1).strip()
     elif ":" in text:
@@ -108,15 +159,27 @@ def parse_slots(text: str) -> Slots:
     # numerals become digits only after the copy to check was taken verbatim; the rest reads digits
     text = _CN_QUANTITY.sub(lambda match: _cn_digits(match.group(1) or match.group(2)), text)
     text = _EN_QUANTITY.sub(lambda match: str(EN_NUMBERS[match.group(1).lower()]), text)
+    text = _UNIT_TAIL.sub(lambda match: f"{match.group(1)}.{CN_DIGITS.get(match.group(3), match.group(3))}"
+                                        f"{match.group(2)}", text)
     work = text
+    if today is not None:
+        work, start, end = _take_yearless_dates(work, today)
+        if start is not None:
+            values.update(start=start, end=end)
+    for name, pattern, read in _LIMITS:  # limits first: their numbers are not budgets, prices or changes
+        work = _take(work, pattern, lambda m, name=name, read=read: values.setdefault(name, read(m)))
     work, dates = _take_dates(work)
-    if dates:
+    if dates and "start" not in values:
         values.update(start=min(dates), end=max(dates))
     values["skus"] = list(dict.fromkeys(sku.upper() for sku in _SKU.findall(work)))
     work = _SKU.sub(_blank, work)
     work = _take(work, _DISCOUNT, lambda m: values.setdefault("discount", -(10 - _discount_value(m.group(1))) * 10))
+    values["price_and_budget"] = _price_and_budget(work, text)
     work = _take(work, _PERCENT, lambda m: values.setdefault("percent", _signed(m, text)))
     work = _take(work, _TENTHS, lambda m: values.setdefault("percent", _signed(m, text, scale=10)))
+    work = _take(work, _HALF, lambda m: values.setdefault("percent", -50.0 if re.search(r"砍|减|cut|腰斩", text, re.I)
+                                                          else 50.0))
+    work = _PER_DAY.sub(_blank, work)
     for pattern in (_ROI_AFTER, _ROI_BEFORE):  # "投产比 3.5" first: in "预算 5000 roi 3" the 5000 is no ROI
         if "target_roi" not in values:
             work = _take(work, pattern, lambda m: values.setdefault("target_roi", float(m.group(1))), group=1)
@@ -141,8 +204,25 @@ def parse_slots(text: str) -> Slots:
             values["creative_kind"] = kind
             break
     values["stockout"] = bool(re.search(r"断货|缺货|没货|售罄|卖断|out of stock|stock ?outs?|sold out", low))
-    values["about_budget"] = bool(re.search(r"预算|budget|推广费|ad spend|投放", low))
+    values["about_budget"] = bool(re.search(r"预算|budget|推广|ad spend|投放|promo", low))
     return Slots(**values)
+
+
+_PRICE_WORD = re.compile(r"价|price", re.I)
+_BUDGET_WORD = re.compile(r"预算|推广|budget|promo|ad spend", re.I)
+
+
+def _price_and_budget(work: str, text: str) -> tuple[float, float] | None:
+    """'cut S016's price by 5% and raise its promo budget 30%': each percent goes with the nearest price or
+    budget word before it; None unless the question changes both."""
+    kinds: dict[str, float] = {}
+    for match in _PERCENT.finditer(work):
+        before = work[:match.start()]
+        price, budget = list(_PRICE_WORD.finditer(before)), list(_BUDGET_WORD.finditer(before))
+        nearest = max(price + budget, key=lambda found: found.end(), default=None)
+        if nearest is not None:
+            kinds.setdefault("budget" if nearest.re is _BUDGET_WORD else "price", _signed(match, text))
+    return (kinds["price"], kinds["budget"]) if len(kinds) == 2 else None
 
 
 def _take(text: str, pattern: re.Pattern[str], use, group: int = 0) -> str:
@@ -166,6 +246,56 @@ def _take_dates(text: str) -> tuple[str, list[date]]:
                 continue
         text = pattern.sub(_blank, text)
     return text, dates
+
+
+MONTHS = {name: number for number, names in enumerate(
+    ("jan january", "feb february", "mar march", "apr april", "may", "jun june", "jul july", "aug august",
+     "sep sept september", "oct october", "nov november", "dec december"), start=1) for name in names.split()}
+_EN_MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
+_YEARLESS_RANGES = (
+    # 9.1到9.15, 9月1日到9月15日, 9/1-9/15: month.day to month.day
+    re.compile(r"(?<![\d.])(\d{1,2})[./月](\d{1,2})[日号]?\s*(?:到|至|-|~|—|to)\s*(?:(\d{1,2})[./月])?(\d{1,2})[日号]?(?![\d.])"),
+    # Jun 1 - Jun 20, June 1 to 20
+    re.compile(rf"\b({_EN_MONTH})\.?\s+(\d{{1,2}})\s*(?:-|–|to|through)\s*(?:({_EN_MONTH})\.?\s+)?(\d{{1,2}})\b", re.I),
+)
+_YEARLESS_MONTH = re.compile(rf"(?<![\d年])(\d{{1,2}})\s*月份?(?!\s*\d)|\b(?:in\s+)?({_EN_MONTH})\b(?!\s*\d)", re.I)
+
+
+def _take_yearless_dates(text: str, today: date) -> tuple[str, date | None, date | None]:
+    """A day range or a whole month written without a year: the latest such dates up to `today`."""
+    for pattern in _YEARLESS_RANGES:
+        match = pattern.search(text)
+        if match:
+            first_month, first_day, last_month, last_day = match.groups()
+            first_month = _month_number(first_month)
+            last_month = _month_number(last_month) if last_month else first_month
+            start, end = _latest(today, first_month, int(first_day)), _latest(today, last_month, int(last_day))
+            if start is not None and end is not None:
+                if start > end:  # Dec 20 - Jan 5 runs over the new year
+                    start = start.replace(year=start.year - 1)
+                return text[:match.start()] + " " * len(match.group(0)) + text[match.end():], start, end
+    match = _YEARLESS_MONTH.search(text)
+    if match:
+        month = _month_number(match.group(1) or match.group(2))
+        start = _latest(today, month, 1)
+        if start is not None:
+            following = date(start.year + (month == 12), month % 12 + 1, 1)
+            end = min(following.fromordinal(following.toordinal() - 1), today)
+            return text[:match.start()] + " " * len(match.group(0)) + text[match.end():], start, end
+    return text, None, None
+
+
+def _month_number(written: str) -> int:
+    return int(written) if written.isdigit() else MONTHS[written.lower().rstrip(".")]
+
+
+def _latest(today: date, month: int, day: int) -> date | None:
+    """The latest month/day on or before `today`."""
+    try:
+        candidate = date(today.year, month, day)
+    except ValueError:
+        return None
+    return candidate if candidate <= today else candidate.replace(year=today.year - 1)
 
 
 def _blank(match: re.Match[str]) -> str:

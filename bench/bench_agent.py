@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import date
 from pathlib import Path
 
 from shopagent.offline_planner import Plan, plan
@@ -22,6 +23,7 @@ from shopagent.offline_planner import Plan, plan
 HERE = Path(__file__).parent
 QUESTIONS = HERE / "agent_questions.jsonl"
 LATENCY_QUESTION = "为什么这周 GMV 掉了?"
+SAMPLE_LAST_DAY = date(2026, 9, 30)  # what the agent's system prompt says of the sample shop: dates are read up to it
 CLI = [sys.executable, "-c", "from shopagent.cli import main; main()"]  # the console script, in this interpreter
 
 
@@ -33,8 +35,8 @@ def score_planner(verbose: bool = False) -> dict:
     for row in rows:
         previous: Plan | None = None
         for earlier in row.get("history", []):
-            previous = plan(earlier, previous)
-        got = plan(row["question"], previous)
+            previous = plan(earlier, previous, SAMPLE_LAST_DAY)
+        got = plan(row["question"], previous, SAMPLE_LAST_DAY)
         call = got.calls[0] if got.calls else None
         tool_ok = (call.tool if call else None) == row["tool"]
         arguments = call.arguments if call else {}

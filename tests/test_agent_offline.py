@@ -154,3 +154,26 @@ def test_a_budget_question_naming_skus_plans_only_those_and_says_why_one_gets_no
     # a Chinese question gets the planner's reason in Chinese too
     assert f"{out_of_stock} 没有分到预算" in answer["answer"] and "缺货" in answer["answer"]
     assert answer["unsupported_numbers"] == []
+
+
+def test_copy_to_check_is_checked_exactly_as_the_merchant_wrote_it(cli, sample_db):
+    answer = ask_json(cli, "这段文案有没有违规：「全网最低价，纯棉透气」", sample_db)
+    # the full-width comma stays: checking a normalised copy would check words the merchant never wrote
+    assert calls(answer) == [("creative_check", {"text": "全网最低价，纯棉透气"})]
+
+
+def test_a_request_to_act_in_the_back_office_is_declined_with_what_it_can_do(cli, sample_db):
+    answer = ask_json(cli, "帮我登录千牛把S033价格直接改成89", sample_db)
+    assert answer["tool_calls"] == []
+    assert "千牛" in answer["answer"] and "S033" in answer["answer"]
+
+
+def test_a_date_range_without_a_year_is_read_up_to_the_datas_last_day(cli, sample_db):
+    answer = ask_json(cli, "9.1到9.15这半个月流量涨了成交没涨，咋回事", sample_db)
+    assert calls(answer) == [("diagnose", {"start": "2026-09-01", "end": "2026-09-15"})]
+
+
+def test_a_budget_per_day_is_a_rate_and_limits_are_not_budgets(cli, sample_db):
+    answer = ask_json(cli, "接下来7天，推广预算6000元/天，投产三点五，单品不低于2.5，咋投最划算", sample_db)
+    assert calls(answer) == [("plan_promotion", {"budget": 6000.0, "target_roi": 3.5, "min_roi_per_sku": 2.5,
+                                                 "horizon_days": 7})]

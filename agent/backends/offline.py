@@ -8,18 +8,20 @@ tool results, so there is nothing to correct.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from shopagent.backends.base import BackendStatus
 from shopagent.grounding import CORRECTION_FLAG
-from shopagent.narration import capabilities, missing, narrate, unavailable
+from shopagent.narration import capabilities, missing, narrate, template, unavailable
 from shopagent.offline_planner import Plan, plan
 from shopagent.tool_payload import read_payload
 from shopagent.tools.errors import ShopError
@@ -47,10 +49,11 @@ def respond(messages: list[BaseMessage], tools: list[dict[str, Any]]) -> AIMessa
                  if isinstance(message, HumanMessage) and not message.additional_kwargs.get(CORRECTION_FLAG)]
     if not questions:
         return AIMessage(content=capabilities("en"))
+    today = _data_last_day(messages)
     previous: Plan | None = None
     for index in questions[:-1]:
-        previous = plan(_text(messages[index]), previous)
-    current = plan(_text(messages[questions[-1]]), previous)
+        previous = plan(_text(messages[index]), previous, today)
+    current = plan(_text(messages[questions[-1]]), previous, today)
     language = current.language
     since = messages[questions[-1] + 1:]
     if not any(isinstance(message, ToolMessage) for message in since):
@@ -64,6 +67,8 @@ def respond(messages: list[BaseMessage], tools: list[dict[str, Any]]) -> AIMessa
 
 def _call_tools(current: Plan, tools: list[dict[str, Any]], *, turn: int) -> AIMessage:
     language = current.language
+    if current.intent == "refused":
+        return AIMessage(content=template("offline_messages", language)["refused"])
     if not current.calls:
         return AIMessage(content=capabilities(language))
     if current.missing:
@@ -81,6 +86,16 @@ def _call_tools(current: Plan, tools: list[dict[str, Any]], *, turn: int) -> AIM
             return AIMessage(content=missing(language, call.tool, absent))
         tool_calls.append({"name": call.tool, "args": arguments, "id": f"call_{turn}_{number}", "type": "tool_call"})
     return AIMessage(content="", tool_calls=tool_calls, response_metadata={"intent": current.intent})
+
+
+def _data_last_day(messages: list[BaseMessage]) -> date | None:
+    """The data's last day, as the system prompt states it ("The shop's data runs from A to B")."""
+    for message in messages:
+        if isinstance(message, SystemMessage):
+            found = re.search(r"runs from \d{4}-\d{2}-\d{2} to (\d{4}-\d{2}-\d{2})", _text(message))
+            if found:
+                return date.fromisoformat(found.group(1))
+    return None
 
 
 def _text(message: BaseMessage) -> str:
