@@ -30,23 +30,25 @@ def _words(pattern: str) -> re.Pattern[str]:
 
 
 RAW_SQL = _words(r"^\s*(select|with)\s|```sql|^\s*sql\s*:|"
-                 r"(跑|执行|运行|\brun\b|\bexecute\b)\s*(下|一下)?\s*(select|with)\s")
+                 r"(跑|执行|运行|\brun\b|\bexecute\b)\s*(下|一下)?\s*(select|with)\s|(?<![a-z])select\s.+\sfrom\s")
 SCHEMA = _words(r"哪些表|什么表|数据表|表结构|有哪些字段|\bschema\b|which tables|what tables|list (the )?tables|"
                 r"table names")
 # asking shopagent to act inside the platform: it only reads the shop's data and proposes
 BACK_OFFICE = _words(r"登录|千牛|后台|直接(改|调|设)|帮我(去)?(改|调|设置?)(一下)?(价|价格|预算)")
 CHECK = _words(r"合规|违规|违禁|广告法|极限词|敏感词|能不能用|能用吗|compliant|compliance|ad[- ]law|"
-               r"check (this|the|my) (copy|text|title)|is this (copy|title) (ok|allowed|legal)")
+               r"check (this|the|my) (copy|text|title)|is this (copy|title) (ok|allowed|legal)|flagged|"
+               r"run this (headline|title|copy|slogan)")
 DRAFT = _words(r"写|起.{0,2}标题|文案|卖点|脚本|详情页|\bwrite\b|\bdraft\b|selling points?|slogan|video script|"
                r"标题.{0,8}(重新|再|换)\s*(起|写|拟|想|来)|起几个")
 WHATIF_CUE = _words(r"会怎样|会怎么样|会如何|会怎么|怎么变|如果|假如|要是|假设|会不会|会损失|会少|会多|影响多大|"
-                    r"会掉多少|会变成多少|变成多少|多出多少|多卖多少|少卖多少|的话|模拟|推演|\bsimulat|"
+                    r"会掉多少|会变成多少|变成多少|多出多少|多卖多少|少卖多少|能卖动?多少|的话|模拟|推演|\bsimulat|"
                     r"what if|what happens|what would happen|would happen|\bif (i|we)\b|\bsuppose\b|impact")
 CHANGE = _words(r"涨价|降价|提价|加价|打.{0,2}折|\d(\.\d)?折|卖\s*\d|价格?(改|调)|改成|调到|加到|提到|降到|砍|"
                 r"raise|increase|\bcut\b|lower|reduce|goes? up|goes? down|\bdiscount|to ¥?\d")
-STOCKOUT = _words(r"断货|缺货|没货|售罄|卖断|out of stock|stock ?outs?|sold out")
+STOCKOUT = _words(r"断货|缺货|没货|售罄|卖断|out of stock|stock ?outs?|sold out|sells? out")
 PROMOTION = _words(r"预算|投放|推广|投产|\broi\b|\broas\b|budget|ad spend|allocat|分配|怎么分|\bsplit\b|campaign")
-ASSORTMENT = _words(r"下架|选品|滞销|清仓|清掉|清货|卖不动|不好卖|淘汰|砍掉哪|砍哪|货盘|商品结构|"
+ASSORTMENT = _words(r"下架|选品|滞销|清仓|清掉|清货|卖不动|不好卖|淘汰|砍掉哪|砍哪|货盘|商品结构|追单|"
+                    r"which (skus?|products?|items?) (do|should) (i|we) (push|kill)|"
                     r"assortment|discontinu|delist|slow[- ]?mov|dead stock|"
                     r"which (skus?|products?|items?) (to|should) (drop|cut|remove)")
 PRICING = _words(r"定价|调价|什么价|定多少|多少钱合适|价格|\bprice|pricing|reprice")
@@ -58,9 +60,10 @@ DIAGNOSE = _words(r"gmv|销售额|营业额|销量|生意|业绩|流量|转化|�
                   r"\bwhy\b|\bdrop|\bfell\b|\bfall|declin|\bdown\b|diagnos|\bsales\b|revenue|what happened|"
                   r"performance|traffic|conversion|how (did|is|was|are) (the |my |our )?(shop|store|sales|business)|"
                   r"shop do\b")
-FOLLOW_UP = _words(r"呢|^那|what about|how about|and for|same for|same question|换成|再|instead|same thing|again|redo")
+FOLLOW_UP = _words(r"呢|^那|what about|how about|and for|same for|same question|换成|再|instead|same thing|again|"
+                   r"redo|re-?run")
 # "再算一遍", "redo it": the last question again with what this one changes, whatever its words suggest
-REDO = _words(r"再算|重新算|再来一遍|再跑|redo|same thing|again|instead")
+REDO = _words(r"再算|重新算|再来一遍|再跑|redo|re-?run|same thing|again|instead")
 # common slips of the keyboard in merchants' questions, read as meant
 TYPOS = {"头产比": "投产比", "投产率": "投产比", "转换率": "转化率"}
 

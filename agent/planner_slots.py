@@ -34,8 +34,8 @@ _TENTHS = re.compile(r"(\d|[一二三四五六七八九])\s*成")  # 三成 = 30
 _HALF = re.compile(r"一半|(?:by\s+)?half|减半|腰斩")  # 砍一半 = -50%
 # "一天加到 800 块", "每天预算", "per day": a rate, not a period of one day
 _PER_DAY = re.compile(r"(?:每|一)\s*天(?=\s*(?:加|减|花|投|预算|的?预算|[\d¥]))|/\s*(?:天|日)|per day|a day|/day", re.I)
-_ROI_AFTER = re.compile(rf"(?:投产比?|\broi\b|\broas\b)[^0-9]{{0,14}}?({NUM})", re.I)
-_ROI_BEFORE = re.compile(rf"({NUM})\s*(?:的|倍)?\s*(?:投产比?|\broi\b|\broas\b)", re.I)
+_ROI_AFTER = re.compile(rf"(?:投产比?|(?<![a-z])roi(?![a-z])|(?<![a-z])roas(?![a-z]))[^0-9]{{0,14}}?({NUM})", re.I)
+_ROI_BEFORE = re.compile(rf"({NUM})\s*(?:的|倍)?\s*(?:投产比?|(?<![a-z])roi(?![a-z])|(?<![a-z])roas(?![a-z]))", re.I)
 _COUNT = re.compile(r"(\d+|[一两二三四五六七八九十])\s*(?:个|条|版|套|篇|份|句)(?!月|星期|礼拜)|"
                     r"(\d+)\s+(?:titles|options|versions|variants|drafts|ideas|scripts)", re.I)
 _DAY_PATTERNS: tuple[tuple[re.Pattern[str], int], ...] = (
@@ -59,15 +59,21 @@ _EN_QUANTITY = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|ten|
 _MONEY = re.compile(rf"([¥$])?\s*({MONEY_NUM})\s*(万|w|千|k|百)?\s*(元|块|yuan|rmb)?(?![A-Za-z0-9])", re.I)
 # 一万五 = 1.5万, 两千五 = 2.5千: a bare digit after the unit is the next place down
 _UNIT_TAIL = re.compile(r"(\d+)\s*(万|千)\s*([1-9一二两三四五六七八九])(?![\d.万千百十%])")
-_SHARE = rf"({NUM})\s*%"
+_SHARE = rf"({NUM})\s*(?:%|个点|个百分点|percent)"
 
 
 def _limit(*alternatives: str) -> re.Pattern[str]:
     return re.compile("|".join(alternatives), re.I)
 
 
+def _unit_days(unit: str) -> int:
+    """天/day 1, 周/星期/礼拜/week 7, 月/month 30."""
+    first = unit.lower()[0]
+    return 7 if first in "周星礼w" else 30 if first in "月m" else 1
+
+
 def _weeks_or_days(match: re.Match[str]) -> int:
-    return int(match.group(1)) * (7 if match.group(2).lower()[0] in "周星w" else 1)
+    return int(match.group(1)) * _unit_days(match.group(2))
 
 
 # limits a merchant puts on a plan, read before any other number: "单品不低于 2.5" is no budget
@@ -76,17 +82,20 @@ _LIMITS: tuple[tuple[str, re.Pattern[str], object], ...] = (
         rf"(?:单品|单个|每个|每款)\s*(?:sku|商品|款)?[^0-9]{{0,8}}?(?:不低于|至少|别低于|不能低于|最低)\s*({NUM})",
         rf"(?:no|any|each|every)\s+(?:single\s+)?sku[^0-9]{{0,16}}?(?:below|under|at least|above)\s*({NUM})"),
      lambda m: float(_first(m))),
-    ("horizon_days", _limit(r"(?:接下来|未来|后面)\s*(\d+)\s*(?:天|日)", r"(?:next|coming)\s+(\d+)\s*days?"),
-     lambda m: int(_first(m))),
-    ("min_margin", _limit(rf"毛利率?\s*(?:别|不要|不能|不得)?\s*(?:低于|少于|至少)\s*{_SHARE}",
-                          rf"margins?\s*(?:of\s*)?(?:at least|above|no lower than|not below)\s*{_SHARE}"),
+    ("horizon_days", _limit(r"(?:接下来|未来|后面)\s*(\d+)\s*(?:个)?\s*(天|日|周|星期|礼拜|月)",
+                            r"(?:next|coming)\s+(\d+)\s*(days?|weeks?|months?)"),
+     lambda m: int(m.group(1) or m.group(3)) * _unit_days(m.group(2) or m.group(4))),
+    ("min_margin", _limit(rf"毛利率?\s*(?:别|不要|不能|不得)?\s*(?:低于|少于|至少|底线|不少于)\s*{_SHARE}",
+                          rf"margins?\s*(?:of\s*)?(?:at least|above|no lower than|not below)\s*{_SHARE}",
+                          rf"margins?[^0-9%]{{0,24}}?{_SHARE}\s*or (?:more|above|higher)"),
      lambda m: float(_first(m)) / 100),
     ("max_change", _limit(
-        rf"(?:调价|改价|价格|调整|变动|幅度)[^0-9%]{{0,8}}?(?:不超过|别超过|不要超过|最多|以内)\s*{_SHARE}",
+        rf"(?:调价|改价|价格|调整|变动|幅度|调幅)[^0-9%]{{0,8}}?(?:不超过|别超过|不要超过|最多|以内)\s*{_SHARE}",
+        rf"cap(?:ped)?\s+(?:\w+\s+){{0,2}}?at\s*{_SHARE}",
         rf"{_SHARE}\s*以内", rf"(?:no|not|don'?t|never)\s+(?:\w+\s+){{0,4}}?more than\s*{_SHARE}"),
      lambda m: float(_first(m)) / 100),
     ("lead_time_days", _limit(
-        r"(?:补货|到货|交货|供应商|进货|reorder|deliver|restock|supplier|vendor)[^0-9]{0,16}?"
+        r"(?:补货|到货|交货|供应商|进货|备货|工厂|reorder|deliver|restock|supplier|vendor|lead time)[^0-9]{0,24}?"
         r"(\d+)\s*(天|日|周|星期|days?|weeks?)"), _weeks_or_days),
     ("stock_units", _limit(r"(?:只有|只剩|仅剩|剩下?|库存)\s*(\d+)\s*(?:件|个|套)",
                            r"(?:only\s+(?:has|have)|just)\s+(\d+)\s+units"), lambda m: int(_first(m))),
@@ -193,7 +202,7 @@ def parse_slots(text: str, *, original: str | None = None, today: date | None = 
     if money is not None:
         values["money"] = money
     low = text.lower()
-    if re.search(r"同比|去年|year[- ]over[- ]year|\byoy\b|y/y|last year|a year (ago|before)", low):
+    if re.search(r"同比|去年|year[- ]over[- ]year|\byoy\b|y/y|last (year|yr)|a year (ago|before)", low):
         values["compare"] = "yoy"
     objective = re.search(r"(利润|毛利|赚|profit|margin)|(gmv|销售额|冲量|营业额|revenue|\bsales\b|volume)", low)
     if objective:
@@ -203,7 +212,7 @@ def parse_slots(text: str, *, original: str | None = None, today: date | None = 
         if re.search(pattern, low):
             values["creative_kind"] = kind
             break
-    values["stockout"] = bool(re.search(r"断货|缺货|没货|售罄|卖断|out of stock|stock ?outs?|sold out", low))
+    values["stockout"] = bool(re.search(r"断货|缺货|没货|售罄|卖断|out of stock|stock ?outs?|sold out|sells? out", low))
     values["about_budget"] = bool(re.search(r"预算|budget|推广|ad spend|投放|promo", low))
     return Slots(**values)
 

@@ -2,6 +2,15 @@
 
 Run: python bench/bench_agent.py [--planner-only] [--repeat 5]
 Scores each question of agent_questions.jsonl for tool choice and for tool + every key argument.
+
+The sets, and their honest first-sight figures (every set has been tuned on since, so today's are a fit):
+  (none)     46 questions written before the parser.
+  heldout    26 written after: 76.9% tool and arguments at first run.
+  holdout-2  48 written by a session that never saw the planner or the other sets: tool 70.8%, tool and
+             arguments 43.8%.
+  holdout-3  40 more, written the same way after the fixes holdout-2 prompted: tool 85.0%, tool and
+             arguments 60.0%. Still missed after tuning: two changes to different SKUs in one question, and a
+             follow-up that adds a change to the previous question's.
 """
 
 from __future__ import annotations
