@@ -112,14 +112,10 @@ def plan(question: str, previous: Plan | None = None, today: date | None = None)
 
 def classify(text: str, slots: Slots) -> Intent:
     """The intent of a question, most specific family first."""
-    if BACK_OFFICE.search(text):
-        return "refused"
-    if RAW_SQL.search(text):
-        return "sql"
-    if SCHEMA.search(text):
-        return "schema"
-    if CHECK.search(text):
-        return "creative_check"
+    for pattern, intent in ((BACK_OFFICE, "refused"), (RAW_SQL, "sql"), (SCHEMA, "schema"),
+                            (CHECK, "creative_check")):
+        if pattern.search(text):
+            return intent
     if DRAFT.search(text) and (slots.skus or not PROMOTION.search(text)):
         return "creative_draft"
     changes = (CHANGE.search(text) or slots.percent is not None or slots.discount is not None
@@ -128,18 +124,10 @@ def classify(text: str, slots: Slots) -> Intent:
             slots.skus and (slots.percent is not None or slots.discount is not None) and CHANGE.search(text)
             and not re.search(r"该|应该|should|怎么调", text)):
         return "whatif"
-    if PROMOTION.search(text):
-        return "promotion"
-    if ASSORTMENT.search(text):
-        return "assortment"
-    if STOCK.search(text):
-        return "stock"
-    if REVIEWS.search(text):
-        return "reviews"
-    if PRICING.search(text):
-        return "pricing"
-    if DIAGNOSE.search(text):
-        return "diagnose"
+    for pattern, intent in ((PROMOTION, "promotion"), (ASSORTMENT, "assortment"), (STOCK, "stock"),
+                            (REVIEWS, "reviews"), (PRICING, "pricing"), (DIAGNOSE, "diagnose")):
+        if pattern.search(text):
+            return intent
     return "unknown"
 
 
