@@ -146,6 +146,30 @@ def build_world(root: Path, **options) -> World:
     return World(db, folder, truth)
 
 
+def edited_world(world: World, root: Path, table: str, edit) -> World:
+    """A copy of `world` whose export table `table` had `edit(row)` applied to every row (it changes the row
+    in place), imported into its own database: the same shop with one realistic defect."""
+    import csv
+    import shutil
+
+    from shopagent.tools.importer import import_folder
+
+    folder = root / "export"
+    shutil.copytree(world.folder, folder)
+    path = folder / f"{table}.csv"
+    with path.open(encoding="utf-8", newline="") as file:
+        rows = list(csv.DictReader(file))
+    for row in rows:
+        edit(row)
+    with path.open("w", encoding="utf-8", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    db = root / "shop.duckdb"
+    import_folder(folder, db, replace=True)
+    return World(db, folder, world.truth)
+
+
 @pytest.fixture(scope="session")
 def sample_world(tmp_path_factory: pytest.TempPathFactory) -> World:
     """The default sample shop (seed 7) with its planted events, generated and imported once per session."""

@@ -227,25 +227,17 @@ def test_a_channel_drop_is_found_behind_one_skus_surge_in_a_small_shop(tmp_path_
 def test_relabelled_refund_reasons_are_not_refund_spikes(quiet_world, tmp_path):
     """The platform (or the merchant's export) starts writing reasons in Chinese: every reason is 'new',
     with no baseline. That is a change in labels, not in refunds."""
-    import csv
-    import shutil
-
     from shopagent.tools.diagnose import diagnose
-    from shopagent.tools.importer import import_folder
     from shopagent.tools.store import Shop
 
-    folder = tmp_path / "export"
-    shutil.copytree(quiet_world.folder, folder)
+    from .conftest import edited_world
+
     renamed = {"size": "尺码不合适", "quality": "质量问题", "late_delivery": "发货慢", "changed_mind": "不想要了"}
-    with (folder / "refunds.csv").open(encoding="utf-8", newline="") as file:
-        rows = list(csv.DictReader(file))
-    for row in rows:
+
+    def relabel(row: dict) -> None:
         if row["refunded_at"] >= "2026-09-10":
             row["reason"] = renamed.get(row["reason"], row["reason"])
-    with (folder / "refunds.csv").open("w", encoding="utf-8", newline="") as file:
-        writer = csv.DictWriter(file, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    import_folder(folder, tmp_path / "shop.duckdb", replace=True)
-    findings = diagnose(Shop(tmp_path / "shop.duckdb")).findings
+
+    world = edited_world(quiet_world, tmp_path, "refunds", relabel)
+    findings = diagnose(Shop(world.db)).findings
     assert not [finding for finding in findings if finding.kind == "refund_spike"]

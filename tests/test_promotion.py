@@ -214,25 +214,15 @@ def test_reasons_follow_the_language_with_the_same_budgets(plan, sample_world, r
 
 def test_a_sku_whose_paid_clicks_never_converted_gets_no_budget(plan, sample_world, tmp_path, runner):
     """Its organic visitors may be worth a lot, but thousands of paid clicks without one order say otherwise."""
-    import csv
-    import shutil
-
-    from shopagent.tools.importer import import_folder
+    from .conftest import edited_world
 
     funded = max(plan["allocations"], key=lambda allocation: allocation["daily_budget"])["sku_id"]
-    folder = tmp_path / "export"
-    shutil.copytree(sample_world.folder, folder)
-    with (folder / "promotion_daily.csv").open(encoding="utf-8", newline="") as file:
-        rows = list(csv.DictReader(file))
-    for row in rows:
+
+    def never_converts(row: dict) -> None:
         if row["sku_id"] == funded:
             row["ad_orders"], row["ad_gmv"] = "0", "0.00"
-    with (folder / "promotion_daily.csv").open("w", encoding="utf-8", newline="") as file:
-        writer = csv.DictWriter(file, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    world = type(sample_world)(tmp_path / "shop.duckdb", folder, sample_world.truth)
-    import_folder(folder, world.db, replace=True)
+
+    world = edited_world(sample_world, tmp_path, "promotion_daily", never_converts)
     result = invoke(runner, world, "--budget", BUDGET, "--target-roi", TARGET, "--json")
     assert result.exit_code == 0, result.stderr
     assert by_sku(json.loads(result.stdout))[funded]["daily_budget"] == 0

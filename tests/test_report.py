@@ -459,24 +459,13 @@ def test_a_chinese_report_proposes_the_same_actions_in_chinese(report_json, samp
 
 def test_control_characters_in_shop_text_never_reach_a_terminal_or_a_report(sample_world, tmp_path, runner_module):
     """A title (or refund reason) carrying escape sequences could clear the merchant's screen or fake output."""
-    import csv
-    import shutil
-
     from shopagent.cli import app
-    from shopagent.tools.importer import import_folder
+    from tests.conftest import edited_world
 
-    folder = tmp_path / "export"
-    shutil.copytree(sample_world.folder, folder)
-    with (folder / "products.csv").open(encoding="utf-8", newline="") as file:
-        rows = list(csv.DictReader(file))
-    for row in rows:
+    def lace(row: dict) -> None:
         row["title"] = "\x1b]0;pwned\x07\x1b[2J" + row["title"] + "\u202e"
-    with (folder / "products.csv").open("w", encoding="utf-8", newline="") as file:
-        writer = csv.DictWriter(file, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    db = tmp_path / "shop.duckdb"
-    import_folder(folder, db, replace=True)
+
+    db = edited_world(sample_world, tmp_path, "products", lace).db
     for args in (["diagnose"], ["plan", "promotion", "--budget", "5000", "--target-roi", "3"], ["plan", "pricing"],
                  ["plan", "assortment"], ["report", "daily", "--format", "md"]):
         result = runner_module.invoke(app, [*args, "--db", str(db), "--lang", "zh"], env={"COLUMNS": "200"})
