@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import timedelta
 
 import pytest
 
@@ -83,14 +84,46 @@ def test_an_out_of_stock_sku_gets_no_budget_and_a_reason(plan, sample_world):
         assert "out of stock" in allocation["reason"]
 
 
-def test_a_sku_far_above_its_competitor_gets_no_budget_and_a_reason(plan, sample_world):
-    undercut = [e.sku_id for e in sample_world.truth.events if e.kind == "price_above_competitor"]
-    assert undercut
-    for sku_id in undercut:
-        allocation = by_sku(plan)[sku_id]
-        assert allocation["daily_budget"] == 0
-        assert allocation["eligible"] is False
-        assert "competitor" in allocation["reason"]
+def test_a_sku_far_above_its_competitor_gets_no_budget_and_a_reason(sample_world, tmp_path, runner):
+    """The competitor drops to 40% of its price for the last four days: by how this SKU's buyers have answered the
+    competitor's price, it is losing most of its conversion, so no paid traffic is bought for it."""
+    from .conftest import edited_world
+
+    undercut = next(e for e in sample_world.truth.events if e.kind == "price_above_competitor")
+
+    def far_below(row: dict) -> None:
+        if row["sku_id"] == undercut.sku_id and row["date"] > (sample_world.truth.end - timedelta(days=4)).isoformat():
+            row["competitor_price"] = f"{0.4 * float(row['competitor_price']):.2f}"
+
+    world = edited_world(sample_world, tmp_path, "competitor_prices", far_below)
+    result = invoke(runner, world, "--budget", BUDGET, "--target-roi", TARGET, "--json")
+    assert result.exit_code == 0, result.stderr
+    allocation = by_sku(json.loads(result.stdout))[undercut.sku_id]
+    assert allocation["daily_budget"] == 0
+    assert allocation["eligible"] is False
+    assert "competitor" in allocation["reason"] and "plan pricing" in allocation["reason"]
+
+
+def test_an_undercut_sku_is_valued_at_the_competitors_new_price(plan, sample_world):
+    """The planted undercut (the competitor cut 15-25%) stays in with a note, and its clicks are worth what they
+    are today: close to the truth, where re-pricing by its own price alone would overstate them."""
+    from shopagent.sample_shop.truth import TrueModel
+    from shopagent.tools.panel import data_dates, load_panel
+    from shopagent.tools.promotion_curves import fit_response_curves
+    from shopagent.tools.store import Shop
+
+    undercut = next(e.sku_id for e in sample_world.truth.events if e.kind == "price_above_competitor")
+    allocation = by_sku(plan)[undercut]
+    assert allocation["eligible"] is True
+    assert "competitor" in allocation["reason"] and "plan pricing" in allocation["reason"]
+    shop = Shop(sample_world.db)
+    first, last = data_dates(shop)
+    curve = fit_response_curves(load_panel(shop, first, last), as_of=last)[undercut]
+    truth = sample_world.truth
+    true_value = (TrueModel(truth).conversion(undercut, last)["promotion"] * TrueModel(truth).price(undercut, last)
+                  * truth.mean_quantity * truth.paid_price_factor)
+    assert curve.competitor_elasticity is not None and curve.competitor_elasticity > 0
+    assert curve.value_per_click == pytest.approx(true_value, rel=0.10)
 
 
 def test_a_refund_jump_excludes_a_sku_only_when_it_would_lose_money(plan, sample_world, runner):

@@ -1,9 +1,11 @@
 """GMV per click of a SKU's full-site promotion, at today's price and the shop's conversion level today.
 
-A recency-weighted ratio estimate over the promoted days, with history re-priced by the SKU's price elasticity
-and by any shop-wide conversion break, and cut at any recent break in the SKU's own orders per click (a
-competitor undercut, a rating drop). It is shrunk toward what the SKU's organic visitors are worth times the
-shop's paid/organic ratio, so a SKU with few promoted clicks is not valued on a handful of orders.
+A recency-weighted ratio estimate over the promoted days, with history re-priced by the SKU's price elasticity,
+by its response to the competitor's price (so the day a competitor undercuts, every past click is valued at the
+competitor's new price) and by any shop-wide conversion break, and cut at any recent break in the SKU's own
+orders per click that these do not explain (a rating drop). It is shrunk toward what the SKU's organic
+visitors are worth times the shop's paid/organic ratio, so a SKU with few promoted clicks is not valued on a
+handful of orders.
 """
 
 from __future__ import annotations
@@ -11,7 +13,14 @@ from __future__ import annotations
 import numpy as np
 
 from shopagent.tools.panel import ShopPanel
-from shopagent.tools.promotion_history import CURVE_HALF_LIFE, VALUE_HALF_LIFE, PromotedDays, last_price, recency
+from shopagent.tools.promotion_history import (
+    CURVE_HALF_LIFE,
+    VALUE_HALF_LIFE,
+    PromotedDays,
+    competitor_moves,
+    last_price,
+    recency,
+)
 from shopagent.tools.promotion_shifts import LevelShift, level_shift
 from shopagent.tools.schema import CHANNELS
 
@@ -19,13 +28,23 @@ PROMOTION = CHANNELS.index("promotion")
 
 
 def value_per_click(panel: ShopPanel, data: PromotedDays, end: int, elasticity_all: np.ndarray,
-                    shop_factor: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[LevelShift | None]]:
-    """Log GMV per click at today's price: mean and sd per fitted SKU, and any recent break in conversion."""
+                    shop_factor: np.ndarray, competitor_response: np.ndarray | None = None,
+                    competitor_se: np.ndarray | None = None,
+                    ) -> tuple[np.ndarray, np.ndarray, list[LevelShift | None]]:
+    """Log GMV per click at today's price and today's competitor price: mean and sd per fitted SKU, and any
+    recent break in conversion.
+
+    competitor_response: per panel row, the conversion elasticity to the competitor's price (0: not re-priced),
+    and competitor_se its standard error, which widens the sd by how far the competitor's price has moved.
+    """
     elasticity = elasticity_all[data.rows]
+    rival = np.zeros(data.rows.size) if competitor_response is None else competitor_response[data.rows]
     use = data.usable & (data.clicks > 0)
-    # a day's GMV per click at today's price and today's shop-wide conversion level
-    reprice = np.exp(-(1.0 + elasticity)[:, None] * data.log_price) * shop_factor[None, :]
-    conversion_now = np.exp(elasticity[:, None] * data.log_price) / shop_factor[None, :]
+    # how a day's conversion compared with today's at the same visitors: its own price, the competitor's, the shop's
+    conversion_now = (np.exp(elasticity[:, None] * data.log_price + rival[:, None] * data.log_competitor)
+                      / shop_factor[None, :])
+    # a day's GMV per click at today's prices and today's shop-wide conversion level
+    reprice = np.exp(-data.log_price) / conversion_now
     # orders per click, re-priced, tested for a recent break (a competitor undercut, a rating drop)
     long_w = recency(data.age, CURVE_HALF_LIFE) * use
     rate = (long_w * data.orders).sum(1) / np.maximum((long_w * data.clicks * conversion_now).sum(1), 1e-9)
@@ -42,8 +61,12 @@ def value_per_click(panel: ShopPanel, data: PromotedDays, end: int, elasticity_a
     se = np.sqrt((residual**2).sum(1)) / np.maximum((weight * numerator).sum(1), 1e-9)
     se = np.where(total_clicks > 0, np.maximum(se, 1.0 / np.sqrt(np.maximum((weight * data.orders).sum(1), 1))),
                   np.inf)
+    if competitor_se is not None:
+        # an error in the competitor response shifts log value by that error times the clicks' average move
+        moved = (weight * data.clicks * data.log_competitor).sum(1) / np.maximum(total_clicks, 1e-9)
+        se = np.sqrt(se**2 + (competitor_se[data.rows] * moved) ** 2)
     # the prior: what the SKU's organic visitors are worth, times the shop's paid/organic ratio
-    organic = _organic_value(panel, end, shop_factor, elasticity_all)[data.rows]
+    organic = _organic_value(panel, end, shop_factor, elasticity_all, competitor_response)[data.rows]
     ok = np.isfinite(se) & (value > 0) & (organic > 0)
     log_ratio = np.log(np.where(ok, value, 1.0) / np.where(organic > 0, organic, 1.0))
     if ok.sum() >= 3:
@@ -90,8 +113,9 @@ def _never_converted_cap(panel: ShopPanel, data: PromotedDays, use: np.ndarray, 
 
 
 def _organic_value(panel: ShopPanel, end: int, shop_factor: np.ndarray, elasticity: np.ndarray,
-                   days: int = 28) -> np.ndarray:
-    """Organic GMV per channel-weighted organic visitor at today's price, last `days` in-stock days.
+                   competitor_response: np.ndarray | None, days: int = 28) -> np.ndarray:
+    """Organic GMV per channel-weighted organic visitor at today's price and competitor price, last `days`
+    in-stock days.
 
     Channels convert differently (search buyers intend, recommend browsers do not), so visitors are weighted
     by their channel's shop-wide GMV per visitor: what remains is how well the SKU itself converts.
@@ -106,6 +130,8 @@ def _organic_value(panel: ShopPanel, end: int, shop_factor: np.ndarray, elastici
     price_now = last_price(panel, end)
     with np.errstate(invalid="ignore", divide="ignore"):
         reprice = np.exp((1.0 + elasticity)[:, None] * np.log(price_now[:, None] / panel.price[:, part]))
+    if competitor_response is not None:
+        reprice = reprice * np.exp(-competitor_response[:, None] * competitor_moves(panel, end)[:, part])
     organic_gmv = np.maximum(panel.gmv[:, part] - panel.ad_gmv[:, part], 0.0) * shop_factor[None, part]
     use = ~out & np.isfinite(reprice)
     total_visitors = np.where(use, effective, 0.0).sum(1)

@@ -44,7 +44,9 @@ def fit_response_curves(panel: ShopPanel, *, as_of: date, seed: int = 0) -> dict
     elasticity_all = price_elasticity(panel, end)
     elasticity = elasticity_all[data.rows]
     shop_factor = shop_conversion_factor(panel, end, elasticity_all)
-    value_mean, value_sd, value_shift = value_per_click(panel, data, end, elasticity_all, shop_factor)
+    rival_all, rival_se, rival_known = competitor_response(panel, end)
+    value_mean, value_sd, value_shift = value_per_click(panel, data, end, elasticity_all, shop_factor, rival_all,
+                                                        rival_se)
     fit = fit_clicks(panel, data)
     curves: dict[str, ResponseCurve] = {}
     price_now = last_price(panel, end)
@@ -63,6 +65,7 @@ def fit_response_curves(panel: ShopPanel, *, as_of: date, seed: int = 0) -> dict
             c_max=round(float(draws[0].mean()), 4), half_spend=round(float(np.median(draws[1])), 2),
             shape=round(float(np.median(draws[2])), 3), value_per_click=round(float(values.mean()), 4),
             price=round(float(price_now[row]), 2), price_elasticity=round(float(elasticity[position]), 3),
+            competitor_elasticity=round(float(rival_all[row]), 3) if rival_known[row] else None,
             spend_low=round(float(np.quantile(spends, 0.05)), 2), spend_high=round(float(np.quantile(spends, 0.95)), 2),
             current_spend=round(float(recent.mean()), 2), days=int(mask.sum()),
             clicks=float(data.clicks[position][mask].sum()), prior_share=round(float(fit.prior_share[position]), 3),
@@ -72,3 +75,27 @@ def fit_response_curves(panel: ShopPanel, *, as_of: date, seed: int = 0) -> dict
             draws_shape=tuple(np.round(draws[2], 5).tolist()), draws_value=tuple(np.round(values, 5).tolist()),
         )
     return curves
+
+
+def competitor_response(panel: ShopPanel, end: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each SKU's conversion elasticity to its competitor's price, from the shop's demand model (the one diagnose
+    and the pricing planner use, shrunk towards the shop's), its standard error, and whether the model had a
+    competitor for it.
+
+    Floored at 0: a competitor's cut never makes a SKU sell better; a negative estimate is noise.
+    """
+    from shopagent.tools.elasticity import estimate_elasticities
+
+    if end != len(panel.days):
+        raise ValueError("the promotion curves need a panel that ends on the day they are fitted for")
+    n = len(panel.catalog.sku_ids)
+    response, se, known = np.zeros(n), np.zeros(n), np.zeros(n, dtype=bool)
+    if not panel.tables_present.get("competitor_prices", False):
+        return response, se, known
+    estimates = estimate_elasticities(panel)
+    for row, sku_id in enumerate(panel.catalog.sku_ids):
+        estimate = estimates.get(sku_id)
+        if estimate is not None and estimate.competitor_elasticity is not None:
+            response[row], known[row] = max(estimate.competitor_elasticity, 0.0), True
+            se[row] = estimate.competitor_se or 0.0
+    return response, se, known

@@ -1,10 +1,15 @@
 """Which SKUs are worth entering in full-site promotion (全站推广), and why each one left out is left out.
 
 The platform only compensates a plan that under-delivers its target ROI, so paid traffic is worth buying only
-for items that can convert it: in stock for the plan's horizon, not suddenly undercut by a competitor, not
-not in a rating slide (the platform rewards competitive items: price, quality, heat), not selling at a loss once
-refunds come back, in a shop whose store experience score (店铺体验分) the platform still rewards. A refund jump
-excludes the SKU only when it makes promoting it lose money at the plan's target ROI; otherwise it is a note.
+for items that can convert it: in stock for the plan's horizon, not priced far above a competitor, not in a
+rating slide (the platform rewards competitive items: price, quality, heat), not selling at a loss once
+refunds come back, in a shop whose store experience score (店铺体验分) the platform still rewards.
+
+Two checks weigh what a problem costs rather than that it exists. A refund jump excludes the SKU only when it
+makes promoting it lose money at the plan's target ROI. A competitor's undercut excludes it only when, by the
+SKU's own measured response to the competitor's price, the new gap costs most of its conversion; a smaller
+undercut is a note, because its curve values every click at the competitor's new price and the optimiser
+funds it only as far as it still pays. Without a measured response an undercut excludes, as it cannot be valued.
 Trends are judged against the SKU's own history with tests adjusted for the number of SKUs checked, so a quiet
 shop's noise does not exclude anything.
 """
@@ -21,8 +26,9 @@ from shopagent.tools.stats import critical_z
 from shopagent.tools.wording import Language, say
 
 MIN_COVER_DAYS = 3.0  # stock for fewer days than a typical restock takes: the promotion would sell it out
-FAR_ABOVE = 0.15  # our price / competitor's - 1 at which a shopper comparing the two mostly walks away
+FAR_ABOVE = 0.15  # our price / competitor's - 1 from which a gap is checked...
 NEW_GAP = 0.10  # ...when the gap is this much wider than the SKU's usual one (an undercut, not positioning)
+LOST_TO_COMPETITOR = 0.5  # the widened gap costs this share of conversion: most comparing shoppers walk away
 EXPERIENCE_FLOOR = 4.0  # below this 店铺体验分 the platform throttles the shop's paid traffic
 EXPERIENCE_DROP = 0.2  # a fall this large is reported: conversion usually follows the score
 RECENT_DAYS = 28
@@ -79,10 +85,13 @@ class Eligibility(BaseModel):
 
 
 def check_eligibility(panel: ShopPanel, *, as_of: date, horizon_days: int = 14,
-                      target_roi: float | None = None, lang: Language = "en") -> Eligibility:
+                      target_roi: float | None = None, competitor_response: dict[str, float] | None = None,
+                      lang: Language = "en") -> Eligibility:
     """Check every SKU on sale on `as_of` for full-site promotion: stock, price, rating, refunds, shop score.
 
     target_roi: the plan's; a SKU whose refunds jumped stays in when it still earns money at that ROI.
+    competitor_response: per SKU, its conversion elasticity to the competitor's price (from its curve); an
+    undercut SKU with one stays in unless the gap costs most of its conversion.
     """
     end = (as_of - panel.days[0]).days + 1
     shop = _shop_gate(panel, end, lang)
@@ -111,7 +120,14 @@ def check_eligibility(panel: ShopPanel, *, as_of: date, horizon_days: int = 14,
         price, competitor, gap, usual = _price_position(panel, row, end)
         if gap is not None and gap >= FAR_ABOVE and (usual is None or gap - usual >= NEW_GAP):
             was = "" if usual is None else say(lang, "promotion", "usual_gap", gap=usual)
-            reasons.append(say(lang, "promotion", "undercut", gap=gap, competitor=competitor, usual=was))
+            response = (competitor_response or {}).get(panel.catalog.sku_ids[row])
+            if response is None:
+                reasons.append(say(lang, "promotion", "undercut", gap=gap, competitor=competitor, usual=was))
+            else:
+                lost = 1.0 - ((1.0 + (usual or 0.0)) / (1.0 + gap)) ** response
+                key = "undercut_far" if lost >= LOST_TO_COMPETITOR else "undercut_kept"
+                (reasons if lost >= LOST_TO_COMPETITOR else notes).append(
+                    say(lang, "promotion", key, gap=gap, competitor=competitor, usual=was, lost=lost))
         elif gap is not None and gap >= FAR_ABOVE:
             notes.append(say(lang, "promotion", "priced_above_as_usual", gap=gap))
         rating_now, rating_before = _rating_trend(panel, row, end, tests)

@@ -28,6 +28,7 @@ class PromotedDays:
     gmv: np.ndarray
     orders: np.ndarray
     log_price: np.ndarray  # log(price on the day / price now)
+    log_competitor: np.ndarray  # log(competitor's price on the day / competitor's price now); 0 when not tracked
     age: np.ndarray  # days before as_of
 
 
@@ -42,7 +43,26 @@ def promoted_days(panel: ShopPanel, end: int) -> PromotedDays:
         log_price = np.nan_to_num(np.log(panel.price[rows, :end] / price_now[rows, None]))
     return PromotedDays(rows=rows, usable=usable[rows], spend=spend[rows], clicks=panel.ad_clicks[rows, :end],
                         gmv=panel.ad_gmv[rows, :end], orders=panel.ad_orders[rows, :end], log_price=log_price,
+                        log_competitor=competitor_moves(panel, end)[rows],
                         age=np.broadcast_to(np.arange(end)[::-1], (rows.size, end)))
+
+
+def competitor_moves(panel: ShopPanel, end: int) -> np.ndarray:
+    """log(competitor's price on each day / the competitor's price now) up to `end`, per SKU.
+
+    "Now" is the median of the last 7 days, as the eligibility check reads it, so one odd scrape (a flash
+    coupon) does not re-value a SKU's every click. A day without a scrape carries the last seen offer forward
+    (and the first one back); a SKU whose competitor was never seen gets zeros, so nothing is re-priced for it.
+    """
+    rival = panel.competitor_price[:, :end]
+    seen = np.isfinite(rival) & (np.nan_to_num(rival) > 0)
+    moves = np.zeros(rival.shape)
+    for row in np.flatnonzero(seen.any(axis=1)):
+        valid = np.flatnonzero(seen[row])
+        index = np.maximum.accumulate(np.where(seen[row], np.arange(end), -1))
+        filled = np.log(rival[row, np.where(index < 0, valid[0], index)])
+        moves[row] = filled - np.median(filled[-7:])
+    return moves
 
 
 def last_price(panel: ShopPanel, end: int) -> np.ndarray:

@@ -75,7 +75,10 @@ def plan_from_panel(panel: ShopPanel, *, as_of: date, budget: float, target_roi:
     if unknown:
         raise RequestError(f"unknown SKU(s) {', '.join(unknown)}; see `shopagent sql \"SELECT sku_id FROM products\"`")
     curves = curves if curves is not None else fit_response_curves(panel, as_of=as_of, seed=seed)
-    eligibility = check_eligibility(panel, as_of=as_of, horizon_days=horizon_days, target_roi=target_roi, lang=lang)
+    response = {sku: curve.competitor_elasticity for sku, curve in curves.items()
+                if curve.competitor_elasticity is not None}
+    eligibility = check_eligibility(panel, as_of=as_of, horizon_days=horizon_days, target_roi=target_roi,
+                                    competitor_response=response, lang=lang)
     checks = [check for check in eligibility.skus if not wanted or check.sku_id in wanted]
     chosen = [check for check in checks if check.eligible and check.sku_id in curves]
     problem = BudgetProblem.build([curves[check.sku_id] for check in chosen], budget, target_roi, min_roi_per_sku,

@@ -31,6 +31,7 @@ class ResponseCurve(BaseModel):
     value_per_click: float  # attributed GMV per click at `price`
     price: float  # the price the curve is for (the last day's)
     price_elasticity: float  # of conversion: GMV per click scales with price_ratio ** (1 + elasticity)
+    competitor_elasticity: float | None = None  # of conversion to the competitor's price (None: not tracked)
     spend_low: float  # 5th and 95th percentile of the daily spend seen: beyond them the curve extrapolates
     spend_high: float
     current_spend: float  # mean daily spend over the last 7 promoted days
