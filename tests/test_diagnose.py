@@ -146,6 +146,8 @@ def test_the_planted_promotion_collapse_is_found_from_the_day_it_broke(diagnosis
     assert evidence["delivered_roi"] < evidence["target_roi"]
     assert evidence["compensation_may_apply"] == (evidence["delivered_roi"] < evidence["compensation_threshold_roi"])
     assert found[0]["impact_gmv"] < 0
+    # the simulator's collapse cuts the campaign's reach to 40-50%: the clicks the same spend buys show it
+    assert evidence["ad_clicks"] < 0.7 * evidence["expected_ad_clicks"]
 
 
 def test_a_refund_spike_names_the_reason_that_rose(diagnosis, sample_world):

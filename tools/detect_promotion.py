@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from statistics import NormalDist
 
 import numpy as np
@@ -17,16 +18,21 @@ MIN_DAYS_AFTER = 3  # a fall must have lasted this many days to be told apart fr
 
 
 def detect_promotion_shortfalls(ctx: DetectContext) -> list[Candidate]:
-    """Promoted SKUs whose ad orders per yuan fell beyond noise in the period, now delivering below target.
+    """Promoted SKUs whose ad orders or clicks per yuan fell beyond noise in the period, now delivering below
+    target.
 
-    Each promoted SKU's ad orders per yuan over the period are scanned for the day they fell, against the
-    four weeks before the period (tools/change_scan.py: a likelihood-ratio scan whose threshold is simulated,
-    so searching for the start day is paid for at its true price rather than Bonferroni's), widened by the
-    shop's day-to-day dispersion of ad orders, one-sided because only a fall is a shortfall, and Bonferroni
-    over the SKUs scanned. The expectation moves with the SKU's own organic conversion: when a price rise or
-    a bad batch makes the SKU sell worse to every visitor, its ads convert worse too, and that is the other
-    cause's finding, not a promotion problem. The shortfall is valued as the GMV the same spend would have
-    brought since the fall at the ROI before it.
+    ROI per yuan is clicks per yuan times GMV per click, and a campaign can break in either. Each promoted
+    SKU's ad orders per yuan, and its clicks against what its spend bought before, are scanned for the day
+    they fell, against the four weeks before the period (tools/change_scan.py: a likelihood-ratio scan whose
+    threshold is simulated, so searching for the start day is paid for at its true price rather than
+    Bonferroni's), widened by the shop's day-to-day dispersion of each count, one-sided because only a fall
+    is a shortfall, and Bonferroni over both scans of every SKU. Clicks are the sharper test of a campaign
+    whose reach collapsed: they run to dozens a day where orders run to one or two. The order expectation
+    moves with the SKU's own organic conversion: when a price rise or a bad batch makes the SKU sell worse to
+    every visitor, its ads convert worse too, and that is the other cause's finding, not a promotion problem.
+    Either way the delivered ROI since the fall must be below the target and below what the earlier ROI
+    leads one to expect. The shortfall is valued as the GMV the same spend would have brought since the fall
+    at the ROI before it.
     """
     panel, current = ctx.panel, ctx.current
     rules = ctx.rules["compensation"]
@@ -39,17 +45,28 @@ def detect_promotion_shortfalls(ctx: DetectContext) -> list[Candidate]:
     if not eligible.size:
         return []
     dispersion = count_dispersion(panel.ad_orders[eligible, reference], min_mean=1.0)
-    selling = _organic_conversion_ratio(ctx, reference)
     window = slice(reference.start, current.stop)
-    alpha = FAMILY_ALPHA / len(eligible)
+    bought = _clicks_bought(panel.ad_clicks[eligible, :current.stop], panel.ad_spend[eligible, :current.stop],
+                            ctx.history, reference)[:, window]
+    clicks = np.where(bought > 0, panel.ad_clicks[eligible, window], 0.0)
+    click_dispersion = count_dispersion(clicks[:, :reference.stop - reference.start], min_mean=5.0)
+    selling = _organic_conversion_ratio(ctx, reference)
+    first = current.start - window.start
+    alpha = FAMILY_ALPHA / (2 * len(eligible))
     found = []
-    for row in eligible:
+    for position, row in enumerate(eligible):
         exposure = panel.ad_spend[row, window].copy()
-        exposure[current.start - window.start:] *= selling[row]
-        fall = scan_rate_fall(panel.ad_orders[row, window], exposure, current.start - window.start,
-                              min_after=MIN_DAYS_AFTER, dispersion=dispersion, seed=int(row), simulate_below=alpha)
-        if fall is None or fall.p_value > alpha:
+        exposure[first:] *= selling[row]
+        falls = [scan_rate_fall(panel.ad_orders[row, window], exposure, first, min_after=MIN_DAYS_AFTER,
+                                dispersion=dispersion, seed=int(row), simulate_below=alpha)]
+        if clicks[position, :first].sum() > 0 and (bought[position, first:] > 0).sum() >= MIN_DAYS_AFTER:
+            falls.append(scan_rate_fall(clicks[position], bought[position], first,
+                                        min_after=MIN_DAYS_AFTER, dispersion=click_dispersion, seed=int(row),
+                                        simulate_below=alpha))
+        falls = [fall for fall in falls if fall is not None and fall.p_value <= alpha]
+        if not falls:
             continue
+        fall = min(falls, key=lambda fall: (fall.p_value, fall.split))
         split = window.start + fall.split
         post, before = slice(split, current.stop), slice(max(0, split - REFERENCE_DAYS), split)
         spend, ad_gmv = float(panel.ad_spend[row, post].sum()), float(panel.ad_gmv[row, post].sum())
@@ -64,6 +81,9 @@ def detect_promotion_shortfalls(ctx: DetectContext) -> list[Candidate]:
             continue
         compensation_line = rules["roi_ratio"] * target
         expected_orders = float(panel.ad_orders[row, before].sum()) * spend / spend_ref * float(selling[row])
+        # clicks since the fall against what the same spend bought before it (days of unusual spend left out)
+        cut = fall.split
+        click_rate = clicks[position, :cut].sum() / max(float(bought[position, :cut].sum()), 1e-9)
         found.append(Candidate(
             kind="promotion_below_target_roi", row=int(row), channel="promotion",
             impact_gmv=round(ad_gmv - spend * expected_roi, 2),
@@ -75,12 +95,54 @@ def detect_promotion_shortfalls(ctx: DetectContext) -> list[Candidate]:
                       "period_roi": round(float(panel.ad_gmv[row, current].sum()) / spend_now[row], 2),
                       "period_spend": round(float(spend_now[row]), 2),
                       "ad_orders": int(panel.ad_orders[row, post].sum()),
+                      "ad_clicks": int(clicks[position, cut:].sum()),
+                      "expected_ad_clicks": round(float(click_rate * bought[position, cut:].sum()), 1),
                       "expected_ad_orders": round(expected_orders, 1), "scan_p_value": round(fall.p_value, 5),
                       "shortfall_vs_target_gmv": round(target * spend - ad_gmv, 2),
                       "compensation_threshold_roi": round(compensation_line, 2),
                       "compensation_may_apply": bool(roi_post < compensation_line)},
         ))
     return found
+
+
+def _clicks_bought(clicks: np.ndarray, spend: np.ndarray, history: slice, reference: slice) -> np.ndarray:
+    """Clicks each (sku, day)'s spend would have bought at the SKU's history's rate, moved with the rest of the
+    shop's clicks per yuan that day (a platform-wide change in what traffic costs is nobody's campaign).
+
+    Reach is concave in spend (each extra yuan buys dearer clicks), so a budget raised at the period's start
+    must not read as clicks per yuan falling: each SKU's elasticity of clicks to spend is fitted on its
+    history (log-log, within SKU) and shrunk toward the shop's pooled one, which decides for SKUs whose spend
+    barely moved. Elasticities stay within 0.2-2, the range of a saturating curve's local slope (above 1 at
+    the foot of an S). Days whose spend is outside half the least to twice the most the SKU spent in the
+    reference weeks get 0 (not judged): when the platform falls back to exploring with a twentieth of the
+    budget, an S-shaped curve buys far fewer clicks per yuan, and a log-log line cannot say how many.
+    """
+    use = (clicks[:, history] > 0) & (spend[:, history] > 0)
+    log_clicks = np.log(np.where(use, clicks[:, history], 1.0))
+    log_spend = np.log(np.where(use, spend[:, history], 1.0))
+    days = np.maximum(use.sum(axis=1, keepdims=True), 1)
+    x = np.where(use, log_spend - (log_spend * use).sum(axis=1, keepdims=True) / days, 0.0)
+    y = np.where(use, log_clicks - (log_clicks * use).sum(axis=1, keepdims=True) / days, 0.0)
+    sxx, sxy = (x * x).sum(axis=1), (x * y).sum(axis=1)
+    pooled = float(np.clip(sxy.sum() / sxx.sum(), 0.2, 2.0)) if sxx.sum() > 1e-6 else 1.0
+    prior = 0.02 * days[:, 0]  # worth a history whose spend moved by about 14% a day
+    reach = np.clip((sxy + prior * pooled) / (sxx + prior), 0.2, 2.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shape = np.where(spend > 0, np.maximum(spend, 1e-9) ** reach[:, None], 0.0)
+        level = np.where(use.any(axis=1), np.where(use, clicks[:, history], 0.0).sum(axis=1)
+                         / np.maximum(np.where(use, shape[:, history], 0.0).sum(axis=1), 1e-9), 0.0)
+    recent = (clicks[:, reference] > 0) & (spend[:, reference] > 0)
+    before = np.where(recent, spend[:, reference], np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a SKU never promoted before: all-NaN, judged on nothing
+        low, high = np.nanquantile(before, 0.05, axis=1), np.nanquantile(before, 0.95, axis=1)
+    usual = (spend >= 0.5 * np.nan_to_num(low, nan=np.inf)[:, None]) & (spend <= 2.0 * np.nan_to_num(high)[:, None])
+    expected = np.where(usual, shape * level[:, None], 0.0)
+    # the rest of the shop's clicks against its own expectation, day by day (leaving the SKU itself out)
+    others_clicks = np.where(spend > 0, clicks, 0.0).sum(axis=0)[None, :] - np.where(spend > 0, clicks, 0.0)
+    others_expected = expected.sum(axis=0)[None, :] - expected
+    index = np.where(others_expected > 0, others_clicks / np.maximum(others_expected, 1e-9), 1.0)
+    return expected * index
 
 
 def _organic_conversion_ratio(ctx: DetectContext, reference: slice) -> np.ndarray:
