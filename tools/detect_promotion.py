@@ -138,8 +138,10 @@ def _clicks_bought(clicks: np.ndarray, spend: np.ndarray, history: slice, refere
         low, high = np.nanquantile(before, 0.05, axis=1), np.nanquantile(before, 0.95, axis=1)
     usual = (spend >= 0.5 * np.nan_to_num(low, nan=np.inf)[:, None]) & (spend <= 2.0 * np.nan_to_num(high)[:, None])
     expected = np.where(usual, shape * level[:, None], 0.0)
-    # the rest of the shop's clicks against its own expectation, day by day (leaving the SKU itself out)
-    others_clicks = np.where(spend > 0, clicks, 0.0).sum(axis=0)[None, :] - np.where(spend > 0, clicks, 0.0)
+    # the rest of the shop's clicks against its own expectation, day by day (leaving the SKU itself out), over
+    # the same days on both sides: another SKU's spike or exploring day is in neither
+    judged = np.where(expected > 0, clicks, 0.0)
+    others_clicks = judged.sum(axis=0)[None, :] - judged
     others_expected = expected.sum(axis=0)[None, :] - expected
     index = np.where(others_expected > 0, others_clicks / np.maximum(others_expected, 1e-9), 1.0)
     return expected * index
