@@ -49,8 +49,10 @@ def build_prices(catalog: Catalog, cal: Calendar, plan: EventPlan, rng: np.rando
     if rise is not None and rise.sku is not None:
         i = rise.sku
         old = float(regular[i, rise.start - 1])
-        new = float(min(round9(old * (1.0 + rise.magnitude["increase"])), catalog.list_price[i]))
+        new = float(round9(old * (1.0 + rise.magnitude["increase"])))
         regular[i, rise.start :] = new
+        # a SKU already at its list price gets a new list price: capping the rise there planted a rise of 0%
+        catalog.list_price[i] = max(float(catalog.list_price[i]), new)
         rise.magnitude.update(old_price=old, new_price=new, increase=round(new / old - 1.0, 4))
 
     shown = regular.copy()
@@ -82,7 +84,7 @@ def build_prices(catalog: Catalog, cal: Calendar, plan: EventPlan, rng: np.rando
 
 
 def build_competitors(
-    catalog: Catalog, cal: Calendar, plan: EventPlan, rng: np.random.Generator
+    catalog: Catalog, cal: Calendar, plan: EventPlan, rng: np.random.Generator, regular: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Competitor reference prices and daily lowest offers (NaN rows for untracked SKUs)."""
     n, n_days = catalog.n, cal.n_days
@@ -106,7 +108,9 @@ def build_competitors(
         # the competitor drops to a new everyday price and holds it
         i, s = event.sku, event.start
         old = float(price[i, s - 1])
-        new = float(round9(old * (1.0 - event.magnitude["competitor_cut"])))
+        # the cut lands below our regular price, so ours ends above theirs as the event's name says; cut from
+        # the rival's own price alone, a rival far above us could cut 20% and still be dearer than us
+        new = float(round9(min(old, float(regular[i, s])) * (1.0 - event.magnitude["competitor_cut"])))
         price[i, s:] = new
         event.magnitude.update(old_price=old, new_price=new, competitor_cut=round(1.0 - new / old, 4))
     price[~catalog.tracked] = np.nan

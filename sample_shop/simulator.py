@@ -75,7 +75,7 @@ def generate_shop(
     plant_violations(catalog, rng["texts"], many=violations)
     plan = plan_events(catalog, n_days, rng["events"], planted=events == "planted")
     prices = build_prices(catalog, cal, plan, rng["prices"])
-    comp_ref, competitor = build_competitors(catalog, cal, plan, rng["competitors"])
+    comp_ref, competitor = build_competitors(catalog, cal, plan, rng["competitors"], prices.regular)
     parts = _Parts(seed, events, cal, catalog, plan, prices, comp_ref, competitor, day_multipliers(cal))
     world = _size_the_shop(parts, rng["promotion"])
 
