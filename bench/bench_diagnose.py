@@ -25,15 +25,21 @@ def key(kind: str, sku_id: str | None, channel: str | None) -> tuple:
 
 
 def score_seed(seed: int, skus: int = 80, days: int = 180) -> dict:
+    db, truth = world(seed, skus=skus, days=days)
+    return {"seed": seed, **score_shop(db, truth.events)}
+
+
+def score_shop(db: Path, events: list) -> dict:
+    """Diagnose one shop and score it against its planted causes (objects with kind, sku_id, channel and
+    impact_gmv: this simulator's truth events, or another simulator's)."""
     from shopagent.tools.diagnose import diagnose
     from shopagent.tools.store import Shop
 
-    db, truth = world(seed, skus=skus, days=days)
     started = time.perf_counter()
     result = diagnose(Shop(db))
     seconds = time.perf_counter() - started
     found = [key(f.kind, f.sku_id, f.channel if f.sku_id is None else None) for f in result.findings]
-    planted = {key(e.kind, e.sku_id, e.channel if e.sku_id is None else None): e for e in truth.events}
+    planted = {key(e.kind, e.sku_id, e.channel if e.sku_id is None else None): e for e in events}
     ranks, errors, missed = [], [], []
     # material = at least 0.25% of the period's GMV: about ¥5,000 on the sample shop's ¥2M fortnight
     material_floor = 0.0025 * result.kpis.gmv
@@ -50,9 +56,9 @@ def score_seed(seed: int, skus: int = 80, days: int = 180) -> dict:
     unplanted_top10 = [item for item in found[:10] if item not in planted]
     # naive: SKUs ordered by |GMV change|; a planted SKU cause counts if its SKU is in the top 10
     naive_top = [branch.name for branch in result.kpi_tree.skus[:10]]
-    sku_events = [event for event in truth.events if event.sku_id]
+    sku_events = [event for event in events if event.sku_id]
     return {
-        "seed": seed, "planted": len(planted), "found": len(ranks), "material": len(material),
+        "planted": len(planted), "found": len(ranks), "material": len(material),
         "material_found": sum(key_ in found for key_ in material), "top10": sum(rank <= 10 for rank in ranks),
         "ranks": ranks, "unplanted_top10": len(unplanted_top10), "unplanted": [list(item) for item in unplanted_top10],
         "impact_errors": errors, "missed": missed, "seconds": seconds,
@@ -82,17 +88,8 @@ def timing(skus: int, days: int) -> float:
     return statistics.median(runs)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seeds", type=int, default=20)
-    parser.add_argument("--first-seed", type=int, default=1)
-    parser.add_argument("--quiet-seeds", type=int, default=5)
-    parser.add_argument("--skus", type=int, default=80, help="SKUs per simulated shop (a different shape of shop)")
-    parser.add_argument("--days", type=int, default=180, help="days of history per simulated shop")
-    parser.add_argument("--big", action="store_true", help="also time the 1,000-SKU x 365-day shop")
-    args = parser.parse_args()
-    OUT.mkdir(parents=True, exist_ok=True)
-    seeds = [score_seed(seed, args.skus, args.days) for seed in range(args.first_seed, args.first_seed + args.seeds)]
+def summarise(seeds: list[dict]) -> dict:
+    """The figures over many scored shops (score_shop's rows)."""
     planted = sum(item["planted"] for item in seeds)
     ranks = [rank for item in seeds for rank in item["ranks"]]
     errors = [error for item in seeds for error in item["impact_errors"]]
@@ -101,7 +98,7 @@ def main() -> None:
         for miss in item["missed"]:
             kind = miss.split(":")[0]
             missed[kind] = missed.get(kind, 0) + 1
-    summary = {
+    return {
         "seeds": len(seeds),
         "planted_causes": planted,
         "recall": round(len(ranks) / planted, 3),
@@ -119,6 +116,20 @@ def main() -> None:
                                         / sum(item["sku_events"] for item in seeds), 3),
         "diagnose_seconds_sample_median": round(statistics.median(item["seconds"] for item in seeds), 3),
     }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--first-seed", type=int, default=1)
+    parser.add_argument("--quiet-seeds", type=int, default=5)
+    parser.add_argument("--skus", type=int, default=80, help="SKUs per simulated shop (a different shape of shop)")
+    parser.add_argument("--days", type=int, default=180, help="days of history per simulated shop")
+    parser.add_argument("--big", action="store_true", help="also time the 1,000-SKU x 365-day shop")
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    seeds = [score_seed(seed, args.skus, args.days) for seed in range(args.first_seed, args.first_seed + args.seeds)]
+    summary = summarise(seeds)
     if args.quiet_seeds:
         counts = [quiet(seed, args.skus, args.days) for seed in range(101, 101 + args.quiet_seeds)]
         summary["quiet_shop_findings"] = counts

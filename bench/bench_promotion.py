@@ -90,36 +90,67 @@ def oracle(gmv_of, skus: list[str], top: dict[str, float], budget: float, target
     return float(value[rows, cell].sum())
 
 
+class SimulatorTruth:
+    """What the scoring needs from a simulator's truth, here from this repository's simulator (another
+    simulator's adapter offers the same five methods)."""
+
+    def __init__(self, folder: Path) -> None:
+        from shopagent.sample_shop.truth import TrueModel, load_truth
+
+        self.truth = load_truth(folder / "truth.json")
+        self.model = TrueModel(self.truth)
+        self.last = self.truth.end
+
+    def promoted(self) -> set[str]:
+        return {s.sku_id for s in self.truth.skus if s.promo is not None and s.promo.plan_end >= self.last}
+
+    def in_stock(self, sku: str) -> bool:
+        return self.model.in_stock(sku, self.last)
+
+    def top_spend(self, sku: str) -> float:
+        """A spend past which the true curve is flat: the oracle's search grid ends there."""
+        promo = next(s.promo for s in self.truth.skus if s.sku_id == sku)
+        return 6.0 * max(promo.daily_budget.values)
+
+    def gmv(self, sku: str, spend: float) -> float:
+        return self.model.promo_gmv(sku, spend)
+
+    def spend_for_target(self, sku: str, target_roi: float, budget: float) -> float:
+        return self.model.promo_spend_for_target(sku, target_roi, budget)
+
+
 def score_world(folder: Path, confidence: float | None = None) -> list[dict]:
-    from shopagent.sample_shop.truth import TrueModel, load_truth
+    return score_shop(folder / "shop.duckdb", SimulatorTruth(folder), f"seed{seed_of(folder)}", confidence)
+
+
+def score_shop(db: Path, truth, name: str, confidence: float | None = None) -> list[dict]:  # noqa: ANN001
+    """The plan at each setting, scored with the true curves and against the oracle and two baselines."""
     from shopagent.tools.panel import data_dates, load_panel
     from shopagent.tools.promotion_curves import fit_response_curves
     from shopagent.tools.promotion_optimiser import MAX_EXTRAPOLATION
     from shopagent.tools.promotion_plan import HISTORY_DAYS, plan_from_panel
     from shopagent.tools.store import Shop
 
-    truth = load_truth(folder / "truth.json")
-    model = TrueModel(truth)
-    shop = Shop(folder / "shop.duckdb")
+    shop = Shop(db)
     first, last = data_dates(shop)
     panel = load_panel(shop, max(first, last - timedelta(days=HISTORY_DAYS - 1)), last)
     curves = fit_response_curves(panel, as_of=last, seed=0)
     end = len(panel.days)
     out = panel.stockout()
     index = panel.catalog.index()
-    promoted = {s.sku_id for s in truth.skus if s.promo is not None and s.promo.plan_end >= last}
+    promoted = truth.promoted()
     current = {sku: float(panel.ad_spend[index[sku], end - 7:end].mean()) for sku in sorted(promoted)}
     current = {sku: spend for sku, spend in current.items() if spend > 0}
     total = sum(current.values())
     usual = sum(current[sku] * panel.target_roi[index[sku], end - 1] for sku in current) / total
-    candidates = sorted(sku for sku in promoted if model.in_stock(sku, last) and not out[index[sku], end - 1])
-    top = {s.sku_id: 6.0 * max(s.promo.daily_budget.values) for s in truth.skus if s.sku_id in candidates}
+    candidates = sorted(sku for sku in promoted if truth.in_stock(sku) and not out[index[sku], end - 1])
+    top = {sku: truth.top_spend(sku) for sku in candidates}
 
     def gmv_of(sku: str, spend: float) -> float:
-        return model.promo_gmv(sku, spend) if spend > 0 else 0.0
+        return truth.gmv(sku, spend) if spend > 0 else 0.0
 
     rows = []
-    for name, multiple, lift in SETTINGS:
+    for setting, multiple, lift in SETTINGS:
         budget, target = round(total * multiple, -1), round(usual * lift, 2)
         options = {} if confidence is None else {"confidence": confidence}
         plan = plan_from_panel(panel, as_of=last, budget=budget, target_roi=target, curves=curves, **options)
@@ -127,7 +158,7 @@ def score_world(folder: Path, confidence: float | None = None) -> list[dict]:
         for allocation in plan.allocations:
             if allocation.daily_budget <= 0:
                 continue
-            spend = model.promo_spend_for_target(allocation.sku_id, allocation.target_roi, allocation.daily_budget)
+            spend = truth.spend_for_target(allocation.sku_id, allocation.target_roi, allocation.daily_budget)
             true_spend += spend
             true_gmv += gmv_of(allocation.sku_id, spend)
             gmv_if_spent += gmv_of(allocation.sku_id, allocation.daily_budget)
@@ -144,7 +175,7 @@ def score_world(folder: Path, confidence: float | None = None) -> list[dict]:
         quo_gmv = sum(gmv_of(sku, budget * current[sku] / share) for sku in funded)
         equal_gmv = sum(gmv_of(sku, budget / len(funded)) for sku in funded)
         rows.append({
-            "shop": f"seed{seed_of(folder)}", "setting": name, "budget": budget, "target_roi": target,
+            "shop": name, "setting": setting, "budget": budget, "target_roi": target,
             "plan_budget": sum(a.daily_budget for a in plan.allocations), "true_spend": true_spend,
             "true_gmv": true_gmv, "true_roi": true_gmv / true_spend if true_spend else 0.0,
             "oracle_gmv": best, "ratio": true_gmv / best if best else 0.0,
