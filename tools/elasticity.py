@@ -24,7 +24,7 @@ from statistics import NormalDist
 import numpy as np
 
 from shopagent.tools.elasticity_prior import LEVEL, ElasticityEstimate, shrink
-from shopagent.tools.panel import ShopPanel
+from shopagent.tools.panel import ShopPanel, carried_forward
 from shopagent.tools.store import Shop
 from shopagent.tools.wording import Language, say
 
@@ -248,14 +248,8 @@ def _competitor_column(panel: ShopPanel, usable: np.ndarray) -> tuple[np.ndarray
     rival = panel.competitor_price
     seen = np.isfinite(rival) & (np.nan_to_num(rival) > 0)
     tracked = (seen & usable).sum(axis=1) >= 0.5 * np.maximum(usable.sum(axis=1), 1)
-    filled = np.log(np.where(seen, rival, np.nan))
-    for row in np.flatnonzero(tracked):
-        series = filled[row]
-        valid = np.flatnonzero(np.isfinite(series))
-        # carry the last seen offer forward (and the first one back): a missing day is a missed scrape
-        index = np.maximum.accumulate(np.where(np.isfinite(series), np.arange(series.size), -1))
-        index = np.where(index < 0, valid[0], index)
-        filled[row] = series[index]
+    # a missing day is a missed scrape: the last seen offer carries forward (and the first one back)
+    filled = np.log(carried_forward(rival))
     filled = np.where(tracked[:, None], filled, 0.0)
     centre = _masked_median(filled, usable & tracked[:, None])
     return np.where(usable & tracked[:, None], filled - centre[:, None], 0.0), tracked

@@ -262,3 +262,14 @@ def load_panel(shop: Shop, start: date, end: date) -> ShopPanel:
         refund_lag_days=lag if lag is not None else 0, refund_lag_cdf=lag_cdf, tables_present=present,
         refund_reasons=refund_reasons,
     )
+
+
+def carried_forward(prices: np.ndarray) -> np.ndarray:
+    """Each row's days without a price (NaN or <= 0: a missed scrape) given the last price seen before them,
+    or the first one seen when none came before; a row with no price at all stays NaN."""
+    seen = np.isfinite(prices) & (np.nan_to_num(prices) > 0)
+    days = prices.shape[1]
+    index = np.maximum.accumulate(np.where(seen, np.arange(days), -1), axis=1)
+    index = np.where(index < 0, np.argmax(seen, axis=1)[:, None], index)
+    filled = np.take_along_axis(prices, index, axis=1)
+    return np.where(seen.any(axis=1)[:, None], filled, np.nan)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from shopagent.tools.panel import ShopPanel
+from shopagent.tools.panel import ShopPanel, carried_forward
 
 CURVE_HALF_LIFE = 90.0  # days: the curve's shape needs the spend variation of a long history
 VALUE_HALF_LIFE = 28.0  # days: GMV per click follows price, rating and competitor moves quickly
@@ -54,14 +54,10 @@ def competitor_moves(panel: ShopPanel, end: int) -> np.ndarray:
     coupon) does not re-value a SKU's every click. A day without a scrape carries the last seen offer forward
     (and the first one back); a SKU whose competitor was never seen gets zeros, so nothing is re-priced for it.
     """
-    rival = panel.competitor_price[:, :end]
-    seen = np.isfinite(rival) & (np.nan_to_num(rival) > 0)
-    moves = np.zeros(rival.shape)
-    for row in np.flatnonzero(seen.any(axis=1)):
-        valid = np.flatnonzero(seen[row])
-        index = np.maximum.accumulate(np.where(seen[row], np.arange(end), -1))
-        filled = np.log(rival[row, np.where(index < 0, valid[0], index)])
-        moves[row] = filled - np.median(filled[-7:])
+    filled = np.log(carried_forward(panel.competitor_price[:, :end]))
+    seen = np.isfinite(filled[:, 0])
+    moves = np.zeros(filled.shape)
+    moves[seen] = filled[seen] - np.median(filled[seen, -7:], axis=1, keepdims=True)
     return moves
 
 
