@@ -67,10 +67,15 @@ def score_shop(db: Path, events: list) -> dict:
 
 
 def quiet(seed: int, skus: int = 80, days: int = 180) -> int:
+    db, _ = world(seed, events="none", skus=skus, days=days)
+    return count_findings(db)
+
+
+def count_findings(db: Path) -> int:
+    """How many findings diagnose reports on a shop (on a quiet shop, every one is a false alarm)."""
     from shopagent.tools.diagnose import diagnose
     from shopagent.tools.store import Shop
 
-    db, _ = world(seed, events="none", skus=skus, days=days)
     return len(diagnose(Shop(db)).findings)
 
 

@@ -8,11 +8,13 @@ from pathlib import Path
 WORLDS = Path(__file__).parent / "out" / "worlds"
 
 
-def simulator_version() -> str:
-    """A hash of the simulator's source: a changed simulator must never be measured on stale cached shops."""
-    from shopagent import sample_shop
+def simulator_version(folder: Path | None = None) -> str:
+    """A hash of a simulator's source (this repository's by default): a changed simulator must never be
+    measured on stale cached shops."""
+    if folder is None:
+        from shopagent import sample_shop
 
-    folder = Path(sample_shop.__file__).parent
+        folder = Path(sample_shop.__file__).parent
     digest = hashlib.sha256()
     for path in sorted(folder.glob("*.py")):
         digest.update(path.read_bytes())

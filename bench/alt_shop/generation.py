@@ -1,0 +1,125 @@
+"""generate(): build a shop, plant causes, sample its history, write the export and truth.json."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from .aftersales import expected_rating
+from .effects import Cause, apply_causes
+from .export import write_export
+from .history import Shop, build_shop
+from .impact import WINDOW_DAYS, calibrate_stockouts, cause_impacts
+from .ledger import build_ledger
+from .merchant import settle_promotion_targets
+from .model import Outcome, simulate
+from .planting import plant_causes
+from .truth import AltTruth, truth_text
+
+
+def _r(x: float, digits: int = 4) -> float:
+    return round(float(x), digits)
+
+
+def _empty_days(cause: Cause, history: Outcome, n_days: int) -> int:
+    """Days in the last 16 on which the sampled shelf of a stockout SKU was empty."""
+    return int((history.on_hand[n_days - 16:, cause.sku] < 0.5).sum())
+
+
+def _realized_stockout(cause: Cause, history: Outcome, n_days: int) -> None:
+    """Report the stockout on the days the exported stock really was zero."""
+    on_hand = history.on_hand[:, cause.sku]
+    empty = np.flatnonzero(on_hand[cause.params["fail_from"]:] < 0.5) + cause.params["fail_from"]
+    if empty.size:
+        cause.start = int(empty[0])
+        run = np.flatnonzero(np.diff(empty) > 1)
+        cause.end = int(empty[run[0]]) if run.size else int(empty[-1])
+    cause.magnitude.update(days_out=int(cause.end - cause.start + 1), to_end=bool(cause.end == n_days - 1))
+
+
+def _enrich(cause: Cause, shop: Shop, drivers, full: Outcome) -> None:
+    """Add the sizes that can only be read off the expected run."""
+    cat, s, start = shop.catalog, cause.sku, cause.start
+    before = slice(max(start - 14, 0), start)
+    during = slice(start, cause.end + 1)
+    if cause.kind == "promotion_below_target_roi":
+        roi = lambda w: full.gmv[w, s, 2].sum() / max(full.spend[w, s].sum(), 1e-9)  # noqa: E731
+        cause.magnitude.update(delivered_roi_before=_r(roi(before)), delivered_roi_during=_r(roi(during)))
+    elif cause.kind == "traffic_drop":
+        cause.magnitude.update(drop=_r(cause.params["drop"]))
+    elif cause.kind == "rating_drop":
+        after = expected_rating(cat, drivers.bad_share[start])[s]
+        cause.magnitude.update(mean_rating_before=_r(cat.mean_rating[s]), mean_rating_after=_r(after),
+                               displayed_rating_last_day=_r(full.latent.displayed_rating[-1, s]))
+    elif cause.kind == "experience_score_drop":
+        cause.magnitude.update(score_before=_r(drivers.experience_score[before].mean()),
+                               score_after=_r(drivers.experience_score[start + 2:].mean()),
+                               sub_score=["product", "logistics", "service"][cause.params["sub_score"]])
+
+
+def _sku_truth(shop: Shop, drivers, full: Outcome, history: Outcome) -> dict:
+    cat, last = shop.catalog, shop.n_days - 1
+    out = {}
+    for s, sku_id in enumerate(cat.sku_ids):
+        alive = bool(drivers.on_sale[last, s])
+        out[sku_id] = {
+            "on_sale": alive,
+            "in_stock": alive and bool(history.on_hand[last, s] > 0),
+            "price": _r(drivers.price[last, s], 2),
+            "daily_budget": _r(drivers.daily_budget[last, s], 2) if alive else 0.0,
+            "target_roi": _r(drivers.target_roi[last, s], 2) if alive else 0.0,
+            "clicks_max": _r(cat.clicks_max[s] * drivers.paid_supply_slow[last, s], 6) if alive else 0.0,
+            "spend_scale": _r(cat.spend_scale[s], 6),
+            "spend_shape": _r(cat.spend_shape[s], 6),
+            "spend_peak": _r(cat.spend_peak[s], 6),
+            "value_per_click": _r(full.value_per_click[last, s], 6),
+            "platform_value_per_click": _r(full.latent.belief[last, s], 6),
+        }
+    return out
+
+
+def generate(folder: Path, seed: int, n_skus: int = 60, n_days: int = 150, events: str = "planted") -> AltTruth:
+    """Generate one shop into folder/export/ and folder/truth.json; events is "planted" or "none"."""
+    if events not in ("planted", "none"):
+        raise ValueError(f"events must be 'planted' or 'none', not {events!r}")
+    if n_days < 90 or n_skus < 20:
+        raise ValueError("use at least 90 days and 20 SKUs so every planted cause has room and candidates")
+    folder = Path(folder)
+    world_seed, cause_seed, sample_seed = np.random.SeedSequence(seed).spawn(3)
+    shop = build_shop(np.random.default_rng(world_seed), seed, n_skus, n_days)
+    settle_promotion_targets(shop)
+    causes = plant_causes(shop, np.random.default_rng(cause_seed)) if events == "planted" else []
+    calibrate_stockouts(shop, causes)
+    for attempt in range(4):
+        drivers = apply_causes(shop.drivers, causes)
+        full = simulate(shop, drivers)
+        sample_rng = np.random.default_rng(sample_seed)
+        history = simulate(shop, drivers, rng=sample_rng, latent=full.latent)
+        # the sampled shelf may outlast the expected one; fail the supplier earlier until it empties visibly
+        late = [c for c in causes if c.kind == "stockout" and _empty_days(c, history, n_days) < 2]
+        if not late or attempt == 3:
+            break
+        for cause in late:
+            cause.params["fail_from"] -= 3
+    ledger = build_ledger(shop, drivers, history.lines, sample_rng)
+    write_export(folder / "export", shop, drivers, history, ledger)
+
+    impacts = cause_impacts(shop, causes, full)
+    for cause in causes:
+        if cause.kind == "stockout":
+            _realized_stockout(cause, history, n_days)
+        _enrich(cause, shop, drivers, full)
+    ids = shop.catalog.sku_ids
+    data = {
+        "seed": seed, "n_skus": n_skus, "n_days": n_days, "events_mode": events,
+        "first_day": shop.dates[0].isoformat(), "last_day": shop.dates[-1].isoformat(),
+        "impact_window_days": WINDOW_DAYS,
+        "events": [{"kind": c.kind, "sku_id": None if c.sku is None else ids[c.sku], "channel": c.channel,
+                    "start": shop.dates[c.start].isoformat(), "end": shop.dates[c.end].isoformat(),
+                    "impact_gmv": round(impact, 2), "magnitude": c.magnitude}
+                   for c, impact in zip(causes, impacts, strict=True)],
+        "skus": _sku_truth(shop, drivers, full, history),
+    }
+    text = truth_text(data)
+    (folder / "truth.json").write_text(text, encoding="utf-8")
+    return AltTruth(json.loads(text))
