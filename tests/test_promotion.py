@@ -259,3 +259,26 @@ def test_a_sku_whose_paid_clicks_never_converted_gets_no_budget(plan, sample_wor
     result = invoke(runner, world, "--budget", BUDGET, "--target-roi", TARGET, "--json")
     assert result.exit_code == 0, result.stderr
     assert by_sku(json.loads(result.stdout))[funded]["daily_budget"] == 0
+
+
+@pytest.mark.parametrize("true_power", [0.0, 1.0])
+def test_the_curve_learns_how_far_paid_clicks_follow_the_shoppers_demand(true_power):
+    """A budget raised as the season picks up is not a curve that never saturates: when paid clicks rise and
+    fall with the item's organic demand at the same spend, the fit learns by how much (and finds nothing in a
+    shop where they do not), so past high-season days are not read as what more money buys today."""
+    import numpy as np
+
+    from shopagent.tools.promotion_click_fit import demand_power
+    from shopagent.tools.promotion_history import PromotedDays
+
+    rng = np.random.default_rng(7)
+    skus, days = 20, 120
+    season = 0.3 * np.sin(np.arange(days) / 19.0)[None, :] + rng.normal(0, 0.05, (skus, days))
+    log_demand = season - season[:, -1:]
+    spend = np.exp(rng.normal(5.0, 0.4, (skus, days)) + 0.8 * season)  # merchants spend more in season
+    clicks = rng.poisson(3.0 * spend**0.6 * np.exp(true_power * log_demand)).astype(float)
+    zeros = np.zeros((skus, days))
+    data = PromotedDays(rows=np.arange(skus), usable=np.ones((skus, days), dtype=bool), spend=spend,
+                        clicks=clicks, gmv=zeros, orders=zeros, log_price=zeros, log_competitor=zeros,
+                        age=np.broadcast_to(np.arange(days)[::-1], (skus, days)), log_demand=log_demand)
+    assert demand_power(data, np.ones((skus, days)), np.log(spend)) == pytest.approx(true_power, abs=0.15)

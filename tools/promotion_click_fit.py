@@ -66,14 +66,18 @@ def fit_clicks(panel: ShopPanel, data: PromotedDays) -> ClickFit:
     log_spend = np.log(np.where(data.usable, data.spend, 1.0))
     ref = np.exp((weight * log_spend).sum(1) / np.maximum(weight.sum(1), 1e-12))
     x = log_spend - np.log(ref)[:, None]
+    # paid clicks come from the shoppers who want the item, so the curve's level follows them: c_max on a day is
+    # today's c_max x demand ^ power, the power learnt from the shop's own days (0 when paid clicks ignore it)
+    power = demand_power(data, weight, log_spend)
+    demand = np.exp(power * data.log_demand)
     no_break = np.full(data.rows.size, data.spend.shape[1])
-    loglik, levels, ys = _grid_loglik(x, data.clicks, weight, no_break)
+    loglik, levels, ys = _grid_loglik(x, data.clicks, weight, no_break, demand)
     weak = _log_prior(np.zeros((data.rows.size, 2)), np.diag(np.square(WEAK_PRIOR_SD)))
     best = (loglik + weak).reshape(data.rows.size, -1).argmax(1)
     k_best, h_best = np.unravel_index(best, loglik.shape[1:])
     c_best = levels[0].reshape(data.rows.size, -1)[np.arange(data.rows.size), best]
-    fitted = c_best[:, None] * hill(np.exp(x), 1.0, np.exp(HEADROOM[h_best] / SHAPES[k_best])[:, None],
-                                    SHAPES[k_best][:, None])
+    fitted = c_best[:, None] * demand * hill(np.exp(x), 1.0, np.exp(HEADROOM[h_best] / SHAPES[k_best])[:, None],
+                                             SHAPES[k_best][:, None])
     pearson = (weight * (data.clicks - fitted) ** 2 / np.maximum(fitted, 1e-9)).sum(1)
     dispersion = np.maximum(pearson / np.maximum(weight.sum(1) - 3.0, 1.0), 1.0)
     shifts = level_shift(data.clicks, fitted, data.usable, dispersion)
@@ -82,7 +86,7 @@ def fit_clicks(panel: ShopPanel, data: PromotedDays) -> ClickFit:
     current = levels[0]
     y_current = ys[0]
     if redo.size:
-        loglik2, levels2, ys2 = _grid_loglik(x[redo], data.clicks[redo], weight[redo], breaks[redo])
+        loglik2, levels2, ys2 = _grid_loglik(x[redo], data.clicks[redo], weight[redo], breaks[redo], demand[redo])
         loglik[redo] = loglik2
         current = current.copy()
         current[redo] = levels2[1]
@@ -110,9 +114,10 @@ def _market(panel: ShopPanel, data: PromotedDays) -> np.ndarray:
     return np.where((days > 0) & (market > 0), market, np.nan)
 
 
-def _grid_loglik(x: np.ndarray, clicks: np.ndarray, weight: np.ndarray,
-                 breaks: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
-    """Profile quasi-Poisson log likelihood on the (shape, half) grid, c_max profiled per segment.
+def _grid_loglik(x: np.ndarray, clicks: np.ndarray, weight: np.ndarray, breaks: np.ndarray,
+                 demand: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """Profile quasi-Poisson log likelihood on the (shape, half) grid, c_max profiled per segment (a day's
+    expected clicks are c_max x demand x the curve at its spend).
 
     Days are binned by log spend (a 3% bin moves the curve by far less than the day-to-day noise), so the
     cost is rows x grid x bins rather than rows x grid x days. Segment 1 holds the days from `breaks` on.
@@ -125,6 +130,7 @@ def _grid_loglik(x: np.ndarray, clicks: np.ndarray, weight: np.ndarray,
     key = (row_index * 2 + segment[live]) * 801 + bins
     unique, inverse = np.unique(key, return_inverse=True)
     w_sum = np.bincount(inverse, weights=weight[live])
+    wd_sum = np.bincount(inverse, weights=(weight * demand)[live])
     wy_sum = np.bincount(inverse, weights=(weight * clicks)[live])
     x_mean = np.bincount(inverse, weights=(weight * x)[live]) / np.maximum(w_sum, 1e-300)
     group_row, group_seg = unique // 1602, (unique // 801) % 2
@@ -133,7 +139,7 @@ def _grid_loglik(x: np.ndarray, clicks: np.ndarray, weight: np.ndarray,
     width = int(position.max()) + 1 if unique.size else 1
     shape = (n_rows, width)
     w_grid, wy_grid, x_grid, seg_grid = np.zeros(shape), np.zeros(shape), np.zeros(shape), np.zeros(shape, dtype=bool)
-    w_grid[group_row, position] = w_sum
+    w_grid[group_row, position] = wd_sum
     wy_grid[group_row, position] = wy_sum
     x_grid[group_row, position] = x_mean
     seg_grid[group_row, position] = group_seg == 1
@@ -163,6 +169,34 @@ def _grid_loglik(x: np.ndarray, clicks: np.ndarray, weight: np.ndarray,
             total += np.where(y > 0, y * np.log(np.maximum(c, 1e-300)) - y, 0.0)
         loglik[part] = total.reshape(-1, SHAPES.size, HEADROOM.size)
     return loglik, (level0, level1), (y0, y1)
+
+
+def demand_power(data: PromotedDays, weight: np.ndarray, log_spend: np.ndarray) -> float:
+    """How strongly a SKU's paid clicks follow its organic demand at the same spend: the shop's pooled
+    within-SKU slope of log clicks on log demand, with log spend beside it (each SKU's slope weighted by
+    its precision), kept within 0..1.5. Zero when no SKU's demand moved enough to tell."""
+    slopes, precisions = [], []
+    for row in range(data.rows.size):
+        days = (weight[row] > 0) & (data.clicks[row] > 0)
+        if days.sum() < 14 or np.ptp(data.log_demand[row, days]) < 0.1:
+            continue
+        w = weight[row, days]
+        design = np.column_stack([np.ones(days.sum()), log_spend[row, days], data.log_demand[row, days]])
+        y = np.log(data.clicks[row, days])
+        gram = design.T @ (design * w[:, None])
+        try:
+            inverse = np.linalg.inv(gram)
+        except np.linalg.LinAlgError:
+            continue
+        beta = inverse @ (design.T @ (w * y))
+        residual = y - design @ beta
+        variance = float((w * residual**2).sum() / max(w.sum() - 3.0, 1.0)) * inverse[2, 2]
+        if variance > 0 and np.isfinite(variance):
+            slopes.append(beta[2])
+            precisions.append(1.0 / variance)
+    if not slopes:
+        return 0.0
+    return float(np.clip(np.average(slopes, weights=precisions), 0.0, 1.5))
 
 
 def _log_prior(mean: np.ndarray, covariance: np.ndarray) -> np.ndarray:

@@ -101,8 +101,10 @@ def check_eligibility(panel: ShopPanel, *, as_of: date, horizon_days: int = 14,
     out = panel.stockout()[:, :end]
     recent = slice(max(0, end - RECENT_DAYS), end)
     units_in_stock = np.where(out[:, recent], np.nan, panel.units[:, recent])
-    with np.errstate(invalid="ignore"):
-        daily_units = np.nan_to_num(np.nanmean(units_in_stock[:, -14:], axis=1))
+    # a SKU out of stock on every one of the last 14 days sold nothing it could have: 0 units a day
+    recent_in_stock = units_in_stock[:, -14:]
+    days_in_stock = np.isfinite(recent_in_stock).sum(axis=1)
+    daily_units = np.nansum(recent_in_stock, axis=1) / np.maximum(days_in_stock, 1)
     tests = max(1, rows.size)
     skus = []
     for row in rows:

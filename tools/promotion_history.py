@@ -10,10 +10,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from shopagent.tools.detect_context import ORGANIC
 from shopagent.tools.panel import ShopPanel, carried_forward
 
 CURVE_HALF_LIFE = 90.0  # days: the curve's shape needs the spend variation of a long history
 VALUE_HALF_LIFE = 28.0  # days: GMV per click follows price, rating and competitor moves quickly
+DEMAND_WINDOW = 7  # days of organic visitors that say how many shoppers wanted the item at the time
 DEFAULT_ELASTICITY = -1.5  # conversion elasticity assumed when no SKU in the shop ever changed its price
 
 
@@ -30,6 +32,7 @@ class PromotedDays:
     log_price: np.ndarray  # log(price on the day / price now)
     log_competitor: np.ndarray  # log(competitor's price on the day / competitor's price now); 0 when not tracked
     age: np.ndarray  # days before as_of
+    log_demand: np.ndarray  # log(the SKU's organic visitors over the week to the day / over the last week)
 
 
 def promoted_days(panel: ShopPanel, end: int) -> PromotedDays:
@@ -44,7 +47,8 @@ def promoted_days(panel: ShopPanel, end: int) -> PromotedDays:
     return PromotedDays(rows=rows, usable=usable[rows], spend=spend[rows], clicks=panel.ad_clicks[rows, :end],
                         gmv=panel.ad_gmv[rows, :end], orders=panel.ad_orders[rows, :end], log_price=log_price,
                         log_competitor=competitor_moves(panel, end)[rows],
-                        age=np.broadcast_to(np.arange(end)[::-1], (rows.size, end)))
+                        age=np.broadcast_to(np.arange(end)[::-1], (rows.size, end)),
+                        log_demand=demand_moves(panel, end)[rows])
 
 
 def competitor_moves(panel: ShopPanel, end: int) -> np.ndarray:
@@ -59,6 +63,24 @@ def competitor_moves(panel: ShopPanel, end: int) -> np.ndarray:
     moves = np.zeros(filled.shape)
     moves[seen] = filled[seen] - np.median(filled[seen, -7:], axis=1, keepdims=True)
     return moves
+
+
+def demand_moves(panel: ShopPanel, end: int, window: int = DEMAND_WINDOW) -> np.ndarray:
+    """log(the SKU's organic visitors per in-stock day over the `window` days to each day / the same over the
+    last `window` days), per SKU: how many shoppers wanted the item then against now (season, trend, a viral
+    week). Zero where the SKU had no organic visitors to compare."""
+    organic = panel.visitors[:, :end, :][:, :, ORGANIC].sum(axis=2)
+    in_stock = ~panel.stockout()[:, :end]
+    visitors = np.cumsum(np.where(in_stock, organic, 0.0), axis=1)
+    days = np.cumsum(in_stock, axis=1, dtype=float)
+
+    def window_sum(running: np.ndarray) -> np.ndarray:
+        return running - np.concatenate([np.zeros((running.shape[0], window)), running[:, :-window]], axis=1)
+
+    per_day = window_sum(visitors) / np.maximum(window_sum(days), 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        moves = np.log(np.maximum(per_day, 0.5) / np.maximum(per_day[:, -1:], 0.5))
+    return np.where(organic.sum(axis=1, keepdims=True) > 0, moves, 0.0)
 
 
 def last_price(panel: ShopPanel, end: int) -> np.ndarray:
