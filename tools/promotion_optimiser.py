@@ -20,7 +20,7 @@ import numpy as np
 from shopagent.tools.promotion_response import CurveArrays, ResponseCurve, hill
 from shopagent.tools.promotion_results import PlanOutcome
 
-MAX_EXTRAPOLATION = 2.0  # budgets stay within half the least and twice the most a SKU usually spends
+MAX_EXTRAPOLATION = 1.25  # budgets stay within the least / 1.25 and 1.25 x the most a SKU usually spends
 SAFETY_QUANTILE = 0.05  # a SKU's target ROI is at most what its curve beats in 19 of 20 draws
 MIN_BUDGET = 30.0  # the smallest daily budget worth setting up a plan for
 BUDGET_STEP = 10.0  # budgets as a merchant types them: whole tens of yuan
