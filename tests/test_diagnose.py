@@ -243,3 +243,28 @@ def test_relabelled_refund_reasons_are_not_refund_spikes(quiet_world, tmp_path):
     world = edited_world(quiet_world, tmp_path, "refunds", relabel)
     findings = diagnose(Shop(world.db)).findings
     assert not [finding for finding in findings if finding.kind == "refund_spike"]
+
+
+def test_a_traffic_drop_in_the_last_days_is_found_with_its_start(quiet_world, tmp_path):
+    """Search visitors fall 40% for the last five days only: diluted over the fortnight that is a 14% dip
+    a whole-period test can miss; the scan finds the days it began and ended."""
+    from shopagent.tools.diagnose import diagnose
+    from shopagent.tools.store import Shop
+
+    from .conftest import edited_world
+
+    last = quiet_world.truth.end
+    first_day = (last - timedelta(days=4)).isoformat()
+
+    def cut_search(row: dict) -> None:
+        if row["channel"] == "search" and row["date"] >= first_day:
+            row["visitors"] = str(int(int(row["visitors"]) * 0.6))
+            row["add_to_cart"] = str(min(int(row["add_to_cart"]), int(row["visitors"])))
+
+    world = edited_world(quiet_world, tmp_path, "traffic", cut_search)
+    drops = [finding for finding in diagnose(Shop(world.db)).findings if finding.kind == "traffic_drop"]
+    assert [finding.channel for finding in drops] == ["search"]
+    evidence = drops[0].evidence
+    assert abs(date.fromisoformat(evidence["drop_start"]) - date.fromisoformat(first_day)) <= timedelta(days=1)
+    assert evidence["drop_end"] == last.isoformat()
+    assert -50 < evidence["change_vs_other_channels_pct"] < -30

@@ -23,40 +23,113 @@ def detect_traffic_drops(ctx: DetectContext) -> list[Candidate]:
     A channel-wide change moves most SKUs together, so it is measured on the SKUs that moved with the crowd:
     a SKU whose own traffic jumped or collapsed (it went viral, it sold out) has its own finding and, in a
     small shop, could hide a channel's drop or fake one. The visitors lost are then counted over every SKU.
+
+    Each day's channel share is compared with the same weekday in the comparison period (shares swing by
+    weekday far more than they drift), and the days the share fell are found by a scan over every run of days
+    in the period: a drop that began a few days ago is not diluted over the whole fortnight. How far a run's
+    sum may stray by chance is read from the shop's own history of the same comparison, so weekday and
+    autocorrelated swings are in the threshold, which is Bonferroni-adjusted over every run and channel.
     """
     steady = _steady_skus(ctx)
     visitors = ctx.panel.visitors[steady].sum(axis=0)  # (day, channel) over the SKUs that moved together
     everyone = ctx.panel.visitors.sum(axis=0)
-    threshold = critical_z(len(ORGANIC))
     found = []
     for channel in ORGANIC:
         others = [index for index in ORGANIC if index != channel]
-        own_now, own_before = visitors[ctx.current, channel], visitors[ctx.previous, channel]
+        own_before = visitors[ctx.previous, channel]
         rest_now = visitors[ctx.current][:, others].sum(axis=1)
         rest_before = visitors[ctx.previous][:, others].sum(axis=1)
         if own_before.sum() < 200 or rest_before.sum() <= 0 or rest_now.sum() <= 0:
             continue
         rest_ratio = rest_now.sum() / rest_before.sum()
-        shift = math.log(max(own_now.sum(), 1.0) / own_before.sum()) - math.log(rest_ratio)
-        se = math.hypot(log_ratio_se(own_now, rest_now), log_ratio_se(own_before, rest_before))
-        z = shift / se if se > 0 else 0.0
-        if math.exp(shift) > 1 - TRAFFIC_DROP or z > -threshold:
+        own, rest = visitors[:, channel], visitors[:, others].sum(axis=1)
+        drop = _share_drop(ctx, own, rest) if _weekday_lag(ctx) else _period_drop(ctx, own, rest)
+        if drop is None:
             continue
+        first, last, shift, z = drop
+        days = slice(ctx.current.start + first, ctx.current.start + last + 1)
         all_now, all_before = everyone[ctx.current, channel].sum(), everyone[ctx.previous, channel].sum()
         channel_gmv_now = ctx.panel.channel_gmv[ctx.current, channel].sum()
         gmv_per_visitor = channel_gmv_now / all_now if all_now > 0 else 0.0
-        # the visitors every SKU would have had in this channel had it kept its share
-        lost_visitors = all_now * (math.exp(-shift) - 1)
+        # the visitors every SKU would have had in this channel on those days had it kept its share
+        lost_visitors = float(everyone[days, channel].sum()) * (math.exp(-shift) - 1)
+        dates = ctx.panel.days[days]
         found.append(Candidate(
             kind="traffic_drop", row=None, channel=CHANNELS[channel],
-            impact_gmv=-round(float(lost_visitors * gmv_per_visitor), 2), z_score=round(z, 2),
+            impact_gmv=-round(lost_visitors * gmv_per_visitor, 2), z_score=round(z, 2),
             evidence={"visitors_before": int(all_before), "visitors_after": int(all_now),
                       "other_channels_change_pct": round(100 * (rest_ratio - 1), 1),
                       "change_vs_other_channels_pct": round(100 * (math.exp(shift) - 1), 1),
+                      "drop_start": dates[0].isoformat(), "drop_end": dates[-1].isoformat(),
                       "visitors_lost": int(round(lost_visitors)),
                       "skus_set_aside": int((~steady).sum())},
         ))
     return found
+
+
+def _share_drop(ctx: DetectContext, own: np.ndarray, rest: np.ndarray) -> tuple[int, int, float, float] | None:
+    """The run of days in the period whose log share (own / rest), against the same weekday `lag` days before,
+    fell the most beyond chance: (first, last day within the period, mean log change, z), or None.
+
+    The lag is the distance to the comparison period when that is whole weeks; chance is measured on the
+    history's own day-to-same-weekday changes, per run length, by a robust spread of their running sums."""
+    lag = _weekday_lag(ctx)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where((own > 0) & (rest > 0), np.log(own / rest), np.nan)
+    change = share[lag:] - share[:-lag]  # change[t - lag] is day t against day t - lag
+    history = change[:ctx.current.start - lag]
+    history = history[np.isfinite(history)]
+    now = change[ctx.current.start - lag:ctx.current.stop - lag]
+    n = now.size
+    if history.size < 28 or not np.isfinite(now).all() or n < 2:
+        return None
+    drift = float(np.median(history))
+    runs = n * (n - 1) // 2
+    threshold = critical_z(runs * len(ORGANIC))
+    running = np.concatenate([[0.0], np.cumsum(now - drift)])
+    best = None
+    for length in range(2, n + 1):
+        spread = _run_spread(history - drift, length)
+        if not spread > 0:
+            continue
+        sums = running[length:] - running[:-length]
+        first = int(np.argmin(sums))
+        z = float(sums[first]) / spread
+        shift = float(sums[first]) / length
+        if z <= -threshold and math.exp(shift) <= 1 - TRAFFIC_DROP and (best is None or z < best[3]):
+            best = (first, first + length - 1, shift, z)
+    return best
+
+
+def _weekday_lag(ctx: DetectContext) -> int:
+    """Days from the comparison period to the period when that is whole weeks and the history before holds
+    at least four weeks of the same comparison (else 0: the whole-period test is used)."""
+    lag = ctx.current.start - ctx.previous.start
+    return lag if lag > 0 and lag % 7 == 0 and ctx.current.start - lag >= 28 else 0
+
+
+def _period_drop(ctx: DetectContext, own: np.ndarray, rest: np.ndarray) -> tuple[int, int, float, float] | None:
+    """The channel's share over the whole period against the comparison period (a year-on-year comparison,
+    or a history too short to calibrate the scan), z from day-to-day variation, Bonferroni over channels."""
+    own_now, own_before = own[ctx.current], own[ctx.previous]
+    rest_now, rest_before = rest[ctx.current], rest[ctx.previous]
+    shift = math.log(max(own_now.sum(), 1.0) / own_before.sum()) - math.log(rest_now.sum() / rest_before.sum())
+    se = math.hypot(log_ratio_se(own_now, rest_now), log_ratio_se(own_before, rest_before))
+    z = shift / se if se > 0 else 0.0
+    if math.exp(shift) > 1 - TRAFFIC_DROP or z > -critical_z(len(ORGANIC)):
+        return None
+    return 0, own_now.size - 1, shift, z
+
+
+def _run_spread(changes: np.ndarray, length: int) -> float:
+    """How much a sum of `length` consecutive daily changes strays under no drop: 1.4826 x the median absolute
+    running sum over the history (so weekday echoes and slow swings count), never below the independent-days
+    figure from the daily spread."""
+    daily = 1.4826 * float(np.median(np.abs(changes - np.median(changes))))
+    if changes.size < length + 14:
+        return daily * math.sqrt(length)
+    sums = np.convolve(changes, np.ones(length), mode="valid")
+    return max(1.4826 * float(np.median(np.abs(sums - np.median(sums)))), daily * math.sqrt(length))
 
 
 def _steady_skus(ctx: DetectContext) -> np.ndarray:
