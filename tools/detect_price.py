@@ -110,9 +110,11 @@ def detect_competitor_cuts(ctx: DetectContext, response: PriceResponse) -> list[
     found = []
     for row in range(len(panel.catalog.sku_ids)):
         rival = panel.competitor_price[row]
-        reference = rival[current.start - 1] if current.start > 0 else math.nan
-        if not np.isfinite(reference):
-            reference = _median(rival[previous])
+        # the rival's price in the comparison period: a cut made a few days before the period began still
+        # explains why this period sold less than that one
+        reference = _median(rival[previous])
+        if not np.isfinite(reference) and current.start > 0:
+            reference = rival[current.start - 1]
         rival_now, ours_now = _median(rival[current]), _median(panel.price[row, current])
         ours_before = _median(panel.price[row, previous])
         if not (reference > 0 and rival_now / reference - 1 <= -COMPETITOR_CUT and ours_now > rival_now
