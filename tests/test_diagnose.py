@@ -135,51 +135,49 @@ def test_a_malformed_date_is_a_usage_error(sample_world, runner):
     assert result.exit_code == 2
 
 
-def test_the_planted_promotion_collapse_is_found_from_the_day_it_broke(diagnosis, sample_world):
-    event = next(event for event in sample_world.truth.events if event.kind == "promotion_below_target_roi")
+def planted_finding(diagnosis: dict, world, kind: str) -> tuple:  # noqa: ANN001
+    """The sample shop's planted event of `kind` and the diagnosis's finding for it (failing when there is none)."""
+    event = next(event for event in world.truth.events if event.kind == kind)
     found = [finding for finding in diagnosis["findings"]
-             if finding["kind"] == "promotion_below_target_roi" and finding["sku_id"] == event.sku_id]
-    assert found, f"planted promotion collapse of {event.sku_id} not found"
-    evidence = found[0]["evidence"]
+             if finding["kind"] == kind and finding["sku_id"] == event.sku_id]
+    assert found, f"planted {kind} of {event.sku_id} not found"
+    return event, found[0]
+
+
+def test_the_planted_promotion_collapse_is_found_from_the_day_it_broke(diagnosis, sample_world):
+    event, finding = planted_finding(diagnosis, sample_world, "promotion_below_target_roi")
+    evidence = finding["evidence"]
     since = date.fromisoformat(evidence["since"])
     assert abs((since - event.start).days) <= 1
     assert evidence["delivered_roi"] < evidence["target_roi"]
     assert evidence["compensation_may_apply"] == (evidence["delivered_roi"] < evidence["compensation_threshold_roi"])
-    assert found[0]["impact_gmv"] < 0
+    assert finding["impact_gmv"] < 0
     # the simulator's collapse cuts the campaign's reach to 40-50%: the clicks the same spend buys show it
     assert evidence["ad_clicks"] < 0.7 * evidence["expected_ad_clicks"]
 
 
 def test_a_refund_spike_names_the_reason_that_rose(diagnosis, sample_world):
-    event = next(event for event in sample_world.truth.events if event.kind == "refund_spike")
-    found = [finding for finding in diagnosis["findings"]
-             if finding["kind"] == "refund_spike" and finding["sku_id"] == event.sku_id]
-    assert found, f"planted refund spike of {event.sku_id} not found"
+    _, finding = planted_finding(diagnosis, sample_world, "refund_spike")
     # the simulator's spike is a bad batch: every extra refund gives the reason "quality"
-    assert found[0]["evidence"]["refund_reason"] == "quality"
-    assert '"quality"' in found[0]["summary"]
+    assert finding["evidence"]["refund_reason"] == "quality"
+    assert '"quality"' in finding["summary"]
 
 
 def test_bad_reviews_from_a_refund_spike_are_not_a_second_finding(diagnosis, sample_world):
-    event = next(event for event in sample_world.truth.events if event.kind == "refund_spike")
+    event, spike = planted_finding(diagnosis, sample_world, "refund_spike")
     kinds = {finding["kind"] for finding in diagnosis["findings"] if finding["sku_id"] == event.sku_id}
     assert "rating_drop" not in kinds
-    spike = next(finding for finding in diagnosis["findings"]
-                 if finding["kind"] == "refund_spike" and finding["sku_id"] == event.sku_id)
     # the sample's faulty batch drew one-star reviews: they are told inside the refund finding
     assert spike["evidence"]["rating_after"] < spike["evidence"]["rating_before"]
     assert "stars" in spike["summary"]
 
 
 def test_a_competitor_undercut_is_found_and_costed(diagnosis, sample_world):
-    event = next(event for event in sample_world.truth.events if event.kind == "price_above_competitor")
-    found = [finding for finding in diagnosis["findings"]
-             if finding["kind"] == "price_above_competitor" and finding["sku_id"] == event.sku_id]
-    assert found, f"planted competitor undercut of {event.sku_id} not found"
-    evidence = found[0]["evidence"]
+    _, finding = planted_finding(diagnosis, sample_world, "price_above_competitor")
+    evidence = finding["evidence"]
     assert evidence["competitor_price_after"] < min(evidence["our_price"], evidence["competitor_price_before"])
     low, high = evidence["impact_gmv_interval"]
-    assert low <= found[0]["impact_gmv"] <= high < 0
+    assert low <= finding["impact_gmv"] <= high < 0
 
 
 def test_a_sku_that_sold_out_as_its_channel_fell_is_not_a_demand_surge(tmp_path_factory):
@@ -200,12 +198,10 @@ def test_a_sku_that_sold_out_as_its_channel_fell_is_not_a_demand_surge(tmp_path_
 
 
 def test_a_demand_surge_is_valued_at_what_its_channel_visitors_are_worth(diagnosis, sample_world):
-    event = next(event for event in sample_world.truth.events if event.kind == "demand_surge")
-    found = [finding for finding in diagnosis["findings"]
-             if finding["kind"] == "demand_surge" and finding["sku_id"] == event.sku_id]
-    assert found and found[0]["channel"] == event.channel
+    event, finding = planted_finding(diagnosis, sample_world, "demand_surge")
+    assert finding["channel"] == event.channel
     # recommend visitors browse more than they buy; valuing them as an average visitor overstated surges ~60%
-    assert found[0]["impact_gmv"] == pytest.approx(event.impact_gmv, rel=0.35)
+    assert finding["impact_gmv"] == pytest.approx(event.impact_gmv, rel=0.35)
 
 
 def test_a_channel_drop_is_found_behind_one_skus_surge_in_a_small_shop(tmp_path_factory):
