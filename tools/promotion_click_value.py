@@ -3,9 +3,9 @@
 A recency-weighted ratio estimate over the promoted days, with history re-priced by the SKU's price elasticity,
 by its response to the competitor's price (so the day a competitor undercuts, every past click is valued at the
 competitor's new price) and by any shop-wide conversion break, and cut at any recent break in the SKU's own
-orders per click that these do not explain (a rating drop). It is shrunk toward what the SKU's organic
-visitors are worth times the shop's paid/organic ratio, so a SKU with few promoted clicks is not valued on a
-handful of orders.
+orders per click that these do not explain (a rating drop, or a campaign whose ad orders collapsed days ago).
+It is shrunk toward what the SKU's organic visitors are worth times the shop's paid/organic ratio, so a SKU
+with few promoted clicks is not valued on a handful of orders.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from shopagent.tools.promotion_history import (
     last_price,
     recency,
 )
-from shopagent.tools.promotion_shifts import LevelShift, level_shift
+from shopagent.tools.promotion_shifts import LevelShift, level_shift, recent_fall
 from shopagent.tools.schema import CHANNELS
 
 PROMOTION = CHANNELS.index("promotion")
@@ -50,6 +50,7 @@ def value_per_click(panel: ShopPanel, data: PromotedDays, end: int, elasticity_a
     rate = (long_w * data.orders).sum(1) / np.maximum((long_w * data.clicks * conversion_now).sum(1), 1e-9)
     expected_orders = data.clicks * conversion_now * rate[:, None]
     shifts = level_shift(data.orders, expected_orders, use)
+    shifts = [shift or fall for shift, fall in zip(shifts, recent_fall(data.orders, expected_orders, use), strict=True)]
     weight = recency(data.age, VALUE_HALF_LIFE) * use
     for position, shift in enumerate(shifts):
         if shift is not None:
