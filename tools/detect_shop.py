@@ -9,7 +9,7 @@ import numpy as np
 from shopagent.tools.detect_context import ORGANIC, DetectContext
 from shopagent.tools.findings import Candidate
 from shopagent.tools.schema import CHANNELS
-from shopagent.tools.stats import critical_z, log_ratio_se
+from shopagent.tools.stats import log_ratio_se, one_sided_critical_z
 
 TRAFFIC_DROP = 0.10
 MIN_STEADY = 10  # SKUs measured in a channel before any of them can be called an outlier
@@ -85,7 +85,7 @@ def _share_drop(ctx: DetectContext, own: np.ndarray, rest: np.ndarray) -> tuple[
         return None
     drift = float(np.median(history))
     runs = n * (n - 1) // 2
-    threshold = critical_z(runs * len(ORGANIC))
+    threshold = one_sided_critical_z(runs * len(ORGANIC))
     running = np.concatenate([[0.0], np.cumsum(now - drift)])
     best = None
     for length in range(2, n + 1):
@@ -116,7 +116,7 @@ def _period_drop(ctx: DetectContext, own: np.ndarray, rest: np.ndarray) -> tuple
     shift = math.log(max(own_now.sum(), 1.0) / own_before.sum()) - math.log(rest_now.sum() / rest_before.sum())
     se = math.hypot(log_ratio_se(own_now, rest_now), log_ratio_se(own_before, rest_before))
     z = shift / se if se > 0 else 0.0
-    if math.exp(shift) > 1 - TRAFFIC_DROP or z > -critical_z(len(ORGANIC)):
+    if math.exp(shift) > 1 - TRAFFIC_DROP or z > -one_sided_critical_z(len(ORGANIC)):
         return None
     return 0, own_now.size - 1, shift, z
 
@@ -169,7 +169,7 @@ def detect_experience_drop(ctx: DetectContext) -> list[Candidate]:
     drop = float(now.mean() - before.mean())
     se = math.sqrt(now.var(ddof=1) / now.size + before.var(ddof=1) / before.size)
     z = drop / se if se > 0 else -math.inf
-    if drop > -SCORE_DROP or z > -critical_z(1):
+    if drop > -SCORE_DROP or z > -one_sided_critical_z(1):
         return []
     _, shop_ratio = ctx.gmv_per_visitor_ratio()
     gmv_now = float(ctx.panel.gmv[:, ctx.current].sum())

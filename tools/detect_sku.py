@@ -16,6 +16,7 @@ from shopagent.tools.stats import (
     critical_z,
     log_ratio_se,
     log_sum_se,
+    one_sided_critical_z,
     poisson_upper_tail,
     poisson_zero_probability,
 )
@@ -98,7 +99,7 @@ def _rating_drops(ctx: DetectContext) -> dict[int, dict]:
     if not eligible.size:
         return {}
     spread = _rating_spread(ctx)
-    threshold = critical_z(len(eligible))
+    threshold = one_sided_critical_z(len(eligible))
     drops = {}
     for row in eligible:
         mean_now, mean_before = sum_now[row] / count_now[row], sum_before[row] / count_before[row]
@@ -249,7 +250,7 @@ def detect_demand_surges(ctx: DetectContext) -> list[Candidate]:
             if shop_now.sum() <= 0 or shop_before.sum() <= 0:
                 continue
             tests.append((row, channel, shop_now.mean() / shop_before.mean(), now_days, before_days))
-    threshold = critical_z(len(tests))
+    threshold = one_sided_critical_z(len(tests))
     best: dict[int, Candidate] = {}
     gpv_now = ctx.in_stock_sum(panel.gmv, current) / np.maximum(ctx.in_stock_sum(ctx.effective_visitors, current), 1)
     for row, channel, channel_trend, now_days, before_days in tests:

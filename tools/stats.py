@@ -15,6 +15,12 @@ def critical_z(tests: int, alpha: float = FAMILY_ALPHA) -> float:
     return NormalDist().inv_cdf(1 - alpha / (2 * max(tests, 1)))
 
 
+def one_sided_critical_z(tests: int, alpha: float = FAMILY_ALPHA) -> float:
+    """The z a change must pass when only one direction is ever reported (a drop tested as a drop, never a rise):
+    noise can raise a false alarm on one side only, so each of the `tests` may spend alpha / tests there."""
+    return NormalDist().inv_cdf(1 - alpha / max(tests, 1))
+
+
 def log_ratio_se(numerator: np.ndarray, denominator: np.ndarray) -> float:
     """SE of log(sum(numerator) / sum(denominator)) from day-to-day variation (linearised ratio estimator).
 
