@@ -22,7 +22,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from shopagent.tools.panel import ShopPanel
-from shopagent.tools.stats import critical_z
+from shopagent.tools.stats import one_sided_critical_z
 from shopagent.tools.wording import Language, say
 
 MIN_COVER_DAYS = 3.0  # stock for fewer days than a typical restock takes: the promotion would sell it out
@@ -34,7 +34,7 @@ EXPERIENCE_DROP = 0.2  # a fall this large is reported: conversion usually follo
 RECENT_DAYS = 28
 REFUND_LAG = 7  # refunds arrive about a week after the sale they undo
 REFUND_DAYS = 14  # a quality problem shows in two weeks of refunds, before it drowns in a month of normal ones
-RATING_DAYS = 30
+RATING_WINDOWS = (14, 30)  # days: a fall of the last fortnight shows before a month's mean dilutes it
 
 
 class SkuEligibility(BaseModel):
@@ -132,10 +132,11 @@ def check_eligibility(panel: ShopPanel, *, as_of: date, horizon_days: int = 14,
                     say(lang, "promotion", key, gap=gap, competitor=competitor, usual=was, lost=lost))
         elif gap is not None and gap >= FAR_ABOVE:
             notes.append(say(lang, "promotion", "priced_above_as_usual", gap=gap))
-        rating_now, rating_before = _rating_trend(panel, row, end, tests)
-        if rating_now is not None and rating_before is not None:
+        rating_fall = _rating_fall(panel, row, end, tests)
+        rating_now, rating_before = (rating_fall[0], rating_fall[1]) if rating_fall else (None, None)
+        if rating_fall:
             reasons.append(say(lang, "promotion", "rating_fell", before=rating_before, now=rating_now,
-                               days=RATING_DAYS))
+                               days=rating_fall[2]))
         refund_now, refund_before, refund_rate, refund_up = _refund_trend(panel, row, end, tests)
         margin, break_even = _margin(panel, row, end, refund_rate)
         if refund_up:
@@ -202,20 +203,23 @@ def _price_position(panel: ShopPanel, row: int, end: int) -> tuple[float | None,
     return round(price, 2), round(now, 2), price / now - 1.0, usual
 
 
-def _rating_trend(panel: ShopPanel, row: int, end: int, tests: int) -> tuple[float | None, float | None]:
-    """Recent and earlier mean rating when the recent one is significantly (and materially) lower."""
-    recent = slice(max(0, end - RATING_DAYS), end)
-    before = slice(max(0, end - 150), max(0, end - RATING_DAYS))
-    n_now, n_before = panel.review_count[row, recent].sum(), panel.review_count[row, before].sum()
-    if n_now < 5 or n_before < 5:
-        return None, None
-    mean_now = panel.review_rating_sum[row, recent].sum() / n_now
-    mean_before = panel.review_rating_sum[row, before].sum() / n_before
-    # ratings of 1-5 have a variance of at most 4; about 1 is typical of a product people like
-    se = np.sqrt(1.0 / n_now + 1.0 / n_before)
-    if mean_before - mean_now >= 0.3 and (mean_before - mean_now) / se > critical_z(tests):
-        return round(float(mean_now), 2), round(float(mean_before), 2)
-    return None, None
+def _rating_fall(panel: ShopPanel, row: int, end: int, tests: int) -> tuple[float, float, int] | None:
+    """Recent and earlier mean rating, and the recent window's days, when the recent one is significantly (and
+    materially) lower over the last fortnight or the last month (both windows count in the Bonferroni)."""
+    for days in RATING_WINDOWS:
+        recent = slice(max(0, end - days), end)
+        before = slice(max(0, end - 150), max(0, end - days))
+        n_now, n_before = panel.review_count[row, recent].sum(), panel.review_count[row, before].sum()
+        if n_now < 5 or n_before < 5:
+            continue
+        mean_now = panel.review_rating_sum[row, recent].sum() / n_now
+        mean_before = panel.review_rating_sum[row, before].sum() / n_before
+        # ratings of 1-5 have a variance of at most 4; about 1 is typical of a product people like
+        se = np.sqrt(1.0 / n_now + 1.0 / n_before)
+        if (mean_before - mean_now >= 0.3
+                and (mean_before - mean_now) / se > one_sided_critical_z(tests * len(RATING_WINDOWS))):
+            return round(float(mean_now), 2), round(float(mean_before), 2), days
+    return None
 
 
 def _refund_trend(panel: ShopPanel, row: int, end: int, tests: int) -> tuple[float | None, float | None, float, bool]:
@@ -238,7 +242,7 @@ def _refund_trend(panel: ShopPanel, row: int, end: int, tests: int) -> tuple[flo
     clumping = (panel.units[row, max(0, end - 120):end].sum() / orders) ** 2 if orders > 0 else 1.0
     se = np.sqrt(max(pooled * (1 - pooled), 1e-6) * (1 / sold_now + 1 / sold_before) * max(clumping, 1.0))
     jumped = (refunds_now >= 5 and now >= 1.5 * before and now - before >= 0.05
-              and (now - before) / se > critical_z(tests))
+              and (now - before) / se > one_sided_critical_z(tests))
     # the margin uses the rate before a spike too: a spike that got the SKU excluded is not its normal cost
     return now, before, min(before if jumped else overall, 1.0), bool(jumped)
 
