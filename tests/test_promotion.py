@@ -349,3 +349,31 @@ def test_a_rating_that_fell_this_fortnight_takes_the_sku_out(plan, sample_world,
     allocation = by_sku(json.loads(result.stdout))[soured]
     assert allocation["daily_budget"] == 0
     assert "rating fell" in allocation["reason"] and "14 days" in allocation["reason"]
+
+
+def test_a_shop_wide_conversion_fall_of_the_last_days_is_warned_about(sample_world, tmp_path, runner):
+    """The store experience score fell five days ago and every visitor buys less: the plan says so and its curves
+    use the level since then, even when an older, larger break is also in the history."""
+    import csv
+    from datetime import date
+
+    from .conftest import edited_world
+
+    with (sample_world.folder / "traffic.csv").open(encoding="utf-8", newline="") as file:
+        last = max(date.fromisoformat(row["date"]) for row in csv.DictReader(file))
+    since = last - timedelta(days=4)
+
+    def two_breaks(row: dict) -> None:
+        day = date.fromisoformat(row["date"])
+        # a season whose buyers converted better until seven weeks ago, then a quarter more visitors buying nothing
+        scale = 0.7 if day < last - timedelta(days=50) else 1.25 if day >= since else 1.0
+        row["visitors"] = str(round(int(row["visitors"]) * scale))
+        row["impressions"] = str(max(int(row["impressions"]), int(row["visitors"])))
+        row["add_to_cart"] = str(min(int(row["add_to_cart"]), int(row["visitors"])))
+
+    world = edited_world(sample_world, tmp_path, "traffic", two_breaks)
+    result = invoke(runner, world, "--budget", BUDGET, "--target-roi", TARGET, "--json")
+    assert result.exit_code == 0, result.stderr
+    warning = next(w for w in json.loads(result.stdout)["warnings"] if "shop-wide conversion" in w)
+    assert since.isoformat() in warning
+    assert 70 <= int(warning.split("changed to ")[1].split("%")[0]) <= 85  # a quarter more visitors: 80% a visitor

@@ -75,21 +75,23 @@ def level_shift(observed: np.ndarray, expected: np.ndarray, usable: np.ndarray,
     return shifts
 
 
-def recent_fall(observed: np.ndarray, expected: np.ndarray, usable: np.ndarray) -> list[LevelShift | None]:
+def recent_fall(observed: np.ndarray, expected: np.ndarray, usable: np.ndarray,
+                dispersion: float | None = None) -> list[LevelShift | None]:
     """A fall in each row's level of observed / expected counts that began in the last two weeks, if significant.
 
     A campaign whose ad orders per click collapsed five days ago is what the merchant most needs the planner
     to believe, and the weakest case for `level_shift`: a handful of days, tested as if 60 unrelated break
     days had been tried. Here the last 14 days are scanned against the 4 weeks before them with the change
     scan of tools/change_scan.py (its threshold simulated, so the search over start days is paid for at its
-    true price), widened by the rows' day-to-day dispersion, one-sided and Bonferroni over the rows. Only a
-    fall: a rise the planner misses costs a little GMV, a fall it misses costs the ROI.
+    true price), widened by the rows' day-to-day dispersion (or the one given), one-sided and Bonferroni over
+    the rows. Only a fall: a rise the planner misses costs a little GMV, a fall it misses costs the ROI.
     """
     n_rows, n_days = observed.shape
     window = slice(max(0, n_days - RECENT_DAYS - RECENT_REFERENCE_DAYS), n_days)
     first = n_days - RECENT_DAYS
-    reference = np.where(usable[:, window.start:first], observed[:, window.start:first], 0.0)
-    dispersion = count_dispersion(reference, min_mean=1.0)
+    if dispersion is None:
+        reference = np.where(usable[:, window.start:first], observed[:, window.start:first], 0.0)
+        dispersion = count_dispersion(reference, min_mean=1.0)
     alpha = FAMILY_ALPHA / max(n_rows, 1)
     falls: list[LevelShift | None] = []
     for row in range(n_rows):
@@ -121,25 +123,28 @@ class ConversionShift(BaseModel):
 
 
 def conversion_shift(panel: ShopPanel, *, as_of: date) -> ConversionShift | None:
-    """The shop-wide break in conversion over the last 60 days up to `as_of`, if there is a significant one."""
+    """The latest shop-wide break in conversion over the last 60 days up to `as_of`, if there is a significant one
+    (its ratio is against the level just before it)."""
     end = (as_of - panel.days[0]).days + 1
-    shift = _shop_shift(panel, end, price_elasticity(panel, end))
-    if shift is None:
+    shifts = _shop_shifts(panel, end, price_elasticity(panel, end))
+    if not shifts:
         return None
+    shift = shifts[-1]
     return ConversionShift(start=panel.days[shift.start], ratio=round(shift.ratio, 4), z=round(shift.z, 2))
 
 
 def shop_conversion_factor(panel: ShopPanel, end: int, elasticity: np.ndarray) -> np.ndarray:
     """Per day, the multiplier that brings that day's conversion to the shop's level at as_of."""
     factor = np.ones(end)
-    shift = _shop_shift(panel, end, elasticity)
-    if shift is not None:
-        factor[: shift.start] = shift.ratio
+    for shift in _shop_shifts(panel, end, elasticity):
+        factor[: shift.start] *= shift.ratio
     return factor
 
 
-def _shop_shift(panel: ShopPanel, end: int, elasticity: np.ndarray, days: int = 90) -> LevelShift | None:
-    """Test the shop's orders against channel-mix- and price-adjusted visitors for one recent break."""
+def _shop_shifts(panel: ShopPanel, end: int, elasticity: np.ndarray, days: int = 90) -> list[LevelShift]:
+    """Test the shop's orders against channel-mix- and price-adjusted visitors for the most likely break, then
+    the last fortnight, at that break's level, for a fall too young for the first test (the store experience
+    score fell five days ago while a festival's end two months back is the larger break). In time order."""
     start = max(0, end - days)
     part = slice(start, end)
     visitors = panel.visitors[:, part, :]
@@ -160,13 +165,20 @@ def _shop_shift(panel: ShopPanel, end: int, elasticity: np.ndarray, days: int = 
     observed = np.where(ok, orders, 0.0).sum(0)
     usable = expected > 0
     if usable.sum() < 2 * SHIFT_MIN_DAYS:
-        return None
+        return []
     scale = observed[usable].sum() / expected[usable].sum()
     pearson = ((observed - scale * expected) / np.sqrt(np.maximum(scale * expected, 1e-9)))[usable]
     # a robust spread (MAD), so a festival week does not make every other day look quiet
     spread = 1.4826 * float(np.median(np.abs(pearson - np.median(pearson))))
-    dispersion = np.array([max(spread**2, 1.0)])
-    shift = level_shift(observed[None, :], expected[None, :], usable[None, :], dispersion)[0]
-    if shift is None:
-        return None
-    return shift.model_copy(update={"start": shift.start + start})
+    dispersion = max(spread**2, 1.0)
+    shift = level_shift(observed[None, :], expected[None, :], usable[None, :], np.array([dispersion]))[0]
+    shifts = [] if shift is None else [shift]
+    if shift is not None and shift.start >= observed.size - RECENT_DAYS:
+        return [shift.model_copy(update={"start": shift.start + start})]  # the last fortnight's break is found
+    if shift is not None:
+        expected = expected.copy()
+        expected[: shift.start] /= shift.ratio  # the days before the break, as many orders as they had
+    fall = recent_fall(observed[None, :], expected[None, :], usable[None, :], dispersion)[0]
+    if fall is not None:
+        shifts.append(fall)
+    return [found.model_copy(update={"start": found.start + start}) for found in shifts]
