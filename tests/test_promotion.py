@@ -377,3 +377,26 @@ def test_a_shop_wide_conversion_fall_of_the_last_days_is_warned_about(sample_wor
     warning = next(w for w in json.loads(result.stdout)["warnings"] if "shop-wide conversion" in w)
     assert since.isoformat() in warning
     assert 70 <= int(warning.split("changed to ")[1].split("%")[0]) <= 85  # a quarter more visitors: 80% a visitor
+
+
+def test_a_festival_that_bought_every_sku_more_clicks_is_not_read_as_a_curve_that_never_saturates():
+    """Merchants double their budgets for a festival on which the platform also has more shoppers to sell: the
+    fit finds the lift every SKU shared that week, so the festival's clicks are not credited to the money."""
+    import numpy as np
+
+    from shopagent.tools.promotion_click_fit import paid_conditions
+    from shopagent.tools.promotion_history import PromotedDays
+
+    rng = np.random.default_rng(3)
+    skus, days = 20, 120
+    festival = np.zeros(days, dtype=bool)
+    festival[60:70] = True
+    spend = np.exp(rng.normal(5.0, 0.3, (skus, days))) * np.where(festival, 2.0, 1.0)[None, :]
+    clicks = rng.poisson(3.0 * spend**0.6 * np.where(festival, 1.6, 1.0)[None, :]).astype(float)
+    zeros = np.zeros((skus, days))
+    data = PromotedDays(rows=np.arange(skus), usable=np.ones((skus, days), dtype=bool), spend=spend,
+                        clicks=clicks, gmv=zeros, orders=zeros, log_price=zeros, log_competitor=zeros,
+                        age=np.broadcast_to(np.arange(days)[::-1], (skus, days)), log_demand=zeros)
+    _, supply = paid_conditions(data, np.ones((skus, days)), np.log(spend))
+    assert supply[festival].mean() == pytest.approx(np.log(1.6), abs=0.1)
+    assert abs(supply[~festival].mean()) < 0.05

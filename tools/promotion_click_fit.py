@@ -30,6 +30,7 @@ WEAK_PRIOR_SD = (0.7, 1.8)  # log shape; headroom (sd 1.8 is close to a uniform 
 PRIOR_SD_FLOOR = 0.05  # keeps the learnt shape and half-spend priors from collapsing onto a point
 SCALE_DAYS = 56  # the SKU's own (non-promoted) GMV per day over this many in-stock days sizes its market
 EM_ROUNDS = 25
+BACKFIT_ROUNDS = 6  # the day effects and the SKUs' lines settle within a few rounds
 CHUNK = 64
 
 
@@ -68,8 +69,9 @@ def fit_clicks(panel: ShopPanel, data: PromotedDays) -> ClickFit:
     x = log_spend - np.log(ref)[:, None]
     # paid clicks come from the shoppers who want the item, so the curve's level follows them: c_max on a day is
     # today's c_max x demand ^ power, the power learnt from the shop's own days (0 when paid clicks ignore it)
-    power = demand_power(data, weight, log_spend)
-    demand = np.exp(power * data.log_demand)
+    # and the whole shop's paid clicks move together on some days (a festival, the platform's traffic price)
+    power, supply = paid_conditions(data, weight, log_spend)
+    demand = np.exp(power * data.log_demand + supply[None, :])
     no_break = np.full(data.rows.size, data.spend.shape[1])
     loglik, levels, ys = _grid_loglik(x, data.clicks, weight, no_break, demand)
     weak = _log_prior(np.zeros((data.rows.size, 2)), np.diag(np.square(WEAK_PRIOR_SD)))
@@ -171,10 +173,59 @@ def _grid_loglik(x: np.ndarray, clicks: np.ndarray, weight: np.ndarray, breaks: 
     return loglik, (level0, level1), (y0, y1)
 
 
-def demand_power(data: PromotedDays, weight: np.ndarray, log_spend: np.ndarray) -> float:
+def paid_conditions(data: PromotedDays, weight: np.ndarray, log_spend: np.ndarray) -> tuple[float, np.ndarray]:
+    """The demand power, and the shop-wide log multiplier of paid clicks per day (0 over the last week).
+
+    On a festival the platform has more shoppers to sell, so every SKU's yuan buys more clicks that day, and
+    merchants raise their budgets for the festival too: read naively, the high-spend days look like a curve that
+    never saturates. Each day's effect is what every SKU's clicks share beyond its own spend and demand, the day
+    fixed effect of a two-way within regression found by backfitting, shrunk toward 0 by how much of its spread
+    the SKUs' own noise explains (few SKUs on a day say little). Two SKUs a day at least; otherwise 0.
+    """
+    supply = np.zeros(data.spend.shape[1])
+    power = demand_power(data, weight, log_spend)
+    days = (weight > 0) & (data.clicks > 0)
+    if data.rows.size < 2 or not days.any():
+        return power, supply
+    y = np.where(days, np.log(np.where(days, data.clicks, 1.0)), 0.0)
+    w = np.where(days, weight, 0.0)
+    for _ in range(BACKFIT_ROUNDS):
+        residual = y - supply[None, :] - power * data.log_demand
+        fitted = _line_per_sku(log_spend, residual, w)
+        residual = np.where(days, residual - fitted + supply[None, :], 0.0)
+        skus = days.sum(0)
+        total = w.sum(0)
+        raw = np.where(skus >= 2, (w * residual).sum(0) / np.maximum(total, 1e-12), 0.0)
+        noise = float((w * (residual - raw[None, :]) ** 2).sum() / max(w.sum() - 2.0 * data.rows.size, 1.0))
+        effective = np.where(skus >= 2, total**2 / np.maximum((w**2).sum(0), 1e-12), 0.0)
+        sampling = np.where(effective > 0, noise / np.maximum(effective, 1e-12), np.inf)
+        seen = skus >= 2
+        spread = float(np.var(raw[seen]) - np.mean(sampling[seen])) if seen.sum() > 7 else 0.0
+        supply = np.where(seen, raw * max(spread, 0.0) / (max(spread, 0.0) + sampling), 0.0)
+        recent = seen & (np.arange(supply.size) >= supply.size - 7)
+        supply = np.where(seen, supply - (supply[recent].mean() if recent.any() else 0.0), 0.0)
+        power = demand_power(data, weight, log_spend, supply)
+    return power, supply
+
+
+def _line_per_sku(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Each row's weighted least-squares line of y on x, evaluated on its days (0 where it has too few)."""
+    sw = w.sum(1)
+    ok = sw > 0
+    mean_x = (w * x).sum(1) / np.where(ok, sw, 1.0)
+    mean_y = (w * y).sum(1) / np.where(ok, sw, 1.0)
+    dx = x - mean_x[:, None]
+    sxx = (w * dx * dx).sum(1)
+    slope = np.where(sxx > 1e-9, (w * dx * (y - mean_y[:, None])).sum(1) / np.maximum(sxx, 1e-9), 0.0)
+    return np.where(ok[:, None], mean_y[:, None] + slope[:, None] * dx, 0.0)
+
+
+def demand_power(data: PromotedDays, weight: np.ndarray, log_spend: np.ndarray,
+                 supply: np.ndarray | None = None) -> float:
     """How strongly a SKU's paid clicks follow its organic demand at the same spend: the shop's pooled
     within-SKU slope of log clicks on log demand, with log spend beside it (each SKU's slope weighted by
-    its precision), kept within 0..1.5. Zero when no SKU's demand moved enough to tell."""
+    its precision), kept within 0..1.5, after the shop-wide day effect `supply`. Zero when no SKU's demand
+    moved enough to tell."""
     slopes, precisions = [], []
     for row in range(data.rows.size):
         days = (weight[row] > 0) & (data.clicks[row] > 0)
@@ -182,7 +233,7 @@ def demand_power(data: PromotedDays, weight: np.ndarray, log_spend: np.ndarray) 
             continue
         w = weight[row, days]
         design = np.column_stack([np.ones(days.sum()), log_spend[row, days], data.log_demand[row, days]])
-        y = np.log(data.clicks[row, days])
+        y = np.log(data.clicks[row, days]) - (0.0 if supply is None else supply[days])
         gram = design.T @ (design * w[:, None])
         try:
             inverse = np.linalg.inv(gram)
