@@ -189,27 +189,25 @@ def paid_conditions(data: PromotedDays, weight: np.ndarray, log_spend: np.ndarra
         return power, supply
     y = np.where(days, np.log(np.where(days, data.clicks, 1.0)), 0.0)
     w = np.where(days, weight, 0.0)
+    seen = days.sum(0) >= 2
+    total = w.sum(0)
+    effective = np.where(seen, total**2 / np.maximum((w**2).sum(0), 1e-12), 0.0)  # SKUs' worth of data a day
+    recent = seen & (np.arange(supply.size) >= supply.size - 7)
     for _ in range(BACKFIT_ROUNDS):
         residual = y - supply[None, :] - power * data.log_demand
-        fitted = _line_per_sku(log_spend, residual, w)
-        residual = np.where(days, residual - fitted + supply[None, :], 0.0)
-        skus = days.sum(0)
-        total = w.sum(0)
-        raw = np.where(skus >= 2, (w * residual).sum(0) / np.maximum(total, 1e-12), 0.0)
+        residual = np.where(days, residual - _line_per_sku(log_spend, residual, w) + supply[None, :], 0.0)
+        raw = np.where(seen, (w * residual).sum(0) / np.maximum(total, 1e-12), 0.0)
         noise = float((w * (residual - raw[None, :]) ** 2).sum() / max(w.sum() - 2.0 * data.rows.size, 1.0))
-        effective = np.where(skus >= 2, total**2 / np.maximum((w**2).sum(0), 1e-12), 0.0)
         sampling = np.where(effective > 0, noise / np.maximum(effective, 1e-12), np.inf)
-        seen = skus >= 2
-        spread = float(np.var(raw[seen]) - np.mean(sampling[seen])) if seen.sum() > 7 else 0.0
-        supply = np.where(seen, raw * max(spread, 0.0) / (max(spread, 0.0) + sampling), 0.0)
-        recent = seen & (np.arange(supply.size) >= supply.size - 7)
+        spread = max(float(np.var(raw[seen]) - np.mean(sampling[seen])), 0.0) if seen.sum() > 7 else 0.0
+        supply = np.where(seen, raw * spread / (spread + sampling), 0.0)
         supply = np.where(seen, supply - (supply[recent].mean() if recent.any() else 0.0), 0.0)
         power = demand_power(data, weight, log_spend, supply)
     return power, supply
 
 
 def _line_per_sku(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Each row's weighted least-squares line of y on x, evaluated on its days (0 where it has too few)."""
+    """Each row's weighted least-squares line of y on x, evaluated on its days (0 for a row without days)."""
     sw = w.sum(1)
     ok = sw > 0
     mean_x = (w * x).sum(1) / np.where(ok, sw, 1.0)
