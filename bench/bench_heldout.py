@@ -70,6 +70,7 @@ def main() -> int:
     parser.add_argument("--quiet-seeds", type=int, default=4)
     parser.add_argument("--skus", type=int, default=60)
     parser.add_argument("--days", type=int, default=150)
+    parser.add_argument("--diagnose-only", action="store_true", help="skip the promotion planner (minutes a seed)")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     diagnosed, planned = [], []
@@ -79,6 +80,8 @@ def main() -> int:
         diagnosed.append(scored)
         print(f"seed {seed}: found {scored['found']}/{scored['planted']}, top 10 {scored['top10']}, "
               f"unplanted in top 10 {scored['unplanted']}, missed {scored['missed']}", flush=True)
+        if args.diagnose_only:
+            continue
         for row in bench_promotion.score_shop(db, HeldoutPromotionTruth(truth), f"seed{seed}"):
             planned.append(row)
             print(f"  {row['setting']:<27} of optimum {row['ratio']:.3f}  ROI {row['true_roi']:.2f}/"
@@ -90,7 +93,8 @@ def main() -> int:
         quiet.append(bench_diagnose.count_findings(db))
     result = {"diagnose": {**bench_diagnose.summarise(diagnosed), "quiet_shop_findings": quiet},
               "promotion": bench_promotion.summarise(planned), "diagnose_seeds": diagnosed, "promotion_rows": planned}
-    (OUT / f"results-{args.skus}x{args.days}-from{args.first_seed}.json").write_text(
+    name = f"results-{args.skus}x{args.days}-from{args.first_seed}{'-diagnose' if args.diagnose_only else ''}.json"
+    (OUT / name).write_text(
         json.dumps(result, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
     print(json.dumps({key: result[key] for key in ("diagnose", "promotion")}, indent=2, ensure_ascii=False))
     return 0

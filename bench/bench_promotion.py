@@ -222,6 +222,8 @@ def summarise(rows: list[dict]) -> dict:
     summary = {}
     for name, _, _ in SETTINGS:
         part = [row for row in rows if row["setting"] == name]
+        if not part:
+            continue
 
         def mean(key: str, part: list[dict] = part) -> float:
             return statistics.mean(row[key] for row in part)

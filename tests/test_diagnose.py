@@ -180,6 +180,23 @@ def test_a_competitor_undercut_is_found_and_costed(diagnosis, sample_world):
     assert low <= finding["impact_gmv"] <= high < 0
 
 
+
+@pytest.mark.parametrize("kind", ["price_increase", "price_above_competitor"])
+def test_a_price_move_in_the_last_days_of_the_period_is_found_from_its_day(sample_world, kind):
+    """The merchant (or the rival) moved the price five days before the period ends: nine of its fourteen days
+    are at the old price, so the period's median never moved, yet those five days are what changed."""
+    from shopagent.tools.diagnose import diagnose
+    from shopagent.tools.store import Shop
+
+    event = next(event for event in sample_world.truth.events if event.kind == kind)
+    end = event.start + timedelta(days=4)
+    found = [finding for finding in diagnose(Shop(sample_world.db), end=end).findings
+             if finding.kind == kind and finding.sku_id == event.sku_id]
+    assert found, f"{kind} of {event.sku_id} on {event.start} not found in the period ending {end}"
+    evidence = found[0].evidence
+    day = evidence["raised_on" if kind == "price_increase" else "cut_on"]
+    assert abs((date.fromisoformat(day) - event.start).days) <= 1
+    assert found[0].impact_gmv < 0
 def test_a_sku_that_sold_out_as_its_channel_fell_is_not_a_demand_surge(tmp_path_factory):
     """Seed 10: S013 sells out the day recommend traffic drops shop-wide. On its few in-stock days it kept its
     usual visitors, which against the channel's whole-period drop looked like a 60% surge."""

@@ -71,6 +71,13 @@ def _median(values: np.ndarray) -> float:
     return float(np.median(values)) if values.size else math.nan
 
 
+def _beyond(prices: np.ndarray, reference: float, factor: float, *, above: bool) -> np.ndarray:
+    """Days whose price is at least (above) or at most (below) reference x factor; days without a price are not."""
+    known = np.isfinite(prices)
+    level = np.where(known, prices, reference)
+    return known & (level >= reference * factor if above else level <= reference * factor)
+
+
 def _material(ctx: DetectContext) -> float:
     return MATERIAL_SHARE * float(ctx.panel.gmv[:, ctx.current].sum())
 
@@ -80,9 +87,13 @@ def detect_price_increases(ctx: DetectContext, response: PriceResponse) -> list[
     panel, current, previous = ctx.panel, ctx.current, ctx.previous
     found = []
     for row in range(len(panel.catalog.sku_ids)):
-        before, now = _median(panel.price[row, previous]), _median(panel.price[row, current])
-        if not (before > 0 and now / before - 1 >= PRICE_MOVE and np.isfinite(response.own[row])):
+        before = _median(panel.price[row, previous])
+        # the days priced a real step above the comparison period, not the period's median: a rise five days
+        # before the end is most of what moved the last days and would never move a fortnight's median
+        raised = _beyond(panel.price[row, current], before, 1 + PRICE_MOVE, above=True)
+        if not (before > 0 and raised.any() and np.isfinite(response.own[row])):
             continue
+        now = _median(panel.price[row, current][raised])
         days = ~ctx.out[row, current] & (np.nan_to_num(panel.price[row, current]) > before)
         gmv, ratio = panel.gmv[row, current][days], before / panel.price[row, current][days]
         # at the old price units would be units x (old/new)^e, each sold at the old price: GMV x (old/new)^(1+e)
@@ -95,6 +106,7 @@ def detect_price_increases(ctx: DetectContext, response: PriceResponse) -> list[
             kind="price_increase", row=row, impact_gmv=round(estimate, 2),
             evidence={"price_before": round(before, 2), "price_after": round(now, 2),
                       "price_change_pct": round(100 * (now / before - 1), 1),
+                      "raised_on": ctx.days(current)[int(np.argmax(raised))],
                       "days_at_new_price": int(days.sum()), "elasticity": round(float(response.own[row]), 2),
                       "elasticity_ci": [round(float(response.own_low[row]), 2),
                                         round(float(response.own_high[row]), 2)],
@@ -115,10 +127,13 @@ def detect_competitor_cuts(ctx: DetectContext, response: PriceResponse) -> list[
         reference = _median(rival[previous])
         if not np.isfinite(reference) and current.start > 0:
             reference = rival[current.start - 1]
-        rival_now, ours_now = _median(rival[current]), _median(panel.price[row, current])
+        # the days the rival sat a real step below its old price (a cut late in the period counts from its day)
+        cut = _beyond(rival[current], reference, 1 - COMPETITOR_CUT, above=False)
+        if not (reference > 0 and cut.any() and np.isfinite(response.competitor[row])):
+            continue
+        rival_now, ours_now = _median(rival[current][cut]), _median(panel.price[row, current][cut])
         ours_before = _median(panel.price[row, previous])
-        if not (reference > 0 and rival_now / reference - 1 <= -COMPETITOR_CUT and ours_now > rival_now
-                and ours_now / ours_before - 1 < PRICE_MOVE and np.isfinite(response.competitor[row])):
+        if not (ours_now > rival_now and ours_now / ours_before - 1 < PRICE_MOVE):
             continue
         days = ~ctx.out[row, current] & (np.nan_to_num(rival[current], nan=reference) < reference)
         gmv, ratio = panel.gmv[row, current][days], reference / rival[current][days]
@@ -132,6 +147,7 @@ def detect_competitor_cuts(ctx: DetectContext, response: PriceResponse) -> list[
             evidence={"our_price": round(ours_now, 2), "competitor_price_before": round(float(reference), 2),
                       "competitor_price_after": round(rival_now, 2),
                       "gap_pct": round(100 * (ours_now / rival_now - 1), 1), "days_undercut": int(days.sum()),
+                      "cut_on": ctx.days(current)[int(np.argmax(cut))],
                       "competitor_elasticity": round(gamma, 2),
                       "impact_gmv_interval": [round(bounds[0], 2), round(bounds[1], 2)]},
         ))
