@@ -3,8 +3,10 @@
 Run: python bench/bench_diagnose.py [--seeds 20] [--first-seed 1] [--quiet-seeds 5] [--skus 80 --days 180] [--big]
 Figures: recall of planted causes (kind + SKU, or kind + channel when shop-wide), recall in the top 10,
 median rank of planted causes, unplanted findings in the top 10, median relative error of impact_gmv,
-findings in a quiet shop, and run time. The naive baseline ranks SKUs by |GMV change| and counts a
-planted SKU-level cause as found when its SKU is in the top 10.
+findings in a quiet shop, and run time. Unplanted findings and quiet-shop findings are also counted without
+the price moves the simulator's own counterfactual confirms (bench/unplanted_truth.py): its rivals' prices
+walk, and a real rival cut it did not plant is a cause, not a false alarm. The naive baseline ranks SKUs
+by |GMV change| and counts a planted SKU-level cause as found when its SKU is in the top 10.
 """
 
 from __future__ import annotations
@@ -25,13 +27,16 @@ def key(kind: str, sku_id: str | None, channel: str | None) -> tuple:
 
 
 def score_seed(seed: int, skus: int = 80, days: int = 180) -> dict:
+    from unplanted_truth import UnplantedTruth
+
     db, truth = world(seed, skus=skus, days=days)
-    return {"seed": seed, **score_shop(db, truth.events)}
+    return {"seed": seed, **score_shop(db, truth.events, UnplantedTruth(truth).confirms)}
 
 
-def score_shop(db: Path, events: list) -> dict:
+def score_shop(db: Path, events: list, confirms=None) -> dict:  # noqa: ANN001 - (kind, sku_id, impact) -> bool
     """Diagnose one shop and score it against its planted causes (objects with kind, sku_id, channel and
-    impact_gmv: this simulator's truth events, or another simulator's)."""
+    impact_gmv: this simulator's truth events, or another simulator's). `confirms` says whether the
+    simulator's own counterfactual confirms an unplanted finding (a real cause it did not plant)."""
     from shopagent.tools.diagnose import diagnose
     from shopagent.tools.store import Shop
 
@@ -54,6 +59,9 @@ def score_shop(db: Path, events: list) -> dict:
         else:
             missed.append(f"{event.kind}:{event.sku_id or event.channel}({event.impact_gmv:+.0f})")
     unplanted_top10 = [item for item in found[:10] if item not in planted]
+    confirmed = [item for item, finding in zip(found[:10], result.findings[:10], strict=False)
+                 if item not in planted and confirms is not None
+                 and confirms(finding.kind, finding.sku_id, finding.impact_gmv)]
     # naive: SKUs ordered by |GMV change|; a planted SKU cause counts if its SKU is in the top 10
     naive_top = [branch.name for branch in result.kpi_tree.skus[:10]]
     sku_events = [event for event in events if event.sku_id]
@@ -61,22 +69,29 @@ def score_shop(db: Path, events: list) -> dict:
         "planted": len(planted), "found": len(ranks), "material": len(material),
         "material_found": sum(key_ in found for key_ in material), "top10": sum(rank <= 10 for rank in ranks),
         "ranks": ranks, "unplanted_top10": len(unplanted_top10), "unplanted": [list(item) for item in unplanted_top10],
+        "unplanted_top10_unconfirmed": len(unplanted_top10) - len(confirmed),
+        "unplanted_confirmed": [list(item) for item in confirmed],
         "impact_errors": errors, "missed": missed, "seconds": seconds,
         "naive_top10": sum(event.sku_id in naive_top for event in sku_events), "sku_events": len(sku_events),
     }
 
 
-def quiet(seed: int, skus: int = 80, days: int = 180) -> int:
-    db, _ = world(seed, events="none", skus=skus, days=days)
-    return count_findings(db)
+def quiet(seed: int, skus: int = 80, days: int = 180) -> tuple[int, int]:
+    from unplanted_truth import UnplantedTruth
+
+    db, truth = world(seed, events="none", skus=skus, days=days)
+    return count_findings(db, UnplantedTruth(truth).confirms)
 
 
-def count_findings(db: Path) -> int:
-    """How many findings diagnose reports on a shop (on a quiet shop, every one is a false alarm)."""
+def count_findings(db: Path, confirms=None) -> tuple[int, int]:  # noqa: ANN001 - as in score_shop
+    """How many findings diagnose reports on a quiet shop, and how many of them the simulator's own
+    counterfactual does not confirm (the false alarms)."""
     from shopagent.tools.diagnose import diagnose
     from shopagent.tools.store import Shop
 
-    return len(diagnose(Shop(db)).findings)
+    findings = diagnose(Shop(db)).findings
+    unconfirmed = [f for f in findings if confirms is None or not confirms(f.kind, f.sku_id, f.impact_gmv)]
+    return len(findings), len(unconfirmed)
 
 
 def timing(skus: int, days: int) -> float:
@@ -114,6 +129,9 @@ def summarise(seeds: list[dict]) -> dict:
         "median_rank": statistics.median(ranks) if ranks else None,
         "unplanted_in_top10_mean": round(statistics.mean(item["unplanted_top10"] for item in seeds), 2),
         "unplanted_in_top10_max": max(item["unplanted_top10"] for item in seeds),
+        "unplanted_unconfirmed_in_top10_mean": round(statistics.mean(item["unplanted_top10_unconfirmed"]
+                                                                     for item in seeds), 2),
+        "unplanted_unconfirmed_in_top10_max": max(item["unplanted_top10_unconfirmed"] for item in seeds),
         "impact_error_median": round(statistics.median(errors), 3) if errors else None,
         "impact_error_p75": round(statistics.quantiles(errors, n=4)[2], 3) if len(errors) > 3 else None,
         "missed_by_kind": missed,
@@ -137,7 +155,8 @@ def main() -> None:
     summary = summarise(seeds)
     if args.quiet_seeds:
         counts = [quiet(seed, args.skus, args.days) for seed in range(101, 101 + args.quiet_seeds)]
-        summary["quiet_shop_findings"] = counts
+        summary["quiet_shop_findings"] = [total for total, _ in counts]
+        summary["quiet_shop_findings_unconfirmed"] = [unconfirmed for _, unconfirmed in counts]
     if args.big:
         summary["diagnose_seconds_1000x365"] = round(timing(1000, 365), 2)
     print(json.dumps(summary, indent=2, ensure_ascii=False))

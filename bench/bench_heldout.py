@@ -90,7 +90,7 @@ def main() -> int:
     quiet = []
     for seed in range(101, 101 + args.quiet_seeds):
         db, _ = heldout_shop(seed, events="none", skus=args.skus, days=args.days)
-        quiet.append(bench_diagnose.count_findings(db))
+        quiet.append(bench_diagnose.count_findings(db)[0])
     result = {"diagnose": {**bench_diagnose.summarise(diagnosed), "quiet_shop_findings": quiet},
               "promotion": bench_promotion.summarise(planned), "diagnose_seeds": diagnosed, "promotion_rows": planned}
     name = f"results-{args.skus}x{args.days}-from{args.first_seed}{'-diagnose' if args.diagnose_only else ''}.json"
