@@ -180,7 +180,6 @@ def test_a_competitor_undercut_is_found_and_costed(diagnosis, sample_world):
     assert low <= finding["impact_gmv"] <= high < 0
 
 
-
 @pytest.mark.parametrize("kind", ["price_increase", "price_above_competitor"])
 def test_a_price_move_in_the_last_days_of_the_period_is_found_from_its_day(sample_world, kind):
     """The merchant (or the rival) moved the price five days before the period ends: nine of its fourteen days
@@ -197,6 +196,8 @@ def test_a_price_move_in_the_last_days_of_the_period_is_found_from_its_day(sampl
     day = evidence["raised_on" if kind == "price_increase" else "cut_on"]
     assert abs((date.fromisoformat(day) - event.start).days) <= 1
     assert found[0].impact_gmv < 0
+
+
 def test_a_sku_that_sold_out_as_its_channel_fell_is_not_a_demand_surge(tmp_path_factory):
     """Seed 10: S013 sells out the day recommend traffic drops shop-wide. On its few in-stock days it kept its
     usual visitors, which against the channel's whole-period drop looked like a 60% surge."""
@@ -281,3 +282,24 @@ def test_a_traffic_drop_in_the_last_days_is_found_with_its_start(quiet_world, tm
     assert abs(date.fromisoformat(evidence["drop_start"]) - date.fromisoformat(first_day)) <= timedelta(days=1)
     assert evidence["drop_end"] == last.isoformat()
     assert -50 < evidence["change_vs_other_channels_pct"] < -30
+
+
+def test_a_zero_competitor_price_is_a_missed_scrape_not_a_cut(quiet_world, tmp_path):
+    """A scraper that writes 0 for a day it found no offer: that is no price, not a rival at ¥0, and must
+    neither stop the diagnosis nor be reported as an undercut."""
+    from shopagent.tools.diagnose import diagnose
+    from shopagent.tools.store import Shop
+
+    from .conftest import edited_world
+
+    day = (quiet_world.truth.end - timedelta(days=3)).isoformat()
+    sku_ids: list[str] = []
+
+    def zero_one_day(row: dict) -> None:
+        if row["date"] == day and not sku_ids:
+            sku_ids.append(row["sku_id"])
+            row["competitor_price"] = "0.00"
+
+    world = edited_world(quiet_world, tmp_path, "competitor_prices", zero_one_day)
+    findings = diagnose(Shop(world.db)).findings
+    assert not [f for f in findings if f.kind == "price_above_competitor" and f.sku_id == sku_ids[0]]

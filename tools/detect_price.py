@@ -72,8 +72,9 @@ def _median(values: np.ndarray) -> float:
 
 
 def _beyond(prices: np.ndarray, reference: float, factor: float, *, above: bool) -> np.ndarray:
-    """Days whose price is at least (above) or at most (below) reference x factor; days without a price are not."""
-    known = np.isfinite(prices)
+    """Days whose price is at least (above) or at most (below) reference x factor; days without a price (or a
+    price of 0, a missed scrape) are not."""
+    known = np.isfinite(prices) & (np.nan_to_num(prices) > 0)
     level = np.where(known, prices, reference)
     return known & (level >= reference * factor if above else level <= reference * factor)
 
@@ -121,7 +122,7 @@ def detect_competitor_cuts(ctx: DetectContext, response: PriceResponse) -> list[
     z = NormalDist().inv_cdf(0.5 + INTERVAL / 2)
     found = []
     for row in range(len(panel.catalog.sku_ids)):
-        rival = panel.competitor_price[row]
+        rival = np.where(np.nan_to_num(panel.competitor_price[row]) > 0, panel.competitor_price[row], np.nan)
         # the rival's price in the comparison period: a cut made a few days before the period began still
         # explains why this period sold less than that one
         reference = _median(rival[previous])
