@@ -297,7 +297,7 @@ def test_the_curve_learns_how_far_paid_clicks_follow_the_shoppers_demand(true_po
 def test_a_campaign_whose_ad_orders_collapsed_days_ago_is_believed():
     """Four days at a fifth of the usual ad orders per click is the campaign the merchant most needs the planner
     to stop trusting, and too young for the 60-day break test (it finds 9 of these 20); steady campaigns beside
-    it keep their whole history."""
+    it keep their whole history but for the test's own 5% (one-sided, per campaign)."""
     import numpy as np
 
     from shopagent.tools.promotion_shifts import recent_fall
@@ -314,9 +314,37 @@ def test_a_campaign_whose_ad_orders_collapsed_days_ago_is_believed():
         believed += falls[0] is not None
         dated += falls[0] is not None and abs(falls[0].start - collapsed_from) <= 1 and falls[0].ratio < 0.5
         false_alarms += sum(fall is not None for fall in falls[1:])
-    assert believed >= 16
+    assert believed >= 18
     assert dated >= believed - 2
-    assert false_alarms <= 3
+    assert false_alarms <= 0.075 * 20 * (skus - 1)
+
+
+def test_a_collapse_is_believed_the_same_in_a_shop_of_20_skus_as_in_one_of_1000():
+    """The planner's value for one campaign is an estimate for that campaign, not an alarm in a list: how many
+    other SKUs the shop sells must not decide whether its collapse is believed."""
+    import numpy as np
+
+    from shopagent.tools.promotion_shifts import recent_fall
+
+    def first_row_fall(skus: int, seed: int) -> tuple[int, float] | None:
+        days = 90
+        rng = np.random.default_rng(seed)
+        clicks = rng.poisson(200.0, days).astype(float)
+        orders_per_click = np.full(days, 5.0 / 200.0)
+        orders_per_click[-6:] *= 0.5  # half the ad orders per click for the last six days
+        orders = rng.poisson(clicks * orders_per_click).astype(float)
+        steady = np.random.default_rng(1000 + seed)
+        other_clicks = steady.poisson(200.0, (skus - 1, days)).astype(float)
+        other_orders = steady.poisson(other_clicks * 5.0 / 200.0).astype(float)
+        all_clicks, all_orders = np.vstack([clicks, other_clicks]), np.vstack([orders, other_orders])
+        fall = recent_fall(all_orders, all_clicks * 5.0 / 200.0, np.ones((skus, days), dtype=bool))[0]
+        # when it broke and to what level: the shop's day-to-day spread may move z a little, not the decision
+        return None if fall is None else (fall.start, round(fall.ratio, 6))
+
+    small = [first_row_fall(20, seed) for seed in range(10)]
+    large = [first_row_fall(1000, seed) for seed in range(10)]
+    assert small == large
+    assert sum(fall is not None for fall in small) >= 5
 
 
 def test_a_rating_that_fell_this_fortnight_takes_the_sku_out(plan, sample_world, tmp_path, runner):

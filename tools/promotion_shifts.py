@@ -83,8 +83,10 @@ def recent_fall(observed: np.ndarray, expected: np.ndarray, usable: np.ndarray,
     to believe, and the weakest case for `level_shift`: a handful of days, tested as if 60 unrelated break
     days had been tried. Here the last 14 days are scanned against the 4 weeks before them with the change
     scan of tools/change_scan.py (its threshold simulated, so the search over start days is paid for at its
-    true price), widened by the rows' day-to-day dispersion (or the one given), one-sided and Bonferroni over
-    the rows. Only a fall: a rise the planner misses costs a little GMV, a fall it misses costs the ROI.
+    true price), widened by the rows' day-to-day dispersion (or the one given), one-sided, at the family alpha
+    for each row. Not Bonferroni over the rows: this is an estimate for one SKU, not a list of alarms for
+    the merchant to read, and a campaign's collapse must be believed the same in a shop of 20 SKUs as in one
+    of 1,000. Only a fall: a fall believed wrongly costs one SKU some budget, a fall missed costs the ROI.
     """
     n_rows, n_days = observed.shape
     window = slice(max(0, n_days - RECENT_DAYS - RECENT_REFERENCE_DAYS), n_days)
@@ -92,7 +94,7 @@ def recent_fall(observed: np.ndarray, expected: np.ndarray, usable: np.ndarray,
     if dispersion is None:
         reference = np.where(usable[:, window.start:first], observed[:, window.start:first], 0.0)
         dispersion = count_dispersion(reference, min_mean=1.0)
-    alpha = FAMILY_ALPHA / max(n_rows, 1)
+    alpha = FAMILY_ALPHA
     falls: list[LevelShift | None] = []
     for row in range(n_rows):
         days = np.flatnonzero(usable[row, window]) + window.start
