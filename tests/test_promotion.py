@@ -428,3 +428,41 @@ def test_a_festival_that_bought_every_sku_more_clicks_is_not_read_as_a_curve_tha
     _, supply = paid_conditions(data, np.ones((skus, days)), np.log(spend))
     assert supply[festival].mean() == pytest.approx(np.log(1.6), abs=0.1)
     assert abs(supply[~festival].mean()) < 0.05
+
+
+def test_a_campaign_whose_ads_stopped_converting_is_valued_on_its_clicks_since(sample_world, tmp_path):
+    """Ad orders per click fall to 30% for the last six days while the SKU's organic visitors convert as ever.
+    The curve must believe the new level, not be pulled back towards what the organic visitors are worth (the
+    prior assumes paid and organic convert alike, which this campaign has just disproved)."""
+    import csv
+    from datetime import date
+
+    from shopagent.tools.panel import data_dates, load_panel
+    from shopagent.tools.promotion_curves import fit_response_curves
+    from shopagent.tools.store import Shop
+
+    from .conftest import edited_world
+
+    with (sample_world.folder / "promotion_daily.csv").open(encoding="utf-8", newline="") as file:
+        rows = list(csv.DictReader(file))
+    since = (date.fromisoformat(max(row["date"] for row in rows)) - timedelta(days=5)).isoformat()
+    recent: dict[str, int] = {}
+    for row in rows:
+        if row["date"] >= since:
+            recent[row["sku_id"]] = recent.get(row["sku_id"], 0) + int(row["ad_orders"])
+    broken = max(recent, key=lambda sku: recent[sku])
+
+    def stop_converting(row: dict) -> None:
+        if row["sku_id"] == broken and row["date"] >= since:
+            row["ad_orders"] = str(int(int(row["ad_orders"]) * 0.3))
+            row["ad_gmv"] = f"{float(row['ad_gmv']) * 0.3:.2f}"
+
+    def value_per_click(db) -> float:  # noqa: ANN001 - a database path
+        shop = Shop(db)
+        first, last = data_dates(shop)
+        panel = load_panel(shop, max(first, last - timedelta(days=179)), last)
+        return fit_response_curves(panel, as_of=last)[broken].value_per_click
+
+    before = value_per_click(sample_world.db)
+    after = value_per_click(edited_world(sample_world, tmp_path, "promotion_daily", stop_converting).db)
+    assert 0.2 * before <= after <= 0.45 * before

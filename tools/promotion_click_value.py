@@ -5,7 +5,8 @@ by its response to the competitor's price (so the day a competitor undercuts, ev
 competitor's new price) and by any shop-wide conversion break, and cut at any recent break in the SKU's own
 orders per click that these do not explain (a rating drop, or a campaign whose ad orders collapsed days ago).
 It is shrunk toward what the SKU's organic visitors are worth times the shop's paid/organic ratio, so a SKU
-with few promoted clicks is not valued on a handful of orders.
+with few promoted clicks is not valued on a handful of orders, unless its orders per click broke: then its
+clicks since the break are the estimate.
 """
 
 from __future__ import annotations
@@ -80,6 +81,11 @@ def value_per_click(panel: ShopPanel, data: PromotedDays, end: int, elasticity_a
     own = np.log(np.where(value > 0, value, np.nan))
     own_precision = np.where(np.isfinite(own) & np.isfinite(se), 1.0 / np.where(np.isfinite(se), se, 1.0) ** 2, 0.0)
     prior_precision = np.where(np.isfinite(prior_mean), 1.0 / spread, 0.0)
+    # the prior says paid clicks convert as the SKU's organic visitors do; a break in the paid orders per click
+    # alone (a campaign whose ads stopped converting) has just disproved that for this SKU, so what its clicks
+    # did since the break stands on its own rather than being pulled back to the organic level
+    broke = np.array([shift is not None for shift in shifts], dtype=bool)
+    prior_precision = np.where(broke & (own_precision > 0), 0.0, prior_precision)
     if not np.all(own_precision + prior_precision > 0):
         # no clicks converted and nothing organic to go on: a shop-typical conversion at today's price
         fallback = np.log(np.nanmedian(np.where(ok, value, np.nan)) if ok.any() else 1.0)
