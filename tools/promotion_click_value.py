@@ -81,9 +81,9 @@ def value_per_click(panel: ShopPanel, data: PromotedDays, end: int, elasticity_a
     own = np.log(np.where(value > 0, value, np.nan))
     own_precision = np.where(np.isfinite(own) & np.isfinite(se), 1.0 / np.where(np.isfinite(se), se, 1.0) ** 2, 0.0)
     prior_precision = np.where(np.isfinite(prior_mean), 1.0 / spread, 0.0)
-    # the prior says paid clicks convert as the SKU's organic visitors do; a break in the paid orders per click
-    # alone (a campaign whose ads stopped converting) has just disproved that for this SKU, so what its clicks
-    # did since the break stands on its own rather than being pulled back to the organic level
+    # the prior says paid clicks convert as the SKU's organic visitors do; a break in its orders per click that
+    # its price, its rival's and the shop's level do not explain (a campaign whose ads stopped converting) has
+    # just disproved that for this SKU, so its clicks since the break stand on their own, not pulled back
     broke = np.array([shift is not None for shift in shifts], dtype=bool)
     prior_precision = np.where(broke & (own_precision > 0), 0.0, prior_precision)
     if not np.all(own_precision + prior_precision > 0):
