@@ -198,6 +198,33 @@ def test_a_price_move_in_the_last_days_of_the_period_is_found_from_its_day(sampl
     assert found[0].impact_gmv < 0
 
 
+def test_a_one_day_price_blip_before_the_cut_is_not_named_as_its_day(sample_world, tmp_path):
+    """The rival's scraped price shows the cut price on the period's first day, then the old one again, then the
+    real cut: a flash sale or a bad scrape. The cut is dated from the day it lasted, not from the blip (our own
+    price rise is dated by the same rule; a blip there also, rightly, weakens the price response it is valued
+    through, so the test cannot use it)."""
+    from shopagent.tools.diagnose import diagnose
+    from shopagent.tools.store import Shop
+
+    from .conftest import edited_world
+
+    kind = "price_above_competitor"
+    event = next(event for event in sample_world.truth.events if event.kind == kind)
+    end = event.start + timedelta(days=4)  # the fortnight the move is found in (see the test above)
+    blip = (end - timedelta(days=13)).isoformat()  # that fortnight's first day
+    assert blip < (event.start - timedelta(days=1)).isoformat()
+
+    def blip_to_the_new_price(row: dict) -> None:
+        if row["sku_id"] == event.sku_id and row["date"] == blip:
+            row["competitor_price"] = f"{event.magnitude['new_price']:.2f}"
+
+    world = edited_world(sample_world, tmp_path, "competitor_prices", blip_to_the_new_price)
+    found = [finding for finding in diagnose(Shop(world.db), end=end).findings
+             if finding.kind == kind and finding.sku_id == event.sku_id]
+    assert found, f"{kind} of {event.sku_id} not found"
+    assert abs((date.fromisoformat(found[0].evidence["cut_on"]) - event.start).days) <= 1
+
+
 def test_a_sku_that_sold_out_as_its_channel_fell_is_not_a_demand_surge(tmp_path_factory):
     """Seed 10: S013 sells out the day recommend traffic drops shop-wide. On its few in-stock days it kept its
     usual visitors, which against the channel's whole-period drop looked like a 60% surge."""

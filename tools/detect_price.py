@@ -79,6 +79,14 @@ def _beyond(prices: np.ndarray, reference: float, factor: float, *, above: bool)
     return known & (level >= reference * factor if above else level <= reference * factor)
 
 
+def _first_lasting(moved: np.ndarray) -> int:
+    """Index of the day a move began: the first of two days in a row beyond the old price, so a one-day blip
+    (a mistyped price, a scrape of a flash sale) before the real change is not named as its day; the first
+    day beyond it when no move lasted two days."""
+    lasting = np.flatnonzero(moved[:-1] & moved[1:])
+    return int(lasting[0]) if lasting.size else int(np.argmax(moved))
+
+
 def _material(ctx: DetectContext) -> float:
     return MATERIAL_SHARE * float(ctx.panel.gmv[:, ctx.current].sum())
 
@@ -107,7 +115,7 @@ def detect_price_increases(ctx: DetectContext, response: PriceResponse) -> list[
             kind="price_increase", row=row, impact_gmv=round(estimate, 2),
             evidence={"price_before": round(before, 2), "price_after": round(now, 2),
                       "price_change_pct": round(100 * (now / before - 1), 1),
-                      "raised_on": ctx.days(current)[int(np.argmax(raised))],
+                      "raised_on": ctx.days(current)[_first_lasting(raised)],
                       "days_at_new_price": int(days.sum()), "elasticity": round(float(response.own[row]), 2),
                       "elasticity_ci": [round(float(response.own_low[row]), 2),
                                         round(float(response.own_high[row]), 2)],
@@ -148,7 +156,7 @@ def detect_competitor_cuts(ctx: DetectContext, response: PriceResponse) -> list[
             evidence={"our_price": round(ours_now, 2), "competitor_price_before": round(float(reference), 2),
                       "competitor_price_after": round(rival_now, 2),
                       "gap_pct": round(100 * (ours_now / rival_now - 1), 1), "days_undercut": int(days.sum()),
-                      "cut_on": ctx.days(current)[int(np.argmax(cut))],
+                      "cut_on": ctx.days(current)[_first_lasting(cut)],
                       "competitor_elasticity": round(gamma, 2),
                       "impact_gmv_interval": [round(bounds[0], 2), round(bounds[1], 2)]},
         ))
