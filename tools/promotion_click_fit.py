@@ -200,7 +200,8 @@ def paid_conditions(data: PromotedDays, weight: np.ndarray, log_spend: np.ndarra
         noise = float((w * (residual - raw[None, :]) ** 2).sum() / max(w.sum() - 2.0 * data.rows.size, 1.0))
         sampling = np.where(effective > 0, noise / np.maximum(effective, 1e-12), np.inf)
         spread = max(float(np.var(raw[seen]) - np.mean(sampling[seen])), 0.0) if seen.sum() > 7 else 0.0
-        supply = np.where(seen, raw * spread / (spread + sampling), 0.0)
+        # no spread and no noise (a day or two of data): nothing to tell a day's effect from, so none
+        supply = np.where(seen & (spread + sampling > 0), raw * spread / np.maximum(spread + sampling, 1e-300), 0.0)
         supply = np.where(seen, supply - (supply[recent].mean() if recent.any() else 0.0), 0.0)
         power = demand_power(data, weight, log_spend, supply)
     return power, supply

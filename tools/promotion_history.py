@@ -75,7 +75,10 @@ def demand_moves(panel: ShopPanel, end: int, window: int = DEMAND_WINDOW) -> np.
     days = np.cumsum(in_stock, axis=1, dtype=float)
 
     def window_sum(running: np.ndarray) -> np.ndarray:
-        return running - np.concatenate([np.zeros((running.shape[0], window)), running[:, :-window]], axis=1)
+        # the running total `window` days earlier (0 before the data starts; a shop younger than the window
+        # has no earlier total at all)
+        earlier = np.concatenate([np.zeros((running.shape[0], window)), running], axis=1)[:, : running.shape[1]]
+        return running - earlier
 
     per_day = window_sum(visitors) / np.maximum(window_sum(days), 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
