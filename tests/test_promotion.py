@@ -172,6 +172,42 @@ def test_a_target_below_break_even_is_warned_about(sample_world, runner):
     assert any("break-even" in warning for warning in plan["warnings"])
 
 
+def test_checks_an_absent_optional_table_skipped_are_said(sample_world, tmp_path, runner):
+    """Without refunds, reviews and competitor prices the plan cannot see a refund wave, a falling rating or a
+    rival's undercut; a merchant must be told, not handed a plan that looks fully checked."""
+    import shutil
+
+    from shopagent.cli import app
+
+    folder = tmp_path / "export"
+    shutil.copytree(sample_world.folder, folder)
+    for table in ("refunds", "reviews", "competitor_prices"):
+        (folder / f"{table}.csv").unlink()
+    db = tmp_path / "shop.duckdb"
+    assert runner.invoke(app, ["data", "import", str(folder), "--db", str(db)]).exit_code == 0
+    result = runner.invoke(app, ["plan", "promotion", "--db", str(db), "--budget", "3000", "--target-roi", "3",
+                                 "--json"])
+    assert result.exit_code == 0, result.stderr
+    warnings = json.loads(result.stdout)["warnings"]
+    for table in ("refunds", "reviews", "competitor_prices"):
+        assert any(f"no {table} table" in warning for warning in warnings), warnings
+    full = json.loads(invoke(runner, sample_world, "--budget", 3000, "--target-roi", 3, "--json").stdout)
+    assert not [warning for warning in full["warnings"] if "table" in warning]
+
+
+@pytest.mark.parametrize("days", [1, 3, 10])
+def test_a_shop_with_days_of_promotion_history_gets_a_plan_and_a_caution(sample_world, runner, days):
+    """A merchant who imported their first days (the fortnight-scale windows of the planner do not fit yet)
+    gets a plan, not a traceback, and is told how little it rests on."""
+    as_of = sample_world.truth.start + timedelta(days=days - 1)
+    result = invoke(runner, sample_world, "--budget", 3000, "--target-roi", 3, "--as-of", as_of.isoformat(),
+                    "--json")
+    assert result.exit_code == 0, result.stderr
+    plan = json.loads(result.stdout)
+    assert sum(allocation["daily_budget"] for allocation in plan["allocations"]) <= 3000
+    assert any(f"only {days} day(s) of full-site promotion history" in warning for warning in plan["warnings"])
+
+
 def test_sku_filter_and_per_sku_roi_floor(plan, sample_world, runner):
     funded = sorted(a["sku_id"] for a in plan["allocations"] if a["daily_budget"] > 0)[:3]
     result = invoke(runner, sample_world, "--budget", 2000, "--target-roi", 3, "--min-roi-per-sku", 4,

@@ -16,6 +16,8 @@ from shopagent.tools.promotion_results import Allocation
 from shopagent.tools.promotion_shifts import conversion_shift
 from shopagent.tools.wording import Language, say
 
+SHORT_HISTORY_DAYS = 28  # fewer promoted days than four weeks: the curves are a first guess
+
 
 def funded_reason(curve: ResponseCurve, check: SkuEligibility, budget: float, target: float, marginal: float,
                   problem: BudgetProblem, solution: BudgetSolution, lang: Language = "en") -> list[str]:
@@ -78,6 +80,14 @@ def plan_warnings(panel: ShopPanel, as_of: date, eligibility: Eligibility, targe
                             break_even=break_even))
     if eligibility.shop.note:
         warnings.append(eligibility.shop.note)
+    # the checks an absent optional table skipped, said as plainly as the missing shop_scores table is
+    for table in ("refunds", "reviews", "competitor_prices"):
+        if not panel.tables_present.get(table, False):
+            warnings.append(say(lang, "promotion", f"no_{table}"))
+    end = (as_of - panel.days[0]).days + 1
+    promoted_days = int((panel.ad_spend[:, :end] > 0).any(axis=0).sum())
+    if 0 < promoted_days < SHORT_HISTORY_DAYS:
+        warnings.append(say(lang, "promotion", "short_history", days=promoted_days))
     shift = conversion_shift(panel, as_of=as_of)
     if shift is not None:
         warnings.append(say(lang, "promotion", "conversion_shift", ratio=shift.ratio, since=shift.start))
