@@ -39,6 +39,19 @@ def test_json_matches_the_contract(diagnosis):
             assert finding["channel"] in {"search", "recommend", "live", "other"}
 
 
+def test_a_traffic_drop_is_told_as_a_fall_not_a_negative_fall(sample_world):
+    """"fell -33.9%" reads as a rise; the sentence says how far it fell, in both languages."""
+    from shopagent.tools.diagnose import diagnose
+    from shopagent.tools.store import Shop
+
+    for lang, verb in (("en", "fell "), ("zh", "下降 ")):
+        drop = next(finding for finding in diagnose(Shop(sample_world.db), lang=lang).findings
+                    if finding.kind == "traffic_drop")
+        change = drop.evidence["change_vs_other_channels_pct"]
+        assert change < 0
+        assert f"{verb}{abs(change):.1f}%" in drop.summary and f"{verb}-" not in drop.summary
+
+
 def test_the_period_ends_at_the_last_day_of_data(diagnosis, sample_world):
     assert diagnosis["period"]["end"] == sample_world.truth.end.isoformat()
     assert diagnosis["period"]["start"] == sample_world.truth.window_start.isoformat()

@@ -142,6 +142,9 @@ def _worded(candidate: Candidate, panel: ShopPanel, templates: dict, context: De
     if candidate.kind == "promotion_below_target_roi":
         note = templates["compensation_yes" if fields["compensation_may_apply"] else "compensation_no"]
         fields["compensation_note"] = note.format(**fields)
+    if candidate.kind == "traffic_drop":
+        # "fell 33.9%", not "fell -33.9%", which reads as a rise
+        fields["fall_vs_other_channels_pct"] = abs(fields["change_vs_other_channels_pct"])
     if candidate.kind == "refund_spike":
         reason = fields.get("refund_reason")
         fields["reason_note"] = templates["reason_note"].format(
