@@ -227,6 +227,21 @@ def test_bad_requests_exit_with_a_message(sample_world, runner):
     assert invoke(runner, sample_world, "--budget", 0, "--target-roi", 3).exit_code == 2
     assert invoke(runner, sample_world, "--budget", "inf", "--target-roi", 3).exit_code == 2
     assert invoke(runner, sample_world, "--budget", 1000).exit_code == 2
+    # below the smallest budget worth setting up, nothing could be funded: said, not planned as "rounding"
+    tiny = invoke(runner, sample_world, "--budget", 25, "--target-roi", 3)
+    assert tiny.exit_code == 2 and "¥30" in tiny.stderr
+
+
+def test_a_delisted_sku_asked_for_gets_a_row_and_a_reason(sample_world, runner):
+    import csv
+
+    with (sample_world.folder / "products.csv").open(encoding="utf-8", newline="") as file:
+        delisted = next(row["sku_id"] for row in csv.DictReader(file) if row["status"] != "active")
+    result = invoke(runner, sample_world, "--budget", 1000, "--target-roi", 3, "--sku", delisted, "--json")
+    assert result.exit_code == 0, result.stderr
+    rows = json.loads(result.stdout)["allocations"]
+    assert [(row["sku_id"], row["daily_budget"], row["eligible"]) for row in rows] == [(delisted, 0.0, False)]
+    assert "not on sale" in rows[0]["reason"]
 
 
 def test_a_sku_without_a_curve_gets_a_reason_not_a_crash(sample_world, runner):

@@ -18,7 +18,13 @@ from shopagent.tools.errors import RequestError, ShopError
 from shopagent.tools.panel import ShopPanel, data_dates, load_panel
 from shopagent.tools.promotion_curves import fit_response_curves
 from shopagent.tools.promotion_eligibility import SkuEligibility, check_eligibility
-from shopagent.tools.promotion_optimiser import MAX_EXTRAPOLATION, SAFETY_QUANTILE, BudgetProblem, BudgetSolution
+from shopagent.tools.promotion_optimiser import (
+    MAX_EXTRAPOLATION,
+    MIN_BUDGET,
+    SAFETY_QUANTILE,
+    BudgetProblem,
+    BudgetSolution,
+)
 from shopagent.tools.promotion_reasons import (
     blended_break_even,
     funded_reason,
@@ -67,6 +73,9 @@ def plan_from_panel(panel: ShopPanel, *, as_of: date, budget: float, target_roi:
         raise RequestError(f"--min-roi-per-sku must be a number of 0 or more (got {min_roi_per_sku})")
     if not 0.5 <= confidence < 1.0:
         raise RequestError(f"confidence must be at least 0.5 and below 1 (got {confidence})")
+    if budget < MIN_BUDGET:
+        raise RequestError(f"--budget of ¥{budget:g} a day is below ¥{MIN_BUDGET:.0f}, the smallest daily budget worth "
+                           "setting up for one SKU")
     if not panel.tables_present.get("promotion_daily", False):
         raise ShopError("the shop has no promotion_daily rows: import full-site promotion history to plan budgets")
     known = set(panel.catalog.sku_ids)
@@ -88,7 +97,9 @@ def plan_from_panel(panel: ShopPanel, *, as_of: date, budget: float, target_roi:
     curve_points = [problem.execute(problem.solve(budget * multiple, target_roi * margin), budget * multiple)
                     .point(budget * multiple) for multiple in CURVE_MULTIPLES]
     more = problem.execute(problem.solve(budget + 1000.0, target_roi * margin), budget + 1000.0)
-    allocations = _allocations(panel, as_of, checks, curves, problem, solution, outcome, lang)
+    on_sale = {check.sku_id for check in eligibility.skus}
+    allocations = (_allocations(panel, as_of, checks, curves, problem, solution, outcome, lang)
+                   + _not_on_sale(panel, as_of, [sku for sku in wanted if sku not in on_sale], lang))
     margins = {check.sku_id: check.gross_margin for check in checks}
     break_even = blended_break_even(allocations, margins, curves)
     warnings = plan_warnings(panel, as_of, eligibility, target_roi, break_even, min_roi_per_sku, lang)
@@ -110,6 +121,18 @@ def plan_from_panel(panel: ShopPanel, *, as_of: date, budget: float, target_roi:
                              "curves), greedy fill of what is left; ROI checked under the platform's target-ROI rule "
                              "in every posterior draw"},
     )
+
+
+def _not_on_sale(panel: ShopPanel, as_of: date, sku_ids: list[str], lang: Language) -> list[Allocation]:
+    """A row, and the reason, for each SKU the merchant asked about that is delisted or unpriced on as_of."""
+    index = panel.catalog.index()
+    nothing = dict(daily_budget=0.0, expected_spend=0.0, expected_gmv=0.0, gmv_low=0.0, gmv_high=0.0,
+                   expected_roi=None, target_roi=None, marginal_roi=None, current_spend=None, current_target_roi=None,
+                   break_even_roi=None, eligible=False, has_history=False)
+    reason = say(lang, "promotion", "not_on_sale", as_of=as_of)
+    return [Allocation(sku_id=sku, title=panel.catalog.titles[index[sku]],
+                       category=panel.catalog.categories[index[sku]], reason=reason, **nothing)
+            for sku in sorted(sku_ids)]
 
 
 def _allocations(panel: ShopPanel, as_of: date, checks: list[SkuEligibility], curves: dict[str, ResponseCurve],

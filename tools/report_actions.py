@@ -117,6 +117,7 @@ class PlannerInput:
 def promotion_actions(shop: Shop, request: PlannerInput) -> ActionBlock:
     """Re-split today's total full-site promotion budget at today's blended target ROI; compare SKU by SKU."""
     from shopagent.tools.promotion_curves import fit_response_curves
+    from shopagent.tools.promotion_optimiser import MIN_BUDGET
     from shopagent.tools.promotion_plan import HISTORY_DAYS, plan_from_panel
     from shopagent.tools.promotion_response import CurveArrays
 
@@ -126,6 +127,9 @@ def promotion_actions(shop: Shop, request: PlannerInput) -> ActionBlock:
     total = float(budgets.sum())
     if total <= 0:
         return ActionBlock.missing("promotion", say(request.lang, "report", "no_promotion", day=day))
+    if total < MIN_BUDGET:
+        return ActionBlock.missing("promotion", say(request.lang, "report", "tiny_promotion", day=day, total=total,
+                                                    least=MIN_BUDGET))
     # the blended target the merchant holds today: the budget-weighted mean of the per-SKU targets
     in_plan = budgets > 0
     target = round(float(np.average(targets[in_plan], weights=budgets[in_plan])), 1)
