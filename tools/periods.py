@@ -54,8 +54,9 @@ def resolve_period(*, first_date: date, last_date: date, days: int | None = None
         compare_end = compare_start + timedelta(days=length - 1)
     if compare_start < first_date:
         need = "a year before the period" if compare == "yoy" else f"the {length} days before the period"
+        remedy = "shorten --days or use --compare previous" if compare == "yoy" else "shorten or move the period"
         raise ShopError(f"comparing needs {need} ({compare_start}..{compare_end}), but the data starts on "
-                        f"{first_date}; shorten --days or use --compare previous")
+                        f"{first_date}; {remedy}")
     return Period(start=start, end=end, compare_start=compare_start, compare_end=compare_end)
 
 
