@@ -306,6 +306,18 @@ def test_reasons_follow_the_language_with_the_same_budgets(plan, sample_world, r
         assert any("\u4e00" <= char <= "\u9fff" for char in text), text
 
 
+def test_the_human_plan_speaks_the_merchants_language(sample_world, runner):
+    """--lang zh: the totals, the budget curve and what the next ¥1,000 buys are Chinese sentences, with the same
+    numbers as the JSON."""
+    chinese = invoke(runner, sample_world, "--budget", BUDGET, "--target-roi", TARGET, "--lang", "zh")
+    assert chinese.exit_code == 0, chinese.stderr
+    plan = json.loads(invoke(runner, sample_world, "--budget", BUDGET, "--target-roi", TARGET, "--json").stdout)
+    text = "".join(chinese.stdout.split())  # the terminal may wrap a sentence anywhere
+    for english in ("Expectedperday", "Break-even", "perextra", "yourbudget", "Thenext¥1,000", "neverpromoted"):
+        assert english not in text
+    assert f"花费¥{plan['expected']['spend']:,.0f}" in text and "每天再多投¥1,000" in text
+
+
 def test_a_sku_whose_paid_clicks_never_converted_gets_no_budget(plan, sample_world, tmp_path, runner):
     """Its organic visitors may be worth a lot, but thousands of paid clicks without one order say otherwise."""
     from .conftest import edited_world

@@ -46,4 +46,4 @@ def plan_promotion(
     else:
         from shopagent.render.promotion import print_promotion_plan
 
-        print_promotion_plan(plan)
+        print_promotion_plan(plan, language(lang))

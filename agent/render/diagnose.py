@@ -73,4 +73,4 @@ def _print_findings(diagnosis: Diagnosis) -> None:
                           escape(finding.summary))
         stdout.print(table)
     for note in diagnosis.skipped:
-        stdout.print(f"[dim]Not checked: {escape(note)}[/]")
+        stdout.print(f"[dim]Not checked 未检查: {escape(note)}[/]")
