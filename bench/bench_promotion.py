@@ -119,12 +119,17 @@ class SimulatorTruth:
         return self.model.promo_spend_for_target(sku, target_roi, budget)
 
 
-def score_world(folder: Path, confidence: float | None = None) -> list[dict]:
-    return score_shop(folder / "shop.duckdb", SimulatorTruth(folder), f"seed{seed_of(folder)}", confidence)
+def score_world(folder: Path, confidence: float | None = None, history_days: int | None = None) -> list[dict]:
+    return score_shop(folder / "shop.duckdb", SimulatorTruth(folder), f"seed{seed_of(folder)}", confidence,
+                      history_days)
 
 
-def score_shop(db: Path, truth, name: str, confidence: float | None = None) -> list[dict]:  # noqa: ANN001
-    """The plan at each setting, scored with the true curves and against the oracle and two baselines."""
+def score_shop(db: Path, truth, name: str, confidence: float | None = None,  # noqa: ANN001
+               history_days: int | None = None) -> list[dict]:
+    """The plan at each setting, scored with the true curves and against the oracle and two baselines.
+
+    `history_days` shows the planner only the shop's last days, as a merchant who has just started would have
+    (the settings' budgets still come from the last week's spend)."""
     from shopagent.tools.panel import data_dates, load_panel
     from shopagent.tools.promotion_curves import fit_response_curves
     from shopagent.tools.promotion_optimiser import MAX_EXTRAPOLATION
@@ -134,7 +139,9 @@ def score_shop(db: Path, truth, name: str, confidence: float | None = None) -> l
     shop = Shop(db)
     first, last = data_dates(shop)
     panel = load_panel(shop, max(first, last - timedelta(days=HISTORY_DAYS - 1)), last)
-    curves = fit_response_curves(panel, as_of=last, seed=0)
+    seen = panel if history_days is None else load_panel(shop, max(first, last - timedelta(days=history_days - 1)),
+                                                          last)
+    curves = fit_response_curves(seen, as_of=last, seed=0)
     end = len(panel.days)
     out = panel.stockout()
     index = panel.catalog.index()
@@ -153,7 +160,7 @@ def score_shop(db: Path, truth, name: str, confidence: float | None = None) -> l
     for setting, multiple, lift in SETTINGS:
         budget, target = round(total * multiple, -1), round(usual * lift, 2)
         options = {} if confidence is None else {"confidence": confidence}
-        plan = plan_from_panel(panel, as_of=last, budget=budget, target_roi=target, curves=curves, **options)
+        plan = plan_from_panel(seen, as_of=last, budget=budget, target_roi=target, curves=curves, **options)
         true_spend = true_gmv = gmv_if_spent = 0.0
         for allocation in plan.allocations:
             if allocation.daily_budget <= 0:
@@ -252,11 +259,13 @@ def main() -> int:
     parser.add_argument("--no-timing", action="store_true")
     parser.add_argument("--confidence", type=float, default=None,
                         help="plan at this ROI confidence instead of the planner's default (to measure the trade-off)")
+    parser.add_argument("--history-days", type=int, default=None,
+                        help="show the planner only the last N days, as a merchant who has just started has")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     rows = []
     for seed in range(args.first_seed, args.first_seed + args.seeds):
-        for row in score_world(ensure_world(seed, args.skus, args.days), args.confidence):
+        for row in score_world(ensure_world(seed, args.skus, args.days), args.confidence, args.history_days):
             rows.append(row)
             print(f"{row['shop']:>16} {row['setting']:<27} of optimum {row['ratio']:.3f}, eligible "
                   f"{row['ratio_eligible']:.3f}, supported {row['ratio_supported']:.3f}  ROI {row['true_roi']:.2f}"
@@ -266,8 +275,8 @@ def main() -> int:
     result = {"summary": summarise(rows), "rows": rows}
     if not args.no_timing:
         result["timing"] = [timing(80, 180, 7), timing(1000, 365, 1)]
-    name = "results.json" if (args.first_seed, args.confidence) == (100, None) else \
-        f"results-from{args.first_seed}-confidence{args.confidence}.json"
+    name = "results.json" if (args.first_seed, args.confidence, args.history_days) == (100, None, None) else \
+        f"results-from{args.first_seed}-confidence{args.confidence}-history{args.history_days}.json"
     (OUT / name).write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
     for name, figures in result["summary"].items():
         print(f"\n{name}:")
