@@ -208,6 +208,20 @@ def test_a_shop_with_days_of_promotion_history_gets_a_plan_and_a_caution(sample_
     assert any(f"only {days} day(s) of full-site promotion history" in warning for warning in plan["warnings"])
 
 
+def test_a_new_shop_is_not_written_off_as_selling_below_cost(sample_world, runner):
+    """Refunds in a shop's first days undo sales made before its history starts. Weighed against no sales they
+    made a refund rate of 100% and wrote SKUs off as selling at a loss; they are weighed against the same days'
+    sales, and a SKU with a handful of sales leans on the shop's refund rate."""
+    from shopagent.tools.wording import say
+
+    as_of = sample_world.truth.start + timedelta(days=2)
+    result = invoke(runner, sample_world, "--budget", 3000, "--target-roi", 3, "--as-of", as_of.isoformat(), "--lang",
+                    "en", "--json")
+    assert result.exit_code == 0, result.stderr
+    below_cost = say("en", "promotion", "below_cost")
+    assert not [a["sku_id"] for a in json.loads(result.stdout)["allocations"] if below_cost in a["reason"]]
+
+
 def test_sku_filter_and_per_sku_roi_floor(plan, sample_world, runner):
     funded = sorted(a["sku_id"] for a in plan["allocations"] if a["daily_budget"] > 0)[:3]
     result = invoke(runner, sample_world, "--budget", 2000, "--target-roi", 3, "--min-roi-per-sku", 4,

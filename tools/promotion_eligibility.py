@@ -106,6 +106,7 @@ def check_eligibility(panel: ShopPanel, *, as_of: date, horizon_days: int = 14,
     days_in_stock = np.isfinite(recent_in_stock).sum(axis=1)
     daily_units = np.nansum(recent_in_stock, axis=1) / np.maximum(days_in_stock, 1)
     tests = max(1, rows.size)
+    refund_prior = _refund_prior(panel, rows, end)
     skus = []
     for row in rows:
         reasons: list[str] = []
@@ -137,7 +138,7 @@ def check_eligibility(panel: ShopPanel, *, as_of: date, horizon_days: int = 14,
         if rating_fall:
             reasons.append(say(lang, "promotion", "rating_fell", before=rating_before, now=rating_now,
                                days=rating_fall[2]))
-        refund_now, refund_before, refund_rate, refund_up = _refund_trend(panel, row, end, tests)
+        refund_now, refund_before, refund_rate, refund_up = _refund_trend(panel, row, end, tests, refund_prior)
         margin, break_even = _margin(panel, row, end, refund_rate)
         if refund_up:
             _, break_even_now = _margin(panel, row, end, refund_now)
@@ -222,29 +223,68 @@ def _rating_fall(panel: ShopPanel, row: int, end: int, tests: int) -> tuple[floa
     return None
 
 
-def _refund_trend(panel: ShopPanel, row: int, end: int, tests: int) -> tuple[float | None, float | None, float, bool]:
-    """Refund rate (refunded units / units sold a week earlier) recently and before, and whether it jumped."""
-    def rate(stop: int, days: int) -> tuple[float, float]:
-        refunds = panel.refund_units[row, max(0, stop - days):stop].sum()
-        sold = panel.units[row, max(0, stop - days - REFUND_LAG):max(0, stop - REFUND_LAG)].sum()
-        return float(refunds), float(sold)
-
-    refunds_now, sold_now = rate(end, REFUND_DAYS)
-    refunds_before, sold_before = rate(end - REFUND_DAYS, 120)
-    overall = (refunds_now + refunds_before) / max(sold_now + sold_before, 1.0)
+def _refund_trend(panel: ShopPanel, row: int, end: int, tests: int,
+                  prior: tuple[float, float]) -> tuple[float | None, float | None, float, bool]:
+    """Refund rate (refunded units / units sold a week earlier) recently and before, whether it jumped, and the
+    rate the margin is computed with: the SKU's whole history shrunk toward the shop's (`prior`: the shop's rate
+    and its weight in units), so a SKU with a handful of sales is not written off for one refund."""
+    refunds_now, sold_now = _refunds_and_sales(panel, row, end, REFUND_DAYS)
+    refunds_before, sold_before = _refunds_and_sales(panel, row, end - REFUND_DAYS, 120)
+    shop_rate, weight = prior
+    overall = (refunds_now + refunds_before + weight * shop_rate) / max(sold_now + sold_before + weight, 1.0)
     if sold_now < 20 or sold_before < 20:
         return None, None, min(overall, 1.0), False
     now, before = refunds_now / sold_now, refunds_before / sold_before
     pooled = (refunds_now + refunds_before) / (sold_now + sold_before)
-    # units come in orders of 1-3 and are refunded together, so counts vary more than coin flips would:
-    # inflate the variance by the square of the units per order
-    orders = panel.orders[row, max(0, end - 120):end].sum()
-    clumping = (panel.units[row, max(0, end - 120):end].sum() / orders) ** 2 if orders > 0 else 1.0
-    se = np.sqrt(max(pooled * (1 - pooled), 1e-6) * (1 / sold_now + 1 / sold_before) * max(clumping, 1.0))
+    se = np.sqrt(max(pooled * (1 - pooled), 1e-6) * (1 / sold_now + 1 / sold_before) * _clumping(panel, row, end))
     jumped = (refunds_now >= 5 and now >= 1.5 * before and now - before >= 0.05
               and (now - before) / se > one_sided_critical_z(tests))
     # the margin uses the rate before a spike too: a spike that got the SKU excluded is not its normal cost
     return now, before, min(before if jumped else overall, 1.0), bool(jumped)
+
+
+def _refunds_and_sales(panel: ShopPanel, row: int | slice, stop: int, days: int) -> tuple[float, float]:
+    """Refunded units over the `days` before `stop`, and the units sold over the days those refunds undo.
+
+    The sales are a week earlier; a history that does not reach back that far pairs the refunds with the same
+    days' sales instead (a shop refunding at a steady rate gives the same ratio either way), never with none.
+    """
+    start = max(0, stop - days)
+    if stop <= 0:
+        return 0.0, 0.0
+    lag = min(REFUND_LAG, start)
+    refunds = panel.refund_units[row, start:stop].sum()
+    sold = panel.units[row, start - lag:stop - lag].sum()
+    return float(refunds), float(sold)
+
+
+def _clumping(panel: ShopPanel, row: int, end: int) -> float:
+    """Units come in orders of 1-3 and are refunded together, so counts vary more than coin flips would:
+    the variance is inflated by the square of the units per order."""
+    orders = panel.orders[row, max(0, end - 120):end].sum()
+    return max((panel.units[row, max(0, end - 120):end].sum() / orders) ** 2 if orders > 0 else 1.0, 1.0)
+
+
+def _refund_prior(panel: ShopPanel, rows: np.ndarray, end: int) -> tuple[float, float]:
+    """The shop's refund rate and how many units of a SKU's own sales it is worth (empirical Bayes, beta-binomial
+    by the method of moments): SKUs whose rates differ little beyond their noise borrow the shop's strongly."""
+    pairs = [_refunds_and_sales(panel, row, end, REFUND_DAYS + 120) for row in rows]
+    refunds = np.array([p[0] for p in pairs])
+    sold = np.array([p[1] for p in pairs])
+    seen = sold > 0
+    if not seen.any() or sold.sum() <= 0:
+        return 0.0, 0.0
+    refunds, sold = refunds[seen], sold[seen]
+    rate = min(float(refunds.sum() / sold.sum()), 1.0)
+    noise = rate * (1.0 - rate) * float(np.mean([_clumping(panel, row, end) for row in rows[seen]]))
+    spread_units = float(sold.sum() - np.square(sold).sum() / sold.sum())
+    between = (float((sold * (refunds / sold - rate) ** 2).sum()) - (seen.sum() - 1) * noise)
+    if spread_units <= 0:
+        return rate, 0.0
+    variance = between / spread_units
+    if variance <= 0:
+        return rate, float(sold.max())  # no spread beyond noise: the shop's rate is worth a busy SKU's history
+    return rate, float(np.clip(rate * (1.0 - rate) / variance - 1.0, 0.0, sold.max()))
 
 
 def _margin(panel: ShopPanel, row: int, end: int, refund_rate: float) -> tuple[float | None, float | None]:
