@@ -161,6 +161,20 @@ def test_a_binding_roi_floor_leaves_budget_unspent_and_says_why(sample_world, ru
     assert plan["next_1000"] == pytest.approx(0, abs=1.0)
 
 
+def test_a_sku_planned_alone_is_told_why_in_its_own_terms(plan, sample_world, runner):
+    """A merchant asking about one SKU at a target it cannot reach is told its best ROI over the budgets its history
+    supports (an S-shaped curve can fail at ¥100/day and pay at ¥300), not that "other SKUs" do better."""
+    sku = next(a["sku_id"] for a in plan["allocations"] if a["daily_budget"] > 0)
+    args = ("--budget", 500, "--target-roi", 50, "--sku", sku, "--lang", "en")
+    alone = json.loads(invoke(runner, sample_world, *args, "--json").stdout)
+    (allocation,) = alone["allocations"]
+    assert allocation["daily_budget"] == 0
+    assert "never returns the 50 target: at best ROI" in allocation["reason"]
+    assert "other SKUs" not in allocation["reason"]
+    shown = invoke(runner, sample_world, *args).stdout
+    assert "Nothing funded" in shown and "ROI 0.00" not in shown
+
+
 def test_same_input_same_bytes(plan_json, sample_world, runner):
     again = invoke(runner, sample_world, "--budget", BUDGET, "--target-roi", TARGET, "--json")
     assert again.stdout == plan_json

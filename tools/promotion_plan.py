@@ -164,8 +164,7 @@ def _allocations(panel: ShopPanel, as_of: date, checks: list[SkuEligibility], cu
         budget = float(outcome.budget[p])
         spend, gmv = outcome.spend[p], outcome.gmv[p]
         mean_spend, mean_gmv = float(spend.mean()), float(gmv.mean())
-        parts = funded_reason(curve, check, budget, float(outcome.target[p]), float(marginal[p]), problem,
-                              solution, lang)
+        parts = funded_reason(curve, check, budget, p, float(marginal[p]), problem, solution, lang)
         rows.append(Allocation(
             **base, daily_budget=budget, expected_spend=round(mean_spend, 2), expected_gmv=round(mean_gmv, 2),
             gmv_low=round(float(low[p]), 2), gmv_high=round(float(high[p]), 2),

@@ -7,6 +7,9 @@ conversion break), what stopped more spending and why any of the budget is left 
 from __future__ import annotations
 
 from datetime import date
+from statistics import NormalDist
+
+import numpy as np
 
 from shopagent.tools.panel import ShopPanel
 from shopagent.tools.promotion_eligibility import Eligibility, SkuEligibility
@@ -19,15 +22,12 @@ from shopagent.tools.wording import Language, say
 SHORT_HISTORY_DAYS = 28  # fewer promoted days than four weeks: the curves are a first guess
 
 
-def funded_reason(curve: ResponseCurve, check: SkuEligibility, budget: float, target: float, marginal: float,
+def funded_reason(curve: ResponseCurve, check: SkuEligibility, budget: float, position: int, marginal: float,
                   problem: BudgetProblem, solution: BudgetSolution, lang: Language = "en") -> list[str]:
     """Why a planned-for SKU got its budget, or none (its marginal ROI against the cut-off), then its caveats."""
     cut_off = solution.threshold
     if budget <= 0:
-        first = curve.expected_gmv(100.0) / 100.0
-        if first < problem.target_roi and solution.roi_binds:
-            return [say(lang, "promotion", "first_below_target", first=first, target=problem.target_roi)]
-        return [say(lang, "promotion", "outbid", first=first, cut_off=cut_off)]
+        return [_unfunded_reason(curve, position, problem, solution, lang)]
     at_cap = budget >= 0.95 * MAX_EXTRAPOLATION * curve.spend_high
     if marginal > 1.1 * cut_off:
         # more would pay, but past what the SKU's own history can vouch for
@@ -46,6 +46,26 @@ def funded_reason(curve: ResponseCurve, check: SkuEligibility, budget: float, ta
         parts.append(say(lang, "promotion", "shape_borrowed"))
     parts.extend(check.notes)
     return parts
+
+
+def _unfunded_reason(curve: ResponseCurve, position: int, problem: BudgetProblem, solution: BudgetSolution,
+                     lang: Language) -> str:
+    """Why a SKU with a curve gets no budget: it never pays the target, the curve is too unsure to promise it
+    (nothing in the plan is funded), or other SKUs buy more GMV with the next yuan.
+
+    Its best figure is read over the budgets its history supports, not at one spend: an S-shaped curve that
+    loses money at ¥100/day can pay at ¥300/day.
+    """
+    spends, means = problem.spend[position, 1:], problem.mean[position, 1:]
+    roi = np.where(problem.allowed[position, 1:], means / spends, -np.inf)
+    best = int(roi.argmax())
+    if roi[best] < problem.target_roi:
+        return say(lang, "promotion", "never_reaches_target", target=problem.target_roi, best=max(roi[best], 0.0),
+                   at=spends[best], low=spends[0], high=spends[-1])
+    if not solution.cell.any():
+        return say(lang, "promotion", "not_sure_enough", target=problem.target_roi, best=roi[best], at=spends[best],
+                   confidence=NormalDist().cdf(problem.z))
+    return say(lang, "promotion", "outbid", first=curve.expected_gmv(100.0) / 100.0, cut_off=solution.threshold)
 
 
 def joined(parts: list[str], lang: Language) -> str:
@@ -109,7 +129,9 @@ def unspent_reason(problem: BudgetProblem, solution: BudgetSolution, unspent: fl
     if not problem.curves:
         return say(lang, "promotion", "nothing_to_plan")
     if solution.roi_binds:
-        return say(lang, "promotion", "unspent_roi", unspent=unspent, target=target_roi, confidence=confidence,
+        # the cut-off is an expected return; above the target, what stops the plan is how unsure the curves are
+        key = "unspent_roi" if solution.threshold < target_roi else "unspent_roi_unsure"
+        return say(lang, "promotion", key, unspent=unspent, target=target_roi, confidence=confidence,
                    next_roi=solution.threshold)
     if solution.threshold == 0:
         return say(lang, "promotion", "unspent_curves", unspent=unspent, times=MAX_EXTRAPOLATION)

@@ -14,16 +14,19 @@ def print_promotion_plan(plan: PromotionPlan, lang: Language = "en") -> None:
     expected = plan.expected
     stdout.print(say(lang, "plan_view", "heading", budget=plan.budget, target=plan.target_roi, as_of=plan.as_of,
                      horizon=plan.horizon_days))
-    stdout.print(say(lang, "plan_view", "expected", spend=expected.spend, gmv=expected.gmv, gmv_low=expected.gmv_low,
-                     gmv_high=expected.gmv_high, roi=expected.roi, roi_low=expected.roi_low,
-                     confidence=plan.method["confidence"]))
+    funded = [a for a in plan.allocations if a.daily_budget > 0]
+    if funded:
+        stdout.print(say(lang, "plan_view", "expected", spend=expected.spend, gmv=expected.gmv,
+                         gmv_low=expected.gmv_low, gmv_high=expected.gmv_high, roi=expected.roi,
+                         roi_low=expected.roi_low, confidence=plan.method["confidence"]))
+    else:
+        stdout.print(say(lang, "plan_view", "nothing_funded", target=plan.target_roi))
     if plan.unspent_reason:
         stdout.print(say(lang, "plan_view", "unspent", unspent=plan.unspent_budget, reason=escape(plan.unspent_reason)))
     if plan.break_even_roi is not None:
         stdout.print(say(lang, "plan_view", "break_even", break_even=plan.break_even_roi))
     for warning in plan.warnings:
         stdout.print(f"[bold yellow]![/] {escape(warning)}")
-    funded = [a for a in plan.allocations if a.daily_budget > 0]
     if funded:
         stdout.print(_funded_table(funded))
     # a SKU never promoted and with nothing else against it is summarised in one line below
@@ -64,7 +67,7 @@ def _left_out_table(left_out: list[Allocation], lang: Language) -> Table:
 def _print_curve(plan: PromotionPlan, lang: Language) -> None:
     """Budget -> GMV as bars: where the curve flattens, more budget buys little."""
     points = plan.shop_curve
-    if not points:
+    if not any(point.gmv > 0 for point in points):  # a chart of zeros: no budget near this one funds anything
         return
     largest = max(point.gmv for point in points) or 1.0
     stdout.print(say(lang, "plan_view", "curve_title"))
