@@ -175,6 +175,29 @@ def test_a_sku_planned_alone_is_told_why_in_its_own_terms(plan, sample_world, ru
     assert "Nothing funded" in shown and "ROI 0.00" not in shown
 
 
+def test_no_budget_starts_below_what_its_history_supports(sample_world):
+    """What rounding leaves over is handed out where it buys the most, but a SKU is never started below the least
+    its history supports: a curve fitted to ¥300 days says little about ¥30 days and errs high there, which is
+    where a plan bound by its ROI floor sent its money (S068 got ¥50/day against a least of ¥182)."""
+    from shopagent.tools.panel import data_dates, load_panel
+    from shopagent.tools.promotion_curves import fit_response_curves
+    from shopagent.tools.promotion_optimiser import BUDGET_STEP, MAX_EXTRAPOLATION
+    from shopagent.tools.promotion_plan import plan_from_panel
+    from shopagent.tools.store import Shop
+
+    shop = Shop(sample_world.db)
+    first, last = data_dates(shop)
+    panel = load_panel(shop, first, last)
+    curves = fit_response_curves(panel, as_of=last, seed=0)
+    for budget, target in ((50000, 5.0), (6000, 4.0), (3000, 3.0)):
+        plan = plan_from_panel(panel, as_of=last, budget=budget, target_roi=target, curves=curves)
+        for allocation in plan.allocations:
+            if allocation.daily_budget > 0:
+                curve = curves[allocation.sku_id]
+                least = min(curve.spend_low, curve.current_spend) / MAX_EXTRAPOLATION
+                assert allocation.daily_budget >= least - BUDGET_STEP, (budget, target, allocation.sku_id)
+
+
 def test_same_input_same_bytes(plan_json, sample_world, runner):
     again = invoke(runner, sample_world, "--budget", BUDGET, "--target-roi", TARGET, "--json")
     assert again.stdout == plan_json

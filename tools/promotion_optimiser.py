@@ -160,16 +160,18 @@ class BudgetProblem:
         """Spend what rounding down and the coarse grid left over, ¥10 at a time where it buys the most GMV.
 
         Rounding twenty budgets down to whole tens leaves about ¥100 a day unspent, a few percent of a small budget.
-        A SKU without a budget can only start at the smallest budget worth setting up.
+        A SKU without a budget can only start at the least its history supports (and at least the smallest
+        budget worth setting up): a curve fitted to ¥1,000 days says little about ¥30 days, and errs high there.
         """
         budgets = budgets.copy()
         arrays, top = self.arrays, self.spend[:, -1]
+        first = np.ceil(np.maximum(self.spend[:, 1], MIN_BUDGET) / BUDGET_STEP) * BUDGET_STEP
 
         def expected(row: int, amount: float) -> float:
             return float((hill(np.array(amount), arrays.c_max[row], arrays.half[row], arrays.shape[row])
                           * arrays.value[row]).mean())
 
-        step = np.where(budgets > 0, BUDGET_STEP, MIN_BUDGET)
+        step = np.where(budgets > 0, BUDGET_STEP, first)
         gmv, after = arrays.gmv(np.stack([budgets, budgets + step], axis=1)).mean(axis=2).T
         gain = after - gmv
         spent, total = float(budgets.sum()), float(gmv.sum())
