@@ -339,6 +339,43 @@ def test_response_curves_public_interface(sample_world):
         curve.shape = 2.0
 
 
+def test_the_spread_of_skus_around_the_prior_is_not_swamped_by_a_few_noisy_ones():
+    """GMV per click is shrunk toward a prior whose spread is learnt from the shop's SKUs. Thirty well-measured
+    SKUs and ten with a few days each: the spread must come out near the truth every time (subtracting the mean
+    squared error from the scatter, as before, was off by more than half in 9 of these 20 shops), or the
+    prior is too sure and short histories are planned on it."""
+    import numpy as np
+
+    from shopagent.tools.promotion_click_value import between_sku_spread
+
+    se = np.r_[np.full(30, 0.05), np.full(10, 0.8)]
+    for seed in range(20):
+        rng = np.random.default_rng(seed)
+        estimates = 0.3 + 0.3 * rng.standard_normal(40) + se * rng.standard_normal(40)
+        centre, centre_se, variance = between_sku_spread(estimates, se)
+        assert 0.5 <= variance / 0.09 <= 2.0, seed
+        assert abs(centre - 0.3) < 3 * centre_se, seed
+
+
+def test_the_error_skus_share_is_drawn_once_for_all(sample_world):
+    """The prior's centre is estimated from the same clicks as every SKU, so its error is theirs at once: a week
+    in which the shop's paid clicks happened to convert well raises them all. Drawn independently per SKU it
+    would average away in a blend of twenty, and the blended ROI's floor would be too sure of itself."""
+    import numpy as np
+
+    from shopagent.tools.panel import data_dates, load_panel
+    from shopagent.tools.promotion_curves import fit_response_curves
+    from shopagent.tools.store import Shop
+
+    shop = Shop(sample_world.db)
+    first, _ = data_dates(shop)
+    panel = load_panel(shop, first, first + timedelta(days=13))
+    curves = fit_response_curves(panel, as_of=panel.days[-1], seed=0)
+    values = np.log(np.array([curve.draws_value for curve in curves.values()]))
+    correlation = np.corrcoef(values)
+    assert correlation[~np.eye(len(values), dtype=bool)].mean() > 0.03
+
+
 def test_plan_promotion_help_is_light():
     code = ("import sys\nfrom shopagent.cli import app\ntry:\n    app(['plan', 'promotion', '--help'])\n"
             "except SystemExit:\n    pass\n"

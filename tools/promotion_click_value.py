@@ -26,14 +26,15 @@ from shopagent.tools.promotion_shifts import LevelShift, level_shift, recent_fal
 from shopagent.tools.schema import CHANNELS
 
 PROMOTION = CHANNELS.index("promotion")
+MODEL_DAYS = 7.0  # the shop's noise model weighs as much as a week of a SKU's own days
 
 
 def value_per_click(panel: ShopPanel, data: PromotedDays, end: int, elasticity_all: np.ndarray,
                     shop_factor: np.ndarray, competitor_response: np.ndarray | None = None,
                     competitor_se: np.ndarray | None = None,
-                    ) -> tuple[np.ndarray, np.ndarray, list[LevelShift | None]]:
-    """Log GMV per click at today's price and today's competitor price: mean and sd per fitted SKU, and any
-    recent break in conversion.
+                    ) -> tuple[np.ndarray, np.ndarray, list[LevelShift | None], float]:
+    """Log GMV per click at today's price and today's competitor price: mean and sd per fitted SKU, any
+    recent break in conversion, and the part of the sd all SKUs share (the error of the prior's centre).
 
     competitor_response: per panel row, the conversion elasticity to the competitor's price (0: not re-priced),
     and competitor_se its standard error, which widens the sd by how far the competitor's price has moved.
@@ -59,10 +60,7 @@ def value_per_click(panel: ShopPanel, data: PromotedDays, end: int, elasticity_a
     numerator = data.gmv * reprice
     total_clicks = (weight * data.clicks).sum(1)
     value = (weight * numerator).sum(1) / np.maximum(total_clicks, 1e-9)
-    residual = weight * (numerator - value[:, None] * data.clicks)
-    se = np.sqrt((residual**2).sum(1)) / np.maximum((weight * numerator).sum(1), 1e-9)
-    se = np.where(total_clicks > 0, np.maximum(se, 1.0 / np.sqrt(np.maximum((weight * data.orders).sum(1), 1))),
-                  np.inf)
+    se = np.where(total_clicks > 0, _value_se(data, weight, numerator, value), np.inf)
     if competitor_se is not None:
         # an error in the competitor response shifts log value by that error times the clicks' average move
         moved = (weight * data.clicks * data.log_competitor).sum(1) / np.maximum(total_clicks, 1e-9)
@@ -71,12 +69,7 @@ def value_per_click(panel: ShopPanel, data: PromotedDays, end: int, elasticity_a
     organic = _organic_value(panel, end, shop_factor, elasticity_all, competitor_response)[data.rows]
     ok = np.isfinite(se) & (value > 0) & (organic > 0)
     log_ratio = np.log(np.where(ok, value, 1.0) / np.where(organic > 0, organic, 1.0))
-    if ok.sum() >= 3:
-        precision = 1.0 / se[ok] ** 2
-        centre = float(np.sum(precision * log_ratio[ok]) / precision.sum())
-        spread = max(float(np.mean((log_ratio[ok] - centre) ** 2 - se[ok] ** 2)), 0.02)
-    else:
-        centre, spread = 0.0, 1.0
+    centre, centre_se, spread = between_sku_spread(log_ratio[ok], se[ok]) if ok.sum() >= 3 else (0.0, 0.0, 1.0)
     prior_mean = np.where(organic > 0, np.log(np.where(organic > 0, organic, 1.0)) + centre, np.nan)
     own = np.log(np.where(value > 0, value, np.nan))
     own_precision = np.where(np.isfinite(own) & np.isfinite(se), 1.0 / np.where(np.isfinite(se), se, 1.0) ** 2, 0.0)
@@ -93,8 +86,62 @@ def value_per_click(panel: ShopPanel, data: PromotedDays, end: int, elasticity_a
         prior_precision = np.where(own_precision + prior_precision > 0, prior_precision, 1.0)
     precision = own_precision + prior_precision
     mean = (np.nan_to_num(own) * own_precision + np.nan_to_num(prior_mean) * prior_precision) / precision
-    mean = np.minimum(mean - 0.5 / precision, _never_converted_cap(panel, data, use, end))
-    return mean, np.sqrt(1.0 / precision), shifts
+    # the centre is estimated from the same SKUs' clicks, and its error is every SKU's at once, in proportion to
+    # how much each leans on the prior: a week in which the shop's paid clicks happened to convert well raises
+    # them all, and a budget spread over twenty SKUs does not average it away
+    shared = np.where(np.isfinite(prior_mean) & (prior_precision > 0), prior_precision / precision, 0.0) * centre_se
+    variance = 1.0 / precision + shared**2
+    mean = np.minimum(mean - 0.5 * variance, _never_converted_cap(panel, data, use, end))
+    return mean, np.sqrt(variance), shifts, shared
+
+
+def between_sku_spread(estimate: np.ndarray, se: np.ndarray, floor: float = 0.02) -> tuple[float, float, float]:
+    """Centre, the centre's standard error, and the variance of the SKUs' true values around it, from estimates
+    with standard errors (Paule-Mandel: the variance at which the estimates scatter around their weighted centre
+    exactly as their errors plus it predict). Subtracting the mean squared error from the scatter instead lets a
+    few very noisy SKUs swamp it: with a week of history the spread came out too small and the prior too sure."""
+    def centre_and_excess(variance: float) -> tuple[float, float, float]:
+        weight = 1.0 / (se**2 + variance)
+        centre = float((weight * estimate).sum() / weight.sum())
+        return centre, float(np.sqrt(1.0 / weight.sum())), float((weight * (estimate - centre) ** 2).sum()) - (
+            estimate.size - 1)
+
+    lo, hi = floor, 4.0
+    if centre_and_excess(lo)[2] <= 0:
+        hi = lo
+    elif centre_and_excess(hi)[2] <= 0:
+        for _ in range(50):
+            mid = 0.5 * (lo + hi)
+            lo, hi = (mid, hi) if centre_and_excess(mid)[2] > 0 else (lo, mid)
+    centre, centre_se, _ = centre_and_excess(hi)
+    return centre, centre_se, hi
+
+
+def _value_se(data: PromotedDays, weight: np.ndarray, numerator: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """Relative standard error of each SKU's GMV per click: its own days' scatter, moderated by the shop's.
+
+    A SKU's own residuals measure its noise with as many degrees of freedom as it has (effective) days, so a
+    week of history can look three times steadier than it is. The shop gives a model with hundreds of
+    degrees of freedom: a day's GMV is a sum of orders (compound Poisson, variance GMV x order value) times a
+    dispersion the shop's SKUs share. The two are pooled by degrees of freedom (the model counts as a week),
+    so a long history speaks for itself and a short one leans on the shop.
+    """
+    residual = weight * (numerator - value[:, None] * data.clicks)
+    scale = np.maximum((weight * numerator).sum(1), 1e-9) ** 2
+    days = (weight > 0).sum(1)
+    effective = np.where(days > 0, weight.sum(1) ** 2 / np.maximum((weight**2).sum(1), 1e-300), 0.0)
+    # the residuals are about a fitted ratio: one degree of freedom goes to it
+    own = (residual**2).sum(1) * effective / np.maximum(effective - 1.0, 1.0) / scale
+    order_value = (weight * numerator).sum(1) / np.maximum((weight * data.orders).sum(1), 1e-9)
+    poisson = (weight**2 * np.maximum(numerator, 0.0)).sum(1) * order_value / scale
+    fitted = (effective > 1.0) & (poisson > 0)
+    dispersion = (float((own * (effective - 1.0))[fitted].sum() / ((poisson * (effective - 1.0))[fitted].sum()))
+                  if fitted.any() and poisson[fitted].sum() > 0 else 1.0)
+    model = max(dispersion, 1.0) * poisson
+    freedom = np.maximum(effective - 1.0, 0.0)
+    variance = (freedom * own + MODEL_DAYS * model) / (freedom + MODEL_DAYS)
+    floor = 1.0 / np.maximum((weight * data.orders).sum(1), 1.0)
+    return np.sqrt(np.maximum(variance, floor))
 
 
 def _never_converted_cap(panel: ShopPanel, data: PromotedDays, use: np.ndarray, end: int) -> np.ndarray:

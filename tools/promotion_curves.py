@@ -29,6 +29,8 @@ from shopagent.tools.promotion_history import last_price, price_elasticity, prom
 from shopagent.tools.promotion_response import DRAWS, CurveArrays, ResponseCurve
 from shopagent.tools.promotion_shifts import shop_conversion_factor
 
+SHARED_STREAM = 0x5EED  # the random stream of the draws all SKUs share (a SKU's own streams hash its id)
+
 # CurveArrays is re-exported for tools/whatif.py, which imports it from here
 __all__ = ["CurveArrays", "ResponseCurve", "fit_response_curves"]
 
@@ -45,8 +47,10 @@ def fit_response_curves(panel: ShopPanel, *, as_of: date, seed: int = 0) -> dict
     elasticity = elasticity_all[data.rows]
     shop_factor = shop_conversion_factor(panel, end, elasticity_all)
     rival_all, rival_se, rival_known = competitor_response(panel, end)
-    value_mean, value_sd, value_shift = value_per_click(panel, data, end, elasticity_all, shop_factor, rival_all,
-                                                        rival_se)
+    value_mean, value_sd, value_shift, shared_sd = value_per_click(panel, data, end, elasticity_all, shop_factor,
+                                                                   rival_all, rival_se)
+    # the error the values share is drawn once for all SKUs, so a blend of SKUs keeps it
+    shared = np.random.default_rng([seed, SHARED_STREAM]).standard_normal(DRAWS)
     fit = fit_clicks(panel, data)
     curves: dict[str, ResponseCurve] = {}
     price_now = last_price(panel, end)
@@ -55,7 +59,8 @@ def fit_response_curves(panel: ShopPanel, *, as_of: date, seed: int = 0) -> dict
         # seeded by the SKU id, not its row, so adding a product to the catalog leaves other curves alone
         rng = np.random.default_rng([seed, zlib.crc32(sku_id.encode())])
         draws = fit.draw(position, rng)
-        values = np.exp(value_mean[position] + value_sd[position] * rng.standard_normal(DRAWS))
+        own_sd = np.sqrt(max(value_sd[position] ** 2 - shared_sd[position] ** 2, 0.0))
+        values = np.exp(value_mean[position] + own_sd * rng.standard_normal(DRAWS) + shared_sd[position] * shared)
         mask = data.usable[position]
         spends = data.spend[position][mask]
         recent = spends[-7:]
