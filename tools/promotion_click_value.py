@@ -32,7 +32,7 @@ MODEL_DAYS = 7.0  # the shop's noise model weighs as much as a week of a SKU's o
 def value_per_click(panel: ShopPanel, data: PromotedDays, end: int, elasticity_all: np.ndarray,
                     shop_factor: np.ndarray, competitor_response: np.ndarray | None = None,
                     competitor_se: np.ndarray | None = None,
-                    ) -> tuple[np.ndarray, np.ndarray, list[LevelShift | None], float]:
+                    ) -> tuple[np.ndarray, np.ndarray, list[LevelShift | None], np.ndarray]:
     """Log GMV per click at today's price and today's competitor price: mean and sd per fitted SKU, any
     recent break in conversion, and the part of the sd all SKUs share (the error of the prior's centre).
 

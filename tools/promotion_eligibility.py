@@ -243,7 +243,7 @@ def _refund_trend(panel: ShopPanel, row: int, end: int, tests: int,
     return now, before, min(before if jumped else overall, 1.0), bool(jumped)
 
 
-def _refunds_and_sales(panel: ShopPanel, row: int | slice, stop: int, days: int) -> tuple[float, float]:
+def _refunds_and_sales(panel: ShopPanel, row: int, stop: int, days: int) -> tuple[float, float]:
     """Refunded units over the `days` before `stop`, and the units sold over the days those refunds undo.
 
     The sales are a week earlier; a history that does not reach back that far pairs the refunds with the same
