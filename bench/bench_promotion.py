@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 OUT = Path(__file__).parent / "out" / "promotion"
+Z80 = 1.2816  # the 90% normal quantile: an 80% interval is 2 x Z80 standard deviations wide
 SETTINGS = (("60% of spend", 0.6, 1.0), ("120% of spend", 1.2, 1.0), ("250% of spend, target +40%", 2.5, 1.4))
 
 
@@ -192,6 +193,9 @@ def score_shop(db: Path, truth, name: str, confidence: float | None = None,  # n
             "roi_held": bool(true_spend == 0 or true_gmv >= target * true_spend - 1e-6),
             "forecast_error": abs(plan.expected.gmv - true_gmv) / true_gmv if true_gmv else 0.0,
             "forecast_bias": plan.expected.gmv / true_gmv - 1 if true_gmv else 0.0,
+            # how many of the plan's own standard deviations (from its 80% interval) the truth fell from its forecast
+            "forecast_z": (true_gmv - plan.expected.gmv) / sd if (sd := (plan.expected.gmv_high - plan.expected.gmv_low)
+                                                                   / (2 * Z80)) > 0 else 0.0,
             "status_quo_ratio": quo_gmv / best if best else 0.0,
             "status_quo_roi_held": bool(quo_gmv >= target * budget),
             "equal_ratio": equal_gmv / best if best else 0.0, "equal_roi_held": bool(equal_gmv >= target * budget),
@@ -244,6 +248,8 @@ def summarise(rows: list[dict]) -> dict:
             "roi_held": mean("roi_held"),
             "forecast_error": mean("forecast_error"), "forecast_error_max": max(r["forecast_error"] for r in part),
             "forecast_bias": mean("forecast_bias"),
+            # 1 when the plan's uncertainty is honest; below 1 it is wider than its errors, above it too sure
+            "forecast_z_spread": statistics.mean(row["forecast_z"] ** 2 for row in part) ** 0.5,
             "status_quo_of_optimum": mean("status_quo_ratio"), "status_quo_roi_held": mean("status_quo_roi_held"),
             "equal_split_of_optimum": mean("equal_ratio"), "equal_split_roi_held": mean("equal_roi_held"),
         }
