@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from shopagent.tools.promotion_response import CurveArrays, ResponseCurve, hill
-from shopagent.tools.promotion_results import PlanOutcome, downside_variance
+from shopagent.tools.promotion_results import PlanOutcome
 
 MAX_EXTRAPOLATION = 1.25  # budgets stay within the least / 1.25 and 1.25 x the most a SKU usually spends
 SAFETY_QUANTILE = 0.05  # a SKU's target ROI is at most what its curve beats in 19 of 20 draws
@@ -45,7 +45,7 @@ class BudgetProblem:
     arrays: CurveArrays
     spend: np.ndarray  # (sku, cell), cell 0 is no budget
     mean: np.ndarray  # (sku, cell) expected GMV
-    variance: np.ndarray  # (sku, cell) its posterior downside variance (the part that puts the ROI at risk)
+    variance: np.ndarray  # (sku, cell) its posterior variance
     allowed: np.ndarray  # (sku, cell) False where a per-SKU ROI floor rules the cell out
     target_roi: float
     min_roi: float | None
@@ -70,8 +70,7 @@ class BudgetProblem:
         allowed = np.ones(spend.shape, dtype=bool)
         if min_roi_per_sku is not None:
             allowed = (mean >= min_roi_per_sku * spend) | (spend == 0)
-        return cls(curves=curves, arrays=arrays, spend=spend, mean=mean, variance=downside_variance(draws, axis=2),
-                   allowed=allowed,
+        return cls(curves=curves, arrays=arrays, spend=spend, mean=mean, variance=draws.var(axis=2), allowed=allowed,
                    target_roi=target_roi, min_roi=min_roi_per_sku, z=z)
 
     def _pick(self, threshold: float) -> np.ndarray:
@@ -133,9 +132,8 @@ class BudgetProblem:
         outcome = self.execute(solution, budget)
         if outcome.roi_low(self.z) >= self.target_roi:
             return solution, outcome
-        # the quantile of the blend is about mean - z sqrt(total downside variance); linearised around this plan,
-        # each SKU's downside variance costs z / (2 sqrt(total)) per unit, which steers money toward curves the
-        # data pin down
+        # the quantile of the blend is mean - z sqrt(total variance); linearised around this plan, each SKU's
+        # variance costs z / (2 sqrt(total)) per unit, which steers money toward curves the data pin down
         rows = np.arange(solution.cell.size)
         total_variance = float(self.variance[rows, solution.cell].sum())
         if total_variance > 0:

@@ -97,15 +97,13 @@ class PlanOutcome:
     gmv: np.ndarray  # (sku, draw)
 
     def roi_low(self, z: float) -> float:
-        """The blended ROI's lower bound: a sum over many SKUs' independent errors is close to normal, and a normal
-        quantile is steadier than the 2nd-lowest of 200 draws. It is read from the lower half of the draws only
-        (their median, less z times their downside deviation): a campaign that may have started converting
-        better widens the blend upward, which puts the ROI at no risk."""
+        """The blended ROI's lower bound: a sum over many SKUs' independent errors is close to normal, and the
+        normal quantile is steadier than the 2nd-lowest of 200 draws."""
         spend, gmv = self.spend.sum(axis=0), self.gmv.sum(axis=0)
         if spend.mean() <= 0:
             return float("inf")
         roi = gmv / np.maximum(spend, 1e-9)
-        return float(np.median(roi) - z * np.sqrt(downside_variance(roi)))
+        return float(roi.mean() - z * roi.std())
 
     def totals(self, z: float) -> Expected:
         spend, gmv = self.spend.sum(axis=0), self.gmv.sum(axis=0)
@@ -120,10 +118,3 @@ class PlanOutcome:
         spend, gmv = float(self.spend.sum(axis=0).mean()), float(self.gmv.sum(axis=0).mean())
         return CurvePoint(budget=round(budget, 2), spend=round(spend, 2), gmv=round(gmv, 2),
                           roi=round(gmv / spend, 2) if spend > 0 else 0.0)
-
-
-def downside_variance(draws: np.ndarray, axis: int = -1) -> np.ndarray:
-    """Twice the mean squared shortfall of draws below their median: the variance of the normal with the same
-    lower half."""
-    shortfall = np.minimum(draws - np.median(draws, axis=axis, keepdims=True), 0.0)
-    return 2.0 * (shortfall**2).mean(axis=axis)
