@@ -2,21 +2,18 @@
 
 A recency-weighted ratio estimate over the promoted days, with history re-priced by the SKU's price elasticity,
 by its response to the competitor's price (so the day a competitor undercuts, every past click is valued at the
-competitor's new price) and by any shop-wide conversion break. It is shrunk toward what the SKU's organic
-visitors are worth times the shop's paid/organic ratio, so a SKU with few promoted clicks is not valued on a
-handful of orders. A recent break in the SKU's own orders per click that these do not explain (a rating drop,
-a campaign whose ad orders collapsed days ago) is weighed by its probability: the value is a mixture of the
-SKU running as usual and of its clicks since the break alone.
+competitor's new price) and by any shop-wide conversion break, and cut at any recent break in the SKU's own
+orders per click that these do not explain (a rating drop, or a campaign whose ad orders collapsed days ago).
+It is shrunk toward what the SKU's organic visitors are worth times the shop's paid/organic ratio, so a SKU
+with few promoted clicks is not valued on a handful of orders, unless its orders per click broke: then its
+clicks since the break are the estimate.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from shopagent.tools.panel import ShopPanel
-from shopagent.tools.promotion_breaks import BreakPosterior, break_posterior
 from shopagent.tools.promotion_history import (
     CURVE_HALF_LIFE,
     VALUE_HALF_LIFE,
@@ -25,43 +22,19 @@ from shopagent.tools.promotion_history import (
     last_price,
     recency,
 )
+from shopagent.tools.promotion_shifts import LevelShift, level_shift, recent_fall
 from shopagent.tools.schema import CHANNELS
 
 PROMOTION = CHANNELS.index("promotion")
 MODEL_DAYS = 7.0  # the shop's noise model weighs as much as a week of a SKU's own days
 
 
-@dataclass
-class ClickValues:
-    """Log GMV per click of each fitted SKU (rows of PromotedDays), as a mixture of two states.
-
-    Running as usual: mean, sd and the part of the sd all SKUs share (the error of the prior's centre).
-    Broken at its most probable break day: the clicks since then alone (break_mean, break_sd), with probability
-    break_probability (tools/promotion_breaks.py).
-    """
-
-    mean: np.ndarray
-    sd: np.ndarray
-    shared: np.ndarray
-    break_mean: np.ndarray
-    break_sd: np.ndarray
-    breaks: list[BreakPosterior]
-
-    @property
-    def break_probability(self) -> np.ndarray:
-        return np.array([found.probability for found in self.breaks])
-
-    def likely_break(self, position: int) -> tuple[int | None, float | None]:
-        """The break's first day and level ratio, when a break is more likely than not (what the plan reports)."""
-        found = self.breaks[position]
-        return (found.start, found.ratio) if found.probability >= 0.5 else (None, None)
-
-
 def value_per_click(panel: ShopPanel, data: PromotedDays, end: int, elasticity_all: np.ndarray,
                     shop_factor: np.ndarray, competitor_response: np.ndarray | None = None,
-                    competitor_se: np.ndarray | None = None) -> ClickValues:
-    """Log GMV per click at today's price and today's competitor price, per fitted SKU, with and without a recent
-    break in its orders per click that its price, its rival's and the shop's level do not explain.
+                    competitor_se: np.ndarray | None = None,
+                    ) -> tuple[np.ndarray, np.ndarray, list[LevelShift | None], np.ndarray]:
+    """Log GMV per click at today's price and today's competitor price: mean and sd per fitted SKU, any
+    recent break in conversion, and the part of the sd all SKUs share (the error of the prior's centre).
 
     competitor_response: per panel row, the conversion elasticity to the competitor's price (0: not re-priced),
     and competitor_se its standard error, which widens the sd by how far the competitor's price has moved.
@@ -74,43 +47,17 @@ def value_per_click(panel: ShopPanel, data: PromotedDays, end: int, elasticity_a
                       / shop_factor[None, :])
     # a day's GMV per click at today's prices and today's shop-wide conversion level
     reprice = np.exp(-data.log_price) / conversion_now
-    # orders per click, re-priced, against the SKU's usual level: did it break lately (a rating drop, a campaign
-    # whose ads stopped converting)?
+    # orders per click, re-priced, tested for a recent break (a competitor undercut, a rating drop)
     long_w = recency(data.age, CURVE_HALF_LIFE) * use
     rate = (long_w * data.orders).sum(1) / np.maximum((long_w * data.clicks * conversion_now).sum(1), 1e-9)
-    breaks = break_posterior(data.orders, data.clicks * conversion_now * rate[:, None], use)
+    expected_orders = data.clicks * conversion_now * rate[:, None]
+    shifts = level_shift(data.orders, expected_orders, use)
+    shifts = [shift or fall for shift, fall in zip(shifts, recent_fall(data.orders, expected_orders, use), strict=True)]
     weight = recency(data.age, VALUE_HALF_LIFE) * use
-    # a day counts toward the level since the break by how sure it is to come after it: a clear break is dated
-    # to a day or two, a faint one could have been on any of many days and its level is theirs on average
-    since_break = weight * np.array([found.after for found in breaks]).reshape(weight.shape)
+    for position, shift in enumerate(shifts):
+        if shift is not None:
+            weight[position, : shift.start] = 0.0
     numerator = data.gmv * reprice
-    value, se = _own_value(data, weight, numerator, competitor_se)
-    value_since, se_since = _own_value(data, since_break, numerator, competitor_se)
-    # the prior: what the SKU's organic visitors are worth, times the shop's paid/organic ratio, as campaigns
-    # running as usual show it
-    organic = _organic_value(panel, end, shop_factor, elasticity_all, competitor_response)[data.rows]
-    probability = np.array([found.probability for found in breaks])
-    ok = np.isfinite(se) & (value > 0) & (organic > 0) & (probability < 0.5)
-    log_ratio = np.log(np.where(ok, value, 1.0) / np.where(organic > 0, organic, 1.0))
-    centre, centre_se, spread = between_sku_spread(log_ratio[ok], se[ok]) if ok.sum() >= 3 else (0.0, 0.0, 1.0)
-    prior_mean = np.where(organic > 0, np.log(np.where(organic > 0, organic, 1.0)) + centre, np.nan)
-    prior_precision = np.where(np.isfinite(prior_mean), 1.0 / spread, 0.0)
-    cap = _never_converted_cap(panel, data, use, end)
-    fallback = np.log(np.nanmedian(np.where(ok, value, np.nan)) if ok.any() else 1.0)
-    mean, variance, shared = _shrunk(value, se, prior_mean, prior_precision, centre_se, fallback)
-    # the prior says paid clicks convert as the SKU's organic visitors do; a break its price, its rival's and the
-    # shop's level do not explain has disproved that for this SKU, so its clicks since the break stand on their
-    # own, not pulled back (unless they never converted: then there is nothing of their own to stand on)
-    own_since = np.isfinite(se_since) & (value_since > 0)
-    break_mean, break_variance, _ = _shrunk(value_since, se_since, prior_mean,
-                                            np.where(own_since, 0.0, prior_precision), centre_se, fallback)
-    return ClickValues(mean=np.minimum(mean, cap), sd=np.sqrt(variance), shared=shared,
-                       break_mean=np.minimum(break_mean, cap), break_sd=np.sqrt(break_variance), breaks=breaks)
-
-
-def _own_value(data: PromotedDays, weight: np.ndarray, numerator: np.ndarray,
-               competitor_se: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """GMV per click from the weighted days alone, and its relative standard error (inf without clicks)."""
     total_clicks = (weight * data.clicks).sum(1)
     value = (weight * numerator).sum(1) / np.maximum(total_clicks, 1e-9)
     se = np.where(total_clicks > 0, _value_se(data, weight, numerator, value), np.inf)
@@ -118,19 +65,25 @@ def _own_value(data: PromotedDays, weight: np.ndarray, numerator: np.ndarray,
         # an error in the competitor response shifts log value by that error times the clicks' average move
         moved = (weight * data.clicks * data.log_competitor).sum(1) / np.maximum(total_clicks, 1e-9)
         se = np.sqrt(se**2 + (competitor_se[data.rows] * moved) ** 2)
-    return value, se
-
-
-def _shrunk(value: np.ndarray, se: np.ndarray, prior_mean: np.ndarray, prior_precision: np.ndarray,
-            centre_se: float, fallback: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Log value shrunk toward the prior by precision: mean (less half its variance, so its exponential is
-    the expected value), variance, and the shared part of the sd."""
+    # the prior: what the SKU's organic visitors are worth, times the shop's paid/organic ratio
+    organic = _organic_value(panel, end, shop_factor, elasticity_all, competitor_response)[data.rows]
+    ok = np.isfinite(se) & (value > 0) & (organic > 0)
+    log_ratio = np.log(np.where(ok, value, 1.0) / np.where(organic > 0, organic, 1.0))
+    centre, centre_se, spread = between_sku_spread(log_ratio[ok], se[ok]) if ok.sum() >= 3 else (0.0, 0.0, 1.0)
+    prior_mean = np.where(organic > 0, np.log(np.where(organic > 0, organic, 1.0)) + centre, np.nan)
     own = np.log(np.where(value > 0, value, np.nan))
     own_precision = np.where(np.isfinite(own) & np.isfinite(se), 1.0 / np.where(np.isfinite(se), se, 1.0) ** 2, 0.0)
-    known = own_precision + prior_precision > 0
-    # no clicks converted and nothing organic to go on: a shop-typical conversion at today's price
-    prior_mean = np.where(known, prior_mean, fallback)
-    prior_precision = np.where(known, prior_precision, 1.0)
+    prior_precision = np.where(np.isfinite(prior_mean), 1.0 / spread, 0.0)
+    # the prior says paid clicks convert as the SKU's organic visitors do; a break in its orders per click that
+    # its price, its rival's and the shop's level do not explain (a campaign whose ads stopped converting) has
+    # just disproved that for this SKU, so its clicks since the break stand on their own, not pulled back
+    broke = np.array([shift is not None for shift in shifts], dtype=bool)
+    prior_precision = np.where(broke & (own_precision > 0), 0.0, prior_precision)
+    if not np.all(own_precision + prior_precision > 0):
+        # no clicks converted and nothing organic to go on: a shop-typical conversion at today's price
+        fallback = np.log(np.nanmedian(np.where(ok, value, np.nan)) if ok.any() else 1.0)
+        prior_mean = np.where(own_precision + prior_precision > 0, prior_mean, fallback)
+        prior_precision = np.where(own_precision + prior_precision > 0, prior_precision, 1.0)
     precision = own_precision + prior_precision
     mean = (np.nan_to_num(own) * own_precision + np.nan_to_num(prior_mean) * prior_precision) / precision
     # the centre is estimated from the same SKUs' clicks, and its error is every SKU's at once, in proportion to
@@ -138,7 +91,8 @@ def _shrunk(value: np.ndarray, se: np.ndarray, prior_mean: np.ndarray, prior_pre
     # them all, and a budget spread over twenty SKUs does not average it away
     shared = np.where(np.isfinite(prior_mean) & (prior_precision > 0), prior_precision / precision, 0.0) * centre_se
     variance = 1.0 / precision + shared**2
-    return mean - 0.5 * variance, variance, shared
+    mean = np.minimum(mean - 0.5 * variance, _never_converted_cap(panel, data, use, end))
+    return mean, np.sqrt(variance), shifts, shared
 
 
 def between_sku_spread(estimate: np.ndarray, se: np.ndarray, floor: float = 0.02) -> tuple[float, float, float]:

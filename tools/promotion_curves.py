@@ -47,8 +47,8 @@ def fit_response_curves(panel: ShopPanel, *, as_of: date, seed: int = 0) -> dict
     elasticity = elasticity_all[data.rows]
     shop_factor = shop_conversion_factor(panel, end, elasticity_all)
     rival_all, rival_se, rival_known = competitor_response(panel, end)
-    values = value_per_click(panel, data, end, elasticity_all, shop_factor, rival_all, rival_se)
-    broke_probability = values.break_probability
+    value_mean, value_sd, value_shift, shared_sd = value_per_click(panel, data, end, elasticity_all, shop_factor,
+                                                                   rival_all, rival_se)
     # the error the values share is drawn once for all SKUs, so a blend of SKUs keeps it
     shared = np.random.default_rng([seed, SHARED_STREAM]).standard_normal(DRAWS)
     fit = fit_clicks(panel, data)
@@ -59,30 +59,25 @@ def fit_response_curves(panel: ShopPanel, *, as_of: date, seed: int = 0) -> dict
         # seeded by the SKU id, not its row, so adding a product to the catalog leaves other curves alone
         rng = np.random.default_rng([seed, zlib.crc32(sku_id.encode())])
         draws = fit.draw(position, rng)
-        own_sd = np.sqrt(max(values.sd[position] ** 2 - values.shared[position] ** 2, 0.0))
-        value_draws = np.exp(values.mean[position] + own_sd * rng.standard_normal(DRAWS)
-                             + values.shared[position] * shared)
-        # in as many draws as a recent break is probable, the campaign runs at its level since the break
-        broken = np.exp(values.break_mean[position] + values.break_sd[position] * rng.standard_normal(DRAWS))
-        value_draws = np.where(rng.random(DRAWS) < broke_probability[position], broken, value_draws)
+        own_sd = np.sqrt(max(value_sd[position] ** 2 - shared_sd[position] ** 2, 0.0))
+        values = np.exp(value_mean[position] + own_sd * rng.standard_normal(DRAWS) + shared_sd[position] * shared)
         mask = data.usable[position]
         spends = data.spend[position][mask]
         recent = spends[-7:]
-        shift = fit.shifts[position]
-        shift_start, shift_ratio = (shift.start, shift.ratio) if shift else values.likely_break(position)
+        shift = fit.shifts[position] or value_shift[position]
         curves[sku_id] = ResponseCurve(
             sku_id=sku_id, category=panel.catalog.categories[row],
             c_max=round(float(draws[0].mean()), 4), half_spend=round(float(np.median(draws[1])), 2),
-            shape=round(float(np.median(draws[2])), 3), value_per_click=round(float(value_draws.mean()), 4),
+            shape=round(float(np.median(draws[2])), 3), value_per_click=round(float(values.mean()), 4),
             price=round(float(price_now[row]), 2), price_elasticity=round(float(elasticity[position]), 3),
             competitor_elasticity=round(float(rival_all[row]), 3) if rival_known[row] else None,
             spend_low=round(float(np.quantile(spends, 0.05)), 2), spend_high=round(float(np.quantile(spends, 0.95)), 2),
             current_spend=round(float(recent.mean()), 2), days=int(mask.sum()),
             clicks=float(data.clicks[position][mask].sum()), prior_share=round(float(fit.prior_share[position]), 3),
-            shift_date=panel.days[shift_start] if shift_start is not None else None,
-            shift_ratio=round(shift_ratio, 3) if shift_ratio is not None else None,
+            shift_date=panel.days[shift.start] if shift else None,
+            shift_ratio=round(shift.ratio, 3) if shift else None,
             draws_c_max=tuple(np.round(draws[0], 6).tolist()), draws_half_spend=tuple(np.round(draws[1], 4).tolist()),
-            draws_shape=tuple(np.round(draws[2], 5).tolist()), draws_value=tuple(np.round(value_draws, 5).tolist()),
+            draws_shape=tuple(np.round(draws[2], 5).tolist()), draws_value=tuple(np.round(values, 5).tolist()),
         )
     return curves
 

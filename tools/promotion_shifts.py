@@ -1,11 +1,10 @@
-"""Change points: a recent break in a daily level, for one SKU's clicks (a campaign whose reach collapsed) or the shop.
+"""Change points: a recent break in a daily level, for one SKU (a campaign whose response collapsed) or the shop.
 
 `level_shift` is a two-rate Poisson likelihood-ratio test of observed against expected daily counts. The response
-curves apply it to each SKU's clicks; `conversion_shift` applies it to the shop's orders against its
-channel-mix- and price-adjusted visitors (e.g. after the store experience score 店铺体验分 fell). `recent_fall`
-looks again at the last two weeks with a scan whose threshold is simulated, for a fall too young for
-`level_shift`'s Bonferroni over 60 break days to believe. (A SKU's orders per click are weighed by the
-probability of a break instead, in tools/promotion_breaks.py.)
+curves apply it to each SKU's clicks and orders per click; `conversion_shift` applies it to the shop's orders
+against its channel-mix- and price-adjusted visitors (e.g. after the store experience score 店铺体验分 fell).
+`recent_fall` looks again at the last two weeks with a scan whose threshold is simulated, for a collapse too
+young for `level_shift`'s Bonferroni over 60 break days to believe.
 """
 
 from __future__ import annotations
@@ -80,12 +79,14 @@ def recent_fall(observed: np.ndarray, expected: np.ndarray, usable: np.ndarray,
                 dispersion: float | None = None) -> list[LevelShift | None]:
     """A fall in each row's level of observed / expected counts that began in the last two weeks, if significant.
 
-    A shop whose conversion fell five days ago (the store experience score dropped) is the weakest case for
-    `level_shift`: a handful of days, tested as if 60 unrelated break days had been tried. Here the last 14
-    days are scanned against the 4 weeks before them with the change scan of tools/change_scan.py (its
-    threshold simulated, so the search over start days is paid for at its true price), widened by the rows'
-    day-to-day dispersion (or the one given), one-sided, at the family alpha for each row. Only a fall: a fall
-    believed wrongly trims the plan a little, a fall missed costs the ROI.
+    A campaign whose ad orders per click collapsed five days ago is what the merchant most needs the planner
+    to believe, and the weakest case for `level_shift`: a handful of days, tested as if 60 unrelated break
+    days had been tried. Here the last 14 days are scanned against the 4 weeks before them with the change
+    scan of tools/change_scan.py (its threshold simulated, so the search over start days is paid for at its
+    true price), widened by the rows' day-to-day dispersion (or the one given), one-sided, at the family alpha
+    for each row. Not Bonferroni over the rows: this is an estimate for one SKU, not a list of alarms for
+    the merchant to read, and a campaign's collapse must be believed the same in a shop of 20 SKUs as in one
+    of 1,000. Only a fall: a fall believed wrongly costs one SKU some budget, a fall missed costs the ROI.
     """
     n_rows, n_days = observed.shape
     window = slice(max(0, n_days - RECENT_DAYS - RECENT_REFERENCE_DAYS), n_days)
