@@ -182,6 +182,8 @@ def score_shop(db: Path, truth, name: str, confidence: float | None = None,  # n
         share = sum(current[sku] for sku in funded)
         quo_gmv = sum(gmv_of(sku, budget * current[sku] / share) for sku in funded)
         equal_gmv = sum(gmv_of(sku, budget / len(funded)) for sku in funded)
+        # the plan's own standard deviation, from its 80% interval: forecast_z is how many of them the truth fell off
+        forecast_sd = (plan.expected.gmv_high - plan.expected.gmv_low) / (2 * Z80)
         rows.append({
             "shop": name, "setting": setting, "budget": budget, "target_roi": target,
             "plan_budget": sum(a.daily_budget for a in plan.allocations), "true_spend": true_spend,
@@ -193,9 +195,7 @@ def score_shop(db: Path, truth, name: str, confidence: float | None = None,  # n
             "roi_held": bool(true_spend == 0 or true_gmv >= target * true_spend - 1e-6),
             "forecast_error": abs(plan.expected.gmv - true_gmv) / true_gmv if true_gmv else 0.0,
             "forecast_bias": plan.expected.gmv / true_gmv - 1 if true_gmv else 0.0,
-            # how many of the plan's own standard deviations (from its 80% interval) the truth fell from its forecast
-            "forecast_z": (true_gmv - plan.expected.gmv) / sd if (sd := (plan.expected.gmv_high - plan.expected.gmv_low)
-                                                                   / (2 * Z80)) > 0 else 0.0,
+            "forecast_z": (true_gmv - plan.expected.gmv) / forecast_sd if forecast_sd > 0 else 0.0,
             "status_quo_ratio": quo_gmv / best if best else 0.0,
             "status_quo_roi_held": bool(quo_gmv >= target * budget),
             "equal_ratio": equal_gmv / best if best else 0.0, "equal_roi_held": bool(equal_gmv >= target * budget),
