@@ -27,6 +27,7 @@ from shopagent.tools.schema import CHANNELS
 
 PROMOTION = CHANNELS.index("promotion")
 MODEL_DAYS = 7.0  # the shop's noise model weighs as much as a week of a SKU's own days
+QUADRATURE_NODES = 16  # Gauss-Hermite nodes over a SKU's deviation from the shop's centre
 
 
 def value_per_click(panel: ShopPanel, data: PromotedDays, end: int, elasticity_all: np.ndarray,
@@ -74,8 +75,12 @@ def value_per_click(panel: ShopPanel, data: PromotedDays, end: int, elasticity_a
         spread = between_sku_spread(log_ratio[ok], se[ok])[2]
         # the centre from every SKU's clicks, the ones that sold nothing included: averaging only the SKUs that
         # happened to sell valued a shop's first day of clicks 18% high (seeds 100-119)
-        known = (organic > 0) & (total_clicks > 0)
-        centre, centre_se = pooled_ratio((weight * numerator).sum(1)[known], (total_clicks * organic)[known])
+        orders = (weight * data.orders).sum(1)
+        order_value = np.where(orders > 0, (weight * numerator).sum(1) / np.maximum(orders, 1e-9),
+                               last_price(panel, end)[data.rows])
+        known = (organic > 0) & (total_clicks > 0) & (order_value > 0)
+        centre, centre_se = random_effect_centre(orders[known],
+                                                 (total_clicks * organic / np.where(known, order_value, 1.0))[known])
     prior_mean = np.where(organic > 0, np.log(np.where(organic > 0, organic, 1.0)) + centre, np.nan)
     own = np.log(np.where(value > 0, value, np.nan))
     own_precision = np.where(np.isfinite(own) & np.isfinite(se), 1.0 / np.where(np.isfinite(se), se, 1.0) ** 2, 0.0)
@@ -101,13 +106,40 @@ def value_per_click(panel: ShopPanel, data: PromotedDays, end: int, elasticity_a
     return mean, np.sqrt(variance), shifts, shared
 
 
-def pooled_ratio(paid_gmv: np.ndarray, organic_worth: np.ndarray) -> tuple[float, float]:
-    """Log of the SKUs' paid GMV over what the same clicks would be worth as organic visitors, all SKUs pooled,
-    and its standard error (the ratio estimator's, from the SKUs' scatter around the pooled ratio)."""
-    ratio = float(paid_gmv.sum() / organic_worth.sum())
-    skus = paid_gmv.size
-    variance = float(((paid_gmv - ratio * organic_worth) ** 2).sum()) * skus / max(skus - 1, 1)
-    return float(np.log(ratio)), float(np.sqrt(variance) / paid_gmv.sum())
+def random_effect_centre(orders: np.ndarray, exposure: np.ndarray) -> tuple[float, float]:
+    """Mean log ratio of SKUs' orders to their exposure (the orders a ratio of 1 would bring), and its standard
+    error, from a Poisson-lognormal model: orders_i ~ Poisson(exposure_i exp(centre + u_i)), u_i ~ N(0, tau^2).
+
+    A SKU that sold nothing counts as the evidence it is (a low ratio, or a small exposure), rather than being
+    left out; averaging the logs of the SKUs that sold kept only the lucky ones. The SKUs' scatter tau is
+    profiled out on a grid, the centre found by golden section (the likelihood is log-concave in it), its error
+    from the likelihood's curvature there.
+    """
+    nodes, node_weights = np.polynomial.hermite_e.hermegauss(QUADRATURE_NODES)
+    log_node_weights = np.log(node_weights / node_weights.sum())
+    taus = np.r_[0.0, np.geomspace(0.03, 1.5, 15)]
+    log_exposure = np.log(exposure)
+
+    def log_likelihood(centre: np.ndarray) -> np.ndarray:  # centre (tau,) -> (tau,)
+        log_rate = log_exposure[None, :, None] + centre[:, None, None] + taus[:, None, None] * nodes[None, None, :]
+        per_node = orders[None, :, None] * log_rate - np.exp(log_rate) + log_node_weights[None, None, :]
+        peak = per_node.max(axis=2, keepdims=True)
+        return (peak[..., 0] + np.log(np.exp(per_node - peak).sum(axis=2))).sum(axis=1)
+
+    start = np.log(max(orders.sum(), 0.5) / exposure.sum())
+    lo, hi = np.full(taus.size, start - 5.0), np.full(taus.size, start + 5.0)
+    golden = (np.sqrt(5.0) - 1.0) / 2.0
+    for _ in range(30):
+        left, right = hi - golden * (hi - lo), lo + golden * (hi - lo)
+        better_left = log_likelihood(left) > log_likelihood(right)
+        lo, hi = np.where(better_left, lo, left), np.where(better_left, right, hi)
+    centres = 0.5 * (lo + hi)
+    best = int(np.argmax(log_likelihood(centres)))
+    step = 0.01
+    around = np.full(taus.size, centres[best])
+    curvature = (log_likelihood(around + step)[best] + log_likelihood(around - step)[best]
+                 - 2.0 * log_likelihood(around)[best]) / step**2
+    return float(centres[best]), float(1.0 / np.sqrt(max(-curvature, 1e-12)))
 
 
 def between_sku_spread(estimate: np.ndarray, se: np.ndarray, floor: float = 0.02) -> tuple[float, float, float]:
