@@ -120,25 +120,31 @@ def random_effect_centre(orders: np.ndarray, exposure: np.ndarray) -> tuple[floa
     taus = np.r_[0.0, np.geomspace(0.03, 1.5, 15)]
     log_exposure = np.log(exposure)
 
-    def log_likelihood(centre: np.ndarray) -> np.ndarray:  # centre (tau,) -> (tau,)
-        log_rate = log_exposure[None, :, None] + centre[:, None, None] + taus[:, None, None] * nodes[None, None, :]
+    def log_likelihood(centre: np.ndarray, tau: np.ndarray) -> np.ndarray:  # (k,) pairs -> (k,)
+        log_rate = log_exposure[None, :, None] + centre[:, None, None] + tau[:, None, None] * nodes[None, None, :]
         per_node = orders[None, :, None] * log_rate - np.exp(log_rate) + log_node_weights[None, None, :]
         peak = per_node.max(axis=2, keepdims=True)
         return (peak[..., 0] + np.log(np.exp(per_node - peak).sum(axis=2))).sum(axis=1)
 
+    # golden section for every tau at once: each step keeps one inner point and its value, and evaluates one new
     start = np.log(max(orders.sum(), 0.5) / exposure.sum())
     lo, hi = np.full(taus.size, start - 5.0), np.full(taus.size, start + 5.0)
     golden = (np.sqrt(5.0) - 1.0) / 2.0
+    left, right = hi - golden * (hi - lo), lo + golden * (hi - lo)
+    at_left, at_right = log_likelihood(left, taus), log_likelihood(right, taus)
     for _ in range(30):
-        left, right = hi - golden * (hi - lo), lo + golden * (hi - lo)
-        better_left = log_likelihood(left) > log_likelihood(right)
-        lo, hi = np.where(better_left, lo, left), np.where(better_left, right, hi)
+        keep_left = at_left > at_right  # the peak is left of `right`
+        lo, hi = np.where(keep_left, lo, left), np.where(keep_left, right, hi)
+        new = np.where(keep_left, hi - golden * (hi - lo), lo + golden * (hi - lo))
+        at_new = log_likelihood(new, taus)
+        left, right, at_left, at_right = (np.where(keep_left, new, right), np.where(keep_left, left, new),
+                                          np.where(keep_left, at_new, at_right), np.where(keep_left, at_left, at_new))
     centres = 0.5 * (lo + hi)
-    best = int(np.argmax(log_likelihood(centres)))
+    best = int(np.argmax(log_likelihood(centres, taus)))
     step = 0.01
-    around = np.full(taus.size, centres[best])
-    curvature = (log_likelihood(around + step)[best] + log_likelihood(around - step)[best]
-                 - 2.0 * log_likelihood(around)[best]) / step**2
+    around = centres[best] + np.array([step, -step, 0.0])
+    up, down, here = log_likelihood(around, np.full(3, taus[best]))
+    curvature = (up + down - 2.0 * here) / step**2
     return float(centres[best]), float(1.0 / np.sqrt(max(-curvature, 1e-12)))
 
 
