@@ -17,6 +17,7 @@ import statistics
 import time
 from pathlib import Path
 
+from provenance import provenance
 from worlds import world  # bench/ is on sys.path when run as python bench/<name>.py
 
 OUT = Path(__file__).parent / "out" / "diagnose"
@@ -162,7 +163,8 @@ def main() -> None:
     print(json.dumps(summary, indent=2, ensure_ascii=False))
     name = "summary.json" if (args.skus, args.days, args.first_seed) == (80, 180, 1) else \
         f"summary-{args.skus}x{args.days}-from{args.first_seed}.json"
-    (OUT / name).write_text(json.dumps({"summary": summary, "seeds": seeds}, indent=2, default=str))
+    result = {"summary": summary, "seeds": seeds, "provenance": provenance()}
+    (OUT / name).write_text(json.dumps(result, indent=2, default=str))
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from types import SimpleNamespace
 
 import bench_diagnose
 import bench_promotion
+from provenance import provenance
 from worlds import simulator_version
 
 BENCH = Path(__file__).parent
@@ -92,7 +93,8 @@ def main() -> int:
         db, _ = heldout_shop(seed, events="none", skus=args.skus, days=args.days)
         quiet.append(bench_diagnose.count_findings(db)[0])
     result = {"diagnose": {**bench_diagnose.summarise(diagnosed), "quiet_shop_findings": quiet},
-              "promotion": bench_promotion.summarise(planned), "diagnose_seeds": diagnosed, "promotion_rows": planned}
+              "promotion": bench_promotion.summarise(planned), "diagnose_seeds": diagnosed, "promotion_rows": planned,
+              "provenance": provenance()}
     name = f"results-{args.skus}x{args.days}-from{args.first_seed}{'-diagnose' if args.diagnose_only else ''}.json"
     (OUT / name).write_text(
         json.dumps(result, indent=2, ensure_ascii=False, default=str), encoding="utf-8")

@@ -27,6 +27,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
+from provenance import provenance
 from worlds import simulator_version, world  # bench/ is on sys.path when run as python bench/<name>.py
 
 OUT = Path(__file__).parent / "out" / "pricing"
@@ -233,6 +234,7 @@ def main() -> None:
         report["whatif_cases"] = cases
     if not args.no_timing:
         report["timing_1000x365"] = timing()
+    report["provenance"] = provenance()
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "report.json").write_text(json.dumps(report, indent=2, default=float), encoding="utf-8")
     print(json.dumps({key: value for key, value in report.items() if key != "whatif_cases"}, indent=2,

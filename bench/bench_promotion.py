@@ -278,7 +278,9 @@ def main() -> int:
                   f"/{row['target_roi']:.2f} {'ok' if row['roi_held'] else 'MISSED'}  forecast "
                   f"{row['forecast_bias']:+.1%}  status quo {row['status_quo_ratio']:.3f}  equal "
                   f"{row['equal_ratio']:.3f}", flush=True)
-    result = {"summary": summarise(rows), "rows": rows}
+    from provenance import provenance
+
+    result = {"summary": summarise(rows), "rows": rows, "provenance": provenance()}
     if not args.no_timing:
         result["timing"] = [timing(80, 180, 7), timing(1000, 365, 1)]
     name = "results.json" if (args.first_seed, args.confidence, args.history_days) == (100, None, None) else \
