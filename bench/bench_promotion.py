@@ -26,6 +26,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
+from provenance import provenance  # bench/ is on sys.path when run as python bench/<name>.py
 
 OUT = Path(__file__).parent / "out" / "promotion"
 Z80 = 1.2816  # the 90% normal quantile: an 80% interval is 2 x Z80 standard deviations wide
@@ -278,8 +279,6 @@ def main() -> int:
                   f"/{row['target_roi']:.2f} {'ok' if row['roi_held'] else 'MISSED'}  forecast "
                   f"{row['forecast_bias']:+.1%}  status quo {row['status_quo_ratio']:.3f}  equal "
                   f"{row['equal_ratio']:.3f}", flush=True)
-    from provenance import provenance
-
     result = {"summary": summarise(rows), "rows": rows, "provenance": provenance()}
     if not args.no_timing:
         result["timing"] = [timing(80, 180, 7), timing(1000, 365, 1)]
