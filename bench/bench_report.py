@@ -69,7 +69,7 @@ def stages(db: Path) -> dict[str, tuple[float, float]]:
     history, *parts["load history"] = timed(
         lambda: load_panel(store, max(first, last - timedelta(days=PLANNER_HISTORY_DAYS - 1)), last))
     report, *parts["kpis + diagnosis (incl. its own load)"] = timed(lambda: daily_report(store, planners=()))
-    request = PlannerInput(day=last, history=history, max_actions=10)
+    request = PlannerInput(day=last, history=history)
     for name, planner in PLANNERS.items():
         _, *parts[f"planner: {name}"] = timed(lambda planner=planner: planner(store, request))
     full, *parts["daily_report (all)"] = timed(lambda: daily_report(store))

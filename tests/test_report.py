@@ -101,7 +101,10 @@ def test_the_actions_match_the_planners_own_commands(report_json, sample_world):
     shop = Shop(sample_world.db)
     blocks = {block["planner"]: block for block in report_json["actions"]}
     prices = [(r.sku_id, r.recommended_price) for r in plan_pricing(shop).recommendations if r.status == "change"]
-    assert [(a["sku_id"], a["proposed"]) for a in blocks["pricing"]["actions"]] == prices[:10]
+    aside = {aside["action"]["sku_id"] for aside in blocks["pricing"]["set_aside"]}
+    kept = [price for price in prices if price[0] not in aside]
+    assert [(a["sku_id"], a["proposed"]) for a in blocks["pricing"]["actions"]] == kept[:5]
+    assert len(blocks["pricing"]["actions"]) + blocks["pricing"]["more"] + len(aside) == len(prices)
     expected = blocks["promotion"]["expected"]
     plan = plan_promotion(shop, budget=expected["total_budget"], target_roi=expected["target_roi"])
     budgets = {allocation.sku_id: allocation.daily_budget for allocation in plan.allocations}
@@ -471,3 +474,63 @@ def test_control_characters_in_shop_text_never_reach_a_terminal_or_a_report(samp
         result = runner_module.invoke(app, [*args, "--db", str(db), "--lang", "zh"], env={"COLUMNS": "200"})
         assert result.exit_code == 0, (args, result.stderr)
         assert "\x1b" not in result.stdout and "\x07" not in result.stdout and "\u202e" not in result.stdout, args
+
+
+def test_no_action_contradicts_another_part_of_the_report(report_json, sample_world):
+    """No price rise on a SKU that is out of stock or that the report says loses sales to its price."""
+    import duckdb
+
+    from shopagent.tools.assortment import COMPETITOR_GAP, plan_assortment
+    from shopagent.tools.store import Shop
+
+    with duckdb.connect(str(sample_world.db), read_only=True) as con:
+        empty = {sku for (sku,) in con.execute("SELECT sku_id FROM inventory_daily WHERE date = ? AND on_hand <= 0",
+                                               [report_json["date"]]).fetchall()}
+    pricey = {call.sku_id for call in plan_assortment(Shop(sample_world.db)).skus
+              if call.price_gap is not None and call.price_gap > COMPETITOR_GAP}
+    pricey |= {f["sku_id"] for f in report_json["findings"] if f["kind"] in ("price_above_competitor",
+                                                                              "price_increase")}
+    assert empty and pricey
+    shown = [a for block in report_json["actions"] for a in block["actions"]] + report_json["top_actions"]
+    rises = {a["sku_id"] for a in shown if a["kind"] == "price" and a["proposed"] > a["current"]}
+    assert rises and not rises & (empty | pricey)
+    delisted = {a["sku_id"] for a in shown if a["kind"] == "delist"}
+    more_traffic = {a["sku_id"] for a in shown if a["kind"] == "push" or (
+        a["kind"] == "budget" and a["proposed"] > a["current"])}
+    assert not more_traffic & (delisted | empty)
+    # the planted stockout (S017) had a price rise proposed: it is set aside with the reason, not dropped silently
+    aside = {x["action"]["sku_id"]: x["why"] for b in report_json["actions"] for x in b["set_aside"]}
+    assert "S017" in empty and "out of stock" in aside["S017"]
+
+
+def test_the_top_actions_are_few_ranked_by_value_and_carry_a_confidence(report_json):
+    top = report_json["top_actions"]
+    assert len(top) == 5 and len({a["kind"] for a in top}) >= 2
+    values = [abs(a["expected_profit_per_day"] if a["expected_profit_per_day"] is not None
+                  else a["expected_gmv_per_day"]) for a in top]
+    assert values == sorted(values, reverse=True)
+    assert all(a["confidence"] in ("high", "medium", "low") for a in top)
+    for block in report_json["actions"]:
+        assert len(block["actions"]) <= 5
+
+
+def test_top_n_sets_how_many_actions_the_report_lists_and_its_counts_are_true(sample_world, runner_module):
+    from shopagent.cli import app
+
+    def report(*args: str) -> str:
+        result = runner_module.invoke(app, ["report", "daily", "--db", str(sample_world.db), "--lang", "en", *args])
+        assert result.exit_code == 0, result.stderr
+        return result.stdout
+
+    every = {b["planner"]: b for b in json.loads(report("--format", "json", "--top", "0"))["actions"]}
+    assert all(block["more"] == 0 for block in every.values())
+    markdown = report("--format", "md", "--top", "2")
+    assert "## 今天先做 Top 2" in markdown
+    top = markdown.split("## 今天先做 Top 2")[1].split("##")[0]
+    assert re.findall(r"^\d+\. ", top, re.M) == ["1. ", "2. "]
+    pricing = markdown.split("### 价格 Prices")[1].split("###")[0]
+    assert re.findall(r"^\d+\. ", pricing, re.M) == ["1. ", "2. "]
+    # the header's counts are what the planners propose once contradictions are set aside, listed or not
+    header = re.search(r"今日建议 Actions: (.*)", markdown).group(1)
+    assert f"价格 {len(every['pricing']['actions'])}" in header
+    assert f"…另有 {len(every['pricing']['actions']) - 2} 条 more" in pricing

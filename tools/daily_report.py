@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Literal
 
@@ -21,7 +22,8 @@ from shopagent.tools.errors import ShopError
 from shopagent.tools.findings import Finding
 from shopagent.tools.panel import ShopPanel, data_dates, load_panel
 from shopagent.tools.periods import Period, resolve_period
-from shopagent.tools.report_actions import PLANNERS, ActionBlock, Gap, PlannerInput, tail_panel
+from shopagent.tools.report_actions import PLANNERS, Action, ActionBlock, Gap, PlannerInput, tail_panel
+from shopagent.tools.report_reconcile import reconcile
 from shopagent.tools.schema import CHANNELS
 from shopagent.tools.store import Shop
 
@@ -30,6 +32,7 @@ KPI_NAMES: tuple[KpiName, ...] = ("gmv", "visitors", "conversion", "aov", "order
 DIAGNOSIS_DAYS = 7
 TREND_DAYS = 30
 TOP_MOVERS = 8
+TOP_ACTIONS = 5  # what a merchant acts on in a morning; each planner's own command lists the rest
 PLANNER_HISTORY_DAYS = 365  # the longest history a planner reads (pricing's elasticities: a year)
 # tables that arrive once a day; a day without rows in one of them means that export is late or missing
 DAILY_TABLES = {"orders": "CAST(created_at AS DATE)", "inventory_daily": "date", "price_history": "date",
@@ -131,13 +134,18 @@ class DailyReport(BaseModel):
     diagnosis_period: Period | None
     findings: list[Finding]
     movers: list[Mover]
+    top_actions: list[Action]  # the day's few most valuable actions across planners, contradictions removed
     actions: list[ActionBlock]
     not_computed: list[Gap]
 
 
-def daily_report(shop: Shop, *, day: date | None = None, lang: Language = "en", max_actions: int = 10,
-                 planners: tuple[str, ...] = tuple(PLANNERS)) -> DailyReport:
-    """Build the daily briefing for `day` (default: the last day of data): KPIs, diagnosis, proposed actions."""
+def daily_report(shop: Shop, *, day: date | None = None, lang: Language = "en", top: int = TOP_ACTIONS,
+                 planners: tuple[str, ...] = tuple(PLANNERS),
+                 progress: Callable[[str], None] | None = None) -> DailyReport:
+    """Build the daily briefing for `day` (default: the last day of data): KPIs, diagnosis, proposed actions.
+
+    `progress`, when given, is told the name of each step as it starts (the CLI shows it on stderr)."""
+    step = progress or (lambda _name: None)
     first, last = data_dates(shop)
     day = day or last
     gaps = check_day(shop, day, first, last)
@@ -150,6 +158,7 @@ def daily_report(shop: Shop, *, day: date | None = None, lang: Language = "en", 
         gaps.append(Gap(part="diagnosis", reason=f"the last {DIAGNOSIS_DAYS} days cannot be diagnosed: {error}"))
     # one load serves the report and every planner: each takes the tail its own command would load
     needed = max((day - diagnosis_from).days + 1, TREND_DAYS, PLANNER_HISTORY_DAYS if planners else 0)
+    step("load")
     history = exact_money(load_panel(shop, max(first, day - timedelta(days=needed - 1)), day))
     kpis, rows = day_kpis(history, day)
     if kpis.compare_date is None:
@@ -158,6 +167,7 @@ def daily_report(shop: Shop, *, day: date | None = None, lang: Language = "en", 
     findings: list[Finding] = []
     movers: list[Mover] = []
     if period is not None:
+        step("diagnose")
         recent = tail_panel(history, (day - diagnosis_from).days + 1)
         diagnosis = diagnose_panel(recent, period, lang=lang, tags=load_promo_tags(shop, recent))
         findings = diagnosis.findings
@@ -167,13 +177,14 @@ def daily_report(shop: Shop, *, day: date | None = None, lang: Language = "en", 
                         conversion_effect=branch.conversion_effect, aov_effect=branch.aov_effect)
                   for branch in diagnosis.kpi_tree.skus[:TOP_MOVERS]]
         gaps.extend(Gap(part="diagnosis", reason=f"not checked: {note}") for note in diagnosis.skipped)
-    request = PlannerInput(day=day, history=history, max_actions=max_actions, lang=lang)
-    blocks = proposed_actions(shop, request, planners)
+    request = PlannerInput(day=day, history=history, lang=lang)
+    blocks, top_actions = reconcile(proposed_actions(shop, request, planners, step), findings, history, top=top,
+                                    lang=lang)
     gaps.extend(Gap(part=block.planner, reason=block.unavailable) for block in blocks if block.unavailable)
     return DailyReport(
         date=day, data_start=first, data_end=last, kpis=kpis, kpi_rows=rows, gmv_trend=gmv_trend(history, day),
         channels=channel_mix(history, day), diagnosis_period=period, findings=findings, movers=movers,
-        actions=blocks, not_computed=gaps,
+        top_actions=top_actions, actions=blocks, not_computed=gaps,
     )
 
 
@@ -300,10 +311,12 @@ def channel_mix(panel: ShopPanel, day: date) -> list[ChannelMix]:
             for index, channel in enumerate(CHANNELS)]
 
 
-def proposed_actions(shop: Shop, request: PlannerInput, planners: tuple[str, ...]) -> list[ActionBlock]:
+def proposed_actions(shop: Shop, request: PlannerInput, planners: tuple[str, ...],
+                     step: Callable[[str], None] = lambda _name: None) -> list[ActionBlock]:
     """One block per planner, in a fixed order; a planner that is missing or fails says why instead of crashing."""
     blocks = []
     for name in planners:
+        step(name)
         try:
             blocks.append(PLANNERS[name](shop, request))
         except ShopError as error:

@@ -1,8 +1,8 @@
 """Today's proposed actions for the daily report: each planner contributes one block of concrete changes.
 
 A block adapts one planner's public result (promotion budgets, prices, assortment) into `Action`s with
-the current value, the proposed one and the expected impact per day, biggest first. The report shows the
-first few; the planner's own command lists them all.
+the current value, the proposed one, the expected impact per day and how sure that is, biggest first, all of
+them: tools/report_reconcile.py sets contradicting ones aside and cuts each block to the report's top N.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from shopagent.tools.wording import Language, say
 
 ActionKind = Literal["budget", "price", "restock", "fix", "push", "delist"]
 Unit = Literal["yuan_per_day", "yuan", "units"]
+Confidence = Literal["high", "medium", "low"]
 MIN_BUDGET_CHANGE = 0.10  # a budget move smaller than 10% (and under ¥100) is noise, not an action for today
 
 
@@ -42,6 +43,16 @@ class Action(BaseModel):
     expected_gmv_per_day: float | None  # change against doing nothing
     expected_profit_per_day: float | None
     reason: str
+    confidence: Confidence | None = None  # how sure the expected impact is (see each block for the rule)
+
+
+class SetAside(BaseModel):
+    """A planner's proposal the report does not show, because another part of the report contradicts it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    action: Action
+    why: str
 
 
 class CurvePoint(BaseModel):
@@ -67,6 +78,8 @@ class ActionBlock(BaseModel):
     curve: list[CurvePoint] = []
     current_point: CurvePoint | None = None  # today's budgets on the curve's axes
     unavailable: str | None = None
+    price_holds: dict[str, str] = {}  # SKUs this planner found losing sales to their price: no rise, and why
+    set_aside: list[SetAside] = []  # proposals the report leaves out because another part contradicts them
 
     @classmethod
     def missing(cls, planner: str, reason: str) -> ActionBlock:
@@ -106,7 +119,6 @@ class PlannerInput:
 
     day: date
     history: ShopPanel  # the longest history any planner reads, ending on `day`
-    max_actions: int
     lang: Language = "en"
 
     def panel(self, days: int) -> ShopPanel:
@@ -158,6 +170,7 @@ def promotion_actions(shop: Shop, request: PlannerInput) -> ActionBlock:
             kind="budget", sku_id=allocation.sku_id, title=allocation.title, current=round(now, 2),
             proposed=allocation.daily_budget, unit="yuan_per_day", current_target_roi=allocation.current_target_roi,
             target_roi=allocation.target_roi, expected_profit_per_day=None, reason=allocation.reason,
+            confidence=_spread_confidence(allocation.expected_gmv, allocation.gmv_low, allocation.gmv_high),
             expected_gmv_per_day=None if before is None else round(allocation.expected_gmv - before, 2)))
     planned = {allocation.sku_id for allocation in plan.allocations}
     for sku in sorted(sku for sku in panel.catalog.sku_ids if budgets[index[sku]] > 0 and sku not in planned):
@@ -165,7 +178,7 @@ def promotion_actions(shop: Shop, request: PlannerInput) -> ActionBlock:
         before = current_gmv.get(sku)
         actions.append(Action(
             kind="budget", sku_id=sku, title=panel.catalog.titles[index[sku]], current=float(budgets[index[sku]]),
-            proposed=0.0, unit="yuan_per_day", expected_profit_per_day=None,
+            proposed=0.0, unit="yuan_per_day", expected_profit_per_day=None, confidence="high",
             expected_gmv_per_day=None if before is None else round(-before, 2),
             reason=say(request.lang, "report", "stop_budget")))
     actions.sort(key=lambda action: (-abs(action.expected_gmv_per_day or 0.0), action.sku_id or ""))
@@ -179,8 +192,7 @@ def promotion_actions(shop: Shop, request: PlannerInput) -> ActionBlock:
                    gmv_before=before_total, gmv_after=plan.expected.gmv, gmv_change=plan.expected.gmv - before_total,
                    spend_before=current_spend, spend_after=plan.expected.spend, next_1000=plan.next_1000)
     notes = [note for note in (plan.unspent_reason, *plan.warnings) if note]
-    return ActionBlock(planner="promotion", headline=headline, notes=notes, actions=actions[:request.max_actions],
-                       more=max(0, len(actions) - request.max_actions), expected=expected,
+    return ActionBlock(planner="promotion", headline=headline, notes=notes, actions=actions, more=0, expected=expected,
                        curve=[CurvePoint(budget=point.budget, gmv=point.gmv) for point in plan.shop_curve],
                        current_point=CurvePoint(budget=round(total, 2), gmv=before_total))
 
@@ -212,21 +224,21 @@ def pricing_actions(shop: Shop, request: PlannerInput) -> ActionBlock:
     unknown = sum(r.status == "cannot_estimate" for r in plan.recommendations)
     actions = [Action(kind="price", sku_id=r.sku_id, title=r.title, current=r.current_price,
                       proposed=r.recommended_price, unit="yuan", expected_gmv_per_day=r.gmv_per_day_change,
-                      expected_profit_per_day=r.profit_per_day_change, reason=r.reason)
+                      expected_profit_per_day=r.profit_per_day_change, reason=r.reason,
+                      confidence=_price_confidence(r.expected_profit_change, r.expected_profit_change_ci))
                for r in changes]
     profit, gmv = plan.expected.get("profit_per_day_change", 0.0), plan.expected.get("gmv_per_day_change", 0.0)
     headline = say(request.lang, "report", "pricing_headline", changes=len(changes), profit=profit, gmv=gmv)
     if unknown:
         headline += say(request.lang, "report", "pricing_unknown", unknown=unknown)
-    return ActionBlock(planner="pricing", headline=headline, actions=actions[:request.max_actions],
-                       more=max(0, len(actions) - request.max_actions),
+    return ActionBlock(planner="pricing", headline=headline, actions=actions, more=0,
                        expected={"skus_changed": len(changes), "profit_per_day_change": profit,
                                  "gmv_per_day_change": gmv, "skus_cannot_estimate": float(unknown)})
 
 
 def assortment_actions(shop: Shop, request: PlannerInput) -> ActionBlock:
     """Restock alerts with reorder quantities, then SKUs to fix, delist and push; a few of each, most urgent first."""
-    from shopagent.tools.assortment import HISTORY_DAYS, assess
+    from shopagent.tools.assortment import COMPETITOR_GAP, HISTORY_DAYS, assess
     from shopagent.tools.elasticity import load_promo_tags
     from shopagent.tools.whatif_baseline import run_rates
 
@@ -234,6 +246,10 @@ def assortment_actions(shop: Shop, request: PlannerInput) -> ActionBlock:
     panel = request.panel(HISTORY_DAYS)
     plan = assess(panel, run_rates(panel, load_promo_tags(shop, panel), as_of=request.day), lang=request.lang)
     window = plan.window_days
+    # priced well above the competitor (the planner's own threshold): raising it further contradicts the advice
+    holds = {call.sku_id: say(request.lang, "report", "hold_competitor", gap=call.price_gap,
+                              rival=call.competitor_price)
+             for call in plan.skus if call.price_gap is not None and call.price_gap > COMPETITOR_GAP}
     by_kind: dict[str, list[Action]] = {kind: [] for kind in ("restock", "fix", "delist", "push")}
     for call in plan.skus:
         if call.action not in by_kind:
@@ -251,20 +267,39 @@ def assortment_actions(shop: Shop, request: PlannerInput) -> ActionBlock:
             unit="units" if call.action == "restock" else None,
             quantity=call.reorder_quantity if call.action == "restock" else None,
             expected_gmv_per_day=gmv_day, expected_profit_per_day=profit_day,
+            # stock on hand and a past loss are counted, not estimated; a fix or push is a judgement call
+            confidence="high" if call.action in ("restock", "delist") else "medium",
             reason=("；" if request.lang == "zh" else "; ").join(call.reasons)))
     by_kind["restock"].sort(key=lambda action: (-(action.expected_gmv_per_day or 0.0), action.sku_id or ""))
     by_kind["delist"].sort(key=lambda action: (-(action.expected_profit_per_day or 0.0), action.sku_id or ""))
-    quota = max(3, request.max_actions // 2)  # a few of each kind, so a long restock list cannot hide the fixes
-    shown = [action for kind in by_kind for action in by_kind[kind][:quota]]
-    total = sum(len(actions) for actions in by_kind.values())
+    shown = [action for kind in by_kind for action in by_kind[kind]]
     units = sum(action.quantity or 0 for action in by_kind["restock"])
     at_risk = sum(action.expected_gmv_per_day or 0.0 for action in by_kind["restock"])
     headline = say(request.lang, "report", "assortment_headline", restock=len(by_kind["restock"]), units=units,
                    at_risk=at_risk, fix=len(by_kind["fix"]), delist=len(by_kind["delist"]), push=len(by_kind["push"]))
-    return ActionBlock(planner="assortment", headline=headline, actions=shown, more=total - len(shown),
+    return ActionBlock(planner="assortment", headline=headline, actions=shown, more=0, price_holds=holds,
                        expected={"restock": float(len(by_kind["restock"])), "reorder_units": float(units),
                                  "restock_gmv_per_day": round(at_risk, 2), "fix": float(len(by_kind["fix"])),
                                  "delist": float(len(by_kind["delist"])), "push": float(len(by_kind["push"]))})
+
+
+def _price_confidence(change: float | None, interval: tuple[float, float] | None) -> Confidence:
+    """high: profit rises even at the low end of its 90% range; medium: the expected gain outweighs the
+    possible loss; low: the range is wider than that."""
+    if change is None or interval is None:
+        return "low"
+    low, _high = interval
+    if low > 0:
+        return "high"
+    return "medium" if change > 0 and -low < change else "low"
+
+
+def _spread_confidence(expected: float, low: float, high: float) -> Confidence:
+    """From the width of the 80% GMV interval relative to the expected GMV: under half high, under once medium."""
+    if expected <= 0:
+        return "low" if high > low else "high"
+    spread = (high - low) / expected
+    return "high" if spread < 0.5 else "medium" if spread < 1 else "low"
 
 
 Planner = Callable[[Shop, PlannerInput], ActionBlock]

@@ -12,6 +12,8 @@ import typer
 DbOption = Annotated[Path | None, typer.Option("--db", envvar="SHOPAGENT_DB", dir_okay=False,
                                                help="Shop database file (default: the sample shop).")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+TopOption = Annotated[int, typer.Option("--top", min=0, metavar="N",
+                                        help="Show the N most valuable actions (0: all of them).")]
 LangOption = Annotated[str | None, typer.Option("--lang", help="Summary language: zh or en (default: locale).")]
 
 

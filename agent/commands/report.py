@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from shopagent.commands.options import DbOption, LangOption, language, parse_date
+from shopagent.commands.options import DbOption, LangOption, TopOption, language, parse_date
 
 report_app = typer.Typer(no_args_is_help=True, help="Reports for the team: the daily briefing (日报).")
 FORMATS = ("md", "html", "json")
@@ -35,6 +35,7 @@ def daily(
     wait: Annotated[float, typer.Option(
         "--wait", min=0, help="Seconds to wait for a report still running on the same shop (0: give up at once).")]
     = 600.0,
+    top: TopOption = 5,
     lang: LangOption = None,
     db: DbOption = None,
 ) -> None:
@@ -58,7 +59,7 @@ def daily(
         from shopagent.location import open_shop
         from shopagent.tools.daily_report import daily_report
 
-        report = daily_report(open_shop(db), day=report_day, lang=chosen_lang)
+        report = daily_report(open_shop(db), day=report_day, lang=chosen_lang, top=top)
         markdown = None
         if chosen == "json":
             text = report.model_dump_json(indent=2) + "\n"

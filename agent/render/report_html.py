@@ -20,6 +20,7 @@ from shopagent.render.report_md import (
     KPI_LABELS,
     MAX_FINDINGS,
     action_line,
+    confidence,
     kpi_change,
     kpi_value,
     weekday,
@@ -41,13 +42,16 @@ padding:0}
 .card{background:#fff;border-radius:10px;padding:10px 12px;box-shadow:0 1px 2px rgba(0,0,0,.06)}
 .card .label{color:#52606d;font-size:13px}.card .value{font-size:20px;font-weight:600;margin:2px 0}
 .card .delta{font-size:12px;color:#52606d}
-.chart{width:100%;height:auto;display:block}
+.chart{width:100%;max-width:600px;height:auto;display:block;margin:0 auto}
 .scroll{overflow-x:auto;-webkit-overflow-scrolling:touch}
 table{border-collapse:collapse;width:100%;font-size:13px;white-space:nowrap}
 th,td{padding:5px 6px;border-bottom:1px solid #e4e7eb;text-align:right}th:first-child,td:first-child{text-align:left}
 ol{padding-left:22px;margin:6px 0}li{margin:0 0 8px}.why{color:#52606d;font-size:13px;display:block}
 .loss{color:#c8463d}.gain{color:#2e8b57}.note{color:#52606d;font-size:13px}
+.sure{color:#52606d;font-size:12px;white-space:nowrap}
 footer{color:#7b8794;font-size:12px;text-align:center;padding:8px 0 20px}
+@media (max-width:480px){main{padding:8px}section{padding:10px}table{white-space:normal;font-size:12px}
+th,td{padding:4px 3px}.card .value{font-size:18px}.cards{grid-template-columns:repeat(2,1fr)}}
 """
 
 
@@ -55,7 +59,7 @@ def render_html(report: DailyReport) -> str:
     """The whole report as one HTML document that opens offline (no scripts, fonts or images fetched)."""
     title = f"店铺日报 {report.date}"
     body = [f"<header><h1>店铺日报 Daily report</h1><p>{report.date} {weekday(report.date)}</p></header>",
-            _cards(report), _trend(report), _channels(report), _diagnosis(report), _actions(report),
+            _top(report), _cards(report), _trend(report), _channels(report), _diagnosis(report), _actions(report),
             _not_computed(report),
             f"<footer>数据 Data {report.data_start} → {report.data_end} · shopagent report daily</footer>"]
     return ("<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -132,6 +136,14 @@ def _diagnosis(report: DailyReport) -> str:
     return _section(title, findings, movers)
 
 
+def _top(report: DailyReport) -> str:
+    if not report.top_actions:
+        return ""
+    items = "".join(f"<li>{_inline(action_line(action))} <span class=\"sure\">{_e(confidence(action))}</span>"
+                    f"<span class=\"why\">{_e(action.reason)}</span></li>" for action in report.top_actions)
+    return _section(f"今天先做 Top {len(report.top_actions)}", f"<ol>{items}</ol>")
+
+
 def _actions(report: DailyReport) -> str:
     return _section("今日建议 Today's actions", *(_block(block) for block in report.actions))
 
@@ -149,6 +161,11 @@ def _block(block: ActionBlock) -> str:
     parts.append(f"<ol>{items}</ol>" if items else "<p class=\"note\">今天无需调整。Nothing to change today.</p>")
     if block.more:
         parts.append(f"<p class=\"note\">…另有 {block.more} 条 more in the planner's own command.</p>")
+    if block.set_aside:
+        asides = "".join(f"<li><b>{_e(aside.action.sku_id or '')}</b>: {_e(aside.why)}</li>"
+                         for aside in block.set_aside)
+        parts.append(f"<p class=\"note\">暂缓 Set aside (another part of the report contradicts them):</p>"
+                     f"<ul class=\"note\">{asides}</ul>")
     return "\n".join(parts)
 
 
@@ -167,12 +184,14 @@ def _not_computed(report: DailyReport) -> str:
 
 
 def _figure(height: float = 2.6):
+    """A chart 4.8 inches wide with 10 pt labels: on a 390 px phone it is drawn about 1:1, so labels stay ~10 px
+    (a 6.4-inch figure shrank them to ~7); the page caps it at 600 px on a desktop."""
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(6.4, height))
+    figure = Figure(figsize=(4.8, height * 0.85))
     axes = figure.add_subplot()
     axes.spines[["top", "right"]].set_visible(False)
-    axes.tick_params(colors=MUTED, labelsize=9)
+    axes.tick_params(colors=MUTED, labelsize=10)
     for spine in axes.spines.values():
         spine.set_color("#cbd2d9")
     return figure, axes
@@ -218,11 +237,11 @@ def trend_chart(report: DailyReport, average: float | None) -> str:
     axes.bar(range(len(points)), [point.gmv for point in points], color=colours, width=0.8)
     if average is not None:
         axes.axhline(average, color=INK, linestyle="--", linewidth=1)
-        axes.annotate("7-day avg", (0, average), xytext=(2, 3), textcoords="offset points", fontsize=8, color=INK)
+        axes.annotate("7-day avg", (0, average), xytext=(2, 3), textcoords="offset points", fontsize=9, color=INK)
     ticks = list(range(len(points) - 1, -1, -7))[::-1]
     axes.set_xticks(ticks, [f"{points[tick].date:%m-%d}" for tick in ticks])
     _yuan_axis(axes)
-    axes.set_ylabel("GMV (CNY)", color=MUTED, fontsize=9)
+    axes.set_ylabel("GMV (CNY)", color=MUTED, fontsize=10)
     return _svg(figure, "trend", f"GMV per day, {points[0].date} to {points[-1].date}")
 
 
@@ -238,8 +257,8 @@ def channel_chart(report: DailyReport) -> str:
                   color=LIGHT, label="7-day avg")
     axes.set_yticks(positions, [mix.channel for mix in channels])
     axes.invert_yaxis()
-    axes.set_xlabel("share of GMV (%)", color=MUTED, fontsize=9)
-    axes.legend(frameon=False, fontsize=8, loc="lower right")
+    axes.set_xlabel("share of GMV (%)", color=MUTED, fontsize=10)
+    axes.legend(frameon=False, fontsize=9, loc="lower right")
     return _svg(figure, "channels", "Share of GMV by channel")
 
 
@@ -253,7 +272,7 @@ def movers_chart(report: DailyReport) -> str:
     axes.invert_yaxis()
     axes.axvline(0, color="#cbd2d9", linewidth=1)
     _yuan_axis(axes, "x")
-    axes.set_xlabel("GMV change, 7 days vs the 7 before (CNY)", color=MUTED, fontsize=9)
+    axes.set_xlabel("GMV change, 7 days vs the 7 before (CNY)", color=MUTED, fontsize=10)
     return _svg(figure, "movers", "GMV change of the top movers")
 
 
@@ -267,7 +286,7 @@ def budget_chart(block: ActionBlock) -> str:
                   label="today's split")
     _yuan_axis(axes)
     _yuan_axis(axes, "x")
-    axes.set_xlabel("total daily budget (CNY)", color=MUTED, fontsize=9)
-    axes.set_ylabel("attributed GMV / day", color=MUTED, fontsize=9)
-    axes.legend(frameon=False, fontsize=8, loc="lower right")
+    axes.set_xlabel("total daily budget (CNY)", color=MUTED, fontsize=10)
+    axes.set_ylabel("attributed GMV / day", color=MUTED, fontsize=10)
+    axes.legend(frameon=False, fontsize=9, loc="lower right")
     return _svg(figure, "budget", "Full-site promotion: expected GMV by total daily budget")

@@ -26,13 +26,14 @@ PLANNER_COMMANDS = {"promotion": "shopagent plan promotion", "pricing": "shopage
                     "assortment": "shopagent plan assortment"}
 ACTION_LABELS = {"budget": "预算", "price": "调价", "restock": "补货", "fix": "待优化", "push": "加推",
                  "delist": "下架"}
+CONFIDENCE_LABELS = {"high": "把握高 high", "medium": "把握中 medium", "low": "把握低 low"}
 RATES = {"conversion", "refund_rate"}
 MAX_FINDINGS = 8
 
 
 def render_markdown(report: DailyReport) -> str:
     """The whole report as one markdown document (deterministic: only the data's dates, no clock)."""
-    parts = [_header(report), _kpis(report), _channels(report), _diagnosis(report), _actions(report),
+    parts = [_header(report), _top(report), _kpis(report), _channels(report), _diagnosis(report), _actions(report),
              _not_computed(report),
              f"---\n数据 Data {report.data_start} → {report.data_end} · shopagent report daily --date {report.date}\n"]
     return "\n".join(part for part in parts if part)
@@ -96,6 +97,21 @@ def action_line(action: Action) -> str:
     if action.expected_profit_per_day is not None:
         impact.append(f"利润 profit {yuan_per_day(action.expected_profit_per_day)}")
     return " · ".join(part for part in (f"{ACTION_LABELS[action.kind]} {name}", change, *impact) if part)
+
+
+def confidence(action: Action) -> str:
+    return CONFIDENCE_LABELS.get(action.confidence or "", "")
+
+
+def _top(report: DailyReport) -> str:
+    """The few actions to take first, across planners, biggest value first, each with how sure it is."""
+    if not report.top_actions:
+        return ""
+    lines = [f"## 今天先做 Top {len(report.top_actions)}", ""]
+    for number, action in enumerate(report.top_actions, start=1):
+        sure = confidence(action)
+        lines.append(f"{number}. {action_line(action)}" + (f" · {sure}" if sure else ""))
+    return "\n".join(lines) + "\n"
 
 
 def _short(text: str, limit: int) -> str:
@@ -196,6 +212,10 @@ def _block(block: ActionBlock, report: DailyReport) -> list[str]:
         lines.append(f"   {escape(action.reason)}")
     if block.more:
         lines.append(f"\n…另有 {block.more} 条 more: `{_command(block, report)}`")
+    if block.set_aside:
+        lines += ["", "暂缓 Set aside (其他部分与之矛盾 another part of the report contradicts them):"]
+        lines += [f"- {ACTION_LABELS[aside.action.kind]} **{escape(aside.action.sku_id or '')}**: {escape(aside.why)}"
+                  for aside in block.set_aside]
     return [*lines, ""]
 
 
