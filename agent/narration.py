@@ -111,8 +111,10 @@ def _promotion(language: str, result: dict, arguments: dict, _tool: str) -> str:
                                     expected_gmv=yuan(row.get("expected_gmv", 0)),
                                     expected_roi=ratio(row.get("expected_roi", 0))) for row in funded[:8]]
         lines.append(parts["table"] + "\n" + "\n".join(rows))
-        if len(funded) > 8:
-            lines.append(parts["more"].format(count=len(funded) - 8))
+        # the payload cuts long lists; funded_skus is the plan's own count
+        total = result.get("funded_skus", len(funded))
+        if total > len(rows):
+            lines.append(parts["more"].format(count=total - len(rows)))
     left_out = [row["sku_id"] for row in result.get("allocations", [])
                 if "sku_id" in row and (row.get("daily_budget") or 0) <= 0]
     if left_out and arguments.get("sku_ids"):
@@ -168,9 +170,10 @@ def _assortment(language: str, result: dict, _arguments: dict, _tool: str) -> st
     for action in ("delist", "fix", "restock", "push"):
         rows = [row for row in skus if row.get("action") == action][:5]
         if rows:
+            more = counts.get(action, len(rows)) - len(rows)
             lines.append(parts["group"].format(action=parts.get(f"action.{action}", action)) + "\n" + "\n".join(
                 parts["row"].format(sku_id=row["sku_id"], reason=unfence(str((row.get("reasons") or [""])[0])))
-                for row in rows))
+                for row in rows) + ("\n" + parts["more"].format(count=more) if more > 0 else ""))
     lines.append(parts["closing"])
     return "\n\n".join(lines)
 

@@ -25,17 +25,38 @@ DROPPED_KEYS = frozenset({"trend", "daily_gmv"})  # day-by-day series for charts
 # Ids, codes, dates and timestamps cannot carry an instruction; left unfenced they stay usable as evidence.
 PLAIN_SCALAR = re.compile(r"[A-Za-z0-9_.\-]{1,24}|\d{4}-\d{2}-\d{2}( \d{2}:\d{2}(:\d{2})?)?")
 MAX_ITEMS = 12
+ASSORTMENT_ORDER = ("delist", "fix", "restock", "push")  # the calls a merchant acts on, most urgent first
 MAX_TEXT = 400
 
 
 def tool_payload(name: str, result: BaseModel) -> str:
     """The ToolMessage content for a successful call."""
-    body, fenced = _compact(result.model_dump(mode="json"), untrusted=False)
+    body, fenced = _compact(_prepared(name, result.model_dump(mode="json")), untrusted=False)
     envelope: dict[str, Any] = {"tool": name, "ok": True}
     if fenced:
         envelope["data_note"] = DATA_NOTE
     envelope["result"] = body
     return json.dumps(envelope, ensure_ascii=False, separators=(",", ":"))
+
+
+def _prepared(name: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Put what an answer names and counts where cutting lists to MAX_ITEMS cannot lose it: the number of funded
+    SKUs of a promotion plan (27 funded must not read as "4 more"), and a few SKUs of every assortment action
+    first (a delist behind 12 restocks would be counted but never named)."""
+    if name == "plan_promotion" and isinstance(body.get("allocations"), list):
+        rows = body["allocations"]
+        funded = [row for row in rows if (row.get("daily_budget") or 0) > 0]
+        body["funded_skus"] = len(funded)
+        body["allocations"] = funded + [row for row in rows if (row.get("daily_budget") or 0) <= 0]
+    if name == "plan_assortment" and isinstance(body.get("skus"), list):
+        groups: dict[str, list[dict[str, Any]]] = {}
+        for row in body["skus"]:
+            groups.setdefault(str(row.get("action")), []).append(row)
+        urgent = [action for action in ASSORTMENT_ORDER if action in groups]
+        share = max(1, MAX_ITEMS // max(1, len(urgent)))
+        first = [row for action in urgent for row in groups[action][:share]]
+        body["skus"] = first + [row for row in body["skus"] if not any(row is taken for taken in first)]
+    return body
 
 
 def error_payload(name: str, message: str) -> str:
