@@ -13,7 +13,7 @@ DbOption = Annotated[Path | None, typer.Option("--db", envvar="SHOPAGENT_DB", di
                                                help="Shop database file (default: the sample shop).")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 TopOption = Annotated[int, typer.Option("--top", min=0, metavar="N",
-                                        help="Show the N most valuable actions (0: all of them).")]
+                                        help="List the N most valuable rows (0: all); --json always has all.")]
 LangOption = Annotated[str | None, typer.Option("--lang", help="Summary language: zh or en (default: locale).")]
 
 

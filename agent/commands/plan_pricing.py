@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from shopagent.commands.options import DbOption, JsonOption, LangOption, language
+from shopagent.commands.options import DbOption, JsonOption, LangOption, TopOption, language
 from shopagent.commands.plan import plan_app
 
 
@@ -18,6 +18,7 @@ def plan_pricing(
                                               help="Largest price change per step (0.2 = 20%).")] = 0.20,
     min_margin: Annotated[float, typer.Option("--min-margin", min=0.0, max=0.9,
                                               help="Smallest margin over unit cost, share of the price.")] = 0.15,
+    top: TopOption = 20,
     lang: LangOption = None,
     db: DbOption = None,
     json_output: JsonOption = False,
@@ -44,13 +45,14 @@ def plan_pricing(
     else:
         from shopagent.render.pricing import print_pricing_plan
 
-        print_pricing_plan(plan)
+        print_pricing_plan(plan, top=top)
 
 
 @plan_app.command("assortment")
 def plan_assortment(
     lead_time: Annotated[int, typer.Option("--lead-time", min=0, max=365, metavar="DAYS",
                                            help="Days from placing a reorder to receiving it.")] = 7,
+    top: TopOption = 10,
     lang: LangOption = None,
     db: DbOption = None,
     json_output: JsonOption = False,
@@ -70,4 +72,4 @@ def plan_assortment(
     else:
         from shopagent.render.assortment import print_assortment
 
-        print_assortment(plan)
+        print_assortment(plan, top=top)

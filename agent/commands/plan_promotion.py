@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from shopagent.commands.options import DbOption, JsonOption, LangOption, language, parse_date
+from shopagent.commands.options import DbOption, JsonOption, LangOption, TopOption, language, parse_date
 from shopagent.commands.plan import plan_app
 
 
@@ -24,6 +24,7 @@ def plan_promotion(
     confidence: Annotated[float, typer.Option("--confidence", min=0.5, max=0.999, help=(
         "How sure the blended ROI must be to hold; lower spends more when the ROI floor binds."))] = 0.99,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the curves' posterior draws.")] = 0,
+    top: TopOption = 20,
     lang: LangOption = None,
     db: DbOption = None,
     json_output: JsonOption = False,
@@ -46,4 +47,4 @@ def plan_promotion(
     else:
         from shopagent.render.promotion import print_promotion_plan
 
-        print_promotion_plan(plan, language(lang))
+        print_promotion_plan(plan, language(lang), top=top)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import unicodedata
+from collections.abc import Sequence
 
 from pydantic import BaseModel
 from rich.console import Console
@@ -11,6 +13,48 @@ from rich.markup import escape as escape_markup
 
 stdout = Console(soft_wrap=False)
 stderr = Console(stderr=True)
+NARROW_REASON = 30  # the free-text column needs this many columns beside the figures, or rows are stacked
+
+
+def fit_terminal() -> int:
+    """The width to lay out for: $COLUMNS when set now (the console read it once, at import), else the console's."""
+    columns = os.environ.get("COLUMNS", "")
+    # None: the console measures the terminal again (a width left over from an earlier call must not stick)
+    stdout.width = int(columns) if columns.isdigit() and int(columns) > 0 else None  # type: ignore[assignment]
+    return stdout.width
+
+
+def print_rows(headers: Sequence[str], rows: Sequence[Sequence[str]], *, title: str | None = None) -> None:
+    """A table when its figures fit the terminal beside a readable last (free-text) column; otherwise each row
+    stacked: the first two cells as a heading, the figures as `header value` pairs, the text on its own line.
+    At 80 columns a 10-column table would squeeze every cell to `S04…`, `¥2,…`; stacked rows stay whole."""
+    from rich.measure import Measurement
+    from rich.table import Table
+
+    width = fit_terminal()
+    figures = Table(*headers[:-1], show_lines=True)
+    for row in rows:
+        figures.add_row(*row[:-1])
+    needed = Measurement.get(stdout, stdout.options, figures).maximum + NARROW_REASON
+    if needed <= width:
+        table = Table(*headers, show_lines=True, title=title, title_justify="left")
+        for row in rows:
+            table.add_row(*row)
+        stdout.print(table)
+        return
+    from rich.columns import Columns
+    from rich.padding import Padding
+
+    if title:
+        stdout.print(f"[bold]{title}[/]")
+    for row in rows:
+        # each `header value` pair is kept whole (a figure never splits from its label) and wraps as a unit
+        pairs = [f"[dim]{header}[/] {cell}" for header, cell in zip(headers[2:-1], row[2:-1], strict=True) if cell]
+        stdout.print(f"[bold]{row[0]}[/] {row[1]}")
+        if pairs:
+            stdout.print(Padding(Columns(pairs, padding=(0, 2)), (0, 0, 0, 2)))
+        if row[-1]:
+            stdout.print(Padding(row[-1], (0, 0, 0, 2)))
 
 
 def printable(text: str) -> str:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from rich.table import Table
-
 from shopagent.render.charts import bar
-from shopagent.render.common import escape, stdout
+from shopagent.render.common import escape, print_rows, stdout
 from shopagent.tools.promotion_results import Allocation, PromotionPlan
 from shopagent.tools.wording import Language, say
 
 
-def print_promotion_plan(plan: PromotionPlan, lang: Language = "en") -> None:
+def print_promotion_plan(plan: PromotionPlan, lang: Language = "en", top: int = 0) -> None:
+    """The plan for a person; `top` > 0 lists only that many funded and that many left-out SKUs."""
     expected = plan.expected
     stdout.print(say(lang, "plan_view", "heading", budget=plan.budget, target=plan.target_roi, as_of=plan.as_of,
                      horizon=plan.horizon_days))
@@ -28,12 +27,14 @@ def print_promotion_plan(plan: PromotionPlan, lang: Language = "en") -> None:
     for warning in plan.warnings:
         stdout.print(f"[bold yellow]![/] {escape(warning)}")
     if funded:
-        stdout.print(_funded_table(funded))
+        _funded_table(funded[:top] if top else funded)
+        _say_more(len(funded) - (min(top, len(funded)) if top else len(funded)))
     # a SKU never promoted and with nothing else against it is summarised in one line below
     untested = [a for a in plan.allocations if a.daily_budget <= 0 and not a.has_history and a.eligible]
     left_out = [a for a in plan.allocations if a.daily_budget <= 0 and a not in untested]
     if left_out:
-        stdout.print(_left_out_table(left_out, lang))
+        _left_out_table(left_out[:top] if top else left_out, lang)
+        _say_more(len(left_out) - (min(top, len(left_out)) if top else len(left_out)))
     if untested:
         names = [a.sku_id for a in untested]
         shown = ", ".join(names[:8]) + (say(lang, "plan_view", "more_names", count=len(names) - 8)
@@ -42,26 +43,30 @@ def print_promotion_plan(plan: PromotionPlan, lang: Language = "en") -> None:
     _print_curve(plan, lang)
 
 
-def _funded_table(funded: list[Allocation]) -> Table:
-    table = Table("SKU", "title", "budget/day", "target ROI", "exp. spend", "exp. GMV", "80% range", "ROI",
-                  "last ¥ buys", "now: spend / target", "notes", title="Budgets 预算分配 (set budget and target ROI "
-                  "per SKU in the platform)", title_justify="left")
+def _say_more(hidden: int) -> None:
+    if hidden > 0:
+        stdout.print(f"[dim]… {hidden} more SKUs: --top 0 lists them all, --json gives every field.[/]")
+
+
+def _funded_table(funded: list[Allocation]) -> None:
+    headers = ("SKU", "title", "budget/day", "target ROI", "exp. spend", "exp. GMV", "80% range", "ROI",
+               "last ¥ buys", "now: spend / target", "notes")
+    rows = []
     for a in funded:
         now = "—" if a.current_spend is None else f"¥{a.current_spend:,.0f} / {_num(a.current_target_roi)}"
         notes = " · ".join(a.notes)
-        table.add_row(escape(a.sku_id), escape(a.title[:10]), f"¥{a.daily_budget:,.0f}", _num(a.target_roi),
-                      f"¥{a.expected_spend:,.0f}", f"¥{a.expected_gmv:,.0f}",
-                      f"¥{a.gmv_low:,.0f}–{a.gmv_high:,.0f}", _num(a.expected_roi), _num(a.marginal_roi), now,
-                      escape(notes))
-    return table
+        rows.append((escape(a.sku_id), escape(a.title[:10]), f"¥{a.daily_budget:,.0f}", _num(a.target_roi),
+                     f"¥{a.expected_spend:,.0f}", f"¥{a.expected_gmv:,.0f}",
+                     f"¥{a.gmv_low:,.0f}–{a.gmv_high:,.0f}", _num(a.expected_roi), _num(a.marginal_roi), now,
+                     escape(notes)))
+    print_rows(headers, rows, title="Budgets 预算分配 (set budget and target ROI per SKU in the platform)")
 
 
-def _left_out_table(left_out: list[Allocation], lang: Language) -> Table:
-    table = Table("SKU", "title", "eligible", "why no budget", title="Left out 未投放", title_justify="left")
+def _left_out_table(left_out: list[Allocation], lang: Language) -> None:
     yes, no = say(lang, "plan_view", "yes"), say(lang, "plan_view", "no")
-    for a in left_out:
-        table.add_row(escape(a.sku_id), escape(a.title[:10]), yes if a.eligible else f"[red]{no}[/]", escape(a.reason))
-    return table
+    rows = [(escape(a.sku_id), escape(a.title[:10]), yes if a.eligible else f"[red]{no}[/]", escape(a.reason))
+            for a in left_out]
+    print_rows(("SKU", "title", "eligible", "why no budget"), rows, title="Left out 未投放")
 
 
 def _print_curve(plan: PromotionPlan, lang: Language) -> None:
