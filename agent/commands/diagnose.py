@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from shopagent.commands.options import DbOption, JsonOption, LangOption, language, parse_date
+from shopagent.commands.options import DbOption, JsonOption, LangOption, language, parse_date, progress_of
 
 
 def diagnose(
@@ -28,8 +28,9 @@ def diagnose(
     from shopagent.location import open_shop
     from shopagent.tools.diagnose import diagnose as run_diagnose
 
-    diagnosis = run_diagnose(open_shop(db), days=days, start=parse_date(start, "--start"), end=parse_date(end, "--end"),
-                             compare=compare, lang=chosen)
+    with progress_of(chosen, "diagnose_command", json_output=json_output):
+        diagnosis = run_diagnose(open_shop(db), days=days, start=parse_date(start, "--start"),
+                                 end=parse_date(end, "--end"), compare=compare, lang=chosen)
     if json_output:
         from shopagent.render.common import print_json_model
 

@@ -26,6 +26,19 @@ def language(lang: str | None) -> str:
     return chosen
 
 
+PROGRESS_STEPS = ("report", "load", "diagnose", "promotion", "pricing", "assortment", "render", "diagnose_command",
+                  "plan_command", "whatif_command")
+
+
+def progress_of(lang: str, title: str, *, json_output: bool):  # noqa: ANN201 - a context manager of steps
+    """`render.progress.progress` with its title and step names in the merchant's language."""
+    from shopagent.render.progress import progress
+    from shopagent.tools.wording import say
+
+    labels = {step: say(lang, "progress", step) for step in PROGRESS_STEPS}
+    return progress(labels.get(title, title), json_output=json_output, labels=labels)
+
+
 def parse_date(text: str | None, option: str) -> date | None:
     """A YYYY-MM-DD option value, or a usage error naming the option."""
     if text is None:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from shopagent.commands.options import DbOption, JsonOption, LangOption, TopOption, language
+from shopagent.commands.options import DbOption, JsonOption, LangOption, TopOption, language, progress_of
 from shopagent.commands.plan import plan_app
 
 
@@ -34,8 +34,9 @@ def plan_pricing(
     from shopagent.tools.whatif_changes import RequestError
 
     try:
-        plan = run_plan_pricing(open_shop(db), skus=sku or None, objective=objective, max_change=max_change,
-                                min_margin=min_margin, lang=language(lang))
+        with progress_of(language(lang), "plan_command", json_output=json_output):
+            plan = run_plan_pricing(open_shop(db), skus=sku or None, objective=objective, max_change=max_change,
+                                    min_margin=min_margin, lang=language(lang))
     except RequestError as error:
         raise typer.BadParameter(str(error)) from None
     if json_output:
@@ -64,7 +65,8 @@ def plan_assortment(
     from shopagent.location import open_shop
     from shopagent.tools.assortment import plan_assortment as run_plan_assortment
 
-    plan = run_plan_assortment(open_shop(db), lead_time_days=lead_time, lang=language(lang))
+    with progress_of(language(lang), "plan_command", json_output=json_output):
+        plan = run_plan_assortment(open_shop(db), lead_time_days=lead_time, lang=language(lang))
     if json_output:
         from shopagent.render.common import print_json_model
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from shopagent.commands.options import DbOption, JsonOption, LangOption, TopOption, language, parse_date
+from shopagent.commands.options import DbOption, JsonOption, LangOption, TopOption, language, parse_date, progress_of
 from shopagent.commands.plan import plan_app
 
 
@@ -37,9 +37,10 @@ def plan_promotion(
     from shopagent.location import open_shop
     from shopagent.tools.promotion_plan import plan_promotion as run_plan
 
-    plan = run_plan(open_shop(db), budget=budget, target_roi=target_roi, sku_ids=sku or None,
-                    min_roi_per_sku=min_roi_per_sku, as_of=day, horizon_days=horizon, confidence=confidence,
-                    seed=seed, lang=language(lang))
+    with progress_of(language(lang), "plan_command", json_output=json_output):
+        plan = run_plan(open_shop(db), budget=budget, target_roi=target_roi, sku_ids=sku or None,
+                        min_roi_per_sku=min_roi_per_sku, as_of=day, horizon_days=horizon, confidence=confidence,
+                        seed=seed, lang=language(lang))
     if json_output:
         from shopagent.render.common import print_json_model
 

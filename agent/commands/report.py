@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from shopagent.commands.options import DbOption, LangOption, TopOption, language, parse_date
+from shopagent.commands.options import DbOption, LangOption, TopOption, language, parse_date, progress_of
 
 report_app = typer.Typer(no_args_is_help=True, help="Reports for the team: the daily briefing (日报).")
 FORMATS = ("md", "html", "json")
@@ -59,18 +59,21 @@ def daily(
         from shopagent.location import open_shop
         from shopagent.tools.daily_report import daily_report
 
-        report = daily_report(open_shop(db), day=report_day, lang=chosen_lang, top=top)
-        markdown = None
-        if chosen == "json":
-            text = report.model_dump_json(indent=2) + "\n"
-        elif chosen == "html":
-            from shopagent.render.report_html import render_html
+        # the progress line is gone before anything else is written to the terminal
+        with progress_of(chosen_lang, "report", json_output=chosen == "json") as step:
+            report = daily_report(open_shop(db), day=report_day, lang=chosen_lang, top=top, progress=step)
+            step("render")
+            markdown = None
+            if chosen == "json":
+                text = report.model_dump_json(indent=2) + "\n"
+            elif chosen == "html":
+                from shopagent.render.report_html import render_html
 
-            text = render_html(report)
-        else:
-            from shopagent.render.report_md import render_markdown
+                text = render_html(report)
+            else:
+                from shopagent.render.report_md import render_markdown
 
-            text = markdown = render_markdown(report)
+                text = markdown = render_markdown(report)
         if out is None:
             sys.stdout.write(text)
             sys.stdout.flush()

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from shopagent.commands.options import DbOption, JsonOption
+from shopagent.commands.options import DbOption, JsonOption, language, progress_of
 
 
 def whatif(
@@ -31,9 +31,10 @@ def whatif(
     from shopagent.tools.whatif_changes import RequestError, parse_assignments
 
     try:
-        result = run_whatif(open_shop(db), price=parse_assignments(price or [], "price"),
-                            budget=parse_assignments(budget or [], "budget"),
-                            stock=parse_assignments(stock or [], "stock"), days=days, seed=seed)
+        with progress_of(language(None), "whatif_command", json_output=json_output):
+            result = run_whatif(open_shop(db), price=parse_assignments(price or [], "price"),
+                                budget=parse_assignments(budget or [], "budget"),
+                                stock=parse_assignments(stock or [], "stock"), days=days, seed=seed)
     except RequestError as error:
         raise typer.BadParameter(str(error)) from None
     if json_output:

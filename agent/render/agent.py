@@ -14,6 +14,7 @@ from shopagent.agent_loop import ToolCallRecord, TurnEvents, TurnResult
 from shopagent.backends.base import BackendStatus
 from shopagent.grounding import mark_unsupported
 from shopagent.render.common import escape, print_json_data, printable, stderr, stdout
+from shopagent.render.progress import Elapsed
 from shopagent.run_log import LogEntry
 
 
@@ -65,7 +66,7 @@ class LiveAnswer(TurnEvents):
 
     def __init__(self, console: Console) -> None:
         self.console = console
-        self.status = Text("…", style="dim")
+        self.status: Text | Elapsed = Text("…", style="dim")
         self.text = ""
         self.live = Live(self._view(), console=console, transient=True, refresh_per_second=12)
 
@@ -77,7 +78,8 @@ class LiveAnswer(TurnEvents):
         self.live.stop()
 
     def tool_started(self, name: str, arguments: dict[str, Any]) -> None:
-        self.status = Text(f"⚙ {_call_label(ToolCallRecord(name=name, arguments=arguments))} …", style="cyan")
+        # the time so far ticks at every refresh: a 7-second tool is visibly working, not stuck
+        self.status = Elapsed(f"⚙ {_call_label(ToolCallRecord(name=name, arguments=arguments))} …")
         self._refresh()
 
     def tool_finished(self, record: ToolCallRecord) -> None:
