@@ -17,6 +17,7 @@ from shopagent.tool_payload import unfence
 MONEY_KEYS = ("gmv", "aov", "spend", "ad_spend", "ad_gmv", "profit", "gross_profit", "margin", "revenue", "budget",
               "price", "refund_amount", "cost")
 RATE_KEYS = ("conversion", "refund_rate", "ctr", "rate")
+WHOLE_KEYS = ("visitors", "orders", "units", "impressions", "clicks")  # people and orders are counted whole
 MAX_ROWS = 10
 
 
@@ -273,6 +274,9 @@ def _kpi(key: str, value: float, signed: bool = False) -> str:
         shown = pct(value)
         return shown.lstrip("-") if shown.lstrip("-") == "0.00%" else ("+" if signed and value > 0 else "") + shown
     sign = "+" if signed and value > 0 else ""
+    if any(key.endswith(whole) for whole in WHOLE_KEYS):
+        whole = round(value)
+        return ("+" if signed and whole > 0 else "") + count(whole)
     if any(key.endswith(money) for money in MONEY_KEYS):
         decimals = 2 if abs(value) < 1000 else 0
         return ("+" if signed and value > 0 else "-" if value < 0 else "") + "¥" + yuan(abs(value), decimals)

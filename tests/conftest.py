@@ -80,8 +80,9 @@ def file_digest(path: Path) -> str:
 def english_locale() -> None:
     """Output language follows the locale; tests read English unless they ask for --lang zh, whatever the
     developer's shell says (session-wide, so module-scoped fixtures see it too)."""
-    saved = {name: os.environ.pop(name, None) for name in ("LC_ALL", "LC_MESSAGES", "LANG")}
+    saved = {name: os.environ.pop(name, None) for name in ("LC_ALL", "LC_MESSAGES", "LANG", "SHOPAGENT_LANG")}
     os.environ["LANG"] = "C.UTF-8"
+    os.environ["SHOPAGENT_LANG"] = "en"  # a Chinese shop's data would otherwise choose zh (commands.options)
     yield
     for name, value in saved.items():
         if value is None:

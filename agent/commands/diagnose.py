@@ -24,12 +24,14 @@ def diagnose(
     """
     if compare not in ("previous", "yoy"):
         raise typer.BadParameter(f"--compare must be previous or yoy, not {compare!r}")
-    chosen = language(lang)
+    language(lang)  # a bad --lang is a usage error before any work
     from shopagent.location import open_shop
     from shopagent.tools.diagnose import diagnose as run_diagnose
 
+    shop = open_shop(db)
+    chosen = language(lang, shop)
     with progress_of(chosen, "diagnose_command", json_output=json_output):
-        diagnosis = run_diagnose(open_shop(db), days=days, start=parse_date(start, "--start"),
+        diagnosis = run_diagnose(shop, days=days, start=parse_date(start, "--start"),
                                  end=parse_date(end, "--end"), compare=compare, lang=chosen)
     if json_output:
         from shopagent.render.common import print_json_model

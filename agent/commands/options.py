@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from shopagent.tools.store import Shop
 
 DbOption = Annotated[Path | None, typer.Option("--db", envvar="SHOPAGENT_DB", dir_okay=False,
                                                help="Shop database file (default: the sample shop).")]
@@ -17,13 +20,39 @@ TopOption = Annotated[int, typer.Option("--top", min=0, metavar="N",
 LangOption = Annotated[str | None, typer.Option("--lang", help="Summary language: zh or en (default: locale).")]
 
 
-def language(lang: str | None) -> str:
-    """--lang, or zh when the locale is Chinese, else en."""
-    locale = os.environ.get("LC_ALL") or os.environ.get("LC_MESSAGES") or os.environ.get("LANG") or ""
-    chosen = lang or ("zh" if locale.lower().startswith("zh") else "en")
+def language(lang: str | None, shop: Shop | None = None) -> str:
+    """The merchant's language: --lang, else $SHOPAGENT_LANG, else `lang` in config.toml, else the shop's own
+    (zh when most product titles are Chinese), else zh for a Chinese locale, else en.
+
+    The shop's data comes before the locale: a Tmall merchant on an English-language laptop (or a server with the
+    C locale) still reads Chinese advice about a Chinese shop."""
+    chosen = lang or os.environ.get("SHOPAGENT_LANG") or _configured_language()
+    if chosen is None and shop is not None:
+        chosen = shop_language(shop)
+    if chosen is None:
+        locale = os.environ.get("LC_ALL") or os.environ.get("LC_MESSAGES") or os.environ.get("LANG") or ""
+        chosen = "zh" if locale.lower().startswith("zh") else "en"
     if chosen not in ("zh", "en"):
-        raise typer.BadParameter(f"--lang must be zh or en, not {chosen!r}")
+        raise typer.BadParameter(f"--lang must be zh or en, not {chosen!r} (from --lang, $SHOPAGENT_LANG or "
+                                 "`lang` in config.toml)")
     return chosen
+
+
+def _configured_language() -> str | None:
+    from shopagent.backends.config import load_config
+
+    value = load_config().get("lang")
+    return str(value) if value else None
+
+
+def shop_language(shop: Shop) -> str | None:
+    """zh when most product titles hold Chinese characters, en when most do not, None for a shop with no products."""
+    with shop.connect() as con:
+        titles = [title for (title,) in con.execute("SELECT title FROM products ORDER BY sku_id LIMIT 200").fetchall()]
+    if not titles:
+        return None
+    chinese = sum(any("\u4e00" <= char <= "\u9fff" for char in title or "") for title in titles)
+    return "zh" if chinese * 2 > len(titles) else "en"
 
 
 PROGRESS_STEPS = ("report", "load", "diagnose", "promotion", "pricing", "assortment", "render", "diagnose_command",

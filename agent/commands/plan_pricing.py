@@ -33,10 +33,13 @@ def plan_pricing(
     from shopagent.tools.pricing import plan_pricing as run_plan_pricing
     from shopagent.tools.whatif_changes import RequestError
 
+    language(lang)
+    shop = open_shop(db)
+    chosen = language(lang, shop)
     try:
-        with progress_of(language(lang), "plan_command", json_output=json_output):
-            plan = run_plan_pricing(open_shop(db), skus=sku or None, objective=objective, max_change=max_change,
-                                    min_margin=min_margin, lang=language(lang))
+        with progress_of(chosen, "plan_command", json_output=json_output):
+            plan = run_plan_pricing(shop, skus=sku or None, objective=objective, max_change=max_change,
+                                    min_margin=min_margin, lang=chosen)
     except RequestError as error:
         raise typer.BadParameter(str(error)) from None
     if json_output:
@@ -65,8 +68,11 @@ def plan_assortment(
     from shopagent.location import open_shop
     from shopagent.tools.assortment import plan_assortment as run_plan_assortment
 
-    with progress_of(language(lang), "plan_command", json_output=json_output):
-        plan = run_plan_assortment(open_shop(db), lead_time_days=lead_time, lang=language(lang))
+    language(lang)
+    shop = open_shop(db)
+    chosen = language(lang, shop)
+    with progress_of(chosen, "plan_command", json_output=json_output):
+        plan = run_plan_assortment(shop, lead_time_days=lead_time, lang=chosen)
     if json_output:
         from shopagent.render.common import print_json_model
 

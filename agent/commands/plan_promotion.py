@@ -37,10 +37,13 @@ def plan_promotion(
     from shopagent.location import open_shop
     from shopagent.tools.promotion_plan import plan_promotion as run_plan
 
-    with progress_of(language(lang), "plan_command", json_output=json_output):
-        plan = run_plan(open_shop(db), budget=budget, target_roi=target_roi, sku_ids=sku or None,
+    language(lang)
+    shop = open_shop(db)
+    chosen = language(lang, shop)
+    with progress_of(chosen, "plan_command", json_output=json_output):
+        plan = run_plan(shop, budget=budget, target_roi=target_roi, sku_ids=sku or None,
                         min_roi_per_sku=min_roi_per_sku, as_of=day, horizon_days=horizon, confidence=confidence,
-                        seed=seed, lang=language(lang))
+                        seed=seed, lang=chosen)
     if json_output:
         from shopagent.render.common import print_json_model
 
@@ -48,4 +51,4 @@ def plan_promotion(
     else:
         from shopagent.render.promotion import print_promotion_plan
 
-        print_promotion_plan(plan, language(lang), top=top)
+        print_promotion_plan(plan, chosen, top=top)

@@ -54,14 +54,16 @@ def daily(
         except ValueError as error:
             raise typer.BadParameter(str(error), param_hint="--notify") from None
     report_day = parse_date(day, "--date")
-    chosen_lang = language(lang)
+    language(lang)
     with _single_run(db, wait):
         from shopagent.location import open_shop
         from shopagent.tools.daily_report import daily_report
 
+        shop = open_shop(db)
+        chosen_lang = language(lang, shop)
         # the progress line is gone before anything else is written to the terminal
         with progress_of(chosen_lang, "report", json_output=chosen == "json") as step:
-            report = daily_report(open_shop(db), day=report_day, lang=chosen_lang, top=top, progress=step)
+            report = daily_report(shop, day=report_day, lang=chosen_lang, top=top, progress=step)
             step("render")
             markdown = None
             if chosen == "json":

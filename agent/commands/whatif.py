@@ -30,9 +30,10 @@ def whatif(
     from shopagent.tools.whatif import whatif as run_whatif
     from shopagent.tools.whatif_changes import RequestError, parse_assignments
 
+    shop = open_shop(db)
     try:
-        with progress_of(language(None), "whatif_command", json_output=json_output):
-            result = run_whatif(open_shop(db), price=parse_assignments(price or [], "price"),
+        with progress_of(language(None, shop), "whatif_command", json_output=json_output):
+            result = run_whatif(shop, price=parse_assignments(price or [], "price"),
                                 budget=parse_assignments(budget or [], "budget"),
                                 stock=parse_assignments(stock or [], "stock"), days=days, seed=seed)
     except RequestError as error:
