@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperGroup, TyperOption
 
 import shopagent.commands.plan_pricing  # noqa: F401  (registers `plan pricing` and `plan assortment`)
 import shopagent.commands.plan_promotion  # noqa: F401  (registers `plan promotion`)
@@ -36,7 +36,16 @@ class _ShopGroup(TyperGroup):
             raise
 
 
-app = typer.Typer(cls=_ShopGroup, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+def _flag_type(self: TyperOption, ctx: object) -> str | None:
+    """A flag takes no value, so help shows no type beside it (this typer prints `<bool>`, which reads as if
+    `--json <bool>` wanted one)."""
+    return None if self.is_flag else _option_type(self, ctx)
+
+
+_option_type = TyperOption.display_type_rich
+TyperOption.display_type_rich = _flag_type  # type: ignore[method-assign]
+
+app = typer.Typer(cls=_ShopGroup, no_args_is_help=True, add_completion=True, pretty_exceptions_enable=False,
                   help="shopagent: your shop's analyst and planner (诊断, 全站推广, 定价, 文案).")
 def _version(value: bool) -> None:
     if value:

@@ -7,9 +7,11 @@ from typing import Annotated
 
 import typer
 
+from shopagent.commands.data_columns import data_columns
 from shopagent.commands.options import DbOption, JsonOption
 
 data_app = typer.Typer(no_args_is_help=True, help="Build, import and check shop data.")
+data_app.command("columns")(data_columns)
 
 
 @data_app.command("init")

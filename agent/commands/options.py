@@ -16,8 +16,9 @@ DbOption = Annotated[Path | None, typer.Option("--db", envvar="SHOPAGENT_DB", di
                                                help="Shop database file (default: the sample shop).")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 TopOption = Annotated[int, typer.Option("--top", min=0, metavar="N",
-                                        help="List the N most valuable rows (0: all); --json always has all.")]
-LangOption = Annotated[str | None, typer.Option("--lang", help="Summary language: zh or en (default: locale).")]
+                                        help="How many of the most valuable to list (0: all).")]
+LangOption = Annotated[str | None, typer.Option("--lang", help=(
+    "zh or en (default: $SHOPAGENT_LANG, then lang in config.toml, then the shop's own language)."))]
 
 
 def language(lang: str | None, shop: Shop | None = None) -> str:
