@@ -24,36 +24,41 @@ def fit_terminal() -> int:
     return stdout.width
 
 
-def print_rows(headers: Sequence[str], rows: Sequence[Sequence[str]], *, title: str | None = None) -> None:
-    """A table when its figures fit the terminal beside a readable last (free-text) column; otherwise each row
-    stacked: the first two cells as a heading, the figures as `header value` pairs, the text on its own line.
-    At 80 columns a 10-column table would squeeze every cell to `S04…`, `¥2,…`; stacked rows stay whole."""
+def print_rows(headers: Sequence[str], rows: Sequence[Sequence[str]], *, title: str | None = None, heading: int = 2,
+               free_text: bool = True) -> None:
+    """A table when its figures fit the terminal (beside a readable last column when it is free text); otherwise
+    each row stacked: its first `heading` cells as a heading line, the figures as `header value` pairs, the free
+    text on its own line. At 80 columns a 10-column table would squeeze every cell to `S04…`, `¥2,…`; stacked
+    rows stay whole."""
+    from rich.columns import Columns
     from rich.measure import Measurement
+    from rich.padding import Padding
     from rich.table import Table
 
     width = fit_terminal()
-    figures = Table(*headers[:-1], show_lines=True)
+    figures = Table(*(headers[:-1] if free_text else headers), show_lines=True)
     for row in rows:
-        figures.add_row(*row[:-1])
-    needed = Measurement.get(stdout, stdout.options, figures).maximum + NARROW_REASON
+        figures.add_row(*(row[:-1] if free_text else row))
+    # measured without the terminal's limit: clamped to it, every table would seem to fit
+    natural = Measurement.get(stdout, stdout.options.update_width(10_000), figures).maximum
+    needed = natural + (NARROW_REASON if free_text else 0)
     if needed <= width:
-        table = Table(*headers, show_lines=True, title=title, title_justify="left")
+        table = Table(*headers, show_lines=free_text, title=title, title_justify="left")
         for row in rows:
             table.add_row(*row)
         stdout.print(table)
         return
-    from rich.columns import Columns
-    from rich.padding import Padding
-
     if title:
         stdout.print(f"[bold]{title}[/]")
+    last = len(headers) - 1 if free_text else len(headers)
     for row in rows:
         # each `header value` pair is kept whole (a figure never splits from its label) and wraps as a unit
-        pairs = [f"[dim]{header}[/] {cell}" for header, cell in zip(headers[2:-1], row[2:-1], strict=True) if cell]
-        stdout.print(f"[bold]{row[0]}[/] {row[1]}")
+        pairs = [f"[dim]{header}[/] {cell}".strip() for header, cell in zip(headers[heading:last], row[heading:last],
+                                                                             strict=True) if cell]
+        stdout.print("[bold]" + " ".join(row[:heading]) + "[/]")
         if pairs:
             stdout.print(Padding(Columns(pairs, padding=(0, 2)), (0, 0, 0, 2)))
-        if row[-1]:
+        if free_text and row[-1]:
             stdout.print(Padding(row[-1], (0, 0, 0, 2)))
 
 

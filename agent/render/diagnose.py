@@ -5,7 +5,8 @@ from __future__ import annotations
 from rich.table import Table
 
 from shopagent.render.charts import bar, pct_change, signed_yuan, sparkline
-from shopagent.render.common import escape, stdout
+from shopagent.render.common import escape, print_rows, stdout
+from shopagent.render.report_md import FINDING_LABELS
 from shopagent.tools.diagnose import Diagnosis
 from shopagent.tools.kpis import GmvChange
 
@@ -35,9 +36,9 @@ def print_diagnosis(diagnosis: Diagnosis, *, top_skus: int = 10) -> None:
     for row in rows:
         summary.add_row(*row)
     stdout.print(summary)
-    stdout.print(_tree_table("GMV change by channel: visitors x conversion x AOV", diagnosis.kpi_tree.channels,
-                             names=CHANNEL_NAMES, shop=diagnosis.kpi_tree.shop))
-    stdout.print(_tree_table(f"Top {top_skus} SKU movers", diagnosis.kpi_tree.skus[:top_skus]))
+    _tree_table("GMV change by channel: visitors x conversion x AOV", diagnosis.kpi_tree.channels,
+                names=CHANNEL_NAMES, shop=diagnosis.kpi_tree.shop)
+    _tree_table(f"Top {top_skus} SKU movers", diagnosis.kpi_tree.skus[:top_skus])
     _print_findings(diagnosis)
 
 
@@ -46,16 +47,15 @@ def _roi(value: float | None) -> str:
 
 
 def _tree_table(title: str, branches: list[GmvChange], *, names: dict[str, str] | None = None,
-                shop: GmvChange | None = None) -> Table:
-    table = Table("", "GMV before", "GMV now", "change", "from visitors", "from conversion", "from AOV",
-                  title=title, title_justify="left")
+                shop: GmvChange | None = None) -> None:
+    rows = []
     for branch in [*branches, *([shop] if shop else [])]:
         label = (names or {}).get(branch.name, branch.name)
-        table.add_row(escape(label if branch is not shop else "shop 全店"), f"¥{branch.gmv_prev:,.0f}",
-                      f"¥{branch.gmv:,.0f}", signed_yuan(branch.change), signed_yuan(branch.visitors_effect),
-                      signed_yuan(branch.conversion_effect), signed_yuan(branch.aov_effect),
-                      style="bold" if branch is shop else None)
-    return table
+        rows.append((escape(label if branch is not shop else "shop 全店"), f"¥{branch.gmv_prev:,.0f}",
+                     f"¥{branch.gmv:,.0f}", signed_yuan(branch.change), signed_yuan(branch.visitors_effect),
+                     signed_yuan(branch.conversion_effect), signed_yuan(branch.aov_effect)))
+    print_rows(("", "GMV before", "GMV now", "change", "from visitors", "from conversion", "from AOV"), rows,
+               title=title, heading=1, free_text=False)
 
 
 def _print_findings(diagnosis: Diagnosis) -> None:
@@ -63,14 +63,14 @@ def _print_findings(diagnosis: Diagnosis) -> None:
         stdout.print("[green]No cause stands out beyond day-to-day noise.[/] 没有超出日常波动的异常。")
     else:
         largest = max(abs(finding.impact_gmv) for finding in diagnosis.findings)
-        table = Table("#", "cause", "SKU / channel", "impact", "", "trend", "summary", title="Findings 原因",
-                      title_justify="left", show_lines=True)
+        rows = []
         for number, finding in enumerate(diagnosis.findings, start=1):
             colour = "red" if finding.impact_gmv < 0 else "green"
-            table.add_row(str(number), finding.kind, escape(finding.sku_id or finding.channel or "shop"),
-                          f"[{colour}]{signed_yuan(finding.impact_gmv)}[/]",
-                          f"[{colour}]{bar(finding.impact_gmv, largest, 12)}[/]", sparkline(finding.trend),
-                          escape(finding.summary))
-        stdout.print(table)
+            rows.append((str(number), f"{FINDING_LABELS[finding.kind]} {finding.kind.replace('_', ' ')}",
+                         escape(finding.sku_id or finding.channel or "shop"),
+                         f"[{colour}]{signed_yuan(finding.impact_gmv)}[/]",
+                         f"[{colour}]{bar(finding.impact_gmv, largest, 12)}[/]", sparkline(finding.trend),
+                         escape(finding.summary)))
+        print_rows(("#", "cause", "SKU / channel", "impact", "", "trend", "summary"), rows, title="Findings 原因")
     for note in diagnosis.skipped:
         stdout.print(f"[dim]Not checked 未检查: {escape(note)}[/]")
