@@ -50,8 +50,9 @@ ol{padding-left:22px;margin:6px 0}li{margin:0 0 8px}.why{color:#52606d;font-size
 .loss{color:#c8463d}.gain{color:#2e8b57}.note{color:#52606d;font-size:13px}
 .sure{color:#52606d;font-size:12px;white-space:nowrap}
 footer{color:#7b8794;font-size:12px;text-align:center;padding:8px 0 20px}
-@media (max-width:480px){main{padding:8px}section{padding:10px}table{white-space:normal;font-size:12px}
-th,td{padding:4px 3px}.card .value{font-size:18px}.cards{grid-template-columns:repeat(2,1fr)}}
+@media (max-width:480px){main{padding:8px}section{padding:10px}table{font-size:12px}
+th,td{padding:4px 3px}td:first-child{white-space:normal;min-width:84px}
+.card .value{font-size:18px}.cards{grid-template-columns:repeat(2,1fr)}}
 """
 
 
