@@ -5,6 +5,9 @@ Figures: the CLI end to end (`shopagent report daily --format html --out ...`, a
 it: imports, one history load, diagnosis, the three planners, four SVG charts), the same in-process, and
 where the time goes (load, KPIs + diagnosis, each planner, markdown, HTML). Wall and CPU seconds: the CPU
 figure is steadier when other work shares the machine. Targets: <= 3 s (sample), <= 10 s (1,000 x 365).
+What the merchant is handed: each planner's proposals, those the report set aside as contradicting another
+part of it (by rule), and the lines the plan commands print at 80 columns with their default --top and with
+--top 0 (everything).
 Shops are generated once and cached under bench/out/report/ (gitignored).
 """
 
@@ -17,8 +20,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from datetime import timedelta
 from pathlib import Path
+
+from provenance import provenance  # bench/ is on sys.path when run as python bench/<name>.py
 
 OUT = Path(__file__).parent / "out" / "report"
 TARGETS = {"sample": 3.0, "big": 10.0}
@@ -78,6 +84,33 @@ def stages(db: Path) -> dict[str, tuple[float, float]]:
     return parts
 
 
+def merchant_view(db: Path) -> dict:
+    """Proposals per planner, the ones set aside by rule, and the plan commands' output length at 80 columns."""
+    import os
+
+    from shopagent.tools.daily_report import daily_report
+    from shopagent.tools.store import Shop
+
+    report = daily_report(Shop(db))
+    planners = {block.planner: {"proposals": len(block.actions) + block.more + len(block.set_aside),
+                                "listed": len(block.actions), "set_aside": dict(Counter(
+                                    aside.rule for aside in block.set_aside))} for block in report.actions}
+    promotion = next(block for block in report.actions if block.planner == "promotion").expected
+    commands = {"plan assortment": ["plan", "assortment"], "plan pricing": ["plan", "pricing"],
+                "plan promotion": ["plan", "promotion", "--budget", f"{promotion.get('total_budget', 5000):g}",
+                                   "--target-roi", f"{promotion.get('target_roi', 3):g}"]}
+    shopagent = str(Path(sys.executable).with_name("shopagent"))
+    lines = {}
+    for label, args in commands.items():
+        for top in ("default", "0"):
+            extra = [] if top == "default" else ["--top", "0"]
+            done = subprocess.run([shopagent, *args, *extra, "--db", str(db)], check=True, capture_output=True,
+                                  text=True, env={**os.environ, "COLUMNS": "80", "SHOPAGENT_LANG": "zh"})
+            lines[f"{label} (--top {top})"] = len(done.stdout.splitlines())
+    return {"planners": planners, "top_actions": [f"{a.kind} {a.sku_id}" for a in report.top_actions],
+            "lines_at_80_columns": lines}
+
+
 def bench(name: str, db: Path, repeat: int) -> dict:
     from shopagent.render.report_html import render_html
     from shopagent.tools.daily_report import daily_report
@@ -90,7 +123,8 @@ def bench(name: str, db: Path, repeat: int) -> dict:
             "cli_median": round(statistics.median(runs), 2),
             "in_process_wall": round(statistics.median(run[0] for run in in_process), 2),
             "in_process_cpu": round(statistics.median(run[1] for run in in_process), 2), "target": TARGETS[name],
-            "stages": {key: [round(value, 2) for value in pair] for key, pair in parts.items()}}
+            "stages": {key: [round(value, 2) for value in pair] for key, pair in parts.items()},
+            "merchant_view": merchant_view(db)}
 
 
 def main() -> None:
@@ -110,7 +144,15 @@ def main() -> None:
               f"{result['in_process_cpu']:.2f} s CPU")
         for stage, (wall, cpu) in result["stages"].items():
             print(f"  {stage:<40} {wall:6.2f} s wall {cpu:6.2f} s CPU")
-    (OUT / "results.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
+        view = result["merchant_view"]
+        for planner, counts in view["planners"].items():
+            print(f"  {planner:<12} {counts['proposals']:5} proposed, {counts['listed']} listed, set aside: "
+                  f"{counts['set_aside'] or 'none'}")
+        print(f"  top actions: {', '.join(view['top_actions'])}")
+        for command, count in view["lines_at_80_columns"].items():
+            print(f"  {command:<40} {count:6} lines at 80 columns")
+    (OUT / "results.json").write_text(json.dumps({"results": results, "provenance": provenance()}, indent=2),
+                                      encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -23,6 +23,9 @@ from shopagent.tools.wording import Language, say
 ActionKind = Literal["budget", "price", "restock", "fix", "push", "delist"]
 Unit = Literal["yuan_per_day", "yuan", "units"]
 Confidence = Literal["high", "medium", "low"]
+# why the report set a proposal aside: a price rise on a SKU out of stock, that the diagnosis finds losing sales
+# to its price, or priced well above its competitor; more traffic for a SKU to delist or with no stock
+SetAsideRule = Literal["out_of_stock", "diagnosis", "above_competitor", "delist", "traffic_out_of_stock"]
 MIN_BUDGET_CHANGE = 0.10  # a budget move smaller than 10% (and under ¥100) is noise, not an action for today
 
 
@@ -52,6 +55,7 @@ class SetAside(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     action: Action
+    rule: SetAsideRule
     why: str
 
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from shopagent.tools.findings import Finding
 from shopagent.tools.panel import ShopPanel
-from shopagent.tools.report_actions import Action, ActionBlock, SetAside
+from shopagent.tools.report_actions import Action, ActionBlock, SetAside, SetAsideRule
 from shopagent.tools.wording import Language, say
 
 # findings that say the SKU's price is what loses it sales; a price rise there contradicts the diagnosis
@@ -44,29 +44,30 @@ def out_of_stock(history: ShopPanel) -> set[str]:
 
 
 def price_holds(findings: Iterable[Finding], blocks: Iterable[ActionBlock], empty: set[str],
-                lang: Language) -> dict[str, str]:
-    """SKUs whose price must not go up today, with the reason the merchant reads."""
-    holds = {sku: say(lang, "report", "hold_out_of_stock") for sku in sorted(empty)}
+                lang: Language) -> dict[str, tuple[SetAsideRule, str]]:
+    """SKUs whose price must not go up today, with the rule and the reason the merchant reads."""
+    holds: dict[str, tuple[SetAsideRule, str]] = {
+        sku: ("out_of_stock", say(lang, "report", "hold_out_of_stock")) for sku in sorted(empty)}
     for finding in findings:
         if finding.kind in PRICE_LOSES_SALES and finding.sku_id and finding.sku_id not in holds:
-            holds[finding.sku_id] = say(lang, "report", "hold_diagnosis")
+            holds[finding.sku_id] = ("diagnosis", say(lang, "report", "hold_diagnosis"))
     for block in blocks:
         for sku, reason in block.price_holds.items():
-            holds.setdefault(sku, reason)
+            holds.setdefault(sku, ("above_competitor", reason))
     return holds
 
 
-def contradicts(action: Action, holds: dict[str, str], delisted: set[str], empty: set[str],
-                lang: Language) -> str | None:
-    """Why `action` cannot go out beside the rest of the report, or None."""
+def contradicts(action: Action, holds: dict[str, tuple[SetAsideRule, str]], delisted: set[str], empty: set[str],
+                lang: Language) -> tuple[SetAsideRule, str] | None:
+    """Which rule `action` breaks beside the rest of the report, and why in words; None when it breaks none."""
     raises_price = action.kind == "price" and (action.proposed or 0) > (action.current or 0)
     if raises_price and action.sku_id in holds:
         return holds[action.sku_id]
     raises_budget = action.kind == "budget" and (action.proposed or 0) > (action.current or 0)
     if (raises_budget or action.kind == "push") and action.sku_id in delisted:
-        return say(lang, "report", "hold_delist")
+        return "delist", say(lang, "report", "hold_delist")
     if (raises_budget or action.kind == "push") and action.sku_id in empty:
-        return say(lang, "report", "hold_traffic_out_of_stock")
+        return "traffic_out_of_stock", say(lang, "report", "hold_traffic_out_of_stock")
     return None
 
 
@@ -82,11 +83,11 @@ def reconcile(blocks: list[ActionBlock], findings: list[Finding], history: ShopP
     for block in blocks:
         kept, set_aside = [], []
         for action in block.actions:
-            why = contradicts(action, holds, delisted, empty, lang)
-            if why is None:
+            broken = contradicts(action, holds, delisted, empty, lang)
+            if broken is None:
                 kept.append(action)
             else:
-                set_aside.append(SetAside(action=action, why=why))
+                set_aside.append(SetAside(action=action, rule=broken[0], why=broken[1]))
         pool.extend(kept)
         shown = kept[:top] if block.planner != "assortment" else mixed(kept, top)
         kept_blocks.append(block.model_copy(update={
