@@ -499,8 +499,8 @@ def test_no_action_contradicts_another_part_of_the_report(report_json, sample_wo
         a["kind"] == "budget" and a["proposed"] > a["current"])}
     assert not more_traffic & (delisted | empty)
     # the planted stockout (S017) had a price rise proposed: it is set aside with the reason, not dropped silently
-    aside = {x["action"]["sku_id"]: x["why"] for b in report_json["actions"] for x in b["set_aside"]}
-    assert "S017" in empty and "out of stock" in aside["S017"]
+    aside = {x["action"]["sku_id"]: x for b in report_json["actions"] for x in b["set_aside"]}
+    assert "S017" in empty and aside["S017"]["rule"] == "out_of_stock" and "out of stock" in aside["S017"]["why"]
 
 
 def test_the_top_actions_are_few_ranked_by_value_and_carry_a_confidence(report_json):
