@@ -31,6 +31,7 @@ class _Rules:
     context: tuple[_Context, ...]
     context_chars: frozenset[str]
     gap: re.Pattern[str]
+    pinyin: tuple[str, ...]  # what the pinyin group `p<i>` of `gap` reads as
     invisible: frozenset[str]
 
 
@@ -43,7 +44,7 @@ def normalise(text: str) -> tuple[str, list[int]]:
     if rules.context_chars.intersection(folded):
         folded = _read_in_context(folded, rules.context)
     folded, origin = _drop_invisible(folded, origin, rules.invisible)
-    return _drop_gaps(folded, origin, rules.gap)
+    return _drop_gaps(folded, origin, rules)
 
 
 def _fold(text: str) -> tuple[str, list[int]]:
@@ -97,7 +98,8 @@ def _drop_invisible(text: str, origin: list[int], invisible: frozenset[str]) -> 
     return "".join(char for char, _ in kept), [at for _, at in kept]
 
 
-def _drop_gaps(text: str, origin: list[int], gap: re.Pattern[str]) -> tuple[str, list[int]]:
+def _drop_gaps(text: str, origin: list[int], rules: _Rules) -> tuple[str, list[int]]:
+    gap = rules.gap
     if not gap.search(text):
         return text, origin
     kept: list[str] = []
@@ -106,8 +108,8 @@ def _drop_gaps(text: str, origin: list[int], gap: re.Pattern[str]) -> tuple[str,
     for match in gap.finditer(text):
         kept.append(text[position : match.start()])
         kept_origin.extend(origin[position : match.start()])
-        if match.group("pinyin"):
-            kept.append("最")
+        if match.lastgroup and match.lastgroup.startswith("p"):
+            kept.append(rules.pinyin[int(match.lastgroup[1:])])
             kept_origin.append(origin[match.start()])
         position = match.end()
     kept.append(text[position:])
@@ -138,15 +140,19 @@ def _rules() -> _Rules:
         for entry in raw["context"]
     )
     separators = re.escape(raw["separators"]["between_chinese"])
-    # a separator run between two Chinese characters, or the pinyin "zui" standing for 最 before one
-    gap = re.compile(
-        rf"(?<=[\u4e00-\u9fff])(?P<gap>[{separators}]+)(?=[\u4e00-\u9fff])"
-        r"|(?<![a-z])(?P<pinyin>zui)(?=\s?[\u4e00-\u9fff])"
-    )
+    # a separator run between two Chinese characters, or a pinyin syllable standing for a banned character
+    pinyin = [
+        (f"(?<={entry['after']})" if "after" in entry else "")
+        + rf"(?<![a-z])(?P<p{index}>{re.escape(entry['text'])})(?![a-z])"
+        + (f"(?={entry['before']})" if "before" in entry else "")
+        for index, entry in enumerate(raw.get("pinyin", []))
+    ]
+    gap = re.compile("|".join([rf"(?<=[\u4e00-\u9fff])(?P<gap>[{separators}]+)(?=[\u4e00-\u9fff])", *pinyin]))
     return _Rules(
         confusables=str.maketrans(confusables["from"], confusables["to"]),
         context=context,
         context_chars=frozenset("".join(rule.chars for rule in context)),
         gap=gap,
+        pinyin=tuple(entry["reads"] for entry in raw.get("pinyin", [])),
         invisible=frozenset(raw["separators"]["invisible"]),
     )
