@@ -18,7 +18,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from shopagent.tools.compliance_text import normalise
+from shopagent.tools.compliance_text import Origin, normalise
 
 Severity = Literal["violation", "warning"]
 
@@ -238,8 +238,8 @@ def _longest_first(hits: list[_Hit], escalated: frozenset[str]) -> list[_Hit]:
     return kept
 
 
-def _issue(hit: _Hit, text: str, origin: list[int], escalated: frozenset[str]) -> ComplianceIssue:
-    start, end = origin[hit.start], origin[hit.end - 1] + 1
+def _issue(hit: _Hit, text: str, origin: Origin, escalated: frozenset[str]) -> ComplianceIssue:
+    start, end = origin[hit.start][0], origin[hit.end - 1][1]
     term = text[start:end]
     if hit.term is None:
         return ComplianceIssue(

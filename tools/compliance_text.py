@@ -35,8 +35,11 @@ class _Rules:
     invisible: frozenset[str]
 
 
-def normalise(text: str) -> tuple[str, list[int]]:
-    """The text as the checker matches it, and for each of its characters the index in `text` it came from."""
+Origin = list[tuple[int, int]]  # for each normalised character, the span of `text` it came from
+
+
+def normalise(text: str) -> tuple[str, Origin]:
+    """The text as the checker matches it, and for each of its characters the span of `text` it came from."""
     rules = _rules()
     folded, origin = _fold(text)
     folded = folded.translate(rules.confusables)
@@ -47,20 +50,20 @@ def normalise(text: str) -> tuple[str, list[int]]:
     return _drop_gaps(folded, origin, rules)
 
 
-def _fold(text: str) -> tuple[str, list[int]]:
+def _fold(text: str) -> tuple[str, Origin]:
     # NFKC can change the length ("℃" becomes "°C", "ﬁ" becomes "fi"), so it goes one code point at a time
     if unicodedata.is_normalized("NFKC", text) and len(text.casefold()) == len(text):
-        return text.casefold(), list(range(len(text)))
+        return text.casefold(), [(index, index + 1) for index in range(len(text))]
     pieces: list[str] = []
-    origin: list[int] = []
+    origin: Origin = []
     for index, char in enumerate(text):
         piece = unicodedata.normalize("NFKC", char).casefold()
         pieces.append(piece)
-        origin.extend([index] * len(piece))
+        origin.extend([(index, index + 1)] * len(piece))
     return "".join(pieces), origin
 
 
-def _simplified(text: str, origin: list[int]) -> tuple[str, list[int]]:
+def _simplified(text: str, origin: Origin) -> tuple[str, Origin]:
     if text.isascii():
         return text, origin
     converter = _converter()
@@ -91,26 +94,26 @@ def _read_in_context(text: str, context: tuple[_Context, ...]) -> str:
     return "".join(out)
 
 
-def _drop_invisible(text: str, origin: list[int], invisible: frozenset[str]) -> tuple[str, list[int]]:
+def _drop_invisible(text: str, origin: Origin, invisible: frozenset[str]) -> tuple[str, Origin]:
     if not invisible.intersection(text):
         return text, origin
     kept = [(char, at) for char, at in zip(text, origin, strict=True) if char not in invisible]
     return "".join(char for char, _ in kept), [at for _, at in kept]
 
 
-def _drop_gaps(text: str, origin: list[int], rules: _Rules) -> tuple[str, list[int]]:
+def _drop_gaps(text: str, origin: Origin, rules: _Rules) -> tuple[str, Origin]:
     gap = rules.gap
     if not gap.search(text):
         return text, origin
     kept: list[str] = []
-    kept_origin: list[int] = []
+    kept_origin: Origin = []
     position = 0
     for match in gap.finditer(text):
         kept.append(text[position : match.start()])
         kept_origin.extend(origin[position : match.start()])
         if match.lastgroup and match.lastgroup.startswith("p"):
             kept.append(rules.pinyin[int(match.lastgroup[1:])])
-            kept_origin.append(origin[match.start()])
+            kept_origin.append((origin[match.start()][0], origin[match.end() - 1][1]))
         position = match.end()
     kept.append(text[position:])
     kept_origin.extend(origin[position:])
