@@ -429,3 +429,9 @@ def test_check_through_the_cli_reports_traditional_characters_at_their_offsets(c
     issues = json.loads(result.stdout)["issues"]
     assert [(i["term"], i["start"], i["end"]) for i in issues] == [("頂級", 0, 2), ("無效退款", 5, 9)]
     assert all(i["why"] and i["source"] for i in issues)
+
+
+def test_cli_platform_decides_whether_pressure_selling_blocks_publishing(cli):
+    assert cli("creative", "check", "万人疯抢 卫衣").exit_code == 1
+    assert cli("creative", "check", "万人疯抢 卫衣", "--platform", "law").exit_code == 0
+    assert cli("creative", "check", "万人疯抢 卫衣", "--platform", "ebay").exit_code == 2
