@@ -12,7 +12,7 @@ import re
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib.resources import files
 from typing import Literal
 
@@ -213,7 +213,7 @@ def _platform(platform: str | None, lexicon: _Lexicon) -> _Platform:
 def _brand_hits(normalised: str, brand_forbidden: Sequence[str]) -> list[_Hit]:
     hits = []
     for word in brand_forbidden:
-        needle = normalise(word.strip())[0]
+        needle = _needle(word.strip())
         if not needle:
             continue
         at = normalised.find(needle)
@@ -221,6 +221,12 @@ def _brand_hits(normalised: str, brand_forbidden: Sequence[str]) -> list[_Hit]:
             hits.append(_Hit(at, at + len(needle), None, brand_word=word.strip()))
             at = normalised.find(needle, at + 1)
     return hits
+
+
+@lru_cache(maxsize=4096)
+def _needle(word: str) -> str:
+    # drafting checks every candidate phrase against the same brand list: normalise each word once
+    return normalise(word)[0]
 
 
 def _longest_first(hits: list[_Hit], escalated: frozenset[str]) -> list[_Hit]:
