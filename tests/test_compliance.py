@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tomllib
 from importlib.resources import files
 
@@ -157,14 +158,18 @@ def test_category_decides_whether_whitening_is_a_cosmetic_or_a_food_claim():
     assert _terms("美白丸", category="apparel") == []
 
 
-def test_pressure_marketing_is_a_warning():
-    result = check_text("再不抢就没了！仅剩3件")
+def test_pressure_selling_is_a_violation_on_taobao_and_a_warning_under_the_law_alone():
+    text = "再不抢就没了！仅剩3件"
 
-    assert result.ok
-    assert [(i.term, i.rule_id, i.severity) for i in result.issues] == [
-        ("再不抢就没了", "pressure", "warning"),
-        ("仅剩3件", "pressure", "warning"),
-    ]
+    for platform in (None, "tmall", "抖音"):
+        assert _terms(text, platform=platform) == [
+            ("再不抢就没了", "pressure", "violation"),
+            ("仅剩3件", "pressure", "violation"),
+        ]
+    assert check_text(text, platform="law").ok
+    assert {i.severity for i in check_text(text, platform="law").issues} == {"warning"}
+    with pytest.raises(ValueError, match="taobao"):
+        check_text(text, platform="ebay")
 
 
 def test_latest_model_is_a_warning_but_latest_technology_a_violation():
@@ -222,7 +227,7 @@ def test_fix_rewrites_with_the_suggestion_and_keeps_warnings():
 def test_every_replacement_in_the_lexicon_is_itself_compliant():
     lexicon = tomllib.loads(files("shopagent.tools").joinpath("data", "ad_law.toml").read_text("utf-8"))
     for rule_id, rule in lexicon["rules"].items():
-        for entry in rule["terms"]:
+        for entry in rule.get("terms", []):
             replacement = entry.get("replace", entry["suggest"].split(" / ")[0])
             assert check_text(replacement).ok, (rule_id, entry)
 
@@ -267,3 +272,166 @@ def test_antibacterial_claims_are_violations_on_cosmetics_and_warnings_elsewhere
                                   "三甲医院医生推荐 血压计", "全网独家 实木餐桌", "永久不褪色 床单"])
 def test_endorsements_and_guarantees_are_violations(text):
     assert not check_text(text).ok
+
+
+# --- issue 25: families, normalisation, exemptions, severity ------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("text", "category", "term", "rule_id"),
+    [
+        ("招财进宝貔貅手串", "home", "招财进宝", "superstition"),
+        ("大师开光 葫芦挂件", None, "大师开光", "superstition"),
+        ("镇宅 铜麒麟摆件", "home", "镇宅", "superstition"),
+        ("祖传秘方 膏药贴", None, "祖传秘方", "false_claim"),
+        ("宫廷秘制桃酥", "food", "宫廷秘制", "false_claim"),
+        ("神效去污膏", "home", "神效", "false_claim"),
+        ("量子能量杯", "home", "量子能量", "false_claim"),
+        ("万人疯抢 卫衣", "apparel", "万人疯抢", "pressure"),
+        ("抢疯了 拖鞋", None, "抢疯了", "pressure"),
+        ("错过就没机会了 直播福利", None, "错过就没机会了", "pressure"),
+        ("明天就涨价 电风扇", None, "明天就涨价", "pressure"),
+        ("缓解头痛 按摩枕", "home", "缓解头痛", "medical"),
+        ("适合哮喘人群 净化器", "electronics", "哮喘", "medical"),
+        ("止咳化痰 枇杷膏", "food", "止咳化痰", "medical"),
+        ("抗敏修护精华", "cosmetics", "抗敏", "cosmetic_banned"),
+        ("干细胞面霜", "cosmetics", "干细胞", "cosmetic_banned"),
+        ("淡化妊娠纹 身体乳", "cosmetics", "妊娠纹", "cosmetic_banned"),
+        ("溶脂霜", "cosmetics", "溶脂", "cosmetic_banned"),
+        ("瘦脸面膜", "cosmetics", "瘦脸", "cosmetic_banned"),
+        ("祛斑霜 淡化黄褐斑", "cosmetics", "黄褐斑", "medical"),
+        ("护肝解酒 葛根茶", "food", "护肝", "health_claim"),
+        ("增强免疫力 维C软糖", "food", "增强免疫力", "health_claim"),
+        ("清热解毒 凉茶", "food", "清热解毒", "medical"),
+        ("养胃小米", "food", "养胃", "food_function"),
+        ("增强免疫力 蛋白粉", "health_food", "增强免疫力", "health_food_claim"),
+        ("Clinically proven to cure acne", "cosmetics", "Clinically proven", "medical"),
+        ("Lowers blood pressure naturally", "food", "Lowers blood pressure", "medical"),
+        ("The best phone case", None, "The best", "absolute"),
+        ("Cheapest price online", None, "Cheapest", "absolute"),
+        ("Last chance! Only 3 left", None, "Last chance", "pressure"),
+        ("Brings good luck to your home", "home", "Brings good luck", "superstition"),
+    ],
+)
+def test_each_family_is_a_violation_naming_its_rule_and_source(text, category, term, rule_id):
+    result = check_text(text, category=category)
+
+    assert not result.ok
+    issue = next(issue for issue in result.issues if issue.term == term)
+    assert (issue.rule_id, issue.severity) == (rule_id, "violation")
+    assert issue.why and issue.source and issue.suggestion
+    fixed, _ = fix_text(text, category=category)
+    assert check_text(fixed, category=category).ok
+
+
+@pytest.mark.parametrize(
+    ("text", "term", "rule_id"),
+    [
+        ("頂級工藝 真皮錢包", "頂級", "absolute"),  # traditional characters, through OpenCC's t2s
+        ("國家領導人推薦 茶葉", "國家領導人推薦", "state_name"),
+        ("無效退款 面膜", "無效退款", "efficacy_guarantee"),
+        ("第壹品牌 保温杯", "第壹品牌", "absolute"),  # financial numeral 壹 for 一
+        ("第①品牌 保温杯", "第①品牌", "absolute"),  # a circled digit for 一
+        ("1OO%纯天然 蜂蜜", "1OO%", "absolute"),  # letter O for zero
+        ("l00%有效 驱蚊液", "l00%", "absolute"),  # letter l for one
+        ("N0.1 热卖", "N0.1", "absolute"),  # zero for the letter O
+        ("唯l正品", "唯l", "absolute"),
+        ("绝/对舒适 乳胶枕", "绝/对", "absolute"),  # a slash inside the word
+        ("最\u200b好用的洗碗机", "最\u200b好", "absolute"),  # a zero-width space inside it
+        ("蕞好用的拖把", "蕞好", "absolute"),  # homophones of 最
+        ("醉便宜的充电宝", "醉便宜", "absolute"),
+        ("弟一品牌 牙刷", "弟一品牌", "absolute"),
+        ("绝dui正品", "绝dui", "absolute"),  # pinyin inside Chinese copy
+        ("最hao用的锅", "最hao", "absolute"),
+        ("ＴＨＥ ＢＥＳＴ 蓝牙音箱", "ＴＨＥ ＢＥＳＴ", "absolute"),  # full width, case-folded English
+        ("BEST QUALITY headphones", "BEST QUALITY", "absolute"),
+        ("аnti-inflammatory cream", "аnti-inflammatory", "medical"),  # a Cyrillic а
+    ],
+)
+def test_each_disguise_is_undone_and_reported_where_the_merchant_wrote_it(text, term, rule_id):
+    result = check_text(text)
+
+    assert not result.ok
+    issue = next(issue for issue in result.issues if issue.rule_id == rule_id)
+    assert text[issue.start : issue.end] == issue.term == term
+
+
+def test_disguise_folding_leaves_ordinary_words_and_numbers_alone():
+    assert check_text("醉蟹 绍兴特产").ok  # 醉 is only 最 before a word 最 would qualify
+    assert check_text("第12届 设计展 第12名 i7处理器 no1ce").ok  # 1 is 一 after 第 only when no digit follows
+    assert check_text("红色/黑色 两色可选 男/女同款").ok
+
+
+EXEMPTIONS = {
+    "self_comparison": ("本店销量最高的一款 小白鞋", "全网销量最高的一款 小白鞋"),
+    "time_limited_fact": ("近30天本店销量第一 保温杯", "销量第一 保温杯"),
+    "ranking_with_source": ("2024年度天猫店铺销量第一（数据来源：生意参谋）", "天猫店铺销量第一"),
+    "consumer_tip": ("最好冷藏保存 开封后尽快食用", "最好吃的零食"),
+    "order_and_spec": ("最低-20℃也能正常使用", "最低价 电暖器"),
+    "standard_grade": ("特级初榨橄榄油 一级压榨花生油", "顶级橄榄油"),
+    "official_title": ("国家级非遗 手工油纸伞", "国家级工艺 油纸伞"),
+    "model_number": ("色号No.1 正红色口红", "No.1 正红色口红"),
+    "serial_code": ("唯一防伪码 扫码验真", "唯一正品 扫码验真"),
+    "composition": ("原料：100%生牛乳", "100%纯天然 生牛乳"),
+    "product_name": ("招财猫摆件 陶瓷存钱罐", "招财 陶瓷存钱罐"),
+    "not_a_claim": ("防晒衣 UPF50+", "防晒乳 SPF50 妆网备字2023"),
+    "special_use_registered": ("美白精华 国妆特字G20230456", "美白精华 妆网备字2023000123"),
+    "health_food_disclaimer": ("增强免疫力 蛋白粉 本品不能代替药物", "增强免疫力 蛋白粉"),
+    "health_food_function": ("辅助降血脂 鱼油 本品不能代替药物", "降血脂 鱼油 本品不能代替药物"),
+}
+
+
+@pytest.mark.parametrize(("exemption", "lawful", "unlawful"), [(k, *v) for k, v in EXEMPTIONS.items()])
+def test_each_exemption_excuses_its_context_and_only_that(exemption, lawful, unlawful):
+    category = {"special_use_registered": "cosmetics", "not_a_claim": "cosmetics", "health_food_disclaimer":
+                "health_food", "health_food_function": "health_food"}.get(exemption)
+
+    assert check_text(lawful, category=category).ok, exemption
+    assert not check_text(unlawful, category=category).ok, exemption
+
+
+def test_every_exemption_in_the_lexicon_has_a_test():
+    lexicon = tomllib.loads(files("shopagent.tools").joinpath("data", "ad_law.toml").read_text("utf-8"))
+
+    assert set(lexicon["exemptions"]) == set(EXEMPTIONS)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Composition: 100% cotton", "电量显示100% 充电宝", "Our lightest down jacket yet", "Best before: see the lid",
+     "For best results, apply to clean skin", "第一步：清洁 第二步：涂抹", "最多连接5台设备", "#1号色 粉底液"],
+)
+def test_facts_and_usage_tips_in_english_and_chinese_pass(text):
+    assert check_text(text).ok
+
+
+def test_special_use_claims_follow_the_registration_the_copy_shows():
+    assert _terms("美白精华", category="cosmetics") == [("美白", "cosmetic_special", "warning")]
+    assert _terms("美白精华 妆网备字2023000123", category="cosmetics") == [
+        ("美白", "cosmetic_special_filed", "violation")]
+    assert _terms("美白精华 国妆特字G20230456", category="cosmetics") == []
+    assert _terms("防晒乳 SPF50", category="特殊化妆品") == []
+
+
+def test_health_food_may_claim_its_function_with_the_disclaimer_but_never_a_cure():
+    disclaimer = " 本品不能代替药物"
+    assert check_text("增强免疫力 蛋白粉" + disclaimer, category="保健食品").ok
+    assert _terms("增强免疫力 蛋白粉", category="health_food") == [
+        ("增强免疫力", "health_food_claim", "violation")]
+    assert not check_text("治疗糖尿病 降糖胶囊" + disclaimer, category="health_food").ok
+    assert _terms("增强免疫力 软糖" + disclaimer, category="food") == [("增强免疫力", "health_claim", "violation")]
+    assert _terms("可以代替药物 保健品", category="health_food")[0][1] == "medical"
+
+
+def test_check_through_the_cli_reports_traditional_characters_at_their_offsets(cli):
+    result = cli("creative", "check", "頂級真絲 無效退款", "--json")
+
+    assert result.exit_code == 1
+    issues = json.loads(result.stdout)["issues"]
+    assert [(i["term"], i["start"], i["end"]) for i in issues] == [("頂級", 0, 2), ("無效退款", 5, 9)]
+    assert all(i["why"] and i["source"] for i in issues)
+
+
+def test_cli_platform_decides_whether_pressure_selling_blocks_publishing(cli):
+    assert cli("creative", "check", "万人疯抢 卫衣").exit_code == 1
+    assert cli("creative", "check", "万人疯抢 卫衣", "--platform", "law").exit_code == 0
+    assert cli("creative", "check", "万人疯抢 卫衣", "--platform", "ebay").exit_code == 2

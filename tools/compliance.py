@@ -1,22 +1,24 @@
 """Ad-law and platform compliance checks for Chinese e-commerce copy (titles, selling points, details).
 
-The lexicon lives in ``data/ad_law.toml``: every term with its rule, severity, suggestion and the
-contexts in which it is allowed. This module only matches it: deterministic, no model, no I/O
-beyond reading that package data once.
+The lexicon lives in ``data/ad_law.toml``: every term with its rule, source, severity and suggestion,
+the exemptions of the 2023 enforcement guide, and which rules each platform enforces. The text is
+normalised first (``compliance_text``: traditional characters, look-alikes, homophones, separators).
+This module only matches: deterministic, no model, no I/O beyond reading the package data once.
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib.resources import files
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
+
+from shopagent.tools.compliance_text import Origin, normalise
 
 Severity = Literal["violation", "warning"]
 
@@ -39,6 +41,8 @@ class ComplianceIssue(BaseModel):
     severity: Severity
     suggestion: str
     replacement: str  # what fix_text writes in place of `term`; "" means the term is deleted
+    why: str = ""  # what the rule forbids, in the merchant's words
+    source: str = ""  # the law, regulation or platform rule it comes from
 
 
 class ComplianceResult(BaseModel):
@@ -58,6 +62,9 @@ class _Term:
     severity: Severity
     suggestion: str
     replacement: str
+    why: str
+    source: str
+    when: re.Pattern[str] | None  # the rule applies only to copy that matches this
     exempt: frozenset[str]
     only: frozenset[str] | None
     uncategorised: bool  # whether an `only` rule also applies when no category is given
@@ -66,10 +73,26 @@ class _Term:
 
 
 @dataclass(frozen=True)
+class _Exemption:
+    pattern: re.Pattern[str]
+    rules: frozenset[str]  # empty: every rule
+    whole_text: bool  # excuses those rules anywhere in a matching text, not only inside the match
+    only: frozenset[str] | None
+
+
+@dataclass(frozen=True)
+class _Platform:
+    names: frozenset[str]
+    violations: frozenset[str]
+
+
+@dataclass(frozen=True)
 class _Lexicon:
     terms: tuple[_Term, ...]
-    allowed: tuple[re.Pattern[str], ...]
+    exemptions: tuple[_Exemption, ...]
     category_groups: dict[str, frozenset[str]]
+    platforms: dict[str, _Platform]
+    default_platform: str
 
 
 @dataclass(frozen=True)
@@ -80,34 +103,38 @@ class _Hit:
     brand_word: str = ""
 
 
-def check_text(text: str, *, category: str | None = None, brand_forbidden: Sequence[str] = ()) -> ComplianceResult:
+def check_text(
+    text: str, *, category: str | None = None, brand_forbidden: Sequence[str] = (), platform: str | None = None
+) -> ComplianceResult:
     """Find Advertising-Law and platform compliance problems in Chinese e-commerce copy.
 
     `category` scopes the rules: cosmetics categories (skincare, makeup, ...) get the special-use
-    cosmetics warnings, medical categories may name treatments. `brand_forbidden` lists the brand's
-    own banned words, matched as exact substrings (after width and case folding).
+    cosmetics rules, food and health_food (蓝帽子) their own, medical categories may name treatments.
+    `platform` (taobao, tmall, douyin, ..., or law for the statutes alone; default Taobao/Tmall) decides
+    which platform rules are violations. `brand_forbidden` lists the brand's own banned words, matched as
+    exact substrings (after normalisation).
     """
     lexicon = _lexicon()
     category = (category or "").strip() or None
-    normalised, origin = _normalise(text)
+    normalised, origin = normalise(text)
     groups = _groups_of(category, lexicon)
     hits = [
         _Hit(start, end, term)
         for term in lexicon.terms
-        if _applies(term, category, groups) and _may_occur(term, normalised)
+        if _applies(term, category, groups, normalised) and _may_occur(term, normalised)
         for start, end in _spans(term.pattern, normalised)
     ]
     if hits:
-        allowed = [span for pattern in lexicon.allowed for span in _spans(pattern, normalised)]
-        hits = [hit for hit in hits if not _inside_any(hit, allowed)]
+        hits = _unexempted(hits, normalised, groups, lexicon.exemptions)
     hits.extend(_brand_hits(normalised, brand_forbidden))
-    issues = [_issue(hit, text, origin) for hit in _longest_first(hits)]
+    escalated = _platform(platform, lexicon).violations
+    issues = [_issue(hit, text, origin, escalated) for hit in _longest_first(hits, escalated)]
     issues.sort(key=lambda issue: (issue.start, issue.end))
     return ComplianceResult(ok=all(issue.severity != "violation" for issue in issues), issues=issues)
 
 
 def fix_text(
-    text: str, *, category: str | None = None, brand_forbidden: Sequence[str] = ()
+    text: str, *, category: str | None = None, brand_forbidden: Sequence[str] = (), platform: str | None = None
 ) -> tuple[str, list[ComplianceIssue]]:
     """Rewrite every violation with its compliant replacement; warnings are left for the merchant.
 
@@ -119,7 +146,7 @@ def fix_text(
     changed: list[ComplianceIssue] = []
     rounds = 0
     while True:
-        result = check_text(text, category=category, brand_forbidden=brand_forbidden)
+        result = check_text(text, category=category, brand_forbidden=brand_forbidden, platform=platform)
         violations = [issue for issue in result.issues if issue.severity == "violation"]
         if not violations:
             return text, changed
@@ -137,51 +164,6 @@ def fix_text(
         rounds += 1
 
 
-def _normalise(text: str) -> tuple[str, list[int]]:
-    """NFKC + casefold the text, undo the usual ways of hiding a banned word, and keep the original index
-    of every normalised character.
-
-    NFKC can change the length (“℃” becomes “°C”, “ﬁ” becomes “fi”), so it is applied one code point at a
-    time and each output character remembers where it came from. Then a space, dot or zero-width character
-    between two Chinese characters is dropped (“顶 级”, “最·好”), and the pinyin “zui” before a Chinese
-    character reads as 最 (“zui低价”): sellers use both to slip past keyword filters, and shoppers read
-    straight through them.
-    """
-    if unicodedata.is_normalized("NFKC", text) and len(text.casefold()) == len(text):
-        folded, origin = text.casefold(), list(range(len(text)))
-    else:
-        pieces: list[str] = []
-        origin = []
-        for index, char in enumerate(text):
-            piece = unicodedata.normalize("NFKC", char).casefold()
-            pieces.append(piece)
-            origin.extend([index] * len(piece))
-        folded = "".join(pieces)
-    if not _DISGUISE.search(folded):
-        return folded, origin
-    kept: list[str] = []
-    kept_origin: list[int] = []
-    position = 0
-    for match in _DISGUISE.finditer(folded):
-        kept.append(folded[position:match.start()])
-        kept_origin.extend(origin[position:match.start()])
-        if match.group("pinyin"):
-            kept.append("最")
-            kept_origin.append(origin[match.start()])
-        position = match.end()
-    kept.append(folded[position:])
-    kept_origin.extend(origin[position:])
-    return "".join(kept), kept_origin
-
-
-# a separator run between two Chinese characters, or the pinyin "zui" standing for 最 before one
-_DISGUISE = re.compile(
-    r"(?<=[\u4e00-\u9fff])(?P<gap>[\s\u00b7\u2022\u2027\u2219\u30fb\uff65.\-_*~\u200b-\u200d\u2060\ufeff]+)"
-    r"(?=[\u4e00-\u9fff])"
-    r"|(?<![a-z])(?P<pinyin>zui)(?=\s?[\u4e00-\u9fff])"
-)
-
-
 def _spans(pattern: re.Pattern[str], normalised: str) -> list[tuple[int, int]]:
     # Patterns are compiled as a capturing lookahead, so overlapping matches are all found.
     return [(m.start(1), m.end(1)) for m in pattern.finditer(normalised) if m.end(1) > m.start(1)]
@@ -191,14 +173,47 @@ def _may_occur(term: _Term, normalised: str) -> bool:
     return not term.literals or any(literal in normalised for literal in term.literals)
 
 
-def _inside_any(hit: _Hit, allowed: list[tuple[int, int]]) -> bool:
-    return any(start <= hit.start and hit.end <= end for start, end in allowed)
+def _unexempted(hits: list[_Hit], normalised: str, groups: frozenset[str],
+                exemptions: tuple[_Exemption, ...]) -> list[_Hit]:
+    """Drop the hits an exemption excuses: inside its match, or anywhere for a whole-text exemption."""
+    spans: list[tuple[frozenset[str], int, int]] = []
+    excused_rules: set[str] = set()
+    for exemption in exemptions:
+        if exemption.only is not None and not exemption.only & groups:
+            continue
+        if exemption.whole_text:
+            if exemption.pattern.search(normalised):
+                excused_rules |= exemption.rules
+            continue
+        spans.extend((exemption.rules, start, end) for start, end in _spans(exemption.pattern, normalised))
+
+    def excused(hit: _Hit) -> bool:
+        rule_id = hit.term.rule_id if hit.term else ""
+        if rule_id in excused_rules:
+            return True
+        return any((not rules or rule_id in rules) and start <= hit.start and hit.end <= end
+                   for rules, start, end in spans)
+
+    return [hit for hit in hits if not excused(hit)]
+
+
+def _severity(term: _Term, escalated: frozenset[str]) -> Severity:
+    return "violation" if term.rule_id in escalated else term.severity
+
+
+def _platform(platform: str | None, lexicon: _Lexicon) -> _Platform:
+    name = (platform or "").strip().casefold() or lexicon.default_platform
+    for key, entry in lexicon.platforms.items():
+        if name == key or name in entry.names:
+            return entry
+    known = ", ".join(sorted(lexicon.platforms))
+    raise ValueError(f"unknown platform {platform!r}; use one of {known}")
 
 
 def _brand_hits(normalised: str, brand_forbidden: Sequence[str]) -> list[_Hit]:
     hits = []
     for word in brand_forbidden:
-        needle = _normalise(word.strip())[0]
+        needle = _needle(word.strip())
         if not needle:
             continue
         at = normalised.find(needle)
@@ -208,13 +223,19 @@ def _brand_hits(normalised: str, brand_forbidden: Sequence[str]) -> list[_Hit]:
     return hits
 
 
-def _longest_first(hits: list[_Hit]) -> list[_Hit]:
+@lru_cache(maxsize=4096)
+def _needle(word: str) -> str:
+    # drafting checks every candidate phrase against the same brand list: normalise each word once
+    return normalise(word)[0]
+
+
+def _longest_first(hits: list[_Hit], escalated: frozenset[str]) -> list[_Hit]:
     """Keep the longest of overlapping hits; on equal length prefer brand words, then violations."""
 
     def rank(hit: _Hit) -> tuple[int, int, int, int]:
         if hit.term is None:
             return (hit.start - hit.end, 0, -1, hit.start)
-        return (hit.start - hit.end, hit.term.severity != "violation", hit.term.order, hit.start)
+        return (hit.start - hit.end, _severity(hit.term, escalated) != "violation", hit.term.order, hit.start)
 
     kept: list[_Hit] = []
     for hit in sorted(hits, key=rank):
@@ -223,8 +244,8 @@ def _longest_first(hits: list[_Hit]) -> list[_Hit]:
     return kept
 
 
-def _issue(hit: _Hit, text: str, origin: list[int]) -> ComplianceIssue:
-    start, end = origin[hit.start], origin[hit.end - 1] + 1
+def _issue(hit: _Hit, text: str, origin: Origin, escalated: frozenset[str]) -> ComplianceIssue:
+    start, end = origin[hit.start][0], origin[hit.end - 1][1]
     term = text[start:end]
     if hit.term is None:
         return ComplianceIssue(
@@ -236,6 +257,8 @@ def _issue(hit: _Hit, text: str, origin: list[int]) -> ComplianceIssue:
             severity="violation",
             suggestion=f"删去“{hit.brand_word}”（品牌方禁用词）",
             replacement="",
+            why="品牌方要求文案中不出现这个词",
+            source="brand.toml forbidden",
         )
     return ComplianceIssue(
         term=term,
@@ -243,9 +266,11 @@ def _issue(hit: _Hit, text: str, origin: list[int]) -> ComplianceIssue:
         end=end,
         rule=hit.term.rule,
         rule_id=hit.term.rule_id,
-        severity=hit.term.severity,
+        severity=_severity(hit.term, escalated),
         suggestion=hit.term.suggestion,
         replacement=hit.term.replacement,
+        why=hit.term.why,
+        source=hit.term.source,
     )
 
 
@@ -256,8 +281,10 @@ def _groups_of(category: str | None, lexicon: _Lexicon) -> frozenset[str]:
     return frozenset(group for group, names in lexicon.category_groups.items() if name == group or name in names)
 
 
-def _applies(term: _Term, category: str | None, groups: frozenset[str]) -> bool:
+def _applies(term: _Term, category: str | None, groups: frozenset[str], normalised: str) -> bool:
     if term.exempt & groups:
+        return False
+    if term.when is not None and not term.when.search(normalised):
         return False
     if term.only is None:
         return True
@@ -271,11 +298,34 @@ def _lexicon() -> _Lexicon:
     groups = {group: frozenset(name.casefold() for name in names) for group, names in raw["categories"].items()}
     terms: list[_Term] = []
     for rule_id, rule in raw["rules"].items():
-        for index, entry in enumerate(rule["terms"]):
-            terms.append(_compile_term(rule_id, rule, entry, f"rules.{rule_id}.terms[{index}]", len(terms)))
-    allowed_literals = [_literal_source(phrase) for phrase in raw["allowed"]["phrases"]]
-    allowed = [_lookahead(source) for source in [*raw["allowed"]["patterns"], "|".join(allowed_literals)]]
-    return _Lexicon(terms=tuple(terms), allowed=tuple(allowed), category_groups=groups)
+        for where, entry in _entries(rule_id, rule, raw["rules"]):
+            terms.append(_compile_term(rule_id, rule, entry, where, len(terms)))
+    exemptions = tuple(_compile_exemption(entry) for entry in raw["exemptions"].values())
+    platforms = {name: _Platform(names=frozenset(n.casefold() for n in entry["names"]),
+                                 violations=frozenset(entry["violations"]))
+                 for name, entry in raw["platforms"].items() if isinstance(entry, dict)}
+    return _Lexicon(terms=tuple(terms), exemptions=exemptions, category_groups=groups, platforms=platforms,
+                    default_platform=raw["platforms"]["default"])
+
+
+def _entries(rule_id: str, rule: dict, rules: dict) -> list[tuple[str, dict]]:
+    """A rule's own terms, or those of the rules it names in `terms_from` (except entries with inherit = false)."""
+    if "terms_from" not in rule:
+        return [(f"rules.{rule_id}.terms[{index}]", entry) for index, entry in enumerate(rule["terms"])]
+    sources = [rule["terms_from"]] if isinstance(rule["terms_from"], str) else rule["terms_from"]
+    return [(f"rules.{source}.terms[{index}]", entry) for source in sources
+            for index, entry in enumerate(rules[source]["terms"]) if entry.get("inherit", True)]
+
+
+def _compile_exemption(entry: dict) -> _Exemption:
+    sources = [*entry.get("patterns", []), "|".join(_literal_source(phrase) for phrase in entry.get("phrases", []))]
+    only = entry.get("only")
+    return _Exemption(
+        pattern=_lookahead("|".join(f"(?:{source})" for source in sources if source)),
+        rules=frozenset(entry.get("rules", [])),
+        whole_text=entry.get("scope", "span") == "text",
+        only=frozenset(only) if only is not None else None,
+    )
 
 
 def _compile_term(rule_id: str, rule: dict, entry: dict, where: str, order: int) -> _Term:
@@ -285,7 +335,7 @@ def _compile_term(rule_id: str, rule: dict, entry: dict, where: str, order: int)
     # longest first, so the alternation prefers "最先进" over "最先" at the same position
     source = "|".join(_literal_source(text) for text in sorted(texts, key=len, reverse=True))
     suggestion = entry["suggest"]
-    only = rule.get("only")
+    only = entry.get("only", rule.get("only"))
     return _Term(
         pattern=_lookahead(source or entry["regex"]),
         rule_id=rule_id,
@@ -293,17 +343,20 @@ def _compile_term(rule_id: str, rule: dict, entry: dict, where: str, order: int)
         severity=entry.get("severity", rule["severity"]),
         suggestion=suggestion,
         replacement=entry.get("replace", suggestion.split(" / ")[0]),
+        why=rule.get("why", ""),
+        source=rule.get("source", ""),
+        when=re.compile(rule["when"]) if "when" in rule else None,
         exempt=frozenset(entry.get("exempt", rule.get("exempt", []))),
         only=frozenset(only) if only is not None else None,
         uncategorised=rule.get("uncategorised", False),
         order=order,
-        literals=tuple(_normalise(text)[0] for text in texts),
+        literals=tuple(normalise(text)[0] for text in texts),
     )
 
 
 def _literal_source(text: str) -> str:
     """Regex for a literal term; ASCII letters and digits at its edges only match at word edges."""
-    folded = _normalise(text)[0]
+    folded = normalise(text)[0]
     source = re.escape(folded)
     if folded[:1].isascii() and folded[:1].isalnum():
         source = r"(?<![a-z0-9])" + source

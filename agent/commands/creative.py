@@ -84,6 +84,10 @@ def creative_check(
     db: Annotated[Path | None, typer.Option("--db", envvar="SHOPAGENT_DB", dir_okay=False,
                                             help="Also apply this shop's brand forbidden words (from its "
                                                  "brand.toml).")] = None,
+    platform: Annotated[str | None, typer.Option("--platform", help="Where it is published: taobao (default, also "
+                                                                    "tmall), douyin, or law for the statutes alone; "
+                                                                    "decides whether pressure selling is a violation.")]
+    = None,
     json_output: JsonOption = False,
 ) -> None:
     """Check copy against the Advertising Law and platform rules; exit 1 if it finds a violation.
@@ -100,7 +104,10 @@ def creative_check(
         from shopagent.tools.creative_facts import load_brand
 
         forbidden = load_brand(open_shop(db)).forbidden
-    result = check_text(text, category=category, brand_forbidden=forbidden)
+    try:
+        result = check_text(text, category=category, brand_forbidden=forbidden, platform=platform)
+    except ValueError as error:  # an unknown platform name
+        raise typer.BadParameter(str(error), param_hint="--platform") from None
     from shopagent.render.creative import print_check
 
     print_check(text, result, json_output=json_output)

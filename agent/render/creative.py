@@ -48,11 +48,11 @@ def print_check(text: str, result: ComplianceResult, *, json_output: bool) -> No
     if not result.issues:
         stdout.print("[green]✓ No ad-law or platform-rule problems found.[/] 未发现广告法或平台规则问题。")
         return
-    table = Table("term", "where", "severity", "rule", "suggestion", box=None)
+    table = Table("term", "where", "severity", "rule", "why", "suggestion", box=None)
     for issue in result.issues:
         colour = "red" if issue.severity == "violation" else "yellow"
         table.add_row(escape(issue.term), f"{issue.start}-{issue.end}", f"[{colour}]{issue.severity}[/]",
-                      escape(issue.rule), escape(issue.suggestion))
+                      escape(issue.rule), escape(issue.why), escape(issue.suggestion))
     stdout.print(table)
     verdict = "[red]✗ Not publishable as written.[/]" if not result.ok else "[yellow]Warnings only: review them.[/]"
     stdout.print(verdict)
