@@ -21,8 +21,9 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from shopagent.backends.base import BackendStatus
 from shopagent.grounding import CORRECTION_FLAG
+from shopagent.intent.commands import command_line
 from shopagent.narration import capabilities, missing, narrate, template, unavailable
-from shopagent.offline_planner import Plan, plan
+from shopagent.offline_planner import Plan, PlannedCall, plan
 from shopagent.tool_payload import read_payload
 from shopagent.tools.errors import ShopError
 
@@ -56,26 +57,32 @@ def respond(messages: list[BaseMessage], tools: list[dict[str, Any]]) -> AIMessa
     current = plan(_text(messages[questions[-1]]), previous, today)
     language = current.language
     since = messages[questions[-1] + 1:]
-    if not any(isinstance(message, ToolMessage) for message in since):
-        return _call_tools(current, tools, turn=len(questions))
     results = {message.tool_call_id: read_payload(_text(message)) for message in since
                if isinstance(message, ToolMessage)}
     calls = [(call["name"], call["args"], results.get(call["id"], {}))
              for message in since if isinstance(message, AIMessage) for call in message.tool_calls]
+    if not calls or (len(calls) < len(current.calls) and all(payload.get("ok") for _, _, payload in calls)):
+        # one step at a time: a later step may take what an earlier one found (the SKU to write copy for)
+        return _call_tools(current, tools, turn=len(questions), step=len(calls),
+                           found=[payload for _, _, payload in calls])
     return AIMessage(content=narrate(language, calls))
 
 
-def _call_tools(current: Plan, tools: list[dict[str, Any]], *, turn: int) -> AIMessage:
+def _call_tools(current: Plan, tools: list[dict[str, Any]], *, turn: int, step: int = 0,
+                found: list[dict[str, Any]] | None = None) -> AIMessage:
     language = current.language
-    if current.intent == "refused":
-        return AIMessage(content=template("offline_messages", language)["refused"])
+    if current.intent in ("refused", "hostile"):
+        return AIMessage(content=template("offline_messages", language)[current.intent])
+    if current.intent == "unsure":
+        return AIMessage(content=not_sure(language, current))
     if not current.calls:
         return AIMessage(content=capabilities(language))
     if current.missing:
         return AIMessage(content=missing(language, current.calls[0].tool, current.missing))
     schemas = {tool["function"]["name"]: tool["function"].get("parameters", {}) for tool in tools}
     tool_calls = []
-    for number, call in enumerate(current.calls, start=1):
+    for number, call in enumerate(current.calls[step:step + 1], start=step + 1):
+        call = _with_found_sku(call, found or [])
         if call.tool not in schemas:
             return AIMessage(content=unavailable(language, call.tool, available=sorted(schemas)))
         parameters = schemas[call.tool]
@@ -86,6 +93,36 @@ def _call_tools(current: Plan, tools: list[dict[str, Any]], *, turn: int) -> AIM
             return AIMessage(content=missing(language, call.tool, absent))
         tool_calls.append({"name": call.tool, "args": arguments, "id": f"call_{turn}_{number}", "type": "tool_call"})
     return AIMessage(content="", tool_calls=tool_calls, response_metadata={"intent": current.intent})
+
+
+def not_sure(language: str, current: Plan) -> str:
+    """The closest readings of a question the model could not place, as commands the merchant can run."""
+    parts = template("offline_messages", language)
+    lines = [parts["unsure"]]
+    lines += [parts["unsure.option"].format(what=parts[f"unsure.{call.tool}"],
+                                            command=command_line(call.tool, call.arguments))
+              for call in current.alternatives]
+    return "\n".join(lines)
+
+
+def _with_found_sku(call: PlannedCall, found: list[dict[str, Any]]) -> PlannedCall:
+    """A step that needs one SKU and names none takes the first SKU an earlier step's result names."""
+    if call.tool != "creative_draft" or call.arguments.get("sku_id"):
+        return call
+    sku = next((value for payload in found for value in _sku_values(payload.get("result"))), None)
+    return call if sku is None else call.model_copy(update={"arguments": {**call.arguments, "sku_id": sku}})
+
+
+def _sku_values(value: Any):  # noqa: ANN202 - a generator of strings
+    if isinstance(value, dict):
+        if isinstance(value.get("sku_id"), str) and re.fullmatch(r"S\d+", value["sku_id"]):
+            yield value["sku_id"]
+        for inner in value.values():
+            if isinstance(inner, dict | list):
+                yield from _sku_values(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _sku_values(inner)
 
 
 def _data_last_day(messages: list[BaseMessage]) -> date | None:
