@@ -3,21 +3,20 @@
 It behaves like a tool-calling LLM so the one agent loop can drive it: on a new question it answers with tool
 calls planned from the text (offline_planner), and once the tool results are in it narrates them through the
 templates in prompts/ (narration). A grounding correction gets the same narration again: it only ever quotes
-tool results, so there is nothing to correct.
+tool results, so there is nothing to correct. It speaks the part of LangChain's chat-model interface the loop
+uses (bind_tools, invoke, stream) without subclassing BaseChatModel, whose import (tracing, langsmith) alone
+cost more than the rest of an offline answer.
 """
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import Any
 
-from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
-from langchain_core.utils.function_calling import convert_to_openai_tool
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 
 from shopagent.backends.base import BackendStatus
 from shopagent.grounding import CORRECTION_FLAG
@@ -28,20 +27,31 @@ from shopagent.tool_payload import read_payload
 from shopagent.tools.errors import ShopError
 
 
-class OfflineChatModel(BaseChatModel):
+class OfflineChatModel:
     """Plans tool calls from Chinese or English questions and narrates the results; same input, same output."""
 
-    @property
-    def _llm_type(self) -> str:
-        return "shopagent-offline"
+    def __init__(self, tools: Sequence[dict[str, Any]] = ()) -> None:
+        self.tools = list(tools)
 
-    def bind_tools(self, tools: Sequence[Any], *, tool_choice: str | None = None, **kwargs: Any):  # noqa: ANN201
+    def bind_tools(self, tools: Sequence[Any], *, tool_choice: str | None = None, **kwargs: Any) -> OfflineChatModel:
         """Remember the tools' schemas: the model calls only tools it was given, with the arguments they take."""
-        return self.bind(tools=[convert_to_openai_tool(tool) for tool in tools], **kwargs)
+        return OfflineChatModel([tool if isinstance(tool, dict) else _schema(tool) for tool in tools])
 
-    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                  run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
-        return ChatResult(generations=[ChatGeneration(message=respond(messages, kwargs.get("tools") or []))])
+    def invoke(self, messages: list[BaseMessage], **kwargs: Any) -> AIMessage:
+        return respond(messages, self.tools)
+
+    def stream(self, messages: list[BaseMessage], **kwargs: Any) -> Iterator[AIMessageChunk]:
+        """The whole reply as one chunk (the answer is ready at once)."""
+        reply = self.invoke(messages)
+        yield AIMessageChunk(content=reply.content, response_metadata=reply.response_metadata, tool_call_chunks=[
+            {"name": call["name"], "args": json.dumps(call["args"], ensure_ascii=False), "id": call["id"],
+             "index": index} for index, call in enumerate(reply.tool_calls)])
+
+
+def _schema(tool: Any) -> dict[str, Any]:
+    from langchain_core.utils.function_calling import convert_to_openai_tool
+
+    return convert_to_openai_tool(tool)
 
 
 def respond(messages: list[BaseMessage], tools: list[dict[str, Any]]) -> AIMessage:
