@@ -245,7 +245,10 @@ def _whatif(slots: Slots) -> dict[str, Any]:
     targets = slots.skus or ["total"]
     args: dict[str, Any] = {}
     change = _change(slots)
-    if slots.stockout:
+    if slots.per_sku:
+        args.update({kind: {sku: int(value) if kind == "stock" else value for sku, value in changes.items()}
+                     for kind, changes in slots.per_sku.items()})
+    elif slots.stockout:
         args["stock"] = {sku: 0 for sku in slots.skus}
     elif slots.stock_units is not None and slots.skus:
         args["stock"] = {sku: slots.stock_units for sku in slots.skus}

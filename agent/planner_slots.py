@@ -134,6 +134,7 @@ class Slots(BaseModel):
     stock_units: int | None = None  # "只剩 200 件", "only has 200 units"
     max_rows: int | None = None  # "给我 50 行", "50 rows"
     changes: dict[str, str] = {}  # one question changing price and budget: {"price": "199", "budget": "+100%"}
+    per_sku: dict[str, dict[str, str]] = {}  # each SKU its own change: {"price": {"S041": "+15%"}, "budget": {...}}
     category: str | None = None  # "护肤品的", "for skincare": the category some ad-law rules depend on
 
     def merged(self, newer: Slots) -> Slots:
@@ -183,6 +184,7 @@ def parse_slots(text: str, *, original: str | None = None, today: date | None = 
     if dates and "start" not in values:
         values.update(start=min(dates), end=max(dates))
     values["skus"] = list(dict.fromkeys(sku.upper() for sku in _SKU.findall(work)))
+    values["per_sku"] = _per_sku(work, text)
     work = _SKU.sub(_blank, work)
     work = _take(work, _DISCOUNT, lambda m: values.setdefault("discount", -(10 - _discount_value(m.group(1))) * 10))
     values["changes"] = _price_and_budget(work, text)
@@ -250,6 +252,42 @@ def _price_and_budget(work: str, text: str) -> dict[str, str]:
         if nearest is not None:
             kinds.setdefault("budget" if nearest.re is _BUDGET_WORD else "price", change)
     return kinds if len(kinds) == 2 else {}
+
+
+def _per_sku(work: str, text: str) -> dict[str, dict[str, str]]:
+    """'S040 ad spend down to 500/day, and S041 price +15%': the change written after each SKU goes with it;
+    empty unless two or more SKUs each have their own change."""
+    found = list(_SKU.finditer(work))
+    if len(found) < 2:
+        return {}
+    result: dict[str, dict[str, str]] = {}
+    for at, match in enumerate(found):
+        end = found[at + 1].start() if at + 1 < len(found) else len(work)
+        change = _segment_change(work[match.end():end], text, match.end(), end)
+        if change is None:
+            return {}
+        kind, value = change
+        result.setdefault(kind, {})[match.group(0).upper()] = value
+    return result
+
+
+def _segment_change(segment: str, text: str, start: int, end: int) -> tuple[str, str] | None:
+    """The one change text[start:end] (working copy: `segment`) makes: (price|budget|stock, value)."""
+    kind = "budget" if _BUDGET_WORD.search(segment) else "price"
+    if re.search(r"断货|缺货|没货|售罄|out of stock|stock ?out|sold out|sells? out", segment, re.I):
+        return "stock", "0"
+    percent = _PERCENT.search(text, start, end) if _PERCENT.search(segment) else None
+    if percent:
+        return kind, f"{_signed(percent, text):+g}%"
+    discount = _DISCOUNT.search(segment)
+    if discount and kind == "price":
+        return kind, f"{-(10 - _discount_value(discount.group(1))) * 10:+g}%"
+    if _DOUBLE.search(segment):
+        return kind, "+100%"
+    if _HALF.search(segment):
+        return kind, "-50%"
+    value = _NEW_VALUE.search(segment)
+    return (kind, f"{float(value.group(1).replace(',', '')):g}") if value else None
 
 
 def _take(text: str, pattern: re.Pattern[str], use, group: int = 0) -> str:
