@@ -20,12 +20,12 @@ from shopagent.intent.data_query import data_query
 from shopagent.planner_slots import Slots, cjk, parse_slots
 
 Intent = Literal["diagnose", "promotion", "pricing", "assortment", "whatif", "creative_draft", "creative_check",
-                 "sql", "data", "schema", "stock", "reviews", "refused", "hostile", "unsure", "unknown"]
+                 "sql", "data", "report", "schema", "stock", "reviews", "refused", "hostile", "unsure", "unknown"]
 INTENT_TOOL: dict[str, str] = {
     "diagnose": "diagnose", "promotion": "plan_promotion", "pricing": "plan_pricing",
     "assortment": "plan_assortment", "whatif": "whatif", "creative_draft": "creative_draft",
     "creative_check": "creative_check", "sql": "sql", "data": "sql", "stock": "sql", "reviews": "sql",
-    "schema": "list_tables",
+    "schema": "list_tables", "report": "daily_report",
 }
 
 
@@ -202,6 +202,8 @@ def arguments(intent: Intent, slots: Slots, text: str = "") -> dict[str, Any]:
     """The canonical arguments of the intent's tool, from the parsed slots."""
     if intent == "diagnose":
         return _period(slots)
+    if intent == "report":  # 昨天的日报: the report of the day before the data's last day
+        return {"day": slots.end.isoformat()} if slots.end and slots.start == slots.end else {}
     if intent == "promotion":
         # "只投 S017" / "for S001 only": SKUs named in a budget question limit the plan to them
         return _present(budget=slots.money, target_roi=slots.target_roi, sku_ids=slots.skus or None,

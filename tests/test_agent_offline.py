@@ -182,7 +182,6 @@ def test_a_budget_per_day_is_a_rate_and_limits_are_not_budgets(cli, sample_db):
 # The questions issue 26 names: the offline agent answered none of them, or picked the wrong tool.
 @pytest.mark.parametrize("question, tool, arguments", [
     ("想把投放预算砍到2000一天，roi要到5，给个分配方案", "plan_promotion", {"budget": 2000.0, "target_roi": 5.0}),
-    ("出一下今天的日报", "diagnose", {"days": 1}),
     ("帮我看下哪些款可以提价，毛利率别低于20%", "plan_pricing", {"min_margin": 0.2}),
     ("接下来主推哪几个品比较好", "plan_assortment", {}),
     ("S044标题优化一下，给我几个备选", "creative_draft", {"sku_id": "S044", "kind": "title"}),
@@ -267,3 +266,11 @@ def test_a_later_step_takes_the_sku_an_earlier_step_found(cli, sample_db):
                                 "GROUP BY oi.sku_id ORDER BY sum(oi.quantity * oi.unit_price) DESC, oi.sku_id LIMIT 1",
                          "--db", sample_db, "--json").stdout)[0]["sku_id"]
     assert (first, second) == ("sql", "creative_draft") and arguments["sku_id"] == top
+
+
+def test_a_daily_report_request_gets_the_daily_report(cli, sample_db):
+    answer = ask_json(cli, "出一下今天的日报", sample_db)
+    report = json.loads(cli("report", "daily", "--format", "json", "--db", sample_db).stdout)
+    assert calls(answer) == [("daily_report", {})]
+    assert f"¥{report['kpis']['gmv']:,.2f}" in answer["answer"] and "shopagent report daily" in answer["answer"]
+    assert answer["unsupported_numbers"] == []

@@ -28,6 +28,8 @@ def command_line(tool: str, arguments: dict[str, Any]) -> str:
             words += ["--sku", sku]
         if "min_margin" in arguments:
             words += ["--min-margin", _number(arguments["min_margin"], "")]
+    elif tool == "daily_report":
+        words += ["report", "daily"] + (["--date", arguments["day"]] if "day" in arguments else [])
     elif tool == "plan_assortment":
         words += ["plan", "assortment"]
     elif tool == "whatif":
