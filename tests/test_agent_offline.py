@@ -274,3 +274,11 @@ def test_a_daily_report_request_gets_the_daily_report(cli, sample_db):
     assert calls(answer) == [("daily_report", {})]
     assert f"¥{report['kpis']['gmv']:,.2f}" in answer["answer"] and "shopagent report daily" in answer["answer"]
     assert answer["unsupported_numbers"] == []
+
+
+def test_every_tool_the_planner_can_offer_has_words_in_both_languages():
+    from shopagent.narration import template
+    from shopagent.offline_planner import INTENT_TOOL
+
+    for language in ("zh", "en"):
+        assert {f"unsure.{tool}" for tool in INTENT_TOOL.values()} <= set(template("offline_messages", language))
