@@ -38,8 +38,11 @@ RAW_SQL = _words(r"^\s*(select|with)\s|```sql|^\s*sql\s*:|"
 SCHEMA = _words(r"哪些表|什么表|数据表|表结构|有哪些字段|\bschema\b|which tables|what tables|list (the )?tables|"
                 r"table names")
 # statements that change data, and attempts to rewrite the agent's instructions: refused, never run
-HOSTILE = _words(r"\bdrop\s+(table|database|schema|view)\b|\bdelete\s+from\b|\btruncate\s+(table\s+)?\w|"
-                 r"\binsert\s+into\b|\bupdate\s+\w+\s+set\b|\balter\s+table\b|"
+_TABLES = (r"(?:main\.)?(?:products|orders|order_items|traffic|price_history|promotion_daily|inventory_daily|refunds|"
+           r"competitor_prices|shop_scores|reviews|brand_profile)\b")
+HOSTILE = _words(rf"\b(?:drop\s+table|delete\s+from|truncate(?:\s+table)?|insert\s+into|alter\s+table|update)\s+"
+                 rf"(?:if\s+exists\s+)?{_TABLES}|^\s*drop\s+(?:table|database|schema|view)\s|"
+                 r";\s*(?:drop|delete|truncate|insert|update|alter)\s|"
                  r"忽略(之前|上面|以上|前面)的?(所有)?(指令|规则|设定|要求)|系统提示词|"
                  r"ignore (all )?(the )?(previous|prior|above) (instructions|rules)|system prompt|"
                  r"disregard (the|all|your) (rules|instructions)|\bjailbreak")

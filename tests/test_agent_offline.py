@@ -282,3 +282,13 @@ def test_every_tool_the_planner_can_offer_has_words_in_both_languages():
 
     for language in ("zh", "en"):
         assert {f"unsure.{tool}" for tool in INTENT_TOOL.values()} <= set(template("offline_messages", language))
+
+
+@pytest.mark.parametrize("question, tool", [
+    ("which SKUs should I delete from the catalogue", "plan_assortment"),
+    ("why did sales drop table-wise last week", "diagnose"),
+])
+def test_words_that_look_like_sql_do_not_make_a_question_hostile(question, tool):
+    from shopagent.offline_planner import plan
+
+    assert [call.tool for call in plan(question).calls] == [tool]
