@@ -100,6 +100,33 @@ def _diagnose(language: str, result: dict, arguments: dict, _tool: str) -> str:
     return "\n\n".join(lines)
 
 
+def _daily_report(language: str, result: dict, arguments: dict, _tool: str) -> str:
+    parts = template("narrate_daily_report", language)
+    kpis = result["kpis"]
+    previous = {key: kpis.get(f"{key}_prev") for key in ("gmv", "visitors", "conversion", "aov", "roi")}
+    lines = [parts["headline"].format(
+        date=result["date"], compare_date=kpis.get("compare_date") or "—", gmv=yuan(kpis["gmv"], 2),
+        gmv_prev="—" if previous["gmv"] is None else yuan(previous["gmv"], 2), visitors=count(kpis["visitors"]),
+        visitors_prev="—" if previous["visitors"] is None else count(previous["visitors"]),
+        conversion=pct(kpis["conversion"]), conversion_prev="—" if previous["conversion"] is None
+        else pct(previous["conversion"]), aov=yuan(kpis["aov"], 2),
+        aov_prev="—" if previous["aov"] is None else yuan(previous["aov"], 2))]
+    if kpis.get("ad_spend"):
+        lines.append(parts["ads"].format(ad_spend=yuan(kpis["ad_spend"], 2), ad_gmv=yuan(kpis["ad_gmv"], 2),
+                                         roi=ratio(kpis.get("roi")), roi_prev=ratio(previous["roi"])))
+    findings = [finding for finding in result.get("findings", []) if "summary" in finding]
+    if findings:
+        lines.append(parts["causes"] + "\n" + "\n".join(
+            parts["finding"].format(rank=rank, summary=unfence(finding["summary"]))
+            for rank, finding in enumerate(findings[:3], start=1)))
+    headlines = [block["headline"] for block in result.get("actions", []) if block.get("headline")]
+    if headlines:
+        lines.append(parts["actions"] + "\n" + "\n".join(parts["action"].format(headline=unfence(headline))
+                                                          for headline in headlines))
+    lines.append(parts["closing"].format(date=result["date"]))
+    return "\n\n".join(lines)
+
+
 def _promotion(language: str, result: dict, arguments: dict, _tool: str) -> str:
     parts = template("narrate_plan_promotion", language)
     expected = result.get("expected", {})
@@ -253,8 +280,8 @@ def _generic(language: str, result: dict, _arguments: dict, tool: str) -> str:
     return "\n".join(lines)
 
 
-NARRATORS = {"diagnose": _diagnose, "plan_promotion": _promotion, "plan_pricing": _pricing, "whatif": _whatif,
-             "plan_assortment": _assortment,
+NARRATORS = {"diagnose": _diagnose, "daily_report": _daily_report, "plan_promotion": _promotion,
+             "plan_pricing": _pricing, "whatif": _whatif, "plan_assortment": _assortment,
              "creative_draft": _creative_draft, "creative_check": _creative_check, "sql": _sql,
              "list_tables": _tables}
 

@@ -1,8 +1,10 @@
-"""The offline model's reading of a question: which tool, with which arguments (Chinese and English).
+"""The offline model's reading of a question: which tools, in which order, with which arguments (zh and en).
 
-A pure function of the text (and, for a follow-up like "那 S015 呢?", of the previous call): keyword
-families pick the intent, slot parsers pull SKU ids, percentages, budgets (3万, 8千, 12k), ROI targets, dates
-and day counts out of the text, and the intent turns slots into the tool's arguments.
+A pure function of the text (and, for a follow-up like "那 S015 呢?", of the previous call). The learned intent
+model (shopagent.intent) reads what kind of question it is; below its confidence the keyword families below
+may settle it, else the answer is the closest readings as commands. Slot parsers pull SKU ids, percentages,
+budgets (3万, 8千, 2k), ROI targets, dates and day counts out of the text, and the intent turns slots into the
+tool's arguments. "先…再…" questions are split into steps, one call each, in order.
 """
 
 from __future__ import annotations
@@ -14,14 +16,16 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from shopagent.intent.data_query import data_query
 from shopagent.planner_slots import Slots, cjk, parse_slots
 
 Intent = Literal["diagnose", "promotion", "pricing", "assortment", "whatif", "creative_draft", "creative_check",
-                 "sql", "schema", "stock", "reviews", "refused", "unknown"]
+                 "sql", "data", "report", "schema", "stock", "reviews", "refused", "hostile", "unsure", "unknown"]
 INTENT_TOOL: dict[str, str] = {
     "diagnose": "diagnose", "promotion": "plan_promotion", "pricing": "plan_pricing",
     "assortment": "plan_assortment", "whatif": "whatif", "creative_draft": "creative_draft",
-    "creative_check": "creative_check", "sql": "sql", "stock": "sql", "reviews": "sql", "schema": "list_tables",
+    "creative_check": "creative_check", "sql": "sql", "data": "sql", "stock": "sql", "reviews": "sql",
+    "schema": "list_tables", "report": "daily_report",
 }
 
 
@@ -33,6 +37,15 @@ RAW_SQL = _words(r"^\s*(select|with)\s|```sql|^\s*sql\s*:|"
                  r"(跑|执行|运行|\brun\b|\bexecute\b)\s*(下|一下)?\s*(select|with)\s|(?<![a-z])select\s.+\sfrom\s")
 SCHEMA = _words(r"哪些表|什么表|数据表|表结构|有哪些字段|\bschema\b|which tables|what tables|list (the )?tables|"
                 r"table names")
+# statements that change data, and attempts to rewrite the agent's instructions: refused, never run
+_TABLES = (r"(?:main\.)?(?:products|orders|order_items|traffic|price_history|promotion_daily|inventory_daily|refunds|"
+           r"competitor_prices|shop_scores|reviews|brand_profile)\b")
+HOSTILE = _words(rf"\b(?:drop\s+table|delete\s+from|truncate(?:\s+table)?|insert\s+into|alter\s+table|update)\s+"
+                 rf"(?:if\s+exists\s+)?{_TABLES}|^\s*drop\s+(?:table|database|schema|view)\s|"
+                 r";\s*(?:drop|delete|truncate|insert|update|alter)\s|"
+                 r"忽略(之前|上面|以上|前面)的?(所有)?(指令|规则|设定|要求)|系统提示词|"
+                 r"ignore (all )?(the )?(previous|prior|above) (instructions|rules)|system prompt|"
+                 r"disregard (the|all|your) (rules|instructions)|\bjailbreak")
 # asking shopagent to act inside the platform: it only reads the shop's data and proposes
 BACK_OFFICE = _words(r"登录|千牛|后台|直接(改|调|设)|帮我(去)?(改|调|设置?)(一下)?(价|价格|预算)")
 CHECK = _words(r"合规|违规|违禁|广告法|极限词|敏感词|能不能用|能用吗|compliant|compliance|ad[- ]law|"
@@ -68,6 +81,18 @@ REDO = _words(r"再算|重新算|再来一遍|再跑|redo|re-?run|same thing|aga
 TYPOS = {"头产比": "投产比", "投产率": "投产比", "转换率": "转化率"}
 
 
+# "先看看为什么掉量，再给个方案", "first ..., then ...": one question, several steps in order
+STEP_BREAK = re.compile(r"[，,。；;]?\s*(?:然后|之后|接着|再(?=给|帮|出|写|做|算|看|查|来|模拟|分|定|把|按|推演|拿)|"
+                        r"\band then\b|[,;]\s*then\b|\bafter that\b|\bthen\b(?= (?:give|plan|write|draft|tell|"
+                        r"split|simulate|check|price|show)))\s*", re.I)
+STEP_START = re.compile(r"^\s*(?:先|首先|第一步|first(?:ly)?,?\s)", re.I)
+# the model's own intents, as the planner names them
+MODEL_INTENT: dict[str, Intent] = {"back_office": "refused", "offtopic": "unknown"}
+CONFIDENT = 0.5  # below this the model's reading alone is not enough
+SUGGEST_FLOOR = 0.05  # readings less likely than this are not worth offering
+NO_CALL = ("unknown", "refused", "hostile", "unsure")
+
+
 class PlannedCall(BaseModel):
     """One tool call the offline model decided on."""
 
@@ -78,7 +103,7 @@ class PlannedCall(BaseModel):
 
 
 class Plan(BaseModel):
-    """The reading of one question: intent, language, parsed slots and the calls to make."""
+    """The reading of one question: intent, language, parsed slots and the calls to make, in order."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -88,6 +113,9 @@ class Plan(BaseModel):
     calls: list[PlannedCall]
     follow_up: bool = False
     missing: list[str] = []  # what the question leaves out that the tool cannot do without
+    confidence: float = 1.0  # the intent model's probability of the intent (1 for a rule that is certain)
+    alternatives: list[PlannedCall] = []  # when unsure: the closest readings, most likely first
+    steps: list[Plan] = []  # a multi-step question: one plan per step, in order
 
 
 def plan(question: str, previous: Plan | None = None, today: date | None = None) -> Plan:
@@ -96,22 +124,64 @@ def plan(question: str, previous: Plan | None = None, today: date | None = None)
     text = unicodedata.normalize("NFKC", question).strip()
     for typo, meant in TYPOS.items():
         text = text.replace(typo, meant)
+    parts = [part for part in STEP_BREAK.split(STEP_START.sub("", text)) if part and part.strip(" ，,。.;；")]
+    if len(parts) > 1 and not HOSTILE.search(text):
+        steps = [_plan_one(part, part, None, today) for part in parts]
+        if all(step.calls for step in steps) and len({step.calls[0].tool for step in steps}) == len(steps):
+            first = steps[0]
+            return first.model_copy(update={"calls": [step.calls[0] for step in steps], "steps": steps,
+                                            "missing": [m for step in steps for m in step.missing],
+                                            "confidence": min(step.confidence for step in steps)})
+    return _plan_one(text, question, previous, today)
+
+
+def _plan_one(text: str, question: str, previous: Plan | None, today: date | None) -> Plan:
     slots = parse_slots(text, original=question, today=today)
     language: Literal["zh", "en"] = "zh" if cjk(text) else "en"
-    intent = classify(text, slots)
+    intent, confidence, ranked = decide(text, slots)
     follow_up = False
-    if (previous is not None and previous.intent not in ("unknown", "refused") and FOLLOW_UP.search(text)
-            and (intent in ("unknown", previous.intent) or REDO.search(text))):
-        intent, slots, follow_up = previous.intent, previous.slots.merged(slots), True
-    calls = [] if intent in ("unknown", "refused") else [
-        PlannedCall(tool=INTENT_TOOL[intent], arguments=arguments(intent, slots))]
+    if (previous is not None and previous.intent not in NO_CALL and FOLLOW_UP.search(text)
+            and (intent in ("unknown", "unsure", previous.intent) or REDO.search(text) or confidence < 0.8)
+            and intent not in ("hostile", "refused")):
+        intent, slots, follow_up, confidence = previous.intent, previous.slots.merged(slots), True, 1.0
+    alternatives = []
+    if intent == "unsure":
+        alternatives = [PlannedCall(tool=INTENT_TOOL[other], arguments=arguments(other, slots, text))
+                        for other, probability in ranked if other not in NO_CALL and probability >= SUGGEST_FLOOR][:3]
+        if not alternatives:
+            intent = "unknown"
+    calls = [] if intent in NO_CALL else [
+        PlannedCall(tool=INTENT_TOOL[intent], arguments=arguments(intent, slots, text))]
     missing = ["change"] if intent == "whatif" and not (slots.stockout or slots.stock_units is not None
-                                                         or _change(slots)) else []
-    return Plan(intent=intent, language=language, slots=slots, calls=calls, follow_up=follow_up, missing=missing)
+                                                         or slots.changes or _change(slots)) else []
+    return Plan(intent=intent, language=language, slots=slots, calls=calls, follow_up=follow_up, missing=missing,
+                confidence=confidence, alternatives=alternatives)
+
+
+def decide(text: str, slots: Slots) -> tuple[Intent, float, list[tuple[Intent, float]]]:
+    """(intent, confidence, every reading ranked): certain rules first, then the model, then the keyword families
+    when the model is unsure and they agree with one of its closer readings; else "unsure"."""
+    from shopagent.intent.model import read
+
+    for pattern, intent in ((HOSTILE, "hostile"), (RAW_SQL, "sql")):
+        if pattern.search(text):
+            return intent, 1.0, [(intent, 1.0)]
+    reading = read(text)
+    ranked: list[tuple[Intent, float]] = [(MODEL_INTENT.get(name, name), p) for name, p in reading.ranked]  # type: ignore[misc]
+    best, confidence = ranked[0]
+    if confidence >= CONFIDENT:
+        return best, confidence, ranked
+    rule = classify(text, slots)
+    rule = "data" if rule in ("stock", "reviews") and dict(ranked).get("data", 0) > dict(ranked).get(rule, 0) else rule
+    if rule != "unknown" and rule in [name for name, _ in ranked[:3]]:
+        return rule, dict(ranked)[rule], ranked
+    if best in ("unknown", "hostile", "refused") and confidence >= CONFIDENT / 2:
+        return best, confidence, ranked
+    return "unsure", confidence, ranked
 
 
 def classify(text: str, slots: Slots) -> Intent:
-    """The intent of a question, most specific family first."""
+    """The intent by keyword families, most specific first: the fallback when the model is unsure."""
     for pattern, intent in ((BACK_OFFICE, "refused"), (RAW_SQL, "sql"), (SCHEMA, "schema"),
                             (CHECK, "creative_check")):
         if pattern.search(text):
@@ -131,10 +201,12 @@ def classify(text: str, slots: Slots) -> Intent:
     return "unknown"
 
 
-def arguments(intent: Intent, slots: Slots) -> dict[str, Any]:
+def arguments(intent: Intent, slots: Slots, text: str = "") -> dict[str, Any]:
     """The canonical arguments of the intent's tool, from the parsed slots."""
     if intent == "diagnose":
         return _period(slots)
+    if intent == "report":  # 昨天的日报: the report of the day before the data's last day
+        return {"day": slots.end.isoformat()} if slots.end and slots.start == slots.end else {}
     if intent == "promotion":
         # "只投 S017" / "for S001 only": SKUs named in a budget question limit the plan to them
         return _present(budget=slots.money, target_roi=slots.target_roi, sku_ids=slots.skus or None,
@@ -150,9 +222,12 @@ def arguments(intent: Intent, slots: Slots) -> dict[str, Any]:
         return _present(sku_id=slots.skus[0] if slots.skus else None, kind=slots.creative_kind or "title",
                         n=slots.count)
     if intent == "creative_check":
-        return {"text": slots.quoted or ""}
+        return _present(text=slots.quoted or "", category=slots.category)
     if intent == "sql":
         return _present(query=slots.raw_sql or "", max_rows=slots.max_rows)
+    if intent == "data":
+        return {"query": data_query(text, skus=slots.skus, count=slots.count, days=slots.days, start=slots.start,
+                                    end=slots.end)}
     if intent == "stock":
         return {"query": stock_query(slots.skus)}
     if intent == "reviews":
@@ -175,13 +250,15 @@ def _whatif(slots: Slots) -> dict[str, Any]:
     targets = slots.skus or ["total"]
     args: dict[str, Any] = {}
     change = _change(slots)
-    if slots.stockout:
+    if slots.per_sku:
+        args.update({kind: {sku: int(value) if kind == "stock" else value for sku, value in changes.items()}
+                     for kind, changes in slots.per_sku.items()})
+    elif slots.stockout:
         args["stock"] = {sku: 0 for sku in slots.skus}
     elif slots.stock_units is not None and slots.skus:
         args["stock"] = {sku: slots.stock_units for sku in slots.skus}
-    elif slots.price_and_budget is not None:
-        price, budget = slots.price_and_budget
-        args.update(price={sku: f"{price:+g}%" for sku in targets}, budget={sku: f"{budget:+g}%" for sku in targets})
+    elif slots.changes:
+        args.update({kind: {sku: change for sku in targets} for kind, change in slots.changes.items()})
     elif change is not None:
         args["budget" if slots.about_budget else "price"] = {sku: change for sku in targets}
     if slots.days or slots.horizon_days:

@@ -51,7 +51,7 @@ _DAY_WORDS: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"昨天|昨日|yesterday|今天|today", re.I), 1),
 )
 # a Chinese numeral that counts something (三万, 两千, 十四天, 三点五, 八五折); "一下" or "一样" stay words
-_CN_QUANTITY = re.compile(r"([零一二两三四五六七八九十]+(?:点[零一二三四五六七八九]+)?)"
+_CN_QUANTITY = re.compile(r"(?<![\d.])([零一二两三四五六七八九十]+(?:点[零一二三四五六七八九]+)?)"
                           r"(?=\s*(?:万|千|百|天|日|周|星期|礼拜|个|条|版|折|成|倍|块|元|%))|"
                           r"(?<=投产)比?([零一二两三四五六七八九十]+点[零一二三四五六七八九]+)")
 _EN_QUANTITY = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|thirty|fifty)\b"
@@ -133,7 +133,9 @@ class Slots(BaseModel):
     lead_time_days: int | None = None  # "补货要 15 天", "takes 3 weeks to deliver"
     stock_units: int | None = None  # "只剩 200 件", "only has 200 units"
     max_rows: int | None = None  # "给我 50 行", "50 rows"
-    price_and_budget: tuple[float, float] | None = None  # one question changing both, each by its own percent
+    changes: dict[str, str] = {}  # one question changing price and budget: {"price": "199", "budget": "+100%"}
+    per_sku: dict[str, dict[str, str]] = {}  # each SKU its own change: {"price": {"S041": "+15%"}, "budget": {...}}
+    category: str | None = None  # "护肤品的", "for skincare": the category some ad-law rules depend on
 
     def merged(self, newer: Slots) -> Slots:
         """These slots updated by a follow-up's: whatever the follow-up names replaces the old value."""
@@ -163,8 +165,9 @@ def parse_slots(text: str, *, original: str | None = None, today: date | None = 
     quoted = _QUOTED.search(original or text) or _QUOTED.search(text)
     if quoted:
         values["quoted"] = quoted.group(1).strip()
-    elif ":" in text:
-        values["quoted"] = text.split(":", 1)[1].strip()
+    elif ":" in text:  # the copy after the colon, as written (a full-width comma stays one)
+        written = original if original and re.search(r"[:：]", original) else text
+        values["quoted"] = re.split(r"[:：]", written, maxsplit=1)[1].strip()
     # numerals become digits only after the copy to check was taken verbatim; the rest reads digits
     text = _CN_QUANTITY.sub(lambda match: _cn_digits(match.group(1) or match.group(2)), text)
     text = _EN_QUANTITY.sub(lambda match: str(EN_NUMBERS[match.group(1).lower()]), text)
@@ -181,9 +184,11 @@ def parse_slots(text: str, *, original: str | None = None, today: date | None = 
     if dates and "start" not in values:
         values.update(start=min(dates), end=max(dates))
     values["skus"] = list(dict.fromkeys(sku.upper() for sku in _SKU.findall(work)))
+    values["per_sku"] = _per_sku(work, text)
     work = _SKU.sub(_blank, work)
     work = _take(work, _DISCOUNT, lambda m: values.setdefault("discount", -(10 - _discount_value(m.group(1))) * 10))
-    values["price_and_budget"] = _price_and_budget(work, text)
+    values["changes"] = _price_and_budget(work, text)
+    work = _take(work, _DOUBLE, lambda m: values.setdefault("percent", 100.0))
     work = _take(work, _PERCENT, lambda m: values.setdefault("percent", _signed(m, text)))
     work = _take(work, _TENTHS, lambda m: values.setdefault("percent", _signed(m, text, scale=10)))
     work = _take(work, _HALF, lambda m: values.setdefault("percent", -50.0 if re.search(r"砍|减|cut|腰斩", text, re.I)
@@ -212,26 +217,77 @@ def parse_slots(text: str, *, original: str | None = None, today: date | None = 
         if re.search(pattern, low):
             values["creative_kind"] = kind
             break
+    for pattern, category in _CATEGORIES:
+        if re.search(pattern, low):
+            values["category"] = category
+            break
     values["stockout"] = bool(re.search(r"断货|缺货|没货|售罄|卖断|out of stock|stock ?outs?|sold out|sells? out", low))
     values["about_budget"] = bool(re.search(r"预算|budget|推广|ad spend|投放|promo", low))
     return Slots(**values)
 
 
-_PRICE_WORD = re.compile(r"价|price", re.I)
+_CATEGORIES = ((r"护肤|面霜|精华|skincare|skin care", "skincare"), (r"彩妆|口红|粉底|makeup", "makeup"),
+               (r"连衣裙|dress", "dress"), (r"外套|夹克|jacket", "jacket"), (r"t恤|短袖|t-shirt|tshirt", "tshirt"),
+               (r"裤|pants|trousers", "pants"), (r"针织|毛衣|knitwear|sweater", "knitwear"))
+_PRICE_WORD = re.compile(r"价|卖|price", re.I)
 _BUDGET_WORD = re.compile(r"预算|推广|budget|promo|ad spend", re.I)
+_DOUBLE = re.compile(r"翻倍|翻一倍|加倍|加一倍|double[ds]?|twice", re.I)
+_NEW_VALUE = re.compile(rf"(?:改成|改为|调到|调成|降到|涨到|提到|卖|定成|priced at|price (?:it )?at|sells? (?:at|for)|"
+                        rf"to)"
+                        rf"\s*[¥$]?\s*({MONEY_NUM})(?![\d%.])", re.I)
 
 
-def _price_and_budget(work: str, text: str) -> tuple[float, float] | None:
-    """'cut S016's price by 5% and raise its promo budget 30%': each percent goes with the nearest price or
-    budget word before it; None unless the question changes both."""
-    kinds: dict[str, float] = {}
-    for match in _PERCENT.finditer(work):
-        before = work[:match.start()]
-        price, budget = list(_PRICE_WORD.finditer(before)), list(_BUDGET_WORD.finditer(before))
-        nearest = max(price + budget, key=lambda found: found.end(), default=None)
+def _price_and_budget(work: str, text: str) -> dict[str, str]:
+    """'cut S016's price by 5% and raise its promo budget 30%', 'S019 at 199 and its budget doubled': each change
+    goes with the nearest price or budget word before it; empty unless the question changes both."""
+    found: list[tuple[int, str]] = [(match.start(), f"{_signed(match, text):+g}%") for match in _PERCENT.finditer(work)]
+    found += [(match.start(), "+100%") for match in _DOUBLE.finditer(work)]
+    found += [(match.start(), "-50%") for match in _HALF.finditer(work)]
+    found += [(match.start(1), f"{float(match.group(1).replace(',', '')):g}") for match in _NEW_VALUE.finditer(work)]
+    kinds: dict[str, str] = {}
+    for start, change in sorted(found):
+        before = work[:start + 2]
+        words = list(_PRICE_WORD.finditer(before)) + list(_BUDGET_WORD.finditer(before))
+        nearest = max(words, key=lambda word: word.end(), default=None)
         if nearest is not None:
-            kinds.setdefault("budget" if nearest.re is _BUDGET_WORD else "price", _signed(match, text))
-    return (kinds["price"], kinds["budget"]) if len(kinds) == 2 else None
+            kinds.setdefault("budget" if nearest.re is _BUDGET_WORD else "price", change)
+    return kinds if len(kinds) == 2 else {}
+
+
+def _per_sku(work: str, text: str) -> dict[str, dict[str, str]]:
+    """'S040 ad spend down to 500/day, and S041 price +15%': the change written after each SKU goes with it;
+    empty unless two or more SKUs each have their own change."""
+    found = list(_SKU.finditer(work))
+    if len(found) < 2:
+        return {}
+    result: dict[str, dict[str, str]] = {}
+    for at, match in enumerate(found):
+        end = found[at + 1].start() if at + 1 < len(found) else len(work)
+        change = _segment_change(work[match.end():end], text, match.end(), end)
+        if change is None:
+            return {}
+        kind, value = change
+        result.setdefault(kind, {})[match.group(0).upper()] = value
+    return result
+
+
+def _segment_change(segment: str, text: str, start: int, end: int) -> tuple[str, str] | None:
+    """The one change text[start:end] (working copy: `segment`) makes: (price|budget|stock, value)."""
+    kind = "budget" if _BUDGET_WORD.search(segment) else "price"
+    if re.search(r"断货|缺货|没货|售罄|out of stock|stock ?out|sold out|sells? out", segment, re.I):
+        return "stock", "0"
+    percent = _PERCENT.search(text, start, end) if _PERCENT.search(segment) else None
+    if percent:
+        return kind, f"{_signed(percent, text):+g}%"
+    discount = _DISCOUNT.search(segment)
+    if discount and kind == "price":
+        return kind, f"{-(10 - _discount_value(discount.group(1))) * 10:+g}%"
+    if _DOUBLE.search(segment):
+        return kind, "+100%"
+    if _HALF.search(segment):
+        return kind, "-50%"
+    value = _NEW_VALUE.search(segment)
+    return (kind, f"{float(value.group(1).replace(',', '')):g}") if value else None
 
 
 def _take(text: str, pattern: re.Pattern[str], use, group: int = 0) -> str:

@@ -12,7 +12,7 @@ from tests.chat_server import ChatServer, Reply
 from tests.conftest import file_digest
 
 READ_ONLY_TOOLS = {"diagnose", "plan_promotion", "plan_pricing", "plan_assortment", "whatif", "creative_draft",
-                   "creative_check", "sql", "list_tables"}
+                   "creative_check", "sql", "list_tables", "daily_report"}
 
 
 @pytest.fixture

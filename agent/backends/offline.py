@@ -3,44 +3,55 @@
 It behaves like a tool-calling LLM so the one agent loop can drive it: on a new question it answers with tool
 calls planned from the text (offline_planner), and once the tool results are in it narrates them through the
 templates in prompts/ (narration). A grounding correction gets the same narration again: it only ever quotes
-tool results, so there is nothing to correct.
+tool results, so there is nothing to correct. It speaks the part of LangChain's chat-model interface the loop
+uses (bind_tools, invoke, stream) without subclassing BaseChatModel, whose import (tracing, langsmith) alone
+cost more than the rest of an offline answer.
 """
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import Any
 
-from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
-from langchain_core.utils.function_calling import convert_to_openai_tool
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 
 from shopagent.backends.base import BackendStatus
 from shopagent.grounding import CORRECTION_FLAG
+from shopagent.intent.commands import command_line
 from shopagent.narration import capabilities, missing, narrate, template, unavailable
-from shopagent.offline_planner import Plan, plan
+from shopagent.offline_planner import Plan, PlannedCall, plan
 from shopagent.tool_payload import read_payload
 from shopagent.tools.errors import ShopError
 
 
-class OfflineChatModel(BaseChatModel):
+class OfflineChatModel:
     """Plans tool calls from Chinese or English questions and narrates the results; same input, same output."""
 
-    @property
-    def _llm_type(self) -> str:
-        return "shopagent-offline"
+    def __init__(self, tools: Sequence[dict[str, Any]] = ()) -> None:
+        self.tools = list(tools)
 
-    def bind_tools(self, tools: Sequence[Any], *, tool_choice: str | None = None, **kwargs: Any):  # noqa: ANN201
+    def bind_tools(self, tools: Sequence[Any], *, tool_choice: str | None = None, **kwargs: Any) -> OfflineChatModel:
         """Remember the tools' schemas: the model calls only tools it was given, with the arguments they take."""
-        return self.bind(tools=[convert_to_openai_tool(tool) for tool in tools], **kwargs)
+        return OfflineChatModel([tool if isinstance(tool, dict) else _schema(tool) for tool in tools])
 
-    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                  run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
-        return ChatResult(generations=[ChatGeneration(message=respond(messages, kwargs.get("tools") or []))])
+    def invoke(self, messages: list[BaseMessage], **kwargs: Any) -> AIMessage:
+        return respond(messages, self.tools)
+
+    def stream(self, messages: list[BaseMessage], **kwargs: Any) -> Iterator[AIMessageChunk]:
+        """The whole reply as one chunk (the answer is ready at once)."""
+        reply = self.invoke(messages)
+        yield AIMessageChunk(content=reply.content, response_metadata=reply.response_metadata, tool_call_chunks=[
+            {"name": call["name"], "args": json.dumps(call["args"], ensure_ascii=False), "id": call["id"],
+             "index": index} for index, call in enumerate(reply.tool_calls)])
+
+
+def _schema(tool: Any) -> dict[str, Any]:
+    from langchain_core.utils.function_calling import convert_to_openai_tool
+
+    return convert_to_openai_tool(tool)
 
 
 def respond(messages: list[BaseMessage], tools: list[dict[str, Any]]) -> AIMessage:
@@ -56,26 +67,32 @@ def respond(messages: list[BaseMessage], tools: list[dict[str, Any]]) -> AIMessa
     current = plan(_text(messages[questions[-1]]), previous, today)
     language = current.language
     since = messages[questions[-1] + 1:]
-    if not any(isinstance(message, ToolMessage) for message in since):
-        return _call_tools(current, tools, turn=len(questions))
     results = {message.tool_call_id: read_payload(_text(message)) for message in since
                if isinstance(message, ToolMessage)}
     calls = [(call["name"], call["args"], results.get(call["id"], {}))
              for message in since if isinstance(message, AIMessage) for call in message.tool_calls]
+    if not calls or (len(calls) < len(current.calls) and all(payload.get("ok") for _, _, payload in calls)):
+        # one step at a time: a later step may take what an earlier one found (the SKU to write copy for)
+        return _call_tools(current, tools, turn=len(questions), step=len(calls),
+                           found=[payload for _, _, payload in calls])
     return AIMessage(content=narrate(language, calls))
 
 
-def _call_tools(current: Plan, tools: list[dict[str, Any]], *, turn: int) -> AIMessage:
+def _call_tools(current: Plan, tools: list[dict[str, Any]], *, turn: int, step: int = 0,
+                found: list[dict[str, Any]] | None = None) -> AIMessage:
     language = current.language
-    if current.intent == "refused":
-        return AIMessage(content=template("offline_messages", language)["refused"])
+    if current.intent in ("refused", "hostile"):
+        return AIMessage(content=template("offline_messages", language)[current.intent])
+    if current.intent == "unsure":
+        return AIMessage(content=not_sure(language, current))
     if not current.calls:
         return AIMessage(content=capabilities(language))
     if current.missing:
         return AIMessage(content=missing(language, current.calls[0].tool, current.missing))
     schemas = {tool["function"]["name"]: tool["function"].get("parameters", {}) for tool in tools}
     tool_calls = []
-    for number, call in enumerate(current.calls, start=1):
+    for number, call in enumerate(current.calls[step:step + 1], start=step + 1):
+        call = _with_found_sku(call, found or [])
         if call.tool not in schemas:
             return AIMessage(content=unavailable(language, call.tool, available=sorted(schemas)))
         parameters = schemas[call.tool]
@@ -86,6 +103,36 @@ def _call_tools(current: Plan, tools: list[dict[str, Any]], *, turn: int) -> AIM
             return AIMessage(content=missing(language, call.tool, absent))
         tool_calls.append({"name": call.tool, "args": arguments, "id": f"call_{turn}_{number}", "type": "tool_call"})
     return AIMessage(content="", tool_calls=tool_calls, response_metadata={"intent": current.intent})
+
+
+def not_sure(language: str, current: Plan) -> str:
+    """The closest readings of a question the model could not place, as commands the merchant can run."""
+    parts = template("offline_messages", language)
+    lines = [parts["unsure"]]
+    lines += [parts["unsure.option"].format(what=parts[f"unsure.{call.tool}"],
+                                            command=command_line(call.tool, call.arguments))
+              for call in current.alternatives]
+    return "\n".join(lines)
+
+
+def _with_found_sku(call: PlannedCall, found: list[dict[str, Any]]) -> PlannedCall:
+    """A step that needs one SKU and names none takes the first SKU an earlier step's result names."""
+    if call.tool != "creative_draft" or call.arguments.get("sku_id"):
+        return call
+    sku = next((value for payload in found for value in _sku_values(payload.get("result"))), None)
+    return call if sku is None else call.model_copy(update={"arguments": {**call.arguments, "sku_id": sku}})
+
+
+def _sku_values(value: Any):  # noqa: ANN202 - a generator of strings
+    if isinstance(value, dict):
+        if isinstance(value.get("sku_id"), str) and re.fullmatch(r"S\d+", value["sku_id"]):
+            yield value["sku_id"]
+        for inner in value.values():
+            if isinstance(inner, dict | list):
+                yield from _sku_values(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _sku_values(inner)
 
 
 def _data_last_day(messages: list[BaseMessage]) -> date | None:

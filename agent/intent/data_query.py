@@ -1,0 +1,52 @@
+"""A plain data question as one read-only SELECT: a shape (top N, by category, one SKU's days) and a measure,
+both from sql_shapes.toml, filled only with checked values (ints, ISO dates, SKU ids)."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from datetime import date
+from functools import cache
+from importlib import resources
+
+_SKU_ID = re.compile(r"S\d{2,5}")
+_TOP_N = re.compile(r"(?:前|top|best|worst|bottom|highest|lowest)\s*(\d+|[一二两三四五六七八九十]{1,2})"
+                    r"(?![\d天日周月])|"
+                    r"(\d+|[一二两三四五六七八九十]{1,2})\s*(?:个|款|名|大)(?!月)", re.I)
+_CN = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+_DAILY = re.compile(r"每天|每日|逐日|日销|走势|趋势|曲线|daily|day by day|per day|each day|trend", re.I)
+
+
+@cache
+def library() -> dict:
+    return tomllib.loads(resources.files("shopagent.intent").joinpath("sql_shapes.toml").read_text("utf-8"))
+
+
+def data_query(text: str, *, skus: list[str], count: int | None, days: int | None,
+               start: date | None, end: date | None) -> str:
+    """The SELECT answering a plain data question: its measure (default GMV), shape and period (default 30 days)."""
+    shapes = library()
+    low = text.lower()
+    top = _TOP_N.search(low)
+    if top:
+        written = top.group(1) or top.group(2)
+        count = int(written) if written.isdigit() else (_CN.get(written) or 10 + _CN.get(written[-1], 0))
+    measure = next((found for found in shapes["measures"] if any(word in low for word in found["words"])),
+                   shapes["measures"][-1])
+    if any(word in low for word in shapes["shapes"]["by_category"]["words"]):
+        shape = "by_category"
+    elif skus and (_DAILY.search(low) or not count):
+        shape = "sku_daily"
+    else:
+        shape = "top"
+    ascending = any(word in low for word in shapes["order"]["ascending"])
+    if start is not None and end is not None:
+        period = f"t.day BETWEEN DATE '{start.isoformat()}' AND DATE '{end.isoformat()}'"
+    else:
+        period = f"t.day > (SELECT max(date) FROM traffic) - INTERVAL {int(days or 30)} DAY"
+    sku = skus[0] if skus else ""
+    if sku and not _SKU_ID.fullmatch(sku):
+        raise ValueError(f"not an SKU id: {sku!r}")
+    return shapes["shapes"][shape]["sql"].format(
+        value=measure["value"], name=measure["name"], source=shapes["sources"][measure["source"]], period=period,
+        order="ASC" if ascending else "DESC", n=max(1, min(int(count or 10), 50)), sku=sku)
