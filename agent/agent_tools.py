@@ -35,7 +35,7 @@ REGISTRY: tuple[Entry, ...] = (
     Entry("shopagent.tools.pricing:plan_pricing", hide=("range_slack", "min_gain")),
     Entry("shopagent.tools.whatif:whatif", hide=("seed",)),
     Entry("shopagent.tools.assortment:plan_assortment"),
-    Entry("shopagent.tools.daily_report:daily_report", hide=("max_actions", "planners")),
+    Entry("shopagent.tools.daily_report:daily_report", hide=("planners", "progress")),
     Entry("shopagent.tools.creative:draft_creative", name="creative_draft", hide=("seed", "memory")),
     Entry("shopagent.tools.compliance:check_text", name="creative_check", hide=("brand_forbidden",)),
     Entry("shopagent.readonly_tools:sql"),
