@@ -200,7 +200,7 @@ def score_shop(db: Path, truth, name: str, confidence: float | None = None,  # n
             "status_quo_ratio": quo_gmv / best if best else 0.0,
             "status_quo_roi_held": bool(quo_gmv >= target * budget),
             "equal_ratio": equal_gmv / best if best else 0.0, "equal_roi_held": bool(equal_gmv >= target * budget),
-            "unspent": plan.unspent_budget,
+            "unspent": plan.unspent_budget, "fallback": plan.fallback or "none",
         })
     return rows
 
@@ -253,6 +253,7 @@ def summarise(rows: list[dict]) -> dict:
             "forecast_z_spread": statistics.mean(row["forecast_z"] ** 2 for row in part) ** 0.5,
             "status_quo_of_optimum": mean("status_quo_ratio"), "status_quo_roi_held": mean("status_quo_roi_held"),
             "equal_split_of_optimum": mean("equal_ratio"), "equal_split_roi_held": mean("equal_roi_held"),
+            "fell_back_to_todays_mix": statistics.mean(row["fallback"] == "todays_mix" for row in part),
         }
     return summary
 

@@ -21,6 +21,8 @@ def print_promotion_plan(plan: PromotionPlan, lang: Language = "en") -> None:
                          roi_low=expected.roi_low, confidence=plan.method["confidence"]))
     else:
         stdout.print(say(lang, "plan_view", "nothing_funded", target=plan.target_roi))
+    if plan.fallback_reason:
+        stdout.print(f"[bold yellow]![/] {escape(plan.fallback_reason)}")
     if plan.unspent_reason:
         stdout.print(say(lang, "plan_view", "unspent", unspent=plan.unspent_budget, reason=escape(plan.unspent_reason)))
     if plan.break_even_roi is not None:
