@@ -503,6 +503,33 @@ def test_the_curve_learns_how_far_paid_clicks_follow_the_shoppers_demand(true_po
     assert demand_power(data, np.ones((skus, days)), np.log(spend)) == pytest.approx(true_power, abs=0.15)
 
 
+@pytest.mark.parametrize("true_slope", [0.0, 0.45])
+def test_the_curve_learns_whether_the_marginal_clicks_convert_worse(true_slope):
+    """Either factor of GMV = clicks x GMV per click may saturate (issue 22): where the platform buys clicks at a
+    steady price and the extra clicks of a larger budget convert worse, the fit finds GMV per click falling with
+    spend, and where they convert alike it finds it flat, so nothing assumes which factor bends."""
+    import numpy as np
+
+    from shopagent.tools.promotion_history import PromotedDays
+    from shopagent.tools.promotion_value_slope import value_slope
+
+    rng = np.random.default_rng(11)
+    skus, days = 25, 150
+    # budgets moved a few times over the history, and the platform's pacing adds day-to-day noise
+    level = np.repeat(rng.uniform(np.log(80), np.log(600), (skus, 5)), days // 5, axis=1)
+    spend = np.exp(level + rng.normal(0, 0.08, (skus, days)))
+    clicks = rng.poisson(spend / 0.8).astype(float)
+    orders = rng.poisson(clicks * 0.05 * (spend / 200.0) ** -true_slope).astype(float)
+    gmv = orders * 120.0
+    zeros = np.zeros((skus, days))
+    data = PromotedDays(rows=np.arange(skus), usable=np.ones((skus, days), dtype=bool), spend=spend,
+                        clicks=clicks, gmv=gmv, orders=orders, log_price=zeros, log_competitor=zeros,
+                        age=np.broadcast_to(np.arange(days)[::-1], (skus, days)), log_demand=zeros)
+    mean, sd, ref = value_slope(data, gmv, np.ones((skus, days)))
+    assert np.median(mean) == pytest.approx(true_slope, abs=0.08)
+    assert np.all(sd < 0.2) and np.all(ref > 0)
+
+
 def test_a_campaign_whose_ad_orders_collapsed_days_ago_is_believed():
     """Four days at a fifth of the usual ad orders per click is the campaign the merchant most needs the planner
     to stop trusting, and too young for the 60-day break test (it finds 9 of these 20); steady campaigns beside

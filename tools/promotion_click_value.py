@@ -33,9 +33,10 @@ QUADRATURE_NODES = 16  # Gauss-Hermite nodes over a SKU's deviation from the sho
 def value_per_click(panel: ShopPanel, data: PromotedDays, end: int, elasticity_all: np.ndarray,
                     shop_factor: np.ndarray, competitor_response: np.ndarray | None = None,
                     competitor_se: np.ndarray | None = None,
-                    ) -> tuple[np.ndarray, np.ndarray, list[LevelShift | None], np.ndarray]:
+                    ) -> tuple[np.ndarray, np.ndarray, list[LevelShift | None], np.ndarray, np.ndarray, np.ndarray]:
     """Log GMV per click at today's price and today's competitor price: mean and sd per fitted SKU, any
-    recent break in conversion, and the part of the sd all SKUs share (the error of the prior's centre).
+    recent break in conversion, the part of the sd all SKUs share (the error of the prior's centre), and the
+    (row, day) GMV re-priced to today and weights the value is the ratio of (for the slope of value on spend).
 
     competitor_response: per panel row, the conversion elasticity to the competitor's price (0: not re-priced),
     and competitor_se its standard error, which widens the sd by how far the competitor's price has moved.
@@ -103,7 +104,7 @@ def value_per_click(panel: ShopPanel, data: PromotedDays, end: int, elasticity_a
     shared = np.where(np.isfinite(prior_mean) & (prior_precision > 0), prior_precision / precision, 0.0) * centre_se
     variance = 1.0 / precision + shared**2
     mean = np.minimum(mean - 0.5 * variance, _never_converted_cap(panel, data, use, end))
-    return mean, np.sqrt(variance), shifts, shared
+    return mean, np.sqrt(variance), shifts, shared, numerator, weight
 
 
 def random_effect_centre(orders: np.ndarray, exposure: np.ndarray) -> tuple[float, float]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from shopagent.tools.promotion_response import CurveArrays, ResponseCurve, hill
+from shopagent.tools.promotion_response import CurveArrays, ResponseCurve
 from shopagent.tools.promotion_results import PlanOutcome
 
 MAX_EXTRAPOLATION = 1.25  # budgets stay below 1.25 x the most a SKU usually spends
@@ -167,8 +167,7 @@ class BudgetProblem:
         first = np.ceil(np.maximum(self.spend[:, 1], MIN_BUDGET) / BUDGET_STEP) * BUDGET_STEP
 
         def expected(row: int, amount: float) -> float:
-            return float((hill(np.array(amount), arrays.c_max[row], arrays.half[row], arrays.shape[row])
-                          * arrays.value[row]).mean())
+            return float(arrays.row_gmv(row, amount).mean())
 
         step = np.where(budgets > 0, BUDGET_STEP, first)
         gmv, after = arrays.gmv(np.stack([budgets, budgets + step], axis=1)).mean(axis=2).T
