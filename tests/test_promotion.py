@@ -229,6 +229,42 @@ def test_a_plan_that_cannot_beat_todays_mix_proposes_todays_mix_and_says_why(sam
     assert all("today's share of the spend" in a.reason for a in funded)
 
 
+def test_every_plan_checks_its_curves_on_the_shops_own_history(plan, sample_world, runner):
+    """The self-check: curves refitted at past dates predict each SKU's next two weeks at the spends that happened;
+    the JSON reports how they did and the human plan says it in one line."""
+    check = plan["method"]["backtest"]
+    assert check["origins"] >= 2 and check["horizon_days"] == 14 and check["predictions"] >= 20
+    assert 0 < check["mape"] < 0.5 and -0.3 < check["bias"] < 0.3 and 0 <= check["coverage"] <= 1
+    assert check["extra_sd"] >= 0
+    shown = invoke(runner, sample_world, "--budget", BUDGET, "--target-roi", TARGET).stdout
+    assert "Self-check on this shop's history" in " ".join(shown.split())
+
+
+def test_a_model_that_was_wrong_on_this_shop_plans_more_carefully(sample_world):
+    """Calibration: the larger the errors the backtest found beyond the curves' own uncertainty, the wider the
+    stated range and the lower the ROI the plan can promise, so it spends no more."""
+    from shopagent.tools.panel import data_dates, load_panel
+    from shopagent.tools.promotion_backtest import Backtest
+    from shopagent.tools.promotion_curves import fit_response_curves
+    from shopagent.tools.promotion_plan import plan_from_panel
+    from shopagent.tools.store import Shop
+
+    shop = Shop(sample_world.db)
+    first, last = data_dates(shop)
+    panel = load_panel(shop, first, last)
+    curves = fit_response_curves(panel, as_of=last, seed=0)
+
+    def planned(extra_sd: float):  # noqa: ANN202 - a PromotionPlan
+        check = Backtest(origins=3, horizon_days=14, predictions=90, mape=0.1, bias=0.0, coverage=0.8,
+                         total_error=0.05, extra_sd=extra_sd)
+        return plan_from_panel(panel, as_of=last, budget=8000, target_roi=3.0, curves=curves, self_check=check)
+
+    sure, unsure = planned(0.0), planned(0.08)
+    assert unsure.expected.gmv_high - unsure.expected.gmv_low > 2 * (sure.expected.gmv_high - sure.expected.gmv_low)
+    assert unsure.expected.spend <= sure.expected.spend
+    assert unsure.expected.roi_low >= 3.0 and unsure.method["backtest"]["extra_sd"] == 0.08
+
+
 def test_same_input_same_bytes(plan_json, sample_world, runner):
     again = invoke(runner, sample_world, "--budget", BUDGET, "--target-roi", TARGET, "--json")
     assert again.stdout == plan_json

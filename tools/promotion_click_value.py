@@ -32,7 +32,7 @@ QUADRATURE_NODES = 16  # Gauss-Hermite nodes over a SKU's deviation from the sho
 
 def value_per_click(panel: ShopPanel, data: PromotedDays, end: int, elasticity_all: np.ndarray,
                     shop_factor: np.ndarray, competitor_response: np.ndarray | None = None,
-                    competitor_se: np.ndarray | None = None,
+                    competitor_se: np.ndarray | None = None, recent_check: bool = True,
                     ) -> tuple[np.ndarray, np.ndarray, list[LevelShift | None], np.ndarray, np.ndarray, np.ndarray]:
     """Log GMV per click at today's price and today's competitor price: mean and sd per fitted SKU, any
     recent break in conversion, the part of the sd all SKUs share (the error of the prior's centre), and the
@@ -40,6 +40,7 @@ def value_per_click(panel: ShopPanel, data: PromotedDays, end: int, elasticity_a
 
     competitor_response: per panel row, the conversion elasticity to the competitor's price (0: not re-priced),
     and competitor_se its standard error, which widens the sd by how far the competitor's price has moved.
+    recent_check: False skips the costly scan for a collapse of the last days (the backtest's quick refits).
     """
     elasticity = elasticity_all[data.rows]
     rival = np.zeros(data.rows.size) if competitor_response is None else competitor_response[data.rows]
@@ -54,7 +55,9 @@ def value_per_click(panel: ShopPanel, data: PromotedDays, end: int, elasticity_a
     rate = (long_w * data.orders).sum(1) / np.maximum((long_w * data.clicks * conversion_now).sum(1), 1e-9)
     expected_orders = data.clicks * conversion_now * rate[:, None]
     shifts = level_shift(data.orders, expected_orders, use)
-    shifts = [shift or fall for shift, fall in zip(shifts, recent_fall(data.orders, expected_orders, use), strict=True)]
+    if recent_check:
+        falls = recent_fall(data.orders, expected_orders, use)
+        shifts = [shift or fall for shift, fall in zip(shifts, falls, strict=True)]
     weight = recency(data.age, VALUE_HALF_LIFE) * use
     for position, shift in enumerate(shifts):
         if shift is not None:

@@ -37,8 +37,14 @@ SHARED_STREAM = 0x5EED  # the random stream of the draws all SKUs share (a SKU's
 __all__ = ["CurveArrays", "ResponseCurve", "fit_response_curves"]
 
 
-def fit_response_curves(panel: ShopPanel, *, as_of: date, seed: int = 0) -> dict[str, ResponseCurve]:
-    """Fit a spend -> attributed GMV curve for every SKU with full-site promotion history up to `as_of`."""
+def fit_response_curves(panel: ShopPanel, *, as_of: date, seed: int = 0,
+                        competitor: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+                        quick: bool = False) -> dict[str, ResponseCurve]:
+    """Fit a spend -> attributed GMV curve for every SKU with full-site promotion history up to `as_of`.
+
+    competitor: the shop's `competitor_response` when already known; quick: skip the costly scan for a collapse
+    of the last days (the backtest refits the curves at several past days with both).
+    """
     end = (as_of - panel.days[0]).days + 1
     if end <= 0:
         return {}
@@ -48,9 +54,9 @@ def fit_response_curves(panel: ShopPanel, *, as_of: date, seed: int = 0) -> dict
     elasticity_all = price_elasticity(panel, end)
     elasticity = elasticity_all[data.rows]
     shop_factor = shop_conversion_factor(panel, end, elasticity_all)
-    rival_all, rival_se, rival_known = competitor_response(panel, end)
+    rival_all, rival_se, rival_known = competitor if competitor is not None else competitor_response(panel, end)
     value_mean, value_sd, value_shift, shared_sd, repriced, value_weight = value_per_click(
-        panel, data, end, elasticity_all, shop_factor, rival_all, rival_se)
+        panel, data, end, elasticity_all, shop_factor, rival_all, rival_se, recent_check=not quick)
     slope_mean, slope_sd, value_ref = value_slope(data, repriced, value_weight)
     # the error the values share is drawn once for all SKUs, so a blend of SKUs keeps it
     shared = np.random.default_rng([seed, SHARED_STREAM]).standard_normal(DRAWS)

@@ -16,7 +16,8 @@ import numpy as np
 
 from shopagent.tools.errors import RequestError, ShopError
 from shopagent.tools.panel import ShopPanel, data_dates, load_panel
-from shopagent.tools.promotion_curves import fit_response_curves
+from shopagent.tools.promotion_backtest import Backtest, backtest, calibrated, head_panel
+from shopagent.tools.promotion_curves import competitor_response, fit_response_curves
 from shopagent.tools.promotion_eligibility import SkuEligibility, check_eligibility
 from shopagent.tools.promotion_optimiser import (
     BUDGET_STEP,
@@ -64,8 +65,10 @@ def plan_promotion(shop: Shop, *, budget: float, target_roi: float, sku_ids: lis
 def plan_from_panel(panel: ShopPanel, *, as_of: date, budget: float, target_roi: float,
                     sku_ids: list[str] | None = None, min_roi_per_sku: float | None = None,
                     horizon_days: int = 14, confidence: float = CONFIDENCE, seed: int = 0,
-                    curves: dict[str, ResponseCurve] | None = None, lang: Language = "en") -> PromotionPlan:
-    """The plan over an already-loaded panel (the what-if simulator and the benchmark reuse theirs)."""
+                    curves: dict[str, ResponseCurve] | None = None, self_check: Backtest | None = None,
+                    lang: Language = "en") -> PromotionPlan:
+    """The plan over an already-loaded panel (the what-if simulator and the benchmark reuse theirs, and the
+    benchmark its curves and their backtest `self_check` across settings)."""
     if not (math.isfinite(budget) and budget > 0):
         raise RequestError(f"--budget must be a number of yuan a day above 0 (got {budget})")
     if not (math.isfinite(target_roi) and target_roi > 0):
@@ -84,7 +87,16 @@ def plan_from_panel(panel: ShopPanel, *, as_of: date, budget: float, target_roi:
     unknown = [sku for sku in wanted if sku not in known]
     if unknown:
         raise RequestError(f"unknown SKU(s) {', '.join(unknown)}; see `shopagent sql \"SELECT sku_id FROM products\"`")
-    curves = curves if curves is not None else fit_response_curves(panel, as_of=as_of, seed=seed)
+    if curves is None or self_check is None:
+        end = (as_of - panel.days[0]).days + 1
+        history = panel if end == len(panel.days) else head_panel(panel, end)
+        competitor = competitor_response(history, end)
+        if curves is None:
+            curves = fit_response_curves(history, as_of=as_of, seed=seed, competitor=competitor)
+        if self_check is None:
+            self_check = backtest(history, end, seed, competitor)
+    # the errors the curves made on this shop's own history, beyond their stated uncertainty, widen every draw
+    curves = calibrated(curves, self_check.extra_sd, seed)
     response = {sku: curve.competitor_elasticity for sku, curve in curves.items()
                 if curve.competitor_elasticity is not None}
     eligibility = check_eligibility(panel, as_of=as_of, horizon_days=horizon_days, target_roi=target_roi,
@@ -126,10 +138,12 @@ def plan_from_panel(panel: ShopPanel, *, as_of: date, budget: float, target_roi:
         next_1000=round(float(more.gmv.sum(axis=0).mean() - outcome.gmv.sum(axis=0).mean()), 2),
         shop_curve=curve_points, fallback="todays_mix" if fallback_reason else None, fallback_reason=fallback_reason,
         method={"confidence": confidence, "fallback": "todays_mix" if fallback_reason else "none",
+                "backtest": self_check.summary(),
                 "max_extrapolation": MAX_EXTRAPOLATION, "safety_quantile": SAFETY_QUANTILE,
                 "roi_floor_planned": round(solution.roi_floor, 3), "history_days": HISTORY_DAYS,
                 "seed": seed,
-                "curves": "Hill clicks curve x GMV per click; grid posterior, category priors by empirical Bayes",
+                "curves": "Hill clicks curve x GMV per click falling as a power of spend; grid posterior, slopes and "
+                          "category priors by empirical Bayes; calibrated by a rolling-origin backtest",
                 "optimiser": "bisection on the common marginal-ROI threshold (per-SKU grid argmax handles S-shaped "
                              "curves), greedy fill of what is left; ROI checked under the platform's target-ROI rule "
                              "in every posterior draw"},
