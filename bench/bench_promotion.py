@@ -134,7 +134,8 @@ def score_shop(db: Path, truth, name: str, confidence: float | None = None,  # n
     `history_days` shows the planner only the shop's last days, as a merchant who has just started would have
     (the settings' budgets still come from the last week's spend)."""
     from shopagent.tools.panel import data_dates, load_panel
-    from shopagent.tools.promotion_curves import fit_response_curves
+    from shopagent.tools.promotion_backtest import backtest
+    from shopagent.tools.promotion_curves import competitor_response, fit_response_curves
     from shopagent.tools.promotion_optimiser import MAX_EXTRAPOLATION
     from shopagent.tools.promotion_plan import HISTORY_DAYS, plan_from_panel
     from shopagent.tools.store import Shop
@@ -144,7 +145,9 @@ def score_shop(db: Path, truth, name: str, confidence: float | None = None,  # n
     panel = load_panel(shop, max(first, last - timedelta(days=HISTORY_DAYS - 1)), last)
     seen = panel if history_days is None else load_panel(shop, max(first, last - timedelta(days=history_days - 1)),
                                                           last)
-    curves = fit_response_curves(seen, as_of=last, seed=0)
+    competitor = competitor_response(seen, len(seen.days))
+    curves = fit_response_curves(seen, as_of=last, seed=0, competitor=competitor)
+    check = backtest(seen, len(seen.days), 0, competitor)  # the plan's self-check, once for the three settings
     end = len(panel.days)
     out = panel.stockout()
     index = panel.catalog.index()
@@ -163,7 +166,8 @@ def score_shop(db: Path, truth, name: str, confidence: float | None = None,  # n
     for setting, multiple, lift in SETTINGS:
         budget, target = round(total * multiple, -1), round(usual * lift, 2)
         options = {} if confidence is None else {"confidence": confidence}
-        plan = plan_from_panel(seen, as_of=last, budget=budget, target_roi=target, curves=curves, **options)
+        plan = plan_from_panel(seen, as_of=last, budget=budget, target_roi=target, curves=curves, self_check=check,
+                               **options)
         true_spend = true_gmv = gmv_if_spent = 0.0
         for allocation in plan.allocations:
             if allocation.daily_budget <= 0:
@@ -202,6 +206,9 @@ def score_shop(db: Path, truth, name: str, confidence: float | None = None,  # n
             "status_quo_roi_held": bool(quo_gmv >= target * budget),
             "equal_ratio": equal_gmv / best if best else 0.0, "equal_roi_held": bool(equal_gmv >= target * budget),
             "unspent": plan.unspent_budget, "fallback": plan.fallback or "none",
+            "band_covers": bool(true_spend == 0 or plan.expected.gmv_low <= true_gmv <= plan.expected.gmv_high),
+            "backtest_mape": check.mape, "backtest_total_error": check.total_error,
+            "backtest_coverage": check.coverage, "backtest_extra_sd": check.extra_sd,
         })
     return rows
 
@@ -262,6 +269,10 @@ def summarise(rows: list[dict]) -> dict:
             "status_quo_of_optimum": mean("status_quo_ratio"), "status_quo_roi_held": mean("status_quo_roi_held"),
             "equal_split_of_optimum": mean("equal_ratio"), "equal_split_roi_held": mean("equal_roi_held"),
             "fell_back_to_todays_mix": statistics.mean(row["fallback"] == "todays_mix" for row in part),
+            # the stated 80% range of the plan's GMV holds the true GMV in this share of plans (target 0.75-0.90)
+            "band_coverage": mean("band_covers"),
+            "backtest_total_error": statistics.mean(row["backtest_total_error"] or 0.0 for row in part),
+            "backtest_extra_sd": mean("backtest_extra_sd"),
         }
     return summary
 
