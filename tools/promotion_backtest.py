@@ -14,12 +14,10 @@ scan for a collapse of the last days is skipped.
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from shopagent.tools.panel import ShopPanel
+from shopagent.tools.panel import ShopPanel, cut_panel
 from shopagent.tools.promotion_curves import fit_response_curves
 from shopagent.tools.promotion_response import DRAWS, CurveArrays, ResponseCurve
 from shopagent.tools.promotion_results import INTERVAL
@@ -116,17 +114,4 @@ def calibrated(curves: dict[str, ResponseCurve], extra_sd: float, seed: int) -> 
 
 def head_panel(panel: ShopPanel, days: int) -> ShopPanel:
     """The first `days` days of a panel, as if it had been loaded up to then."""
-    n_skus, n_days = len(panel.catalog.sku_ids), len(panel.days)
-    cut = {}
-    for item in dataclasses.fields(panel):
-        value = getattr(panel, item.name)
-        if not isinstance(value, np.ndarray) or item.name in ShopPanel.NOT_BY_DAY:
-            continue
-        if value.ndim >= 2 and value.shape[:2] == (n_skus, n_days):
-            cut[item.name] = value[:, :days]
-        elif value.shape[0] == n_days:
-            cut[item.name] = value[:days]
-        else:
-            raise ValueError(f"ShopPanel.{item.name} has shape {value.shape}, with no day axis to cut")
-    return dataclasses.replace(panel, days=panel.days[:days], **cut)
-
+    return cut_panel(panel, 0, days)
