@@ -5,11 +5,11 @@ each SKU's attributed GMV over the next 14 days is predicted at the spends that 
 with what it brought. This is the only accuracy evidence a merchant's own shop can give, and it checks the model
 where it is used (two weeks ahead), not where it was fitted.
 
-The errors calibrate the plan: the part of the shop's two-week errors that the curves' own uncertainty does not
-explain becomes an error all SKUs share (split-conformal in spirit: held-out residuals widen the interval), drawn
-into every curve's GMV per click, so a model that is wrong on this shop states a wider range and holds its ROI with
-a wider margin. The refits are quick ones: the competitor response is the one fitted on the whole history and the
-scan for a collapse of the last days is skipped.
+The errors calibrate the plan: the part of the shop's two-week errors that neither the curves' own uncertainty
+nor the sales' own noise explains becomes an error all SKUs share (split-conformal in spirit: held-out residuals
+widen the interval), drawn into every curve's GMV per click, so a model that is wrong on this shop states a wider
+range and holds its ROI with a wider margin. The refits are quick ones: the competitor response is the one fitted
+on the whole history and the scan for a collapse of the last days is skipped.
 """
 
 from __future__ import annotations
@@ -52,7 +52,8 @@ def backtest(panel: ShopPanel, end: int, seed: int,
     """Refit the curves at up to ORIGINS past days and score their two-week predictions (`end`: days in use)."""
     index = panel.catalog.index()
     out = panel.stockout()
-    pairs: list[tuple[int, float, float, float, float, np.ndarray]] = []  # origin, predicted, low, high, actual, draws
+    # origin, predicted, low, high, actual, draws, actual orders
+    pairs: list[tuple[int, float, float, float, float, np.ndarray, float]] = []
     origins = 0
     for step in range(1, ORIGINS + 1):
         origin = end - HORIZON_DAYS * step
@@ -71,7 +72,8 @@ def backtest(panel: ShopPanel, end: int, seed: int,
             draws = CurveArrays.of([curve]).gmv(spend[used][None, :])[0].sum(axis=0)
             low, high = np.quantile(draws, INTERVAL)
             pairs.append((step, float(draws.mean()), float(low), float(high),
-                          float(panel.ad_gmv[row, window][used].sum()), draws))
+                          float(panel.ad_gmv[row, window][used].sum()), draws,
+                          float(panel.ad_orders[row, window][used].sum())))
             scored += 1
         origins += scored > 0
     if not pairs:
@@ -86,7 +88,11 @@ def backtest(panel: ShopPanel, end: int, seed: int,
         total_actual, total_draws = sum(p[4] for p in part), np.sum([p[5] for p in part], axis=0)
         if total_actual > 0 and total_draws.mean() > 0:
             errors.append(np.log(total_actual / total_draws.mean()))
-            own.append(float(np.var(np.log(np.maximum(total_draws, 1e-9)))))
+            # what the curves' own uncertainty explains, and the sales' own noise: a two weeks' GMV is a sum of
+            # orders (compound Poisson, relative variance about sum gmv x order value / total^2), which the plan's
+            # expected GMV does not carry
+            noise = sum(p[4] * p[4] / p[6] for p in part if p[6] > 0) / total_actual**2
+            own.append(float(np.var(np.log(np.maximum(total_draws, 1e-9)))) + noise)
     excess = float(np.mean(np.square(errors)) - np.mean(own)) if errors else 0.0
     total = float(actual.sum())
     return Backtest(
