@@ -1,6 +1,7 @@
 """The promotion planner's self-check on the shop's own history: a rolling-origin backtest of the curves.
 
-At each of a few past days (origins, two weeks apart) the curves are refitted on the history up to that day and
+At each of a few past days (origins, two weeks apart: three, or two in a shop promoting over 300 SKUs, whose
+refits cost more and whose predictions are many) the curves are refitted on the history up to that day and
 each SKU's attributed GMV over the next 14 days is predicted at the spends that really happened, then compared
 with what it brought. This is the only accuracy evidence a merchant's own shop can give, and it checks the model
 where it is used (two weeks ahead), not where it was fitted.
@@ -23,6 +24,8 @@ from shopagent.tools.promotion_response import DRAWS, CurveArrays, ResponseCurve
 from shopagent.tools.promotion_results import INTERVAL
 
 ORIGINS = 3
+BIG_SHOP_ORIGINS = 2  # a shop promoting more SKUs than BIG_SHOP has as many predictions from fewer refits
+BIG_SHOP = 300
 HORIZON_DAYS = 14
 MIN_FIT_DAYS = 28  # fewer days before an origin than four weeks: no curve worth checking
 CALIBRATION_STREAM = 0xCA1  # the random stream of the shared calibration error
@@ -55,7 +58,8 @@ def backtest(panel: ShopPanel, end: int, seed: int,
     # origin, predicted, low, high, actual, draws, actual orders
     pairs: list[tuple[int, float, float, float, float, np.ndarray, float]] = []
     origins = 0
-    for step in range(1, ORIGINS + 1):
+    promoted = int((panel.ad_spend[:, :end] > 0).any(axis=1).sum())
+    for step in range(1, (ORIGINS if promoted <= BIG_SHOP else BIG_SHOP_ORIGINS) + 1):
         origin = end - HORIZON_DAYS * step
         if origin < MIN_FIT_DAYS:
             break
