@@ -133,6 +133,8 @@ def _promotion(language: str, result: dict, arguments: dict, _tool: str) -> str:
     lines = [parts["headline"].format(budget=yuan(result["budget"]), target_roi=ratio(result["target_roi"]),
                                       spend=yuan(expected.get("spend", 0)), gmv=yuan(expected.get("gmv", 0)),
                                       roi=ratio(expected.get("roi", 0)))]
+    if result.get("fallback_reason"):  # do no harm: the plan kept today's mix, and says why
+        lines.append(unfence(str(result["fallback_reason"])))
     funded = [row for row in result.get("allocations", []) if (row.get("daily_budget") or 0) > 0]
     if funded:
         rows = [parts["row"].format(sku_id=row["sku_id"], daily_budget=yuan(row["daily_budget"]),

@@ -23,16 +23,19 @@ BENCH = Path(__file__).parent
 OUT = BENCH / "out" / "heldout"
 
 
-def heldout_shop(seed: int, *, events: str = "planted", skus: int = 60, days: int = 150):
-    """(database path, alt_shop truth) of one held-out shop, generated and imported on first use."""
+def heldout_shop(seed: int, *, events: str = "planted", skus: int = 60, days: int = 150, ad: str | None = None):
+    """(database path, alt_shop truth) of one held-out shop, generated and imported on first use (ad: its ad
+    mechanism, part of the cached path; None is the original shop)."""
     from alt_shop import generate, load_truth
 
     from shopagent.tools.importer import import_folder
 
-    folder = OUT / "shops" / f"{simulator_version(BENCH / 'alt_shop')}-{events}-{skus}x{days}-seed{seed}"
+    chosen = "" if ad is None else f"-ad={ad}"
+    folder = OUT / "shops" / f"{simulator_version(BENCH / 'alt_shop')}-{events}-{skus}x{days}{chosen}-seed{seed}"
     db = folder / "shop.duckdb"
     if not db.exists():
-        generate(folder, seed, n_skus=skus, n_days=days, events=events)
+        generate(folder, seed, n_skus=skus, n_days=days, events=events,
+                 mechanisms=None if ad is None else {"ad": ad})
         import_folder(folder / "export", db, replace=True)
     return db, load_truth(folder)
 
@@ -72,11 +75,13 @@ def main() -> int:
     parser.add_argument("--skus", type=int, default=60)
     parser.add_argument("--days", type=int, default=150)
     parser.add_argument("--diagnose-only", action="store_true", help="skip the promotion planner (minutes a seed)")
+    parser.add_argument("--ad-mechanism", default=None, choices=("clicks", "value"),
+                        help="alt_shop's ad mechanism (default: the original shop); figures are per mechanism")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     diagnosed, planned = [], []
     for seed in range(args.first_seed, args.first_seed + args.seeds):
-        db, truth = heldout_shop(seed, skus=args.skus, days=args.days)
+        db, truth = heldout_shop(seed, skus=args.skus, days=args.days, ad=args.ad_mechanism)
         scored = {"seed": seed, **bench_diagnose.score_shop(db, planted_events(truth))}
         diagnosed.append(scored)
         print(f"seed {seed}: found {scored['found']}/{scored['planted']}, top 10 {scored['top10']}, "
@@ -84,6 +89,7 @@ def main() -> int:
         if args.diagnose_only:
             continue
         for row in bench_promotion.score_shop(db, HeldoutPromotionTruth(truth), f"seed{seed}"):
+            row["mechanism"] = truth.data.get("mechanisms", {}).get("ad", "clicks")
             planned.append(row)
             print(f"  {row['setting']:<27} of optimum {row['ratio']:.3f}  ROI {row['true_roi']:.2f}/"
                   f"{row['target_roi']:.2f} {'ok' if row['roi_held'] else 'MISSED'}  forecast "
@@ -93,9 +99,12 @@ def main() -> int:
         db, _ = heldout_shop(seed, events="none", skus=args.skus, days=args.days)
         quiet.append(bench_diagnose.count_findings(db)[0])
     result = {"diagnose": {**bench_diagnose.summarise(diagnosed), "quiet_shop_findings": quiet},
-              "promotion": bench_promotion.summarise(planned), "diagnose_seeds": diagnosed, "promotion_rows": planned,
+              "promotion": bench_promotion.summarise(planned),
+              "promotion_by_mechanism": bench_promotion.summarise_by_mechanism(planned),
+              "diagnose_seeds": diagnosed, "promotion_rows": planned,
               "provenance": provenance()}
-    name = f"results-{args.skus}x{args.days}-from{args.first_seed}{'-diagnose' if args.diagnose_only else ''}.json"
+    name = (f"results-{args.skus}x{args.days}-from{args.first_seed}{'-diagnose' if args.diagnose_only else ''}"
+            f"{'' if args.ad_mechanism is None else '-ad=' + args.ad_mechanism}.json")
     (OUT / name).write_text(
         json.dumps(result, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
     print(json.dumps({key: result[key] for key in ("diagnose", "promotion")}, indent=2, ensure_ascii=False))

@@ -81,6 +81,11 @@ class PromoCurve(BaseModel):
         default=None, description="c_max multiplier after a planted collapse (see the event)"
     )
     collapse_start: date | None = None
+    value_slope: float = Field(
+        default=0.0, description="GMV per paid click scales with (spend / value_ref)^-value_slope (ad mechanism)"
+    )
+    value_ref: float | None = None
+    delivery: Steps | None = Field(default=None, description="share of its rule's spend the platform delivers a day")
 
 
 class SkuTruth(BaseModel):
@@ -174,6 +179,9 @@ class ShopTruth(BaseModel):
     compliance: list[ComplianceIssue] = Field(default_factory=list)
     untrusted_review_ids: list[str] = Field(default_factory=list)
     summary: TruthSummary | None = None
+    mechanisms: dict[str, str] = Field(
+        default_factory=dict, description="the mechanism each part of the shop was drawn with, e.g. {'ad': 'clicks'}"
+    )
 
     @property
     def n_days(self) -> int:

@@ -14,6 +14,11 @@ from .world import steps_from_dense
 
 BUDGET_MIN, BUDGET_MAX = 100.0, 1500.0
 TARGET_MIN, TARGET_MAX = 2.0, 4.5
+# how a shop's attributed GMV bends with spend (truth.mechanisms["ad"]): "clicks" saturate (a Hill curve at a steady
+# GMV per click, the original world); "value": clicks grow almost linearly and the marginal clicks convert worse;
+# "both"; "cpc": each click costs more as spend rises (clicks a power of spend); "underdelivery": clicks saturate
+# and on some days the platform spends only part of what its rule would
+AD_MECHANISMS = ("clicks", "value", "both", "cpc", "underdelivery")
 
 
 def round_budget(amount: np.ndarray | float) -> np.ndarray:
@@ -36,12 +41,16 @@ def build_promotions(
     value_ref: np.ndarray,
     value_now: np.ndarray,
     rng: np.random.Generator,
+    ad_mechanism: str = "clicks",
+    mechanism_rng: np.random.Generator | None = None,
 ) -> list[PromoCurve | None]:
     """Choose ~40% of SKUs (bigger ones more often) and draw their plans and true curves.
 
     organic_gmv: mean daily organic GMV per SKU; value_ref / value_now: expected GMV per promotion
-    click at the everyday price and on the last day.
+    click at the everyday price and on the last day. ad_mechanism: one of AD_MECHANISMS; what it adds to the
+    original "clicks" world is drawn from mechanism_rng, so the "clicks" shop is the same with or without it.
     """
+    extra = mechanism_rng if mechanism_rng is not None else np.random.default_rng(0)
     n = catalog.n
     first = np.maximum(catalog.launch, 0)
     stop = np.where(catalog.delist < 0, n_days, catalog.delist)
@@ -66,6 +75,20 @@ def build_promotions(
         budget = float(round_budget(rng.uniform(0.05, 0.15) * organic_gmv[i]))
         shape = round(float(rng.uniform(0.7, 1.6)), 3)
         half = round(budget * float(rng.uniform(0.4, 2.0)), 2)
+        slope, delivery = 0.0, None
+        if not is_collapse and ad_mechanism in ("value", "both", "cpc"):
+            if ad_mechanism == "value":
+                shape, half = round(float(extra.uniform(0.9, 1.15)), 3), round(budget * float(extra.uniform(5, 15)), 2)
+            elif ad_mechanism == "cpc":
+                shape, half = round(float(extra.uniform(0.5, 0.8)), 3), round(budget * float(extra.uniform(8, 25)), 2)
+            if ad_mechanism != "cpc":
+                low, high = (0.3, 0.6) if ad_mechanism == "value" else (0.15, 0.4)
+                slope = round(float(extra.uniform(low, high)), 3)
+        if not is_collapse and ad_mechanism == "underdelivery":
+            short = extra.random(n_days) < 0.12
+            short[-7:] = False  # the planning day and its week are ordinary
+            delivery = steps_from_dense(np.where(short, np.round(extra.uniform(0.3, 0.8, n_days), 2), 1.0), start,
+                                        plan_start)
         budgets = np.full(n_days, budget)
         targets = np.full(n_days, target)
         last_change = n_days - (45 if is_collapse else QUIET_DAYS)
@@ -98,6 +121,9 @@ def build_promotions(
             target_roi=steps_from_dense(targets, start, plan_start),
             collapse_multiplier=collapse.magnitude["curve_multiplier"] if is_collapse and collapse else None,
             collapse_start=_day(start, collapse.start) if is_collapse and collapse else None,
+            value_slope=slope,
+            value_ref=budget if slope else None,
+            delivery=delivery,
         )
     return curves
 

@@ -17,7 +17,7 @@ from .inventory import simulate_inventory
 from .models import ChannelValues, DateRange, DayMultipliers, PromoCurve, ShopTruth, SkuTruth, Steps, TruthSummary
 from .orders import PAID_PRICE_FACTOR, build_orders, paid_cents
 from .pricing import QUIET_DAYS, PricePaths, build_competitors, build_prices
-from .promotion import build_promotions
+from .promotion import AD_MECHANISMS, build_promotions
 from .schedule import PREHEAT_ADD_TO_CART, Calendar, build_calendar, day_multipliers
 from .scores import shop_scores
 from .texts import PROMPT_INJECTION_REVIEW, SQL_REVIEW
@@ -38,6 +38,7 @@ STREAMS = (
     "aftersales",
     "scores",
 )
+AD_STREAM = 0xAD  # the random stream of the ad mechanism's extra draws, apart from the original streams
 LINES_PER_SKU_DAY = 10.0
 CONVERSION_CAP = 0.45
 STOCKOUT_TRAFFIC_FACTOR = 0.5
@@ -56,6 +57,7 @@ def generate_shop(
     events: Literal["planted", "none"] = "planted",
     truth_path: Path | None = None,
     violations: bool = False,
+    mechanisms: dict[str, str] | None = None,
 ) -> ShopTruth:
     """Simulate a Tmall-style apparel/beauty shop and write its DATA_CONTRACT files to `out_dir`.
 
@@ -67,6 +69,7 @@ def generate_shop(
         raise ValueError(f"n_days={n_days} is too short; use at least {MIN_DAYS} days")
     if n_skus < (20 if events == "planted" else 1):
         raise ValueError(f"n_skus={n_skus} is too few; planted events need at least 20 SKUs")
+    ad = _ad_mechanism(seed, mechanisms)
     seeds = np.random.SeedSequence(seed).spawn(len(STREAMS))
     rng = {name: np.random.default_rng(s) for name, s in zip(STREAMS, seeds, strict=True)}
 
@@ -77,6 +80,7 @@ def generate_shop(
     prices = build_prices(catalog, cal, plan, rng["prices"])
     comp_ref, competitor = build_competitors(catalog, cal, plan, rng["competitors"], prices.regular)
     parts = _Parts(seed, events, cal, catalog, plan, prices, comp_ref, competitor, day_multipliers(cal))
+    parts.mechanisms["ad"] = ad
     world = _size_the_shop(parts, rng["promotion"])
 
     draws = draw_demand(world, rng["demand"])
@@ -159,12 +163,24 @@ def _size_the_shop(parts: _Parts, rng: np.random.Generator) -> World:
     daily_gmv = world.expected_gmv(factual_stock=False).sum(axis=1) / np.maximum(world.on_sale.sum(axis=1), 1)
     value_ref = catalog.cr0[:, PROMOTION] * catalog.ref_price * MEAN_QUANTITY * PAID_PRICE_FACTOR
     value_now = world.value_per_click(world.price[:, -1], world.cr[:, -1, PROMOTION])
-    parts.promos = build_promotions(catalog, cal.start, cal.n_days, parts.plan, daily_gmv, value_ref, value_now, rng)
+    parts.promos = build_promotions(catalog, cal.start, cal.n_days, parts.plan, daily_gmv, value_ref, value_now, rng,
+                                    parts.mechanisms["ad"], np.random.default_rng([parts.seed, AD_STREAM]))
     world = World(parts.truth())
     expected = world.expected_orders()
     paid = float(expected[:, :, PROMOTION].sum())
     parts.scale((LINES_PER_SKU_DAY * sku_days - paid) / (float(expected.sum()) - paid))
     return World(parts.truth())
+
+
+def _ad_mechanism(seed: int, mechanisms: dict[str, str] | None) -> str:
+    """The shop's ad mechanism: the one asked for, one drawn from the family by the seed ("draw"), or the
+    original saturating-clicks world by default (the sample shop every test and bench knows)."""
+    ad = (mechanisms or {}).get("ad", "clicks")
+    if ad == "draw":
+        return AD_MECHANISMS[int(np.random.default_rng([seed, AD_STREAM]).integers(len(AD_MECHANISMS)))]
+    if ad not in AD_MECHANISMS:
+        raise ValueError(f"mechanisms['ad'] must be 'draw' or one of {', '.join(AD_MECHANISMS)}, not {ad!r}")
+    return ad
 
 
 def _settle_stockouts(plan: EventPlan, out: np.ndarray) -> None:
@@ -202,6 +218,7 @@ class _Parts:
     ) -> None:
         self.seed, self.events_mode, self.cal, self.catalog, self.plan = seed, events_mode, cal, catalog, plan
         self.days = days
+        self.mechanisms: dict[str, str] = {}
         self.promos: list[PromoCurve | None] = [None] * catalog.n
         self.out = np.zeros((catalog.n, cal.n_days), dtype=bool)
         mix = (catalog.shares * catalog.cr0).sum(axis=1)
@@ -275,4 +292,5 @@ class _Parts:
             skus=skus,
             events=truth_events(self.plan, start, cat.sku_ids),
             compliance=list(cat.compliance),
+            mechanisms=dict(self.mechanisms),
         )

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from .models import CHANNELS, ShopTruth, TruthEvent
-from .world import PROMOTION, World, hill_clicks, platform_spend
+from .world import PROMOTION, World, hill_clicks, paid_value_factor, platform_spend
 
 __all__ = ["ShopTruth", "TrueModel", "TruthEvent", "load_truth"]
 
@@ -86,7 +86,7 @@ class TrueModel:
         cr = self._conversion(i, t, price)
         organic = float((w.visit[i, t] * cr).sum() - w.visit[i, t, PROMOTION] * cr[PROMOTION])
         spend = float(w.spend[i, t]) if promo_spend is None else float(promo_spend)
-        paid = self._clicks(i, t, spend) * float(cr[PROMOTION])
+        paid = self._clicks(i, t, spend) * float(cr[PROMOTION]) * self._value_factor(i, spend)
         return self.truth.mean_quantity * (organic + paid)
 
     def expected_gmv(
@@ -113,10 +113,14 @@ class TrueModel:
         cr = float(self._conversion(i, t, p)[PROMOTION])
         return cr * p * self.truth.mean_quantity * self.truth.paid_price_factor
 
+    def _value_factor(self, i: int, spend: float) -> float:
+        """GMV per paid click at this spend relative to its value at the curve's reference spend."""
+        return float(paid_value_factor(np.array(spend), self.world.value_slope[i], self.world.value_ref[i]))
+
     def promo_gmv(self, sku_id: str, spend: float, price: float | None = None, day: date | None = None) -> float:
         """Expected GMV attributed to full-site promotion at a daily spend (day defaults to the last day)."""
         i, t = self._promo_day(sku_id, day)
-        return self._clicks(i, t, spend) * self._value_per_click(i, t, price)
+        return self._clicks(i, t, spend) * self._value_per_click(i, t, price) * self._value_factor(i, spend)
 
     def promo_spend_for_target(
         self,
@@ -142,5 +146,7 @@ class TrueModel:
             np.array(w.shape[i]),
             np.array(float(target_roi)),
             np.array(float(budget)),
+            w.value_slope[i],
+            w.value_ref[i],
         )
         return float(spend)

@@ -50,19 +50,26 @@ def platform_spend(
     shape: np.ndarray,
     target_roi: np.ndarray,
     budget: np.ndarray,
+    value_slope: np.ndarray | float = 0.0,
+    value_ref: np.ndarray | float = 1.0,
 ) -> np.ndarray:
     """Spend the platform chooses: the most that still holds target ROI, capped by the budget.
 
-    ROI(s) = value * c_max * s^(k-1) / (s^k + h^k). With u = s/h it is A * u^(k-1) / (1 + u^k), which
-    falls for u beyond its peak (0 for k <= 1), so the target spend is found by bisection there. When
-    even the best spend misses the target the platform explores with 5% of the budget.
+    ROI(s) = value * c_max * s^(k-1) / (s^k + h^k) x (s / value_ref)^-value_slope (the paid clicks of a
+    larger spend convert worse when value_slope > 0). With u = s/h it is A * u^(k-1-b) / (1 + u^k) up to a
+    constant, which falls for u beyond its peak (u^k = (k-1-b)/(1+b), 0 for k <= 1+b), so the target spend is
+    found by bisection there. When even the best spend misses the target the platform explores with 5% of
+    the budget.
     """
     a = value_per_click * c_max / half
     shape = np.broadcast_to(shape, a.shape)
-    u_lo = np.where(shape > 1.0, np.maximum(shape - 1.0, 1e-12) ** (1.0 / shape), 1e-9)
+    slope = np.broadcast_to(np.asarray(value_slope, dtype=np.float64), a.shape)
+    ref = np.broadcast_to(np.asarray(value_ref, dtype=np.float64), a.shape)
+    rise = np.maximum(shape - 1.0 - slope, 1e-12) / (1.0 + slope)
+    u_lo = np.where(shape > 1.0 + slope, rise ** (1.0 / shape), 1e-9)
 
     def roi_u(u: np.ndarray) -> np.ndarray:
-        return a * u ** (shape - 1.0) / (1.0 + u**shape)
+        return a * u ** (shape - 1.0) / (1.0 + u**shape) * paid_value_factor(u * half, slope, ref)
 
     feasible = (roi_u(u_lo) >= target_roi) & (a > 0)
     lo = np.log(u_lo)
@@ -74,6 +81,13 @@ def platform_spend(
         hi = np.where(ok, hi, mid)
     s_target = half * np.exp(lo)
     return np.where(feasible, np.minimum(budget, s_target), EXPLORATION_SHARE * budget)
+
+
+def paid_value_factor(spend: np.ndarray, slope: np.ndarray | float, ref: np.ndarray | float) -> np.ndarray:
+    """GMV per paid click at a daily spend relative to its value at `ref`: (spend / ref)^-slope, 1 when slope is 0
+    (the marginal clicks a larger spend buys have less purchase intent)."""
+    spend = np.maximum(np.asarray(spend, dtype=np.float64), 1e-9)
+    return np.where(np.asarray(slope) == 0.0, 1.0, (spend / ref) ** -np.asarray(slope, dtype=np.float64))
 
 
 class World:
@@ -171,6 +185,9 @@ class World:
         self.c_max = np.zeros(n)
         self.half = np.ones(n)
         self.shape = np.ones(n)
+        self.value_slope = np.zeros(n)
+        self.value_ref = np.ones(n)
+        delivery = np.ones((n, n_days))
         for i, s in enumerate(truth.skus):
             p = s.promo
             if p is None:
@@ -180,6 +197,9 @@ class World:
             self.budget[i] = steps_dense(p.daily_budget, truth.start, n_days)
             self.target_roi[i] = steps_dense(p.target_roi, truth.start, n_days)
             self.c_max[i], self.half[i], self.shape[i] = p.c_max, p.half_spend, p.shape
+            self.value_slope[i], self.value_ref[i] = p.value_slope, p.value_ref or 1.0
+            if p.delivery is not None:
+                delivery[i] = steps_dense(p.delivery, truth.start, n_days)
         self.in_plan &= self.on_sale
         rows = np.flatnonzero(self.in_plan.any(axis=1))
         self.spend = np.zeros((n, n_days))
@@ -189,11 +209,16 @@ class World:
         value = self.value_per_click(self.price[rows], self.cr[rows, :, PROMOTION])
         c_max = self.c_max[rows, None] * self.collapse[rows]
         half, shape = self.half[rows, None], self.shape[rows, None]
-        rule = platform_spend(value, c_max, half, shape, self.target_roi[rows], self.budget[rows])
+        slope, ref = self.value_slope[rows, None], self.value_ref[rows, None]
+        rule = platform_spend(value, c_max, half, shape, self.target_roi[rows], self.budget[rows], slope, ref)
         # a planted collapse: the platform's model is stale and it keeps spending the whole budget
         rule = np.where(stuck[rows], self.budget[rows], rule)
-        self.spend[rows] = rule * self.in_plan[rows]
+        # the "underdelivery" mechanism: on some days the platform spends only part of what its rule would
+        self.spend[rows] = rule * self.in_plan[rows] * delivery[rows]
         self.clicks[rows] = hill_clicks(self.spend[rows], c_max, half, shape)
+        if slope.any():
+            paid = self.cr[rows, :, PROMOTION] * paid_value_factor(self.spend[rows], slope, ref)
+            self.cr[rows, :, PROMOTION] = np.minimum(paid, self.truth.conversion_cap)
 
     def value_per_click(self, price: np.ndarray, cr_promotion: np.ndarray) -> np.ndarray:
         """Expected paid GMV per promotion click."""

@@ -308,3 +308,27 @@ def test_default_shop_is_the_documented_size(tmp_path):
     truth = generate_shop(tmp_path / "default", end_date=date(2026, 9, 30))
     assert len(truth.skus) == 80 and truth.n_days == 180
     assert truth.summary is not None and 100_000 <= truth.summary.order_lines <= 250_000
+
+
+def test_a_shop_draws_its_ad_mechanism_and_the_truth_records_it(tmp_path):
+    """The bench's world family: the ad mechanism is asked for or drawn by the seed, recorded in the truth, and in
+    the "value" world the marginal paid clicks convert worse, so attributed GMV per click falls with spend while
+    the original "clicks" world keeps a steady GMV per click."""
+    default = generate_shop(tmp_path / "a", seed=3, **SMALL)
+    value = generate_shop(tmp_path / "b", seed=3, mechanisms={"ad": "value"}, **SMALL)
+    drawn = generate_shop(tmp_path / "c", seed=3, mechanisms={"ad": "draw"}, **SMALL)
+    assert default.mechanisms == {"ad": "clicks"} and value.mechanisms == {"ad": "value"}
+    assert drawn.mechanisms["ad"] in {"clicks", "value", "both", "cpc", "underdelivery"}
+
+    def per_click(truth: ShopTruth, sku: str, spend: float) -> float:
+        model = TrueModel(truth)
+        i = model._sku(sku)
+        return model.promo_gmv(sku, spend) / model._clicks(i, truth.n_days - 1, spend)
+
+    for truth, falls in ((default, False), (value, True)):
+        sku = next(s.sku_id for s in truth.skus if s.promo is not None and s.promo.plan_end >= truth.end
+                   and s.promo.collapse_multiplier is None)
+        low, high = per_click(truth, sku, 50.0), per_click(truth, sku, 500.0)
+        assert (high < 0.8 * low) if falls else high == pytest.approx(low)
+    with pytest.raises(ValueError, match="mechanisms"):
+        generate_shop(tmp_path / "d", seed=3, mechanisms={"ad": "magic"}, **SMALL)

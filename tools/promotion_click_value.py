@@ -32,13 +32,15 @@ QUADRATURE_NODES = 16  # Gauss-Hermite nodes over a SKU's deviation from the sho
 
 def value_per_click(panel: ShopPanel, data: PromotedDays, end: int, elasticity_all: np.ndarray,
                     shop_factor: np.ndarray, competitor_response: np.ndarray | None = None,
-                    competitor_se: np.ndarray | None = None,
-                    ) -> tuple[np.ndarray, np.ndarray, list[LevelShift | None], np.ndarray]:
+                    competitor_se: np.ndarray | None = None, recent_check: bool = True,
+                    ) -> tuple[np.ndarray, np.ndarray, list[LevelShift | None], np.ndarray, np.ndarray, np.ndarray]:
     """Log GMV per click at today's price and today's competitor price: mean and sd per fitted SKU, any
-    recent break in conversion, and the part of the sd all SKUs share (the error of the prior's centre).
+    recent break in conversion, the part of the sd all SKUs share (the error of the prior's centre), and the
+    (row, day) GMV re-priced to today and weights the value is the ratio of (for the slope of value on spend).
 
     competitor_response: per panel row, the conversion elasticity to the competitor's price (0: not re-priced),
     and competitor_se its standard error, which widens the sd by how far the competitor's price has moved.
+    recent_check: False skips the costly scan for a collapse of the last days (the backtest's quick refits).
     """
     elasticity = elasticity_all[data.rows]
     rival = np.zeros(data.rows.size) if competitor_response is None else competitor_response[data.rows]
@@ -53,7 +55,9 @@ def value_per_click(panel: ShopPanel, data: PromotedDays, end: int, elasticity_a
     rate = (long_w * data.orders).sum(1) / np.maximum((long_w * data.clicks * conversion_now).sum(1), 1e-9)
     expected_orders = data.clicks * conversion_now * rate[:, None]
     shifts = level_shift(data.orders, expected_orders, use)
-    shifts = [shift or fall for shift, fall in zip(shifts, recent_fall(data.orders, expected_orders, use), strict=True)]
+    if recent_check:
+        falls = recent_fall(data.orders, expected_orders, use)
+        shifts = [shift or fall for shift, fall in zip(shifts, falls, strict=True)]
     weight = recency(data.age, VALUE_HALF_LIFE) * use
     for position, shift in enumerate(shifts):
         if shift is not None:
@@ -103,7 +107,7 @@ def value_per_click(panel: ShopPanel, data: PromotedDays, end: int, elasticity_a
     shared = np.where(np.isfinite(prior_mean) & (prior_precision > 0), prior_precision / precision, 0.0) * centre_se
     variance = 1.0 / precision + shared**2
     mean = np.minimum(mean - 0.5 * variance, _never_converted_cap(panel, data, use, end))
-    return mean, np.sqrt(variance), shifts, shared
+    return mean, np.sqrt(variance), shifts, shared, numerator, weight
 
 
 def random_effect_centre(orders: np.ndarray, exposure: np.ndarray) -> tuple[float, float]:

@@ -1,6 +1,6 @@
 """Full-site promotion (全站推广) response curves: daily spend -> attributed GMV per SKU, with uncertainty.
 
-GMV(spend) = clicks(spend) x GMV per click. Clicks follow a Hill curve c_max * s^k / (s^k + h^k) fitted to
+GMV(spend) = clicks(spend) x GMV per click(spend). Clicks follow a Hill curve c_max * s^k / (s^k + h^k) fitted to
 `promotion_daily` by a grid posterior over (k, h) with c_max profiled (quasi-Poisson, recency-weighted,
 stockout days left out); the priors on the shape k and on h relative to the SKU's market are learnt from the
 shop's other SKUs by empirical Bayes (category centres shrunk toward the shop's), so a SKU whose spend barely
@@ -12,7 +12,8 @@ after the break is the one believed.
 
 This module puts a curve together from its parts: the promoted days (`promotion_history`), the clicks fit
 (`promotion_click_fit`), GMV per click (`promotion_click_value`), the change points (`promotion_shifts`) and
-the curve itself with its draws (`promotion_response`).
+how GMV per click falls with spend (`promotion_value_slope`), and the curve itself with its draws
+(`promotion_response`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from shopagent.tools.promotion_click_value import value_per_click
 from shopagent.tools.promotion_history import last_price, price_elasticity, promoted_days
 from shopagent.tools.promotion_response import DRAWS, CurveArrays, ResponseCurve
 from shopagent.tools.promotion_shifts import shop_conversion_factor
+from shopagent.tools.promotion_value_slope import SLOPE_RANGE, value_slope
 
 SHARED_STREAM = 0x5EED  # the random stream of the draws all SKUs share (a SKU's own streams hash its id)
 
@@ -35,8 +37,14 @@ SHARED_STREAM = 0x5EED  # the random stream of the draws all SKUs share (a SKU's
 __all__ = ["CurveArrays", "ResponseCurve", "fit_response_curves"]
 
 
-def fit_response_curves(panel: ShopPanel, *, as_of: date, seed: int = 0) -> dict[str, ResponseCurve]:
-    """Fit a spend -> attributed GMV curve for every SKU with full-site promotion history up to `as_of`."""
+def fit_response_curves(panel: ShopPanel, *, as_of: date, seed: int = 0,
+                        competitor: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+                        quick: bool = False) -> dict[str, ResponseCurve]:
+    """Fit a spend -> attributed GMV curve for every SKU with full-site promotion history up to `as_of`.
+
+    competitor: the shop's `competitor_response` when already known; quick: skip the costly scan for a collapse
+    of the last days (the backtest refits the curves at several past days with both).
+    """
     end = (as_of - panel.days[0]).days + 1
     if end <= 0:
         return {}
@@ -46,9 +54,10 @@ def fit_response_curves(panel: ShopPanel, *, as_of: date, seed: int = 0) -> dict
     elasticity_all = price_elasticity(panel, end)
     elasticity = elasticity_all[data.rows]
     shop_factor = shop_conversion_factor(panel, end, elasticity_all)
-    rival_all, rival_se, rival_known = competitor_response(panel, end)
-    value_mean, value_sd, value_shift, shared_sd = value_per_click(panel, data, end, elasticity_all, shop_factor,
-                                                                   rival_all, rival_se)
+    rival_all, rival_se, rival_known = competitor if competitor is not None else competitor_response(panel, end)
+    value_mean, value_sd, value_shift, shared_sd, repriced, value_weight = value_per_click(
+        panel, data, end, elasticity_all, shop_factor, rival_all, rival_se, recent_check=not quick)
+    slope_mean, slope_sd, value_ref = value_slope(data, repriced, value_weight)
     # the error the values share is drawn once for all SKUs, so a blend of SKUs keeps it
     shared = np.random.default_rng([seed, SHARED_STREAM]).standard_normal(DRAWS)
     fit = fit_clicks(panel, data)
@@ -61,6 +70,7 @@ def fit_response_curves(panel: ShopPanel, *, as_of: date, seed: int = 0) -> dict
         draws = fit.draw(position, rng)
         own_sd = np.sqrt(max(value_sd[position] ** 2 - shared_sd[position] ** 2, 0.0))
         values = np.exp(value_mean[position] + own_sd * rng.standard_normal(DRAWS) + shared_sd[position] * shared)
+        slopes = np.clip(slope_mean[position] + slope_sd[position] * rng.standard_normal(DRAWS), *SLOPE_RANGE)
         mask = data.usable[position]
         spends = data.spend[position][mask]
         recent = spends[-7:]
@@ -69,6 +79,7 @@ def fit_response_curves(panel: ShopPanel, *, as_of: date, seed: int = 0) -> dict
             sku_id=sku_id, category=panel.catalog.categories[row],
             c_max=round(float(draws[0].mean()), 4), half_spend=round(float(np.median(draws[1])), 2),
             shape=round(float(np.median(draws[2])), 3), value_per_click=round(float(values.mean()), 4),
+            value_slope=round(float(slopes.mean()), 4), value_ref=round(float(value_ref[position]), 2),
             price=round(float(price_now[row]), 2), price_elasticity=round(float(elasticity[position]), 3),
             competitor_elasticity=round(float(rival_all[row]), 3) if rival_known[row] else None,
             spend_low=round(float(np.quantile(spends, 0.05)), 2), spend_high=round(float(np.quantile(spends, 0.95)), 2),
@@ -78,6 +89,7 @@ def fit_response_curves(panel: ShopPanel, *, as_of: date, seed: int = 0) -> dict
             shift_ratio=round(shift.ratio, 3) if shift else None,
             draws_c_max=tuple(np.round(draws[0], 6).tolist()), draws_half_spend=tuple(np.round(draws[1], 4).tolist()),
             draws_shape=tuple(np.round(draws[2], 5).tolist()), draws_value=tuple(np.round(values, 5).tolist()),
+            draws_value_slope=tuple(np.round(slopes, 5).tolist()),
         )
     return curves
 

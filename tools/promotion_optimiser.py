@@ -17,10 +17,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from shopagent.tools.promotion_response import CurveArrays, ResponseCurve, hill
+from shopagent.tools.promotion_response import CurveArrays, ResponseCurve
 from shopagent.tools.promotion_results import PlanOutcome
 
-MAX_EXTRAPOLATION = 1.25  # budgets stay within the least / 1.25 and 1.25 x the most a SKU usually spends
+MAX_EXTRAPOLATION = 1.25  # budgets stay below 1.25 x the most a SKU usually spends
 SAFETY_QUANTILE = 0.05  # a SKU's target ROI is at most what its curve beats in 19 of 20 draws
 MIN_BUDGET = 30.0  # the smallest daily budget worth setting up a plan for
 BUDGET_STEP = 10.0  # budgets as a merchant types them: whole tens of yuan
@@ -57,12 +57,12 @@ class BudgetProblem:
               z: float) -> BudgetProblem:
         arrays = CurveArrays.of(curves)
         n = len(curves)
-        # the spends the data support: from half the least to twice the most a SKU usually spends (a curve
-        # fitted to ¥100-200 days says little about ¥20 or ¥800 days, and errs high at both ends)
+        # up to a little past the most a SKU usually spends (a curve fitted to ¥100-200 days says little about
+        # ¥800 days); down to the smallest budget worth setting up, as every curve runs through GMV(0) = 0, so a
+        # spend below the least seen lies between two known points: interpolation, not extrapolation
         top = np.array([max(c.spend_high, c.current_spend) * MAX_EXTRAPOLATION for c in curves]).reshape(n)
         top = np.minimum(np.maximum(top, MIN_BUDGET), max(budget, MIN_BUDGET))
-        low = np.array([min(c.spend_low, c.current_spend) / MAX_EXTRAPOLATION for c in curves]).reshape(n)
-        low = np.minimum(np.maximum(low, MIN_BUDGET), top)
+        low = np.minimum(np.full(n, MIN_BUDGET), top)
         steps = np.linspace(0.0, 1.0, GRID - 1)[None, :]
         spend = np.concatenate([np.zeros((n, 1)), low[:, None] * (top[:, None] / low[:, None]) ** steps], axis=1)
         draws = arrays.gmv(spend) if n else np.zeros((0, GRID, 1))
@@ -160,16 +160,14 @@ class BudgetProblem:
         """Spend what rounding down and the coarse grid left over, ¥10 at a time where it buys the most GMV.
 
         Rounding twenty budgets down to whole tens leaves about ¥100 a day unspent, a few percent of a small budget.
-        A SKU without a budget can only start at the least its history supports (and at least the smallest
-        budget worth setting up): a curve fitted to ¥1,000 days says little about ¥30 days, and errs high there.
+        A SKU without a budget starts at the smallest budget worth setting up.
         """
         budgets = budgets.copy()
         arrays, top = self.arrays, self.spend[:, -1]
         first = np.ceil(np.maximum(self.spend[:, 1], MIN_BUDGET) / BUDGET_STEP) * BUDGET_STEP
 
         def expected(row: int, amount: float) -> float:
-            return float((hill(np.array(amount), arrays.c_max[row], arrays.half[row], arrays.shape[row])
-                          * arrays.value[row]).mean())
+            return float(arrays.row_gmv(row, amount).mean())
 
         step = np.where(budgets > 0, BUDGET_STEP, first)
         gmv, after = arrays.gmv(np.stack([budgets, budgets + step], axis=1)).mean(axis=2).T
@@ -189,24 +187,48 @@ class BudgetProblem:
             gain[row] = expected(row, budgets[row] + BUDGET_STEP) - gmv[row]
 
     def execute(self, solution: BudgetSolution, budget: float) -> PlanOutcome:
-        """Budgets and target ROIs to set, and what the platform's rule spends with them in every posterior draw.
-
-        Budgets are the planned spends: a budget is what the platform reliably spends, so the blend is steered
-        by budgets. Each target ROI sits below the SKU's planned ROI by the blend's slack and never above
-        what its curve beats in 19 of 20 draws: a safety net that stops a SKU whose response turns out far
-        worse than its curve, without making the platform hold back on an ordinary day.
-        """
+        """Budgets and target ROIs to set for a solution, and what the platform's rule spends with them in every
+        posterior draw (`run`)."""
         n = len(self.curves)
         rows = np.arange(n)
         planned, expected = self.spend[rows, solution.cell], self.mean[rows, solution.cell]
         budgets = np.floor(planned / BUDGET_STEP) * BUDGET_STEP
         budgets = np.where(budgets >= MIN_BUDGET, budgets, 0.0)
         budgets = self._top_up(budgets, budget, solution.roi_floor)
-        if n == 0:
+        return self.run(budgets, float(planned.sum()), float(expected.sum()))
+
+    def todays_mix(self, budget: float) -> PlanOutcome | None:
+        """Today's spend mix scaled to the budget (whole tens, each at least the smallest budget worth setting
+        up), run as the plan is; None when no SKU spends today."""
+        current = np.array([max(curve.current_spend, 0.0) for curve in self.curves])
+        if current.sum() <= 0:
+            return None
+        keep = np.floor(budget * current / current.sum() / BUDGET_STEP) * BUDGET_STEP >= MIN_BUDGET
+        if not keep.any():
+            return None
+        # the few yuan the SKUs too small to set up would have had go to the others, in proportion, and the tens
+        # left by rounding down go one each to the largest remainders, so the mix spends the budget as a plan does
+        share = budget * np.where(keep, current, 0.0) / current[keep].sum() / BUDGET_STEP
+        tens = np.floor(share)
+        left = int(np.floor(budget / BUDGET_STEP) - tens.sum())
+        tens[np.argsort(-(share - tens), kind="stable")[:max(left, 0)]] += 1.0
+        budgets = np.where(keep, tens * BUDGET_STEP, 0.0)
+        expected = float(self.arrays.gmv(budgets[:, None])[:, 0, :].mean(axis=1).sum())
+        return self.run(budgets, float(budgets.sum()), expected)
+
+    def run(self, budgets: np.ndarray, planned: float, expected: float) -> PlanOutcome:
+        """Target ROIs for budgets, and what the platform's rule spends with them in every posterior draw.
+
+        Budgets are the planned spends: a budget is what the platform reliably spends, so the blend is steered
+        by budgets. Each target ROI sits below the SKU's planned ROI by the blend's slack (planned GMV
+        `expected` over planned spend `planned`) and never above what its curve beats in 19 of 20 draws: a
+        safety net that stops a SKU whose response turns out far worse than its curve, without making the
+        platform hold back on an ordinary day.
+        """
+        if budgets.size == 0:
             return PlanOutcome(budget=budgets, target=np.zeros(0), spend=np.zeros((0, 1)), gmv=np.zeros((0, 1)))
         at_budget = self.arrays.gmv(budgets[:, None])[:, 0, :] / np.maximum(budgets, 1e-9)[:, None]
-        total = float(planned.sum())
-        blended = float(expected.sum()) / total if total > 0 else 0.0
+        blended = expected / planned if planned > 0 else 0.0
         slack = min(1.0, self.target_roi / blended) if blended > 0 else 1.0
         net = np.minimum(np.quantile(at_budget, SAFETY_QUANTILE, axis=1), at_budget.mean(axis=1) * slack)
         targets = np.floor(net * 10.0) / 10.0

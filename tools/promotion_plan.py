@@ -16,9 +16,11 @@ import numpy as np
 
 from shopagent.tools.errors import RequestError, ShopError
 from shopagent.tools.panel import ShopPanel, data_dates, load_panel
-from shopagent.tools.promotion_curves import fit_response_curves
+from shopagent.tools.promotion_backtest import Backtest, backtest, calibrated, head_panel
+from shopagent.tools.promotion_curves import competitor_response, fit_response_curves
 from shopagent.tools.promotion_eligibility import SkuEligibility, check_eligibility
 from shopagent.tools.promotion_optimiser import (
+    BUDGET_STEP,
     MAX_EXTRAPOLATION,
     MIN_BUDGET,
     SAFETY_QUANTILE,
@@ -63,8 +65,10 @@ def plan_promotion(shop: Shop, *, budget: float, target_roi: float, sku_ids: lis
 def plan_from_panel(panel: ShopPanel, *, as_of: date, budget: float, target_roi: float,
                     sku_ids: list[str] | None = None, min_roi_per_sku: float | None = None,
                     horizon_days: int = 14, confidence: float = CONFIDENCE, seed: int = 0,
-                    curves: dict[str, ResponseCurve] | None = None, lang: Language = "en") -> PromotionPlan:
-    """The plan over an already-loaded panel (the what-if simulator and the benchmark reuse theirs)."""
+                    curves: dict[str, ResponseCurve] | None = None, self_check: Backtest | None = None,
+                    lang: Language = "en") -> PromotionPlan:
+    """The plan over an already-loaded panel (the what-if simulator and the benchmark reuse theirs, and the
+    benchmark its curves and their backtest `self_check` across settings)."""
     if not (math.isfinite(budget) and budget > 0):
         raise RequestError(f"--budget must be a number of yuan a day above 0 (got {budget})")
     if not (math.isfinite(target_roi) and target_roi > 0):
@@ -83,7 +87,16 @@ def plan_from_panel(panel: ShopPanel, *, as_of: date, budget: float, target_roi:
     unknown = [sku for sku in wanted if sku not in known]
     if unknown:
         raise RequestError(f"unknown SKU(s) {', '.join(unknown)}; see `shopagent sql \"SELECT sku_id FROM products\"`")
-    curves = curves if curves is not None else fit_response_curves(panel, as_of=as_of, seed=seed)
+    if curves is None or self_check is None:
+        end = (as_of - panel.days[0]).days + 1
+        history = panel if end == len(panel.days) else head_panel(panel, end)
+        competitor = competitor_response(history, end)
+        if curves is None:
+            curves = fit_response_curves(history, as_of=as_of, seed=seed, competitor=competitor)
+        if self_check is None:
+            self_check = backtest(history, end, seed, competitor)
+    # the errors the curves made on this shop's own history, beyond their stated uncertainty, widen every draw
+    curves = calibrated(curves, self_check.extra_sd, seed)
     response = {sku: curve.competitor_elasticity for sku, curve in curves.items()
                 if curve.competitor_elasticity is not None}
     eligibility = check_eligibility(panel, as_of=as_of, horizon_days=horizon_days, target_roi=target_roi,
@@ -93,12 +106,22 @@ def plan_from_panel(panel: ShopPanel, *, as_of: date, budget: float, target_roi:
     problem = BudgetProblem.build([curves[check.sku_id] for check in chosen], budget, target_roi, min_roi_per_sku,
                                   NormalDist().inv_cdf(confidence))
     solution, outcome = problem.plan(budget)
+    fallback_reason = None
+    mix = problem.todays_mix(budget)
+    if mix is not None and mix.roi_low(problem.z) >= target_roi and not outcome.beats(mix, problem.z):
+        # do no harm: a plan the model cannot tell from today's mix with the plan's confidence is not worth the
+        # change, and a model that is wrong away from today's spends is wrong there first
+        plan_gmv, mix_gmv = float(outcome.gmv.sum(axis=0).mean()), float(mix.gmv.sum(axis=0).mean())
+        fallback_reason = say(lang, "promotion", "kept_todays_mix", plan_gmv=plan_gmv, mix_gmv=mix_gmv,
+                              confidence=confidence)
+        outcome = mix
     margin = solution.roi_floor / target_roi
     curve_points = [problem.execute(problem.solve(budget * multiple, target_roi * margin), budget * multiple)
                     .point(budget * multiple) for multiple in CURVE_MULTIPLES]
     more = problem.execute(problem.solve(budget + 1000.0, target_roi * margin), budget + 1000.0)
     on_sale = {check.sku_id for check in eligibility.skus}
-    allocations = (_allocations(panel, as_of, checks, curves, problem, solution, outcome, lang)
+    allocations = (_allocations(panel, as_of, checks, curves, problem, solution, outcome,
+                                fallback_reason is not None, lang)
                    + _not_on_sale(panel, as_of, [sku for sku in wanted if sku not in on_sale], lang))
     margins = {check.sku_id: check.gross_margin for check in checks}
     break_even = blended_break_even(allocations, margins, curves)
@@ -108,15 +131,19 @@ def plan_from_panel(panel: ShopPanel, *, as_of: date, budget: float, target_roi:
     return PromotionPlan(
         budget=budget, target_roi=target_roi, as_of=as_of, horizon_days=horizon_days, allocations=allocations,
         expected=outcome.totals(problem.z), unspent_budget=unspent, limited_by=limited_by(problem, solution),
-        unspent_reason=unspent_reason(problem, solution, unspent, target_roi, confidence, lang)
-        if unspent >= 0.5 else None,
+        unspent_reason=None if unspent < 0.5 else say(lang, "promotion", "unspent_rounding", unspent=unspent,
+                                                        step=BUDGET_STEP)
+        if fallback_reason else unspent_reason(problem, solution, unspent, target_roi, confidence, lang),
         break_even_roi=None if break_even is None else round(break_even, 2), warnings=warnings,
         next_1000=round(float(more.gmv.sum(axis=0).mean() - outcome.gmv.sum(axis=0).mean()), 2),
-        shop_curve=curve_points,
-        method={"confidence": confidence, "max_extrapolation": MAX_EXTRAPOLATION, "safety_quantile": SAFETY_QUANTILE,
+        shop_curve=curve_points, fallback="todays_mix" if fallback_reason else None, fallback_reason=fallback_reason,
+        method={"confidence": confidence, "fallback": "todays_mix" if fallback_reason else "none",
+                "backtest": self_check.summary(),
+                "max_extrapolation": MAX_EXTRAPOLATION, "safety_quantile": SAFETY_QUANTILE,
                 "roi_floor_planned": round(solution.roi_floor, 3), "history_days": HISTORY_DAYS,
                 "seed": seed,
-                "curves": "Hill clicks curve x GMV per click; grid posterior, category priors by empirical Bayes",
+                "curves": "Hill clicks curve x GMV per click falling as a power of spend; grid posterior, slopes and "
+                          "category priors by empirical Bayes; calibrated by a rolling-origin backtest",
                 "optimiser": "bisection on the common marginal-ROI threshold (per-SKU grid argmax handles S-shaped "
                              "curves), greedy fill of what is left; ROI checked under the platform's target-ROI rule "
                              "in every posterior draw"},
@@ -136,7 +163,7 @@ def _not_on_sale(panel: ShopPanel, as_of: date, sku_ids: list[str], lang: Langua
 
 
 def _allocations(panel: ShopPanel, as_of: date, checks: list[SkuEligibility], curves: dict[str, ResponseCurve],
-                 problem: BudgetProblem, solution: BudgetSolution, outcome: PlanOutcome,
+                 problem: BudgetProblem, solution: BudgetSolution, outcome: PlanOutcome, todays_mix: bool,
                  lang: Language) -> list[Allocation]:
     end = (as_of - panel.days[0]).days + 1
     index = panel.catalog.index()
@@ -164,7 +191,11 @@ def _allocations(panel: ShopPanel, as_of: date, checks: list[SkuEligibility], cu
         budget = float(outcome.budget[p])
         spend, gmv = outcome.spend[p], outcome.gmv[p]
         mean_spend, mean_gmv = float(spend.mean()), float(gmv.mean())
-        parts = funded_reason(curve, check, budget, p, float(marginal[p]), problem, solution, lang)
+        if todays_mix:
+            parts = [say(lang, "promotion", "todays_share" if budget > 0 else "todays_none",
+                         current=curve.current_spend), *check.notes]
+        else:
+            parts = funded_reason(curve, check, budget, p, float(marginal[p]), problem, solution, lang)
         rows.append(Allocation(
             **base, daily_budget=budget, expected_spend=round(mean_spend, 2), expected_gmv=round(mean_gmv, 2),
             gmv_low=round(float(low[p]), 2), gmv_high=round(float(high[p]), 2),

@@ -1,8 +1,10 @@
 """A SKU's full-site promotion (全站推广) response curve: attributed GMV per day at a daily spend, as posterior draws.
 
-GMV(spend) = clicks(spend) x GMV per click, with clicks on a Hill curve c_max * s^k / (s^k + h^k). A curve keeps
-its posterior draws of (c_max, half spend, shape, GMV per click) and every figure it gives is a mean or a quantile
-over them; `CurveArrays` stacks many curves' draws so the planner and the what-if simulator evaluate them at once.
+GMV(spend) = clicks(spend) x GMV per click(spend), with clicks on a Hill curve c_max * s^k / (s^k + h^k) and GMV
+per click scaling as (s / value_ref)^-value_slope (the marginal clicks of a larger spend may convert worse). A
+curve keeps its posterior draws of (c_max, half spend, shape, GMV per click, its slope) and every figure it gives is
+a mean or a quantile over them; `CurveArrays` stacks many curves' draws so the planner and the what-if simulator
+evaluate them at once.
 """
 
 from __future__ import annotations
@@ -28,7 +30,9 @@ class ResponseCurve(BaseModel):
     c_max: float  # clicks per day at saturation (posterior mean, current level)
     half_spend: float  # daily spend that buys half of c_max (posterior median)
     shape: float  # Hill exponent; above 1 the curve is S-shaped (posterior median)
-    value_per_click: float  # attributed GMV per click at `price`
+    value_per_click: float  # attributed GMV per click at `price` and daily spend `value_ref`
+    value_slope: float = 0.0  # GMV per click scales as (spend / value_ref)^-value_slope (posterior mean)
+    value_ref: float = 1.0
     price: float  # the price the curve is for (the last day's)
     price_elasticity: float  # of conversion: GMV per click scales with price_ratio ** (1 + elasticity)
     competitor_elasticity: float | None = None  # of conversion to the competitor's price (None: not tracked)
@@ -44,6 +48,7 @@ class ResponseCurve(BaseModel):
     draws_half_spend: tuple[float, ...]
     draws_shape: tuple[float, ...]
     draws_value: tuple[float, ...]
+    draws_value_slope: tuple[float, ...] = ()  # empty: GMV per click does not depend on spend
 
     def gmv_draws(self, spend: float, price_ratio: float = 1.0) -> np.ndarray:
         """Posterior draws of attributed GMV per day at a daily spend."""
@@ -77,17 +82,28 @@ class CurveArrays:
     shape: np.ndarray
     value: np.ndarray
     elasticity: np.ndarray
+    slope: np.ndarray  # (sku, draw) of GMV per click against spend
+    ref: np.ndarray  # (sku,) the spend GMV per click `value` is at
 
     @classmethod
     def of(cls, curves: list[ResponseCurve]) -> CurveArrays:
         if not curves:  # no SKU to fund (e.g. --sku names only SKUs without a fitted curve)
             empty = np.zeros((0, 1))
-            return cls(c_max=empty, half=empty, shape=empty, value=empty, elasticity=np.zeros(0))
+            return cls(c_max=empty, half=empty, shape=empty, value=empty, elasticity=np.zeros(0), slope=empty,
+                       ref=np.ones(0))
+        value = np.array([c.draws_value for c in curves], dtype=float).reshape(len(curves), -1)
+        slope = np.array([c.draws_value_slope or (0.0,) * value.shape[1] for c in curves], dtype=float)
         return cls(c_max=np.array([c.draws_c_max for c in curves], dtype=float).reshape(len(curves), -1),
                    half=np.array([c.draws_half_spend for c in curves], dtype=float).reshape(len(curves), -1),
                    shape=np.array([c.draws_shape for c in curves], dtype=float).reshape(len(curves), -1),
-                   value=np.array([c.draws_value for c in curves], dtype=float).reshape(len(curves), -1),
-                   elasticity=np.array([c.price_elasticity for c in curves], dtype=float))
+                   value=value, elasticity=np.array([c.price_elasticity for c in curves], dtype=float),
+                   slope=slope.reshape(value.shape), ref=np.array([c.value_ref for c in curves], dtype=float))
+
+    def _per_click(self, spend: np.ndarray, value: np.ndarray, slope: np.ndarray, ref: np.ndarray) -> np.ndarray:
+        """GMV per click at a spend: value x (spend / ref)^-slope (the value alone where no slope was fitted)."""
+        if not self.slope.any():
+            return value
+        return value * (np.maximum(spend, 1e-9) / ref) ** -slope
 
     def gmv(self, spend: np.ndarray, price_ratio: np.ndarray | None = None) -> np.ndarray:
         """GMV draws (sku, point, draw) at spends (sku, point)."""
@@ -95,23 +111,34 @@ class CurveArrays:
         value = self.value
         if price_ratio is not None:
             value = value * (np.asarray(price_ratio, dtype=float) ** (1.0 + self.elasticity))[:, None]
-        return clicks * value[:, None, :]
+        return clicks * self._per_click(spend[:, :, None], value[:, None, :], self.slope[:, None, :],
+                                        self.ref[:, None, None])
+
+    def row_gmv(self, row: int, spend: float) -> np.ndarray:
+        """GMV draws (draw,) of one curve at one spend."""
+        amount = np.array(float(spend))
+        return hill(amount, self.c_max[row], self.half[row], self.shape[row]) * self._per_click(
+            amount, self.value[row], self.slope[row], self.ref[row])
 
     def gmv_per_draw(self, spend: np.ndarray) -> np.ndarray:
         """GMV (sku, draw) when draw d of each curve is run at its own spend (sku, draw)."""
-        return hill(spend, self.c_max, self.half, self.shape) * self.value
+        return hill(spend, self.c_max, self.half, self.shape) * self._per_click(spend, self.value, self.slope,
+                                                                                 self.ref[:, None])
 
     def marginal_gmv(self, spend: np.ndarray) -> np.ndarray:
         """d GMV / d spend draws (sku, point, draw) at spends (sku, point)."""
         s = np.maximum(spend[:, :, None], 1e-9)
-        k, h = self.shape[:, None, :], self.half[:, None, :]
+        k, h, b = self.shape[:, None, :], self.half[:, None, :], self.slope[:, None, :]
         uk = (s / h) ** k
-        return self.c_max[:, None, :] * self.value[:, None, :] * k * uk / (s * (1.0 + uk) ** 2)
+        per_click = self._per_click(s, self.value[:, None, :], b, self.ref[:, None, None])
+        # d/ds [clicks x value (s/ref)^-b] = value (s/ref)^-b (clicks' - b clicks / s)
+        return self.c_max[:, None, :] * per_click * (k * uk / (s * (1.0 + uk) ** 2) - b * uk / ((1.0 + uk) * s))
 
     def platform_spend(self, budget: np.ndarray, target_roi: np.ndarray) -> np.ndarray:
         """Spend draws (sku, draw) the platform would choose under each SKU's budget and target ROI."""
         return platform_spend(self.c_max * self.value, self.half, self.shape,
-                              np.asarray(target_roi, dtype=float)[:, None], np.asarray(budget, dtype=float)[:, None])
+                              np.asarray(target_roi, dtype=float)[:, None], np.asarray(budget, dtype=float)[:, None],
+                              self.slope, self.ref[:, None])
 
 
 def hill(spend: np.ndarray, c_max: np.ndarray, half: np.ndarray, shape: np.ndarray) -> np.ndarray:

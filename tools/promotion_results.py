@@ -84,7 +84,11 @@ class PromotionPlan(BaseModel):
     warnings: list[str]
     next_1000: float  # extra expected GMV per day if the budget were ¥1,000 higher
     shop_curve: list[CurvePoint]
-    method: dict[str, str | int | float]
+    # "todays_mix": the plan could not beat today's spend mix scaled to the budget at the stated confidence, so it
+    # proposes that mix; fallback_reason says why in the plan's language
+    fallback: Literal["todays_mix"] | None = None
+    fallback_reason: str | None = None
+    method: dict[str, str | int | float | dict[str, float | int | str]]
 
 
 @dataclass
@@ -104,6 +108,12 @@ class PlanOutcome:
             return float("inf")
         roi = gmv / np.maximum(spend, 1e-9)
         return float(roi.mean() - z * roi.std())
+
+    def beats(self, other: PlanOutcome, z: float) -> bool:
+        """More GMV than `other` at the confidence of normal quantile z, over the same posterior draws (the two
+        share every curve's errors, so the difference is much surer than either total)."""
+        gain = self.gmv.sum(axis=0) - other.gmv.sum(axis=0)
+        return float(gain.mean() - z * gain.std()) > 0.0
 
     def totals(self, z: float) -> Expected:
         spend, gmv = self.spend.sum(axis=0), self.gmv.sum(axis=0)

@@ -20,6 +20,9 @@ def print_promotion_plan(plan: PromotionPlan, lang: Language = "en", top: int = 
                          roi_low=expected.roi_low, confidence=plan.method["confidence"]))
     else:
         stdout.print(say(lang, "plan_view", "nothing_funded", target=plan.target_roi))
+    _print_backtest(plan, lang)
+    if plan.fallback_reason:
+        stdout.print(f"[bold yellow]![/] {escape(plan.fallback_reason)}")
     if plan.unspent_reason:
         stdout.print(say(lang, "plan_view", "unspent", unspent=plan.unspent_budget, reason=escape(plan.unspent_reason)))
     if plan.break_even_roi is not None:
@@ -92,6 +95,20 @@ def _print_curve(plan: PromotionPlan, lang: Language) -> None:
     losing = plan.break_even_roi is not None and per_yuan < plan.break_even_roi
     stdout.print(say(lang, "plan_view", "next_1000_losing" if losing else "next_1000", gain=plan.next_1000,
                      per_yuan=per_yuan, break_even=plan.break_even_roi))
+
+
+def _print_backtest(plan: PromotionPlan, lang: Language) -> None:
+    """One line: how the curves did on the shop's own history, and whether the plan widened its ranges for it."""
+    check = plan.method.get("backtest")
+    if not isinstance(check, dict):
+        return
+    if not check.get("origins"):
+        stdout.print(say(lang, "plan_view", "backtest_none"))
+        return
+    widened = say(lang, "plan_view", "backtest_widened") if check.get("extra_sd", 0) > 0 else ""
+    stdout.print(say(lang, "plan_view", "backtest", origins=check["origins"], horizon=check["horizon_days"],
+                     mape=check["mape"], bias=check["bias"], total_error=check.get("total_error", 0.0),
+                     coverage=check["coverage"], widened=widened))
 
 
 def _num(value: float | None) -> str:

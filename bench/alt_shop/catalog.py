@@ -66,6 +66,9 @@ class Catalog:
     trend: np.ndarray            # log change of demand per year
     season_peak: np.ndarray
     season_amp: np.ndarray
+    # the "value" ad mechanism: paid conversion scales with (spend / value_ref) ** -value_slope (0: it does not)
+    value_slope: np.ndarray | None = None
+    value_ref: np.ndarray | None = None
 
     @property
     def mean_qty(self) -> np.ndarray:

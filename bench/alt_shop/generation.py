@@ -74,12 +74,26 @@ def _sku_truth(shop: Shop, drivers, full: Outcome, history: Outcome) -> dict:
             "spend_peak": _r(cat.spend_peak[s], 6),
             "value_per_click": _r(full.value_per_click[last, s], 6),
             "platform_value_per_click": _r(full.latent.belief[last, s], 6),
+            "value_slope": 0.0 if cat.value_slope is None else _r(cat.value_slope[s], 6),
+            "value_ref": 1.0 if cat.value_ref is None else _r(cat.value_ref[s], 6),
         }
     return out
 
 
-def generate(folder: Path, seed: int, n_skus: int = 60, n_days: int = 150, events: str = "planted") -> AltTruth:
-    """Generate one shop into folder/export/ and folder/truth.json; events is "planted" or "none"."""
+AD_MECHANISMS = ("clicks", "value")  # "value": the Weibull clicks, and the marginal paid clicks convert worse
+
+
+def generate(folder: Path, seed: int, n_skus: int = 60, n_days: int = 150, events: str = "planted",
+             mechanisms: dict[str, str] | None = None) -> AltTruth:
+    """Generate one shop into folder/export/ and folder/truth.json; events is "planted" or "none".
+
+    mechanisms: {"ad": "clicks"} (the original shop, the default), {"ad": "value"}, or {"ad": "draw"} (by the seed).
+    """
+    ad = (mechanisms or {}).get("ad", "clicks")
+    if ad == "draw":
+        ad = AD_MECHANISMS[int(np.random.default_rng([seed, 0xAD]).integers(len(AD_MECHANISMS)))]
+    if ad not in AD_MECHANISMS:
+        raise ValueError(f"mechanisms['ad'] must be 'draw' or one of {', '.join(AD_MECHANISMS)}, not {ad!r}")
     if events not in ("planted", "none"):
         raise ValueError(f"events must be 'planted' or 'none', not {events!r}")
     if n_days < 90 or n_skus < 20:
@@ -87,6 +101,10 @@ def generate(folder: Path, seed: int, n_skus: int = 60, n_days: int = 150, event
     folder = Path(folder)
     world_seed, cause_seed, sample_seed = np.random.SeedSequence(seed).spawn(3)
     shop = build_shop(np.random.default_rng(world_seed), seed, n_skus, n_days)
+    if ad == "value":
+        extra = np.random.default_rng([seed, 0xAD, 1])
+        shop.catalog.value_slope = extra.uniform(0.2, 0.45, size=n_skus)
+        shop.catalog.value_ref = shop.catalog.spend_scale.copy()
     settle_promotion_targets(shop)
     causes = plant_causes(shop, np.random.default_rng(cause_seed)) if events == "planted" else []
     calibrate_stockouts(shop, causes)
@@ -119,6 +137,7 @@ def generate(folder: Path, seed: int, n_skus: int = 60, n_days: int = 150, event
                     "impact_gmv": round(impact, 2), "magnitude": c.magnitude}
                    for c, impact in zip(causes, impacts, strict=True)],
         "skus": _sku_truth(shop, drivers, full, history),
+        "mechanisms": {"ad": ad},
     }
     text = truth_text(data)
     (folder / "truth.json").write_text(text, encoding="utf-8")

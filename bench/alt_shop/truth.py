@@ -44,7 +44,8 @@ class AltTruth:
         s = self._sku(sku_id)
         if spend <= 0:
             return 0.0
-        return float(s["clicks_max"] * click_share(spend, s["spend_scale"], s["spend_shape"]) * s["value_per_click"])
+        value = s["value_per_click"] * (spend / s.get("value_ref", 1.0)) ** -s.get("value_slope", 0.0)
+        return float(s["clicks_max"] * click_share(spend, s["spend_scale"], s["spend_shape"]) * value)
 
     def promo_spend_for_target(self, sku_id: str, target_roi: float, budget: float) -> float:
         """Expected daily spend the platform makes with this budget and target ROI on the last day."""

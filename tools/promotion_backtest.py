@@ -1,0 +1,127 @@
+"""The promotion planner's self-check on the shop's own history: a rolling-origin backtest of the curves.
+
+At each of a few past days (origins, two weeks apart: three, or two in a shop promoting over 300 SKUs, whose
+refits cost more and whose predictions are many) the curves are refitted on the history up to that day and
+each SKU's attributed GMV over the next 14 days is predicted at the spends that really happened, then compared
+with what it brought. This is the only accuracy evidence a merchant's own shop can give, and it checks the model
+where it is used (two weeks ahead), not where it was fitted.
+
+The errors calibrate the plan: the part of the shop's two-week errors that neither the curves' own uncertainty
+nor the sales' own noise explains becomes an error all SKUs share (split-conformal in spirit: held-out residuals
+widen the interval), drawn into every curve's GMV per click, so a model that is wrong on this shop states a wider
+range and holds its ROI with a wider margin. The refits are quick ones: the competitor response is the one fitted
+on the whole history and the scan for a collapse of the last days is skipped.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from shopagent.tools.panel import ShopPanel, cut_panel
+from shopagent.tools.promotion_curves import fit_response_curves
+from shopagent.tools.promotion_response import DRAWS, CurveArrays, ResponseCurve
+from shopagent.tools.promotion_results import INTERVAL
+
+ORIGINS = 3
+BIG_SHOP_ORIGINS = 2  # a shop promoting more SKUs than BIG_SHOP has as many predictions from fewer refits
+BIG_SHOP = 300
+HORIZON_DAYS = 14
+MIN_FIT_DAYS = 28  # fewer days before an origin than four weeks: no curve worth checking
+CALIBRATION_STREAM = 0xCA1  # the random stream of the shared calibration error
+
+
+class Backtest(BaseModel):
+    """How well the curves predicted each SKU's attributed GMV two weeks ahead, at the spends that happened."""
+
+    model_config = ConfigDict(frozen=True)
+
+    origins: int  # past days the curves were refitted at (0: too little history to check)
+    horizon_days: int
+    predictions: int  # SKU x origin pairs scored
+    mape: float | None  # sum |predicted - actual| / sum actual over the pairs (yuan-weighted)
+    bias: float | None  # sum predicted / sum actual - 1 (above 0: the curves promised too much)
+    coverage: float | None  # share of pairs whose actual GMV fell in the stated 80% range
+    total_error: float | None  # mean over origins of |predicted - actual| / actual for the shop's total
+    extra_sd: float  # the shared log error the plan adds to the curves because of these errors (0: none needed)
+
+    def summary(self) -> dict[str, float | int | str]:
+        """The figures for the plan's `method.backtest`."""
+        return {key: value for key, value in self.model_dump().items() if value is not None}
+
+
+def backtest(panel: ShopPanel, end: int, seed: int,
+             competitor: tuple[np.ndarray, np.ndarray, np.ndarray]) -> Backtest:
+    """Refit the curves at up to ORIGINS past days and score their two-week predictions (`end`: days in use)."""
+    index = panel.catalog.index()
+    out = panel.stockout()
+    # origin, predicted, low, high, actual, draws, actual orders
+    pairs: list[tuple[int, float, float, float, float, np.ndarray, float]] = []
+    origins = 0
+    promoted = int((panel.ad_spend[:, :end] > 0).any(axis=1).sum())
+    for step in range(1, (ORIGINS if promoted <= BIG_SHOP else BIG_SHOP_ORIGINS) + 1):
+        origin = end - HORIZON_DAYS * step
+        if origin < MIN_FIT_DAYS:
+            break
+        past = head_panel(panel, origin)
+        curves = fit_response_curves(past, as_of=past.days[-1], seed=seed, competitor=competitor, quick=True)
+        window = slice(origin, origin + HORIZON_DAYS)
+        scored = 0
+        for sku, curve in curves.items():
+            row = index[sku]
+            spend = panel.ad_spend[row, window]
+            used = (spend > 0) & ~out[row, window] & ~np.isnan(panel.daily_budget[row, window])
+            if not used.any():
+                continue
+            draws = CurveArrays.of([curve]).gmv(spend[used][None, :])[0].sum(axis=0)
+            low, high = np.quantile(draws, INTERVAL)
+            pairs.append((step, float(draws.mean()), float(low), float(high),
+                          float(panel.ad_gmv[row, window][used].sum()), draws,
+                          float(panel.ad_orders[row, window][used].sum())))
+            scored += 1
+        origins += scored > 0
+    if not pairs:
+        return Backtest(origins=0, horizon_days=HORIZON_DAYS, predictions=0, mape=None, bias=None, coverage=None,
+                        total_error=None, extra_sd=0.0)
+    predicted = np.array([p[1] for p in pairs])
+    actual = np.array([p[4] for p in pairs])
+    inside = np.array([p[2] <= p[4] <= p[3] for p in pairs])
+    errors, own = [], []
+    for step in sorted({p[0] for p in pairs}):
+        part = [p for p in pairs if p[0] == step]
+        total_actual, total_draws = sum(p[4] for p in part), np.sum([p[5] for p in part], axis=0)
+        if total_actual > 0 and total_draws.mean() > 0:
+            errors.append(np.log(total_actual / total_draws.mean()))
+            # what the curves' own uncertainty explains, and the sales' own noise: a two weeks' GMV is a sum of
+            # orders (compound Poisson, relative variance about sum gmv x order value / total^2), which the plan's
+            # expected GMV does not carry
+            noise = sum(p[4] * p[4] / p[6] for p in part if p[6] > 0) / total_actual**2
+            own.append(float(np.var(np.log(np.maximum(total_draws, 1e-9)))) + noise)
+    excess = float(np.mean(np.square(errors)) - np.mean(own)) if errors else 0.0
+    total = float(actual.sum())
+    return Backtest(
+        origins=origins, horizon_days=HORIZON_DAYS, predictions=len(pairs),
+        mape=round(float(np.abs(predicted - actual).sum() / total), 4) if total > 0 else None,
+        bias=round(float(predicted.sum() / total - 1.0), 4) if total > 0 else None,
+        coverage=round(float(inside.mean()), 3),
+        total_error=round(float(np.mean(np.abs(np.expm1(errors)))), 4) if errors else None,
+        extra_sd=round(float(np.sqrt(max(excess, 0.0))), 4))
+
+
+def calibrated(curves: dict[str, ResponseCurve], extra_sd: float, seed: int) -> dict[str, ResponseCurve]:
+    """The curves with the backtest's unexplained error drawn into every GMV per click, shared by all SKUs (one
+    normal per posterior draw, mean-preserving), so a blend of SKUs does not average it away."""
+    if extra_sd <= 0:
+        return curves
+    shared = np.random.default_rng([seed, CALIBRATION_STREAM]).standard_normal(DRAWS)
+    factor = np.exp(extra_sd * shared - 0.5 * extra_sd**2)
+    out = {}
+    for sku, curve in curves.items():
+        values = np.asarray(curve.draws_value, dtype=float) * factor[: len(curve.draws_value)]
+        out[sku] = curve.model_copy(update={"draws_value": tuple(np.round(values, 5).tolist())})
+    return out
+
+
+def head_panel(panel: ShopPanel, days: int) -> ShopPanel:
+    """The first `days` days of a panel, as if it had been loaded up to then."""
+    return cut_panel(panel, 0, days)
