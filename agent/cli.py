@@ -60,6 +60,10 @@ def _options(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
 ) -> None:
     """shopagent: your shop's analyst and planner (诊断, 全站推广, 定价, 文案)."""
+    from shopagent.render.common import fit_terminal
+
+    # every command lays out for the terminal it runs in now, not for a width an earlier call left behind
+    fit_terminal()
 
 
 app.add_typer(data_app, name="data")
