@@ -29,10 +29,28 @@ class StagedFile:
     extra_columns: list[str] = field(default_factory=list)
     missing_optional: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    # platform exports: the contract column a source header feeds, shown in messages instead of the field
+    column_labels: dict[str, str] = field(default_factory=dict)
+    # built from platform exports: each row carries its source `_file` and `_line` instead of a rowid
+    traced: bool = False
 
     @property
     def staging(self) -> str:
         return f"raw_{self.table.name}"
+
+    def label(self, column: str) -> str:
+        """The column as the merchant's file names it."""
+        return ", ".join(self.column_labels.get(name, name) for name in column.split(", "))
+
+    def locate(self, con: duckdb.DuckDBPyConnection, rowids: list[int]) -> dict[int, tuple[str, int]]:
+        """(file, line) of staging rows: the file's own lines, or the platform export a row came from."""
+        if not self.traced:
+            return {rowid: (self.path.name, self.line_of(rowid)) for rowid in rowids}
+        if not rowids:
+            return {}
+        found = con.execute(f"SELECT rowid, _file, _line FROM {self.staging} "
+                            f"WHERE rowid IN ({', '.join(str(int(row)) for row in rowids)})").fetchall()
+        return {rowid: (file, line) for rowid, file, line in found}
 
     def line_of(self, rowid: int) -> int:
         """The line in the file of staging row `rowid`, counting the malformed lines DuckDB skipped."""
@@ -52,8 +70,10 @@ class StagedFile:
 _FATAL_RULES = {"unreadable file", "missing column", "empty file", "duplicate column"}
 
 
-def find_table_files(folder: Path) -> tuple[dict[str, Path], list[Problem]]:
-    """Map each contract table to its file in `folder`; a missing required table is a problem."""
+def find_table_files(folder: Path, fed: set[str] | frozenset[str] = frozenset()) -> tuple[dict[str, Path],
+                                                                                     list[Problem]]:
+    """Map each contract table to its file in `folder`; a missing required table (that no platform
+    export in `fed` fills) is a problem."""
     found: dict[str, Path] = {}
     problems: list[Problem] = []
     entries = {path.name.lower(): path for path in folder.iterdir() if path.is_file()}
@@ -64,7 +84,7 @@ def find_table_files(folder: Path) -> tuple[dict[str, Path], list[Problem]]:
                                     reason=f"both {candidates[0].name} and {candidates[1].name} exist; keep one"))
         elif candidates:
             found[table.name] = candidates[0]
-        elif table.required:
+        elif table.required and table.name not in fed:
             problems.append(Problem(file=f"{table.name}.csv", rule="missing file",
                                     reason=f"required table '{table.name}' has no {table.name}.csv or "
                                            f"{table.name}.parquet in {folder}"))

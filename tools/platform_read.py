@@ -1,0 +1,210 @@
+"""Reads one platform export (CSV in any encoding, xlsx/xls) into a staging table of its layout's fields."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+
+import duckdb
+
+from shopagent.tools.errors import Problem
+from shopagent.tools.platform_formats import Layout, recognise
+from shopagent.tools.sources import StagedFile, _as_utf8, detect_encoding
+
+SPREADSHEETS = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
+HEADER_SEARCH_ROWS = 30  # 生意参谋 sheets put title and date lines above the header
+TOTAL_ROWS = ("合计", "总计", "汇总")  # a totals row at the bottom would double every sum
+
+
+@dataclass
+class SourceFile:
+    """One export file: the layout it was read as (or the closest one and what it lacks), and its rows."""
+
+    path: Path
+    encoding: str = ""
+    layout: Layout | None = None
+    closest: Layout | None = None
+    missing: list[str] = field(default_factory=list)
+    header_line: int = 0
+    staged: StagedFile | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+
+def read_source(con: duckdb.DuckDBPyConnection, path: Path, workdir: Path, index: int) -> SourceFile:
+    """Find the header, recognise the layout, and stage the layout's fields as cleaned text with their lines."""
+    source = SourceFile(path=path)
+    text = _as_csv(source, workdir)
+    if text is None:
+        return source
+    line, header, trailing = _find_header(text)
+    source.header_line = line
+    source.layout, source.closest, source.missing = recognise(header)
+    if source.layout is None:
+        return source
+    names = _unique([cell.strip() for cell in header]) + (["_trailing"] if trailing else [])
+    raw = f"raw_file_{index}"
+    columns = "{" + ", ".join(f"'{_sql_str(name)}': 'VARCHAR'" for name in names) + "}"
+    rejects = f"rejects_file_{index}"
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {raw} AS SELECT * FROM read_csv(?, auto_detect=false, header=true, "
+            f"skip={line - 1}, delim=',', quote='\"', escape='\"', columns={columns}, store_rejects=true, "
+            f"rejects_table='{rejects}', rejects_scan='scan_{rejects}')", [str(text)])
+    except duckdb.Error as error:
+        source.problems.append(Problem(file=path.name, rule="unreadable file",
+                                       reason=f"could not be parsed as CSV: {str(error).splitlines()[0]}"))
+        return source
+    for bad_line, column, message in con.execute(
+            f"SELECT line, column_name, error_message FROM {rejects} ORDER BY line LIMIT 1000").fetchall():
+        source.problems.append(Problem(file=path.name, rule="malformed line", row=bad_line + line - 1,
+                                       column=column, reason=message))
+    con.execute(f"DROP TABLE IF EXISTS {rejects}; DROP TABLE IF EXISTS scan_{rejects}")
+    source.staged = _fields(con, source, raw, names, index)
+    con.execute(f"DROP TABLE {raw}")
+    return source
+
+
+def _as_csv(source: SourceFile, workdir: Path) -> Path | None:
+    path = source.path
+    if path.suffix.lower() in SPREADSHEETS:
+        source.encoding = path.suffix.lower().lstrip(".")
+        return _sheet_as_csv(source, workdir)
+    if path.stat().st_size == 0:
+        source.problems.append(Problem(file=path.name, rule="empty file", reason="is empty"))
+        return None
+    encoding, problem = detect_encoding(path)
+    if problem:
+        source.problems.append(problem)
+        return None
+    source.encoding = encoding or "utf-8"
+    return _as_utf8(path, source.encoding, workdir)
+
+
+def _sheet_as_csv(source: SourceFile, workdir: Path) -> Path | None:
+    """The first sheet of a workbook as a UTF-8 CSV, row by row (千牛 and 售后 files have one sheet, `export`)."""
+    from python_calamine import CalamineWorkbook
+
+    target = workdir / f"{source.path.stem}.{source.path.suffix.lstrip('.')}.csv"
+    try:
+        workbook = CalamineWorkbook.from_path(str(source.path))
+        sheet = workbook.get_sheet_by_index(0)
+        with target.open("w", encoding="utf-8", newline="") as sink:
+            writer = csv.writer(sink, lineterminator="\n")
+            for row in sheet.iter_rows():
+                writer.writerow([_cell(value) for value in row])
+    except Exception as error:  # calamine raises its own types for truncated or foreign files
+        source.problems.append(Problem(file=source.path.name, rule="unreadable file",
+                                       reason=f"is not a readable {source.encoding} workbook ({error}); "
+                                              "download it again or save it as CSV"))
+        return None
+    return target
+
+
+def _cell(value: object) -> str:
+    # ids arrive as numbers in some workbooks (主体ID): 1.0e15 must print as the whole number it is
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e17:
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, time):
+        return value.strftime("%H:%M:%S")
+    return "" if value is None else str(value)
+
+
+def _find_header(text: Path) -> tuple[int, list[str], bool]:
+    """(line, header cells, rows end with one extra empty field): the first row a layout recognises,
+    else the row closest to one."""
+    with text.open("r", encoding="utf-8-sig", newline="") as handle:
+        rows = []
+        for row in csv.reader(handle):
+            rows.append(row)
+            if len(rows) > HEADER_SEARCH_ROWS:
+                break
+    best = (-1.0, 0)
+    for number, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        if not any(cell.strip() for cell in row):
+            continue
+        layout, closest, missing = recognise(row)
+        score = 1.0 if layout else (1 - len(missing) / len(closest.required) if closest else 0.0)
+        if score > best[0]:
+            best = (score, number)
+        if layout:
+            break
+    number = best[1]
+    header = rows[number] if rows else []
+    following = rows[number + 1] if number + 1 < len(rows) else []
+    trailing = len(following) == len(header) + 1 and following[-1] == ""
+    # the line of the header (lines and rows agree: no header area cell spans lines)
+    return number + 1, header, trailing
+
+
+def _unique(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    unique = []
+    for position, name in enumerate(names):
+        name = name or f"_column{position + 1}"
+        seen[name] = seen.get(name, 0) + 1
+        unique.append(name if seen[name] == 1 else f"{name}#{seen[name]}")
+    return unique
+
+
+def _fields(con: duckdb.DuckDBPyConnection, source: SourceFile, raw: str, names: list[str],
+            index: int) -> StagedFile:
+    """Stage the layout's fields, cleaned, each row with its file and line; totals rows are dropped."""
+    layout = source.layout
+    assert layout is not None
+    found = layout.match(names)
+    table = layout.table()
+    table = type(table)(f"{table.name}_{index}", table.columns, key=table.key)
+    selects = [f"{_parsed(item.parse, _clean(_q(found[item.name])))} AS {_q(item.name)}" if item.name in found
+               else f"NULL::VARCHAR AS {_q(item.name)}" for item in layout.fields]
+    first = _clean(_q(names[0]))
+    line = source.header_line + 1
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE raw_{table.name} AS SELECT {', '.join(selects)}, "
+        f"'{_sql_str(source.path.name)}' AS _file, CAST(rowid + {line} AS BIGINT) AS _line FROM {raw} "
+        f"WHERE coalesce({first}, '') NOT IN ({', '.join(repr(word) for word in TOTAL_ROWS)}) ORDER BY rowid")
+    staged = StagedFile(table=table, path=source.path, encoding=source.encoding, first_line=line, traced=True,
+                        column_labels={name: header for name, header in found.items()})
+    staged.rows = con.execute(f"SELECT count(*) FROM raw_{table.name}").fetchone()[0]
+    return staged
+
+
+def _clean(ref: str) -> str:
+    # ="0123..." keeps Excel from mangling long ids; '139... and a tab do the same for phones and ids
+    return (f"trim(regexp_replace(regexp_replace({ref}, '^\\s*=\"(.*)\"\\s*$', '\\1'), "
+            f"'^[''\\t]+', ''))")
+
+
+def _parsed(parse: str, value: str) -> str:
+    if parse in ("id", "text"):
+        return f"NULLIF({value}, '')"
+    if parse == "status":
+        return f"NULLIF(replace({value}, ',', '，'), '')"
+    if parse == "province":
+        return f"NULLIF(split_part({value}, ' ', 1), '')"
+    if parse in ("money", "number"):
+        plain = f"replace(replace(replace(replace({value}, ',', ''), '元', ''), '￥', ''), '¥', '')"
+        if parse == "number":
+            plain = (f"CASE WHEN ends_with({plain}, '%') THEN "
+                     f"CAST(TRY_CAST(rtrim({plain}, '%') AS DOUBLE) / 100 AS VARCHAR) ELSE {plain} END")
+        return f"CASE WHEN {value} IN ('', '-', '--') THEN NULL ELSE {plain} END"
+    if parse == "date":
+        parsed = (f"coalesce(TRY_CAST({value} AS DATE), CAST(TRY_CAST({value} AS TIMESTAMP) AS DATE), "
+                  f"CAST(try_strptime({value}, '%Y/%m/%d') AS DATE), CAST(try_strptime({value}, '%Y%m%d') AS DATE))")
+        return f"coalesce(strftime({parsed}, '%Y-%m-%d'), NULLIF({value}, ''))"
+    parsed = (f"coalesce(TRY_CAST({value} AS TIMESTAMP), try_strptime({value}, '%Y/%m/%d %H:%M:%S'), "
+              f"try_strptime({value}, '%Y/%m/%d %H:%M'))")
+    return f"coalesce(strftime({parsed}, '%Y-%m-%d %H:%M:%S'), NULLIF({value}, ''))"
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _sql_str(text: str) -> str:
+    return text.replace("'", "''")
