@@ -67,6 +67,16 @@ class StagedFile:
         return not any(problem.rule in _FATAL_RULES for problem in self.problems)
 
 
+# where a platform export can stand in for a required table, or why none can
+_FROM_PLATFORM = {
+    "products": " (no platform export carries unit costs, categories or launch dates: keep your own products.csv)",
+    "price_history": " (no platform export carries the daily shelf price)",
+    "traffic": " (生意参谋 traffic sheets are not read yet: export traffic.csv)",
+    "orders": ", nor a 千牛 订单报表 (ExportOrderList*.csv/xlsx)",
+    "order_items": ", nor a 千牛 宝贝报表 (ExportOrderDetailList*.csv)",
+    "promotion_daily": ", nor a 万相台 商品报表 (商品报表_*.csv) with its plan settings",
+    "inventory_daily": " (no platform export carries daily stock)",
+}
 _FATAL_RULES = {"unreadable file", "missing column", "empty file", "duplicate column"}
 
 
@@ -87,7 +97,7 @@ def find_table_files(folder: Path, fed: set[str] | frozenset[str] = frozenset())
         elif table.required and table.name not in fed:
             problems.append(Problem(file=f"{table.name}.csv", rule="missing file",
                                     reason=f"required table '{table.name}' has no {table.name}.csv or "
-                                           f"{table.name}.parquet in {folder}"))
+                                           f"{table.name}.parquet in {folder}" + _FROM_PLATFORM[table.name]))
     return found, problems
 
 
@@ -101,13 +111,15 @@ def detect_encoding(path: Path) -> tuple[str | None, Problem | None]:
         candidates = ["utf-16"]
     else:
         candidates = ["utf-8", "gb18030"]
-    first_failure: tuple[str, int, int] | None = None
+    furthest: tuple[str, int, int] | None = None
     for encoding in candidates:
         failure = _first_undecodable(path, encoding)
         if failure is None:
             return encoding, None
-        first_failure = first_failure or (encoding, *failure)
-    encoding, line, byte = first_failure  # type: ignore[misc]
+        # a GBK file fails as UTF-8 on its first Chinese line; the bad byte is where GB18030 stops
+        if furthest is None or failure[0] > furthest[1]:
+            furthest = (encoding, *failure)
+    encoding, line, byte = furthest  # type: ignore[misc]
     tried = " or ".join(candidates)
     return None, Problem(file=path.name, rule="unreadable file", row=line,
                          reason=f"is not valid {tried} text (byte 0x{byte:02x} on this line cannot be "

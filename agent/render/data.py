@@ -23,11 +23,31 @@ def print_import_report(report: ImportReport, *, json_output: bool) -> None:
         table.add_row(name, f"{rows:,}", report.encodings.get(file, ""),
                       ", ".join(report.extra_columns.get(name, [])))
     stdout.print(table)
+    if report.platform_files:
+        _print_platform_files(report)
     if report.absent_optional_tables:
         stdout.print("Optional tables not in the folder (the analyses that need them will say so): "
                       + ", ".join(report.absent_optional_tables))
+    for table_name, disabled in report.disabled_analyses.items():
+        stdout.print(f"  {table_name}: {escape(disabled)}")
+    for note in report.notes:
+        stdout.print(f"Note: {escape(note)}")
     if report.brand_profile:
         stdout.print("brand.toml read: creative drafts will use the brand's voice.")
+
+
+def _print_platform_files(report: ImportReport) -> None:
+    """Per platform export: the layout it was read as and the tables it fills, or why it was not read."""
+    table = Table("platform file", "read as", "header line", "encoding", "rows", "fills", box=None)
+    for item in report.platform_files:
+        if item.layout:
+            table.add_row(escape(item.file), escape(item.layout), str(item.header_line or ""), item.encoding,
+                          f"{item.rows:,}", ", ".join(item.tables) or "(plan settings)")
+        else:
+            why = (f"not read: closest is {item.closest}, which lacks {', '.join(item.missing_columns)}"
+                   if item.closest else "not read: no known layout")
+            table.add_row(escape(item.file), escape(why), "", item.encoding, "", "")
+    stdout.print(table)
 
 
 def print_rejection(rejected: ImportRejected, *, json_output: bool) -> None:
