@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -14,6 +15,7 @@ from shopagent.tools.platform_formats import Layout, recognise
 from shopagent.tools.sources import StagedFile, _as_utf8, detect_encoding
 
 SPREADSHEETS = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
+_CHUNK = 1 << 22
 HEADER_SEARCH_ROWS = 30  # 生意参谋 sheets put title and date lines above the header
 TOTAL_ROWS = ("合计", "总计", "汇总")  # a totals row at the bottom would double every sum
 
@@ -47,9 +49,11 @@ def read_source(con: duckdb.DuckDBPyConnection, path: Path, workdir: Path, index
     raw = f"raw_file_{index}"
     columns = "{" + ", ".join(f"'{_sql_str(name)}': 'VARCHAR'" for name in names) + "}"
     rejects = f"rejects_file_{index}"
+    # only the columns the layout reads are kept (an 订单报表 has dozens, many of them buyers' personal data)
+    used = ", ".join(_q(name) for name in dict.fromkeys([names[0], *source.layout.match(names).values()]))
     try:
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {raw} AS SELECT * FROM read_csv(?, auto_detect=false, header=true, "
+            f"CREATE OR REPLACE TEMP TABLE {raw} AS SELECT {used} FROM read_csv(?, auto_detect=false, header=true, "
             f"skip={line - 1}, delim=',', quote='\"', escape='\"', columns={columns}, store_rejects=true, "
             f"rejects_table='{rejects}', rejects_scan='scan_{rejects}')", [str(text)])
     except duckdb.Error as error:
@@ -74,12 +78,50 @@ def _as_csv(source: SourceFile, workdir: Path) -> Path | None:
     if path.stat().st_size == 0:
         source.problems.append(Problem(file=path.name, rule="empty file", reason="is empty"))
         return None
+    if not _looks_utf8(path):
+        return _from_gb18030(source, workdir)
     encoding, problem = detect_encoding(path)
     if problem:
         source.problems.append(problem)
         return None
     source.encoding = encoding or "utf-8"
     return _as_utf8(path, source.encoding, workdir)
+
+
+def _looks_utf8(path: Path) -> bool:
+    with path.open("rb") as handle:
+        head = handle.read(_CHUNK)
+    if head.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return True
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _from_gb18030(source: SourceFile, workdir: Path) -> Path | None:
+    """Decode a GBK/GB18030 download and write its UTF-8 copy in one pass (千牛 and 万相台 write GBK)."""
+    source.encoding = "gb18030"
+    target = workdir / f"{source.path.name}.utf8.csv"
+    decoder = codecs.getincrementaldecoder("gb18030")()
+    lines_before = 0
+    with source.path.open("rb") as handle, target.open("w", encoding="utf-8", newline="") as sink:
+        while True:
+            chunk = handle.read(_CHUNK)
+            try:
+                sink.write(decoder.decode(chunk, final=not chunk))
+            except UnicodeDecodeError as error:
+                line = lines_before + chunk[: error.start].count(b"\n") + 1
+                byte = chunk[error.start] if error.start < len(chunk) else 0
+                source.problems.append(Problem(
+                    file=source.path.name, rule="unreadable file", row=line,
+                    reason=f"is neither UTF-8 nor GBK/GB18030 text (byte 0x{byte:02x} on this line cannot be "
+                           "decoded); download the export again"))
+                return None
+            if not chunk:
+                return target
+            lines_before += chunk.count(b"\n")
 
 
 def _sheet_as_csv(source: SourceFile, workdir: Path) -> Path | None:
@@ -160,14 +202,18 @@ def _fields(con: duckdb.DuckDBPyConnection, source: SourceFile, raw: str, names:
     found = layout.match(names)
     table = layout.table()
     table = type(table)(f"{table.name}_{index}", table.columns, key=table.key)
-    selects = [f"{_parsed(item.parse, _clean(_q(found[item.name])))} AS {_q(item.name)}" if item.name in found
+    # clean each source column once, then parse the cleaned text (a parser reads its input several times)
+    cleaned = [f"{_clean(_q(found[item.name]))} AS {_q(item.name)}" if item.name in found
                else f"NULL::VARCHAR AS {_q(item.name)}" for item in layout.fields]
+    parsed = [f"{_parsed(item.parse, _q(item.name))} AS {_q(item.name)}" for item in layout.fields]
     first = _clean(_q(names[0]))
     line = source.header_line + 1
+    totals = ", ".join(repr(word) for word in TOTAL_ROWS)
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE raw_{table.name} AS SELECT {', '.join(selects)}, "
-        f"'{_sql_str(source.path.name)}' AS _file, CAST(rowid + {line} AS BIGINT) AS _line FROM {raw} "
-        f"WHERE coalesce({first}, '') NOT IN ({', '.join(repr(word) for word in TOTAL_ROWS)}) ORDER BY rowid")
+        f"CREATE OR REPLACE TEMP TABLE raw_{table.name} AS "
+        f"WITH cleaned AS (SELECT {', '.join(cleaned)}, CAST(rowid + {line} AS BIGINT) AS _line FROM {raw} "
+        f"WHERE coalesce({first}, '') NOT IN ({totals})) "
+        f"SELECT {', '.join(parsed)}, '{_sql_str(source.path.name)}' AS _file, _line FROM cleaned")
     staged = StagedFile(table=table, path=source.path, encoding=source.encoding, first_line=line, traced=True,
                         column_labels={name: header for name, header in found.items()})
     staged.rows = con.execute(f"SELECT count(*) FROM raw_{table.name}").fetchone()[0]
@@ -176,8 +222,9 @@ def _fields(con: duckdb.DuckDBPyConnection, source: SourceFile, raw: str, names:
 
 def _clean(ref: str) -> str:
     # ="0123..." keeps Excel from mangling long ids; '139... and a tab do the same for phones and ids
-    return (f"trim(regexp_replace(regexp_replace({ref}, '^\\s*=\"(.*)\"\\s*$', '\\1'), "
-            f"'^[''\\t]+', ''))")
+    bare = f"trim({ref})"
+    return (f"trim(ltrim(CASE WHEN starts_with({bare}, '=\"') AND ends_with({bare}, '\"') THEN {bare}[3:-2] "
+            f"ELSE {bare} END, '''\t'))")
 
 
 def _parsed(parse: str, value: str) -> str:
