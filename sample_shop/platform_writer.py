@@ -11,7 +11,8 @@ from __future__ import annotations
 import csv
 import json
 import shutil
-from collections import defaultdict
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 
 KEPT_AS_CONTRACT = ("products", "price_history", "traffic", "inventory_daily", "competitor_prices",
@@ -69,8 +70,9 @@ def _rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def _writer(handle):
-    return csv.writer(handle, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+def _stream(path: Path):
+    with path.open(encoding="utf-8", newline="") as handle:
+        yield from csv.DictReader(handle)
 
 
 def _excel_text(value: str) -> str:
@@ -79,31 +81,37 @@ def _excel_text(value: str) -> str:
 
 
 def _orders(contract: Path, out_dir: Path, products: dict[str, dict[str, str]]) -> dict[str, int]:
-    lines: dict[str, list[dict[str, str]]] = defaultdict(list)
-    for line in _rows(contract / "order_items.csv"):
-        lines[line["order_id"]].append(line)
-    orders = _rows(contract / "orders.csv")
-    order_rows, line_rows = [], []
-    for number, order in enumerate(orders):
-        items = lines.get(order["order_id"], [])
-        # refunded orders stay 交易成功: a refund after receipt does not close the order
-        status = "交易成功" if number < len(orders) * 0.95 else "卖家已发货，等待买家确认"
-        order_rows.append(_order_row(order, items, products, status, paid=True))
-        line_rows.extend(_line_row(order["order_id"], item, products, status) for item in items)
-        if number % UNPAID_EVERY == 0:
-            for prefix, unpaid in (("U", "等待买家付款"), ("K", "交易关闭")):
-                ghost = {**order, "order_id": prefix + order["order_id"][1:]}
-                order_rows.append(_order_row(ghost, items, products, unpaid, paid=False))
-                line_rows.extend(_line_row(ghost["order_id"], item, products, unpaid) for item in items)
-    with (out_dir / ORDER_FILE).open("w", encoding="gbk", newline="") as handle:
-        handle.write(_quoted(ORDER_HEADER) + "\r\n")
-        for row in order_rows:
-            handle.write(_excel_text(row[0]) + "," + _quoted(row[1:]) + "\r\n")
-    with (out_dir / LINE_FILE).open("w", encoding="gbk", newline="") as handle:
-        handle.write(_quoted(LINE_HEADER) + "\r\n")
-        for row in line_rows:
-            handle.write(_excel_text(row[0]) + "," + _quoted(row[1:]) + ",\r\n")  # the platform's trailing comma
-    return {ORDER_FILE: len(order_rows), LINE_FILE: len(line_rows)}
+    """Both reports, streamed: orders.csv and order_items.csv are both sorted by order_id."""
+    counts = {ORDER_FILE: 0, LINE_FILE: 0}
+    with (contract / "orders.csv").open(encoding="utf-8", newline="") as order_source, \
+            (contract / "order_items.csv").open(encoding="utf-8", newline="") as line_source, \
+            (out_dir / ORDER_FILE).open("w", encoding="gbk", newline="") as order_sink, \
+            (out_dir / LINE_FILE).open("w", encoding="gbk", newline="") as line_sink:
+        order_sink.write(_quoted(ORDER_HEADER) + "\r\n")
+        line_sink.write(_quoted(LINE_HEADER) + "\r\n")
+        lines = groupby(csv.DictReader(line_source), key=itemgetter("order_id"))
+        pending = next(lines, None)
+        for number, order in enumerate(csv.DictReader(order_source)):
+            items: list[dict[str, str]] = []
+            if pending is not None and pending[0] == order["order_id"]:
+                items = list(pending[1])
+                pending = next(lines, None)
+            # refunded orders stay 交易成功: a refund after receipt does not close the order
+            status = "卖家已发货，等待买家确认" if number % 20 == 19 else "交易成功"
+            written = [(order, status, True)]
+            if number % UNPAID_EVERY == 0:
+                written += [({**order, "order_id": prefix + order["order_id"][1:]}, unpaid, False)
+                            for prefix, unpaid in (("U", "等待买家付款"), ("K", "交易关闭"))]
+            for shown, shown_status, paid in written:
+                row = _order_row(shown, items, products, shown_status, paid=paid)
+                order_sink.write(_excel_text(row[0]) + "," + _quoted(row[1:]) + "\r\n")
+                for item in items:
+                    line = _line_row(shown["order_id"], item, products, shown_status)
+                    # the platform's trailing comma
+                    line_sink.write(_excel_text(line[0]) + "," + _quoted(line[1:]) + ",\r\n")
+                counts[ORDER_FILE] += 1
+                counts[LINE_FILE] += len(items)
+    return counts
 
 
 def _order_row(order: dict[str, str], items: list[dict[str, str]], products: dict[str, dict[str, str]],
@@ -132,40 +140,39 @@ def _line_row(order_id: str, item: dict[str, str], products: dict[str, dict[str,
 def _promotion(contract: Path, out_dir: Path, products: dict[str, dict[str, str]]) -> dict[str, int]:
     """One 货品全站推广 plan per item (two for every other item, to be summed back), and 关键词推广 rows that
     are not full-site promotion; budgets and target ROIs in the merchant's plan settings file."""
-    skus = sorted(products)
-    ad_rows, plan_rows = [], []
-    for row in _rows(contract / "promotion_daily.csv"):
-        position = skus.index(row["sku_id"])
-        title = products[row["sku_id"]]["title"]
-        parts = 2 if position % 2 == 0 else 1
-        values = {name: _cents(row[name]) for name in ("spend", "ad_gmv", "daily_budget")}
-        counts = {name: int(row[name]) for name in ("impressions", "clicks", "ad_orders")}
-        for part in range(parts):
-            plan = str(3_000_000_001 + position * 10 + part)
-            share = {name: _split(value, parts, part) for name, value in {**values, **counts}.items()}
-            roi = share["ad_gmv"] / share["spend"] if share["spend"] else 0.0
-            name = f"全店模式_{row['sku_id']}_{part + 1}"
-            ad_rows.append([row["date"], "411", "货品全站推广", plan, name, row["sku_id"], "商品", title,
-                            str(share["impressions"]),
-                            str(share["clicks"]), _yuan(share["spend"]),
-                            f"{share['clicks'] / share['impressions']:.4f}" if share["impressions"] else "",
-                            _yuan(share["spend"] // share["clicks"]) if share["clicks"] else "",
-                            _yuan(share["ad_gmv"]), str(share["ad_orders"]), f"{roi:.2f}"])
-            plan_rows.append([row["date"], plan, name, _yuan(share["daily_budget"]), row["target_roi"]])
-        if position % 3 == 0:
-            plan = str(2_000_000_001 + position)
-            ad_rows.append([row["date"], "371", "关键词推广", plan, "关键词_日常", row["sku_id"], "商品", title,
-                            "800", "20", "31.50", "0.0250", "1.58",
-                            "0.00", "0", "0.00"])
-    with (out_dir / AD_FILE).open("w", encoding="gb18030", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\r\n")
-        writer.writerow(AD_HEADER)
-        writer.writerows(ad_rows)
-    with (out_dir / PLAN_FILE).open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\r\n")
-        writer.writerow(PLAN_HEADER)
-        writer.writerows(plan_rows)
-    return {AD_FILE: len(ad_rows), PLAN_FILE: len(plan_rows)}
+    position_of = {sku: position for position, sku in enumerate(sorted(products))}
+    counts = {AD_FILE: 0, PLAN_FILE: 0}
+    with (out_dir / AD_FILE).open("w", encoding="gb18030", newline="") as ad_sink, \
+            (out_dir / PLAN_FILE).open("w", encoding="utf-8-sig", newline="") as plan_sink:
+        ads = csv.writer(ad_sink, lineterminator="\r\n")
+        plans = csv.writer(plan_sink, lineterminator="\r\n")
+        ads.writerow(AD_HEADER)
+        plans.writerow(PLAN_HEADER)
+        for row in _stream(contract / "promotion_daily.csv"):
+            position = position_of[row["sku_id"]]
+            title = products[row["sku_id"]]["title"]
+            parts = 2 if position % 2 == 0 else 1
+            values = {name: _cents(row[name]) for name in ("spend", "ad_gmv", "daily_budget")}
+            values.update({name: int(row[name]) for name in ("impressions", "clicks", "ad_orders")})
+            for part in range(parts):
+                plan = str(3_000_000_001 + position * 10 + part)
+                share = {name: _split(value, parts, part) for name, value in values.items()}
+                roi = share["ad_gmv"] / share["spend"] if share["spend"] else 0.0
+                name = f"全店模式_{row['sku_id']}_{part + 1}"
+                ads.writerow([row["date"], "411", "货品全站推广", plan, name, row["sku_id"], "商品", title,
+                              str(share["impressions"]), str(share["clicks"]), _yuan(share["spend"]),
+                              f"{share['clicks'] / share['impressions']:.4f}" if share["impressions"] else "",
+                              _yuan(share["spend"] // share["clicks"]) if share["clicks"] else "",
+                              _yuan(share["ad_gmv"]), str(share["ad_orders"]), f"{roi:.2f}"])
+                plans.writerow([row["date"], plan, name, _yuan(share["daily_budget"]), row["target_roi"]])
+                counts[AD_FILE] += 1
+                counts[PLAN_FILE] += 1
+            if position % 3 == 0:
+                ads.writerow([row["date"], "371", "关键词推广", str(2_000_000_001 + position), "关键词_日常",
+                              row["sku_id"], "商品", title, "800", "20", "31.50", "0.0250", "1.58", "0.00", "0",
+                              "0.00"])
+                counts[AD_FILE] += 1
+    return counts
 
 
 def _refunds(contract: Path, out_dir: Path, products: dict[str, dict[str, str]]) -> dict[str, int]:
