@@ -289,3 +289,30 @@ def test_a_truncated_or_wrong_layout_workbook_is_refused(tmp_path):
     assert by_rule["unreadable file"]["file"] == "ExportOrderList(1).xlsx"
     assert by_rule["missing column"]["file"] == "商品报表(2).xlsx"
     assert "万相台无界 商品报表" in by_rule["missing column"]["reason"]
+
+
+def test_a_pinduoduo_order_export_fills_orders_and_lines(tmp_path):
+    kept = {name: MINI_SHOP[name] for name in ("products", "price_history", "traffic", "inventory_daily",
+                                               "promotion_daily")}
+    folder = write_folder(tmp_path / "pdd", kept)
+    header = ("订单成交时间,商品,订单号,订单状态,商品总价(元),邮费(元),店铺优惠折扣(元),用户实付金额(元),"
+              "商家实收金额(元),商品数量(件),商品id,商品规格,售后状态").split(",")
+    none = "无售后或售后取消"
+    write_xlsx(folder / "订单明细.xlsx", [
+        ["说明：订单数据仅供参考"], header,
+        ["2026-03-01 10:00:00", "T恤", "260301-100000000000001", "已收货", 99, 0, 10, 89, 89, 1, "S001", "", none],
+        ["", "针织开衫", "260301-100000000000002", "已发货，待收货", 398, 6, 0, 404, 398, 2, "S002", "", none],
+        ["2026-03-02 20:30:00", "针织开衫", "260302-100000000000003", "已取消", 199, 0, 0, 0, 0, 1, "S002", "", ""]])
+    db = tmp_path / "shop.duckdb"
+    result = run("data", "import", folder, "--db", db, "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["platform_files"][0]["header_line"] == 2
+    with duckdb.connect(str(db), read_only=True) as con:
+        orders = con.execute("SELECT order_id, CAST(created_at AS VARCHAR), customer_id FROM orders ORDER BY 1"
+                             ).fetchall()
+        lines = con.execute("SELECT order_id, sku_id, quantity, CAST(unit_price AS VARCHAR) FROM order_items "
+                            "ORDER BY 1").fetchall()
+    # a blank 订单成交时间 is the day in the order number; 已取消 is not a sale; postage is not the goods' price
+    assert orders == [("260301-100000000000001", "2026-03-01 10:00:00", "260301-100000000000001"),
+                      ("260301-100000000000002", "2026-03-01 00:00:00", "260301-100000000000002")]
+    assert lines == [("260301-100000000000001", "S001", 1, "89.00"), ("260301-100000000000002", "S002", 2, "199.00")]

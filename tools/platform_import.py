@@ -16,8 +16,8 @@ from shopagent.tools.sources import StagedFile
 from shopagent.tools.validation import EXAMPLES_PER_RULE, check_keys, check_rows
 
 # which contract table each dataset fills, and what it needs beside it
-FEEDS = {"orders": ("orders",), "order_lines": ("order_items",), "ad_report": ("promotion_daily",),
-         "plan_settings": (), "refunds": ("refunds",)}
+FEEDS = {"orders": ("orders",), "order_lines": ("order_items",), "order_rows": ("orders", "order_items"),
+         "ad_report": ("promotion_daily",), "plan_settings": (), "refunds": ("refunds",)}
 # a file this close to a layout is that layout with columns missing, not some other download
 CLOSE_ENOUGH = 0.5
 
@@ -97,8 +97,24 @@ def assemble(con: duckdb.DuckDBPyConnection, read: PlatformRead, contract: dict[
         read.groups.append(_single(Problem(
             file=first.path.name, rule="ambiguous file",
             reason=f"{contract[table].path.name} and this {first.layout.title} both fill '{table}'; keep one")))
+    fed: dict[str, SourceFile] = {}
+    for dataset, sources in datasets.items():
+        for table in FEEDS[dataset]:
+            if table in fed and fed[table].layout.dataset != dataset:
+                read.groups.append(_single(Problem(
+                    file=sources[0].path.name, rule="ambiguous file",
+                    reason=f"this {sources[0].layout.title} and {fed[table].path.name} "
+                           f"({fed[table].layout.title}) both fill '{table}'; import one platform at a time")))
+            fed.setdefault(table, sources[0])
     if read.groups:
         return
+    if "order_rows" in datasets:
+        _order_rows(con, datasets["order_rows"][0].layout)
+        read.staged["orders"] = _staged(con, "orders", datasets["order_rows"], channel="(not in the export)",
+                                        customer_id="订单号")
+        read.staged["order_items"] = _staged(con, "order_items", datasets["order_rows"])
+        read.notes.append("拼多多 order exports name no buyer and no channel: each order is its own customer "
+                          "(repeat-buyer figures see none) and channel is 'other'")
     if "orders" in datasets:
         layout = datasets["orders"][0].layout
         _orders(con, layout)
@@ -158,15 +174,40 @@ def _overlaps(con: duckdb.DuckDBPyConnection, dataset: str, sources: list[Source
     return [ProblemGroup(file=examples[0].file, rule="overlapping exports", count=len(rows), examples=examples)]
 
 
+def _statuses(layout: Layout) -> str:
+    return ", ".join(_lit(status) for status in layout.rules.get("not_sales", [])) or "NULL"
+
+
 def _sales(layout: Layout) -> str:
-    excluded = ", ".join(_lit(status) for status in layout.rules.get("not_sales", []))
-    return f"paid_at IS NOT NULL AND coalesce(status, '') NOT IN ({excluded or 'NULL'})"
+    return f"paid_at IS NOT NULL AND coalesce(status, '') NOT IN ({_statuses(layout)})"
 
 
 def _orders(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
     con.execute(
         "CREATE OR REPLACE TEMP TABLE raw_orders AS SELECT order_id, created_at, customer_id, "
         f"'other' AS channel, province, _file, _line FROM ds_orders WHERE {_sales(layout)} ORDER BY _file, _line")
+
+
+def _order_rows(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
+    """One row per order and item (拼多多): orders and their lines from the same rows."""
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE sold_rows AS
+        SELECT *, coalesce(created_at, strftime(try_strptime(left(order_id, 6), '%y%m%d'), '%Y-%m-%d %H:%M:%S'))
+                  AS placed_at
+        FROM ds_order_rows WHERE coalesce(status, '') NOT IN ({_statuses(layout)})""")
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE raw_orders AS
+        SELECT order_id, min(placed_at) AS created_at, order_id AS customer_id, 'other' AS channel,
+               min(province) AS province, first(_file ORDER BY _file, _line) AS _file, min(_line) AS _line
+        FROM sold_rows GROUP BY order_id ORDER BY _file, _line""")
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE raw_order_items AS
+        SELECT order_id, sku_id, quantity,
+               CAST(CAST(round((CAST(paid AS DOUBLE) - coalesce(CAST(postage AS DOUBLE), 0))
+                               / nullif(CAST(quantity AS DOUBLE), 0), 2) AS DECIMAL(18,2)) AS VARCHAR) AS unit_price,
+               _file, _line
+        FROM sold_rows ORDER BY _file, _line""")
+    con.execute("DROP TABLE sold_rows")
 
 
 def _order_items(con: duckdb.DuckDBPyConnection, orders: Layout) -> list[ProblemGroup]:
