@@ -289,6 +289,7 @@ def test_a_truncated_or_wrong_layout_workbook_is_refused(tmp_path):
     assert by_rule["unreadable file"]["file"] == "ExportOrderList(1).xlsx"
     assert by_rule["missing column"]["file"] == "商品报表(2).xlsx"
     assert "万相台无界 商品报表" in by_rule["missing column"]["reason"]
+    assert "Pbix 数据模板" in by_rule["missing column"]["reason"]
 
 
 def test_a_pinduoduo_order_export_fills_orders_and_lines(tmp_path):

@@ -25,6 +25,7 @@ class Field:
     parse: str
     optional: bool = False  # the header may be absent
     blank_ok: bool = False  # values may be empty (never-paid orders have no 订单付款时间)
+    hint: str = ""  # how to get the column when a download lacks it
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,10 @@ class Layout:
         found = self.match(header)
         return [item.headers[0] for item in self.required if item.name not in found]
 
+    def hints(self, missing: list[str]) -> list[str]:
+        """How to get the missing headers, where the format file says."""
+        return [item.hint for item in self.required if item.headers[0] in missing and item.hint]
+
     def table(self) -> Table:
         """The layout's fields as a table, so the contract's type and range rules check them at the source."""
         columns = tuple(Column(item.name, PARSE_KINDS[item.parse], optional=item.optional or item.blank_ok,
@@ -82,7 +87,7 @@ def _layout(path: Path) -> Layout:
             raise ValueError(f"{path.name}: field {name} has unknown parser {spec['parse']!r}")
         optional = bool(spec.get("optional", False))
         fields.append(Field(name, tuple(spec["headers"]), spec["parse"], optional,
-                            optional or bool(spec.get("blank_ok", False))))
+                            optional or bool(spec.get("blank_ok", False)), spec.get("hint", "")))
     return Layout(name=path.stem, title=data["title"], platform=data["platform"], dataset=data["dataset"],
                   fields=tuple(fields), key=tuple(data.get("key", ())), overlap=data.get("overlap"),
                   rules=data.get("rules", {}), reasons=data.get("reasons", {}))

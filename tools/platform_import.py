@@ -76,7 +76,8 @@ def read_platform_files(con: duckdb.DuckDBPyConnection, paths: list[Path], workd
                     file=source.path.name, rule="missing column", row=source.header_line,
                     column=", ".join(source.missing),
                     reason=f"looks like {source.closest.title} but lacks {', '.join(source.missing)}; "
-                           "download it again with every column (or remove the file)")))
+                           + ("; ".join(source.closest.hints(source.missing))
+                              or "download it again with every column (or remove the file)"))))
         if source.staged is not None and not source.problems:
             read.groups.extend(check_rows(con, source.staged))
             read.groups.extend(check_keys(con, source.staged, None))
