@@ -317,3 +317,11 @@ def test_a_pinduoduo_order_export_fills_orders_and_lines(tmp_path):
     assert orders == [("260301-100000000000001", "2026-03-01 10:00:00", "260301-100000000000001"),
                       ("260301-100000000000002", "2026-03-01 00:00:00", "260301-100000000000002")]
     assert lines == [("260301-100000000000001", "S001", 1, "89.00"), ("260301-100000000000002", "S002", 2, "199.00")]
+
+
+def test_a_malformed_row_under_a_title_line_is_located(tmp_path):
+    folder = qianniu_folder(tmp_path / "bad", ad_rows=[AD_ROWS[0], "2026-03-02,货品全站推广,P2,S002,800"])
+    path = folder / "商品报表_20260303_090000.csv"
+    path.write_bytes("说明：数据仅供参考\n".encode("gb18030") + path.read_bytes())
+    problem = next(group for group in rejected(folder, tmp_path) if group["rule"] == "malformed line")
+    assert (problem["examples"][0]["file"], problem["examples"][0]["row"]) == (path.name, 4)

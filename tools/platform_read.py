@@ -12,7 +12,7 @@ import duckdb
 
 from shopagent.tools.errors import Problem
 from shopagent.tools.platform_formats import Layout, recognise
-from shopagent.tools.sources import StagedFile, _as_utf8, detect_encoding
+from shopagent.tools.sources import StagedFile, as_utf8, detect_encoding
 
 SPREADSHEETS = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
 _CHUNK = 1 << 22
@@ -62,7 +62,7 @@ def read_source(con: duckdb.DuckDBPyConnection, path: Path, workdir: Path, index
         return source
     for bad_line, column, message in con.execute(
             f"SELECT line, column_name, error_message FROM {rejects} ORDER BY line LIMIT 1000").fetchall():
-        source.problems.append(Problem(file=path.name, rule="malformed line", row=bad_line + line - 1,
+        source.problems.append(Problem(file=path.name, rule="malformed line", row=bad_line,
                                        column=column, reason=message))
     con.execute(f"DROP TABLE IF EXISTS {rejects}; DROP TABLE IF EXISTS scan_{rejects}")
     source.staged = _fields(con, source, raw, names, index)
@@ -85,7 +85,7 @@ def _as_csv(source: SourceFile, workdir: Path) -> Path | None:
         source.problems.append(problem)
         return None
     source.encoding = encoding or "utf-8"
-    return _as_utf8(path, source.encoding, workdir)
+    return as_utf8(path, source.encoding, workdir)
 
 
 def _looks_utf8(path: Path) -> bool:

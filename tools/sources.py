@@ -144,7 +144,7 @@ def _first_undecodable(path: Path, encoding: str) -> tuple[int, int] | None:
     return None
 
 
-def _as_utf8(path: Path, encoding: str, workdir: Path) -> Path:
+def as_utf8(path: Path, encoding: str, workdir: Path) -> Path:
     """DuckDB reads UTF-8 only; other encodings are transcoded to a scratch copy first."""
     if encoding in ("utf-8", "utf-8-sig"):
         return path
@@ -176,7 +176,7 @@ def stage_file(con: duckdb.DuckDBPyConnection, table: Table, path: Path, workdir
         staged.problems.append(problem)
         return staged
     staged.encoding = encoding or "utf-8"
-    readable = _as_utf8(path, staged.encoding, workdir)
+    readable = as_utf8(path, staged.encoding, workdir)
     header = [name.strip() for name in _header(readable)]
     if not _check_header(staged, header):
         return staged
