@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from shopagent.tools.errors import Problem, ProblemGroup
 from shopagent.tools.platform_formats import Layout
-from shopagent.tools.platform_read import SPREADSHEETS, SourceFile, read_source
+from shopagent.tools.platform_read import SPREADSHEETS, SourceFile, read_source, traced
 from shopagent.tools.schema import TABLES_BY_NAME
 from shopagent.tools.sources import StagedFile
 from shopagent.tools.validation import EXAMPLES_PER_RULE, check_keys, check_rows
@@ -305,11 +305,8 @@ def _refunds(con: duckdb.DuckDBPyConnection, layout: Layout, have_lines: bool) -
 
 def _staged(con: duckdb.DuckDBPyConnection, table: str, sources: list[SourceFile], **labels: str) -> StagedFile:
     contract = TABLES_BY_NAME[table]
-    column_labels = {**sources[0].staged.column_labels, **labels}
-    staged = StagedFile(table=contract, path=sources[0].path, encoding=sources[0].encoding, traced=True,
-                        column_labels={name: column_labels.get(name, name) for name in contract.column_names})
-    staged.rows = con.execute(f"SELECT count(*) FROM {staged.staging}").fetchone()[0]
-    return staged
+    known = {**sources[0].staged.column_labels, **labels}
+    return traced(con, contract, sources[0], {name: known.get(name, name) for name in contract.column_names})
 
 
 def _count_sum(column: str) -> str:

@@ -12,6 +12,7 @@ import duckdb
 
 from shopagent.tools.errors import Problem
 from shopagent.tools.platform_formats import Layout, recognise
+from shopagent.tools.schema import Table
 from shopagent.tools.sources import StagedFile, as_utf8, detect_encoding
 
 SPREADSHEETS = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
@@ -214,9 +215,14 @@ def _fields(con: duckdb.DuckDBPyConnection, source: SourceFile, raw: str, names:
         f"WITH cleaned AS (SELECT {', '.join(cleaned)}, CAST(rowid + {line} AS BIGINT) AS _line FROM {raw} "
         f"WHERE coalesce({first}, '') NOT IN ({totals})) "
         f"SELECT {', '.join(parsed)}, '{_sql_str(source.path.name)}' AS _file, _line FROM cleaned")
-    staged = StagedFile(table=table, path=source.path, encoding=source.encoding, first_line=line, traced=True,
-                        column_labels={name: header for name, header in found.items()})
-    staged.rows = con.execute(f"SELECT count(*) FROM raw_{table.name}").fetchone()[0]
+    return traced(con, table, source, dict(found))
+
+
+def traced(con: duckdb.DuckDBPyConnection, table: Table, source: SourceFile, labels: dict[str, str]) -> StagedFile:
+    """The staged `raw_<table>` whose rows carry the `_file` and `_line` of the download they came from."""
+    staged = StagedFile(table=table, path=source.path, encoding=source.encoding, traced=True,
+                        column_labels=labels)
+    staged.rows = con.execute(f"SELECT count(*) FROM {staged.staging}").fetchone()[0]
     return staged
 
 
