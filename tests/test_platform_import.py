@@ -325,3 +325,25 @@ def test_a_malformed_row_under_a_title_line_is_located(tmp_path):
     path.write_bytes("说明：数据仅供参考\n".encode("gb18030") + path.read_bytes())
     problem = next(group for group in rejected(folder, tmp_path) if group["rule"] == "malformed line")
     assert (problem["examples"][0]["file"], problem["examples"][0]["row"]) == (path.name, 4)
+
+
+def test_the_newer_line_level_xlsx_fills_orders_and_lines_on_its_own(tmp_path):
+    kept = {name: MINI_SHOP[name] for name in ("products", "price_history", "traffic", "inventory_daily",
+                                               "promotion_daily")}
+    folder = write_folder(tmp_path / "lines", kept)
+    header = ("子订单编号,主订单编号,商品标题,商品价格,购买数量,订单状态,商家编码,买家实付金额,退款状态,退款金额,"
+              "订单创建时间,订单付款时间,商品ID").split(",")
+    at, paid = "2026-03-01 10:00:00", "2026-03-01 10:01:00"
+    write_xlsx(folder / "订单导出.xlsx", [header,
+        ["5001", "100001", "T恤", 99, 1, "交易成功", "S001", 89, "无退款申请", "0.00", at, paid, "S001"],
+        ["5002", "100001", "开衫", 199, 2, "交易成功", "S002", 358.2, "无退款申请", "0.00", at, paid, "S002"],
+        ["5003", "100002", "开衫", 199, 1, "交易关闭", "S002", 199, "退款成功", "199.00", at, paid, "S002"],
+        ["5004", "100003", "开衫", 199, 1, "等待买家付款", "S002", 0, "无退款申请", "0.00", at, "", "S002"]])
+    db = tmp_path / "shop.duckdb"
+    result = run("data", "import", folder, "--db", db, "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["platform_files"][0]["tables"] == ["orders", "order_items"]
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT order_id, customer_id FROM orders").fetchall() == [("100001", "100001")]
+        assert con.execute("SELECT sku_id, quantity, CAST(unit_price AS VARCHAR) FROM order_items ORDER BY 1"
+                           ).fetchall() == [("S001", 1, "89.00"), ("S002", 2, "179.10")]

@@ -96,11 +96,13 @@ def _layout(path: Path) -> Layout:
 def recognise(header: list[str]) -> tuple[Layout | None, Layout | None, list[str]]:
     """(layout the header is, closest layout if none, that one's missing headers)."""
     names = [cell.strip() for cell in header]
+    # the most specific layout wins: a line export that also carries order columns is the line export
+    complete = [layout for layout in layouts() if not layout.missing(names)]
+    if complete:
+        return max(complete, key=lambda layout: len(layout.required)), None, []
     best: tuple[float, Layout, list[str]] | None = None
     for layout in layouts():
         missing = layout.missing(names)
-        if not missing:
-            return layout, None, []
         share = 1 - len(missing) / len(layout.required)
         if best is None or share > best[0]:
             best = (share, layout, missing)

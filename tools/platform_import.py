@@ -111,11 +111,12 @@ def assemble(con: duckdb.DuckDBPyConnection, read: PlatformRead, contract: dict[
         return
     if "order_rows" in datasets:
         _order_rows(con, datasets["order_rows"][0].layout)
-        read.staged["orders"] = _staged(con, "orders", datasets["order_rows"], channel="(not in the export)",
-                                        customer_id="订单号")
-        read.staged["order_items"] = _staged(con, "order_items", datasets["order_rows"])
-        read.notes.append("拼多多 order exports name no buyer and no channel: each order is its own customer "
-                          "(repeat-buyer figures see none) and channel is 'other'")
+        rows = datasets["order_rows"]
+        read.staged["orders"] = _staged(con, "orders", rows, channel="(not in the export)")
+        read.staged["order_items"] = _staged(con, "order_items", rows)
+        buyer = "" if "customer_id" in {item.name for item in rows[0].layout.fields} else \
+            " and no buyer: each order is its own customer (repeat-buyer figures see none)"
+        read.notes.append(f"{rows[0].layout.title} names no channel (orders.channel is 'other'){buyer}")
     if "orders" in datasets:
         layout = datasets["orders"][0].layout
         _orders(con, layout)
@@ -190,21 +191,26 @@ def _orders(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
 
 
 def _order_rows(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
-    """One row per order and item (拼多多): orders and their lines from the same rows."""
+    """One row per order and item (拼多多, 千牛 子订单 export): orders and their lines from the same rows."""
+    fields = {item.name for item in layout.fields}
+    paid = "paid_at IS NOT NULL AND " if "paid_at" in fields else ""
+    buyer = "coalesce(min(customer_id), order_id)" if "customer_id" in fields else "order_id"
+    province = "min(province)" if "province" in fields else "NULL"
+    postage = "coalesce(CAST(postage AS DOUBLE), 0)" if "postage" in fields else "0"
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE sold_rows AS
         SELECT *, coalesce(created_at, strftime(try_strptime(left(order_id, 6), '%y%m%d'), '%Y-%m-%d %H:%M:%S'))
                   AS placed_at
-        FROM ds_order_rows WHERE coalesce(status, '') NOT IN ({_statuses(layout)})""")
-    con.execute("""
+        FROM ds_order_rows WHERE {paid}coalesce(status, '') NOT IN ({_statuses(layout)})""")
+    con.execute(f"""
         CREATE OR REPLACE TEMP TABLE raw_orders AS
-        SELECT order_id, min(placed_at) AS created_at, order_id AS customer_id, 'other' AS channel,
-               min(province) AS province, first(_file ORDER BY _file, _line) AS _file, min(_line) AS _line
+        SELECT order_id, min(placed_at) AS created_at, {buyer} AS customer_id, 'other' AS channel,
+               {province} AS province, first(_file ORDER BY _file, _line) AS _file, min(_line) AS _line
         FROM sold_rows GROUP BY order_id ORDER BY _file, _line""")
-    con.execute("""
+    con.execute(f"""
         CREATE OR REPLACE TEMP TABLE raw_order_items AS
         SELECT order_id, sku_id, quantity,
-               CAST(CAST(round((CAST(paid AS DOUBLE) - coalesce(CAST(postage AS DOUBLE), 0))
+               CAST(CAST(round((CAST(paid AS DOUBLE) - {postage})
                                / nullif(CAST(quantity AS DOUBLE), 0), 2) AS DECIMAL(18,2)) AS VARCHAR) AS unit_price,
                _file, _line
         FROM sold_rows ORDER BY _file, _line""")
