@@ -1,9 +1,11 @@
-"""The sample shop as a merchant downloads it: 千牛 order reports, 万相台 reports and the 售后 export.
+"""The sample shop as a merchant downloads it: 千牛 order reports, 万相台 reports, 生意参谋 traffic sources
+and the 售后 export.
 
 Written from the shop's contract files, with the platforms' encodings and quirks (GBK, every field
 quoted, `="..."` around long ids, `'` before phones, headers with a trailing space, `0元`, a trailing
 comma on 宝贝报表 rows, orders that were never paid). What no platform exports (costs, daily stock and
-prices, traffic by channel, competitor prices, scores, reviews) stays as the merchant's own contract files.
+prices, competitor prices, scores, reviews) stays as the merchant's own contract files; 生意参谋 sheets are
+written as CSV (the page exports xls, which needs a writer library the shop does not otherwise need).
 """
 
 from __future__ import annotations
@@ -15,13 +17,17 @@ from itertools import groupby
 from operator import itemgetter
 from pathlib import Path
 
-KEPT_AS_CONTRACT = ("products", "price_history", "traffic", "inventory_daily", "competitor_prices",
-                    "shop_scores", "reviews")
+KEPT_AS_CONTRACT = ("products", "price_history", "inventory_daily", "competitor_prices", "shop_scores", "reviews")
 ORDER_FILE = "ExportOrderList202610010830.csv"
 LINE_FILE = "ExportOrderDetailList202610010830.csv"
 AD_FILE = "商品报表_20261001_083512.csv"
 PLAN_FILE = "万相台计划设置.csv"
 REFUND_FILE = "退款管理导出.csv"
+TRAFFIC_FILE = "【生意参谋平台】商品_流量来源_2026-10-01.csv"
+TRAFFIC_HEADER = tuple("统计日期,商品ID,商品名称,一级流量来源,二级流量来源,三级流量来源,访客数,浏览量,加购人数"
+                       .split(","))
+SOURCES = {"search": "手淘搜索", "recommend": "手淘推荐", "promotion": "智能场景(原万相台)", "live": "淘宝直播",
+           "other": "淘内免费其他"}
 # header cells as the platform writes them, trailing spaces included
 ORDER_HEADER = tuple((
     "订单编号,买家会员名,买家支付宝账号,买家应付货款,买家应付邮费,买家实际支付金额,订单状态,收货人姓名,"
@@ -60,6 +66,7 @@ def write_platform_shop(contract: Path, out_dir: Path, platform: str = "qianniu"
     products = {row["sku_id"]: row for row in _rows(contract / "products.csv")}
     counts = _orders(contract, out_dir, products)
     counts.update(_promotion(contract, out_dir, products))
+    counts.update(_traffic(contract, out_dir, products))
     if (contract / "refunds.csv").exists():
         counts.update(_refunds(contract, out_dir, products))
     return counts
@@ -173,6 +180,25 @@ def _promotion(contract: Path, out_dir: Path, products: dict[str, dict[str, str]
                               "0.00"])
                 counts[AD_FILE] += 1
     return counts
+
+
+def _traffic(contract: Path, out_dir: Path, products: dict[str, dict[str, str]]) -> dict[str, int]:
+    """Visitors by 二级 source as 生意参谋 shows them (4 title lines above the header), with some 三级 detail
+    rows that must not be counted again."""
+    rows = 0
+    with (out_dir / TRAFFIC_FILE).open("w", encoding="utf-8-sig", newline="") as sink:
+        writer = csv.writer(sink, lineterminator="\r\n")
+        writer.writerows([["【生意参谋平台】商品流量来源"], ["统计时间：分日"], [""], ["说明：按最后一次访问来源"]])
+        writer.writerow(TRAFFIC_HEADER)
+        for number, row in enumerate(_stream(contract / "traffic.csv")):
+            title = products[row["sku_id"]]["title"]
+            base = [row["date"], row["sku_id"], title, "平台流量", SOURCES[row["channel"]]]
+            writer.writerow(base + ["汇总", row["visitors"], str(int(row["visitors"]) * 2), row["add_to_cart"]])
+            rows += 1
+            if number % 10 == 0 and row["channel"] == "search":
+                writer.writerow(base + ["直接搜索", str(int(row["visitors"]) // 2), "0", "0"])
+                rows += 1
+    return {TRAFFIC_FILE: rows}
 
 
 def _refunds(contract: Path, out_dir: Path, products: dict[str, dict[str, str]]) -> dict[str, int]:

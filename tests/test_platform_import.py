@@ -40,6 +40,14 @@ def twins(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
         writer.writeheader()
         writer.writerows({**row, "channel": "other"} for row in rows)
+    # nor do 生意参谋 traffic sheets carry impressions: the import sets them to the visitors
+    traffic = root / "contract" / "traffic.csv"
+    with traffic.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    with traffic.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows({**row, "impressions": row["visitors"]} for row in rows)
     for name in ("contract", "platform"):
         result = run("data", "import", root / name, "--db", root / f"{name}.duckdb", "--json")
         assert result.exit_code == 0, result.stderr
@@ -75,6 +83,8 @@ def test_the_import_report_names_each_files_layout_and_what_it_fills(twins):
     assert read_as["ExportOrderDetailList202610010830.csv"][:2] == ("千牛 宝贝报表", ["order_items"])
     assert read_as["商品报表_20261001_083512.csv"][:2] == ("万相台无界 商品报表", ["promotion_daily"])
     assert read_as["退款管理导出.csv"][:2] == ("淘宝 售后退款表", ["refunds"])
+    traffic = next(item for item in report["platform_files"] if item["layout"] == "生意参谋 商品流量来源")
+    assert (traffic["tables"], traffic["header_line"]) == (["traffic"], 5)
     assert any("channel" in note for note in report["notes"])
 
 

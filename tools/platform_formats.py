@@ -41,6 +41,7 @@ class Layout:
     overlap: str | None = None
     rules: dict[str, list[str]] = field(default_factory=dict)
     reasons: dict[str, list[str]] = field(default_factory=dict)
+    channels: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def required(self) -> tuple[Field, ...]:
@@ -90,7 +91,7 @@ def _layout(path: Path) -> Layout:
                             optional or bool(spec.get("blank_ok", False)), spec.get("hint", "")))
     return Layout(name=path.stem, title=data["title"], platform=data["platform"], dataset=data["dataset"],
                   fields=tuple(fields), key=tuple(data.get("key", ())), overlap=data.get("overlap"),
-                  rules=data.get("rules", {}), reasons=data.get("reasons", {}))
+                  rules=data.get("rules", {}), reasons=data.get("reasons", {}), channels=data.get("channels", {}))
 
 
 def recognise(header: list[str]) -> tuple[Layout | None, Layout | None, list[str]]:

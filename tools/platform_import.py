@@ -17,7 +17,8 @@ from shopagent.tools.validation import EXAMPLES_PER_RULE, check_keys, check_rows
 
 # which contract table each dataset fills, and what it needs beside it
 FEEDS = {"orders": ("orders",), "order_lines": ("order_items",), "order_rows": ("orders", "order_items"),
-         "ad_report": ("promotion_daily",), "plan_settings": (), "refunds": ("refunds",)}
+         "ad_report": ("promotion_daily",), "plan_settings": (), "refunds": ("refunds",),
+         "traffic_sources": ("traffic",)}
 # a file this close to a layout is that layout with columns missing, not some other download
 CLOSE_ENOUGH = 0.5
 
@@ -139,6 +140,12 @@ def assemble(con: duckdb.DuckDBPyConnection, read: PlatformRead, contract: dict[
         read.groups.extend(problems)
         read.staged["promotion_daily"] = _staged(con, "promotion_daily", datasets["ad_report"],
                                                  daily_budget="日预算", target_roi="目标投产比")
+    if "traffic_sources" in datasets:
+        _traffic(con, datasets["traffic_sources"][0].layout)
+        read.staged["traffic"] = _staged(con, "traffic", datasets["traffic_sources"], channel="二级流量来源",
+                                         impressions="(not in the export)")
+        read.notes.append("traffic.impressions is the visitors: 生意参谋 流量来源 sheets carry no impressions "
+                          "(no analysis reads them)")
     if "refunds" in datasets:
         _refunds(con, datasets["refunds"][0].layout, "order_items" in contract or "order_items" in read.staged)
         read.staged["refunds"] = _staged(con, "refunds", datasets["refunds"])
@@ -288,6 +295,23 @@ def _promotion(con: duckdb.DuckDBPyConnection, layout: Layout, have_settings: bo
         FROM ad_rows GROUP BY date, sku_id ORDER BY date, sku_id""")
     con.execute("DROP TABLE ad_rows")
     return groups
+
+
+def _traffic(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
+    """Visitors by source mapped to channels and summed per item, day and channel (二级 totals only)."""
+    mapped = " ".join(f"WHEN source IN ({', '.join(_lit(name) for name in names)}) THEN {_lit(channel)}"
+                      for channel, names in layout.channels.items())
+    channel = f"CASE {mapped} ELSE 'other' END" if mapped else "'other'"
+    totals = ", ".join(_lit(name) for name in layout.rules.get("totals", [])) or "NULL"
+    detail = f"(detail IS NULL OR detail IN ({totals}))" if "detail" in {item.name for item in layout.fields} \
+        else "true"
+    cart = "add_to_cart" if "add_to_cart" in {item.name for item in layout.fields} else "'0'"
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE raw_traffic AS
+        SELECT date, sku_id, {channel} AS channel, {_count_sum('visitors')} AS impressions,
+               {_count_sum('visitors')} AS visitors, {_count_sum(f"coalesce({cart}, '0')")} AS add_to_cart,
+               first(_file ORDER BY _file, _line) AS _file, min(_line) AS _line
+        FROM ds_traffic_sources WHERE {detail} GROUP BY ALL ORDER BY date, sku_id, channel""")
 
 
 def _refunds(con: duckdb.DuckDBPyConnection, layout: Layout, have_lines: bool) -> None:

@@ -71,7 +71,7 @@ class StagedFile:
 _FROM_PLATFORM = {
     "products": " (no platform export carries unit costs, categories or launch dates: keep your own products.csv)",
     "price_history": " (no platform export carries the daily shelf price)",
-    "traffic": " (生意参谋 traffic sheets are not read yet: export traffic.csv)",
+    "traffic": ", nor a 生意参谋 商品流量来源 sheet (分日)",
     "orders": ", nor a 千牛 订单报表 (ExportOrderList*.csv/xlsx) or 拼多多 订单明细",
     "order_items": ", nor a 千牛 宝贝报表 (ExportOrderDetailList*.csv) or 拼多多 订单明细",
     "promotion_daily": ", nor a 万相台 商品报表 (商品报表_*.csv) with its plan settings",
