@@ -357,3 +357,16 @@ def test_the_newer_line_level_xlsx_fills_orders_and_lines_on_its_own(tmp_path):
         assert con.execute("SELECT order_id, customer_id FROM orders").fetchall() == [("100001", "100001")]
         assert con.execute("SELECT sku_id, quantity, CAST(unit_price AS VARCHAR) FROM order_items ORDER BY 1"
                            ).fetchall() == [("S001", 1, "89.00"), ("S002", 2, "179.10")]
+
+
+def test_the_same_downloads_appended_twice_are_refused_by_their_own_lines(tmp_path):
+    folder = qianniu_folder(tmp_path / "qianniu")
+    db = tmp_path / "shop.duckdb"
+    assert run("data", "import", folder, "--db", db).exit_code == 0
+    before = file_digest(db)
+    result = run("data", "import", folder, "--db", db, "--json")
+    assert result.exit_code == 1 and file_digest(db) == before
+    again = {(group["file"], group["rule"]): group["examples"][0] for group in json.loads(result.stdout)["groups"]}
+    order = again[("ExportOrderList202603030900.csv", "already imported")]
+    assert (order["row"], order["column"], order["value"]) == (2, "订单编号", "100001")
+    assert ("商品报表_20260303_090000.csv", "already imported") in again
