@@ -101,6 +101,12 @@ def assemble(con: duckdb.DuckDBPyConnection, read: PlatformRead, contract: dict[
             reason=f"{contract[table].path.name} and this {first.layout.title} both fill '{table}'; keep one")))
     fed: dict[str, SourceFile] = {}
     for dataset, sources in datasets.items():
+        other = next((source for source in sources if source.layout != sources[0].layout), None)
+        if other is not None:
+            read.groups.append(_single(Problem(
+                file=other.path.name, rule="ambiguous file",
+                reason=f"this {other.layout.title} and {sources[0].path.name} ({sources[0].layout.title}) hold "
+                       "the same kind of rows from different exports; import one platform at a time")))
         for table in FEEDS[dataset]:
             if table in fed and fed[table].layout.dataset != dataset:
                 read.groups.append(_single(Problem(
