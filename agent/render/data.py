@@ -20,7 +20,8 @@ def print_import_report(report: ImportReport, *, json_output: bool) -> None:
     table = Table("table", "rows", "file encoding", "extra columns kept", box=None)
     for name, rows in report.rows.items():
         file = next((file for file in report.encodings if file.startswith(name + ".")), "")
-        table.add_row(name, f"{rows:,}", report.encodings.get(file, ""),
+        downloads = any(name in item.tables for item in report.platform_files)
+        table.add_row(name, f"{rows:,}", report.encodings.get(file, "(platform downloads)" if downloads else ""),
                       ", ".join(report.extra_columns.get(name, [])))
     stdout.print(table)
     if report.platform_files:
