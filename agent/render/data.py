@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rich.table import Table
+from rich.table import Column, Table
 
 from shopagent.render.common import escape, print_json_data, print_json_model, printable, stderr, stdout
 from shopagent.tools.errors import ImportRejected
@@ -39,7 +39,9 @@ def print_import_report(report: ImportReport, *, json_output: bool) -> None:
 
 def _print_platform_files(report: ImportReport) -> None:
     """Per platform export: the layout it was read as and the tables it fills, or why it was not read."""
-    table = Table("platform file", "read as", "header line", "encoding", "rows", "fills", box=None)
+    # a file name is what the merchant looks for: fold it over lines rather than cut it
+    table = Table(Column("platform file", overflow="fold"), Column("read as", overflow="fold"), "header line",
+                  "encoding", "rows", "fills", box=None)
     for item in report.platform_files:
         if item.layout:
             table.add_row(escape(item.file), escape(item.layout), str(item.header_line or ""), item.encoding,
