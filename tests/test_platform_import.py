@@ -381,3 +381,27 @@ def test_data_check_prints_each_downloads_layout_and_what_stays_empty(tmp_path):
     for expected in ("千牛 订单报表", "ExportOrderDetailList202603030900.csv", "万相台无界 商品报表", "店铺笔记.csv",
                      "not read", "refunds", "refund-rate", "channel"):
         assert expected in text, expected
+
+
+def test_the_sycm_item_sheet_gives_traffic_when_no_channel_split_is_there(tmp_path):
+    folder = qianniu_folder(tmp_path / "sycm")
+    (folder / "traffic.csv").unlink()
+    header = ("统计日期,商品ID,商品名称,商品类型,商品状态,商品标签,商品访客数,商品浏览量,"
+              "商品加购件数,商品加购人数,商品支付转化率")
+    # values as the page shows them: thousands separators, percentages, "-" for none
+    lines = ["2026-03-01,S001,云朵棉T恤,主商品,当前在线,-,1|269,2|003,130,112,7.15%",
+             "2026-03-01,S002,针织开衫,主商品,当前在线,-,50,71,6,5,0.00%",
+             "2026-03-02,S001,云朵棉T恤,主商品,当前在线,-,110,150,12,12,1.5%"]
+    rows = [[""] * 3] * 4 + [header.split(",")] + [[cell.replace("|", ",") for cell in line.split(",")]
+                                                   for line in lines]
+    write_xlsx(folder / "【生意参谋平台】商品_全部_2026-03-01_2026-03-02.xlsx", rows, sheet="【生意参谋平台】1")
+    db = tmp_path / "shop.duckdb"
+    result = run("data", "import", folder, "--db", db, "--json")
+    assert result.exit_code == 0, result.stderr
+    sheet = next(item for item in json.loads(result.stdout)["platform_files"] if item["layout"] == "生意参谋 商品_全部")
+    assert sheet["header_line"] == 5
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT CAST(date AS VARCHAR), sku_id, channel, visitors, add_to_cart FROM traffic "
+                           "ORDER BY 1, 2").fetchall() == [("2026-03-01", "S001", "other", 1269, 112),
+                                                           ("2026-03-01", "S002", "other", 50, 5),
+                                                           ("2026-03-02", "S001", "other", 110, 12)]

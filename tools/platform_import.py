@@ -18,7 +18,7 @@ from shopagent.tools.validation import EXAMPLES_PER_RULE, check_keys, check_rows
 # which contract table each dataset fills, and what it needs beside it
 FEEDS = {"orders": ("orders",), "order_lines": ("order_items",), "order_rows": ("orders", "order_items"),
          "ad_report": ("promotion_daily",), "plan_settings": (), "refunds": ("refunds",),
-         "traffic_sources": ("traffic",)}
+         "traffic_sources": ("traffic",), "item_kpis": ("traffic",)}
 # a file this close to a layout is that layout with columns missing, not some other download
 CLOSE_ENOUGH = 0.5
 
@@ -94,8 +94,14 @@ def assemble(con: duckdb.DuckDBPyConnection, read: PlatformRead, contract: dict[
     datasets = _by_dataset(read.sources)
     if read.groups or not datasets:
         return
-    for table in read.tables & set(contract):
-        first = next(source for source in read.sources if source.layout and table in FEEDS[source.layout.dataset])
+    if "item_kpis" in datasets and ("traffic_sources" in datasets or "traffic" in contract):
+        # the per-channel split is the better source; the item sheet's visitors would count them again
+        datasets.pop("item_kpis")
+        read.notes.append("生意参谋 商品_全部 was not read for traffic: the channel split beside it was")
+    filled = {table for dataset in datasets for table in FEEDS[dataset]}
+    for table in sorted(filled & set(contract)):
+        first = next(source for dataset, sources in datasets.items() if table in FEEDS[dataset]
+                     for source in sources)
         read.groups.append(_single(Problem(
             file=first.path.name, rule="ambiguous file",
             reason=f"{contract[table].path.name} and this {first.layout.title} both fill '{table}'; keep one")))
@@ -152,6 +158,15 @@ def assemble(con: duckdb.DuckDBPyConnection, read: PlatformRead, contract: dict[
                                          impressions="(not in the export)")
         read.notes.append("traffic.impressions is the visitors: 生意参谋 流量来源 sheets carry no impressions "
                           "(no analysis reads them)")
+    if "item_kpis" in datasets:
+        con.execute("""
+            CREATE OR REPLACE TEMP TABLE raw_traffic AS
+            SELECT date, sku_id, 'other' AS channel, visitors AS impressions, visitors, add_to_cart, _file, _line
+            FROM ds_item_kpis WHERE sku_id <> '-' ORDER BY date, sku_id""")
+        read.staged["traffic"] = _staged(con, "traffic", datasets["item_kpis"], channel="(one channel: other)",
+                                         impressions="商品访客数")
+        read.notes.append("traffic comes from 生意参谋 商品_全部: one channel ('other') per item and day, "
+                          "impressions = visitors; add a 商品流量来源 sheet for the channel split")
     if "refunds" in datasets:
         _refunds(con, datasets["refunds"][0].layout, "order_items" in contract or "order_items" in read.staged)
         read.staged["refunds"] = _staged(con, "refunds", datasets["refunds"])
