@@ -214,7 +214,9 @@ def _sales(layout: Layout) -> str:
 
 def _orders(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE raw_orders AS SELECT order_id, created_at, customer_id, "
+        # the 2026 xlsx with chosen columns may leave out 买家会员名: each such order is its own customer
+        "CREATE OR REPLACE TEMP TABLE raw_orders AS SELECT order_id, created_at, coalesce(customer_id, order_id) "
+        "AS customer_id, "
         f"'other' AS channel, province, _file, _line FROM ds_orders WHERE {_sales(layout)} ORDER BY _file, _line")
 
 
