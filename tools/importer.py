@@ -17,7 +17,14 @@ from pydantic import BaseModel
 
 from shopagent.tools.brand import parse_brand
 from shopagent.tools.errors import ImportRejected, Problem, ProblemGroup, ShopError
-from shopagent.tools.platform_import import PlatformFile, PlatformRead, assemble, is_candidate, read_platform_files
+from shopagent.tools.platform_import import (
+    PlatformFile,
+    PlatformRead,
+    assemble,
+    is_candidate,
+    read_platform_files,
+    release,
+)
 from shopagent.tools.schema import TABLES, Column, Kind
 from shopagent.tools.sources import StagedFile, find_table_files, stage_file
 from shopagent.tools.store import create_schema, staging_connection
@@ -140,6 +147,7 @@ def _validate(con: duckdb.DuckDBPyConnection, folder: Path, workdir: Path, exist
         groups.extend(_checked(con, staged_file, existing))
     if platform is not None:
         assemble(con, platform, staged)
+        release(con, platform)
         groups.extend(platform.groups)
         for name, staged_file in platform.staged.items():
             staged[name] = staged_file

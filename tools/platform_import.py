@@ -181,8 +181,18 @@ def _by_dataset(sources: list[SourceFile]) -> dict[str, list[SourceFile]]:
 
 
 def _union(con: duckdb.DuckDBPyConnection, dataset: str, sources: list[SourceFile]) -> None:
+    # a view, not a copy: the staged downloads of a big shop take gigabytes already
     parts = " UNION ALL BY NAME ".join(f"SELECT * FROM {source.staged.staging}" for source in sources)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE ds_{dataset} AS {parts}")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW ds_{dataset} AS {parts}")
+
+
+def release(con: duckdb.DuckDBPyConnection, read: PlatformRead) -> None:
+    """Drop the staged downloads once the contract tables are built from them (memory, on a big shop)."""
+    for dataset in _by_dataset(read.sources):
+        con.execute(f"DROP VIEW IF EXISTS ds_{dataset}")
+    for source in read.sources:
+        if source.staged is not None:
+            con.execute(f"DROP TABLE IF EXISTS {source.staged.staging}")
 
 
 def _overlaps(con: duckdb.DuckDBPyConnection, dataset: str, sources: list[SourceFile]) -> list[ProblemGroup]:
