@@ -229,8 +229,10 @@ def traced(con: duckdb.DuckDBPyConnection, table: Table, source: SourceFile, lab
 def _clean(ref: str) -> str:
     # ="0123..." keeps Excel from mangling long ids; '139... and a tab do the same for phones and ids
     bare = f"trim({ref})"
-    return (f"trim(ltrim(CASE WHEN starts_with({bare}, '=\"') AND ends_with({bare}, '\"') THEN {bare}[3:-2] "
+    full = (f"trim(ltrim(CASE WHEN starts_with({bare}, '=\"') AND ends_with({bare}, '\"') THEN {bare}[3:-2] "
             f"ELSE {bare} END, '''\t'))")
+    # most cells need nothing: test the first character and the ends once, clean only the few that do
+    return f"CASE WHEN left({ref}, 1) IN ('=', '''', '\t', ' ') OR right({ref}, 1) = ' ' THEN {full} ELSE {ref} END"
 
 
 def _parsed(parse: str, value: str) -> str:
