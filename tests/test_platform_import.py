@@ -23,6 +23,16 @@ def run(*args: object):
     return CliRunner().invoke(app, [str(arg) for arg in args])
 
 
+def rewrite(path: Path, edit) -> None:
+    """Apply `edit` to every row of a contract CSV file."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(edit(row) for row in rows)
+
+
 @pytest.fixture(scope="module")
 def twins(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The same small shop twice: as contract files, and as the merchant's 千牛/万相台/售后 downloads."""
@@ -33,21 +43,9 @@ def twins(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     generate_shop(root / "contract", seed=7, n_skus=20, n_days=60)
     write_platform_shop(root / "contract", root / "platform")
     # 千牛 order reports say nothing of the channel that brought the buyer: the contract twin says 'other' too
-    orders = root / "contract" / "orders.csv"
-    with orders.open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    with orders.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows({**row, "channel": "other"} for row in rows)
+    rewrite(root / "contract" / "orders.csv", lambda row: {**row, "channel": "other"})
     # nor do 生意参谋 traffic sheets carry impressions: the import sets them to the visitors
-    traffic = root / "contract" / "traffic.csv"
-    with traffic.open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    with traffic.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows({**row, "impressions": row["visitors"]} for row in rows)
+    rewrite(root / "contract" / "traffic.csv", lambda row: {**row, "impressions": row["visitors"]})
     for name in ("contract", "platform"):
         result = run("data", "import", root / name, "--db", root / f"{name}.duckdb", "--json")
         assert result.exit_code == 0, result.stderr
@@ -304,10 +302,15 @@ def test_a_truncated_or_wrong_layout_workbook_is_refused(tmp_path):
     assert "Pbix 数据模板" in by_rule["missing column"]["reason"]
 
 
+def contract_only(folder: Path) -> Path:
+    """The mini shop's own files for everything but orders and their lines."""
+    return write_folder(folder, {name: lines for name, lines in MINI_SHOP.items()
+                                 if name in ("products", "price_history", "traffic", "inventory_daily",
+                                             "promotion_daily")})
+
+
 def test_a_pinduoduo_order_export_fills_orders_and_lines(tmp_path):
-    kept = {name: MINI_SHOP[name] for name in ("products", "price_history", "traffic", "inventory_daily",
-                                               "promotion_daily")}
-    folder = write_folder(tmp_path / "pdd", kept)
+    folder = contract_only(tmp_path / "pdd")
     header = ("订单成交时间,商品,订单号,订单状态,商品总价(元),邮费(元),店铺优惠折扣(元),用户实付金额(元),"
               "商家实收金额(元),商品数量(件),商品id,商品规格,售后状态").split(",")
     none = "无售后或售后取消"
@@ -340,9 +343,7 @@ def test_a_malformed_row_under_a_title_line_is_located(tmp_path):
 
 
 def test_the_newer_line_level_xlsx_fills_orders_and_lines_on_its_own(tmp_path):
-    kept = {name: MINI_SHOP[name] for name in ("products", "price_history", "traffic", "inventory_daily",
-                                               "promotion_daily")}
-    folder = write_folder(tmp_path / "lines", kept)
+    folder = contract_only(tmp_path / "lines")
     header = ("子订单编号,主订单编号,商品标题,商品价格,购买数量,订单状态,商家编码,买家实付金额,退款状态,退款金额,"
               "订单创建时间,订单付款时间,商品ID").split(",")
     at, paid = "2026-03-01 10:00:00", "2026-03-01 10:01:00"
