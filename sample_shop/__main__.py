@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import time
 from datetime import date
 from pathlib import Path
@@ -23,6 +24,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--quiet-shop", action="store_true", help="plant no events (ordinary noise only)")
     parser.add_argument("--violations", action="store_true", help="advertising-law terms in ~40%% of SKUs")
     parser.add_argument("--truth", type=Path, default=None, help="write the hidden truth JSON here")
+    parser.add_argument("--format", choices=("contract", "qianniu"), default="contract",
+                        help="contract: DATA_CONTRACT CSV files (default); qianniu: the 千牛/万相台/售后 exports a "
+                             "merchant downloads, beside contract files for what no platform exports")
     return parser
 
 
@@ -32,9 +36,11 @@ def main(argv: list[str] | None = None) -> int:
     from .simulator import generate_shop
 
     started = time.perf_counter()
+    scratch = tempfile.TemporaryDirectory(prefix="sample-shop-") if args.format != "contract" else None
+    contract = Path(scratch.name) if scratch else args.out_dir
     try:
         truth = generate_shop(
-            args.out_dir,
+            contract,
             seed=args.seed,
             n_skus=args.skus,
             n_days=args.days,
@@ -43,9 +49,16 @@ def main(argv: list[str] | None = None) -> int:
             truth_path=args.truth,
             violations=args.violations,
         )
+        if scratch:
+            from .platform_writer import write_platform_shop
+
+            write_platform_shop(contract, args.out_dir, args.format)
     except ValueError as error:
         print(f"Error: {error}", file=sys.stderr)
         return 2
+    finally:
+        if scratch:
+            scratch.cleanup()
     seconds = time.perf_counter() - started
     lines = truth.summary.order_lines if truth.summary else 0
     print(

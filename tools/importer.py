@@ -17,6 +17,14 @@ from pydantic import BaseModel
 
 from shopagent.tools.brand import parse_brand
 from shopagent.tools.errors import ImportRejected, Problem, ProblemGroup, ShopError
+from shopagent.tools.platform_import import (
+    PlatformFile,
+    PlatformRead,
+    assemble,
+    is_candidate,
+    read_platform_files,
+    release,
+)
 from shopagent.tools.schema import TABLES, Column, Kind
 from shopagent.tools.sources import StagedFile, find_table_files, stage_file
 from shopagent.tools.store import create_schema, staging_connection
@@ -41,12 +49,26 @@ class ImportReport(BaseModel):
     extra_columns: dict[str, list[str]]
     absent_optional_tables: list[str]
     brand_profile: bool
+    # platform exports (千牛, 万相台, 售后 ...): how each file was read, and what they could not say
+    platform_files: list[PlatformFile] = []
+    disabled_analyses: dict[str, str] = {}
+    notes: list[str] = []
+
+
+# what an absent optional table turns off, said in the merchant's terms
+DISABLED_BY = {
+    "refunds": "diagnose cannot see refund-rate changes (no 售后/退款 export, no refunds.csv)",
+    "competitor_prices": "pricing runs without competitor prices; diagnose cannot see competitor price moves",
+    "shop_scores": "diagnose cannot see 店铺体验分 changes (no platform export carries them)",
+    "reviews": "no review-based findings or creative facts from reviews",
+}
 
 
 @dataclass(frozen=True)
 class _Validated:
     staged: dict[str, StagedFile]
     brand_text: str | None
+    platform: PlatformRead | None = None
 
 
 def check_folder(folder: Path, database: Path | None = None) -> ImportReport:
@@ -111,7 +133,9 @@ def _attach_current(con: duckdb.DuckDBPyConnection, database: Path) -> None:
 
 
 def _validate(con: duckdb.DuckDBPyConnection, folder: Path, workdir: Path, existing: str | None) -> _Validated:
-    files, file_problems = find_table_files(folder)
+    candidates = sorted(path for path in folder.iterdir() if path.is_file() and is_candidate(path))
+    platform = read_platform_files(con, candidates, workdir) if candidates else None
+    files, file_problems = find_table_files(folder, fed=platform.tables if platform else set())
     groups: list[ProblemGroup] = [_single(problem) for problem in file_problems]
     staged: dict[str, StagedFile] = {}
     for table in TABLES:
@@ -120,12 +144,15 @@ def _validate(con: duckdb.DuckDBPyConnection, folder: Path, workdir: Path, exist
         staged_file = stage_file(con, table, files[table.name], workdir)
         staged[table.name] = staged_file
         groups.extend(_grouped(staged_file))
-        if staged_file.usable and staged_file.rows == 0 and table.required and existing is None:
-            groups.append(_single(Problem(file=staged_file.path.name, rule="empty file", row=1,
-                                          reason="has a header but no data rows; a new shop needs at least one")))
-        if staged_file.usable:
-            groups.extend(check_rows(con, staged_file))
-            groups.extend(check_keys(con, staged_file, existing))
+        groups.extend(_checked(con, staged_file, existing))
+    if platform is not None:
+        assemble(con, platform, staged)
+        release(con, platform)
+        groups.extend(platform.groups)
+        for name, staged_file in platform.staged.items():
+            staged[name] = staged_file
+            groups.extend(_checked(con, staged_file, existing))
+        staged = {table.name: staged[table.name] for table in TABLES if table.name in staged}
     groups.extend(check_references(con, staged, existing))
     groups.extend(check_appended_order_lines(con, staged, existing))
     brand_text = None
@@ -136,7 +163,19 @@ def _validate(con: duckdb.DuckDBPyConnection, folder: Path, workdir: Path, exist
         groups.extend(_single(problem) for problem in brand_problems)
     if groups:
         raise ImportRejected(str(folder), groups)
-    return _Validated(staged=staged, brand_text=brand_text)
+    return _Validated(staged=staged, brand_text=brand_text, platform=platform)
+
+
+def _checked(con: duckdb.DuckDBPyConnection, staged: StagedFile, existing: str | None) -> list[ProblemGroup]:
+    groups = []
+    if staged.usable and staged.rows == 0 and staged.table.required and existing is None:
+        groups.append(_single(Problem(file=staged.path.name, rule="empty file", row=1,
+                                      reason=f"has no data rows for '{staged.table.name}'; a new shop needs "
+                                             "at least one")))
+    if staged.usable:
+        groups.extend(check_rows(con, staged))
+        groups.extend(check_keys(con, staged, existing))
+    return groups
 
 
 def _single(problem: Problem) -> ProblemGroup:
@@ -183,15 +222,20 @@ def _loaded(column: Column) -> str:
 
 def _report(folder: Path, database: Path | None, mode, validated: _Validated) -> ImportReport:
     staged = validated.staged
+    platform = validated.platform
+    absent = [table.name for table in TABLES if not table.required and table.name not in staged]
     return ImportReport(
         folder=str(folder),
         database=str(database) if database else None,
         mode=mode,
         rows={name: item.rows for name, item in staged.items()},
-        encodings={item.path.name: item.encoding for item in staged.values()},
+        encodings={item.path.name: item.encoding for item in staged.values() if not item.traced},
         extra_columns={name: item.extra_columns for name, item in staged.items() if item.extra_columns},
-        absent_optional_tables=[table.name for table in TABLES if not table.required and table.name not in staged],
+        absent_optional_tables=absent,
         brand_profile=validated.brand_text is not None,
+        platform_files=platform.files() if platform else [],
+        disabled_analyses={name: DISABLED_BY[name] for name in absent if name in DISABLED_BY},
+        notes=platform.notes if platform else [],
     )
 
 

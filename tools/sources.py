@@ -29,10 +29,28 @@ class StagedFile:
     extra_columns: list[str] = field(default_factory=list)
     missing_optional: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    # platform exports: the contract column a source header feeds, shown in messages instead of the field
+    column_labels: dict[str, str] = field(default_factory=dict)
+    # built from platform exports: each row carries its source `_file` and `_line` instead of a rowid
+    traced: bool = False
 
     @property
     def staging(self) -> str:
         return f"raw_{self.table.name}"
+
+    def label(self, column: str) -> str:
+        """The column as the merchant's file names it."""
+        return ", ".join(self.column_labels.get(name, name) for name in column.split(", "))
+
+    def locate(self, con: duckdb.DuckDBPyConnection, rowids: list[int]) -> dict[int, tuple[str, int]]:
+        """(file, line) of staging rows: the file's own lines, or the platform export a row came from."""
+        if not self.traced:
+            return {rowid: (self.path.name, self.line_of(rowid)) for rowid in rowids}
+        if not rowids:
+            return {}
+        found = con.execute(f"SELECT rowid, _file, _line FROM {self.staging} "
+                            f"WHERE rowid IN ({', '.join(str(int(row)) for row in rowids)})").fetchall()
+        return {rowid: (file, line) for rowid, file, line in found}
 
     def line_of(self, rowid: int) -> int:
         """The line in the file of staging row `rowid`, counting the malformed lines DuckDB skipped."""
@@ -49,11 +67,23 @@ class StagedFile:
         return not any(problem.rule in _FATAL_RULES for problem in self.problems)
 
 
+# where a platform export can stand in for a required table, or why none can
+_FROM_PLATFORM = {
+    "products": " (no platform export carries unit costs, categories or launch dates: keep your own products.csv)",
+    "price_history": " (no platform export carries the daily shelf price)",
+    "traffic": ", nor a 生意参谋 商品流量来源 sheet (分日)",
+    "orders": ", nor a 千牛 订单报表 (ExportOrderList*.csv/xlsx) or 拼多多 订单明细",
+    "order_items": ", nor a 千牛 宝贝报表 (ExportOrderDetailList*.csv) or 拼多多 订单明细",
+    "promotion_daily": ", nor a 万相台 商品报表 (商品报表_*.csv) with its plan settings",
+    "inventory_daily": " (no platform export carries daily stock)",
+}
 _FATAL_RULES = {"unreadable file", "missing column", "empty file", "duplicate column"}
 
 
-def find_table_files(folder: Path) -> tuple[dict[str, Path], list[Problem]]:
-    """Map each contract table to its file in `folder`; a missing required table is a problem."""
+def find_table_files(folder: Path, fed: set[str] | frozenset[str] = frozenset()) -> tuple[dict[str, Path],
+                                                                                     list[Problem]]:
+    """Map each contract table to its file in `folder`; a missing required table (that no platform
+    export in `fed` fills) is a problem."""
     found: dict[str, Path] = {}
     problems: list[Problem] = []
     entries = {path.name.lower(): path for path in folder.iterdir() if path.is_file()}
@@ -64,10 +94,10 @@ def find_table_files(folder: Path) -> tuple[dict[str, Path], list[Problem]]:
                                     reason=f"both {candidates[0].name} and {candidates[1].name} exist; keep one"))
         elif candidates:
             found[table.name] = candidates[0]
-        elif table.required:
+        elif table.required and table.name not in fed:
             problems.append(Problem(file=f"{table.name}.csv", rule="missing file",
                                     reason=f"required table '{table.name}' has no {table.name}.csv or "
-                                           f"{table.name}.parquet in {folder}"))
+                                           f"{table.name}.parquet in {folder}" + _FROM_PLATFORM[table.name]))
     return found, problems
 
 
@@ -81,13 +111,15 @@ def detect_encoding(path: Path) -> tuple[str | None, Problem | None]:
         candidates = ["utf-16"]
     else:
         candidates = ["utf-8", "gb18030"]
-    first_failure: tuple[str, int, int] | None = None
+    furthest: tuple[str, int, int] | None = None
     for encoding in candidates:
         failure = _first_undecodable(path, encoding)
         if failure is None:
             return encoding, None
-        first_failure = first_failure or (encoding, *failure)
-    encoding, line, byte = first_failure  # type: ignore[misc]
+        # a GBK file fails as UTF-8 on its first Chinese line; the bad byte is where GB18030 stops
+        if furthest is None or failure[0] > furthest[1]:
+            furthest = (encoding, *failure)
+    encoding, line, byte = furthest  # type: ignore[misc]
     tried = " or ".join(candidates)
     return None, Problem(file=path.name, rule="unreadable file", row=line,
                          reason=f"is not valid {tried} text (byte 0x{byte:02x} on this line cannot be "
@@ -112,7 +144,7 @@ def _first_undecodable(path: Path, encoding: str) -> tuple[int, int] | None:
     return None
 
 
-def _as_utf8(path: Path, encoding: str, workdir: Path) -> Path:
+def as_utf8(path: Path, encoding: str, workdir: Path) -> Path:
     """DuckDB reads UTF-8 only; other encodings are transcoded to a scratch copy first."""
     if encoding in ("utf-8", "utf-8-sig"):
         return path
@@ -144,7 +176,7 @@ def stage_file(con: duckdb.DuckDBPyConnection, table: Table, path: Path, workdir
         staged.problems.append(problem)
         return staged
     staged.encoding = encoding or "utf-8"
-    readable = _as_utf8(path, staged.encoding, workdir)
+    readable = as_utf8(path, staged.encoding, workdir)
     header = [name.strip() for name in _header(readable)]
     if not _check_header(staged, header):
         return staged

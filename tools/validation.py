@@ -141,9 +141,11 @@ def _group(con: duckdb.DuckDBPyConnection, staged: StagedFile, rule: str, column
         f"SELECT rowid, CAST({show} AS VARCHAR) FROM {source or staged.staging} WHERE {bad} "
         f"ORDER BY rowid LIMIT {EXAMPLES_PER_RULE}"
     ).fetchall()
-    examples = [Problem(file=staged.path.name, rule=rule, reason=reason, row=staged.line_of(rowid),
-                        column=column, value=value) for rowid, value in rows]
-    return ProblemGroup(file=staged.path.name, rule=rule, count=count, examples=examples)
+    where = staged.locate(con, [rowid for rowid, _ in rows])
+    examples = [Problem(file=where[rowid][0], rule=rule, reason=reason, row=where[rowid][1],
+                        column=staged.label(column), value=value) for rowid, value in rows]
+    file = examples[0].file if examples else staged.path.name
+    return ProblemGroup(file=file, rule=rule, count=count, examples=examples)
 
 
 def check_keys(con: duckdb.DuckDBPyConnection, staged: StagedFile, existing: str | None) -> list[ProblemGroup]:
@@ -174,11 +176,15 @@ def check_keys(con: duckdb.DuckDBPyConnection, staged: StagedFile, existing: str
         shown = " || ', ' || ".join(f"CAST({key} AS VARCHAR)" for key in keys)
         values = dict(con.execute(f"SELECT rowid, {shown} FROM {staged.staging} WHERE rowid IN "
                                   f"({', '.join(str(row) for row, _ in rows)})").fetchall())
-        examples = [Problem(file=staged.path.name, rule="duplicate key", row=staged.line_of(row), column=names,
+        where = staged.locate(con, [row for pair in rows for row in pair])
+        label = staged.label(names)
+        examples = [Problem(file=where[row][0], rule="duplicate key", row=where[row][1], column=label,
                             value=values.get(row),
-                            reason=f"repeats line {staged.line_of(first)}: one row per ({names})")
+                            reason=f"repeats line {where[first][1]}"
+                                   + (f" of {where[first][0]}" if where[first][0] != where[row][0] else "")
+                                   + f": one row per ({label})")
                     for row, first in rows]
-        groups.append(ProblemGroup(file=staged.path.name, rule="duplicate key", count=count, examples=examples))
+        groups.append(ProblemGroup(file=examples[0].file, rule="duplicate key", count=count, examples=examples))
     con.execute(f"DROP TABLE {duplicates}")
     return groups + _existing_overlaps(con, staged, keys, existing)
 

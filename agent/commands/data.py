@@ -44,12 +44,13 @@ def data_init(
 
 @data_app.command("import")
 def data_import(
-    folder: Annotated[Path, typer.Argument(help="Folder of <table>.csv/.parquet files and brand.toml.")],
+    folder: Annotated[Path, typer.Argument(help="Folder of <table>.csv/.parquet files, platform downloads "
+                                                "(千牛, 万相台, 售后) and brand.toml.")],
     db: DbOption = None,
     replace: Annotated[bool, typer.Option("--replace", help="Replace the whole shop instead of appending.")] = False,
     json_output: JsonOption = False,
 ) -> None:
-    """Import an export folder that follows DATA_CONTRACT.md, all or nothing.
+    """Import an export folder (DATA_CONTRACT.md files and platform downloads), all or nothing.
 
     Example: shopagent data import exports/2026-09-30 --db shop.duckdb
     """
@@ -74,7 +75,7 @@ def data_check(
     = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Validate a folder against the data contract without importing; exit 1 if anything is wrong.
+    """Validate a folder without importing: each file's layout, every problem; exit 1 if anything is wrong.
 
     Example: shopagent data check exports/2026-09-30
     """

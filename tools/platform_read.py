@@ -1,0 +1,265 @@
+"""Reads one platform export (CSV in any encoding, xlsx/xls) into a staging table of its layout's fields."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+
+import duckdb
+
+from shopagent.tools.errors import Problem
+from shopagent.tools.platform_formats import Layout, recognise
+from shopagent.tools.schema import Table
+from shopagent.tools.sources import StagedFile, as_utf8, detect_encoding
+
+SPREADSHEETS = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
+_CHUNK = 1 << 22
+HEADER_SEARCH_ROWS = 30  # 生意参谋 sheets put title and date lines above the header
+TOTAL_ROWS = ("合计", "总计", "汇总")  # a totals row at the bottom would double every sum
+
+
+@dataclass
+class SourceFile:
+    """One export file: the layout it was read as (or the closest one and what it lacks), and its rows."""
+
+    path: Path
+    encoding: str = ""
+    layout: Layout | None = None
+    closest: Layout | None = None
+    missing: list[str] = field(default_factory=list)
+    header_line: int = 0
+    staged: StagedFile | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+
+def read_source(con: duckdb.DuckDBPyConnection, path: Path, workdir: Path, index: int) -> SourceFile:
+    """Find the header, recognise the layout, and stage the layout's fields as cleaned text with their lines."""
+    source = SourceFile(path=path)
+    text = _as_csv(source, workdir)
+    if text is None:
+        return source
+    line, header, trailing = _find_header(text)
+    source.header_line = line
+    source.layout, source.closest, source.missing = recognise(header)
+    if source.layout is None:
+        return source
+    names = _unique([cell.strip() for cell in header]) + (["_trailing"] if trailing else [])
+    raw = f"raw_file_{index}"
+    columns = "{" + ", ".join(f"'{_sql_str(name)}': 'VARCHAR'" for name in names) + "}"
+    rejects = f"rejects_file_{index}"
+    # only the columns the layout reads are kept (an 订单报表 has dozens, many of them buyers' personal data)
+    used = ", ".join(_q(name) for name in dict.fromkeys([names[0], *source.layout.match(names).values()]))
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {raw} AS SELECT {used} FROM read_csv(?, auto_detect=false, header=true, "
+            f"skip={line - 1}, delim=',', quote='\"', escape='\"', columns={columns}, store_rejects=true, "
+            f"rejects_table='{rejects}', rejects_scan='scan_{rejects}')", [str(text)])
+    except duckdb.Error as error:
+        source.problems.append(Problem(file=path.name, rule="unreadable file",
+                                       reason=f"could not be parsed as CSV: {str(error).splitlines()[0]}"))
+        return source
+    for bad_line, column, message in con.execute(
+            f"SELECT line, column_name, error_message FROM {rejects} ORDER BY line LIMIT 1000").fetchall():
+        source.problems.append(Problem(file=path.name, rule="malformed line", row=bad_line,
+                                       column=column, reason=message))
+    con.execute(f"DROP TABLE IF EXISTS {rejects}; DROP TABLE IF EXISTS scan_{rejects}")
+    source.staged = _fields(con, source, raw, names, index)
+    con.execute(f"DROP TABLE {raw}")
+    return source
+
+
+def _as_csv(source: SourceFile, workdir: Path) -> Path | None:
+    path = source.path
+    if path.suffix.lower() in SPREADSHEETS:
+        source.encoding = path.suffix.lower().lstrip(".")
+        return _sheet_as_csv(source, workdir)
+    if path.stat().st_size == 0:
+        source.problems.append(Problem(file=path.name, rule="empty file", reason="is empty"))
+        return None
+    if not _looks_utf8(path):
+        return _from_gb18030(source, workdir)
+    encoding, problem = detect_encoding(path)
+    if problem:
+        source.problems.append(problem)
+        return None
+    source.encoding = encoding or "utf-8"
+    return as_utf8(path, source.encoding, workdir)
+
+
+def _looks_utf8(path: Path) -> bool:
+    with path.open("rb") as handle:
+        head = handle.read(_CHUNK)
+    if head.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return True
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _from_gb18030(source: SourceFile, workdir: Path) -> Path | None:
+    """Decode a GBK/GB18030 download and write its UTF-8 copy in one pass (千牛 and 万相台 write GBK)."""
+    source.encoding = "gb18030"
+    target = workdir / f"{source.path.name}.utf8.csv"
+    decoder = codecs.getincrementaldecoder("gb18030")()
+    lines_before = 0
+    with source.path.open("rb") as handle, target.open("w", encoding="utf-8", newline="") as sink:
+        while True:
+            chunk = handle.read(_CHUNK)
+            try:
+                sink.write(decoder.decode(chunk, final=not chunk))
+            except UnicodeDecodeError as error:
+                line = lines_before + chunk[: error.start].count(b"\n") + 1
+                byte = chunk[error.start] if error.start < len(chunk) else 0
+                source.problems.append(Problem(
+                    file=source.path.name, rule="unreadable file", row=line,
+                    reason=f"is neither UTF-8 nor GBK/GB18030 text (byte 0x{byte:02x} on this line cannot be "
+                           "decoded); download the export again"))
+                return None
+            if not chunk:
+                return target
+            lines_before += chunk.count(b"\n")
+
+
+def _sheet_as_csv(source: SourceFile, workdir: Path) -> Path | None:
+    """The first sheet of a workbook as a UTF-8 CSV, row by row (千牛 and 售后 files have one sheet, `export`)."""
+    from python_calamine import CalamineWorkbook
+
+    target = workdir / f"{source.path.stem}.{source.path.suffix.lstrip('.')}.csv"
+    try:
+        workbook = CalamineWorkbook.from_path(str(source.path))
+        sheet = workbook.get_sheet_by_index(0)
+        with target.open("w", encoding="utf-8", newline="") as sink:
+            writer = csv.writer(sink, lineterminator="\n")
+            for row in sheet.iter_rows():
+                writer.writerow([_cell(value) for value in row])
+    except Exception as error:  # calamine raises its own types for truncated or foreign files
+        source.problems.append(Problem(file=source.path.name, rule="unreadable file",
+                                       reason=f"is not a readable {source.encoding} workbook ({error}); "
+                                              "download it again or save it as CSV"))
+        return None
+    return target
+
+
+def _cell(value: object) -> str:
+    # ids arrive as numbers in some workbooks (主体ID): 1.0e15 must print as the whole number it is
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e17:
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, time):
+        return value.strftime("%H:%M:%S")
+    return "" if value is None else str(value)
+
+
+def _find_header(text: Path) -> tuple[int, list[str], bool]:
+    """(line, header cells, rows end with one extra empty field): the first row a layout recognises,
+    else the row closest to one."""
+    with text.open("r", encoding="utf-8-sig", newline="") as handle:
+        rows = []
+        for row in csv.reader(handle):
+            rows.append(row)
+            if len(rows) > HEADER_SEARCH_ROWS:
+                break
+    best = (-1.0, 0)
+    for number, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        if not any(cell.strip() for cell in row):
+            continue
+        layout, closest, missing = recognise(row)
+        score = 1.0 if layout else (1 - len(missing) / len(closest.required) if closest else 0.0)
+        if score > best[0]:
+            best = (score, number)
+        if layout:
+            break
+    number = best[1]
+    header = rows[number] if rows else []
+    following = rows[number + 1] if number + 1 < len(rows) else []
+    trailing = len(following) == len(header) + 1 and following[-1] == ""
+    # the line of the header (lines and rows agree: no header area cell spans lines)
+    return number + 1, header, trailing
+
+
+def _unique(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    unique = []
+    for position, name in enumerate(names):
+        name = name or f"_column{position + 1}"
+        seen[name] = seen.get(name, 0) + 1
+        unique.append(name if seen[name] == 1 else f"{name}#{seen[name]}")
+    return unique
+
+
+def _fields(con: duckdb.DuckDBPyConnection, source: SourceFile, raw: str, names: list[str],
+            index: int) -> StagedFile:
+    """Stage the layout's fields, cleaned, each row with its file and line; totals rows are dropped."""
+    layout = source.layout
+    assert layout is not None
+    found = layout.match(names)
+    table = layout.table()
+    table = type(table)(f"{table.name}_{index}", table.columns, key=table.key)
+    # clean each source column once, then parse the cleaned text (a parser reads its input several times)
+    cleaned = [f"{_clean(_q(found[item.name]))} AS {_q(item.name)}" if item.name in found
+               else f"NULL::VARCHAR AS {_q(item.name)}" for item in layout.fields]
+    parsed = [f"{_parsed(item.parse, _q(item.name))} AS {_q(item.name)}" for item in layout.fields]
+    first = _clean(_q(names[0]))
+    line = source.header_line + 1
+    totals = ", ".join(repr(word) for word in TOTAL_ROWS)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE raw_{table.name} AS "
+        f"WITH cleaned AS (SELECT {', '.join(cleaned)}, CAST(rowid + {line} AS BIGINT) AS _line FROM {raw} "
+        f"WHERE coalesce({first}, '') NOT IN ({totals})) "
+        f"SELECT {', '.join(parsed)}, '{_sql_str(source.path.name)}' AS _file, _line FROM cleaned")
+    return traced(con, table, source, dict(found))
+
+
+def traced(con: duckdb.DuckDBPyConnection, table: Table, source: SourceFile, labels: dict[str, str]) -> StagedFile:
+    """The staged `raw_<table>` whose rows carry the `_file` and `_line` of the download they came from."""
+    staged = StagedFile(table=table, path=source.path, encoding=source.encoding, traced=True,
+                        column_labels=labels)
+    staged.rows = con.execute(f"SELECT count(*) FROM {staged.staging}").fetchone()[0]
+    return staged
+
+
+def _clean(ref: str) -> str:
+    # ="0123..." keeps Excel from mangling long ids; '139... and a tab do the same for phones and ids
+    bare = f"trim({ref})"
+    full = (f"trim(ltrim(CASE WHEN starts_with({bare}, '=\"') AND ends_with({bare}, '\"') THEN {bare}[3:-2] "
+            f"ELSE {bare} END, '''\t'))")
+    # most cells need nothing: test the first character and the ends once, clean only the few that do
+    return f"CASE WHEN left({ref}, 1) IN ('=', '''', '\t', ' ') OR right({ref}, 1) = ' ' THEN {full} ELSE {ref} END"
+
+
+def _parsed(parse: str, value: str) -> str:
+    if parse in ("id", "text"):
+        return f"NULLIF({value}, '')"
+    if parse == "status":
+        return f"NULLIF(replace({value}, ',', '，'), '')"
+    if parse == "province":
+        return f"NULLIF(split_part({value}, ' ', 1), '')"
+    if parse in ("money", "number"):
+        plain = f"replace(replace(replace(replace({value}, ',', ''), '元', ''), '￥', ''), '¥', '')"
+        if parse == "number":
+            plain = (f"CASE WHEN ends_with({plain}, '%') THEN "
+                     f"CAST(TRY_CAST(rtrim({plain}, '%') AS DOUBLE) / 100 AS VARCHAR) ELSE {plain} END")
+        return f"CASE WHEN {value} IN ('', '-', '--') THEN NULL ELSE {plain} END"
+    if parse == "date":
+        parsed = (f"coalesce(TRY_CAST({value} AS DATE), CAST(TRY_CAST({value} AS TIMESTAMP) AS DATE), "
+                  f"CAST(try_strptime({value}, '%Y/%m/%d') AS DATE), CAST(try_strptime({value}, '%Y%m%d') AS DATE))")
+        return f"coalesce(strftime({parsed}, '%Y-%m-%d'), NULLIF({value}, ''))"
+    parsed = (f"coalesce(TRY_CAST({value} AS TIMESTAMP), try_strptime({value}, '%Y/%m/%d %H:%M:%S'), "
+              f"try_strptime({value}, '%Y/%m/%d %H:%M'))")
+    return f"coalesce(strftime({parsed}, '%Y-%m-%d %H:%M:%S'), NULLIF({value}, ''))"
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _sql_str(text: str) -> str:
+    return text.replace("'", "''")
