@@ -16,7 +16,7 @@ from .impacts import measure_impacts, truth_events
 from .inventory import simulate_inventory
 from .models import ChannelValues, DateRange, DayMultipliers, PromoCurve, ShopTruth, SkuTruth, Steps, TruthSummary
 from .orders import PAID_PRICE_FACTOR, build_orders, paid_cents
-from .pricing import QUIET_DAYS, PricePaths, build_competitors, build_prices
+from .pricing import QUIET_DAYS, PricePaths, build_competitors, build_prices, rival_mechanism
 from .promotion import build_promotions
 from .schedule import PREHEAT_ADD_TO_CART, Calendar, build_calendar, day_multipliers
 from .scores import shop_scores
@@ -56,10 +56,13 @@ def generate_shop(
     events: Literal["planted", "none"] = "planted",
     truth_path: Path | None = None,
     violations: bool = False,
+    rival_price: Literal["smooth", "threshold", "draw"] = "smooth",
 ) -> ShopTruth:
     """Simulate a Tmall-style apparel/beauty shop and write its DATA_CONTRACT files to `out_dir`.
 
     Example: generate_shop(Path("shop"), seed=7, truth_path=Path("truth.json"))
+    rival_price: how the rival's price acts, a smooth cross-elasticity or also a threshold at parity; "draw"
+    lets the seed choose (the benchmarks' world family); smooth by default, the shop the tests know.
     """
     if events not in ("planted", "none"):
         raise ValueError(f"events must be 'planted' or 'none', not {events!r}")
@@ -77,6 +80,8 @@ def generate_shop(
     prices = build_prices(catalog, cal, plan, rng["prices"])
     comp_ref, competitor = build_competitors(catalog, cal, plan, rng["competitors"], prices.regular)
     parts = _Parts(seed, events, cal, catalog, plan, prices, comp_ref, competitor, day_multipliers(cal))
+    mechanism, parts.rival_hinge = rival_mechanism(seed, catalog.tracked, rival_price)
+    parts.mechanisms["rival_price"] = mechanism
     world = _size_the_shop(parts, rng["promotion"])
 
     draws = draw_demand(world, rng["demand"])
@@ -217,6 +222,8 @@ class _Parts:
             for i in range(catalog.n)
         ]
         self.comp_ref = comp_ref
+        self.rival_hinge = np.zeros(catalog.n)
+        self.mechanisms: dict[str, str] = {}
 
     def scale(self, factor: float) -> None:
         """Multiply organic base visitors (orders scale with them)."""
@@ -244,6 +251,7 @@ class _Parts:
                     elasticity=float(cat.elasticity[i]),
                     cross_elasticity=float(cat.cross[i]),
                     competitor_ref=float(self.comp_ref[i]) if cat.tracked[i] else None,
+                    rival_hinge=float(self.rival_hinge[i]),
                     cr0=ChannelValues.from_sequence(cat.cr0[i].tolist()),
                     base_visitors=ChannelValues.from_sequence(base[i].tolist()),
                     atc_ratio=float(cat.atc_ratio[i]),
@@ -275,4 +283,5 @@ class _Parts:
             skus=skus,
             events=truth_events(self.plan, start, cat.sku_ids),
             compliance=list(cat.compliance),
+            mechanisms=dict(self.mechanisms),
         )

@@ -308,3 +308,21 @@ def test_default_shop_is_the_documented_size(tmp_path):
     truth = generate_shop(tmp_path / "default", end_date=date(2026, 9, 30))
     assert len(truth.skus) == 80 and truth.n_days == 180
     assert truth.summary is not None and 100_000 <= truth.summary.order_lines <= 250_000
+
+
+def test_a_threshold_shop_loses_conversion_once_it_is_dearer_than_its_rival(tmp_path):
+    """The rival-price mechanism is drawn per shop (or forced) and recorded; under a threshold, crossing the
+    rival's price costs more conversion than the smooth own-price response alone."""
+    from shopagent.sample_shop.simulator import generate_shop
+    from shopagent.sample_shop.truth import TrueModel
+
+    kinked = generate_shop(tmp_path / "a", seed=5, n_skus=20, n_days=60, events="none", rival_price="threshold")
+    smooth = generate_shop(tmp_path / "b", seed=5, n_skus=20, n_days=60, events="none")
+    assert kinked.mechanisms == {"rival_price": "threshold"} and smooth.mechanisms == {"rival_price": "smooth"}
+    sku = next(s for s in kinked.skus if s.rival_hinge < 0)
+    model, day = TrueModel(kinked), kinked.end
+    rival = model.world.rival[model.world.index[sku.sku_id], -1]
+    below, above = (model.conversion(sku.sku_id, day, price)["search"] for price in (rival * 0.95, rival * 1.05))
+    own_only = (1.05 / 0.95) ** sku.elasticity
+    assert above / below < own_only * 0.95
+    assert all(s.rival_hinge == 0 for s in smooth.skus)
