@@ -207,3 +207,9 @@ def test_a_shop_without_a_kink_keeps_the_smooth_response_by_its_own_held_out_fit
     assert form["form"] == "smooth" and form["skus_compared"] > 0
     assert form["heldout_deviance_kinked"] >= form["heldout_deviance_smooth"]
     assert all(r["rival_hinge"] is None for r in plan["recommendations"])
+
+
+def test_the_plan_reports_its_back_test(plan):
+    backtest = plan["method"]["backtest"]
+    assert len(backtest["origins"]) == 3 and max(backtest["origins"]) < plan["as_of"]
+    assert backtest["mape"] < 0.3 and abs(backtest["bias"]) < 0.1 and backtest["interval_scale"] > 0

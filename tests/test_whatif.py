@@ -173,3 +173,32 @@ def test_a_rise_across_the_rivals_price_is_valued_with_the_kink(kinked_world, cl
     kinked_change = outcome["gmv_after"] / outcome["gmv_before"] - 1
     smooth_change = smooth["gmv_after"] / smooth["gmv_before"] - 1
     assert abs(kinked_change - true) < 0.05 and abs(kinked_change - true) < 0.5 * abs(smooth_change - true)
+
+
+def test_the_demand_model_is_back_tested_on_the_shops_own_history(sample_world, cli, top_sku):
+    out = _run(cli, sample_world, "--price", f"{top_sku}=+5%")
+    backtest = out["method"]["backtest"]
+    assert len(backtest["origins"]) == 3 and max(backtest["origins"]) < out["as_of"]
+    assert backtest["horizon_days"] == 14 and backtest["forecasts"] > 100
+    # two-week forecasts at the prices that really happened: off by well under a third, nearly unbiased
+    assert backtest["mape"] < 0.3 and abs(backtest["bias"]) < 0.1
+    assert 0 < backtest["interval_coverage"] <= 1 and backtest["forecasts_price_moved"] > 0
+
+
+def test_the_back_test_calibrates_the_intervals(sample_world, cli, top_sku, monkeypatch):
+    import dataclasses
+
+    import shopagent.tools.whatif as whatif_module
+
+    honest = _run(cli, sample_world, "--price", f"{top_sku}=+5%")
+    real = whatif_module.backtest_demand
+
+    def overconfident(panel, tags):  # as if the back-test had found the model's intervals twice too narrow
+        return dataclasses.replace(real(panel, tags), interval_scale=2.0)
+
+    monkeypatch.setattr(whatif_module, "backtest_demand", overconfident)
+    wider = _run(cli, sample_world, "--price", f"{top_sku}=+5%")
+    width = {name: out["scenario_ci"]["gmv"][1] - out["scenario_ci"]["gmv"][0]
+             for name, out in (("honest", honest), ("wider", wider))}
+    assert wider["scenario"]["gmv"] == pytest.approx(honest["scenario"]["gmv"], rel=1e-3)
+    assert width["wider"] > 1.5 * width["honest"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import ClassVar
@@ -273,3 +274,20 @@ def carried_forward(prices: np.ndarray) -> np.ndarray:
     index = np.where(index < 0, np.argmax(seen, axis=1)[:, None], index)
     filled = np.take_along_axis(prices, index, axis=1)
     return np.where(seen.any(axis=1)[:, None], filled, np.nan)
+
+
+def cut_days(panel: ShopPanel, start: int, stop: int) -> ShopPanel:
+    """Days [start, stop) of a panel, equal to loading just those days (a back-test cuts its history this way)."""
+    n_skus, n_days = len(panel.catalog.sku_ids), len(panel.days)
+    cut = {}
+    for item in dataclasses.fields(panel):
+        value = getattr(panel, item.name)
+        if not isinstance(value, np.ndarray) or item.name in ShopPanel.NOT_BY_DAY:
+            continue
+        if value.ndim >= 2 and value.shape[:2] == (n_skus, n_days):
+            cut[item.name] = value[:, start:stop]  # (sku, day[, channel])
+        elif value.shape[0] == n_days:
+            cut[item.name] = value[start:stop]  # (day[, channel]), shop level
+        else:
+            raise ValueError(f"ShopPanel.{item.name} has shape {value.shape}, with no day axis to cut")
+    return dataclasses.replace(panel, days=panel.days[start:stop], **cut)

@@ -28,6 +28,7 @@ from shopagent.tools.elasticity_prior import shrink
 from shopagent.tools.errors import ShopError
 from shopagent.tools.panel import data_dates, load_panel
 from shopagent.tools.store import Shop
+from shopagent.tools.whatif_backtest import backtest_demand
 from shopagent.tools.whatif_baseline import HISTORY_DAYS, RunRates, run_rates
 from shopagent.tools.whatif_changes import RequestError
 from shopagent.tools.wording import Language, say
@@ -147,11 +148,13 @@ def plan_pricing(shop: Shop, *, skus: list[str] | None = None, objective: Object
     fit = fit_demand(panel, tags=tags)
     estimates = shrink(fit, panel)
     rates = run_rates(panel, tags, as_of=as_of)
+    backtest = backtest_demand(panel, tags)
     plan = price_plan(panel.catalog.sku_ids, panel.catalog.titles, panel.catalog.unit_cost, estimates, rates,
-                      skus=skus, objective=objective, lang=lang,
+                      skus=skus, objective=objective, lang=lang, interval_scale=max(backtest.interval_scale, 1.0),
                       guardrails=Guardrails(max_change=max_change, min_margin=min_margin, range_slack=range_slack,
                                             min_gain=min_gain, price_ending=price_ending(rates.price[rates.on_sale])))
     plan.method["demand_form"] = fit.form.describe() if fit.form else {}
+    plan.method["backtest"] = backtest.describe()
     return plan
 
 
@@ -188,15 +191,19 @@ def candidate_prices(current: float, low: float, high: float, ending: PriceEndin
 
 def price_plan(sku_ids: list[str], titles: list[str], unit_cost: np.ndarray,
                estimates: dict[str, ElasticityEstimate], rates: RunRates, *, skus: list[str] | None,
-               objective: Objective, guardrails: Guardrails, lang: Language = "en") -> PricingPlan:
-    """The plan from already-fitted parts (the benchmark calls this with its own shops)."""
+               objective: Objective, guardrails: Guardrails, lang: Language = "en",
+               interval_scale: float = 1.0) -> PricingPlan:
+    """The plan from already-fitted parts (the benchmark calls this with its own shops).
+
+    interval_scale widens the intervals of the expected changes (the back-test's, when it says the model's
+    forecasts miss by more than its intervals claim; never below 1)."""
     wanted = set(skus) if skus else None
     recommendations = []
     for row, sku_id in enumerate(sku_ids):
         if (wanted is not None and sku_id not in wanted) or not rates.on_sale[row]:
             continue
         recommendations.append(_recommend(sku_id, titles[row], float(unit_cost[row]), estimates[sku_id], rates,
-                                          row, objective, guardrails, lang))
+                                          row, objective, guardrails, lang, interval_scale))
     if wanted is not None:
         missing = sorted(wanted - {r.sku_id for r in recommendations})
         if missing:
@@ -214,12 +221,13 @@ def price_plan(sku_ids: list[str], titles: list[str], unit_cost: np.ndarray,
                 "elasticity": "Poisson log-log model per SKU with shop-wide day and promo-tag effects, traffic "
                               "by channel, competitor price; HC3 errors; empirical-Bayes shrinkage to category",
                 "choice": "the allowed price with the highest objective at the posterior-mean elasticity",
+                "backtest_use": "interval_scale > 1 widens the intervals of the expected changes",
                 "interval_level": 0.90},
     )
 
 
 def _recommend(sku_id: str, title: str, cost: float, estimate: ElasticityEstimate, rates: RunRates, row: int,
-               objective: Objective, rails: Guardrails, lang: Language) -> PriceRecommendation:
+               objective: Objective, rails: Guardrails, lang: Language, interval_scale: float) -> PriceRecommendation:
     current = round(float(rates.price[row]), 2)
     paid = float(rates.paid_factor[row])
     units = float(rates.units[row])
@@ -266,7 +274,7 @@ def _recommend(sku_id: str, title: str, cost: float, estimate: ElasticityEstimat
         best = keep
     price = float(prices[best])
     mean_log = float(log_units[best])
-    spread = Z90 * _log_units_sd(estimate, price, current)
+    spread = Z90 * interval_scale * _log_units_sd(estimate, price, current)
     units_change = _interval(lambda shift: math.exp(mean_log + shift) - 1, spread)
     profit_ratio = (price * paid - cost) / margin_now if margin_now > 0 else None
     profit_change = (_interval(lambda shift: profit_ratio * math.exp(mean_log + shift) - 1, spread)

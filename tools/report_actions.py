@@ -7,7 +7,6 @@ first few; the planner's own command lists them all.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -16,7 +15,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from shopagent.tools.panel import ShopPanel
+from shopagent.tools.panel import ShopPanel, cut_days
 from shopagent.tools.store import Shop
 from shopagent.tools.wording import Language, say
 
@@ -84,20 +83,7 @@ class Gap(BaseModel):
 
 def tail_panel(panel: ShopPanel, days: int) -> ShopPanel:
     """The last `days` days of a panel, equal to loading just those days (one load serves every planner)."""
-    start = max(0, len(panel.days) - days)
-    n_skus, n_days = len(panel.catalog.sku_ids), len(panel.days)
-    cut = {}
-    for item in dataclasses.fields(panel):
-        value = getattr(panel, item.name)
-        if not isinstance(value, np.ndarray) or item.name in ShopPanel.NOT_BY_DAY:
-            continue
-        if value.ndim >= 2 and value.shape[:2] == (n_skus, n_days):
-            cut[item.name] = value[:, start:]  # (sku, day[, channel])
-        elif value.shape[0] == n_days:
-            cut[item.name] = value[start:]  # (day[, channel]), shop level
-        else:
-            raise ValueError(f"ShopPanel.{item.name} has shape {value.shape}, with no day axis to cut")
-    return dataclasses.replace(panel, days=panel.days[start:], **cut)
+    return cut_days(panel, max(0, len(panel.days) - days), len(panel.days))
 
 
 @dataclass(frozen=True)

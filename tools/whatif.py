@@ -25,6 +25,7 @@ from shopagent.tools.elasticity_prior import shrink
 from shopagent.tools.errors import ShopError
 from shopagent.tools.panel import ShopPanel, data_dates, load_panel
 from shopagent.tools.store import Shop
+from shopagent.tools.whatif_backtest import NO_BACKTEST, Backtest, backtest_demand
 from shopagent.tools.whatif_baseline import (
     HISTORY_DAYS,
     ORGANIC,
@@ -86,7 +87,7 @@ def whatif(shop: Shop, *, price: dict[str, str] | None = None, budget: dict[str,
     end = (as_of - panel.days[0]).days + 1
     result = simulate(panel, rates, changes, estimates=estimates, curves=curves, days=days,
                       demotion=stockout_traffic_factor(panel), drift=run_rate_drift(panel, end=end, horizon=days),
-                      seed=seed)
+                      seed=seed, backtest=backtest_demand(panel, tags))
     if fit is not None and fit.form is not None:
         result.method["demand_form"] = fit.form.describe()
     return result
@@ -103,8 +104,12 @@ class _Budget:
 
 def simulate(panel: ShopPanel, rates: RunRates, changes: list[Change], *, estimates: dict[str, ElasticityEstimate],
              curves: dict, days: int, demotion: float, drift: Drift = NO_DRIFT, seed: int = 0,
-             draws: int = DRAWS) -> WhatIf:
-    """Baseline and scenario from fitted parts; column 0 of every array is the expected value, then `draws` draws."""
+             draws: int = DRAWS, backtest: Backtest = NO_BACKTEST) -> WhatIf:
+    """Baseline and scenario from fitted parts; column 0 of every array is the expected value, then `draws` draws.
+
+    The back-test's interval_scale calibrates the run rates' spread (what it measures: forecasts of units at
+    the prices that happened); the price response's spread is only ever widened by it, never narrowed.
+    """
     catalog = panel.catalog
     n = len(catalog.sku_ids)
     rng = np.random.default_rng(seed)
@@ -113,9 +118,11 @@ def simulate(panel: ShopPanel, rates: RunRates, changes: list[Change], *, estima
     z_hinge = rng.standard_normal((n, draws))
     # a run rate is a forecast: besides the noise of a four-week mean, levels drift (season, platform
     # traffic) by as much as the shop's own history shows, partly together and partly SKU by SKU
-    spread = np.sqrt(rates.log_se**2 + drift.own**2)[:, None]
-    log_level = spread * z_rate + drift.common * z_common[None, :]
-    noise = np.exp(log_level - 0.5 * (spread**2 + drift.common**2))
+    calibrated, widen = backtest.interval_scale, max(backtest.interval_scale, 1.0)
+    spread = calibrated * np.sqrt(rates.log_se**2 + drift.own**2)[:, None]
+    common = calibrated * drift.common
+    log_level = spread * z_rate + common * z_common[None, :]
+    noise = np.exp(log_level - 0.5 * (spread**2 + common**2))
     level = np.concatenate([np.ones((n, 1)), noise], axis=1)
     base = {"units": rates.units, "orders": rates.orders, "gmv": rates.gmv, "ad_spend": rates.ad_spend,
             "ad_gmv": rates.ad_gmv, "paid_visitors": rates.visitors[:, PROMOTION],
@@ -133,6 +140,7 @@ def simulate(panel: ShopPanel, rates: RunRates, changes: list[Change], *, estima
         new = rates.price[row] * (1 + change.relative) if change.relative is not None else change.absolute
         price_after[row] = round(float(new), 2)
         mean, sd, source = _elasticity_for(estimates[change.target])
+        sd *= widen
         sources[row] = (mean, source)
         if source == "category":
             assumptions.append(f"{change.target}: its own price history cannot identify an elasticity, so the "
@@ -148,7 +156,7 @@ def simulate(panel: ShopPanel, rates: RunRates, changes: list[Change], *, estima
         x = math.log(new / old)
         hinge, hinge_sd, gap = 0.0, 0.0, 0.0
         if estimate.rival_hinge is not None and estimate.rival_price:
-            hinge, hinge_sd = estimate.rival_hinge, estimate.rival_hinge_se or 0.0
+            hinge, hinge_sd = estimate.rival_hinge, widen * (estimate.rival_hinge_se or 0.0)
             gap = estimate.log_units_change(new, old, elasticity=0.0, hinge=1.0)
             if estimate.crosses_rival(new, old):
                 assumptions.append(f"{change.target}: ¥{new:,.2f} is above the competitor's ¥"
@@ -220,7 +228,7 @@ def simulate(panel: ShopPanel, rates: RunRates, changes: list[Change], *, estima
                 "intervals": "run-rate noise and drift (back-tested on the shop's history), elasticity "
                              "posteriors, promotion-curve posterior draws, drawn jointly",
                 "drift_common": round(drift.common, 4), "drift_own": round(drift.own, 4),
-                "interval_level": LEVEL, "draws": draws, "seed": seed},
+                "interval_level": LEVEL, "draws": draws, "seed": seed, "backtest": backtest.describe()},
     )
 
 
