@@ -83,10 +83,12 @@ def backtest_demand(panel: ShopPanel, tags: PromoTags, *, horizon: int = HORIZON
                 continue
             if estimate.elasticity is None and estimate.category_elasticity is None:
                 continue
-            response = _Response(estimate, fit.tag_effect)
+            response = _Response(estimate, fit.tag_effect, float(np.median(panel.price[row, window][before])))
             now = response.log_units(panel.price[row, window][before], tags.codes[row, window][before])
             then = response.log_units(panel.price[row, future][selling], tags.codes[row, future][selling])
             forecast = float(rates.units[row] * np.exp(then).sum() / np.exp(now).mean())
+            if not math.isfinite(forecast):
+                continue
             actual = float(panel.units[row, future][selling].sum())
             price_sd = response.sd(panel.price[row, window][before], panel.price[row, future][selling])
             log_sd = math.sqrt(drift.common**2 + drift.own**2 + float(rates.log_se[row]) ** 2
@@ -113,8 +115,8 @@ def backtest_demand(panel: ShopPanel, tags: PromoTags, *, horizon: int = HORIZON
 class _Response:
     """A SKU's fitted log-units response to its price (own, kink) and the day's promotion tag."""
 
-    def __init__(self, estimate: ElasticityEstimate, tag_effect: np.ndarray) -> None:
-        self.estimate = estimate
+    def __init__(self, estimate: ElasticityEstimate, tag_effect: np.ndarray, usual_price: float) -> None:
+        self.estimate, self.usual_price = estimate, usual_price
         if estimate.elasticity is not None:
             self.elasticity, self.se = estimate.elasticity, estimate.elasticity_se or 0.0
         else:
@@ -129,7 +131,7 @@ class _Response:
 
     def log_units(self, prices: np.ndarray, codes: np.ndarray) -> np.ndarray:
         hinge = self.estimate.rival_hinge or 0.0
-        return self.elasticity * np.log(prices) + hinge * self._gap(prices) + self.tag_effect[codes]
+        return self.elasticity * np.log(prices / self.usual_price) + hinge * self._gap(prices) + self.tag_effect[codes]
 
     def sd(self, before: np.ndarray, after: np.ndarray) -> float:
         """Standard error of the forecast's price part: how far the horizon's prices sit from the run rate's."""

@@ -14,6 +14,7 @@ from .ledger import build_ledger
 from .merchant import settle_promotion_targets
 from .model import Outcome, simulate
 from .planting import plant_causes
+from .prices import draw_parity_kink
 from .truth import AltTruth, truth_text
 
 
@@ -74,12 +75,16 @@ def _sku_truth(shop: Shop, drivers, full: Outcome, history: Outcome) -> dict:
             "spend_peak": _r(cat.spend_peak[s], 6),
             "value_per_click": _r(full.value_per_click[last, s], 6),
             "platform_value_per_click": _r(full.latent.belief[last, s], 6),
+            "parity_kink": _r(cat.parity_kink[s], 3) if cat.parity_kink is not None else 0.0,
         }
     return out
 
 
-def generate(folder: Path, seed: int, n_skus: int = 60, n_days: int = 150, events: str = "planted") -> AltTruth:
-    """Generate one shop into folder/export/ and folder/truth.json; events is "planted" or "none"."""
+def generate(folder: Path, seed: int, n_skus: int = 60, n_days: int = 150, events: str = "planted",
+             rival_price: str = "smooth") -> AltTruth:
+    """Generate one shop into folder/export/ and folder/truth.json; events is "planted" or "none".
+
+    rival_price: smooth (the logit's pull of the rival only), threshold (a kink at parity too) or draw."""
     if events not in ("planted", "none"):
         raise ValueError(f"events must be 'planted' or 'none', not {events!r}")
     if n_days < 90 or n_skus < 20:
@@ -87,6 +92,8 @@ def generate(folder: Path, seed: int, n_skus: int = 60, n_days: int = 150, event
     folder = Path(folder)
     world_seed, cause_seed, sample_seed = np.random.SeedSequence(seed).spawn(3)
     shop = build_shop(np.random.default_rng(world_seed), seed, n_skus, n_days)
+    mechanism, kink = draw_parity_kink(seed, n_skus, rival_price)
+    shop.catalog.parity_kink = kink if mechanism == "threshold" else None
     settle_promotion_targets(shop)
     causes = plant_causes(shop, np.random.default_rng(cause_seed)) if events == "planted" else []
     calibrate_stockouts(shop, causes)
@@ -119,6 +126,7 @@ def generate(folder: Path, seed: int, n_skus: int = 60, n_days: int = 150, event
                     "impact_gmv": round(impact, 2), "magnitude": c.magnitude}
                    for c, impact in zip(causes, impacts, strict=True)],
         "skus": _sku_truth(shop, drivers, full, history),
+        "mechanisms": {"rival_price": mechanism},
     }
     text = truth_text(data)
     (folder / "truth.json").write_text(text, encoding="utf-8")
