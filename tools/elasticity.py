@@ -42,6 +42,7 @@ COLUMNS = ("intercept", "log_price", "log_competitor_price", "trend", "above_riv
 HINGE = COLUMNS.index("above_rival")
 MIN_SIDE_DAYS = 7  # days on each side of the rival's price before a SKU's own kink is estimated
 CV_FOLDS = 4
+KINK_MARGIN = 2.0  # held-out deviance the kink must save: more than its one shop-wide parameter's worth
 
 
 @dataclass
@@ -222,29 +223,41 @@ def choose_form(design: np.ndarray, shared: _Shared, smooth: tuple, kinked: tupl
 
     Each fold refits every SKU's coefficients without its held-out days (the shop-wide day and tag effects,
     which rest on all SKUs, stay) and scores the days left out, on the SKUs that crossed their rival's price:
-    the only ones whose forecasts the two forms disagree on.
+    the only ones whose forecasts the two forms disagree on. The kinked form is scored with the shop's
+    pooled kink (one number learnt from the fold's training days), as the estimates lean on it too: a kink
+    per SKU would lose to noise what a shared one wins.
     """
     n, n_days = shared.units.shape
     fold = (np.arange(n_days)[None, :] + 3 * np.arange(n)[:, None]) % CV_FOLDS
-    deviance = []
-    for active, (beta, day_effect, tag_effect) in (smooth, kinked):
+    y = shared.units
+    (smooth_active, (beta, day_effect, tag_effect)), (kinked_active, (k_beta, k_day, k_tag)) = smooth, kinked
+    deviance = [0.0, 0.0]
+    for k in range(CV_FOLDS):
+        train = shared.mask & (fold != k)
+        held = shared.mask & (fold == k) & rows[:, None]
         offset = shared.offset(day_effect, tag_effect)
-        total = 0.0
-        for k in range(CV_FOLDS):
-            train = shared.mask & (fold != k)
-            held = shared.mask & (fold == k) & rows[:, None]
-            trial, _ = _poisson_fit(design, shared.units, train, offset, active, beta, iterations=25)
-            mu = np.exp(np.clip(_linear(design, trial) + offset, -30, 30))
-            y = shared.units
-            with np.errstate(divide="ignore", invalid="ignore"):
-                term = np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0) / mu), 0.0) - (y - mu)
-            total += 2 * float(term[held].sum())
-        deviance.append(total)
-    kinked_wins = deviance[1] < deviance[0]
+        trial, _ = _poisson_fit(design, y, train, offset, smooth_active, beta, iterations=25)
+        deviance[0] += _deviance(y, np.exp(np.clip(_linear(design, trial) + offset, -30, 30)), held)
+        offset = shared.offset(k_day, k_tag)
+        trial, hessian = _poisson_fit(design, y, train, offset, kinked_active, k_beta, iterations=25)
+        variance = np.linalg.inv(hessian[rows])[:, HINGE, HINGE]
+        ok = np.isfinite(variance) & (variance > 0) & np.isfinite(trial[rows, HINGE])
+        pooled = float(np.sum(trial[rows, HINGE][ok] / variance[ok]) / np.sum(1 / variance[ok])) if ok.any() else 0.0
+        offset = offset + pooled * design[:, :, HINGE]
+        trial, _ = _poisson_fit(design, y, train, offset, smooth_active, beta, iterations=25)
+        deviance[1] += _deviance(y, np.exp(np.clip(_linear(design, trial) + offset, -30, 30)), held)
+    kinked_wins = deviance[1] < deviance[0] - KINK_MARGIN
     reason = ("the kink forecasts held-out days better" if kinked_wins
               else "the kink does not forecast held-out days better than the smooth response")
     return Form(kinked=kinked_wins, reason=reason, deviance_smooth=deviance[0], deviance_kinked=deviance[1],
                 skus_compared=int(rows.sum()))
+
+
+def _deviance(units: np.ndarray, mu: np.ndarray, cells: np.ndarray) -> float:
+    """Poisson deviance of the chosen cells."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        term = np.where(units > 0, units * np.log(np.where(units > 0, units, 1.0) / mu), 0.0) - (units - mu)
+    return 2 * float(term[cells].sum())
 
 
 @dataclass
