@@ -193,8 +193,8 @@ def test_the_back_test_calibrates_the_intervals(sample_world, cli, top_sku, monk
     honest = _run(cli, sample_world, "--price", f"{top_sku}=+5%")
     real = whatif_module.backtest_demand
 
-    def overconfident(panel, tags):  # as if the back-test had found the model's intervals twice too narrow
-        return dataclasses.replace(real(panel, tags), interval_scale=2.0)
+    def overconfident(panel, tags, **options):  # as if the back-test had found the model's intervals twice too narrow
+        return dataclasses.replace(real(panel, tags, **options), interval_scale=2.0)
 
     monkeypatch.setattr(whatif_module, "backtest_demand", overconfident)
     wider = _run(cli, sample_world, "--price", f"{top_sku}=+5%")

@@ -148,7 +148,7 @@ def plan_pricing(shop: Shop, *, skus: list[str] | None = None, objective: Object
     fit = fit_demand(panel, tags=tags)
     estimates = shrink(fit, panel)
     rates = run_rates(panel, tags, as_of=as_of)
-    backtest = backtest_demand(panel, tags)
+    backtest = backtest_demand(panel, tags, kink=bool(fit.form and fit.form.kinked))
     plan = price_plan(panel.catalog.sku_ids, panel.catalog.titles, panel.catalog.unit_cost, estimates, rates,
                       skus=skus, objective=objective, lang=lang, interval_scale=max(backtest.interval_scale, 1.0),
                       guardrails=Guardrails(max_change=max_change, min_margin=min_margin, range_slack=range_slack,

@@ -77,8 +77,8 @@ def whatif(shop: Shop, *, price: dict[str, str] | None = None, budget: dict[str,
     tags = load_promo_tags(shop, panel)
     rates = run_rates(panel, tags, as_of=as_of)
     needs_price = any(change.kind == "price" for change in changes)
-    fit = fit_demand(panel, tags=tags) if needs_price else None
-    estimates = shrink(fit, panel) if fit is not None else {}
+    fit = fit_demand(panel, tags=tags)
+    estimates = shrink(fit, panel) if needs_price else {}
     curves = {}
     if any(change.kind == "budget" for change in changes):
         from shopagent.tools.promotion_curves import fit_response_curves
@@ -87,8 +87,8 @@ def whatif(shop: Shop, *, price: dict[str, str] | None = None, budget: dict[str,
     end = (as_of - panel.days[0]).days + 1
     result = simulate(panel, rates, changes, estimates=estimates, curves=curves, days=days,
                       demotion=stockout_traffic_factor(panel), drift=run_rate_drift(panel, end=end, horizon=days),
-                      seed=seed, backtest=backtest_demand(panel, tags))
-    if fit is not None and fit.form is not None:
+                      seed=seed, backtest=backtest_demand(panel, tags, kink=bool(fit.form and fit.form.kinked)))
+    if needs_price and fit.form is not None:
         result.method["demand_form"] = fit.form.describe()
     return result
 

@@ -56,8 +56,11 @@ NO_BACKTEST = Backtest(origins=[], forecasts=0, mape=None, bias=None, coverage=N
                        mape_price_moved=None, price_moved=0)
 
 
-def backtest_demand(panel: ShopPanel, tags: PromoTags, *, horizon: int = HORIZON, origins: int = ORIGINS) -> Backtest:
-    """Fit to earlier days, forecast the next `horizon` days at the prices that happened, score against sales."""
+def backtest_demand(panel: ShopPanel, tags: PromoTags, *, horizon: int = HORIZON, origins: int = ORIGINS,
+                    kink: bool | None = None) -> Backtest:
+    """Fit to earlier days, forecast the next `horizon` days at the prices that happened, score against sales.
+
+    kink: the form the whole history chose (None: let each origin's history choose)."""
     n_days = len(panel.days)
     ends = [n_days - horizon - SPACING * k for k in range(origins)]
     ends = sorted(end for end in ends if end >= 2 * MIN_DAYS)
@@ -69,7 +72,7 @@ def backtest_demand(panel: ShopPanel, tags: PromoTags, *, horizon: int = HORIZON
     for end in ends:
         past = cut_days(panel, 0, end)
         past_tags = PromoTags(names=tags.names, codes=tags.codes[:, :end])
-        fit = fit_demand(past, tags=past_tags)
+        fit = fit_demand(past, tags=past_tags, kink=kink)
         estimates = shrink(fit, past)
         rates = run_rates(past, past_tags, as_of=past.days[-1])
         drift = run_rate_drift(past, end=end, horizon=horizon)
