@@ -216,3 +216,20 @@ def test_the_plan_reports_its_back_test(plan):
     backtest = plan["method"]["backtest"]
     assert len(backtest["origins"]) == 3 and max(backtest["origins"]) < plan["as_of"]
     assert backtest["mape"] < 0.3 and abs(backtest["bias"]) < 0.1 and backtest["interval_scale"] > 0
+
+
+def test_a_sandwich_covariance_that_is_not_positive_definite_never_gives_a_negative_variance():
+    """HC3 covariances of own price, rival price and kink can be indefinite; the posterior must stay sane."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from shopagent.tools.elasticity_prior import _posterior
+
+    cov = np.zeros((1, 5, 5))
+    cov[0, 1:3, 1:3] = [[0.04, 0.05], [0.05, 0.04]]  # correlation above 1: indefinite
+    cov[0, 4, 4] = 0.5
+    fit = SimpleNamespace(beta=np.array([[0.0, -1.5, 0.8, 0.0, -2.0]]), cov=cov,
+                          active=np.array([[True, True, True, False, True]]))
+    post = _posterior(fit, 0, {1: (-1.2, 0.25), 2: (0.7, 0.2), 4: (-2.5, 0.8)})
+    assert all(variance > 0 and np.isfinite(mean) for mean, variance in post.values())

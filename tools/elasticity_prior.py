@@ -151,7 +151,11 @@ def _posterior(fit: DemandFit, row: int, priors: dict[int, tuple[float, float]])
     """
     columns = [c for c in priors if c == 1 or (fit.active[row, c] and fit.cov[row, c, c] > 0)]
     estimate = fit.beta[row, columns]
-    data_precision = np.linalg.inv(fit.cov[row][np.ix_(columns, columns)])
+    # a sandwich covariance of three coefficients need not be positive definite: clip its eigenvalues so
+    # the update never yields a negative variance
+    values, vectors = np.linalg.eigh(fit.cov[row][np.ix_(columns, columns)])
+    values = np.maximum(values, 1e-9 * max(float(values.max()), 1e-12))
+    data_precision = (vectors / values) @ vectors.T
     means = np.array([priors[c][0] for c in columns])
     prior_precision = np.diag([1 / priors[c][1] if math.isfinite(priors[c][1]) else 0.0 for c in columns])
     covariance = np.linalg.inv(data_precision + prior_precision)
