@@ -42,6 +42,7 @@ COLUMNS = ("intercept", "log_price", "log_competitor_price", "trend", "above_riv
 HINGE = COLUMNS.index("above_rival")
 MIN_SIDE_DAYS = 7  # days on each side of the rival's price before a SKU's own kink is estimated
 CV_FOLDS = 4
+MAX_COEFFICIENT = 12.0  # an own-price or kink coefficient beyond this is a fit running off, not a response
 KINK_MARGIN = 2.0  # held-out deviance the kink must save: more than its one shop-wide parameter's worth
 
 
@@ -186,6 +187,14 @@ def fit_demand(panel: ShopPanel, *, tags: PromoTags | None = None, trend: bool =
         kinked = active.copy()
         kinked[:, HINGE] = hinge_rows
         fitted_kink = _backfit(design, shared, kinked, beta, day_effect, tag_effect, rounds)
+        # a SKU nearly always on one side of its rival cannot tell its own price from the gap: the pair runs
+        # off to hundreds in opposite directions; such a SKU borrows the shop's kink instead
+        lost = hinge_rows & (np.abs(fitted_kink[0][:, [1, HINGE]]).max(axis=1) > MAX_COEFFICIENT)
+        if lost.any():
+            hinge_rows = hinge_rows & ~lost
+            kinked[:, HINGE] = hinge_rows
+            fitted_kink = _backfit(design, shared, kinked, beta, day_effect, tag_effect, rounds)
+    if hinge_rows.any() and kink is not False:
         form = choose_form(design, shared, (active, smooth), (kinked, fitted_kink), hinge_rows) if kink is None \
             else Form(kinked=True, reason="asked for")
         if form.kinked:
