@@ -101,6 +101,8 @@ class SkuTruth(BaseModel):
     elasticity: float = Field(description="own-price elasticity of conversion, hence of units")
     cross_elasticity: float = Field(description="elasticity of conversion to the competitor's price")
     competitor_ref: float | None = None
+    rival_hinge: float = Field(default=0.0, description="extra elasticity of conversion to our price while it is "
+                               "above the rival's (0 in a shop whose rival_price mechanism is smooth)")
     cr0: ChannelValues = Field(description="conversion at ref_price and competitor_ref, by channel")
     base_visitors: ChannelValues = Field(description="daily visitors before day multipliers")
     atc_ratio: float = Field(description="add-to-cart rate as a multiple of conversion")

@@ -11,6 +11,8 @@ from .events import EventPlan
 from .schedule import NO_TAG, TAG_618, TAG_COUPON, TAG_DOUBLE11, Calendar
 
 QUIET_DAYS = 28  # no ordinary structural change (price change, budget change, launch) in the last 28 days
+RIVAL_MECHANISMS = ("smooth", "threshold")
+HINGE_RANGE = (1.5, 4.0)  # threshold shops: extra loss of log conversion per unit of log(our / rival's) above parity
 
 
 @dataclass
@@ -115,3 +117,22 @@ def build_competitors(
         event.magnitude.update(old_price=old, new_price=new, competitor_cut=round(1.0 - new / old, 4))
     price[~catalog.tracked] = np.nan
     return np.where(catalog.tracked, comp_ref, np.nan), price
+
+
+def rival_mechanism(seed: int, tracked: np.ndarray, choice: str = "smooth") -> tuple[str, np.ndarray]:
+    """How shoppers weigh the rival's price in this shop, and each SKU's kink at price parity.
+
+    "smooth": conversion follows (rival / usual rival) ** cross_elasticity only. "threshold": on top of
+    that, once our price is above the rival's, conversion falls by exp(hinge * log(ours / theirs)) (hinge < 0):
+    shoppers who compare see the cheaper offer. choice "draw" lets the seed pick (even odds), from its own
+    stream so every other draw of the shop stays as it was.
+    """
+    rng = np.random.default_rng([seed, 2301])
+    drawn = RIVAL_MECHANISMS[int(rng.random() < 0.5)]
+    mechanism = drawn if choice == "draw" else choice
+    if mechanism not in RIVAL_MECHANISMS:
+        raise ValueError(f"rival_price must be draw or one of {RIVAL_MECHANISMS}, not {choice!r}")
+    hinge = -rng.uniform(*HINGE_RANGE, tracked.size)
+    if mechanism == "smooth":
+        return mechanism, np.zeros(tracked.size)
+    return mechanism, np.round(np.where(tracked, hinge, 0.0), 3)

@@ -16,7 +16,7 @@ from .impacts import measure_impacts, truth_events
 from .inventory import simulate_inventory
 from .models import ChannelValues, DateRange, DayMultipliers, PromoCurve, ShopTruth, SkuTruth, Steps, TruthSummary
 from .orders import PAID_PRICE_FACTOR, build_orders, paid_cents
-from .pricing import QUIET_DAYS, PricePaths, build_competitors, build_prices
+from .pricing import QUIET_DAYS, PricePaths, build_competitors, build_prices, rival_mechanism
 from .promotion import AD_MECHANISMS, build_promotions
 from .schedule import PREHEAT_ADD_TO_CART, Calendar, build_calendar, day_multipliers
 from .scores import shop_scores
@@ -62,6 +62,9 @@ def generate_shop(
     """Simulate a Tmall-style apparel/beauty shop and write its DATA_CONTRACT files to `out_dir`.
 
     Example: generate_shop(Path("shop"), seed=7, truth_path=Path("truth.json"))
+    mechanisms: the world family the benchmarks draw from, one key per part of the shop, each "draw" (the seed
+    chooses) or a named mechanism; a missing key is the shop the tests know. "ad": see AD_MECHANISMS;
+    "rival_price": "smooth" (a cross-elasticity) or "threshold" (also a kink at parity).
     """
     if events not in ("planted", "none"):
         raise ValueError(f"events must be 'planted' or 'none', not {events!r}")
@@ -81,6 +84,8 @@ def generate_shop(
     comp_ref, competitor = build_competitors(catalog, cal, plan, rng["competitors"], prices.regular)
     parts = _Parts(seed, events, cal, catalog, plan, prices, comp_ref, competitor, day_multipliers(cal))
     parts.mechanisms["ad"] = ad
+    rival, parts.rival_hinge = rival_mechanism(seed, catalog.tracked, (mechanisms or {}).get("rival_price", "smooth"))
+    parts.mechanisms["rival_price"] = rival
     world = _size_the_shop(parts, rng["promotion"])
 
     draws = draw_demand(world, rng["demand"])
@@ -234,6 +239,8 @@ class _Parts:
             for i in range(catalog.n)
         ]
         self.comp_ref = comp_ref
+        self.rival_hinge = np.zeros(catalog.n)
+        self.mechanisms: dict[str, str] = {}
 
     def scale(self, factor: float) -> None:
         """Multiply organic base visitors (orders scale with them)."""
@@ -261,6 +268,7 @@ class _Parts:
                     elasticity=float(cat.elasticity[i]),
                     cross_elasticity=float(cat.cross[i]),
                     competitor_ref=float(self.comp_ref[i]) if cat.tracked[i] else None,
+                    rival_hinge=float(self.rival_hinge[i]),
                     cr0=ChannelValues.from_sequence(cat.cr0[i].tolist()),
                     base_visitors=ChannelValues.from_sequence(base[i].tolist()),
                     atc_ratio=float(cat.atc_ratio[i]),

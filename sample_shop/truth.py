@@ -56,7 +56,8 @@ class TrueModel:
     def _conversion(self, i: int, t: int, price: float | None) -> np.ndarray:
         w = self.world
         p = w.price[i, t] if price is None else float(price)
-        raw = w.cr0[i] * (p / w.ref_price[i]) ** w.elasticity[i] * w.comp_ratio[i, t] ** w.cross[i] * w.conv_mult[i, t]
+        raw = (w.cr0[i] * (p / w.ref_price[i]) ** w.elasticity[i] * w.comp_ratio[i, t] ** w.cross[i]
+               * w.parity_term(np.float64(p), i, t) * w.conv_mult[i, t])
         return np.minimum(raw, self.truth.conversion_cap)
 
     def _clicks(self, i: int, t: int, spend: float) -> float:

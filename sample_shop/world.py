@@ -113,6 +113,8 @@ class World:
         self.ref_price = np.array([s.ref_price for s in skus])
         self.elasticity = np.array([s.elasticity for s in skus])
         self.cross = np.array([s.cross_elasticity for s in skus])
+        self.hinge = np.array([s.rival_hinge for s in skus])
+        self.comp_ref = np.array([s.competitor_ref or np.nan for s in skus])
         comp_ratio = np.ones((n, n_days))
         for i, s in enumerate(skus):
             if s.competitor_price is not None and s.competitor_ref:
@@ -139,6 +141,8 @@ class World:
                 self.in_stock[i, (r.start - start).days : (r.end - start).days + 1] = False
         self.collapse = np.ones((n, n_days))
         stuck = self._apply_events(set(without))
+        # the rival's price in yuan (NaN where untracked), after the events: parity is where ours equals it
+        self.rival = self.comp_ratio * self.comp_ref[:, None]
         self.visit *= self.on_sale[:, :, None]
         self.cr = self.conversion(self.price)
         self._build_promotion(stuck)
@@ -173,9 +177,17 @@ class World:
     def conversion(self, price: np.ndarray) -> np.ndarray:
         """Conversion rate by channel (last axis) at the given [sku, day] prices."""
         price_term = (price / self.ref_price[:, None]) ** self.elasticity[:, None]
-        comp_term = self.comp_ratio ** self.cross[:, None]
+        comp_term = self.comp_ratio ** self.cross[:, None] * self.parity_term(price)
         raw = self.cr0[:, None, :] * (price_term * comp_term * self.conv_mult)[..., None]
         return np.minimum(raw, self.truth.conversion_cap)
+
+    def parity_term(self, price: np.ndarray | float, rows: slice | int = slice(None),
+                    days: slice | int = slice(None)) -> np.ndarray:
+        """The threshold mechanism's factor on conversion: exp(hinge * log(ours / rival's)) while ours is dearer."""
+        rival = self.rival[rows, days]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            gap = np.log(np.where(np.isfinite(rival), price / np.nan_to_num(rival, nan=1.0), 1.0))
+        return np.exp(np.broadcast_to(self.hinge[:, None], self.rival.shape)[rows, days] * np.maximum(gap, 0.0))
 
     def _build_promotion(self, stuck: np.ndarray) -> None:
         truth, n, n_days = self.truth, self.n_skus, self.n_days

@@ -343,3 +343,41 @@ def test_a_zero_competitor_price_is_a_missed_scrape_not_a_cut(quiet_world, tmp_p
     world = edited_world(quiet_world, tmp_path, "competitor_prices", zero_one_day)
     findings = diagnose(Shop(world.db)).findings
     assert not [f for f in findings if f.kind == "price_above_competitor" and f.sku_id == sku_ids[0]]
+
+
+@pytest.fixture(scope="module")
+def threshold_world(tmp_path_factory):
+    """The sample shop's seed with shoppers who react to being dearer than the rival (a kink at parity)."""
+    from .conftest import build_world
+
+    return build_world(tmp_path_factory.mktemp("threshold"), seed=7, mechanisms={"rival_price": "threshold"})
+
+
+def _price_findings(runner, world) -> dict[str, dict]:
+    """The price findings on the SKUs whose price causes were planted, by kind."""
+    from shopagent.cli import app
+
+    result = runner.invoke(app, ["diagnose", "--db", str(world.db), "--json", "--lang", "en"])
+    assert result.exit_code == 0, result.stderr
+    planted = {(e.kind, e.sku_id) for e in world.truth.events}
+    return {f["kind"]: f for f in json.loads(result.stdout)["findings"] if (f["kind"], f.get("sku_id")) in planted
+            and f["kind"] in ("price_above_competitor", "price_increase")}
+
+
+def test_a_competitor_undercut_is_valued_with_the_kink_at_parity(threshold_world, runner, monkeypatch):
+    planted = {e.kind: e for e in threshold_world.truth.events}
+    kinked = _price_findings(runner, threshold_world)
+    undercut = kinked["price_above_competitor"]
+    assert undercut["evidence"]["rival_hinge"] < 0
+    # our own price rise crossed the rival's too: found once the kink is in the model
+    assert "price_increase" in kinked
+    import functools
+
+    import shopagent.tools.detect_price as detect_price
+
+    monkeypatch.setattr(detect_price, "fit_demand", functools.partial(detect_price.fit_demand, kink=False))
+    smooth = _price_findings(runner, threshold_world)["price_above_competitor"]
+    truth = planted["price_above_competitor"].impact_gmv
+    # the smooth cross-elasticity alone misses more of what the undercut cost
+    assert truth < undercut["impact_gmv"] < 0
+    assert abs(undercut["impact_gmv"] - truth) < abs(smooth["impact_gmv"] - truth)

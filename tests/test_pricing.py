@@ -147,3 +147,89 @@ def test_reasons_follow_the_language_with_the_same_numbers(plan, sample_world, c
         assert any(word in zh["reason"] for word in ("维持", "涨价", "降价")), zh["reason"]
         # the same prices are quoted in both languages
         assert f"¥{zh['current_price']:,.2f}" in zh["reason"] and f"¥{en['current_price']:,.2f}" in en["reason"]
+
+
+def _one_sku_plan(*, rival_hinge: float | None, rival_price: float = 102.0, elasticity: float = -0.6,
+                  hinge_se: float = 0.4):
+    """The plan for one SKU at ¥99 costing ¥40 whose weak own-price response says "raise it"."""
+    from datetime import date
+
+    import numpy as np
+
+    from shopagent.tools.elasticity_prior import ElasticityEstimate
+    from shopagent.tools.pricing import Guardrails, PriceEnding, price_plan
+    from shopagent.tools.whatif_baseline import RunRates
+
+    estimate = ElasticityEstimate(
+        sku_id="S001", category="tshirt", status="estimated", elasticity=elasticity,
+        elasticity_ci=(elasticity - 0.2, elasticity + 0.2), elasticity_se=0.12, own_elasticity=elasticity,
+        own_se=0.12, prior_weight=0.1, category_elasticity=-1.0, category_sd=0.4, competitor_elasticity=0.8,
+        rival_hinge=rival_hinge, rival_hinge_se=hinge_se if rival_hinge is not None else None, rival_price=rival_price,
+        days_used=150, units_used=1500, price_days_off_usual=30, price_low=89.0, price_high=129.0)
+    one = np.ones(1)
+    rates = RunRates(as_of=date(2026, 9, 30), days_in_stock=one * 28, units=one * 10, orders=one * 9,
+                     gmv=one * 990, visitors=np.ones((1, 5)) * 50, ad_spend=one * 0, ad_gmv=one * 0,
+                     log_se=one * 0.05, price=one * 99.0, paid_factor=one, on_hand=one * 100,
+                     daily_budget=one * np.nan, target_roi=one * np.nan, on_sale=np.ones(1, dtype=bool), basket=1.0,
+                     refund_share=one * 0)
+    rails = Guardrails(max_change=0.2, min_margin=0.15, range_slack=0.1, min_gain=0.01,
+                       price_ending=PriceEnding(step=10.0, offset=9.0, share=1.0, description="ends in 9"))
+    plan = price_plan(["S001"], ["T"], np.array([40.0]), {"S001": estimate}, rates, skus=None, objective="profit",
+                      guardrails=rails)
+    return plan.recommendations[0]
+
+
+def test_a_rise_across_the_rivals_price_that_the_kink_makes_unprofitable_is_refused():
+    smooth = _one_sku_plan(rival_hinge=None)
+    # without a kink the weak response says raise (to ¥109, the step limit), past the rival's ¥102: flagged
+    assert smooth.recommended_price == 109.0 and smooth.crosses_rival
+    assert "competitor's ¥102.00" in smooth.reason and "watch conversion" in smooth.reason
+    kinked = _one_sku_plan(rival_hinge=-4.0)
+    # with shoppers leaving fast above the rival's price, the rise stops under it and says why
+    assert kinked.recommended_price <= 102.0 and not kinked.crosses_rival
+    assert "rival_price" in kinked.limited_by and "not raised above the competitor's ¥102.00" in kinked.reason
+    assert kinked.expected_profit_change >= 0
+    # a kink that pays on average but would lose at its unfavourable 90% end is not worth crossing for
+    doubtful = _one_sku_plan(rival_hinge=-0.3, elasticity=-0.3, hinge_se=1.5)
+    assert doubtful.recommended_price == 99.0 and "rival_price" in doubtful.limited_by
+
+
+def test_a_rise_across_the_rivals_price_that_still_pays_is_allowed_with_its_kink_counted():
+    mild = _one_sku_plan(rival_hinge=-0.3, elasticity=-0.3)
+    assert mild.crosses_rival and mild.recommended_price > 102.0 and "rival_price" not in mild.limited_by
+    # the expected units count the kink: less than the own-price response alone would give
+    own_only = (mild.recommended_price / 99.0) ** -0.3 - 1
+    assert mild.expected_units_change < own_only
+
+
+def test_a_shop_without_a_kink_keeps_the_smooth_response_by_its_own_held_out_fit(plan):
+    from shopagent.tools.elasticity import KINK_MARGIN
+
+    form = plan["method"]["demand_form"]
+    assert form["form"] == "smooth" and form["skus_compared"] > 0
+    # the kink saves no more held-out deviance than its one extra parameter is worth
+    assert form["heldout_deviance_kinked"] > form["heldout_deviance_smooth"] - KINK_MARGIN - 0.1
+    assert all(r["rival_hinge"] is None for r in plan["recommendations"])
+
+
+def test_the_plan_reports_its_back_test(plan):
+    backtest = plan["method"]["backtest"]
+    assert len(backtest["origins"]) == 3 and max(backtest["origins"]) < plan["as_of"]
+    assert backtest["mape"] < 0.3 and abs(backtest["bias"]) < 0.1 and backtest["interval_scale"] > 0
+
+
+def test_a_sandwich_covariance_that_is_not_positive_definite_never_gives_a_negative_variance():
+    """HC3 covariances of own price, rival price and kink can be indefinite; the posterior must stay sane."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from shopagent.tools.elasticity_prior import _posterior
+
+    cov = np.zeros((1, 5, 5))
+    cov[0, 1:3, 1:3] = [[0.04, 0.05], [0.05, 0.04]]  # correlation above 1: indefinite
+    cov[0, 4, 4] = 0.5
+    fit = SimpleNamespace(beta=np.array([[0.0, -1.5, 0.8, 0.0, -2.0]]), cov=cov,
+                          active=np.array([[True, True, True, False, True]]))
+    post = _posterior(fit, 0, {1: (-1.2, 0.25), 2: (0.7, 0.2), 4: (-2.5, 0.8)})
+    assert all(variance > 0 and np.isfinite(mean) for mean, variance in post.values())

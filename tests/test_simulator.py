@@ -317,7 +317,7 @@ def test_a_shop_draws_its_ad_mechanism_and_the_truth_records_it(tmp_path):
     default = generate_shop(tmp_path / "a", seed=3, **SMALL)
     value = generate_shop(tmp_path / "b", seed=3, mechanisms={"ad": "value"}, **SMALL)
     drawn = generate_shop(tmp_path / "c", seed=3, mechanisms={"ad": "draw"}, **SMALL)
-    assert default.mechanisms == {"ad": "clicks"} and value.mechanisms == {"ad": "value"}
+    assert default.mechanisms["ad"] == "clicks" and value.mechanisms["ad"] == "value"
     assert drawn.mechanisms["ad"] in {"clicks", "value", "both", "cpc", "underdelivery"}
 
     def per_click(truth: ShopTruth, sku: str, spend: float) -> float:
@@ -332,3 +332,22 @@ def test_a_shop_draws_its_ad_mechanism_and_the_truth_records_it(tmp_path):
         assert (high < 0.8 * low) if falls else high == pytest.approx(low)
     with pytest.raises(ValueError, match="mechanisms"):
         generate_shop(tmp_path / "d", seed=3, mechanisms={"ad": "magic"}, **SMALL)
+
+
+def test_a_threshold_shop_loses_conversion_once_it_is_dearer_than_its_rival(tmp_path):
+    """The rival-price mechanism is drawn per shop (or forced) and recorded; under a threshold, crossing the
+    rival's price costs more conversion than the smooth own-price response alone."""
+    from shopagent.sample_shop.simulator import generate_shop
+    from shopagent.sample_shop.truth import TrueModel
+
+    kinked = generate_shop(tmp_path / "a", seed=5, n_skus=20, n_days=60, events="none",
+                           mechanisms={"rival_price": "threshold"})
+    smooth = generate_shop(tmp_path / "b", seed=5, n_skus=20, n_days=60, events="none")
+    assert kinked.mechanisms["rival_price"] == "threshold" and smooth.mechanisms["rival_price"] == "smooth"
+    sku = next(s for s in kinked.skus if s.rival_hinge < 0)
+    model, day = TrueModel(kinked), kinked.end
+    rival = model.world.rival[model.world.index[sku.sku_id], -1]
+    below, above = (model.conversion(sku.sku_id, day, price)["search"] for price in (rival * 0.95, rival * 1.05))
+    own_only = (1.05 / 0.95) ** sku.elasticity
+    assert above / below < own_only * 0.95
+    assert all(s.rival_hinge == 0 for s in smooth.skus)

@@ -124,3 +124,81 @@ def test_a_price_far_outside_what_was_ever_sold_is_flagged_as_extrapolated(sampl
     near = _run(cli, sample_world, "--price", "S030=+5%")
     assert any("far outside the prices it has sold at" in line for line in far["assumptions"])
     assert not any("far outside" in line for line in near["assumptions"])
+
+
+@pytest.fixture(scope="module")
+def kinked_world(tmp_path_factory):
+    """A quiet shop whose shoppers react to being dearer than the rival (the threshold mechanism)."""
+    from .conftest import build_world
+
+    return build_world(tmp_path_factory.mktemp("kinked"), seed=11, n_skus=60, n_days=150, events="none",
+                       mechanisms={"rival_price": "threshold"})
+
+
+def _crossing_sku(world) -> tuple[str, float]:
+    """The best-selling SKU whose price sits just under its rival's on the last day (a +10% rise crosses it)."""
+    from shopagent.sample_shop.truth import TrueModel
+
+    model = TrueModel(world.truth)
+    w, t = model.world, world.truth.n_days - 1
+    picks = [(float(w.expected_gmv()[i, -14:].sum()), s.sku_id) for i, s in enumerate(world.truth.skus)
+             if s.rival_hinge < 0 and w.on_sale[i, t] and 0.93 * w.rival[i, t] < w.price[i, t] <= w.rival[i, t]]
+    return max(picks)[1], float(w.rival[w.index[max(picks)[1]], t])
+
+
+def _true_gmv_change(world, sku: str, factor: float) -> float:
+    """The simulator's relative change in GMV from the rise, at the last day's conditions."""
+    from shopagent.sample_shop.truth import TrueModel
+
+    model, day = TrueModel(world.truth), world.truth.end
+    price = model.price(sku, day)
+    return model.expected_gmv(sku, day, price=price * factor) / model.expected_gmv(sku, day) - 1
+
+
+def test_a_rise_across_the_rivals_price_is_valued_with_the_kink(kinked_world, cli, monkeypatch):
+    sku, rival = _crossing_sku(kinked_world)
+    out = _run(cli, kinked_world, "--price", f"{sku}=+10%")
+    assert out["method"]["demand_form"]["form"].startswith("kink")
+    (outcome,) = out["skus"]
+    assert outcome["crosses_rival"] and outcome["rival_hinge"] < 0 and outcome["rival_price"] == pytest.approx(rival)
+    assert any("competitor" in line and sku in line for line in out["assumptions"])
+    # the same question answered without the kink (the smooth form forced) misses most of the loss
+    import functools
+
+    import shopagent.tools.whatif as whatif_module
+
+    monkeypatch.setattr(whatif_module, "fit_demand", functools.partial(whatif_module.fit_demand, kink=False))
+    (smooth,) = _run(cli, kinked_world, "--price", f"{sku}=+10%")["skus"]
+    true = _true_gmv_change(kinked_world, sku, 1.10)
+    kinked_change = outcome["gmv_after"] / outcome["gmv_before"] - 1
+    smooth_change = smooth["gmv_after"] / smooth["gmv_before"] - 1
+    assert abs(kinked_change - true) < 0.05 and abs(kinked_change - true) < 0.5 * abs(smooth_change - true)
+
+
+def test_the_demand_model_is_back_tested_on_the_shops_own_history(sample_world, cli, top_sku):
+    out = _run(cli, sample_world, "--price", f"{top_sku}=+5%")
+    backtest = out["method"]["backtest"]
+    assert len(backtest["origins"]) == 3 and max(backtest["origins"]) < out["as_of"]
+    assert backtest["horizon_days"] == 14 and backtest["forecasts"] > 100
+    # two-week forecasts at the prices that really happened: off by well under a third, nearly unbiased
+    assert backtest["mape"] < 0.3 and abs(backtest["bias"]) < 0.1
+    assert 0 < backtest["interval_coverage"] <= 1 and backtest["forecasts_price_moved"] > 0
+
+
+def test_the_back_test_calibrates_the_intervals(sample_world, cli, top_sku, monkeypatch):
+    import dataclasses
+
+    import shopagent.tools.whatif as whatif_module
+
+    honest = _run(cli, sample_world, "--price", f"{top_sku}=+5%")
+    real = whatif_module.backtest_demand
+
+    def overconfident(panel, tags, **options):  # as if the back-test had found the model's intervals twice too narrow
+        return dataclasses.replace(real(panel, tags, **options), interval_scale=2.0)
+
+    monkeypatch.setattr(whatif_module, "backtest_demand", overconfident)
+    wider = _run(cli, sample_world, "--price", f"{top_sku}=+5%")
+    width = {name: out["scenario_ci"]["gmv"][1] - out["scenario_ci"]["gmv"][0]
+             for name, out in (("honest", honest), ("wider", wider))}
+    assert wider["scenario"]["gmv"] == pytest.approx(honest["scenario"]["gmv"], rel=1e-3)
+    assert width["wider"] > 1.5 * width["honest"]

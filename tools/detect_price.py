@@ -1,5 +1,7 @@
 """Price moves as causes: our price going up, a competitor cutting below us, valued through the SKU's own
-estimated price response (elasticities from tools/elasticity.py) rather than a noisy before/after."""
+estimated price response (elasticities from tools/elasticity.py) rather than a noisy before/after. When
+the shop's history chose the kinked form, the part of a move that puts us above the rival's price is
+valued with the kink too (a rival 20% under us costs more than its cross-elasticity alone says)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from shopagent.tools.detect_context import DetectContext
 from shopagent.tools.elasticity import PromoTags, fit_demand
 from shopagent.tools.elasticity_prior import shrink
 from shopagent.tools.findings import Candidate
-from shopagent.tools.panel import ShopPanel
+from shopagent.tools.panel import ShopPanel, carried_forward
 
 PRICE_MOVE = 0.03  # a median price change smaller than this is a coupon wobble, not a price decision
 COMPETITOR_CUT = 0.05
@@ -33,6 +35,18 @@ class PriceResponse:
     own_high: np.ndarray
     competitor: np.ndarray
     competitor_se: np.ndarray
+    hinge: np.ndarray | None = None  # the kink at the rival's price (0 where smooth), per SKU
+    hinge_se: np.ndarray | None = None
+
+    def kink(self, row: int, ours: np.ndarray, rival: np.ndarray, ours_then: np.ndarray | float,
+             rival_then: np.ndarray | float, shift: float = 0.0) -> np.ndarray:
+        """log(units now / units then) from how far above the rival's price we sit now against then."""
+        if self.hinge is None or self.hinge_se is None or self.hinge[row] == 0:
+            return np.zeros(np.shape(ours))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            now = np.nan_to_num(np.maximum(np.log(ours / rival), 0.0))
+            then = np.nan_to_num(np.maximum(np.log(ours_then / rival_then), 0.0))
+        return (self.hinge[row] + shift * self.hinge_se[row]) * (now - then)
 
 
 def price_response(panel: ShopPanel, tags: PromoTags | None) -> PriceResponse:
@@ -54,16 +68,20 @@ def price_response(panel: ShopPanel, tags: PromoTags | None) -> PriceResponse:
     # the competitor coefficient as shrunk towards the shop's: one SKU's competitor rarely moves enough to pin
     # its own response down, while the shop's tracked SKUs together say how much a rival's price matters
     competitor, competitor_se = np.full(n, np.nan), np.full(n, np.nan)
+    hinge, hinge_se = np.zeros(n), np.zeros(n)
     for row, sku_id in enumerate(panel.catalog.sku_ids):
         estimate = estimates[sku_id]
         if estimate.competitor_elasticity is not None and estimate.competitor_se is not None:
             competitor[row], competitor_se[row] = estimate.competitor_elasticity, estimate.competitor_se
-    return PriceResponse(own=own, own_low=low, own_high=high, competitor=competitor, competitor_se=competitor_se)
+        if estimate.rival_hinge is not None:
+            hinge[row], hinge_se[row] = estimate.rival_hinge, estimate.rival_hinge_se or 0.0
+    return PriceResponse(own=own, own_low=low, own_high=high, competitor=competitor, competitor_se=competitor_se,
+                         hinge=hinge, hinge_se=hinge_se)
 
 
-def _gmv_effect(gmv: np.ndarray, ratio: np.ndarray, exponent: float) -> float:
-    """GMV sold minus the counterfactual GMV, which is each day's GMV x ratio^exponent."""
-    return float((gmv * (1 - ratio ** exponent)).sum())
+def _gmv_effect(gmv: np.ndarray, ratio: np.ndarray, exponent: float, kink: np.ndarray | float = 0.0) -> float:
+    """GMV sold minus the counterfactual GMV, which is each day's GMV x ratio^exponent / exp(kink)."""
+    return float((gmv * (1 - ratio ** exponent * np.exp(-kink))).sum())
 
 
 def _median(values: np.ndarray) -> float:
@@ -105,10 +123,18 @@ def detect_price_increases(ctx: DetectContext, response: PriceResponse) -> list[
         now = _median(panel.price[row, current][raised])
         days = ~ctx.out[row, current] & (np.nan_to_num(panel.price[row, current]) > before)
         gmv, ratio = panel.gmv[row, current][days], before / panel.price[row, current][days]
-        # at the old price units would be units x (old/new)^e, each sold at the old price: GMV x (old/new)^(1+e)
-        estimate = _gmv_effect(gmv, ratio, 1 + response.own[row])
-        bounds = sorted((_gmv_effect(gmv, ratio, 1 + response.own_low[row]),
-                         _gmv_effect(gmv, ratio, 1 + response.own_high[row])))
+        ours, rival = panel.price[row, current][days], carried_forward(panel.competitor_price[row:row + 1])[0]
+        rival = rival[current][days]
+
+        def kink(shift: float, ours=ours, rival=rival, row=row, before=before) -> np.ndarray:
+            return response.kink(row, ours, rival, before, rival, shift)
+
+        # at the old price units would be units x (old/new)^e, each sold at the old price: GMV x (old/new)^(1+e),
+        # and, had the rise put us above the rival's price, without the kink's loss
+        z = NormalDist().inv_cdf(0.5 + INTERVAL / 2)
+        estimate = _gmv_effect(gmv, ratio, 1 + response.own[row], kink(0.0))
+        bounds = sorted((_gmv_effect(gmv, ratio, 1 + response.own_low[row], kink(-z)),
+                         _gmv_effect(gmv, ratio, 1 + response.own_high[row], kink(z))))
         if bounds[0] <= 0 <= bounds[1] or abs(estimate) < _material(ctx):
             continue
         found.append(Candidate(
@@ -147,8 +173,15 @@ def detect_competitor_cuts(ctx: DetectContext, response: PriceResponse) -> list[
         days = ~ctx.out[row, current] & (np.nan_to_num(rival[current], nan=reference) < reference)
         gmv, ratio = panel.gmv[row, current][days], reference / rival[current][days]
         gamma, spread = float(response.competitor[row]), z * float(response.competitor_se[row])
-        bounds = sorted((_gmv_effect(gmv, ratio, gamma - spread), _gmv_effect(gmv, ratio, gamma + spread)))
-        estimate = _gmv_effect(gmv, ratio, gamma)
+        ours = panel.price[row, current][days]
+
+        def kink(shift: float, ours=ours, row=row, now=rival[current][days], then=reference) -> np.ndarray:
+            # dearer than the rival now than against its old price: the kink's loss, when the shop has one
+            return response.kink(row, ours, now, ours, then, shift)
+
+        bounds = sorted((_gmv_effect(gmv, ratio, gamma - spread, kink(z)),
+                         _gmv_effect(gmv, ratio, gamma + spread, kink(-z))))
+        estimate = _gmv_effect(gmv, ratio, gamma, kink(0.0))
         if bounds[0] <= 0 <= bounds[1] or abs(estimate) < _material(ctx):
             continue
         found.append(Candidate(
@@ -158,6 +191,7 @@ def detect_competitor_cuts(ctx: DetectContext, response: PriceResponse) -> list[
                       "gap_pct": round(100 * (ours_now / rival_now - 1), 1), "days_undercut": int(days.sum()),
                       "cut_on": ctx.days(current)[_first_lasting(cut)],
                       "competitor_elasticity": round(gamma, 2),
+                      "rival_hinge": round(float(response.hinge[row]), 2) if response.hinge is not None else 0.0,
                       "impact_gmv_interval": [round(bounds[0], 2), round(bounds[1], 2)]},
         ))
     return found

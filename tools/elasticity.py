@@ -3,7 +3,7 @@
 The model, for SKU i on day t (stockout and sell-out days left out):
 
     E[units_it] = traffic_it * exp(a_i + e_i * log price_it + c_i * log competitor_it + b_i * trend_t
-                                   + day_t + tag_(i,t))
+                                   + k_i * max(0, log(price_it / competitor_it)) + day_t + tag_(i,t))
 
 `traffic` weights each channel's visitors by the shop's conversion on that channel, so a shift in channel
 mix (a live-stream day, a paid push) is not read as a price effect. `day` is a shop-wide effect per day
@@ -13,6 +13,11 @@ by its own price moves against the rest of the shop on the same days. Poisson ps
 zero-sale days a log-OLS would drop, and its sandwich (HC1) standard errors do not assume Poisson noise.
 Each SKU's estimate is then shrunk towards its category's (empirical Bayes, precision-weighted; see
 tools.elasticity_prior), which only matters for SKUs whose own price history says little.
+
+The hinge k (a kink at price parity: shoppers who compare react to being dearer than the rival, not only to
+our price's level) is not assumed: the shop's own data choose between the smooth form (k = 0) and the kinked
+one by held-out fit (`choose_form`), and a SKU that never sat on both sides of its rival's price borrows the
+shop's k.
 """
 
 from __future__ import annotations
@@ -33,7 +38,12 @@ MIN_UNITS = 30
 MIN_PRICE_DAYS = 4  # days sold at a price other than the usual one; fewer is a price that never moved
 PRICE_MOVE = 0.005  # a difference in log price below half a percent is rounding, not a price change
 MIN_SKUS_FOR_DAY_EFFECTS = 10  # with fewer SKUs a day effect would soak up each SKU's own price move
-COLUMNS = ("intercept", "log_price", "log_competitor_price", "trend")
+COLUMNS = ("intercept", "log_price", "log_competitor_price", "trend", "above_rival")
+HINGE = COLUMNS.index("above_rival")
+MIN_SIDE_DAYS = 7  # days on each side of the rival's price before a SKU's own kink is estimated
+CV_FOLDS = 4
+MAX_COEFFICIENT = 12.0  # an own-price or kink coefficient beyond this is a fit running off, not a response
+KINK_MARGIN = 2.0  # held-out deviance the kink must save: more than its one shop-wide parameter's worth
 
 
 @dataclass
@@ -109,11 +119,15 @@ class DemandFit:
     tag_effect: np.ndarray  # (tag,)
     tag_names: list[str]
     trend_used: bool
+    form: Form | None = None
+    tracked: np.ndarray | None = None  # (sku,) bool: the rival's price is known on most days
 
 
-def fit_demand(panel: ShopPanel, *, tags: PromoTags | None = None, trend: bool = True,
-               rounds: int = 6) -> DemandFit:
-    """Back-fit per-SKU Poisson regressions and the shop-wide day and tag effects they share."""
+def fit_demand(panel: ShopPanel, *, tags: PromoTags | None = None, trend: bool = True, rounds: int = 6,
+               kink: bool | None = None) -> DemandFit:
+    """Back-fit per-SKU Poisson regressions and the shop-wide day and tag effects they share.
+
+    kink: True fits the hinge at price parity, False the smooth form, None lets held-out fit choose."""
     tags = tags or PromoTags.from_panel(panel)
     n, n_days = panel.units.shape
     usable = sellable_days(panel)
@@ -124,10 +138,11 @@ def fit_demand(panel: ShopPanel, *, tags: PromoTags | None = None, trend: bool =
     log_price = np.log(np.where(usable, panel.price, 1.0))
     centre = _masked_median(log_price, usable)
     x_price = np.where(usable, log_price - centre[:, None], 0.0)
-    x_rival, has_rival = _competitor_column(panel, usable)
+    x_rival, has_rival, log_rival = _competitor_column(panel, usable)
     day = np.arange(n_days, dtype=float)
     x_trend = np.broadcast_to((day - day.mean()) / max(n_days, 1), (n, n_days))
-    design = np.stack([np.ones((n, n_days)), x_price, x_rival, x_trend], axis=2) * usable[..., None]
+    x_hinge = np.where(usable & has_rival[:, None], np.maximum(log_price - np.nan_to_num(log_rival), 0.0), 0.0)
+    design = np.stack([np.ones((n, n_days)), x_price, x_rival, x_trend, x_hinge], axis=2) * usable[..., None]
 
     days_used = usable.sum(axis=1)
     units_used = units.sum(axis=1)
@@ -142,6 +157,8 @@ def fit_demand(panel: ShopPanel, *, tags: PromoTags | None = None, trend: bool =
     active[:, 2] = fitted & has_rival & (days_used >= MIN_DAYS)
     active[:, 3] = fitted & trend & (days_used >= 2 * MIN_DAYS)
     mask = usable & fitted[:, None]
+    above = (mask & (x_hinge > PRICE_MOVE)).sum(axis=1)
+    hinge_rows = active[:, 2] & identified & (above >= MIN_SIDE_DAYS) & (days_used - above >= MIN_SIDE_DAYS)
 
     tag_codes = np.where(usable, tags.codes, 0)
     use_day_effects = int(fitted.sum()) >= MIN_SKUS_FOR_DAY_EFFECTS
@@ -164,12 +181,92 @@ def fit_demand(panel: ShopPanel, *, tags: PromoTags | None = None, trend: bool =
         if _trends_matter(trial[:, 3], cov[:, 3, 3], with_trend[:, 3]):
             active, trend_used = with_trend, True
             beta, day_effect, tag_effect = _backfit(design, shared, active, trial, day_effect, tag_effect, rounds)
+    smooth = (beta, day_effect, tag_effect)
+    form = Form(kinked=False, reason="no SKU sat on both sides of its rival's price long enough to tell")
+    if hinge_rows.any() and kink is not False:
+        kinked = active.copy()
+        kinked[:, HINGE] = hinge_rows
+        fitted_kink = _backfit(design, shared, kinked, beta, day_effect, tag_effect, rounds)
+        # a SKU nearly always on one side of its rival cannot tell its own price from the gap: the pair runs
+        # off to hundreds in opposite directions; such a SKU borrows the shop's kink instead
+        lost = hinge_rows & (np.abs(fitted_kink[0][:, [1, HINGE]]).max(axis=1) > MAX_COEFFICIENT)
+        if lost.any():
+            hinge_rows = hinge_rows & ~lost
+            kinked[:, HINGE] = hinge_rows
+            fitted_kink = _backfit(design, shared, kinked, beta, day_effect, tag_effect, rounds)
+    if hinge_rows.any() and kink is not False:
+        form = choose_form(design, shared, (active, smooth), (kinked, fitted_kink), hinge_rows) if kink is None \
+            else Form(kinked=True, reason="asked for")
+        if form.kinked:
+            active, (beta, day_effect, tag_effect) = kinked, fitted_kink
     offset = shared.offset(day_effect, tag_effect)
     beta, hessian = _poisson_fit(design, units, mask, offset, active, beta)
     cov = _sandwich(design, units, mask, offset, beta, hessian, active)
     return DemandFit(beta=beta, cov=cov, active=active, identified=identified & fitted, reasons=reasons,
                      usable=mask, days_used=days_used, units_used=units_used, price_days=price_days,
-                     day_effect=day_effect, tag_effect=tag_effect, tag_names=tags.names, trend_used=trend_used)
+                     day_effect=day_effect, tag_effect=tag_effect, tag_names=tags.names, trend_used=trend_used,
+                     form=form, tracked=has_rival & fitted)
+
+
+@dataclass(frozen=True)
+class Form:
+    """Which price response the shop's data chose, and the held-out evidence for it."""
+
+    kinked: bool
+    reason: str
+    deviance_smooth: float | None = None  # held-out Poisson deviance of the SKUs that crossed their rival
+    deviance_kinked: float | None = None
+    skus_compared: int = 0
+
+    def describe(self) -> dict[str, str | int | float]:
+        out: dict[str, str | int | float] = {"form": "kink at the rival's price" if self.kinked else "smooth",
+                                             "why": self.reason, "skus_compared": self.skus_compared}
+        if self.deviance_smooth is not None and self.deviance_kinked is not None:
+            out.update(heldout_deviance_smooth=round(self.deviance_smooth, 1),
+                       heldout_deviance_kinked=round(self.deviance_kinked, 1))
+        return out
+
+
+def choose_form(design: np.ndarray, shared: _Shared, smooth: tuple, kinked: tuple, rows: np.ndarray) -> Form:
+    """Smooth or kinked, by the Poisson deviance of held-out SKU-days (every CV_FOLDS-th day, staggered by SKU).
+
+    Each fold refits every SKU's coefficients without its held-out days (the shop-wide day and tag effects,
+    which rest on all SKUs, stay) and scores the days left out, on the SKUs that crossed their rival's price:
+    the only ones whose forecasts the two forms disagree on. The kinked form is scored with the shop's
+    pooled kink (one number learnt from the fold's training days), as the estimates lean on it too: a kink
+    per SKU would lose to noise what a shared one wins.
+    """
+    n, n_days = shared.units.shape
+    fold = (np.arange(n_days)[None, :] + 3 * np.arange(n)[:, None]) % CV_FOLDS
+    y = shared.units
+    (smooth_active, (beta, day_effect, tag_effect)), (kinked_active, (k_beta, k_day, k_tag)) = smooth, kinked
+    deviance = [0.0, 0.0]
+    for k in range(CV_FOLDS):
+        train = shared.mask & (fold != k)
+        held = shared.mask & (fold == k) & rows[:, None]
+        offset = shared.offset(day_effect, tag_effect)
+        trial, _ = _poisson_fit(design, y, train, offset, smooth_active, beta, iterations=25)
+        deviance[0] += _deviance(y, np.exp(np.clip(_linear(design, trial) + offset, -30, 30)), held)
+        offset = shared.offset(k_day, k_tag)
+        trial, hessian = _poisson_fit(design, y, train, offset, kinked_active, k_beta, iterations=25)
+        variance = np.linalg.inv(hessian[rows])[:, HINGE, HINGE]
+        ok = np.isfinite(variance) & (variance > 0) & np.isfinite(trial[rows, HINGE])
+        pooled = float(np.sum(trial[rows, HINGE][ok] / variance[ok]) / np.sum(1 / variance[ok])) if ok.any() else 0.0
+        offset = offset + pooled * design[:, :, HINGE]
+        trial, _ = _poisson_fit(design, y, train, offset, smooth_active, beta, iterations=25)
+        deviance[1] += _deviance(y, np.exp(np.clip(_linear(design, trial) + offset, -30, 30)), held)
+    kinked_wins = deviance[1] < deviance[0] - KINK_MARGIN
+    reason = ("the kink forecasts held-out days better" if kinked_wins
+              else "the kink does not forecast held-out days better than the smooth response")
+    return Form(kinked=kinked_wins, reason=reason, deviance_smooth=deviance[0], deviance_kinked=deviance[1],
+                skus_compared=int(rows.sum()))
+
+
+def _deviance(units: np.ndarray, mu: np.ndarray, cells: np.ndarray) -> float:
+    """Poisson deviance of the chosen cells."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        term = np.where(units > 0, units * np.log(np.where(units > 0, units, 1.0) / mu), 0.0) - (units - mu)
+    return 2 * float(term[cells].sum())
 
 
 @dataclass
@@ -243,16 +340,18 @@ def _masked_median(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return out
 
 
-def _competitor_column(panel: ShopPanel, usable: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Log competitor price (centred; gaps carried forward) and whether the SKU is tracked on most of its days."""
+def _competitor_column(panel: ShopPanel, usable: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Log competitor price (centred; gaps carried forward), whether the SKU is tracked on most of its days and
+    the uncentred log competitor price (NaN where never seen)."""
     rival = panel.competitor_price
     seen = np.isfinite(rival) & (np.nan_to_num(rival) > 0)
     tracked = (seen & usable).sum(axis=1) >= 0.5 * np.maximum(usable.sum(axis=1), 1)
     # a missing day is a missed scrape: the last seen offer carries forward (and the first one back)
     filled = np.log(carried_forward(rival))
+    raw = np.where(tracked[:, None], filled, np.nan)
     filled = np.where(tracked[:, None], filled, 0.0)
     centre = _masked_median(filled, usable & tracked[:, None])
-    return np.where(usable & tracked[:, None], filled - centre[:, None], 0.0), tracked
+    return np.where(usable & tracked[:, None], filled - centre[:, None], 0.0), tracked, raw
 
 
 def _poisson_fit(design: np.ndarray, units: np.ndarray, mask: np.ndarray, offset: np.ndarray,

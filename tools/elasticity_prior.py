@@ -16,12 +16,13 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from shopagent.tools.panel import ShopPanel
+from shopagent.tools.panel import ShopPanel, carried_forward
 
 if TYPE_CHECKING:
     from shopagent.tools.elasticity import DemandFit
 
 LEVEL = 0.90
+HINGE = 4  # tools.elasticity.COLUMNS.index("above_rival")
 MIN_TAU = 0.10  # two products never respond identically; a zero spread would make intervals too narrow
 
 Status = Literal["estimated", "cannot_estimate"]
@@ -45,12 +46,31 @@ class ElasticityEstimate(BaseModel):
     category_sd: float | None  # spread of elasticities within the category, plus the prior mean's error
     competitor_elasticity: float | None  # response of units to the competitor's price, shrunk towards the shop's
     competitor_se: float | None = None
+    # the kink at price parity: extra elasticity while our price is above the rival's (None: smooth form, or
+    # the rival is not tracked); rival_price is the rival's latest price the panel saw
+    rival_hinge: float | None = None
+    rival_hinge_se: float | None = None
+    rival_price: float | None = None
     days_used: int
     units_used: float
     price_days_off_usual: int  # days sold at a price at least 0.5% away from the usual one
     price_low: float | None  # lowest and highest shown price on the days used
     price_high: float | None
     reason: str | None = None  # why it cannot be estimated
+
+    def log_units_change(self, new: float, old: float, *, elasticity: float | None = None,
+                         hinge: float | None = None) -> float:
+        """log(units at `new` / units at `old`): own elasticity plus, with a kink, the crossing of the rival's price."""
+        e = self.elasticity if elasticity is None else elasticity
+        k = self.rival_hinge if hinge is None else hinge
+        change = (e or 0.0) * math.log(new / old)
+        if k and self.rival_price:
+            change += k * (max(math.log(new / self.rival_price), 0.0) - max(math.log(old / self.rival_price), 0.0))
+        return change
+
+    def crosses_rival(self, new: float, old: float) -> bool:
+        """A move from at or below the rival's price to above it."""
+        return bool(self.rival_price) and old <= self.rival_price < new
 
 
 def shrink(fit: DemandFit, panel: ShopPanel, *, level: float = LEVEL) -> dict[str, ElasticityEstimate]:
@@ -67,6 +87,11 @@ def shrink(fit: DemandFit, panel: ShopPanel, *, level: float = LEVEL) -> dict[st
     rival_mean, rival_var = _category_priors(fit.beta[:, 2], fit.cov[:, 2, 2], rival_ok, ["shop"] * len(categories))
     groups = len({categories[row] for row in np.flatnonzero(ok)})
     morris = 2 / max(int(ok.sum()) - groups - 2, 1)
+    kinked = fit.form is not None and fit.form.kinked
+    hinge_ok = ok & fit.active[:, HINGE] & (fit.cov[:, HINGE, HINGE] > 0)
+    hinge_mean, hinge_var = _category_priors(fit.beta[:, HINGE], fit.cov[:, HINGE, HINGE], hinge_ok,
+                                             ["shop"] * len(categories))
+    rival_now = latest_rival_price(panel)
     estimates = {}
     for row, sku_id in enumerate(panel.catalog.sku_ids):
         prices = panel.price[row][fit.usable[row]]
@@ -77,6 +102,7 @@ def shrink(fit: DemandFit, panel: ShopPanel, *, level: float = LEVEL) -> dict[st
             price_high=round(float(prices.max()), 2) if prices.size else None,
             category_elasticity=_round(prior_mean[row]), category_sd=_round(math.sqrt(prior_var[row]))
             if math.isfinite(prior_var[row]) else None,
+            rival_price=_round(rival_now[row], 2),
         )
         if not ok[row]:
             estimates[sku_id] = ElasticityEstimate(
@@ -84,8 +110,15 @@ def shrink(fit: DemandFit, panel: ShopPanel, *, level: float = LEVEL) -> dict[st
                 own_elasticity=None, own_se=None, prior_weight=None, competitor_elasticity=None,
                 reason=fit.reasons[row] or "the model could not be fitted to this SKU's days", **common)
             continue
-        mean, variance, rival, rival_variance = _posterior(
-            fit, row, (prior_mean[row], prior_var[row]), (rival_mean[row], rival_var[row]) if rival_ok[row] else None)
+        priors = {1: (prior_mean[row], prior_var[row])}
+        if rival_ok[row]:
+            priors[2] = (rival_mean[row], rival_var[row])
+        if kinked and fit.tracked is not None and fit.tracked[row] and math.isfinite(hinge_var[row]):
+            priors[HINGE] = (hinge_mean[row], hinge_var[row])
+        post = _posterior(fit, row, priors)
+        mean, variance = post[1]
+        rival, rival_variance = post.get(2, (None, None))
+        hinge, hinge_variance = post.get(HINGE, (None, None)) if HINGE in priors else (None, None)
         weight = 1 - variance / own_var[row]
         if math.isfinite(prior_var[row]):
             # Morris's correction: the shrinkage factor is itself estimated, which matters most for a SKU
@@ -98,32 +131,40 @@ def shrink(fit: DemandFit, panel: ShopPanel, *, level: float = LEVEL) -> dict[st
             elasticity_se=round(sd, 4), own_elasticity=round(float(own[row]), 3),
             own_se=round(math.sqrt(own_var[row]), 4), prior_weight=round(float(weight), 3),
             competitor_elasticity=_round(rival),
-            competitor_se=_round(math.sqrt(rival_variance), 4) if rival_variance is not None else None, **common)
+            competitor_se=_round(math.sqrt(rival_variance), 4) if rival_variance is not None else None,
+            # being dearer than the rival never wins shoppers: a kink estimated above 0 is noise, read as none
+            rival_hinge=_round(min(hinge, 0.0)) if hinge is not None else None,
+            rival_hinge_se=_round(math.sqrt(hinge_variance), 4) if hinge_variance is not None else None, **common)
     return estimates
 
 
-def _posterior(fit: DemandFit, row: int, prior: tuple[float, float], rival_prior: tuple[float, float] | None
-               ) -> tuple[float, float, float | None, float | None]:
-    """Posterior mean and variance of the elasticity and of the competitor coefficient, normal priors.
+def latest_rival_price(panel: ShopPanel) -> np.ndarray:
+    """Each SKU's rival price on the panel's last day (the last one seen before it; NaN if never seen)."""
+    return carried_forward(panel.competitor_price)[:, -1]
 
-    With a competitor column the two price coefficients are updated jointly with their 2x2 covariance.
+
+def _posterior(fit: DemandFit, row: int, priors: dict[int, tuple[float, float]]) -> dict[int, tuple[float, float]]:
+    """Posterior means and variances of the price coefficients (own, competitor, kink), normal priors.
+
+    The coefficients the SKU's own fit estimates are updated jointly with their covariance; one it could not
+    estimate (a kink for a SKU that never crossed its rival) is its prior. An infinite prior variance is flat.
     """
-    own, own_var = fit.beta[row, 1], fit.cov[row, 1, 1]
-    if rival_prior is None:
-        active = bool(fit.active[row, 2]) and fit.cov[row, 2, 2] > 0
-        rival = _round(fit.beta[row, 2]) if active else None
-        rival_variance = float(fit.cov[row, 2, 2]) if active else None
-        if not math.isfinite(prior[1]):
-            return float(own), float(own_var), rival, rival_variance
-        precision = 1 / own_var + 1 / prior[1]
-        return float((own / own_var + prior[0] / prior[1]) / precision), float(1 / precision), rival, rival_variance
-    estimate = fit.beta[row, 1:3]
-    data_precision = np.linalg.inv(fit.cov[row, 1:3, 1:3])
-    means = np.array([prior[0], rival_prior[0]])
-    prior_precision = np.diag([1 / prior[1] if math.isfinite(prior[1]) else 0.0, 1 / rival_prior[1]])
+    columns = [c for c in priors if c == 1 or (fit.active[row, c] and fit.cov[row, c, c] > 0)]
+    estimate = fit.beta[row, columns]
+    # a sandwich covariance of three coefficients need not be positive definite: clip its eigenvalues so
+    # the update never yields a negative variance
+    values, vectors = np.linalg.eigh(fit.cov[row][np.ix_(columns, columns)])
+    values = np.maximum(values, 1e-9 * max(float(values.max()), 1e-12))
+    data_precision = (vectors / values) @ vectors.T
+    means = np.array([priors[c][0] for c in columns])
+    prior_precision = np.diag([1 / priors[c][1] if math.isfinite(priors[c][1]) else 0.0 for c in columns])
     covariance = np.linalg.inv(data_precision + prior_precision)
     mean = covariance @ (data_precision @ estimate + prior_precision @ np.nan_to_num(means))
-    return float(mean[0]), float(covariance[0, 0]), float(mean[1]), float(covariance[1, 1])
+    out = {c: (float(mean[k]), float(covariance[k, k])) for k, c in enumerate(columns)}
+    for c, (prior, variance) in priors.items():
+        if c not in out and math.isfinite(variance):
+            out[c] = (float(prior), float(variance))
+    return out
 
 
 def _round(value: float | None, digits: int = 3) -> float | None:

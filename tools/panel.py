@@ -276,8 +276,8 @@ def carried_forward(prices: np.ndarray) -> np.ndarray:
     return np.where(seen.any(axis=1)[:, None], filled, np.nan)
 
 
-def cut_panel(panel: ShopPanel, start: int, stop: int) -> ShopPanel:
-    """Days start..stop-1 of a panel (positions), equal to loading just those days."""
+def cut_days(panel: ShopPanel, start: int, stop: int) -> ShopPanel:
+    """Days [start, stop) of a panel, equal to loading just those days (a back-test cuts its history this way)."""
     n_skus, n_days = len(panel.catalog.sku_ids), len(panel.days)
     cut = {}
     for item in dataclasses.fields(panel):

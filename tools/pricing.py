@@ -1,12 +1,15 @@
 """`plan pricing`: per SKU, the price that maximises profit (or GMV) under its price response, within guardrails.
 
-Demand at a new price p, relative to today's regular price p0, is (p / p0) ** elasticity (the same
-constant-elasticity response the estimate describes). Candidates are prices that end the way the shop's
-prices end, at most `max_change` away from p0, keeping at least `min_margin` of the price after unit cost,
-and not far outside the prices the SKU has actually sold at (the range its elasticity was learnt on).
-The pick maximises the objective at the posterior-mean elasticity; a change worth less than `min_gain`
-of the objective is not worth the churn and the price is kept. Intervals follow from the elasticity's 90%
-interval (units and profit are monotone in it).
+Demand at a new price p, relative to today's regular price p0, is (p / p0) ** elasticity, times
+exp(k * (gap(p) - gap(p0))), gap = how far (in log) a price sits above the rival's and k the kink at price
+parity, when the shop's history chose the kinked form (tools.elasticity). Candidates are prices that end
+the way the shop's prices end, at most `max_change` away from p0, keeping at least `min_margin` of the
+price after unit cost, and not far outside the prices the SKU has sold at (where its response was learnt).
+The pick maximises the objective at the posterior-mean response; a change worth less than `min_gain` of
+the objective is not worth the churn and the price is kept. Intervals follow from the elasticity's and the
+kink's standard errors. A rise that takes a SKU from at or below its rival's price to above it must still
+pay with the kink at its unfavourable 90% end; one that does not is refused (limited_by "rival_price"), and
+one kept with no kink in the model is flagged in its reason.
 """
 
 from __future__ import annotations
@@ -14,15 +17,18 @@ from __future__ import annotations
 import math
 from collections import Counter
 from datetime import date, timedelta
-from typing import Literal
+from statistics import NormalDist
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from shopagent.tools.elasticity import ElasticityEstimate, estimate_elasticities, load_promo_tags, why_not_estimated
+from shopagent.tools.elasticity import ElasticityEstimate, fit_demand, load_promo_tags, why_not_estimated
+from shopagent.tools.elasticity_prior import shrink
 from shopagent.tools.errors import ShopError
 from shopagent.tools.panel import data_dates, load_panel
 from shopagent.tools.store import Shop
+from shopagent.tools.whatif_backtest import backtest_demand
 from shopagent.tools.whatif_baseline import HISTORY_DAYS, RunRates, run_rates
 from shopagent.tools.whatif_changes import RequestError
 from shopagent.tools.wording import Language, say
@@ -86,7 +92,11 @@ class PriceRecommendation(BaseModel):
     units_per_day: float  # recent in-stock run rate at the current price
     profit_per_day_change: float  # yuan per day, expected
     gmv_per_day_change: float
-    limited_by: list[str]  # guardrails that stopped the price going further: max_change, margin, sold_range
+    limited_by: list[str]  # guardrails that stopped the price going further: max_change, margin, sold_range,
+    # rival_price (a rise across the rival's price that would not pay with the kink at its unfavourable end)
+    rival_price: float | None = None  # the rival's latest price (None: not tracked)
+    rival_hinge: float | None = None  # extra elasticity above the rival's price (None: smooth response)
+    crosses_rival: bool = False  # the recommended price takes the SKU above its rival's
     reason: str
 
 
@@ -100,7 +110,7 @@ class PricingPlan(BaseModel):
     guardrails: Guardrails
     recommendations: list[PriceRecommendation]
     expected: dict[str, int | float]  # profit_per_day_change, gmv_per_day_change over the SKUs changed
-    method: dict[str, str | int | float]
+    method: dict[str, Any]
 
 
 def plan_pricing(shop: Shop, *, skus: list[str] | None = None, objective: Objective = "profit",
@@ -135,12 +145,17 @@ def plan_pricing(shop: Shop, *, skus: list[str] | None = None, objective: Object
         raise RequestError(f"unknown SKU(s): {', '.join(unknown)}; list them with "
                         "`shopagent sql \"SELECT sku_id, title FROM products ORDER BY sku_id\"`")
     tags = load_promo_tags(shop, panel)
-    estimates = estimate_elasticities(panel, tags=tags)
+    fit = fit_demand(panel, tags=tags)
+    estimates = shrink(fit, panel)
     rates = run_rates(panel, tags, as_of=as_of)
-    return price_plan(panel.catalog.sku_ids, panel.catalog.titles, panel.catalog.unit_cost, estimates, rates,
-                      skus=skus, objective=objective, lang=lang,
+    backtest = backtest_demand(panel, tags, kink=bool(fit.form and fit.form.kinked))
+    plan = price_plan(panel.catalog.sku_ids, panel.catalog.titles, panel.catalog.unit_cost, estimates, rates,
+                      skus=skus, objective=objective, lang=lang, interval_scale=max(backtest.interval_scale, 1.0),
                       guardrails=Guardrails(max_change=max_change, min_margin=min_margin, range_slack=range_slack,
                                             min_gain=min_gain, price_ending=price_ending(rates.price[rates.on_sale])))
+    plan.method["demand_form"] = fit.form.describe() if fit.form else {}
+    plan.method["backtest"] = backtest.describe()
+    return plan
 
 
 def price_ending(prices: np.ndarray) -> PriceEnding:
@@ -176,15 +191,19 @@ def candidate_prices(current: float, low: float, high: float, ending: PriceEndin
 
 def price_plan(sku_ids: list[str], titles: list[str], unit_cost: np.ndarray,
                estimates: dict[str, ElasticityEstimate], rates: RunRates, *, skus: list[str] | None,
-               objective: Objective, guardrails: Guardrails, lang: Language = "en") -> PricingPlan:
-    """The plan from already-fitted parts (the benchmark calls this with its own shops)."""
+               objective: Objective, guardrails: Guardrails, lang: Language = "en",
+               interval_scale: float = 1.0) -> PricingPlan:
+    """The plan from already-fitted parts (the benchmark calls this with its own shops).
+
+    interval_scale widens the intervals of the expected changes (the back-test's, when it says the model's
+    forecasts miss by more than its intervals claim; never below 1)."""
     wanted = set(skus) if skus else None
     recommendations = []
     for row, sku_id in enumerate(sku_ids):
         if (wanted is not None and sku_id not in wanted) or not rates.on_sale[row]:
             continue
         recommendations.append(_recommend(sku_id, titles[row], float(unit_cost[row]), estimates[sku_id], rates,
-                                          row, objective, guardrails, lang))
+                                          row, objective, guardrails, lang, interval_scale))
     if wanted is not None:
         missing = sorted(wanted - {r.sku_id for r in recommendations})
         if missing:
@@ -197,16 +216,18 @@ def price_plan(sku_ids: list[str], titles: list[str], unit_cost: np.ndarray,
         expected={"skus_changed": len(changed),
                   "profit_per_day_change": round(sum(r.profit_per_day_change for r in changed), 2),
                   "gmv_per_day_change": round(sum(r.gmv_per_day_change for r in changed), 2)},
-        method={"demand": "units = run rate x (price / current price) ** elasticity, per SKU",
+        method={"demand": "units = run rate x (price / current price) ** elasticity, per SKU, x exp(kink x change "
+                          "in log(price / rival's price) above 0) when the shop's history chose the kinked form",
                 "elasticity": "Poisson log-log model per SKU with shop-wide day and promo-tag effects, traffic "
                               "by channel, competitor price; HC3 errors; empirical-Bayes shrinkage to category",
                 "choice": "the allowed price with the highest objective at the posterior-mean elasticity",
+                "backtest_use": "interval_scale > 1 widens the intervals of the expected changes",
                 "interval_level": 0.90},
     )
 
 
 def _recommend(sku_id: str, title: str, cost: float, estimate: ElasticityEstimate, rates: RunRates, row: int,
-               objective: Objective, rails: Guardrails, lang: Language) -> PriceRecommendation:
+               objective: Objective, rails: Guardrails, lang: Language, interval_scale: float) -> PriceRecommendation:
     current = round(float(rates.price[row]), 2)
     paid = float(rates.paid_factor[row])
     units = float(rates.units[row])
@@ -226,7 +247,6 @@ def _recommend(sku_id: str, title: str, cost: float, estimate: ElasticityEstimat
                                              price_days=estimate.price_days_off_usual, usual_price=current)
                        or say(lang, "elasticity", "not_fitted")), **base)
     elasticity = estimate.elasticity
-    low_e, high_e = estimate.elasticity_ci or (elasticity, elasticity)
     floor = cost / (paid * (1 - rails.min_margin))
     bounds = {"max_change": (current * (1 - rails.max_change), current * (1 + rails.max_change)),
               "margin": (floor, math.inf),
@@ -235,30 +255,39 @@ def _recommend(sku_id: str, title: str, cost: float, estimate: ElasticityEstimat
     low = max(bound[0] for bound in bounds.values())
     high = min(bound[1] for bound in bounds.values())
     prices = candidate_prices(current, low, high, rails.price_ending)
-    ratio = prices / current
-    volume = ratio**elasticity
-    if objective == "profit":
-        value = (prices * paid - cost) * volume
-        now = margin_now
-    else:
-        value = prices * paid * volume
-        now = current * paid
-    best = int(np.argmax(value))
+    log_units = np.array([estimate.log_units_change(float(p), current) for p in prices])
+    volume = np.exp(log_units)
+    per_unit = prices * paid - cost if objective == "profit" else prices * paid
+    now = margin_now if objective == "profit" else current * paid
+    value = per_unit * volume
     keep = int(np.flatnonzero(prices == current)[0])
+    allowed = np.ones(prices.size, dtype=bool)
+    crossing = np.array([estimate.crosses_rival(float(p), current) for p in prices])
+    if crossing.any() and estimate.rival_hinge is not None:
+        # across the rival's price the kink is the model's least certain part: the rise must pay at its bad end
+        bad_end = estimate.rival_hinge - Z90 * (estimate.rival_hinge_se or 0.0)
+        doubt = per_unit * np.exp([estimate.log_units_change(float(p), current, hinge=bad_end) for p in prices])
+        allowed = ~crossing | (doubt - value[keep] >= rails.min_gain * abs(now))
+    best = int(np.argmax(np.where(allowed, value, -np.inf)))
     gain = value[best] - value[keep]
     if prices[best] == current or gain < rails.min_gain * abs(now):
         best = keep
     price = float(prices[best])
-    x = math.log(price / current)
-    units_change = _interval(lambda e: math.exp(e * x) - 1, elasticity, low_e, high_e)
+    mean_log = float(log_units[best])
+    spread = Z90 * interval_scale * _log_units_sd(estimate, price, current)
+    units_change = _interval(lambda shift: math.exp(mean_log + shift) - 1, spread)
     profit_ratio = (price * paid - cost) / margin_now if margin_now > 0 else None
-    profit_change = (_interval(lambda e: profit_ratio * math.exp(e * x) - 1, elasticity, low_e, high_e)
+    profit_change = (_interval(lambda shift: profit_ratio * math.exp(mean_log + shift) - 1, spread)
                      if profit_ratio is not None else (None, None))
-    gmv_change = _interval(lambda e: price / current * math.exp(e * x) - 1, elasticity, low_e, high_e)
-    new_units = units * math.exp(elasticity * x)
+    gmv_change = _interval(lambda shift: price / current * math.exp(mean_log + shift) - 1, spread)
+    new_units = units * math.exp(mean_log)
     profit_day = new_units * (price * paid - cost) - units * margin_now
     gmv_day = new_units * price * paid - units * current * paid
     limited = _limits(price, current, prices, value, bounds, rails, best)
+    # the own-price response alone would have crossed the rival's price: the kink (or its doubt) stopped it
+    own_only = per_unit * np.exp(elasticity * np.log(prices / current))
+    if crossing[int(np.argmax(own_only))] and not crossing[best] and estimate.rival_hinge is not None:
+        limited.append("rival_price")
     status: Status = "keep" if price == current else "change"
     return PriceRecommendation(
         status=status, recommended_price=price, price_change=round(price / current - 1, 4),
@@ -267,15 +296,29 @@ def _recommend(sku_id: str, title: str, cost: float, estimate: ElasticityEstimat
         expected_profit_change=profit_change[0], expected_profit_change_ci=profit_change[1],
         expected_gmv_change=gmv_change[0], expected_gmv_change_ci=gmv_change[1],
         margin_after=round(price * paid - cost, 2), profit_per_day_change=round(profit_day, 2),
-        gmv_per_day_change=round(gmv_day, 2), limited_by=limited,
+        gmv_per_day_change=round(gmv_day, 2), limited_by=limited, rival_price=estimate.rival_price,
+        rival_hinge=estimate.rival_hinge, crosses_rival=estimate.crosses_rival(price, current),
         reason=_reason(sku_id, status, current, price, elasticity, estimate, units_change[0], profit_change[0],
                        gmv_change[0], objective, limited, rails, floor, lang), **base)
 
 
-def _interval(change, mean: float, low: float, high: float) -> tuple[float, tuple[float, float]]:
-    """The change at the posterior mean and its 90% interval (the change is monotone in the elasticity)."""
-    ends = sorted((change(low), change(high)))
-    return round(change(mean), 4), (round(ends[0], 4), round(ends[1], 4))
+Z90 = NormalDist().inv_cdf(0.95)
+
+
+def _log_units_sd(estimate: ElasticityEstimate, price: float, current: float) -> float:
+    """Standard error of log(units at `price` / units now): the elasticity's and the kink's, independent."""
+    x = math.log(price / current)
+    variance = ((estimate.elasticity_se or 0.0) * x) ** 2
+    if estimate.rival_hinge is not None and estimate.rival_price:
+        gap = (max(math.log(price / estimate.rival_price), 0.0) - max(math.log(current / estimate.rival_price), 0.0))
+        variance += ((estimate.rival_hinge_se or 0.0) * gap) ** 2
+    return math.sqrt(variance)
+
+
+def _interval(change, spread: float) -> tuple[float, tuple[float, float]]:
+    """The change at the posterior mean and its 90% interval (the change is monotone in log units)."""
+    ends = sorted((change(-spread), change(spread)))
+    return round(change(0.0), 4), (round(ends[0], 4), round(ends[1], 4))
 
 
 def _limits(price: float, current: float, prices: np.ndarray, value: np.ndarray, bounds: dict, rails: Guardrails,
@@ -304,9 +347,14 @@ def _reason(sku_id: str, status: Status, current: float, price: float, elasticit
                    high=abs(low))
     if estimate.prior_weight is not None and estimate.prior_weight > 0.6:
         response += say(lang, "pricing", "borrowed")
+    if estimate.rival_hinge and estimate.rival_price and max(price, current) > estimate.rival_price:
+        response += say(lang, "pricing", "kink", rival=estimate.rival_price, extra=abs(estimate.rival_hinge))
     if status == "keep":
-        return say(lang, "pricing", "keep", current=current, response=response, min_gain=rails.min_gain,
+        text = say(lang, "pricing", "keep", current=current, response=response, min_gain=rails.min_gain,
                    goal=say(lang, "pricing", "goal_profit" if objective == "profit" else "goal_gmv"))
+        if "rival_price" in limited:
+            text += say(lang, "pricing", "limit_rival_price", rival=estimate.rival_price)
+        return text
     effect = say(lang, "pricing", "effect_units", change=units_change)
     if profit_change is not None:
         effect += say(lang, "pricing", "effect_profit", change=profit_change)
@@ -314,5 +362,9 @@ def _reason(sku_id: str, status: Status, current: float, price: float, elasticit
     text = say(lang, "pricing", "change", verb=say(lang, "pricing", "raise" if price > current else "cut"),
                current=current, price=price, step=price / current - 1, response=response, effect=effect)
     limits = {"max_change": {"max_change": rails.max_change},
-              "margin": {"floor": floor, "min_margin": rails.min_margin}, "sold_range": {}}
-    return text + "".join(say(lang, "pricing", f"limit_{name}", **limits[name]) for name in limited)
+              "margin": {"floor": floor, "min_margin": rails.min_margin}, "sold_range": {},
+              "rival_price": {"rival": estimate.rival_price}}
+    text += "".join(say(lang, "pricing", f"limit_{name}", **limits[name]) for name in limited)
+    if estimate.crosses_rival(price, current) and not estimate.rival_hinge:
+        text += say(lang, "pricing", "crosses_no_kink", rival=estimate.rival_price)
+    return text

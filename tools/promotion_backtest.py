@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from shopagent.tools.panel import ShopPanel, cut_panel
+from shopagent.tools.panel import ShopPanel, cut_days
 from shopagent.tools.promotion_curves import fit_response_curves
 from shopagent.tools.promotion_response import DRAWS, CurveArrays, ResponseCurve
 from shopagent.tools.promotion_results import INTERVAL
@@ -124,4 +124,4 @@ def calibrated(curves: dict[str, ResponseCurve], extra_sd: float, seed: int) -> 
 
 def head_panel(panel: ShopPanel, days: int) -> ShopPanel:
     """The first `days` days of a panel, as if it had been loaded up to then."""
-    return cut_panel(panel, 0, days)
+    return cut_days(panel, 0, days)

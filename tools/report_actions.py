@@ -15,7 +15,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from shopagent.tools.panel import ShopPanel, cut_panel
+from shopagent.tools.panel import ShopPanel, cut_days
 from shopagent.tools.store import Shop
 from shopagent.tools.wording import Language, say
 
@@ -100,7 +100,7 @@ class Gap(BaseModel):
 
 def tail_panel(panel: ShopPanel, days: int) -> ShopPanel:
     """The last `days` days of a panel, equal to loading just those days (one load serves every planner)."""
-    return cut_panel(panel, max(0, len(panel.days) - days), len(panel.days))
+    return cut_days(panel, max(0, len(panel.days) - days), len(panel.days))
 
 
 @dataclass(frozen=True)

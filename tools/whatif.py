@@ -1,7 +1,8 @@
 """`whatif`: one simulator for price, budget and stock changes, built from the fitted parts of the planners.
 
 Baseline = each SKU's recent run rate (its in-stock days of the last four weeks). A price change moves
-conversion on every channel by (new / old) ** elasticity (tools.elasticity); a budget change moves the
+conversion on every channel by (new / old) ** elasticity (tools.elasticity), and by the kink at the
+rival's price for the part of the move above it when the shop's history chose the kinked form; a budget change moves the
 platform's spend and the attributed GMV along the SKU's full-site promotion curve
 (tools.promotion_curves); a stock level caps the units the horizon can sell, and once the shelf is empty
 the platform demotes the item (organic visitors fall by the factor seen on the shop's own stockout days)
@@ -19,10 +20,12 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from shopagent.tools.elasticity import ElasticityEstimate, estimate_elasticities, load_promo_tags
+from shopagent.tools.elasticity import ElasticityEstimate, fit_demand, load_promo_tags
+from shopagent.tools.elasticity_prior import shrink
 from shopagent.tools.errors import ShopError
 from shopagent.tools.panel import ShopPanel, data_dates, load_panel
 from shopagent.tools.store import Shop
+from shopagent.tools.whatif_backtest import NO_BACKTEST, Backtest, backtest_demand
 from shopagent.tools.whatif_baseline import (
     HISTORY_DAYS,
     ORGANIC,
@@ -74,16 +77,20 @@ def whatif(shop: Shop, *, price: dict[str, str] | None = None, budget: dict[str,
     tags = load_promo_tags(shop, panel)
     rates = run_rates(panel, tags, as_of=as_of)
     needs_price = any(change.kind == "price" for change in changes)
-    estimates = estimate_elasticities(panel, tags=tags) if needs_price else {}
+    fit = fit_demand(panel, tags=tags)
+    estimates = shrink(fit, panel) if needs_price else {}
     curves = {}
     if any(change.kind == "budget" for change in changes):
         from shopagent.tools.promotion_curves import fit_response_curves
 
         curves = fit_response_curves(panel, as_of=as_of, seed=seed)
     end = (as_of - panel.days[0]).days + 1
-    return simulate(panel, rates, changes, estimates=estimates, curves=curves, days=days,
-                    demotion=stockout_traffic_factor(panel), drift=run_rate_drift(panel, end=end, horizon=days),
-                    seed=seed)
+    result = simulate(panel, rates, changes, estimates=estimates, curves=curves, days=days,
+                      demotion=stockout_traffic_factor(panel), drift=run_rate_drift(panel, end=end, horizon=days),
+                      seed=seed, backtest=backtest_demand(panel, tags, kink=bool(fit.form and fit.form.kinked)))
+    if needs_price and fit.form is not None:
+        result.method["demand_form"] = fit.form.describe()
+    return result
 
 
 @dataclass
@@ -97,18 +104,25 @@ class _Budget:
 
 def simulate(panel: ShopPanel, rates: RunRates, changes: list[Change], *, estimates: dict[str, ElasticityEstimate],
              curves: dict, days: int, demotion: float, drift: Drift = NO_DRIFT, seed: int = 0,
-             draws: int = DRAWS) -> WhatIf:
-    """Baseline and scenario from fitted parts; column 0 of every array is the expected value, then `draws` draws."""
+             draws: int = DRAWS, backtest: Backtest = NO_BACKTEST) -> WhatIf:
+    """Baseline and scenario from fitted parts; column 0 of every array is the expected value, then `draws` draws.
+
+    The back-test's interval_scale calibrates the run rates' spread (what it measures: forecasts of units at
+    the prices that happened); the price response's spread is only ever widened by it, never narrowed.
+    """
     catalog = panel.catalog
     n = len(catalog.sku_ids)
     rng = np.random.default_rng(seed)
     z_rate, z_elasticity = rng.standard_normal((n, draws)), rng.standard_normal((n, draws))
     z_common = rng.standard_normal(draws)
+    z_hinge = rng.standard_normal((n, draws))
     # a run rate is a forecast: besides the noise of a four-week mean, levels drift (season, platform
     # traffic) by as much as the shop's own history shows, partly together and partly SKU by SKU
-    spread = np.sqrt(rates.log_se**2 + drift.own**2)[:, None]
-    log_level = spread * z_rate + drift.common * z_common[None, :]
-    noise = np.exp(log_level - 0.5 * (spread**2 + drift.common**2))
+    calibrated, widen = backtest.interval_scale, max(backtest.interval_scale, 1.0)
+    spread = calibrated * np.sqrt(rates.log_se**2 + drift.own**2)[:, None]
+    common = calibrated * drift.common
+    log_level = spread * z_rate + common * z_common[None, :]
+    noise = np.exp(log_level - 0.5 * (spread**2 + common**2))
     level = np.concatenate([np.ones((n, 1)), noise], axis=1)
     base = {"units": rates.units, "orders": rates.orders, "gmv": rates.gmv, "ad_spend": rates.ad_spend,
             "ad_gmv": rates.ad_gmv, "paid_visitors": rates.visitors[:, PROMOTION],
@@ -126,6 +140,7 @@ def simulate(panel: ShopPanel, rates: RunRates, changes: list[Change], *, estima
         new = rates.price[row] * (1 + change.relative) if change.relative is not None else change.absolute
         price_after[row] = round(float(new), 2)
         mean, sd, source = _elasticity_for(estimates[change.target])
+        sd *= widen
         sources[row] = (mean, source)
         if source == "category":
             assumptions.append(f"{change.target}: its own price history cannot identify an elasticity, so the "
@@ -136,9 +151,24 @@ def simulate(panel: ShopPanel, rates: RunRates, changes: list[Change], *, estima
             assumptions.append(f"Warning: {change.target} at ¥{price_after[row]:,.2f} is far outside the prices it "
                                f"has sold at (¥{low:,.2f}-¥{high:,.2f}); the price response is extrapolated and this "
                                "forecast is unreliable.")
-        x = math.log(price_after[row] / rates.price[row])
-        volume[row, 0] = math.exp(mean * x + 0.5 * (sd * x) ** 2)
-        volume[row, 1:] = np.exp((mean + sd * z_elasticity[row]) * x)
+        estimate = estimates[change.target]
+        old, new = float(rates.price[row]), float(price_after[row])
+        x = math.log(new / old)
+        hinge, hinge_sd, gap = 0.0, 0.0, 0.0
+        if estimate.rival_hinge is not None and estimate.rival_price:
+            hinge, hinge_sd = estimate.rival_hinge, widen * (estimate.rival_hinge_se or 0.0)
+            gap = estimate.log_units_change(new, old, elasticity=0.0, hinge=1.0)
+            if estimate.crosses_rival(new, old):
+                assumptions.append(f"{change.target}: ¥{new:,.2f} is above the competitor's ¥"
+                                   f"{estimate.rival_price:,.2f}; this shop's shoppers leave faster once a SKU is "
+                                   f"dearer than its rival (kink {hinge:.2f}), which this forecast counts.")
+        elif estimate.crosses_rival(new, old):
+            assumptions.append(f"{change.target}: ¥{new:,.2f} is above the competitor's ¥{estimate.rival_price:,.2f}; "
+                               "the shop's history shows no extra loss there, so none is assumed.")
+        log_mean = mean * x + hinge * gap
+        log_var = (sd * x) ** 2 + (hinge_sd * gap) ** 2
+        volume[row, 0] = math.exp(log_mean + 0.5 * log_var)
+        volume[row, 1:] = np.exp((mean + sd * z_elasticity[row]) * x + (hinge + hinge_sd * z_hinge[row]) * gap)
     if any(c.kind == "price" for c in changes):
         assumptions.append("A new price moves conversion on every channel by (new / old) ** elasticity; visitors "
                            "and the platform's promotion spend stay as they were.")
@@ -184,22 +214,33 @@ def simulate(panel: ShopPanel, rates: RunRates, changes: list[Change], *, estima
     skus = [sku_outcome(catalog.sku_ids[row], [c.text for c in changes if c.target in (catalog.sku_ids[row],
                                                                                         "total")],
                         row, rates, price_after, sources, base, scenario, in_stock, days) for row in touched]
+    skus = [_with_rival(outcome, estimates.get(outcome.sku_id)) if outcome.price_after != outcome.price_before
+            else outcome for outcome in skus]
     return WhatIf(
         as_of=rates.as_of, days=days, changes=changes, baseline=kpis_at(before, 0), scenario=kpis_at(after, 0),
         delta=kpi_delta(before, after), scenario_ci=kpi_intervals(after), delta_ci=kpi_intervals(after, before),
         skus=skus, assumptions=assumptions,
         method={"baseline": f"in-stock run rate over the last {RUN_RATE_DAYS} days",
-                "price": "constant-elasticity response of conversion (tools.elasticity)",
+                "price": "constant-elasticity response of conversion, with the kink at the rival's price when the "
+                         "shop's history chose it (tools.elasticity)",
                 "budget": "full-site promotion response curves (tools.promotion_curves)",
                 "stock": "units capped by stock over the horizon; demotion after a sell-out",
                 "intervals": "run-rate noise and drift (back-tested on the shop's history), elasticity "
                              "posteriors, promotion-curve posterior draws, drawn jointly",
                 "drift_common": round(drift.common, 4), "drift_own": round(drift.own, 4),
-                "interval_level": LEVEL, "draws": draws, "seed": seed},
+                "interval_level": LEVEL, "draws": draws, "seed": seed, "backtest": backtest.describe()},
     )
 
 
 SOLD_RANGE_SLACK = 0.2  # within 20% of the lowest and highest price sold at, the fitted response still holds
+
+
+def _with_rival(outcome, estimate: ElasticityEstimate | None):
+    if estimate is None or not estimate.rival_price:
+        return outcome
+    return outcome.model_copy(update={"rival_price": estimate.rival_price, "rival_hinge": estimate.rival_hinge,
+                                      "crosses_rival": estimate.crosses_rival(outcome.price_after,
+                                                                              outcome.price_before)})
 
 
 def _elasticity_for(estimate: ElasticityEstimate) -> tuple[float, float, str]:

@@ -8,7 +8,7 @@ them where they become the `WhatIf` the merchant sees.
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
@@ -59,6 +59,9 @@ class SkuOutcome(BaseModel):
     ad_spend_before: float
     ad_spend_after: float
     days_in_stock: float  # of the horizon's days, how many the SKU can still sell on
+    rival_price: float | None = None  # the competitor's latest price (None: not tracked or not a price change)
+    rival_hinge: float | None = None  # extra elasticity above the rival's price (None: smooth response)
+    crosses_rival: bool = False  # the new price takes the SKU from at or below its rival's to above it
 
 
 class WhatIf(BaseModel):
@@ -76,7 +79,7 @@ class WhatIf(BaseModel):
     delta_ci: dict[str, tuple[float, float]]
     skus: list[SkuOutcome]
     assumptions: list[str]
-    method: dict[str, str | int | float]
+    method: dict[str, Any]
 
 
 def shop_totals(parts: dict[str, np.ndarray], keep: np.ndarray, cost: np.ndarray,

@@ -79,6 +79,7 @@ class Catalog:
     def mean_rating(self) -> np.ndarray:
         """Expected rating of a review in normal times."""
         return expected_rating(self, self.bad_share)
+    parity_kink: np.ndarray | None = None  # threshold shops: utility lost per log(ours / rival) above parity
 
 
 def round_price(price: float) -> float:

@@ -14,6 +14,7 @@ from .ledger import build_ledger
 from .merchant import settle_promotion_targets
 from .model import Outcome, simulate
 from .planting import plant_causes
+from .prices import draw_parity_kink
 from .truth import AltTruth, truth_text
 
 
@@ -76,6 +77,7 @@ def _sku_truth(shop: Shop, drivers, full: Outcome, history: Outcome) -> dict:
             "platform_value_per_click": _r(full.latent.belief[last, s], 6),
             "value_slope": 0.0 if cat.value_slope is None else _r(cat.value_slope[s], 6),
             "value_ref": 1.0 if cat.value_ref is None else _r(cat.value_ref[s], 6),
+            "parity_kink": _r(cat.parity_kink[s], 3) if cat.parity_kink is not None else 0.0,
         }
     return out
 
@@ -87,7 +89,8 @@ def generate(folder: Path, seed: int, n_skus: int = 60, n_days: int = 150, event
              mechanisms: dict[str, str] | None = None) -> AltTruth:
     """Generate one shop into folder/export/ and folder/truth.json; events is "planted" or "none".
 
-    mechanisms: {"ad": "clicks"} (the original shop, the default), {"ad": "value"}, or {"ad": "draw"} (by the seed).
+    mechanisms: "ad": "clicks" (the original shop, the default), "value", or "draw" (by the seed); "rival_price":
+    "smooth" (the logit's pull of the rival only, the default), "threshold" (a kink at parity too) or "draw".
     """
     ad = (mechanisms or {}).get("ad", "clicks")
     if ad == "draw":
@@ -105,6 +108,8 @@ def generate(folder: Path, seed: int, n_skus: int = 60, n_days: int = 150, event
         extra = np.random.default_rng([seed, 0xAD, 1])
         shop.catalog.value_slope = extra.uniform(0.2, 0.45, size=n_skus)
         shop.catalog.value_ref = shop.catalog.spend_scale.copy()
+    rival, kink = draw_parity_kink(seed, n_skus, (mechanisms or {}).get("rival_price", "smooth"))
+    shop.catalog.parity_kink = kink if rival == "threshold" else None
     settle_promotion_targets(shop)
     causes = plant_causes(shop, np.random.default_rng(cause_seed)) if events == "planted" else []
     calibrate_stockouts(shop, causes)
@@ -137,7 +142,7 @@ def generate(folder: Path, seed: int, n_skus: int = 60, n_days: int = 150, event
                     "impact_gmv": round(impact, 2), "magnitude": c.magnitude}
                    for c, impact in zip(causes, impacts, strict=True)],
         "skus": _sku_truth(shop, drivers, full, history),
-        "mechanisms": {"ad": ad},
+        "mechanisms": {"ad": ad, "rival_price": rival},
     }
     text = truth_text(data)
     (folder / "truth.json").write_text(text, encoding="utf-8")

@@ -22,6 +22,7 @@ from .aftersales import (
 )
 from .history import INTENT, Drivers, Shop
 from .platform import VISIT_RATE, click_share, platform_spend
+from .prices import parity_factor
 
 OOS_TRAFFIC = 0.15        # platforms bury sold-out items; a few shoppers still land on the page
 RECOMMEND_FEEDBACK = 0.3  # recommendation impressions ~ (recent sales / usual sales) ** this
@@ -77,6 +78,8 @@ def item_conversion(shop: Shop, drivers: Drivers, t: int, displayed_rating: np.n
     comp = drivers.competitor_price[t]
     relative = np.where(np.isnan(comp), cat.competitor_ratio, comp / cat.list_price)
     rival = cat.rival_weight * relative ** (-cat.rival_sensitivity)
+    if cat.parity_kink is not None:
+        own = own * parity_factor(cat.parity_kink, drivers.price[t], comp)
     share = own / (1.0 + own + rival)
     mood = cat.rating_pull * (displayed_rating - cat.mean_rating)
     mood += SCORE_PULL * (drivers.experience_score[t] - shop.score_base)

@@ -6,6 +6,7 @@ from .catalog import round_price
 from .effects import Cause
 from .history import Shop
 from .model import simulate
+from .prices import parity_factor
 
 MANDATORY = ("stockout", "price_increase", "price_above_competitor", "promotion_below_target_roi",
              "traffic_drop", "refund_spike", "rating_drop")
@@ -59,6 +60,8 @@ def _start(rng, kind: str, n_days: int) -> int:
 def _conversion_share(cat, s, price, comp):
     own = np.exp(cat.alpha[s] - cat.price_sensitivity[s] * np.log(price / cat.list_price[s]))
     rival = cat.rival_weight[s] * (comp / cat.list_price[s]) ** (-cat.rival_sensitivity[s])
+    if cat.parity_kink is not None:
+        own = own * parity_factor(cat.parity_kink[s], price, comp)
     return own / (1 + own + rival)
 
 

@@ -67,3 +67,28 @@ def competitor_prices(rng, list_price, has_comp, ratio, festival_tags, quiet_fro
         start = rng.integers(0, D - 6)
         seen[start:start + rng.integers(3, 7), s] = False
     return price, seen & has_comp[None, :]
+
+
+RIVAL_MECHANISMS = ("smooth", "threshold")
+
+
+def draw_parity_kink(seed: int, n_skus: int, choice: str = "smooth") -> tuple[str, np.ndarray]:
+    """The shop's rival-price mechanism and each SKU's kink at parity (0 = smooth choice only).
+
+    "threshold": shoppers who compare see the cheaper offer, so our utility loses kink * log(ours / theirs)
+    once we are dearer, on top of the logit's smooth pull of the rival. "draw" lets the seed pick, from its
+    own stream (every other draw of the shop stays as it was)."""
+    rng = np.random.default_rng([seed, 2302])
+    drawn = RIVAL_MECHANISMS[int(rng.random() < 0.5)]
+    mechanism = drawn if choice == "draw" else choice
+    if mechanism not in RIVAL_MECHANISMS:
+        raise ValueError(f"rival_price must be draw or one of {RIVAL_MECHANISMS}, not {choice!r}")
+    kink = rng.uniform(1.5, 4.5, size=n_skus)
+    return mechanism, (kink if mechanism == "threshold" else np.zeros(n_skus))
+
+
+def parity_factor(kink, price, comp):
+    """exp(-kink * log(price / comp)) while our price is above the rival's; 1 without a rival's price."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gap = np.where(np.isnan(comp), 0.0, np.log(price / np.where(np.isnan(comp), price, comp)))
+    return np.exp(-kink * np.maximum(gap, 0.0))
