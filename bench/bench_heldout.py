@@ -23,16 +23,18 @@ BENCH = Path(__file__).parent
 OUT = BENCH / "out" / "heldout"
 
 
-def heldout_shop(seed: int, *, events: str = "planted", skus: int = 60, days: int = 150):
-    """(database path, alt_shop truth) of one held-out shop, generated and imported on first use."""
+def heldout_shop(seed: int, *, events: str = "planted", skus: int = 60, days: int = 150, traffic: str = "shop"):
+    """(database path, alt_shop truth) of one held-out shop, generated and imported on first use
+    (traffic: shop, sku or draw; a non-default choice is part of the cache path)."""
     from alt_shop import generate, load_truth
 
     from shopagent.tools.importer import import_folder
 
-    folder = OUT / "shops" / f"{simulator_version(BENCH / 'alt_shop')}-{events}-{skus}x{days}-seed{seed}"
+    traffic_part = "" if traffic == "shop" else f"-traffic_{traffic}"
+    folder = OUT / "shops" / f"{simulator_version(BENCH / 'alt_shop')}-{events}-{skus}x{days}-seed{seed}{traffic_part}"
     db = folder / "shop.duckdb"
     if not db.exists():
-        generate(folder, seed, n_skus=skus, n_days=days, events=events)
+        generate(folder, seed, n_skus=skus, n_days=days, events=events, traffic=traffic)
         import_folder(folder / "export", db, replace=True)
     return db, load_truth(folder)
 

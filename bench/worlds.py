@@ -21,15 +21,19 @@ def simulator_version(folder: Path | None = None) -> str:
     return digest.hexdigest()[:8]
 
 
-def world(seed: int, *, events: str = "planted", skus: int = 80, days: int = 180):
-    """(database path, hidden truth) of a simulated shop, generating and importing it on first use."""
+def world(seed: int, *, events: str = "planted", skus: int = 80, days: int = 180, traffic: str = "shop"):
+    """(database path, hidden truth) of a simulated shop, generating and importing it on first use.
+
+    traffic: shop, sku or draw (the seed picks); a non-default choice is part of the cache path."""
     from shopagent.sample_shop.simulator import generate_shop
     from shopagent.sample_shop.truth import load_truth
     from shopagent.tools.importer import import_folder
 
-    root = WORLDS / f"{simulator_version()}-{events}-{skus}x{days}-seed{seed}"
+    traffic_part = "" if traffic == "shop" else f"-traffic_{traffic}"
+    root = WORLDS / f"{simulator_version()}-{events}-{skus}x{days}-seed{seed}{traffic_part}"
     db, truth_path = root / "shop.duckdb", root / "truth.json"
     if not db.exists():
-        generate_shop(root / "export", seed=seed, n_skus=skus, n_days=days, events=events, truth_path=truth_path)
+        generate_shop(root / "export", seed=seed, n_skus=skus, n_days=days, events=events, truth_path=truth_path,
+                      traffic=traffic)
         import_folder(root / "export", db, replace=True)
     return db, load_truth(truth_path)

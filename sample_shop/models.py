@@ -174,6 +174,8 @@ class ShopTruth(BaseModel):
     compliance: list[ComplianceIssue] = Field(default_factory=list)
     untrusted_review_ids: list[str] = Field(default_factory=list)
     summary: TruthSummary | None = None
+    mechanisms: dict[str, str] = Field(default_factory=dict, description="the mechanics this shop drew, e.g. "
+                                       '{"rival_price": "threshold"}')
 
     @property
     def n_days(self) -> int:

@@ -78,8 +78,10 @@ def _sku_truth(shop: Shop, drivers, full: Outcome, history: Outcome) -> dict:
     return out
 
 
-def generate(folder: Path, seed: int, n_skus: int = 60, n_days: int = 150, events: str = "planted") -> AltTruth:
-    """Generate one shop into folder/export/ and folder/truth.json; events is "planted" or "none"."""
+def generate(folder: Path, seed: int, n_skus: int = 60, n_days: int = 150, events: str = "planted",
+             traffic: str = "shop") -> AltTruth:
+    """Generate one shop into folder/export/ and folder/truth.json; events is "planted" or "none";
+    traffic is "shop", "sku" or "draw" (planting.traffic_mechanism)."""
     if events not in ("planted", "none"):
         raise ValueError(f"events must be 'planted' or 'none', not {events!r}")
     if n_days < 90 or n_skus < 20:
@@ -88,7 +90,7 @@ def generate(folder: Path, seed: int, n_skus: int = 60, n_days: int = 150, event
     world_seed, cause_seed, sample_seed = np.random.SeedSequence(seed).spawn(3)
     shop = build_shop(np.random.default_rng(world_seed), seed, n_skus, n_days)
     settle_promotion_targets(shop)
-    causes = plant_causes(shop, np.random.default_rng(cause_seed)) if events == "planted" else []
+    causes = plant_causes(shop, np.random.default_rng(cause_seed), traffic) if events == "planted" else []
     calibrate_stockouts(shop, causes)
     for attempt in range(4):
         drivers = apply_causes(shop.drivers, causes)
@@ -114,6 +116,8 @@ def generate(folder: Path, seed: int, n_skus: int = 60, n_days: int = 150, event
         "seed": seed, "n_skus": n_skus, "n_days": n_days, "events_mode": events,
         "first_day": shop.dates[0].isoformat(), "last_day": shop.dates[-1].isoformat(),
         "impact_window_days": WINDOW_DAYS,
+        "mechanisms": {"traffic": next(("sku" if c.sku is not None else "shop" for c in causes
+                                        if c.kind == "traffic_drop"), "none")},
         "events": [{"kind": c.kind, "sku_id": None if c.sku is None else ids[c.sku], "channel": c.channel,
                     "start": shop.dates[c.start].isoformat(), "end": shop.dates[c.end].isoformat(),
                     "impact_gmv": round(impact, 2), "magnitude": c.magnitude}

@@ -1,0 +1,176 @@
+"""One SKU's channel losing visitors (单品降权, 搜索掉量): a difference-in-differences test on visitor counts."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from shopagent.tools.detect_context import ORGANIC, DetectContext
+from shopagent.tools.detect_sku import SURGE_RATIO
+from shopagent.tools.findings import Candidate
+from shopagent.tools.schema import CHANNELS
+from shopagent.tools.stats import one_sided_critical_z
+
+SKU_TRAFFIC_DROP = 0.15  # a SKU's channel must lose this share of the visitors it was due to matter
+MIN_BASELINE_VISITORS = 100  # visitors of a SKU's channel over the baseline weeks before it is tested
+MIN_CELLS = 20  # SKU x channel cells measured before the shop's own noise can be read off them
+MIN_CELL_SPREAD = 0.03  # a fitted per-cell spread read 0 to 0.05 on the shops measured
+GAUSSIAN_MEDIAN_SQUARE = 0.4549  # median of a squared standard normal
+WINDOW_OFFSETS = (0, 2, 4, 7)  # the period, then its tail from these days on
+
+
+def detect_sku_traffic_drops(ctx: DetectContext) -> list[Candidate]:
+    """A SKU's organic channel drawing far fewer visitors than its own other channels and that channel's
+    shop-wide movement say it should, valued at the GMV those visitors would have brought.
+
+    Visitors are counts with a SKU x channel baseline, a SKU x period effect (the item's own popularity,
+    read off its other channels) and a channel x period effect (the platform's traffic, read as the median
+    SKU's change in that channel, so one viral or penalised item cannot move it). The log of observed over
+    expected is the difference-in-differences; its noise is quasi-Poisson plus a per-cell spread
+    (var = phi / counts + tau^2), both read from the shop's own cells, where real drops are too few to
+    move a median. A penalty that began a few days ago is not diluted over the whole period: the test is
+    also run on the period's last 12, 10 and 7 days, each with its own noise, Bonferroni over every cell
+    and window tested. A cell must also have fallen against the channel's
+    shop-wide trend alone: a SKU whose other channels surged has not lost the steady one. Only in-stock days
+    count, and a SKU that sold out in the period is left to its stockout (an empty shelf loses its ranking).
+    """
+    best: dict[tuple[int, int], tuple[float, float]] = {}  # (row, channel) -> (z, change) of its surest window
+    tests = 0
+    for offset in WINDOW_OFFSETS:
+        cells = _cells(ctx, slice(ctx.current.start + offset, ctx.current.stop))
+        if cells is None:
+            continue
+        rows, channels, change, shop_change, variance, shop_variance = cells
+        # channels have their own noise: live visitors come in sessions, search ones trickle in
+        phi, tau2 = np.ones(change.size), np.zeros(change.size)
+        pooled = _noise(change, variance)
+        for channel in range(len(ORGANIC)):
+            mine = channels == channel
+            phi[mine], tau2[mine] = _noise(change[mine], variance[mine]) if mine.sum() >= MIN_CELLS else pooled
+        z = change / np.sqrt(phi * variance + tau2)
+        shop_z = shop_change / np.sqrt(phi * shop_variance + tau2)
+        tests += change.size
+        # fell against its own channels and against the channel's trend alone: each is a test of the drop
+        # under one half of the model, and the surer a finding must be, the weaker of the two must pass
+        material = (np.exp(change) <= 1 - SKU_TRAFFIC_DROP) & (np.exp(shop_change) <= 1 - SKU_TRAFFIC_DROP)
+        weaker = np.maximum(z, shop_z)
+        for k in np.flatnonzero(material):
+            cell = (int(rows[k]), int(channels[k]))
+            if cell not in best or weaker[k] < best[cell][0]:
+                best[cell] = (float(weaker[k]), float(change[k]))
+    threshold = one_sided_critical_z(tests)
+    gpv_now = ctx.in_stock_sum(ctx.panel.gmv, ctx.current) / \
+        np.maximum(ctx.in_stock_sum(ctx.effective_visitors, ctx.current), 1e-9)
+    found = []
+    for (row, channel), (z, change) in sorted(best.items()):
+        if z <= -threshold:
+            found.append(_finding(ctx, row, channel, z, change, float(gpv_now[row])))
+    return found
+
+
+def _cells(ctx: DetectContext, current: slice):  # noqa: ANN202 - parallel arrays, one entry per tested cell
+    """Per tested SKU x organic channel over the days `current`: row, channel, log(observed / expected)
+    against the SKU's other channels and the channel's trend, the same against the channel's trend only,
+    and the Poisson variance of the first."""
+    panel, baseline = ctx.panel, ctx.baseline
+    in_now, in_before = ~ctx.out[:, current], ~ctx.out[:, baseline]
+    days_now, days_before = in_now.sum(axis=1), in_before.sum(axis=1)
+    visitors = panel.visitors[:, :, ORGANIC]
+    now = (visitors[:, current] * in_now[:, :, None]).sum(axis=1)  # (sku, organic channel)
+    before = (visitors[:, baseline] * in_before[:, :, None]).sum(axis=1)
+    usable = (days_now >= 3) & (days_before >= 14) & ~ctx.out[:, ctx.current].any(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate_change = np.log((now + 0.5) / days_now[:, None]) - np.log((before + 0.5) / days_before[:, None])
+    measured = usable[:, None] & (before >= MIN_BASELINE_VISITORS)
+    if measured.sum() < MIN_CELLS:
+        return None
+    trend = np.array([_weighted_median(rate_change[measured[:, c], c], before[measured[:, c], c])
+                      if measured[:, c].any() else 0.0 for c in range(len(ORGANIC))])
+    due_now = before * days_now[:, None] / np.maximum(days_before[:, None], 1) * np.exp(trend)[None, :]
+    rows, channels = np.nonzero(measured)
+    others_now = now.sum(axis=1)[rows] - now[rows, channels]
+    others_before = before.sum(axis=1)[rows] - before[rows, channels]
+    others_due = due_now.sum(axis=1)[rows] - due_now[rows, channels]
+    # a SKU with a channel that surged is its demand surge's finding: its steady channels did not drop
+    with np.errstate(divide="ignore", invalid="ignore"):
+        surged = ((before >= MIN_BASELINE_VISITORS / 2) & (now + 0.5 >= SURGE_RATIO * due_now)).any(axis=1)
+    keep = (others_before >= MIN_BASELINE_VISITORS) & (others_due > 0) & ~surged[rows]
+    rows, channels = rows[keep], channels[keep]
+    others_now, others_before, others_due = others_now[keep], others_before[keep], others_due[keep]
+    if rows.size < MIN_CELLS:
+        return None
+    own_factor = (others_now + 0.5) / others_due  # the SKU's own popularity now, from its other channels
+    expected = due_now[rows, channels] * own_factor
+    observed = now[rows, channels]
+    change = np.log((observed + 0.5) / expected)
+    shop_change = np.log((observed + 0.5) / due_now[rows, channels])
+    variance = 1 / (observed + 0.5) + 1 / (before[rows, channels] + 0.5) + 1 / (others_now + 0.5) + \
+        1 / (others_before + 0.5)
+    shop_variance = 1 / (observed + 0.5) + 1 / (before[rows, channels] + 0.5)
+    return rows, channels, change, shop_change, variance, shop_variance
+
+
+def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
+    order = np.argsort(values, kind="stable")
+    cumulative = np.cumsum(weights[order])
+    return float(values[order][np.searchsorted(cumulative, cumulative[-1] / 2)])
+
+
+def _noise(change: np.ndarray, variance: np.ndarray) -> tuple[float, float]:
+    """(phi, tau^2) with var(change) = phi x Poisson variance + tau^2: the quasi-Poisson overdispersion phi
+    is the one that makes the median squared z what noise gives (a median: the few real drops cannot
+    inflate the noise and hide themselves), never below 1; tau = MIN_CELL_SPREAD, since an item's share of
+    a channel wanders a few percent over a fortnight however many visitors it has."""
+    tau2 = MIN_CELL_SPREAD**2
+    squares = change**2
+    if float(np.median(squares / (variance + tau2))) <= GAUSSIAN_MEDIAN_SQUARE:
+        return 1.0, tau2
+    low, high = 1.0, 2.0
+    while float(np.median(squares / (high * variance + tau2))) > GAUSSIAN_MEDIAN_SQUARE and high < 1e6:
+        low, high = high, 2 * high
+    for _ in range(40):  # bisection: the median falls as phi grows
+        middle = (low + high) / 2
+        low, high = (middle, high) if float(np.median(squares / (middle * variance + tau2))) > \
+            GAUSSIAN_MEDIAN_SQUARE else (low, middle)
+    return high, tau2
+
+
+def _finding(ctx: DetectContext, row: int, channel: int, z: float, change: float, gpv_now: float) -> Candidate:
+    """The candidate for one SKU's channel: when its visitors fell, and the GMV they would have brought."""
+    panel, current = ctx.panel, ctx.current
+    index = ORGANIC[channel]
+    in_stock = ~ctx.out[row, current]
+    daily = panel.visitors[row, current, index] * in_stock
+    # the visitors due day by day: the channel's share of the SKU's visitors over the baseline weeks, moved by
+    # the channel's shop-wide trend, times the SKU's other channels that day (they share its weekday rhythm)
+    others_index = [c for c in ORGANIC if c != index]
+    others = panel.visitors[row, current][:, others_index].sum(axis=1) * in_stock
+    expected = float((daily.sum() + 0.5) / math.exp(change))
+    due = expected * others / others.sum() if others.sum() > 0 else expected * in_stock / in_stock.sum()
+    start = _drop_start(daily, due)
+    lost = float((due[start:] - daily[start:]).sum())
+    baseline_in_stock = ~ctx.out[row, ctx.baseline]
+    before = float((panel.visitors[row, ctx.baseline, index] * baseline_in_stock).sum())
+    days_before = max(int(baseline_in_stock.sum()), 1)
+    due_after = float(due[start:].sum())
+    impact = lost * gpv_now * float(ctx.channel_weight[index])
+    dates = ctx.days(current)
+    return Candidate(
+        kind="traffic_drop", row=row, channel=CHANNELS[index], impact_gmv=-round(max(impact, 0.0), 2),
+        z_score=round(z, 2),
+        evidence={"drop_start": dates[start], "drop_end": dates[-1],
+                  "visitors_per_day_before": round(before / days_before, 1),
+                  "visitors_per_day_after": round(float(daily[start:].sum()) / max(int(in_stock[start:].sum()), 1), 1),
+                  "visitors_after": int(daily[start:].sum()), "visitors_expected": int(round(due_after)),
+                  "visitors_lost": int(round(lost)),
+                  "change_vs_expected_pct": round(100 * (float(daily[start:].sum()) / max(due_after, 1e-9) - 1), 1)},
+    )
+
+
+def _drop_start(daily: np.ndarray, due: np.ndarray) -> int:
+    """The day the shortfall began: the start of the tail run whose visitors fell furthest below what was
+    due, measured in Poisson standard deviations (a CUSUM-style change point)."""
+    shortfall = np.cumsum((due - daily)[::-1])[::-1]  # shortfall[k] = sum over days k.. of due - observed
+    spread = np.sqrt(np.maximum(np.cumsum(due[::-1])[::-1], 1e-9))
+    return int(np.argmax(shortfall / spread))
