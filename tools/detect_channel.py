@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from shopagent.tools.detect_context import ORGANIC, DetectContext
@@ -15,7 +13,7 @@ from shopagent.tools.stats import one_sided_critical_z
 SKU_TRAFFIC_DROP = 0.15  # a SKU's channel must lose this share of the visitors it was due to matter
 MIN_BASELINE_VISITORS = 100  # visitors of a SKU's channel over the baseline weeks before it is tested
 MIN_CELLS = 20  # SKU x channel cells measured before the shop's own noise can be read off them
-MIN_CELL_SPREAD = 0.03  # a fitted per-cell spread read 0 to 0.05 on the shops measured
+MIN_CELL_SPREAD = 0.03  # an item's share of a channel wanders this much over a fortnight, however busy
 GAUSSIAN_MEDIAN_SQUARE = 0.4549  # median of a squared standard normal
 WINDOW_OFFSETS = (0, 2, 4, 7)  # the period, then its tail from these days on
 
@@ -27,52 +25,51 @@ def detect_sku_traffic_drops(ctx: DetectContext) -> list[Candidate]:
     Visitors are counts with a SKU x channel baseline, a SKU x period effect (the item's own popularity,
     read off its other channels) and a channel x period effect (the platform's traffic, read as the median
     SKU's change in that channel, so one viral or penalised item cannot move it). The log of observed over
-    expected is the difference-in-differences; its noise is quasi-Poisson plus a per-cell spread
-    (var = phi / counts + tau^2), both read from the shop's own cells, where real drops are too few to
-    move a median. A penalty that began a few days ago is not diluted over the whole period: the test is
-    also run on the period's last 12, 10 and 7 days, each with its own noise, Bonferroni over every cell
-    and window tested. A cell must also have fallen against the channel's
-    shop-wide trend alone: a SKU whose other channels surged has not lost the steady one. Only in-stock days
-    count, and a SKU that sold out in the period is left to its stockout (an empty shelf loses its ranking).
+    expected is the difference-in-differences; its noise is quasi-Poisson with each channel's own
+    overdispersion read from the shop's cells, plus a small per-cell spread. A penalty that began a few
+    days ago is not diluted over the whole period: the test also runs on the period's last 12, 10 and 7
+    days, each with its own noise, Bonferroni over every cell and window tested.
+
+    What else moves an item's traffic is left to its own finding: a SKU with a channel that surged (a
+    steady channel is not a drop beside it), a channel that kept up with its shop-wide trend, and a SKU
+    that sold out in the period (an empty shelf loses its ranking). Only in-stock days count.
     """
-    best: dict[tuple[int, int], tuple[float, float]] = {}  # (row, channel) -> (z, change) of its surest window
+    best: dict[tuple[int, int], float] = {}  # (row, channel) -> z of its surest window
     tests = 0
+    due: dict[tuple[int, int], float] = {}
     for offset in WINDOW_OFFSETS:
         cells = _cells(ctx, slice(ctx.current.start + offset, ctx.current.stop))
         if cells is None:
             continue
-        rows, channels, change, shop_change, variance, shop_variance = cells
-        # channels have their own noise: live visitors come in sessions, search ones trickle in
-        phi, tau2 = np.ones(change.size), np.zeros(change.size)
-        pooled = _noise(change, variance)
-        for channel in range(len(ORGANIC)):
-            mine = channels == channel
-            phi[mine], tau2[mine] = _noise(change[mine], variance[mine]) if mine.sum() >= MIN_CELLS else pooled
-        z = change / np.sqrt(phi * variance + tau2)
-        shop_z = shop_change / np.sqrt(phi * shop_variance + tau2)
+        rows, channels, change, shop_change, own_variance, others_now, others_before, expected = cells
+        if offset == 0:  # what each cell was due over the whole period: a finding is valued over it
+            due.update(zip(zip(rows.tolist(), channels.tolist(), strict=True), expected.tolist(), strict=True))
+        phi = _channel_overdispersion(channels, change, own_variance, others_now, others_before)
+        variance = _variance(phi, channels, own_variance, others_now, others_before)
+        z = change / np.sqrt(variance)
         tests += change.size
-        # fell against its own channels and against the channel's trend alone: each is a test of the drop
-        # under one half of the model, and the surer a finding must be, the weaker of the two must pass
-        material = (np.exp(change) <= 1 - SKU_TRAFFIC_DROP) & (np.exp(shop_change) <= 1 - SKU_TRAFFIC_DROP)
-        weaker = np.maximum(z, shop_z)
+        # a channel that kept up with its shop-wide trend has not dropped, whatever its SKU's other channels did
+        material = (np.exp(change) <= 1 - SKU_TRAFFIC_DROP) & (shop_change < 0)
         for k in np.flatnonzero(material):
             cell = (int(rows[k]), int(channels[k]))
-            if cell not in best or weaker[k] < best[cell][0]:
-                best[cell] = (float(weaker[k]), float(change[k]))
+            if cell not in best or z[k] < best[cell]:
+                best[cell] = float(z[k])
     threshold = one_sided_critical_z(tests)
     gpv_now = ctx.in_stock_sum(ctx.panel.gmv, ctx.current) / \
         np.maximum(ctx.in_stock_sum(ctx.effective_visitors, ctx.current), 1e-9)
     found = []
-    for (row, channel), (z, change) in sorted(best.items()):
+    for (row, channel), z in sorted(best.items()):
         if z <= -threshold:
-            found.append(_finding(ctx, row, channel, z, change, float(gpv_now[row])))
+            expected = due.get((row, channel))
+            if expected is not None:  # a cell the whole period could not test (its SKU surged) is not valued
+                found.append(_finding(ctx, row, channel, z, expected, float(gpv_now[row])))
     return found
 
 
 def _cells(ctx: DetectContext, current: slice):  # noqa: ANN202 - parallel arrays, one entry per tested cell
     """Per tested SKU x organic channel over the days `current`: row, channel, log(observed / expected)
     against the SKU's other channels and the channel's trend, the same against the channel's trend only,
-    and the Poisson variance of the first."""
+    the Poisson variance of the cell's own counts, and its SKU's other channels' counts now and before."""
     panel, baseline = ctx.panel, ctx.baseline
     in_now, in_before = ~ctx.out[:, current], ~ctx.out[:, baseline]
     days_now, days_before = in_now.sum(axis=1), in_before.sum(axis=1)
@@ -89,26 +86,51 @@ def _cells(ctx: DetectContext, current: slice):  # noqa: ANN202 - parallel array
                       if measured[:, c].any() else 0.0 for c in range(len(ORGANIC))])
     due_now = before * days_now[:, None] / np.maximum(days_before[:, None], 1) * np.exp(trend)[None, :]
     rows, channels = np.nonzero(measured)
-    others_now = now.sum(axis=1)[rows] - now[rows, channels]
-    others_before = before.sum(axis=1)[rows] - before[rows, channels]
-    others_due = due_now.sum(axis=1)[rows] - due_now[rows, channels]
+    others = np.ones((rows.size, len(ORGANIC)), dtype=bool)
+    others[np.arange(rows.size), channels] = False
+    others_now, others_before, others_due = now[rows] * others, before[rows] * others, due_now[rows] * others
     # a SKU with a channel that surged is its demand surge's finding: its steady channels did not drop
-    with np.errstate(divide="ignore", invalid="ignore"):
-        surged = ((before >= MIN_BASELINE_VISITORS / 2) & (now + 0.5 >= SURGE_RATIO * due_now)).any(axis=1)
-    keep = (others_before >= MIN_BASELINE_VISITORS) & (others_due > 0) & ~surged[rows]
+    surged = ((before >= MIN_BASELINE_VISITORS / 2) & (now + 0.5 >= SURGE_RATIO * due_now)).any(axis=1)
+    keep = (others_before.sum(axis=1) >= MIN_BASELINE_VISITORS) & (others_due.sum(axis=1) > 0) & ~surged[rows]
     rows, channels = rows[keep], channels[keep]
     others_now, others_before, others_due = others_now[keep], others_before[keep], others_due[keep]
     if rows.size < MIN_CELLS:
         return None
-    own_factor = (others_now + 0.5) / others_due  # the SKU's own popularity now, from its other channels
-    expected = due_now[rows, channels] * own_factor
+    own_factor = (others_now.sum(axis=1) + 0.5) / others_due.sum(axis=1)  # the SKU's popularity now
     observed = now[rows, channels]
-    change = np.log((observed + 0.5) / expected)
+    change = np.log((observed + 0.5) / (due_now[rows, channels] * own_factor))
     shop_change = np.log((observed + 0.5) / due_now[rows, channels])
-    variance = 1 / (observed + 0.5) + 1 / (before[rows, channels] + 0.5) + 1 / (others_now + 0.5) + \
-        1 / (others_before + 0.5)
-    shop_variance = 1 / (observed + 0.5) + 1 / (before[rows, channels] + 0.5)
-    return rows, channels, change, shop_change, variance, shop_variance
+    own_variance = 1 / (observed + 0.5) + 1 / (before[rows, channels] + 0.5)
+    expected = due_now[rows, channels] * own_factor
+    return rows, channels, change, shop_change, own_variance, others_now, others_before, expected
+
+
+def _variance(phi: np.ndarray, channels: np.ndarray, own_variance: np.ndarray, others_now: np.ndarray,
+              others_before: np.ndarray) -> np.ndarray:
+    """Variance of each cell's log(observed / expected): its own channel's counts now and before, and its
+    SKU's other channels (the delta method on their sums), each count scaled by its channel's phi, plus
+    the per-cell spread."""
+    total_now, total_before = others_now.sum(axis=1) + 0.5, others_before.sum(axis=1) + 0.5
+    others = (others_now @ phi) / total_now**2 + (others_before @ phi) / total_before**2
+    return phi[channels] * own_variance + others + MIN_CELL_SPREAD**2
+
+
+def _channel_overdispersion(channels: np.ndarray, change: np.ndarray, own_variance: np.ndarray,
+                            others_now: np.ndarray, others_before: np.ndarray) -> np.ndarray:
+    """Each organic channel's quasi-Poisson overdispersion (live visitors come in sessions, search ones
+    trickle in): the phi that makes the median squared z of its cells what noise gives. A median, so the
+    few real drops cannot inflate the noise and hide themselves; never below 1 (counts are never tidier
+    than Poisson). The cells' other channels carry their own phi, so the fit is repeated until it settles;
+    a channel with too few cells to read gets at least the pooled figure."""
+    phi = np.ones(len(ORGANIC))
+    for _ in range(3):
+        base = _variance(phi, channels, own_variance, others_now, others_before) - phi[channels] * own_variance
+        pooled = _phi(change, own_variance, base)
+        for channel in range(len(ORGANIC)):
+            mine = channels == channel
+            own = _phi(change[mine], own_variance[mine], base[mine]) if mine.sum() >= 3 else pooled
+            phi[channel] = own if mine.sum() >= MIN_CELLS else max(own, pooled)
+    return phi
 
 
 def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
@@ -117,26 +139,25 @@ def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
     return float(values[order][np.searchsorted(cumulative, cumulative[-1] / 2)])
 
 
-def _noise(change: np.ndarray, variance: np.ndarray) -> tuple[float, float]:
-    """(phi, tau^2) with var(change) = phi x Poisson variance + tau^2: the quasi-Poisson overdispersion phi
-    is the one that makes the median squared z what noise gives (a median: the few real drops cannot
-    inflate the noise and hide themselves), never below 1; tau = MIN_CELL_SPREAD, since an item's share of
-    a channel wanders a few percent over a fortnight however many visitors it has."""
-    tau2 = MIN_CELL_SPREAD**2
+def _phi(change: np.ndarray, variance: np.ndarray, fixed: np.ndarray) -> float:
+    """The phi >= 1 at which median(change^2 / (phi x variance + fixed)) is a squared normal's median."""
     squares = change**2
-    if float(np.median(squares / (variance + tau2))) <= GAUSSIAN_MEDIAN_SQUARE:
-        return 1.0, tau2
+
+    def too_wide(phi: float) -> bool:
+        return float(np.median(squares / (phi * variance + fixed))) > GAUSSIAN_MEDIAN_SQUARE
+
+    if not too_wide(1.0):
+        return 1.0
     low, high = 1.0, 2.0
-    while float(np.median(squares / (high * variance + tau2))) > GAUSSIAN_MEDIAN_SQUARE and high < 1e6:
+    while too_wide(high) and high < 1e6:
         low, high = high, 2 * high
     for _ in range(40):  # bisection: the median falls as phi grows
         middle = (low + high) / 2
-        low, high = (middle, high) if float(np.median(squares / (middle * variance + tau2))) > \
-            GAUSSIAN_MEDIAN_SQUARE else (low, middle)
-    return high, tau2
+        low, high = (middle, high) if too_wide(middle) else (low, middle)
+    return high
 
 
-def _finding(ctx: DetectContext, row: int, channel: int, z: float, change: float, gpv_now: float) -> Candidate:
+def _finding(ctx: DetectContext, row: int, channel: int, z: float, expected: float, gpv_now: float) -> Candidate:
     """The candidate for one SKU's channel: when its visitors fell, and the GMV they would have brought."""
     panel, current = ctx.panel, ctx.current
     index = ORGANIC[channel]
@@ -146,7 +167,6 @@ def _finding(ctx: DetectContext, row: int, channel: int, z: float, change: float
     # the channel's shop-wide trend, times the SKU's other channels that day (they share its weekday rhythm)
     others_index = [c for c in ORGANIC if c != index]
     others = panel.visitors[row, current][:, others_index].sum(axis=1) * in_stock
-    expected = float((daily.sum() + 0.5) / math.exp(change))
     due = expected * others / others.sum() if others.sum() > 0 else expected * in_stock / in_stock.sum()
     start = _drop_start(daily, due)
     lost = float((due[start:] - daily[start:]).sum())
