@@ -14,7 +14,10 @@ SKU_TRAFFIC_DROP = 0.15  # a SKU's channel must lose this share of the visitors 
 MIN_BASELINE_VISITORS = 100  # visitors of a SKU's channel over the baseline weeks before it is tested
 MIN_CELLS = 20  # SKU x channel cells measured before the shop's own noise can be read off them
 MIN_CELL_SPREAD = 0.03  # an item's share of a channel wanders this much over a fortnight, however busy
-GAUSSIAN_MEDIAN_SQUARE = 0.4549  # median of a squared standard normal
+# the noise is read where its tail starts: the 90th percentile of squared z against a squared normal's
+# (2.706). Channels whose visitors come in bursts (live sessions) have tails a median would miss; real
+# drops are far fewer than a tenth of the cells, so they still cannot hide themselves
+NOISE_QUANTILE, NORMAL_SQUARE_QUANTILE = 0.9, 2.706
 WINDOW_OFFSETS = (0, 2, 4, 7)  # the period, then its tail from these days on
 
 
@@ -28,28 +31,38 @@ def detect_sku_traffic_drops(ctx: DetectContext) -> list[Candidate]:
     expected is the difference-in-differences; its noise is quasi-Poisson with each channel's own
     overdispersion read from the shop's cells, plus a small per-cell spread. A penalty that began a few
     days ago is not diluted over the whole period: the test also runs on the period's last 12, 10 and 7
-    days, each with its own noise, Bonferroni over every cell and window tested.
+    days, Bonferroni over every cell and window tested.
 
-    What else moves an item's traffic is left to its own finding: a SKU with a channel that surged (a
+    A channel with fewer than MIN_CELLS items measured in it is not tested. What else moves an item's
+    traffic is left to its own finding: a SKU with a channel that surged (a
     steady channel is not a drop beside it), a channel that kept up with its shop-wide trend, and a SKU
     that sold out in the period (an empty shelf loses its ranking). Only in-stock days count.
     """
     best: dict[tuple[int, int], float] = {}  # (row, channel) -> z of its surest window
-    tests = 0
     due: dict[tuple[int, int], float] = {}
+    windows = []
     for offset in WINDOW_OFFSETS:
         cells = _cells(ctx, slice(ctx.current.start + offset, ctx.current.stop))
         if cells is None:
             continue
-        rows, channels, change, shop_change, own_variance, others_now, others_before, expected = cells
+        windows.append(cells)
+        rows, channels, expected = cells[0], cells[1], cells[-1]
         if offset == 0:  # what each cell was due over the whole period: a finding is valued over it
             due.update(zip(zip(rows.tolist(), channels.tolist(), strict=True), expected.tolist(), strict=True))
-        phi = _channel_overdispersion(channels, change, own_variance, others_now, others_before)
-        variance = _variance(phi, channels, own_variance, others_now, others_before)
-        z = change / np.sqrt(variance)
-        tests += change.size
+    if not windows:
+        return []
+    # one overdispersion per channel, read from every window's cells: one window's cells are too few for a
+    # steady quantile
+    pooled = [np.concatenate([cells[part] for cells in windows]) for part in (1, 2, 4, 5, 6)]
+    phi = _channel_overdispersion(*pooled)
+    # a channel few items draw on (live streams, in many shops) has too few cells to say what its noise is
+    readable = np.bincount(windows[0][1], minlength=len(ORGANIC)) >= MIN_CELLS
+    tests = 0
+    for rows, channels, change, shop_change, own_variance, others_now, others_before, _ in windows:
+        z = change / np.sqrt(_variance(phi, channels, own_variance, others_now, others_before))
+        tests += int(readable[channels].sum())
         # a channel that kept up with its shop-wide trend has not dropped, whatever its SKU's other channels did
-        material = (np.exp(change) <= 1 - SKU_TRAFFIC_DROP) & (shop_change < 0)
+        material = (np.exp(change) <= 1 - SKU_TRAFFIC_DROP) & (shop_change < 0) & readable[channels]
         for k in np.flatnonzero(material):
             cell = (int(rows[k]), int(channels[k]))
             if cell not in best or z[k] < best[cell]:
@@ -118,10 +131,10 @@ def _variance(phi: np.ndarray, channels: np.ndarray, own_variance: np.ndarray, o
 def _channel_overdispersion(channels: np.ndarray, change: np.ndarray, own_variance: np.ndarray,
                             others_now: np.ndarray, others_before: np.ndarray) -> np.ndarray:
     """Each organic channel's quasi-Poisson overdispersion (live visitors come in sessions, search ones
-    trickle in): the phi that makes the median squared z of its cells what noise gives. A median, so the
-    few real drops cannot inflate the noise and hide themselves; never below 1 (counts are never tidier
-    than Poisson). The cells' other channels carry their own phi, so the fit is repeated until it settles;
-    a channel with too few cells to read gets at least the pooled figure."""
+    trickle in): the phi that puts the NOISE_QUANTILE of its cells' squared z where noise puts it (a
+    quantile, so the few real drops cannot inflate the noise and hide themselves); never below 1 (counts
+    are never tidier than Poisson). The cells' other channels carry their own phi, so the fit is repeated
+    until it settles; a channel with too few cells to read gets at least the pooled figure."""
     phi = np.ones(len(ORGANIC))
     for _ in range(3):
         base = _variance(phi, channels, own_variance, others_now, others_before) - phi[channels] * own_variance
@@ -140,18 +153,18 @@ def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
 
 
 def _phi(change: np.ndarray, variance: np.ndarray, fixed: np.ndarray) -> float:
-    """The phi >= 1 at which median(change^2 / (phi x variance + fixed)) is a squared normal's median."""
+    """The phi >= 1 at which the NOISE_QUANTILE of change^2 / (phi x variance + fixed) is a squared normal's."""
     squares = change**2
 
     def too_wide(phi: float) -> bool:
-        return float(np.median(squares / (phi * variance + fixed))) > GAUSSIAN_MEDIAN_SQUARE
+        return float(np.quantile(squares / (phi * variance + fixed), NOISE_QUANTILE)) > NORMAL_SQUARE_QUANTILE
 
     if not too_wide(1.0):
         return 1.0
     low, high = 1.0, 2.0
     while too_wide(high) and high < 1e6:
         low, high = high, 2 * high
-    for _ in range(40):  # bisection: the median falls as phi grows
+    for _ in range(40):  # bisection: the quantile falls as phi grows
         middle = (low + high) / 2
         low, high = (middle, high) if too_wide(middle) else (low, middle)
     return high
