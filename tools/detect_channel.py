@@ -34,9 +34,9 @@ def detect_sku_traffic_drops(ctx: DetectContext) -> list[Candidate]:
     days, Bonferroni over every cell and window tested.
 
     A channel with fewer than MIN_CELLS items measured in it is not tested. What else moves an item's
-    traffic is left to its own finding: a SKU with a channel that surged (a
-    steady channel is not a drop beside it), a channel that kept up with its shop-wide trend, and a SKU
-    that sold out in the period (an empty shelf loses its ranking). Only in-stock days count.
+    traffic is left to its own finding: a SKU with a channel that surged (a steady channel is not a drop
+    beside it), a channel that kept up with its shop-wide trend, and a SKU that sold out in the period (an
+    empty shelf loses its ranking). Only in-stock days count.
     """
     best: dict[tuple[int, int], float] = {}  # (row, channel) -> z of its surest window
     due: dict[tuple[int, int], float] = {}
