@@ -391,3 +391,25 @@ def test_the_simulators_single_sku_traffic_mechanism_is_planted_and_found(tmp_pa
     found = {(finding.sku_id, finding.channel) for finding in diagnose(Shop(world.db)).findings
              if finding.kind == "traffic_drop"}
     assert (planted[0].sku_id, planted[0].channel) in found
+
+
+def test_an_item_gone_viral_is_a_surge_not_a_drop_of_its_other_channels(quiet_world, tmp_path):
+    """Beside a SKU whose recommend visitors tripled, its steady search and live traffic is a smaller share of
+    its visitors: that is not a drop of those channels, and no traffic_drop names the SKU."""
+    from shopagent.tools.diagnose import diagnose
+    from shopagent.tools.store import Shop
+
+    from .conftest import edited_world
+
+    truth = quiet_world.truth
+    sku = max(truth.skus, key=lambda item: item.base_visitors.recommend).sku_id
+    first_day = truth.window_start.isoformat()
+
+    def triple_recommend(row: dict) -> None:
+        if row["sku_id"] == sku and row["channel"] == "recommend" and row["date"] >= first_day:
+            row["visitors"] = str(3 * int(row["visitors"]))
+            row["impressions"] = str(max(int(row["impressions"]), int(row["visitors"])))
+
+    world = edited_world(quiet_world, tmp_path, "traffic", triple_recommend)
+    findings = diagnose(Shop(world.db)).findings
+    assert not [finding for finding in findings if finding.kind == "traffic_drop" and finding.sku_id == sku]
