@@ -1,7 +1,11 @@
 """Diagnose accuracy against the simulator's planted truth, over many seeds, with a naive baseline beside it.
 
 Run: python bench/bench_diagnose.py [--seeds 20] [--first-seed 1] [--quiet-seeds 5] [--skus 80 --days 180] [--big]
-Figures: recall of planted causes (kind + SKU, or kind + channel when shop-wide), recall in the top 10,
+    [--traffic shop,sku]
+Every figure is given per traffic mechanism (the planted traffic drop hits one channel of every SKU, or one
+SKU's channel: --seeds shops each) and over all of them.
+Figures: recall of planted causes (kind + SKU, or kind + channel when shop-wide; a single SKU's traffic
+drop needs its SKU and channel), recall in the top 10,
 median rank of planted causes, unplanted findings in the top 10, median relative error of impact_gmv,
 findings in a quiet shop, and run time. Unplanted findings and quiet-shop findings are also counted without
 the price moves the simulator's own counterfactual confirms (bench/unplanted_truth.py): its rivals' prices
@@ -24,14 +28,18 @@ OUT = Path(__file__).parent / "out" / "diagnose"
 
 
 def key(kind: str, sku_id: str | None, channel: str | None) -> tuple:
-    return (kind, sku_id) if sku_id else (kind, channel)
+    """What must match for a finding to be the planted cause: a shop-wide one by its channel, a SKU's by its
+    SKU, and a SKU's traffic drop by its SKU and channel."""
+    if sku_id is None:
+        return (kind, channel)
+    return (kind, sku_id, channel) if kind == "traffic_drop" else (kind, sku_id)
 
 
-def score_seed(seed: int, skus: int = 80, days: int = 180) -> dict:
+def score_seed(seed: int, skus: int = 80, days: int = 180, traffic: str = "shop") -> dict:
     from unplanted_truth import UnplantedTruth
 
-    db, truth = world(seed, skus=skus, days=days)
-    return {"seed": seed, **score_shop(db, truth.events, UnplantedTruth(truth).confirms)}
+    db, truth = world(seed, skus=skus, days=days, mechanisms={"traffic": traffic})
+    return {"seed": seed, "traffic": traffic, **score_shop(db, truth.events, UnplantedTruth(truth).confirms)}
 
 
 def score_shop(db: Path, events: list, confirms=None) -> dict:  # noqa: ANN001 - (kind, sku_id, impact) -> bool
@@ -44,8 +52,8 @@ def score_shop(db: Path, events: list, confirms=None) -> dict:  # noqa: ANN001 -
     started = time.perf_counter()
     result = diagnose(Shop(db))
     seconds = time.perf_counter() - started
-    found = [key(f.kind, f.sku_id, f.channel if f.sku_id is None else None) for f in result.findings]
-    planted = {key(e.kind, e.sku_id, e.channel if e.sku_id is None else None): e for e in events}
+    found = [key(f.kind, f.sku_id, f.channel) for f in result.findings]
+    planted = {key(e.kind, e.sku_id, e.channel): e for e in events}
     ranks, errors, missed = [], [], []
     # material = at least 0.25% of the period's GMV: about ¥5,000 on the sample shop's ¥2M fortnight
     material_floor = 0.0025 * result.kpis.gmv
@@ -150,10 +158,15 @@ def main() -> None:
     parser.add_argument("--skus", type=int, default=80, help="SKUs per simulated shop (a different shape of shop)")
     parser.add_argument("--days", type=int, default=180, help="days of history per simulated shop")
     parser.add_argument("--big", action="store_true", help="also time the 1,000-SKU x 365-day shop")
+    parser.add_argument("--traffic", default="shop,sku", help="traffic mechanisms to plant, --seeds shops each")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
-    seeds = [score_seed(seed, args.skus, args.days) for seed in range(args.first_seed, args.first_seed + args.seeds)]
+    mechanisms = args.traffic.split(",")
+    seeds = [score_seed(seed, args.skus, args.days, traffic) for traffic in mechanisms
+             for seed in range(args.first_seed, args.first_seed + args.seeds)]
     summary = summarise(seeds)
+    summary["by_traffic"] = {traffic: summarise([item for item in seeds if item["traffic"] == traffic])
+                             for traffic in mechanisms}
     if args.quiet_seeds:
         counts = [quiet(seed, args.skus, args.days) for seed in range(101, 101 + args.quiet_seeds)]
         summary["quiet_shop_findings"] = [total for total, _ in counts]
@@ -161,8 +174,8 @@ def main() -> None:
     if args.big:
         summary["diagnose_seconds_1000x365"] = round(timing(1000, 365), 2)
     print(json.dumps(summary, indent=2, ensure_ascii=False))
-    name = "summary.json" if (args.skus, args.days, args.first_seed) == (80, 180, 1) else \
-        f"summary-{args.skus}x{args.days}-from{args.first_seed}.json"
+    name = "summary.json" if (args.skus, args.days, args.first_seed, args.traffic) == (80, 180, 1, "shop,sku") else \
+        f"summary-{args.skus}x{args.days}-from{args.first_seed}-{args.traffic.replace(',', '+')}.json"
     result = {"summary": summary, "seeds": seeds, "provenance": provenance()}
     (OUT / name).write_text(json.dumps(result, indent=2, default=str))
 

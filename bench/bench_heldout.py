@@ -2,6 +2,7 @@
 that never saw this repository's code or simulator: other demand, promotion, review and refund mechanics.
 
 Run: python bench/bench_heldout.py [--seeds 10] [--first-seed 1] [--quiet-seeds 4] [--skus 60 --days 150]
+    [--diagnose-only] [--traffic shop,sku]  (diagnose figures per traffic mechanism, --seeds shops each)
 Scored exactly as bench_diagnose.py and bench_promotion.py score this repository's simulator (same functions),
 so the figures sit side by side. Shops are cached under bench/out/heldout/, keyed by alt_shop's source.
 """
@@ -23,19 +24,19 @@ BENCH = Path(__file__).parent
 OUT = BENCH / "out" / "heldout"
 
 
-def heldout_shop(seed: int, *, events: str = "planted", skus: int = 60, days: int = 150, ad: str | None = None):
-    """(database path, alt_shop truth) of one held-out shop, generated and imported on first use (ad: its ad
-    mechanism, part of the cached path; None is the original shop)."""
+def heldout_shop(seed: int, *, events: str = "planted", skus: int = 60, days: int = 150,
+                 mechanisms: dict[str, str] | None = None):
+    """(database path, alt_shop truth) of one held-out shop, generated and imported on first use (mechanisms: e.g.
+    {"ad": "value", "traffic": "sku"}, part of the cached path; None is the original shop)."""
     from alt_shop import generate, load_truth
 
     from shopagent.tools.importer import import_folder
 
-    chosen = "" if ad is None else f"-ad={ad}"
+    chosen = "".join(f"-{key}={value}" for key, value in sorted((mechanisms or {}).items()))
     folder = OUT / "shops" / f"{simulator_version(BENCH / 'alt_shop')}-{events}-{skus}x{days}{chosen}-seed{seed}"
     db = folder / "shop.duckdb"
     if not db.exists():
-        generate(folder, seed, n_skus=skus, n_days=days, events=events,
-                 mechanisms=None if ad is None else {"ad": ad})
+        generate(folder, seed, n_skus=skus, n_days=days, events=events, mechanisms=mechanisms)
         import_folder(folder / "export", db, replace=True)
     return db, load_truth(folder)
 
@@ -77,16 +78,21 @@ def main() -> int:
     parser.add_argument("--diagnose-only", action="store_true", help="skip the promotion planner (minutes a seed)")
     parser.add_argument("--ad-mechanism", default=None, choices=("clicks", "value"),
                         help="alt_shop's ad mechanism (default: the original shop); figures are per mechanism")
+    parser.add_argument("--traffic", default="shop", help="traffic mechanisms to plant (shop,sku), --seeds shops "
+                        "each; the promotion planner runs on the first only")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
+    mechanisms = args.traffic.split(",")
     diagnosed, planned = [], []
-    for seed in range(args.first_seed, args.first_seed + args.seeds):
-        db, truth = heldout_shop(seed, skus=args.skus, days=args.days, ad=args.ad_mechanism)
-        scored = {"seed": seed, **bench_diagnose.score_shop(db, planted_events(truth))}
+    for traffic, seed in [(traffic, seed) for traffic in mechanisms
+                          for seed in range(args.first_seed, args.first_seed + args.seeds)]:
+        chosen = {"traffic": traffic, **({} if args.ad_mechanism is None else {"ad": args.ad_mechanism})}
+        db, truth = heldout_shop(seed, skus=args.skus, days=args.days, mechanisms=chosen)
+        scored = {"seed": seed, "traffic": traffic, **bench_diagnose.score_shop(db, planted_events(truth))}
         diagnosed.append(scored)
-        print(f"seed {seed}: found {scored['found']}/{scored['planted']}, top 10 {scored['top10']}, "
+        print(f"{traffic} seed {seed}: found {scored['found']}/{scored['planted']}, top 10 {scored['top10']}, "
               f"unplanted in top 10 {scored['unplanted']}, missed {scored['missed']}", flush=True)
-        if args.diagnose_only:
+        if args.diagnose_only or traffic != mechanisms[0]:
             continue
         for row in bench_promotion.score_shop(db, HeldoutPromotionTruth(truth), f"seed{seed}"):
             row["mechanism"] = truth.data.get("mechanisms", {}).get("ad", "clicks")
@@ -98,13 +104,18 @@ def main() -> int:
     for seed in range(101, 101 + args.quiet_seeds):
         db, _ = heldout_shop(seed, events="none", skus=args.skus, days=args.days)
         quiet.append(bench_diagnose.count_findings(db)[0])
-    result = {"diagnose": {**bench_diagnose.summarise(diagnosed), "quiet_shop_findings": quiet},
+    by_traffic = {traffic: bench_diagnose.summarise([item for item in diagnosed if item["traffic"] == traffic])
+                  for traffic in mechanisms}
+    result = {"diagnose": {**bench_diagnose.summarise(diagnosed), "quiet_shop_findings": quiet,
+                           "by_traffic": by_traffic},
               "promotion": bench_promotion.summarise(planned),
               "promotion_by_mechanism": bench_promotion.summarise_by_mechanism(planned),
               "diagnose_seeds": diagnosed, "promotion_rows": planned,
               "provenance": provenance()}
-    name = (f"results-{args.skus}x{args.days}-from{args.first_seed}{'-diagnose' if args.diagnose_only else ''}"
-            f"{'' if args.ad_mechanism is None else '-ad=' + args.ad_mechanism}.json")
+    traffic_part = "" if args.traffic == "shop" else f"-{args.traffic.replace(',', '+')}"
+    only = "-diagnose" if args.diagnose_only else ""
+    ad_part = "" if args.ad_mechanism is None else "-ad=" + args.ad_mechanism
+    name = f"results-{args.skus}x{args.days}-from{args.first_seed}{traffic_part}{ad_part}{only}.json"
     (OUT / name).write_text(
         json.dumps(result, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
     print(json.dumps({key: result[key] for key in ("diagnose", "promotion")}, indent=2, ensure_ascii=False))

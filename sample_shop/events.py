@@ -8,6 +8,7 @@ import numpy as np
 
 from .catalog import Catalog
 
+TRAFFIC_MECHANISMS = ("shop", "sku")
 SKU_EVENT_ORDER = (
     "stockout",
     "stockout",
@@ -144,3 +145,28 @@ def _prepare_catalog(catalog: Catalog, events: list[PlannedEvent], rng: np.rando
         if e.kind == "price_above_competitor" and e.sku is not None:
             catalog.tracked[e.sku] = True
             catalog.cross[e.sku] = round(float(rng.uniform(1.0, 1.5)), 3)
+
+
+def plant_traffic_mechanism(plan: EventPlan, catalog: Catalog, n_days: int, seed: int, choice: str = "shop") -> str:
+    """How this shop loses traffic: "shop" (one channel falls for every SKU, as planned) or "sku" (one SKU's
+    search or recommend visitors fall, 单品降权: a ranking penalty from the first days of the period).
+
+    choice "draw" lets the seed pick (even odds), from its own stream so every other draw stays as it was;
+    the SKU is one of the top half by sales that no other planted cause touches.
+    """
+    rng = np.random.default_rng([seed, 2302])
+    drawn = TRAFFIC_MECHANISMS[int(rng.random() < 0.5)]
+    mechanism = drawn if choice == "draw" else choice
+    if mechanism not in TRAFFIC_MECHANISMS:
+        raise ValueError(f"traffic must be draw or one of {TRAFFIC_MECHANISMS}, not {choice!r}")
+    drop = plan.sku_event("traffic_drop")
+    if mechanism == "shop" or drop is None:
+        return mechanism
+    ranked = eligible_ranking(catalog, n_days)
+    free = [int(i) for i in ranked[: max(len(SKU_EVENT_ORDER), len(ranked) // 2)]
+            if int(i) not in plan.skus and int(i) != plan.untrusted_sku]
+    drop.sku = free[int(rng.integers(len(free)))]
+    drop.channel = "search" if rng.random() < 0.7 else "recommend"
+    drop.start = n_days - 14 + int(rng.integers(0, 4))
+    drop.magnitude = {"visitor_multiplier": round(float(rng.uniform(0.55, 0.7)), 3)}
+    return mechanism

@@ -26,6 +26,8 @@ def _summary(e: PlannedEvent, sku: str | None, start: date, end: date) -> str:
             f"{where} full-site promotion response fell to {m['curve_multiplier']:.0%} from {start}; "
             "the platform kept spending the whole daily budget"
         )
+    if e.kind == "traffic_drop" and sku:
+        return f"{e.channel} visitors of {sku} x{m['visitor_multiplier']:.2f} from {start} (ranking penalty)"
     if e.kind == "traffic_drop":
         return f"{e.channel} visitors x{m['visitor_multiplier']:.2f} for every SKU from {start}"
     if e.kind == "refund_spike":

@@ -11,7 +11,7 @@ import numpy as np
 from .aftersales import draw_refunds, draw_reviews, review_ids
 from .catalog import CHANNEL_CONVERSION, Catalog, build_catalog, plant_violations
 from .demand import QUANTITY_P, cap_lines_by_stock, draw_demand, traffic_after_stock
-from .events import EventPlan, plan_events
+from .events import EventPlan, plan_events, plant_traffic_mechanism
 from .impacts import measure_impacts, truth_events
 from .inventory import simulate_inventory
 from .models import ChannelValues, DateRange, DayMultipliers, PromoCurve, ShopTruth, SkuTruth, Steps, TruthSummary
@@ -64,7 +64,8 @@ def generate_shop(
     Example: generate_shop(Path("shop"), seed=7, truth_path=Path("truth.json"))
     mechanisms: the world family the benchmarks draw from, one key per part of the shop, each "draw" (the seed
     chooses) or a named mechanism; a missing key is the shop the tests know. "ad": see AD_MECHANISMS;
-    "rival_price": "smooth" (a cross-elasticity) or "threshold" (also a kink at parity).
+    "rival_price": "smooth" (a cross-elasticity) or "threshold" (also a kink at parity); "traffic": the planted
+    traffic drop hits one channel of every SKU ("shop") or one SKU's channel ("sku").
     """
     if events not in ("planted", "none"):
         raise ValueError(f"events must be 'planted' or 'none', not {events!r}")
@@ -80,6 +81,7 @@ def generate_shop(
     catalog = build_catalog(n_skus, n_days, rng["catalog"])
     plant_violations(catalog, rng["texts"], many=violations)
     plan = plan_events(catalog, n_days, rng["events"], planted=events == "planted")
+    traffic_mechanism = plant_traffic_mechanism(plan, catalog, n_days, seed, (mechanisms or {}).get("traffic", "shop"))
     prices = build_prices(catalog, cal, plan, rng["prices"])
     comp_ref, competitor = build_competitors(catalog, cal, plan, rng["competitors"], prices.regular)
     parts = _Parts(seed, events, cal, catalog, plan, prices, comp_ref, competitor, day_multipliers(cal))
@@ -144,6 +146,7 @@ def generate_shop(
     truth = truth.model_copy(
         update={
             "events": impacts,
+            "mechanisms": {**truth.mechanisms, **({"traffic": traffic_mechanism} if plan.events else {})},
             "untrusted_review_ids": untrusted,
             "summary": TruthSummary(**totals, order_lines=len(lines), orders=book.n_orders),
         }

@@ -166,7 +166,8 @@ class World:
                 self.collapse[i, a:b] *= m["curve_multiplier"]
                 stuck[i, a:b] = True
             elif event.kind == "traffic_drop" and active:
-                self.visit[:, a:b, CHANNELS.index(event.channel or "search")] *= m["visitor_multiplier"]
+                rows = slice(None) if i is None else i  # a shop-wide channel drop, or one SKU's
+                self.visit[rows, a:b, CHANNELS.index(event.channel or "search")] *= m["visitor_multiplier"]
             elif event.kind == "demand_surge" and active:
                 self.visit[i, a:b, RECOMMEND] *= m["visitor_multiplier"]
             elif event.kind in ("rating_drop", "experience_score_drop") and active:

@@ -381,3 +381,73 @@ def test_a_competitor_undercut_is_valued_with_the_kink_at_parity(threshold_world
     # the smooth cross-elasticity alone misses more of what the undercut cost
     assert truth < undercut["impact_gmv"] < 0
     assert abs(undercut["impact_gmv"] - truth) < abs(smooth["impact_gmv"] - truth)
+
+
+def test_one_skus_search_drop_is_found_with_its_sku_and_channel(quiet_world, tmp_path, runner):
+    """单品降权: the quiet shop's busiest search item loses 40% of its search visitors from the period's first
+    day, every other SKU and channel unchanged. diagnose names that SKU and channel, dates the fall, values it
+    at the GMV those visitors would have brought, and raises no shop-wide search alarm for one item."""
+    from shopagent.cli import app
+
+    from .conftest import edited_world
+
+    truth = quiet_world.truth
+    sku = max(truth.skus, key=lambda item: item.base_visitors.search).sku_id
+    first_day = truth.window_start.isoformat()
+
+    def cut_search(row: dict) -> None:
+        if row["sku_id"] == sku and row["channel"] == "search" and row["date"] >= first_day:
+            row["visitors"] = str(int(int(row["visitors"]) * 0.6))
+            row["add_to_cart"] = str(min(int(row["add_to_cart"]), int(row["visitors"])))
+
+    world = edited_world(quiet_world, tmp_path, "traffic", cut_search)
+    result = runner.invoke(app, ["diagnose", "--db", str(world.db), "--json", "--lang", "en"])
+    assert result.exit_code == 0, result.stderr
+    drops = [finding for finding in json.loads(result.stdout)["findings"] if finding["kind"] == "traffic_drop"]
+    assert [(finding["sku_id"], finding["channel"]) for finding in drops] == [(sku, "search")]
+    drop = drops[0]
+    evidence = drop["evidence"]
+    assert abs(date.fromisoformat(evidence["drop_start"]) - truth.window_start) <= timedelta(days=1)
+    assert evidence["drop_end"] == truth.end.isoformat()
+    assert evidence["visitors_after"] < 0.7 * evidence["visitors_expected"]
+    assert drop["impact_gmv"] < 0
+    assert f"{sku}" in drop["summary"] and "search visitors fell" in drop["summary"] and "fell -" not in drop["summary"]
+
+
+def test_the_simulators_single_sku_traffic_mechanism_is_planted_and_found(tmp_path):
+    """The world family: a shop that draws the single-SKU traffic mechanism records it in its truth, plants
+    the drop on one SKU's channel, and diagnose finds that SKU and channel."""
+    from shopagent.tools.diagnose import diagnose
+    from shopagent.tools.store import Shop
+
+    from .conftest import build_world
+
+    world = build_world(tmp_path, seed=1, mechanisms={"traffic": "sku"})
+    assert world.truth.mechanisms["traffic"] == "sku"
+    planted = [event for event in world.truth.events if event.kind == "traffic_drop"]
+    assert len(planted) == 1 and planted[0].sku_id is not None and planted[0].impact_gmv < 0
+    found = {(finding.sku_id, finding.channel) for finding in diagnose(Shop(world.db)).findings
+             if finding.kind == "traffic_drop"}
+    assert (planted[0].sku_id, planted[0].channel) in found
+
+
+def test_an_item_gone_viral_is_a_surge_not_a_drop_of_its_other_channels(quiet_world, tmp_path):
+    """Beside a SKU whose recommend visitors tripled, its steady search and live traffic is a smaller share of
+    its visitors: that is not a drop of those channels, and no traffic_drop names the SKU."""
+    from shopagent.tools.diagnose import diagnose
+    from shopagent.tools.store import Shop
+
+    from .conftest import edited_world
+
+    truth = quiet_world.truth
+    sku = max(truth.skus, key=lambda item: item.base_visitors.recommend).sku_id
+    first_day = truth.window_start.isoformat()
+
+    def triple_recommend(row: dict) -> None:
+        if row["sku_id"] == sku and row["channel"] == "recommend" and row["date"] >= first_day:
+            row["visitors"] = str(3 * int(row["visitors"]))
+            row["impressions"] = str(max(int(row["impressions"]), int(row["visitors"])))
+
+    world = edited_world(quiet_world, tmp_path, "traffic", triple_recommend)
+    findings = diagnose(Shop(world.db)).findings
+    assert not [finding for finding in findings if finding.kind == "traffic_drop" and finding.sku_id == sku]

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from shopagent.prompts import load_prompt
+from shopagent.tools.detect_channel import detect_sku_traffic_drops
 from shopagent.tools.detect_context import DetectContext
 from shopagent.tools.detect_price import (
     PriceResponse,
@@ -37,6 +38,7 @@ DETECTORS = (
     (detect_refund_spikes, "refunds"),
     (detect_demand_surges, None),
     (detect_traffic_drops, None),
+    (detect_sku_traffic_drops, None),
     (detect_experience_drop, "shop_scores"),
     (detect_promotion_shortfalls, "promotion_daily"),
 )
@@ -144,13 +146,16 @@ def _worded(candidate: Candidate, panel: ShopPanel, templates: dict, context: De
         fields["compensation_note"] = note.format(**fields)
     if candidate.kind == "traffic_drop":
         # "fell 33.9%", not "fell -33.9%", which reads as a rise
-        fields["fall_vs_other_channels_pct"] = abs(fields["change_vs_other_channels_pct"])
+        change = "change_vs_expected_pct" if candidate.row is not None else "change_vs_other_channels_pct"
+        fields["fall_pct" if candidate.row is not None else "fall_vs_other_channels_pct"] = abs(fields[change])
     if candidate.kind == "refund_spike":
         reason = fields.get("refund_reason")
         fields["reason_note"] = templates["reason_note"].format(
             reason=templates["refund_reasons"].get(reason, reason)) if reason else ""
         fields["rating_note"] = templates["rating_note"].format(**fields) if "rating_after" in fields else ""
     template = templates[candidate.kind]
+    if candidate.kind == "traffic_drop" and candidate.row is not None:
+        template = templates["traffic_drop_sku"]
     if candidate.kind == "experience_score_drop" and candidate.impact_gmv == 0:
         template = templates["experience_score_drop_unmeasured"]
     summary = template.format(

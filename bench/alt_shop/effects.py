@@ -47,8 +47,9 @@ def _promotion_below_target(d: Drivers, c: Cause) -> None:
 def _traffic_drop(d: Drivers, c: Cause) -> None:
     ch = CHANNELS.index(c.channel)
     keep = 1.0 - c.params["drop"]
-    d.organic_impressions[c.start, :, ch] *= 1.0 - c.params["drop"] / 2   # the algorithm change rolls out over a day
-    d.organic_impressions[c.start + 1:c.end + 1, :, ch] *= keep
+    skus = slice(None) if c.sku is None else c.sku   # a channel of every SKU, or of one SKU (ranking penalty)
+    d.organic_impressions[c.start, skus, ch] *= 1.0 - c.params["drop"] / 2   # the change rolls out over a day
+    d.organic_impressions[c.start + 1:c.end + 1, skus, ch] *= keep
 
 
 def _refund_spike(d: Drivers, c: Cause) -> None:

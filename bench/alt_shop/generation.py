@@ -90,7 +90,8 @@ def generate(folder: Path, seed: int, n_skus: int = 60, n_days: int = 150, event
     """Generate one shop into folder/export/ and folder/truth.json; events is "planted" or "none".
 
     mechanisms: "ad": "clicks" (the original shop, the default), "value", or "draw" (by the seed); "rival_price":
-    "smooth" (the logit's pull of the rival only, the default), "threshold" (a kink at parity too) or "draw".
+    "smooth" (the logit's pull of the rival only, the default), "threshold" (a kink at parity too) or "draw";
+    "traffic": "shop" (the default), "sku" or "draw" (planting.traffic_mechanism).
     """
     ad = (mechanisms or {}).get("ad", "clicks")
     if ad == "draw":
@@ -111,7 +112,8 @@ def generate(folder: Path, seed: int, n_skus: int = 60, n_days: int = 150, event
     rival, kink = draw_parity_kink(seed, n_skus, (mechanisms or {}).get("rival_price", "smooth"))
     shop.catalog.parity_kink = kink if rival == "threshold" else None
     settle_promotion_targets(shop)
-    causes = plant_causes(shop, np.random.default_rng(cause_seed)) if events == "planted" else []
+    traffic = (mechanisms or {}).get("traffic", "shop")
+    causes = plant_causes(shop, np.random.default_rng(cause_seed), traffic) if events == "planted" else []
     calibrate_stockouts(shop, causes)
     for attempt in range(4):
         drivers = apply_causes(shop.drivers, causes)
@@ -137,12 +139,14 @@ def generate(folder: Path, seed: int, n_skus: int = 60, n_days: int = 150, event
         "seed": seed, "n_skus": n_skus, "n_days": n_days, "events_mode": events,
         "first_day": shop.dates[0].isoformat(), "last_day": shop.dates[-1].isoformat(),
         "impact_window_days": WINDOW_DAYS,
+        "mechanisms": {"ad": ad, "rival_price": rival,
+                       "traffic": next(("sku" if c.sku is not None else "shop" for c in causes
+                                        if c.kind == "traffic_drop"), "none")},
         "events": [{"kind": c.kind, "sku_id": None if c.sku is None else ids[c.sku], "channel": c.channel,
                     "start": shop.dates[c.start].isoformat(), "end": shop.dates[c.end].isoformat(),
                     "impact_gmv": round(impact, 2), "magnitude": c.magnitude}
                    for c, impact in zip(causes, impacts, strict=True)],
         "skus": _sku_truth(shop, drivers, full, history),
-        "mechanisms": {"ad": ad, "rival_price": rival},
     }
     text = truth_text(data)
     (folder / "truth.json").write_text(text, encoding="utf-8")

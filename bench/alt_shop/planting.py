@@ -65,8 +65,11 @@ def _conversion_share(cat, s, price, comp):
     return own / (1 + own + rival)
 
 
-def plant_causes(shop: Shop, rng: np.random.Generator) -> list[Cause]:
-    """Draw 7 to 12 causes, at least one of each mandatory kind, at most one per SKU."""
+def plant_causes(shop: Shop, rng: np.random.Generator, traffic: str = "shop") -> list[Cause]:
+    """Draw 7 to 12 causes, at least one of each mandatory kind, at most one per SKU.
+
+    traffic: the mandatory traffic drop hits a channel of every SKU ("shop") or one SKU's channel ("sku");
+    "draw" lets the seed pick (see traffic_mechanism)."""
     cat, d, D = shop.catalog, shop.drivers, shop.n_days
     pre = simulate(shop, d)
     window = slice(D - 28, D)
@@ -122,7 +125,36 @@ def plant_causes(shop: Shop, rng: np.random.Generator) -> list[Cause]:
                 continue
             _size_sku_cause(cause, shop, pre, large, rng)
         causes.append(cause)
+    traffic_mechanism(shop, causes, orders_per_day, picker.steady & ~picker.used, traffic)
     return causes
+
+
+TRAFFIC_MECHANISMS = ("shop", "sku")
+
+
+def traffic_mechanism(shop: Shop, causes: list[Cause], orders_per_day: np.ndarray, free: np.ndarray,
+                      choice: str = "shop") -> str:
+    """How this shop loses traffic: "shop" (the mandatory traffic drop hits every SKU's channel) or "sku"
+    (one SKU no other cause touches loses 25-45% of its search or recommend impressions, 单品降权).
+
+    Drawn from its own stream ("draw": even odds), so the other causes of the shop stay as they were."""
+    rng = np.random.default_rng([shop.seed, 2302])
+    drawn = TRAFFIC_MECHANISMS[int(rng.random() < 0.5)]
+    mechanism = drawn if choice == "draw" else choice
+    if mechanism not in TRAFFIC_MECHANISMS:
+        raise ValueError(f"traffic must be draw or one of {TRAFFIC_MECHANISMS}, not {choice!r}")
+    drop = next((cause for cause in causes if cause.kind == "traffic_drop"), None)
+    pool = np.flatnonzero(free & (orders_per_day >= 1.0))
+    if mechanism == "shop" or drop is None or not pool.size:
+        return "shop"
+    # a merchant notices (and asks about) a penalty on an item that sells: the busier half of the free SKUs
+    pool = pool[np.argsort(-orders_per_day[pool], kind="stable")][: max(1, (pool.size + 1) // 2)]
+    drop.sku = int(rng.choice(pool))
+    drop.start, drop.end = shop.n_days - int(rng.integers(11, 15)), shop.n_days - 1
+    drop.channel = "search" if rng.random() < 0.7 else "recommend"
+    drop.params["drop"] = float(rng.uniform(0.25, 0.45))
+    drop.magnitude["scope"] = "sku"
+    return mechanism
 
 
 def _size_sku_cause(cause: Cause, shop: Shop, pre, large: bool, rng) -> None:

@@ -74,7 +74,7 @@ def visible_evidence(export: Path, event: dict, last_day: date) -> str:
     if kind in ("traffic_drop", "demand_surge"):
         traffic = _rows(export, "traffic")
         if kind == "traffic_drop":
-            pick = lambda r: r["channel"] == event["channel"]  # noqa: E731
+            pick = lambda r: r["channel"] == event["channel"] and sku in (None, r["sku_id"])  # noqa: E731
         else:
             pick = lambda r: r["sku_id"] == sku  # noqa: E731
         per_day = lambda rows: sum(int(r["visitors"]) for r in rows if pick(r)) / 14  # noqa: E731
