@@ -48,3 +48,12 @@ def test_the_chat_tool_line_counts_the_seconds(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(time, "monotonic", lambda: started + 6.4)
     console.print(line)
     assert console.export_text().strip() == "⚙ plan_promotion(budget=5000) … 6.4s"
+
+
+def test_an_import_says_it_is_working_and_is_silent_under_json(forced, mini_folder, cli, tmp_path):
+    shown = cli("data", "import", mini_folder, "--db", tmp_path / "a.duckdb")
+    assert shown.exit_code == 0, shown.stderr
+    assert "Importing: reading, checking and loading the files" in shown.stderr
+    quiet = cli("data", "import", mini_folder, "--db", tmp_path / "b.duckdb", "--json")
+    assert quiet.exit_code == 0, quiet.stderr
+    assert quiet.stderr == "" and quiet.stdout.lstrip().startswith("{")

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from shopagent.commands.data_columns import data_columns
-from shopagent.commands.options import DbOption, JsonOption
+from shopagent.commands.options import DbOption, JsonOption, language, progress_of
 
 data_app = typer.Typer(no_args_is_help=True, help="Build, import and check shop data.")
 data_app.command("columns")(data_columns)
@@ -60,7 +60,10 @@ def data_import(
     from shopagent.tools.importer import import_folder
 
     try:
-        report = import_folder(folder, db or sample_db_path(), replace=replace)
+        # a 3.5M-line import takes tens of seconds: the terminal shows it is working (never under --json)
+        with progress_of(language(None), "import_command", json_output=json_output) as step:
+            step("import_files")
+            report = import_folder(folder, db or sample_db_path(), replace=replace)
     except ImportRejected as rejected:
         print_rejection(rejected, json_output=json_output)
         raise typer.Exit(1) from None

@@ -57,7 +57,7 @@ def shop_language(shop: Shop) -> str | None:
 
 
 PROGRESS_STEPS = ("report", "load", "diagnose", "promotion", "pricing", "assortment", "render", "diagnose_command",
-                  "plan_command", "whatif_command")
+                  "plan_command", "whatif_command", "import_command", "import_files")
 
 
 def progress_of(lang: str, title: str, *, json_output: bool):  # noqa: ANN201 - a context manager of steps
