@@ -117,6 +117,15 @@ def test_the_actions_match_the_planners_own_commands(report_json, sample_world):
             assert calls[action["sku_id"]].reorder_quantity == action["quantity"]
 
 
+def test_the_promotion_headline_says_what_more_budget_would_buy_or_that_it_would_go_unspent(report_json):
+    block = next(block for block in report_json["actions"] if block["planner"] == "promotion")
+    next_1000 = block["expected"]["next_1000"]
+    if next_1000 >= 1:
+        assert f"would add about ¥{next_1000:,.0f}" in block["headline"]
+    else:  # held back by the ROI target: never "the next ¥1,000 would add about ¥0"
+        assert "more budget would go unspent" in block["headline"] and "¥0." not in block["headline"]
+
+
 def test_one_history_load_cut_to_size_equals_loading_the_tail(sample_world):
     import numpy as np
 

@@ -180,7 +180,10 @@ def promotion_actions(shop: Shop, request: PlannerInput) -> ActionBlock:
                 "unspent_budget": plan.unspent_budget, "next_1000": plan.next_1000}
     headline = say(request.lang, "report", "promotion_headline", total=total, target=target, skus=len(actions),
                    gmv_before=before_total, gmv_after=plan.expected.gmv, gmv_change=plan.expected.gmv - before_total,
-                   spend_before=current_spend, spend_after=plan.expected.spend, next_1000=plan.next_1000)
+                   spend_before=current_spend, spend_after=plan.expected.spend,
+                   # a plan held back by its ROI floor spends none of a bigger budget: "+¥0" would read as a dud SKU
+                   next_budget=say(request.lang, "report", "promotion_next_1000", next_1000=plan.next_1000)
+                   if plan.next_1000 >= 1 else say(request.lang, "report", "promotion_next_1000_none"))
     notes = [note for note in (plan.unspent_reason, *plan.warnings) if note]
     return ActionBlock(planner="promotion", headline=headline, notes=notes, actions=actions, more=0, expected=expected,
                        curve=[CurvePoint(budget=point.budget, gmv=point.gmv) for point in plan.shop_curve],
