@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.test_platform_import import TABLES, rewrite, run
+from tests.test_platform_import import assert_same_diagnosis, assert_same_tables, rewrite, run
 
 AD_HEADER = "日期,计划ID,商品id,曝光量,点击量,花费(元),成交金额(元),投产比"
 
@@ -33,24 +33,12 @@ def twins(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def test_pdd_downloads_import_to_the_same_tables_to_the_cent(twins):
-    with duckdb.connect() as con:
-        con.execute(f"ATTACH '{twins['contract']}' AS c (READ_ONLY); ATTACH '{twins['pdd']}' AS p (READ_ONLY)")
-        for table in TABLES:
-            counts = con.execute(f"SELECT (SELECT count(*) FROM c.{table}), (SELECT count(*) FROM p.{table})"
-                                 ).fetchone()
-            assert counts[0] > 0 and counts[0] == counts[1], table
-            differ = con.execute(f"SELECT count(*) FROM (SELECT * FROM c.{table} EXCEPT ALL SELECT * FROM p.{table})")
-            assert differ.fetchone()[0] == 0, f"{table} differs between the contract and the 拼多多 import"
-        # 待支付 and 已取消 rows are in the 订单明细 but are not sales
-        assert con.execute("SELECT count(*) FROM p.orders WHERE order_id LIKE 'U%' OR order_id LIKE 'K%'"
-                           ).fetchone()[0] == 0
+    # 待支付 and 已取消 rows are in the 订单明细 but are not sales
+    assert_same_tables(twins["contract"], twins["pdd"])
 
 
 def test_pdd_downloads_give_the_same_diagnosis(twins):
-    diagnoses = [run("diagnose", "--days", "14", "--db", twins[name], "--json") for name in ("contract", "pdd")]
-    assert all(result.exit_code == 0 for result in diagnoses), [result.stderr for result in diagnoses]
-    contract, pdd = (json.loads(result.stdout) for result in diagnoses)
-    assert contract["findings"] and contract["findings"] == pdd["findings"]
+    assert_same_diagnosis(twins["contract"], twins["pdd"])
 
 
 def test_the_import_report_names_the_pdd_layouts(twins):
