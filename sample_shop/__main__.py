@@ -24,9 +24,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--quiet-shop", action="store_true", help="plant no events (ordinary noise only)")
     parser.add_argument("--violations", action="store_true", help="advertising-law terms in ~40%% of SKUs")
     parser.add_argument("--truth", type=Path, default=None, help="write the hidden truth JSON here")
-    parser.add_argument("--format", choices=("contract", "qianniu"), default="contract",
+    parser.add_argument("--format", choices=("contract", "qianniu", "pdd"), default="contract",
                         help="contract: DATA_CONTRACT CSV files (default); qianniu: the 千牛/万相台/售后 exports a "
-                             "merchant downloads, beside contract files for what no platform exports")
+                             "merchant downloads, beside contract files for what no platform exports; pdd: the "
+                             "拼多多 order export and 推广 report, likewise")
     return parser
 
 

@@ -1,5 +1,5 @@
 """The sample shop as a merchant downloads it: 千牛 order reports, 万相台 reports, 生意参谋 traffic sources
-and the 售后 export.
+and the 售后 export (`qianniu`), or the 拼多多 order export and 推广 report (`pdd`).
 
 Written from the shop's contract files, with the platforms' encodings and quirks (GBK, every field
 quoted, `="..."` around long ids, `'` before phones, headers with a trailing space, `0元`, a trailing
@@ -49,21 +49,35 @@ REFUND_HEADER = tuple((
     "订单编号,退款编号,支付宝交易号,退款完结时间,买家实际支付金额,退款总额,宝贝标题,退款状态,"
     "买家退款原因,售后类型,商品id,退给买家金额,商家编码"
 ).split(","))
+# 拼多多: the 订单查询 export and the 推广 商品数据 report; its 售后 and 商品数据 pages are not written (yet), so
+# traffic and refunds stay contract files
+PDD_KEPT_AS_CONTRACT = ("traffic", "refunds")
+PDD_ORDER_FILE = "orders_export_20261001083012.csv"
+PDD_AD_FILE = "推广数据_商品数据_20261001.csv"
+PDD_PLAN_FILE = "推广计划设置.csv"
+PDD_ORDER_HEADER = tuple((
+    "商品,订单号,订单状态,商品总价(元),邮费(元),店铺优惠折扣(元),用户实付金额(元),商家实收金额(元),商品数量(件),"
+    "订单成交时间,商品id,商品规格,收货省份,售后状态"
+).split(","))
+PDD_AD_HEADER = tuple("日期,计划ID,计划名称,商品id,商品名称,曝光量,点击量,点击率,花费(元),成交笔数,成交金额(元),投产比"
+                      .split(","))
 REASONS = {"size": "尺码不合适", "quality": "质量问题", "late_delivery": "发货太慢", "changed_mind": "不想要了"}
 UNPAID_EVERY = 40  # one never-paid and one closed order per this many real ones: they are not sales
 
 
 def write_platform_shop(contract: Path, out_dir: Path, platform: str = "qianniu") -> dict[str, int]:
     """Write the contract folder `contract` as platform exports into `out_dir`; returns rows per file."""
-    if platform != "qianniu":
-        raise ValueError(f"unknown platform format {platform!r}; only 'qianniu' is written so far")
+    if platform not in ("qianniu", "pdd"):
+        raise ValueError(f"unknown platform format {platform!r}; 'qianniu' and 'pdd' are written")
     out_dir.mkdir(parents=True, exist_ok=True)
-    for name in KEPT_AS_CONTRACT:
+    for name in KEPT_AS_CONTRACT + (PDD_KEPT_AS_CONTRACT if platform == "pdd" else ()):
         if (contract / f"{name}.csv").exists():
             shutil.copyfile(contract / f"{name}.csv", out_dir / f"{name}.csv")
     if (contract / "brand.toml").exists():
         shutil.copyfile(contract / "brand.toml", out_dir / "brand.toml")
     products = {row["sku_id"]: row for row in _rows(contract / "products.csv")}
+    if platform == "pdd":
+        return {**_pdd_orders(contract, out_dir, products), **_pdd_promotion(contract, out_dir, products)}
     counts = _orders(contract, out_dir, products)
     counts.update(_promotion(contract, out_dir, products))
     counts.update(_traffic(contract, out_dir, products))
@@ -180,6 +194,59 @@ def _promotion(contract: Path, out_dir: Path, products: dict[str, dict[str, str]
                               "0.00"])
                 counts[AD_FILE] += 1
     return counts
+
+
+def _pdd_orders(contract: Path, out_dir: Path, products: dict[str, dict[str, str]]) -> dict[str, int]:
+    """One row per order and item under a 说明 line (UTF-8 with BOM); postage on some orders, paid with the goods,
+    on the order's first row; a 待支付 and an 已取消 copy of some orders, which are not sales."""
+    orders = {row["order_id"]: row for row in _stream(contract / "orders.csv")}
+    rows = 0
+    with (out_dir / PDD_ORDER_FILE).open("w", encoding="utf-8-sig", newline="") as sink:
+        writer = csv.writer(sink, lineterminator="\r\n")
+        writer.writerow(["说明：导出的订单数据仅供参考，以订单详情为准"])
+        writer.writerow(PDD_ORDER_HEADER)
+        lines = groupby(_stream(contract / "order_items.csv"), key=itemgetter("order_id"))
+        for number, (order_id, items) in enumerate(lines):
+            order = orders[order_id]
+            written = [(order_id, "已签收" if number % 7 else "已发货，待签收", True)]
+            if number % UNPAID_EVERY == 0:
+                written += [(f"U{order_id[1:]}", "待支付", False), (f"K{order_id[1:]}", "已取消", False)]
+            items = list(items)
+            for shown_id, status, paid in written:
+                for position, item in enumerate(items):
+                    goods = _cents(item["unit_price"]) * int(item["quantity"])
+                    postage = 600 if number % 5 == 0 and position == 0 else 0
+                    payment = goods + postage if paid else 0
+                    writer.writerow([products[item["sku_id"]]["title"], shown_id, status, _yuan(goods), _yuan(postage),
+                                     "0.00", _yuan(payment), _yuan(payment), item["quantity"], order["created_at"],
+                                     item["sku_id"], "默认", order.get("province", ""),
+                                     "无售后或售后取消"])
+                    rows += 1
+    return {PDD_ORDER_FILE: rows}
+
+
+def _pdd_promotion(contract: Path, out_dir: Path, products: dict[str, dict[str, str]]) -> dict[str, int]:
+    """One plan per goods item and day (GBK), `-` for the ROI of a day without spend; the budgets and target
+    ROIs, which the report lacks, in the merchant's plan settings file."""
+    position_of = {sku: position for position, sku in enumerate(sorted(products))}
+    rows = 0
+    with (out_dir / PDD_AD_FILE).open("w", encoding="gbk", newline="") as ad_sink, \
+            (out_dir / PDD_PLAN_FILE).open("w", encoding="utf-8-sig", newline="") as plan_sink:
+        ads = csv.writer(ad_sink, lineterminator="\r\n")
+        plans = csv.writer(plan_sink, lineterminator="\r\n")
+        ads.writerow(PDD_AD_HEADER)
+        plans.writerow(PLAN_HEADER)
+        for row in _stream(contract / "promotion_daily.csv"):
+            plan = str(5_100_000_001 + position_of[row["sku_id"]])
+            name = f"全站推广_{row['sku_id']}"
+            spend, gmv = _cents(row["spend"]), _cents(row["ad_gmv"])
+            impressions, clicks = int(row["impressions"]), int(row["clicks"])
+            ads.writerow([row["date"], plan, name, row["sku_id"], products[row["sku_id"]]["title"],
+                          str(impressions), str(clicks), f"{clicks / impressions:.2%}" if impressions else "-",
+                          _yuan(spend), row["ad_orders"], _yuan(gmv), f"{gmv / spend:.2f}" if spend else "-"])
+            plans.writerow([row["date"], plan, name, row["daily_budget"], row["target_roi"]])
+            rows += 1
+    return {PDD_AD_FILE: rows, PDD_PLAN_FILE: rows}
 
 
 def _traffic(contract: Path, out_dir: Path, products: dict[str, dict[str, str]]) -> dict[str, int]:

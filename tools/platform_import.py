@@ -150,6 +150,10 @@ def assemble(con: duckdb.DuckDBPyConnection, read: PlatformRead, contract: dict[
         layout = datasets["ad_report"][0].layout
         problems = _promotion(con, layout, "plan_settings" in datasets)
         read.groups.extend(problems)
+        if not all("ad_orders" in source.staged.column_labels for source in datasets["ad_report"]):
+            read.notes.append(f"promotion_daily.ad_orders is 0 where {layout.title} has no 成交笔数 column: "
+                              "the promotion finding compares ad orders and sees none there; download the "
+                              "report with 成交笔数")
         read.staged["promotion_daily"] = _staged(con, "promotion_daily", datasets["ad_report"],
                                                  daily_budget="日预算", target_roi="目标投产比")
     if "traffic_sources" in datasets:
@@ -291,6 +295,8 @@ def _order_items(con: duckdb.DuckDBPyConnection, orders: Layout) -> list[Problem
 def _promotion(con: duckdb.DuckDBPyConnection, layout: Layout, have_settings: bool) -> list[ProblemGroup]:
     """Full-site rows summed per item and day; budget and target ROI from the plan settings."""
     scenes = ", ".join(_lit(scene) for scene in layout.rules.get("full_site_scenes", []))
+    # a report without a scene column (拼多多 商品数据) is promotion of its goods on every row
+    promoted = f"r.scene IN ({scenes or 'NULL'})" if "scene" in {item.name for item in layout.fields} else "true"
     settings = ("SELECT plan_id, date, CAST(daily_budget AS DECIMAL(18,2)) AS budget, "
                 "CAST(target_roi AS DOUBLE) AS roi FROM ds_plan_settings") if have_settings else \
         "SELECT NULL::VARCHAR AS plan_id, NULL::VARCHAR AS date, NULL::DECIMAL(18,2) AS budget, NULL::DOUBLE AS roi"
@@ -301,7 +307,7 @@ def _promotion(con: duckdb.DuckDBPyConnection, layout: Layout, have_settings: bo
         FROM ds_ad_report r
         LEFT JOIN s d ON d.plan_id = r.plan_id AND d.date = r.date
         LEFT JOIN s a ON a.plan_id = r.plan_id AND a.date IS NULL
-        WHERE r.scene IN ({scenes or 'NULL'})""")
+        WHERE {promoted}""")
     unset = con.execute("SELECT plan_id, first(sku_id ORDER BY _file, _line), first(_file ORDER BY _file, _line), "
                         "min(_line), count(*) FROM ad_rows WHERE budget IS NULL OR roi IS NULL "
                         "GROUP BY plan_id ORDER BY plan_id").fetchall()
@@ -309,8 +315,8 @@ def _promotion(con: duckdb.DuckDBPyConnection, layout: Layout, have_settings: bo
     if unset:
         examples = [Problem(file=file, rule="missing plan settings", row=line, column="计划ID", value=plan,
                             reason=f"full-site plan (item {sku}, {rows} day(s)) has no 日预算 / 目标投产比: "
-                                   "万相台 reports do not carry them; add the plan settings (a file with 计划ID, "
-                                   "日预算, 目标投产比 and optionally 日期) to the folder")
+                                   f"the {layout.title} does not carry them; add the plan settings (a file with "
+                                   "计划ID, 日预算, 目标投产比 and optionally 日期) to the folder")
                     for plan, sku, file, line, rows in unset[:EXAMPLES_PER_RULE]]
         groups.append(ProblemGroup(file=examples[0].file, rule="missing plan settings", count=len(unset),
                                    examples=examples))
@@ -322,7 +328,7 @@ def _promotion(con: duckdb.DuckDBPyConnection, layout: Layout, have_settings: bo
                     AS VARCHAR) AS target_roi,
                CAST(sum(CAST(spend AS DECIMAL(18,2))) AS VARCHAR) AS spend,
                {_count_sum('impressions')} AS impressions, {_count_sum('clicks')} AS clicks,
-               {_count_sum('ad_orders')} AS ad_orders,
+               {_count_sum("coalesce(ad_orders, '0')")} AS ad_orders,
                CAST(sum(CAST(ad_gmv AS DECIMAL(18,2))) AS VARCHAR) AS ad_gmv,
                first(_file ORDER BY _file, _line) AS _file, min(_line) AS _line
         FROM ad_rows GROUP BY date, sku_id ORDER BY date, sku_id""")
