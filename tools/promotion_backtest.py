@@ -2,9 +2,12 @@
 
 At each of a few past days (origins, two weeks apart: three, or two in a shop promoting over 300 SKUs, whose
 refits cost more and whose predictions are many) the curves are refitted on the history up to that day and
-each SKU's attributed GMV over the next 14 days is predicted at the spends that really happened, then compared
-with what it brought. This is the only accuracy evidence a merchant's own shop can give, and it checks the model
-where it is used (two weeks ahead), not where it was fitted.
+each SKU's attributed GMV over the next 14 days is predicted at the spends that really happened, each day at the
+conditions it had (the SKU's demand, the shop's paid traffic that day, its price, its competitor's and the shop's
+conversion level, as the plan's own fit on the whole history reads them), then compared with what it brought: a
+festival or a price move the plan would have been told about is not the curves' error. This is the only accuracy
+evidence a merchant's own shop can give, and it checks the model where it is used (two weeks ahead), not where it
+was fitted.
 
 The errors calibrate the plan: the part of the shop's two-week errors that neither the curves' own uncertainty
 nor the sales' own noise explains becomes an error all SKUs share (split-conformal in spirit: held-out residuals
