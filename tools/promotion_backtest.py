@@ -141,6 +141,7 @@ class Conditions:
         self.log_other = (rival[data.rows][:, None] * data.log_competitor
                           - np.log(shop_conversion_factor(panel, end, elasticity_all))[None, :])
         self.price_now = last_price(panel, end)
+        self.price_then: dict[int, np.ndarray] = {}  # each origin's last prices, against today's, per panel row
 
     def ratio(self, row: int, days: np.ndarray, origin: int) -> np.ndarray:
         """The multiplier of each day's GMV against the conditions at `origin`, its curves' 'today': the week
@@ -149,9 +150,11 @@ class Conditions:
         if position < 0:
             return np.ones(days.size)
         clicks = self.log_clicks[position]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            price_then = float(np.log(last_price(self.panel, origin)[row] / self.price_now[row]))
-        price_then = price_then if np.isfinite(price_then) else 0.0
+        if origin not in self.price_then:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                moved = np.log(last_price(self.panel, origin) / self.price_now)
+            self.price_then[origin] = np.where(np.isfinite(moved), moved, 0.0)
+        price_then = float(self.price_then[origin][row])
         moved = (clicks[days] - clicks[max(0, origin - 7):origin].mean()
                  + (1.0 + self.elasticity[position]) * (self.log_price[position, days] - price_then)
                  + self.log_other[position, days] - self.log_other[position, origin - 1])
