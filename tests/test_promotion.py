@@ -240,6 +240,31 @@ def test_every_plan_checks_its_curves_on_the_shops_own_history(plan, sample_worl
     assert "Self-check on this shop's history" in " ".join(shown.split())
 
 
+def test_a_festival_in_the_self_checks_weeks_is_not_counted_as_the_curves_error(sample_world):
+    """A week on which every SKU's yuan bought 60% more clicks (a festival the plan's own fit reads as the shop's
+    traffic that day) is scored at that traffic: the self-check's error, and the margin it adds, stay as small
+    as on the same shop without it (scored at ordinary days' traffic it came out six times as large)."""
+    import dataclasses
+
+    from shopagent.tools.panel import data_dates, load_panel
+    from shopagent.tools.promotion_backtest import backtest
+    from shopagent.tools.promotion_curves import competitor_response
+    from shopagent.tools.store import Shop
+
+    shop = Shop(sample_world.db)
+    first, last = data_dates(shop)
+    panel = load_panel(shop, first, last)
+    end = len(panel.days)
+    festival = dataclasses.replace(panel, ad_clicks=panel.ad_clicks.copy(), ad_gmv=panel.ad_gmv.copy(),
+                                   ad_orders=panel.ad_orders.copy())
+    for column in (festival.ad_clicks, festival.ad_gmv, festival.ad_orders):
+        column[:, end - 24:end - 17] *= 1.6  # inside the second origin's two weeks
+    competitor = competitor_response(panel, end)
+    plain, busy = backtest(panel, end, 0, competitor), backtest(festival, end, 0, competitor)
+    assert busy.extra_sd <= plain.extra_sd + 0.02
+    assert busy.total_error is not None and busy.total_error < 0.1
+
+
 def test_a_model_that_was_wrong_on_this_shop_plans_more_carefully(sample_world):
     """Calibration: the larger the errors the backtest found beyond the curves' own uncertainty, the wider the
     stated range and the lower the ROI the plan can promise, so it spends no more."""

@@ -2,9 +2,12 @@
 
 At each of a few past days (origins, two weeks apart: three, or two in a shop promoting over 300 SKUs, whose
 refits cost more and whose predictions are many) the curves are refitted on the history up to that day and
-each SKU's attributed GMV over the next 14 days is predicted at the spends that really happened, then compared
-with what it brought. This is the only accuracy evidence a merchant's own shop can give, and it checks the model
-where it is used (two weeks ahead), not where it was fitted.
+each SKU's attributed GMV over the next 14 days is predicted at the spends that really happened, each day at the
+conditions it had (the SKU's demand, the shop's paid traffic that day, its price, its competitor's and the shop's
+conversion level, as the plan's own fit on the whole history reads them), then compared with what it brought: a
+festival or a price move the plan would have been told about is not the curves' error. This is the only accuracy
+evidence a merchant's own shop can give, and it checks the model where it is used (two weeks ahead), not where it
+was fitted.
 
 The errors calibrate the plan: the part of the shop's two-week errors that neither the curves' own uncertainty
 nor the sales' own noise explains becomes an error all SKUs share (split-conformal in spirit: held-out residuals
@@ -19,9 +22,12 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from shopagent.tools.panel import ShopPanel, cut_days
+from shopagent.tools.promotion_click_fit import paid_conditions
 from shopagent.tools.promotion_curves import fit_response_curves
+from shopagent.tools.promotion_history import CURVE_HALF_LIFE, last_price, price_elasticity, promoted_days, recency
 from shopagent.tools.promotion_response import DRAWS, CurveArrays, ResponseCurve
 from shopagent.tools.promotion_results import INTERVAL
+from shopagent.tools.promotion_shifts import shop_conversion_factor
 
 ORIGINS = 3
 BIG_SHOP_ORIGINS = 2  # a shop promoting more SKUs than BIG_SHOP has as many predictions from fewer refits
@@ -59,6 +65,7 @@ def backtest(panel: ShopPanel, end: int, seed: int,
     pairs: list[tuple[int, float, float, float, float, np.ndarray, float]] = []
     origins = 0
     promoted = int((panel.ad_spend[:, :end] > 0).any(axis=1).sum())
+    conditions = Conditions(panel, end, competitor[0])
     for step in range(1, (ORIGINS if promoted <= BIG_SHOP else BIG_SHOP_ORIGINS) + 1):
         origin = end - HORIZON_DAYS * step
         if origin < MIN_FIT_DAYS:
@@ -73,7 +80,11 @@ def backtest(panel: ShopPanel, end: int, seed: int,
             used = (spend > 0) & ~out[row, window] & ~np.isnan(panel.daily_budget[row, window])
             if not used.any():
                 continue
-            draws = CurveArrays.of([curve]).gmv(spend[used][None, :])[0].sum(axis=0)
+            days = np.flatnonzero(used) + origin
+            # each day at the conditions that held on it against the origin's: the plan's forecast is for
+            # today's prices, demand and platform traffic, so a change in them is not the curves' error
+            draws = (CurveArrays.of([curve]).gmv(spend[used][None, :])[0]
+                     * conditions.ratio(row, days, origin)[:, None]).sum(axis=0)
             low, high = np.quantile(draws, INTERVAL)
             pairs.append((step, float(draws.mean()), float(low), float(high),
                           float(panel.ad_gmv[row, window][used].sum()), draws,
@@ -106,6 +117,48 @@ def backtest(panel: ShopPanel, end: int, seed: int,
         coverage=round(float(inside.mean()), 3),
         total_error=round(float(np.mean(np.abs(np.expm1(errors)))), 4) if errors else None,
         extra_sd=round(float(np.sqrt(max(excess, 0.0))), 4))
+
+
+class Conditions:
+    """What moves a promoted day's GMV besides its spend, as the plan's own fit on the whole history reads it:
+    the SKU's organic demand and the shop's paid-traffic day effect (clicks), its price, its competitor's and the
+    shop's conversion level (GMV per click). The backtest scores the curves at the conditions each day had."""
+
+    def __init__(self, panel: ShopPanel, end: int, rival: np.ndarray) -> None:
+        data = promoted_days(panel, end)
+        self.panel, self.position = panel, np.full(len(panel.catalog.sku_ids), -1)
+        self.position[data.rows] = np.arange(data.rows.size)
+        self.log_clicks = self.log_price = self.log_other = np.zeros((data.rows.size, end))
+        self.elasticity = np.zeros(data.rows.size)
+        if data.rows.size == 0:
+            return
+        elasticity_all = price_elasticity(panel, end)
+        weight = recency(data.age, CURVE_HALF_LIFE) * data.usable
+        power, supply = paid_conditions(data, weight, np.log(np.where(data.usable, data.spend, 1.0)))
+        self.log_clicks = power * data.log_demand + supply[None, :]
+        # GMV per click goes as price^(1 + elasticity) x competitor's price^response / the shop's conversion factor
+        self.elasticity, self.log_price = elasticity_all[data.rows], data.log_price
+        self.log_other = (rival[data.rows][:, None] * data.log_competitor
+                          - np.log(shop_conversion_factor(panel, end, elasticity_all))[None, :])
+        self.price_now = last_price(panel, end)
+        self.price_then: dict[int, np.ndarray] = {}  # each origin's last prices, against today's, per panel row
+
+    def ratio(self, row: int, days: np.ndarray, origin: int) -> np.ndarray:
+        """The multiplier of each day's GMV against the conditions at `origin`, its curves' 'today': the week
+        before it for demand and traffic (the fit centres them there), its last price and its last day's rest."""
+        position = self.position[row]
+        if position < 0:
+            return np.ones(days.size)
+        clicks = self.log_clicks[position]
+        if origin not in self.price_then:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                moved = np.log(last_price(self.panel, origin) / self.price_now)
+            self.price_then[origin] = np.where(np.isfinite(moved), moved, 0.0)
+        price_then = float(self.price_then[origin][row])
+        moved = (clicks[days] - clicks[max(0, origin - 7):origin].mean()
+                 + (1.0 + self.elasticity[position]) * (self.log_price[position, days] - price_then)
+                 + self.log_other[position, days] - self.log_other[position, origin - 1])
+        return np.exp(moved)
 
 
 def calibrated(curves: dict[str, ResponseCurve], extra_sd: float, seed: int) -> dict[str, ResponseCurve]:
