@@ -48,11 +48,28 @@ def narrate(language: str, calls: list[tuple[str, dict[str, Any], dict[str, Any]
     for tool, arguments, payload in calls:
         if not payload.get("ok"):
             text = template("narrate_data", language)["error"]
-            sections.append(text.format(tool=tool, error=payload.get("error", "unknown error")))
+            error = merchant_error(language, payload.get("error", "unknown error"))
+            sections.append(text.format(tool=tool, error=error))
             continue
         narrator = NARRATORS.get(tool, _generic)
         sections.append(narrator(language, payload.get("result", {}), arguments, tool))
     return "\n\n".join(section for section in sections if section)
+
+
+@cache
+def _error_wordings(language: str) -> tuple[tuple[re.Pattern[str], str], ...]:
+    entries = tomllib.loads(load_prompt("tool_errors.toml")).get(language, [])
+    return tuple((re.compile(entry["pattern"]), entry["text"]) for entry in entries)
+
+
+def merchant_error(language: str, message: str) -> str:
+    """A tool's (English) error in the merchant's language, through prompts/tool_errors.toml; a message no
+    entry words keeps its English."""
+    for pattern, text in _error_wordings(language):
+        found = pattern.search(message)
+        if found:
+            return text.format(**found.groupdict())
+    return message
 
 
 def capabilities(language: str) -> str:

@@ -292,3 +292,19 @@ def test_words_that_look_like_sql_do_not_make_a_question_hostile(question, tool)
     from shopagent.offline_planner import plan
 
     assert [call.tool for call in plan(question).calls] == [tool]
+
+
+@pytest.mark.parametrize(("question", "said", "english"), [
+    ("S999 该定什么价？", "店里没有 S999 这个 SKU", "unknown SKU"),
+    ("为什么 2020-01-01 到 2020-01-07 GMV 掉了", "不在店铺数据的范围内", "outside the data"),
+    ("预算每天 20 元，投产比 3 怎么分？", "每天预算 ¥20 低于 ¥30：", "is below"),
+])
+def test_a_tool_error_in_a_chinese_answer_is_said_in_chinese(cli, sample_db, question, said, english):
+    answer = ask_json(cli, question, sample_db)
+    assert said in answer["answer"] and english not in answer["answer"]
+    assert answer["unsupported_numbers"] == []
+
+
+def test_a_tool_error_in_an_english_answer_stays_english(cli, sample_db):
+    answer = ask_json(cli, "what price should S999 have", sample_db)
+    assert "unknown SKU(s): S999" in answer["answer"] and "店里" not in answer["answer"]
