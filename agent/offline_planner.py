@@ -136,7 +136,7 @@ def plan(question: str, previous: Plan | None = None, today: date | None = None)
 
 
 def _plan_one(text: str, question: str, previous: Plan | None, today: date | None) -> Plan:
-    slots = parse_slots(text, original=question, today=today)
+    slots = own = parse_slots(text, original=question, today=today)
     language: Literal["zh", "en"] = "zh" if cjk(text) else "en"
     intent, confidence, ranked = decide(text, slots)
     follow_up = False
@@ -152,6 +152,12 @@ def _plan_one(text: str, question: str, previous: Plan | None, today: date | Non
             intent = "unknown"
     calls = [] if intent in NO_CALL else [
         PlannedCall(tool=INTENT_TOOL[intent], arguments=arguments(intent, slots, text))]
+    if follow_up and intent == "diagnose" and previous is not None:
+        # "那 S012 呢?" after a diagnosis: the same diagnosis, about that SKU (and the next follow-up keeps it)
+        focus = own.skus or [
+            sku for call in previous.calls for sku in call.arguments.get("sku_ids", [])]
+        if focus:
+            calls = [PlannedCall(tool="diagnose", arguments={**calls[0].arguments, "sku_ids": focus})]
     missing = ["change"] if intent == "whatif" and not (slots.stockout or slots.stock_units is not None
                                                          or slots.changes or _change(slots)) else []
     return Plan(intent=intent, language=language, slots=slots, calls=calls, follow_up=follow_up, missing=missing,
