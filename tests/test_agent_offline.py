@@ -313,7 +313,7 @@ def test_a_tool_error_in_an_english_answer_stays_english(cli, sample_db):
 def test_a_sku_follow_up_after_a_shop_diagnosis_answers_about_that_sku(runner, cli, sample_db):
     from shopagent.cli import app
 
-    script = "为什么这周GMV掉了\n那S017呢\nwhat about S012\n/exit\n"
+    script = "为什么这周GMV掉了\n那S017呢\nwhat about S012\n那上个月呢\n全店呢\n/exit\n"
     assert runner.invoke(app, ["chat", "--db", str(sample_db)], input=script).exit_code == 0
     turns = json.loads(runner.invoke(app, ["logs", "--json"]).stdout)
     diagnosis = json.loads(cli("diagnose", "--days", "7", "--db", sample_db, "--json", "--lang", "zh").stdout)
@@ -329,4 +329,6 @@ def test_a_sku_follow_up_after_a_shop_diagnosis_answers_about_that_sku(runner, c
     assert f"¥{diagnosis['kpis']['gmv']:,.0f}" not in answer  # not the shop's diagnosis again
     assert turns[2]["tool_calls"][0]["arguments"] == {"days": 7, "sku_ids": ["S012"]}
     assert "**S012**'s GMV" in turns[2]["answer"]
+    assert turns[3]["tool_calls"][0]["arguments"] == {"days": 30, "sku_ids": ["S012"]}  # the focus stays
+    assert turns[4]["tool_calls"][0]["arguments"] == {"days": 30}  # until the shop is asked about again
     assert all(turn["unsupported_numbers"] == [] for turn in turns)
