@@ -30,7 +30,7 @@ class Entry:
 
 
 REGISTRY: tuple[Entry, ...] = (
-    Entry("shopagent.tools.diagnose:diagnose"),
+    Entry("shopagent.readonly_tools:diagnose"),  # tools.diagnose, able to focus on SKUs
     Entry("shopagent.tools.promotion_plan:plan_promotion", hide=("seed",)),
     Entry("shopagent.tools.pricing:plan_pricing", hide=("range_slack", "min_gain")),
     Entry("shopagent.tools.whatif:whatif", hide=("seed",)),

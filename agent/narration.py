@@ -48,11 +48,28 @@ def narrate(language: str, calls: list[tuple[str, dict[str, Any], dict[str, Any]
     for tool, arguments, payload in calls:
         if not payload.get("ok"):
             text = template("narrate_data", language)["error"]
-            sections.append(text.format(tool=tool, error=payload.get("error", "unknown error")))
+            error = merchant_error(language, payload.get("error", "unknown error"))
+            sections.append(text.format(tool=tool, error=error))
             continue
         narrator = NARRATORS.get(tool, _generic)
         sections.append(narrator(language, payload.get("result", {}), arguments, tool))
     return "\n\n".join(section for section in sections if section)
+
+
+@cache
+def _error_wordings(language: str) -> tuple[tuple[re.Pattern[str], str], ...]:
+    entries = tomllib.loads(load_prompt("tool_errors.toml")).get(language, [])
+    return tuple((re.compile(entry["pattern"]), entry["text"]) for entry in entries)
+
+
+def merchant_error(language: str, message: str) -> str:
+    """A tool's (English) error in the merchant's language, through prompts/tool_errors.toml; a message no
+    entry words keeps its English."""
+    for pattern, text in _error_wordings(language):
+        found = pattern.search(message)
+        if found:
+            return text.format(**found.groupdict())
+    return message
 
 
 def capabilities(language: str) -> str:
@@ -74,15 +91,16 @@ def missing(language: str, tool: str, names: list[str]) -> str:
 def _diagnose(language: str, result: dict, arguments: dict, _tool: str) -> str:
     parts = template("narrate_diagnose", language)
     period, kpis = result["period"], result["kpis"]
-    direction = parts["up" if kpis["gmv"] > kpis["gmv_prev"] else "down" if kpis["gmv"] < kpis["gmv_prev"] else "flat"]
-    lines = [parts["headline"].format(direction=direction, gmv=yuan(kpis["gmv"]), gmv_prev=yuan(kpis["gmv_prev"]),
-                                      **period),
-             parts["kpis"].format(visitors=count(kpis["visitors"]), visitors_prev=count(kpis["visitors_prev"]),
-                                  conversion=pct(kpis["conversion"]), conversion_prev=pct(kpis["conversion_prev"]),
-                                  aov=yuan(kpis["aov"], 2), aov_prev=yuan(kpis["aov_prev"], 2))]
+    focus = arguments.get("sku_ids") or []  # a follow-up about some SKUs: their GMV change and causes only
+    if focus:
+        branches = {branch.get("name"): branch for branch in result.get("kpi_tree", {}).get("skus", [])}
+        lines = [_sku_change(parts, period, sku, branches.get(sku)) for sku in focus]
+    else:
+        lines = [_gmv_change(parts, "headline", period, kpis)]
     findings = [finding for finding in result.get("findings", []) if "kind" in finding]
     if not findings:
-        lines.append(parts["no_findings"])
+        lines.append(parts["sku.no_findings"].format(skus="、".join(focus) if language == "zh" else ", ".join(focus))
+                     if focus else parts["no_findings"])
     else:
         lines.append(parts["causes"])
         lines.extend(parts["finding"].format(rank=rank, summary=unfence(finding["summary"]))
@@ -95,9 +113,26 @@ def _diagnose(language: str, result: dict, arguments: dict, _tool: str) -> str:
             if action and action not in actions:
                 actions.append(action)
         lines.append(parts["actions"] + "\n" + "\n".join(actions))
-    flags = "".join(f" --{key} {value}" for key, value in arguments.items())
+    flags = "".join(f" --{key} {value}" for key, value in arguments.items() if key != "sku_ids")
     lines.append(parts["closing"].format(flags=flags))
     return "\n\n".join(lines)
+
+
+def _gmv_change(parts: dict[str, str], headline: str, period: dict, kpis: dict, **names: str) -> str:
+    """The headline (shop or SKU) and its visitors, conversion and AOV, before and after."""
+    gmv, before = kpis["gmv"], kpis["gmv_prev"]
+    direction = parts["up" if gmv > before else "down" if gmv < before else "flat"]
+    return "\n\n".join([
+        parts[headline].format(direction=direction, gmv=yuan(gmv), gmv_prev=yuan(before), **period, **names),
+        parts["kpis"].format(visitors=count(kpis["visitors"]), visitors_prev=count(kpis["visitors_prev"]),
+                             conversion=pct(kpis["conversion"]), conversion_prev=pct(kpis["conversion_prev"]),
+                             aov=yuan(kpis["aov"], 2), aov_prev=yuan(kpis["aov_prev"], 2))])
+
+
+def _sku_change(parts: dict[str, str], period: dict, sku: str, branch: dict | None) -> str:
+    if branch is None:  # neither sold nor had visitors in either period, so the KPI tree leaves it out
+        return parts["sku.quiet"].format(sku=sku, **period)
+    return _gmv_change(parts, "sku.headline", period, branch, sku=sku)
 
 
 def _daily_report(language: str, result: dict, arguments: dict, _tool: str) -> str:

@@ -75,6 +75,7 @@ DIAGNOSE = _words(r"gmv|销售额|营业额|销量|生意|业绩|流量|转化|�
                   r"shop do\b")
 FOLLOW_UP = _words(r"呢|^那|what about|how about|and for|same for|same question|换成|再|instead|same thing|again|"
                    r"redo|re-?run")
+WHOLE_SHOP = _words(r"全店|整个店|整店|店铺整体|whole (shop|store)|shop-?wide|the shop overall|all skus")
 # "再算一遍", "redo it": the last question again with what this one changes, whatever its words suggest
 REDO = _words(r"再算|重新算|再来一遍|再跑|redo|re-?run|same thing|again|instead")
 # common slips of the keyboard in merchants' questions, read as meant
@@ -136,7 +137,7 @@ def plan(question: str, previous: Plan | None = None, today: date | None = None)
 
 
 def _plan_one(text: str, question: str, previous: Plan | None, today: date | None) -> Plan:
-    slots = parse_slots(text, original=question, today=today)
+    slots = own = parse_slots(text, original=question, today=today)
     language: Literal["zh", "en"] = "zh" if cjk(text) else "en"
     intent, confidence, ranked = decide(text, slots)
     follow_up = False
@@ -152,6 +153,12 @@ def _plan_one(text: str, question: str, previous: Plan | None, today: date | Non
             intent = "unknown"
     calls = [] if intent in NO_CALL else [
         PlannedCall(tool=INTENT_TOOL[intent], arguments=arguments(intent, slots, text))]
+    if follow_up and intent == "diagnose" and previous is not None:
+        # "那 S012 呢?" after a diagnosis: the same diagnosis, about that SKU (and the next follow-up keeps it)
+        focus = own.skus or ([] if WHOLE_SHOP.search(text) else [
+            sku for call in previous.calls for sku in call.arguments.get("sku_ids", [])])
+        if focus:
+            calls = [PlannedCall(tool="diagnose", arguments={**calls[0].arguments, "sku_ids": focus})]
     missing = ["change"] if intent == "whatif" and not (slots.stockout or slots.stock_units is not None
                                                          or slots.changes or _change(slots)) else []
     return Plan(intent=intent, language=language, slots=slots, calls=calls, follow_up=follow_up, missing=missing,

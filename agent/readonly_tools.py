@@ -1,4 +1,5 @@
-"""The agent's own read-only tools: a row-capped `sql` and `list_tables` for writing it."""
+"""The agent's own read-only tools: a row-capped `sql`, `list_tables` for writing it, and `diagnose` that can
+focus on some SKUs (a follow-up like "那 S012 呢?" after a shop-wide diagnosis)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,10 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shopagent.tools.diagnose import Diagnosis, Language
+from shopagent.tools.diagnose import diagnose as diagnose_shop
+from shopagent.tools.errors import RequestError
+from shopagent.tools.periods import Compare
 from shopagent.tools.schema import TABLES
 from shopagent.tools.sql import QueryResult, run_readonly_sql
 from shopagent.tools.store import Shop
@@ -58,3 +63,26 @@ def list_tables(shop: Shop) -> SchemaListing:
               for name in known + sorted(set(by_table) - set(known) - {"brand_profile"}) if name in by_table]
     span = run_readonly_sql(shop, "SELECT min(date) AS first, max(date) AS last FROM traffic", max_rows=1).rows[0]
     return SchemaListing(tables=tables, first_date=span["first"], last_date=span["last"])
+
+
+def diagnose(shop: Shop, *, days: int | None = None, start: date | None = None, end: date | None = None,
+             compare: Compare = "previous", sku_ids: list[str] | None = None, lang: Language = "en") -> Diagnosis:
+    """Explain why GMV moved between two periods, largest cause first; with sku_ids, only those SKUs' causes and
+    GMV changes (the shop's KPIs stay).
+
+    Args:
+        sku_ids: SKU ids to focus on, e.g. ["S012"]; empty = the whole shop.
+    """
+    diagnosis = diagnose_shop(shop, days=days, start=start, end=end, compare=compare, lang=lang)
+    if not sku_ids:
+        return diagnosis
+    wanted = list(dict.fromkeys(sku_ids))
+    known = {str(row["sku_id"]) for row in run_readonly_sql(shop, "SELECT sku_id FROM products", max_rows=100_000).rows}
+    unknown = [sku for sku in wanted if sku not in known]
+    if unknown:
+        raise RequestError(f"unknown SKU(s): {', '.join(unknown)}; list them with "
+                           "`shopagent sql \"SELECT sku_id, title FROM products ORDER BY sku_id\"`")
+    tree = diagnosis.kpi_tree.model_copy(update={"skus": [branch for branch in diagnosis.kpi_tree.skus
+                                                           if branch.name in wanted]})
+    findings = [finding for finding in diagnosis.findings if finding.sku_id in wanted]
+    return diagnosis.model_copy(update={"kpi_tree": tree, "findings": findings})

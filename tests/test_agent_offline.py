@@ -292,3 +292,43 @@ def test_words_that_look_like_sql_do_not_make_a_question_hostile(question, tool)
     from shopagent.offline_planner import plan
 
     assert [call.tool for call in plan(question).calls] == [tool]
+
+
+@pytest.mark.parametrize(("question", "said", "english"), [
+    ("S999 该定什么价？", "店里没有 S999 这个 SKU", "unknown SKU"),
+    ("为什么 2020-01-01 到 2020-01-07 GMV 掉了", "不在店铺数据的范围内", "outside the data"),
+    ("预算每天 20 元，投产比 3 怎么分？", "每天预算 ¥20 低于 ¥30：", "is below"),
+])
+def test_a_tool_error_in_a_chinese_answer_is_said_in_chinese(cli, sample_db, question, said, english):
+    answer = ask_json(cli, question, sample_db)
+    assert said in answer["answer"] and english not in answer["answer"]
+    assert answer["unsupported_numbers"] == []
+
+
+def test_a_tool_error_in_an_english_answer_stays_english(cli, sample_db):
+    answer = ask_json(cli, "what price should S999 have", sample_db)
+    assert "unknown SKU(s): S999" in answer["answer"] and "店里" not in answer["answer"]
+
+
+def test_a_sku_follow_up_after_a_shop_diagnosis_answers_about_that_sku(runner, cli, sample_db):
+    from shopagent.cli import app
+
+    script = "为什么这周GMV掉了\n那S017呢\nwhat about S012\n那上个月呢\n全店呢\n/exit\n"
+    assert runner.invoke(app, ["chat", "--db", str(sample_db)], input=script).exit_code == 0
+    turns = json.loads(runner.invoke(app, ["logs", "--json"]).stdout)
+    diagnosis = json.loads(cli("diagnose", "--days", "7", "--db", sample_db, "--json", "--lang", "zh").stdout)
+    s017 = next(branch for branch in diagnosis["kpi_tree"]["skus"] if branch["name"] == "S017")
+    own = [finding for finding in diagnosis["findings"] if finding["sku_id"] == "S017"]
+    others = [finding for finding in diagnosis["findings"] if finding["sku_id"] not in ("S017", None)]
+
+    assert turns[1]["tool_calls"][0]["arguments"] == {"days": 7, "sku_ids": ["S017"]}
+    answer = turns[1]["answer"]
+    assert "**S017** 在" in answer and f"¥{s017['gmv']:,.0f}" in answer
+    assert own and all(finding["summary"][:12] in answer for finding in own)
+    assert others and not any(finding["summary"][:12] in answer for finding in others)
+    assert f"¥{diagnosis['kpis']['gmv']:,.0f}" not in answer  # not the shop's diagnosis again
+    assert turns[2]["tool_calls"][0]["arguments"] == {"days": 7, "sku_ids": ["S012"]}
+    assert "**S012**'s GMV" in turns[2]["answer"]
+    assert turns[3]["tool_calls"][0]["arguments"] == {"days": 30, "sku_ids": ["S012"]}  # the focus stays
+    assert turns[4]["tool_calls"][0]["arguments"] == {"days": 30}  # until the shop is asked about again
+    assert all(turn["unsupported_numbers"] == [] for turn in turns)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import Any
@@ -25,6 +26,10 @@ from shopagent.narration import capabilities, missing, narrate, template, unavai
 from shopagent.offline_planner import Plan, PlannedCall, plan
 from shopagent.tool_payload import read_payload
 from shopagent.tools.errors import ShopError
+
+# where a streamed answer is cut: after a sentence's end (。！？!?；, ". " but not "1. ") or a line break, nothing lost
+SENTENCE_END = re.compile(r"(?<=[。！？!?；\n])(?!\n)|(?<=[^\d\s][.;])(?= )")
+STREAM_PAUSE = 0.015  # seconds between pieces, so the answer reads as it arrives rather than at once
 
 
 class OfflineChatModel:
@@ -41,11 +46,20 @@ class OfflineChatModel:
         return respond(messages, self.tools)
 
     def stream(self, messages: list[BaseMessage], **kwargs: Any) -> Iterator[AIMessageChunk]:
-        """The whole reply as one chunk (the answer is ready at once)."""
+        """The reply a sentence at a time, as a streaming LLM's arrives (joined, the same text as `invoke`); tool
+        calls come in one chunk."""
         reply = self.invoke(messages)
-        yield AIMessageChunk(content=reply.content, response_metadata=reply.response_metadata, tool_call_chunks=[
-            {"name": call["name"], "args": json.dumps(call["args"], ensure_ascii=False), "id": call["id"],
-             "index": index} for index, call in enumerate(reply.tool_calls)])
+        content = reply.content if isinstance(reply.content, str) else _text(reply)
+        pieces = [] if reply.tool_calls else [piece for piece in SENTENCE_END.split(content) if piece]
+        if len(pieces) < 2:
+            yield AIMessageChunk(content=reply.content, response_metadata=reply.response_metadata, tool_call_chunks=[
+                {"name": call["name"], "args": json.dumps(call["args"], ensure_ascii=False), "id": call["id"],
+                 "index": index} for index, call in enumerate(reply.tool_calls)])
+            return
+        for number, piece in enumerate(pieces):
+            if number:
+                time.sleep(STREAM_PAUSE)
+            yield AIMessageChunk(content=piece, response_metadata=reply.response_metadata if not number else {})
 
 
 def _schema(tool: Any) -> dict[str, Any]:
