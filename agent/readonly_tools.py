@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shopagent.tools.diagnose import Diagnosis, Language
 from shopagent.tools.diagnose import diagnose as diagnose_shop
-from shopagent.tools.errors import RequestError
+from shopagent.tools.errors import unknown_skus
 from shopagent.tools.periods import Compare
 from shopagent.tools.schema import TABLES
 from shopagent.tools.sql import QueryResult, run_readonly_sql
@@ -80,8 +80,7 @@ def diagnose(shop: Shop, *, days: int | None = None, start: date | None = None, 
     known = {str(row["sku_id"]) for row in run_readonly_sql(shop, "SELECT sku_id FROM products", max_rows=100_000).rows}
     unknown = [sku for sku in wanted if sku not in known]
     if unknown:
-        raise RequestError(f"unknown SKU(s): {', '.join(unknown)}; list them with "
-                           "`shopagent sql \"SELECT sku_id, title FROM products ORDER BY sku_id\"`")
+        raise unknown_skus(unknown)
     tree = diagnosis.kpi_tree.model_copy(update={"skus": [branch for branch in diagnosis.kpi_tree.skus
                                                            if branch.name in wanted]})
     findings = [finding for finding in diagnosis.findings if finding.sku_id in wanted]

@@ -31,6 +31,12 @@ class RequestError(ShopError):
     """The request itself is wrong (unknown SKU, malformed or impossible value): the CLI exits 2."""
 
 
+def unknown_skus(unknown: list[str]) -> RequestError:
+    """The error for SKU ids the shop does not have, with the query that lists the ones it has."""
+    return RequestError(f"unknown SKU(s): {', '.join(unknown)}; list them with "
+                        "`shopagent sql \"SELECT sku_id, title FROM products ORDER BY sku_id\"`")
+
+
 class Problem(BaseModel):
     """One thing wrong with an import folder, located as precisely as the file allows."""
 

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict
 
 from shopagent.tools.elasticity import ElasticityEstimate, fit_demand, load_promo_tags, why_not_estimated
 from shopagent.tools.elasticity_prior import shrink
-from shopagent.tools.errors import ShopError
+from shopagent.tools.errors import ShopError, unknown_skus
 from shopagent.tools.panel import data_dates, load_panel
 from shopagent.tools.store import Shop
 from shopagent.tools.whatif_backtest import backtest_demand
@@ -142,8 +142,7 @@ def plan_pricing(shop: Shop, *, skus: list[str] | None = None, objective: Object
     known = set(panel.catalog.sku_ids)
     unknown = [sku for sku in (skus or []) if sku not in known]
     if unknown:
-        raise RequestError(f"unknown SKU(s): {', '.join(unknown)}; list them with "
-                        "`shopagent sql \"SELECT sku_id, title FROM products ORDER BY sku_id\"`")
+        raise unknown_skus(unknown)
     tags = load_promo_tags(shop, panel)
     fit = fit_demand(panel, tags=tags)
     estimates = shrink(fit, panel)
