@@ -10,12 +10,15 @@ written as CSV (the page exports xls, which needs a writer library the shop does
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import shutil
+from collections.abc import Iterator
 from itertools import groupby
 from operator import itemgetter
 from pathlib import Path
+from typing import Any
 
 KEPT_AS_CONTRACT = ("products", "price_history", "inventory_daily", "competitor_prices", "shop_scores", "reviews")
 ORDER_FILE = "ExportOrderList202610010830.csv"
@@ -158,17 +161,25 @@ def _line_row(order_id: str, item: dict[str, str], products: dict[str, dict[str,
             status, item["sku_id"], item["sku_id"], _yuan(paid)]
 
 
+@contextlib.contextmanager
+def _ad_report(ad_path: Path, encoding: str, header: tuple[str, ...], plan_path: Path) -> Iterator[tuple[Any, Any]]:
+    """CSV writers for a platform's ad report (in its encoding) and the merchant's plan settings beside it,
+    headers written, lines ending in CRLF as the platforms' downloads do."""
+    with ad_path.open("w", encoding=encoding, newline="") as ad_sink, \
+            plan_path.open("w", encoding="utf-8-sig", newline="") as plan_sink:
+        ads = csv.writer(ad_sink, lineterminator="\r\n")
+        plans = csv.writer(plan_sink, lineterminator="\r\n")
+        ads.writerow(header)
+        plans.writerow(PLAN_HEADER)
+        yield ads, plans
+
+
 def _promotion(contract: Path, out_dir: Path, products: dict[str, dict[str, str]]) -> dict[str, int]:
     """One 货品全站推广 plan per item (two for every other item, to be summed back), and 关键词推广 rows that
     are not full-site promotion; budgets and target ROIs in the merchant's plan settings file."""
     position_of = {sku: position for position, sku in enumerate(sorted(products))}
     counts = {AD_FILE: 0, PLAN_FILE: 0}
-    with (out_dir / AD_FILE).open("w", encoding="gb18030", newline="") as ad_sink, \
-            (out_dir / PLAN_FILE).open("w", encoding="utf-8-sig", newline="") as plan_sink:
-        ads = csv.writer(ad_sink, lineterminator="\r\n")
-        plans = csv.writer(plan_sink, lineterminator="\r\n")
-        ads.writerow(AD_HEADER)
-        plans.writerow(PLAN_HEADER)
+    with _ad_report(out_dir / AD_FILE, "gb18030", AD_HEADER, out_dir / PLAN_FILE) as (ads, plans):
         for row in _stream(contract / "promotion_daily.csv"):
             position = position_of[row["sku_id"]]
             title = products[row["sku_id"]]["title"]
@@ -230,12 +241,7 @@ def _pdd_promotion(contract: Path, out_dir: Path, products: dict[str, dict[str, 
     ROIs, which the report lacks, in the merchant's plan settings file."""
     position_of = {sku: position for position, sku in enumerate(sorted(products))}
     rows = 0
-    with (out_dir / PDD_AD_FILE).open("w", encoding="gbk", newline="") as ad_sink, \
-            (out_dir / PDD_PLAN_FILE).open("w", encoding="utf-8-sig", newline="") as plan_sink:
-        ads = csv.writer(ad_sink, lineterminator="\r\n")
-        plans = csv.writer(plan_sink, lineterminator="\r\n")
-        ads.writerow(PDD_AD_HEADER)
-        plans.writerow(PLAN_HEADER)
+    with _ad_report(out_dir / PDD_AD_FILE, "gbk", PDD_AD_HEADER, out_dir / PDD_PLAN_FILE) as (ads, plans):
         for row in _stream(contract / "promotion_daily.csv"):
             plan = str(5_100_000_001 + position_of[row["sku_id"]])
             name = f"全站推广_{row['sku_id']}"
