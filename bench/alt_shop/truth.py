@@ -44,15 +44,19 @@ class AltTruth:
         s = self._sku(sku_id)
         if spend <= 0:
             return 0.0
+        form = s.get("click_form", "weibull")
+        share = click_share(spend, s["spend_scale"], s["spend_shape"], form)
         value = s["value_per_click"] * (spend / s.get("value_ref", 1.0)) ** -s.get("value_slope", 0.0)
-        return float(s["clicks_max"] * click_share(spend, s["spend_scale"], s["spend_shape"]) * value)
+        value *= 1.0 - s.get("value_depth", 0.0) * share
+        return float(s["clicks_max"] * share * value)
 
     def promo_spend_for_target(self, sku_id: str, target_roi: float, budget: float) -> float:
-        """Expected daily spend the platform makes with this budget and target ROI on the last day."""
+        """Expected daily spend the platform makes with this budget and target ROI on the last day (in
+        underdelivery shops: its rule's spend times the SKU's expected delivered share)."""
         s = self._sku(sku_id)
         spend = platform_spend(s["clicks_max"] * s["platform_value_per_click"], s["spend_scale"], s["spend_shape"],
-                               s["spend_peak"], budget, target_roi)
-        return float(np.asarray(spend).reshape(-1)[0])
+                               s["spend_peak"], budget, target_roi, s.get("click_form", "weibull"))
+        return float(np.asarray(spend).reshape(-1)[0]) * s.get("delivery_mean", 1.0)
 
     def in_stock(self, sku_id: str) -> bool:
         """The SKU is on sale and has stock at the end of the last day."""
@@ -61,7 +65,7 @@ class AltTruth:
     def max_useful_spend(self, sku_id: str) -> float:
         """A daily spend beyond which promo_gmv is flat (within 0.5% of saturation)."""
         s = self._sku(sku_id)
-        return float(useful_spend_limit(s["spend_scale"], s["spend_shape"]))
+        return float(useful_spend_limit(s["spend_scale"], s["spend_shape"], s.get("click_form", "weibull")))
 
 
 def truth_text(data: dict) -> str:
