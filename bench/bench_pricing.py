@@ -198,8 +198,13 @@ def timing() -> dict:
 
 def summarise(seeds: list[int], mechanism: str) -> dict:
     """Every figure over `seeds` shops of one rival-price mechanism."""
-    report: dict = {}
     elastic = [score_elasticities(seed, mechanism) for seed in seeds]
+    return aggregate(elastic, [case for seed in seeds for case in score_whatif(seed, mechanism)])
+
+
+def aggregate(elastic: list[dict], cases: list[dict]) -> dict:
+    """The figures over many shops' score_elasticities and score_whatif results (any simulator's)."""
+    report: dict = {}
     rows = np.array([row for result in elastic for row in result["elasticity"]])
     true, post, low, high, own, own_se = rows.T
     per_seed_mae = [float(np.mean([abs(r[1] - r[0]) for r in result["elasticity"]])) for result in elastic]
@@ -231,7 +236,6 @@ def summarise(seeds: list[int], mechanism: str) -> dict:
         "changes_across_the_rival_that_lose": sum(r["uplift"]["crossed_worse"] for r in elastic),
         "plan_seconds_80x180_median": statistics.median(r["seconds"] for r in elastic),
     }
-    cases = [case for seed in seeds for case in score_whatif(seed, mechanism)]
     whatif_report = {}
     for name in sorted({case["scenario"] for case in cases}):
         mine = [case for case in cases if case["scenario"] == name]
