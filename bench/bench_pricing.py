@@ -67,22 +67,33 @@ def score_elasticities(seed: int, mechanism: str = "smooth") -> dict:
 def uplift(plan, truth) -> dict:
     """True profit gain per day of the plan, of the best guardrailed price and of the unconstrained optimum."""
     from shopagent.sample_shop.truth import TrueModel
-    from shopagent.tools.pricing import candidate_prices
 
     model = TrueModel(truth)
     skus = {sku.sku_id: sku for sku in truth.skus}
-    paid = truth.paid_price_factor
-    rails = plan.guardrails
     last_days = [truth.end - timedelta(days=k) for k in range(7)]
+
+    def units_of(sku_id: str, price: float) -> float:
+        # the SKU's true expected units per day at a regular price, over the last week (weekday mix)
+        return statistics.fmean(model.expected_units(sku_id, day, price=price) for day in last_days)
+
+    return uplift_with(plan, units_of, {sku: skus[sku].unit_cost for sku in skus},
+                       {sku: skus[sku].elasticity for sku in skus}, truth.paid_price_factor)
+
+
+def uplift_with(plan, units_of, unit_cost: dict[str, float], elasticity: dict[str, float],  # noqa: ANN001
+                paid: float = 1.0) -> dict:
+    """uplift() with any simulator's truth: units_of(sku_id, price) are its true expected units per day at a
+    price, paid the share of the price the shop keeps."""
+    from shopagent.tools.pricing import candidate_prices
+
+    rails = plan.guardrails
     totals = {"plan": 0.0, "best": 0.0, "unconstrained": 0.0}
     worse = changed = crossed = crossed_worse = 0
     for rec in plan.recommendations:
-        sku = skus[rec.sku_id]
-        e, cost, p0 = sku.elasticity, sku.unit_cost, rec.current_price
+        e, cost, p0 = elasticity[rec.sku_id], unit_cost[rec.sku_id], rec.current_price
 
         def units(price: float, sku_id=rec.sku_id) -> float:
-            # the SKU's true expected units per day at a regular price, over the last week (weekday mix)
-            return statistics.fmean(model.expected_units(sku_id, day, price=price) for day in last_days)
+            return units_of(sku_id, price)
 
         now = units(p0) * (p0 * paid - cost)
 

@@ -59,6 +59,18 @@ def _enrich(cause: Cause, shop: Shop, drivers, full: Outcome) -> None:
                                sub_score=["product", "logistics", "service"][cause.params["sub_score"]])
 
 
+def _demand_truth(cat, drivers, full: Outcome, s: int) -> dict:  # noqa: ANN001 - a Catalog and Drivers
+    """What AltTruth.expected_units needs: the logit's terms on the last day and the week's expected units."""
+    last = drivers.price.shape[0] - 1
+    comp = float(drivers.competitor_price[last, s])
+    relative = cat.competitor_ratio[s] if np.isnan(comp) else comp / cat.list_price[s]
+    units = full.units[last - 6:last + 1, s].sum(axis=1).mean()
+    return {"alpha": _r(cat.alpha[s], 6), "price_sensitivity": _r(cat.price_sensitivity[s], 6),
+            "list_price": _r(cat.list_price[s], 2), "unit_cost": _r(cat.unit_cost[s], 2),
+            "rival_pull": _r(cat.rival_weight[s] * relative ** (-cat.rival_sensitivity[s]), 8),
+            "competitor_price": None if np.isnan(comp) else _r(comp, 2), "units_last_week": _r(units, 6)}
+
+
 def _sku_truth(shop: Shop, drivers, full: Outcome, history: Outcome, delivery: np.ndarray) -> dict:
     cat, last = shop.catalog, shop.n_days - 1
     out = {}
@@ -82,6 +94,7 @@ def _sku_truth(shop: Shop, drivers, full: Outcome, history: Outcome, delivery: n
             "click_form": cat.click_form,
             "value_depth": 0.0 if cat.value_depth is None else _r(cat.value_depth[s], 6),
             "delivery_mean": _r(delivery[s], 6),
+            **_demand_truth(cat, drivers, full, s),
         }
     return out
 
@@ -112,15 +125,10 @@ def _thin_auction_days(shop: Shop, seed: int) -> np.ndarray:
     return 1.0 - rate * (1.0 - sum(THIN_SHARE) / 2)
 
 
-def generate(folder: Path, seed: int, n_skus: int = 60, n_days: int = 150, events: str = "planted",
-             mechanisms: dict[str, str] | None = None) -> AltTruth:
-    """Generate one shop into folder/export/ and folder/truth.json; events is "planted" or "none".
-
-    mechanisms: "ad": "clicks" (the original shop, the default), one of AD_MECHANISMS, or "draw" (by the seed);
-    "rival_price":
-    "smooth" (the logit's pull of the rival only, the default), "threshold" (a kink at parity too) or "draw";
-    "traffic": "shop" (the default), "sku" or "draw" (planting.traffic_mechanism).
-    """
+def build_world(seed: int, n_skus: int, n_days: int, events: str, mechanisms: dict[str, str] | None):
+    """The shop, its planted causes, each SKU's expected delivered share of the planned ad spend, the ad and
+    rival mechanisms chosen, and the seed of the sampled history: everything generate() draws before it
+    simulates (a counterfactual rebuilds the same world from here)."""
     ad = (mechanisms or {}).get("ad", "clicks")
     if ad == "draw":
         ad = AD_MECHANISMS[int(np.random.default_rng([seed, 0xAD]).integers(len(AD_MECHANISMS)))]
@@ -130,7 +138,6 @@ def generate(folder: Path, seed: int, n_skus: int = 60, n_days: int = 150, event
         raise ValueError(f"events must be 'planted' or 'none', not {events!r}")
     if n_days < 90 or n_skus < 20:
         raise ValueError("use at least 90 days and 20 SKUs so every planted cause has room and candidates")
-    folder = Path(folder)
     world_seed, cause_seed, sample_seed = np.random.SeedSequence(seed).spawn(3)
     shop = build_shop(np.random.default_rng(world_seed), seed, n_skus, n_days, "ladder" if ad == "cpc" else "weibull")
     delivery = np.ones(n_skus)
@@ -151,6 +158,22 @@ def generate(folder: Path, seed: int, n_skus: int = 60, n_days: int = 150, event
     traffic = (mechanisms or {}).get("traffic", "shop")
     causes = plant_causes(shop, np.random.default_rng(cause_seed), traffic) if events == "planted" else []
     calibrate_stockouts(shop, causes)
+    return shop, causes, delivery, ad, rival, sample_seed
+
+
+
+
+def generate(folder: Path, seed: int, n_skus: int = 60, n_days: int = 150, events: str = "planted",
+             mechanisms: dict[str, str] | None = None) -> AltTruth:
+    """Generate one shop into folder/export/ and folder/truth.json; events is "planted" or "none".
+
+    mechanisms: "ad": "clicks" (the original shop, the default), one of AD_MECHANISMS, or "draw" (by the seed);
+    "rival_price": "smooth" (the logit's pull of the rival only, the default), "threshold" (a kink at parity too)
+    or "draw";
+    "traffic": "shop" (the default), "sku" or "draw" (planting.traffic_mechanism).
+    """
+    folder = Path(folder)
+    shop, causes, delivery, ad, rival, sample_seed = build_world(seed, n_skus, n_days, events, mechanisms)
     for attempt in range(4):
         drivers = apply_causes(shop.drivers, causes)
         full = simulate(shop, drivers)
