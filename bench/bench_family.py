@@ -55,10 +55,16 @@ def mechanisms_for(bench: str, given: str) -> list[str]:
 def run_unit(unit: tuple[str, str, str, int]) -> dict:
     bench, simulator, spec, seed = unit
     started = time.perf_counter()
-    rows = {"promotion": _promotion, "diagnose": _diagnose, "pricing": _pricing,
-            "quiet": _quiet}[bench](simulator, spec, seed)
+    error = None
+    try:
+        rows = {"promotion": _promotion, "diagnose": _diagnose, "pricing": _pricing,
+                "quiet": _quiet}[bench](simulator, spec, seed)
+    except Exception as exc:  # noqa: BLE001 - a tool that crashes on a shop is a figure, not the end of the run
+        import traceback
+
+        rows, error = [], "".join(traceback.format_exception(exc)[-3:])
     return {"bench": bench, "simulator": simulator, "mechanism": spec, "seed": seed, "rows": rows,
-            "seconds": time.perf_counter() - started}
+            "seconds": time.perf_counter() - started, "error": error}
 
 
 def _promotion(simulator: str, spec: str, seed: int) -> list[dict]:
@@ -194,13 +200,14 @@ TARGETS = {
 
 def table(bench: str, summaries: dict[tuple[str, str], dict]) -> str:
     """One row per simulator x mechanism, the target columns."""
-    header = ["simulator", "mechanism", *(label for _, label, _ in COLUMNS[bench])]
+    header = ["simulator", "mechanism", *(label for _, label, _ in COLUMNS[bench]), "crashed"]
     lines = []
     for (simulator, spec), summary in summaries.items():
         cells = [simulator, spec]
         for key, _, fmt in COLUMNS[bench]:
             value = summary.get(key)
             cells.append("-" if value is None else fmt.format(value))
+        cells.append(str(summary["crashed"]))
         lines.append(cells)
     widths = [max(len(str(row[i])) for row in [header, *lines]) for i in range(len(header))]
     text = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True))
@@ -257,11 +264,15 @@ def main() -> int:
             for spec in specs[bench]:
                 rows = [row for result in done if (result["bench"], result["simulator"], result["mechanism"])
                         == (bench, simulator, spec) for row in result["rows"]]
-                summaries[(simulator, spec)] = SUMMARISE[bench](rows)
+                crashed = [result["seed"] for result in done if result["error"] and (
+                    result["bench"], result["simulator"], result["mechanism"]) == (bench, simulator, spec)]
+                summaries[(simulator, spec)] = {**(SUMMARISE[bench](rows) if rows else {"shops": 0}),
+                                                "crashed": len(crashed), "crashed_seeds": crashed}
         quiet = {}
         if bench == "diagnose":
-            quiet = {simulator: [row["findings"] for result in done if (result["bench"], result["simulator"])
-                                 == ("quiet", simulator) for row in result["rows"]] for simulator in simulators}
+            quiet = {simulator: [row["findings"] if result["rows"] else "crashed" for result in done
+                                 if (result["bench"], result["simulator"]) == ("quiet", simulator)
+                                 for row in (result["rows"] or [None])] for simulator in simulators}
         seconds = {f"{simulator}/{spec}": sum(r["seconds"] for r in done if (r["bench"], r["simulator"], r["mechanism"])
                                               == (bench, simulator, spec)) for simulator, spec in summaries}
         payload = {"bench": bench, "seeds": args.seeds, "first_seed": FIRST_SEED[bench] if args.first_seed is None
@@ -283,6 +294,8 @@ def main() -> int:
 def _progress(result: dict, count: int, total: int, started: float) -> None:
     print(f"[{count}/{total} {time.perf_counter() - started:.0f}s] {result['bench']} {result['simulator']} "
           f"{result['mechanism']} seed {result['seed']}: {result['seconds']:.1f}s", flush=True)
+    if result["error"]:
+        print("  CRASHED: " + result["error"].strip().replace("\n", "\n  "), flush=True)
 
 
 if __name__ == "__main__":
