@@ -2,7 +2,7 @@
 that never saw this repository's code or simulator: other demand, promotion, review and refund mechanics.
 
 Run: python bench/bench_heldout.py [--seeds 10] [--first-seed 1] [--quiet-seeds 4] [--skus 60 --days 150]
-    [--diagnose-only] [--traffic shop,sku]  (diagnose figures per traffic mechanism, --seeds shops each)
+    [--diagnose-only] [--traffic shop,sku] [--ad-mechanism clicks|value|both|cpc|underdelivery]
 Scored exactly as bench_diagnose.py and bench_promotion.py score this repository's simulator (same functions),
 so the figures sit side by side. Shops are cached under bench/out/heldout/, keyed by alt_shop's source.
 """
@@ -76,7 +76,7 @@ def main() -> int:
     parser.add_argument("--skus", type=int, default=60)
     parser.add_argument("--days", type=int, default=150)
     parser.add_argument("--diagnose-only", action="store_true", help="skip the promotion planner (minutes a seed)")
-    parser.add_argument("--ad-mechanism", default=None, choices=("clicks", "value"),
+    parser.add_argument("--ad-mechanism", default=None, choices=("clicks", "value", "both", "cpc", "underdelivery"),
                         help="alt_shop's ad mechanism (default: the original shop); figures are per mechanism")
     parser.add_argument("--traffic", default="shop", help="traffic mechanisms to plant (shop,sku), --seeds shops "
                         "each; the promotion planner runs on the first only")

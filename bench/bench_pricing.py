@@ -67,22 +67,33 @@ def score_elasticities(seed: int, mechanism: str = "smooth") -> dict:
 def uplift(plan, truth) -> dict:
     """True profit gain per day of the plan, of the best guardrailed price and of the unconstrained optimum."""
     from shopagent.sample_shop.truth import TrueModel
-    from shopagent.tools.pricing import candidate_prices
 
     model = TrueModel(truth)
     skus = {sku.sku_id: sku for sku in truth.skus}
-    paid = truth.paid_price_factor
-    rails = plan.guardrails
     last_days = [truth.end - timedelta(days=k) for k in range(7)]
+
+    def units_of(sku_id: str, price: float) -> float:
+        # the SKU's true expected units per day at a regular price, over the last week (weekday mix)
+        return statistics.fmean(model.expected_units(sku_id, day, price=price) for day in last_days)
+
+    return uplift_with(plan, units_of, {sku: skus[sku].unit_cost for sku in skus},
+                       {sku: skus[sku].elasticity for sku in skus}, truth.paid_price_factor)
+
+
+def uplift_with(plan, units_of, unit_cost: dict[str, float], elasticity: dict[str, float],  # noqa: ANN001
+                paid: float = 1.0) -> dict:
+    """uplift() with any simulator's truth: units_of(sku_id, price) are its true expected units per day at a
+    price, paid the share of the price the shop keeps."""
+    from shopagent.tools.pricing import candidate_prices
+
+    rails = plan.guardrails
     totals = {"plan": 0.0, "best": 0.0, "unconstrained": 0.0}
     worse = changed = crossed = crossed_worse = 0
     for rec in plan.recommendations:
-        sku = skus[rec.sku_id]
-        e, cost, p0 = sku.elasticity, sku.unit_cost, rec.current_price
+        e, cost, p0 = elasticity[rec.sku_id], unit_cost[rec.sku_id], rec.current_price
 
         def units(price: float, sku_id=rec.sku_id) -> float:
-            # the SKU's true expected units per day at a regular price, over the last week (weekday mix)
-            return statistics.fmean(model.expected_units(sku_id, day, price=price) for day in last_days)
+            return units_of(sku_id, price)
 
         now = units(p0) * (p0 * paid - cost)
 
@@ -198,8 +209,13 @@ def timing() -> dict:
 
 def summarise(seeds: list[int], mechanism: str) -> dict:
     """Every figure over `seeds` shops of one rival-price mechanism."""
-    report: dict = {}
     elastic = [score_elasticities(seed, mechanism) for seed in seeds]
+    return aggregate(elastic, [case for seed in seeds for case in score_whatif(seed, mechanism)])
+
+
+def aggregate(elastic: list[dict], cases: list[dict]) -> dict:
+    """The figures over many shops' score_elasticities and score_whatif results (any simulator's)."""
+    report: dict = {}
     rows = np.array([row for result in elastic for row in result["elasticity"]])
     true, post, low, high, own, own_se = rows.T
     per_seed_mae = [float(np.mean([abs(r[1] - r[0]) for r in result["elasticity"]])) for result in elastic]
@@ -231,7 +247,6 @@ def summarise(seeds: list[int], mechanism: str) -> dict:
         "changes_across_the_rival_that_lose": sum(r["uplift"]["crossed_worse"] for r in elastic),
         "plan_seconds_80x180_median": statistics.median(r["seconds"] for r in elastic),
     }
-    cases = [case for seed in seeds for case in score_whatif(seed, mechanism)]
     whatif_report = {}
     for name in sorted({case["scenario"] for case in cases}):
         mine = [case for case in cases if case["scenario"] == name]

@@ -351,3 +351,50 @@ def test_a_threshold_shop_loses_conversion_once_it_is_dearer_than_its_rival(tmp_
     own_only = (1.05 / 0.95) ** sku.elasticity
     assert above / below < own_only * 0.95
     assert all(s.rival_hinge == 0 for s in smooth.skus)
+
+
+@pytest.fixture(scope="module")
+def alt_shops(tmp_path_factory):
+    """bench/alt_shop's original and under-delivering versions of one small quiet shop (about 0.6 s each)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    from alt_shop import generate
+
+    root = tmp_path_factory.mktemp("alt")
+    return {ad: (root / ad, generate(root / ad, 3, n_skus=20, n_days=90, events="none", mechanisms={"ad": ad}))
+            for ad in ("clicks", "underdelivery")}
+
+
+def _alt_spend(folder: Path) -> dict[tuple[str, str], float]:
+    with open(folder / "export" / "promotion_daily.csv", encoding="utf-8") as handle:
+        return {(row["date"], row["sku_id"]): float(row["spend"]) for row in csv.DictReader(handle)}
+
+
+def test_alt_shop_underdelivery_spends_less_on_some_days_and_its_truth_says_so(alt_shops):
+    """The second simulator's under-delivery mechanism: the same shop, but on thin-auction days the platform spends
+    only part of what its rule wants, and the truth's spend for a target is the rule's times the expected share."""
+    (plain_folder, plain), (thin_folder, thin) = alt_shops["clicks"], alt_shops["underdelivery"]
+    assert thin.data["mechanisms"]["ad"] == "underdelivery"
+    plain_spend, thin_spend = _alt_spend(plain_folder), _alt_spend(thin_folder)
+    ratios = [thin_spend[key] / spend for key, spend in plain_spend.items() if spend > 0]
+    assert 0.05 < sum(ratio < 0.85 for ratio in ratios) / len(ratios) < 0.5
+    assert max(ratios) < 1.02
+    sku, setting = next(iter(thin.promoted_skus().items()))
+    rule = plain.promo_spend_for_target(sku, setting["target_roi"], setting["daily_budget"])
+    expected = thin.promo_spend_for_target(sku, setting["target_roi"], setting["daily_budget"])
+    assert expected == pytest.approx(rule * thin.data["skus"][sku]["delivery_mean"], rel=0.02)
+    assert expected < rule
+
+
+def test_alt_shop_counterfactual_rebuilds_the_generated_shop(alt_shops):
+    """The pricing bench's truth on alt_shop re-simulates a rebuilt shop: rebuilt, it sells what was generated, and
+    a price rise on a selling SKU loses it GMV."""
+    from alt_shop.counterfactual import Counterfactual
+
+    _, truth = alt_shops["clicks"]
+    world = Counterfactual(truth)
+    week = truth.last_day - timedelta(days=6)
+    selling = [sku for sku, s in truth.data["skus"].items() if s["units_last_week"] > 1]
+    for sku in selling:
+        assert world.gmv(sku, week, 7) / truth.data["skus"][sku]["price"] == pytest.approx(
+            truth.data["skus"][sku]["units_last_week"], rel=1e-4)
+    assert world.price_change_gmv_delta({selling[0]: 1.1}, week, 7) < 0

@@ -15,7 +15,11 @@ Generative mechanics, per day t and SKU:
   convert at the item conversion x paid_quality. The platform predicts GMV with a slowly learned value per
   click (21-day half-life) and spends the whole budget if the predicted ROI there holds the target, else
   the largest spend that holds it (a token 4% when none can). Merchants change budgets and targets a few
-  times, before the last 35 days.
+  times, before the last 35 days. Each shop may instead draw another ad mechanism (generate's mechanisms["ad"]):
+  "value" (paid conversion falls as a power of spend), "both" (stronger click saturation, and paid conversion
+  falls with the share of the paid audience bought), "cpc" (a bid ladder: clicks = clicks_max x s / (1 + s),
+  s = spend / scale, each click dearer as spend rises) or "underdelivery" (thin-auction spells on which the
+  platform spends only 35-80% of what its rule wants).
 - Refunds (size, quality, late_delivery, changed_mind) arrive 1-12 days after purchase; refunded lines
   are never reviewed; reviews arrive 3-15 days after purchase (unhappy buyers: sooner and more often),
   mostly short Chinese text.

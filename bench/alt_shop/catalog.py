@@ -69,6 +69,10 @@ class Catalog:
     # the "value" ad mechanism: paid conversion scales with (spend / value_ref) ** -value_slope (0: it does not)
     value_slope: np.ndarray | None = None
     value_ref: np.ndarray | None = None
+    # the "both" ad mechanism: paid conversion scales with 1 - value_depth x (share of clicks_max bought): the
+    # platform reaches the keenest shoppers first, so the audience it adds as spend saturates has less intent
+    value_depth: np.ndarray | None = None
+    click_form: str = "weibull"  # platform.CLICK_FORMS: "ladder" in cpc shops (each click dearer as spend rises)
 
     @property
     def mean_qty(self) -> np.ndarray:

@@ -14,6 +14,7 @@ from .ledger import build_ledger
 from .merchant import settle_promotion_targets
 from .model import Outcome, simulate
 from .planting import plant_causes
+from .platform import peak_roi_point
 from .prices import draw_parity_kink
 from .truth import AltTruth, truth_text
 
@@ -58,7 +59,19 @@ def _enrich(cause: Cause, shop: Shop, drivers, full: Outcome) -> None:
                                sub_score=["product", "logistics", "service"][cause.params["sub_score"]])
 
 
-def _sku_truth(shop: Shop, drivers, full: Outcome, history: Outcome) -> dict:
+def _demand_truth(cat, drivers, full: Outcome, s: int) -> dict:  # noqa: ANN001 - a Catalog and Drivers
+    """What AltTruth.expected_units needs: the logit's terms on the last day and the week's expected units."""
+    last = drivers.price.shape[0] - 1
+    comp = float(drivers.competitor_price[last, s])
+    relative = cat.competitor_ratio[s] if np.isnan(comp) else comp / cat.list_price[s]
+    units = full.units[last - 6:last + 1, s].sum(axis=1).mean()
+    return {"alpha": _r(cat.alpha[s], 6), "price_sensitivity": _r(cat.price_sensitivity[s], 6),
+            "list_price": _r(cat.list_price[s], 2), "unit_cost": _r(cat.unit_cost[s], 2),
+            "rival_pull": _r(cat.rival_weight[s] * relative ** (-cat.rival_sensitivity[s]), 8),
+            "competitor_price": None if np.isnan(comp) else _r(comp, 2), "units_last_week": _r(units, 6)}
+
+
+def _sku_truth(shop: Shop, drivers, full: Outcome, history: Outcome, delivery: np.ndarray) -> dict:
     cat, last = shop.catalog, shop.n_days - 1
     out = {}
     for s, sku_id in enumerate(cat.sku_ids):
@@ -78,21 +91,44 @@ def _sku_truth(shop: Shop, drivers, full: Outcome, history: Outcome) -> dict:
             "value_slope": 0.0 if cat.value_slope is None else _r(cat.value_slope[s], 6),
             "value_ref": 1.0 if cat.value_ref is None else _r(cat.value_ref[s], 6),
             "parity_kink": _r(cat.parity_kink[s], 3) if cat.parity_kink is not None else 0.0,
+            "click_form": cat.click_form,
+            "value_depth": 0.0 if cat.value_depth is None else _r(cat.value_depth[s], 6),
+            "delivery_mean": _r(delivery[s], 6),
+            **_demand_truth(cat, drivers, full, s),
         }
     return out
 
 
-AD_MECHANISMS = ("clicks", "value")  # "value": the Weibull clicks, and the marginal paid clicks convert worse
+# how attributed GMV bends with spend: "clicks" (Weibull clicks at a steady value per click, the original shop);
+# "value": the Weibull clicks, and the marginal paid clicks convert worse (a power of spend); "both": stronger
+# click saturation and value per click falling with the share of the paid audience bought; "cpc": a bid ladder,
+# each click dearer as the day's spend rises, at a steady value; "underdelivery": the original curves, and on
+# thin-auction days the platform spends only part of what its rule wants
+AD_MECHANISMS = ("clicks", "value", "both", "cpc", "underdelivery")
+THIN_SHARE = (0.35, 0.8)   # share of the planned spend delivered on a thin-auction day, uniform
 
 
-def generate(folder: Path, seed: int, n_skus: int = 60, n_days: int = 150, events: str = "planted",
-             mechanisms: dict[str, str] | None = None) -> AltTruth:
-    """Generate one shop into folder/export/ and folder/truth.json; events is "planted" or "none".
+def _thin_auction_days(shop: Shop, seed: int) -> np.ndarray:
+    """The underdelivery mechanism: multiply each day's spend by the delivered share (1 on normal days); each
+    SKU's auction runs thin on a share of days drawn per SKU, in spells (a thin day is followed by another
+    with probability 0.5). Returns each SKU's expected delivered share (what the platform spends on average)."""
+    rng = np.random.default_rng([seed, 0xAD, 3])
+    D, S = shop.drivers.spend_noise.shape
+    rate = rng.uniform(0.08, 0.3, size=S)            # long-run share of thin days
+    start = rate * 0.5 / (1.0 - rate + 0.5 * rate)   # entry probability giving that long-run share with stay 0.5
+    thin = np.zeros((D, S), bool)
+    thin[0] = rng.random(S) < rate
+    for t in range(1, D):
+        stay = rng.random(S) < 0.5
+        thin[t] = np.where(thin[t - 1], stay, rng.random(S) < start)
+    shop.drivers.spend_noise *= np.where(thin, rng.uniform(*THIN_SHARE, size=(D, S)), 1.0)
+    return 1.0 - rate * (1.0 - sum(THIN_SHARE) / 2)
 
-    mechanisms: "ad": "clicks" (the original shop, the default), "value", or "draw" (by the seed); "rival_price":
-    "smooth" (the logit's pull of the rival only, the default), "threshold" (a kink at parity too) or "draw";
-    "traffic": "shop" (the default), "sku" or "draw" (planting.traffic_mechanism).
-    """
+
+def build_world(seed: int, n_skus: int, n_days: int, events: str, mechanisms: dict[str, str] | None):
+    """The shop, its planted causes, each SKU's expected delivered share of the planned ad spend, the ad and
+    rival mechanisms chosen, and the seed of the sampled history: everything generate() draws before it
+    simulates (a counterfactual rebuilds the same world from here)."""
     ad = (mechanisms or {}).get("ad", "clicks")
     if ad == "draw":
         ad = AD_MECHANISMS[int(np.random.default_rng([seed, 0xAD]).integers(len(AD_MECHANISMS)))]
@@ -102,19 +138,42 @@ def generate(folder: Path, seed: int, n_skus: int = 60, n_days: int = 150, event
         raise ValueError(f"events must be 'planted' or 'none', not {events!r}")
     if n_days < 90 or n_skus < 20:
         raise ValueError("use at least 90 days and 20 SKUs so every planted cause has room and candidates")
-    folder = Path(folder)
     world_seed, cause_seed, sample_seed = np.random.SeedSequence(seed).spawn(3)
-    shop = build_shop(np.random.default_rng(world_seed), seed, n_skus, n_days)
+    shop = build_shop(np.random.default_rng(world_seed), seed, n_skus, n_days, "ladder" if ad == "cpc" else "weibull")
+    delivery = np.ones(n_skus)
     if ad == "value":
         extra = np.random.default_rng([seed, 0xAD, 1])
         shop.catalog.value_slope = extra.uniform(0.2, 0.45, size=n_skus)
         shop.catalog.value_ref = shop.catalog.spend_scale.copy()
+    elif ad == "both":
+        extra = np.random.default_rng([seed, 0xAD, 2])
+        shop.catalog.spend_shape = np.minimum(shop.catalog.spend_shape, extra.uniform(0.7, 1.05, size=n_skus))
+        shop.catalog.spend_peak = peak_roi_point(shop.catalog.spend_shape)
+        shop.catalog.value_depth = extra.uniform(0.25, 0.5, size=n_skus)
+    elif ad == "underdelivery":
+        delivery = _thin_auction_days(shop, seed)
     rival, kink = draw_parity_kink(seed, n_skus, (mechanisms or {}).get("rival_price", "smooth"))
     shop.catalog.parity_kink = kink if rival == "threshold" else None
     settle_promotion_targets(shop)
     traffic = (mechanisms or {}).get("traffic", "shop")
     causes = plant_causes(shop, np.random.default_rng(cause_seed), traffic) if events == "planted" else []
     calibrate_stockouts(shop, causes)
+    return shop, causes, delivery, ad, rival, sample_seed
+
+
+
+
+def generate(folder: Path, seed: int, n_skus: int = 60, n_days: int = 150, events: str = "planted",
+             mechanisms: dict[str, str] | None = None) -> AltTruth:
+    """Generate one shop into folder/export/ and folder/truth.json; events is "planted" or "none".
+
+    mechanisms: "ad": "clicks" (the original shop, the default), one of AD_MECHANISMS, or "draw" (by the seed);
+    "rival_price": "smooth" (the logit's pull of the rival only, the default), "threshold" (a kink at parity too)
+    or "draw";
+    "traffic": "shop" (the default), "sku" or "draw" (planting.traffic_mechanism).
+    """
+    folder = Path(folder)
+    shop, causes, delivery, ad, rival, sample_seed = build_world(seed, n_skus, n_days, events, mechanisms)
     for attempt in range(4):
         drivers = apply_causes(shop.drivers, causes)
         full = simulate(shop, drivers)
@@ -146,7 +205,7 @@ def generate(folder: Path, seed: int, n_skus: int = 60, n_days: int = 150, event
                     "start": shop.dates[c.start].isoformat(), "end": shop.dates[c.end].isoformat(),
                     "impact_gmv": round(impact, 2), "magnitude": c.magnitude}
                    for c, impact in zip(causes, impacts, strict=True)],
-        "skus": _sku_truth(shop, drivers, full, history),
+        "skus": _sku_truth(shop, drivers, full, history, delivery),
     }
     text = truth_text(data)
     (folder / "truth.json").write_text(text, encoding="utf-8")

@@ -7,7 +7,7 @@ import numpy as np
 
 from .aftersales import FESTIVAL_CHANGED_MIND
 from .catalog import Catalog, build_catalog
-from .platform import VISIT_RATE, click_share
+from .platform import VISIT_RATE, click_share, peak_roi_point
 from .prices import competitor_prices, regular_prices, shop_discounts
 from .timeline import QUIET_DAYS, festival_calendar, history_dates, last_day_for, weekday_factors, yearly_cycle
 
@@ -132,7 +132,8 @@ def _promotion_plans(rng, cat: Catalog, on_sale, slow, regular, quiet_from):
         for start, end in zip(starts, ends, strict=True):
             b = max(30.0, round(cat.spend_scale[s] * rng.uniform(0.2, 2.2), -1))
             value = (slow[start:end, s] * value_per_click[start:end, s]).mean()
-            roi = [value * cat.clicks_max[s] * click_share(x, cat.spend_scale[s], cat.spend_shape[s]) / x
+            roi = [value * cat.clicks_max[s] * click_share(x, cat.spend_scale[s], cat.spend_shape[s], cat.click_form)
+                   / x
                    for x in (b, 0.35 * b)]
             # merchants pick targets the campaign can nearly reach; it then spends at least a third of the budget
             wish = min(roi[0] * rng.uniform(0.55, 1.45), 0.95 * roi[1])
@@ -158,11 +159,15 @@ def _supply_hiccups(rng, D, S, quiet_from, on_sale):
     return fill, release
 
 
-def build_shop(rng: np.random.Generator, seed: int, n_skus: int, n_days: int) -> Shop:
-    """Draw the catalog and all exogenous daily drivers of one shop."""
+def build_shop(rng: np.random.Generator, seed: int, n_skus: int, n_days: int, click_form: str = "weibull") -> Shop:
+    """Draw the catalog and all exogenous daily drivers of one shop (click_form: platform.CLICK_FORMS; it changes
+    no draw, so a ladder shop is the same shop with another auction)."""
     dates = history_dates(last_day_for(seed), n_days)
     quiet_from = n_days - QUIET_DAYS
     cat = build_catalog(rng, n_skus, n_days, quiet_from)
+    if click_form != "weibull":
+        cat.click_form = click_form
+        cat.spend_peak = peak_roi_point(cat.spend_shape, click_form)
     days = np.arange(n_days)[:, None]
     on_sale = (days >= cat.launch_day[None, :]) & (days < cat.delist_day[None, :])
     tags, boost = festival_calendar(dates, quiet_from)

@@ -33,7 +33,7 @@ def settle_promotion_targets(shop: Shop) -> None:
 
             def holdable(b, value=value, scale=cat.spend_scale[s], shape=cat.spend_shape[s]):
                 x = 0.35 * b
-                return 0.95 * value * click_share(x, scale, shape) / x
+                return 0.95 * value * click_share(x, scale, shape, cat.click_form) / x
 
             for _ in range(6):
                 if holdable(budget) >= MIN_TARGET or budget <= 30:

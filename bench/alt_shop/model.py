@@ -88,7 +88,10 @@ def item_conversion(shop: Shop, drivers: Drivers, t: int, displayed_rating: np.n
 
 def paid_value_factor(cat, spend) -> np.ndarray:  # noqa: ANN001 - a Catalog
     """Paid conversion at a daily spend relative to its value at the SKU's value_ref (the "value" ad mechanism:
-    the marginal clicks of a larger spend have less intent); 1 everywhere in the original world."""
+    the marginal clicks of a larger spend have less intent), or relative to its first click's (the "both"
+    mechanism: it falls with the share of the paid audience already bought); 1 everywhere in the original world."""
+    if cat.value_depth is not None:
+        return 1.0 - cat.value_depth * click_share(spend, cat.spend_scale, cat.spend_shape, cat.click_form)
     if cat.value_slope is None:
         return np.ones(np.shape(spend))
     return (np.maximum(np.asarray(spend, float), 1e-9) / cat.value_ref) ** -cat.value_slope
@@ -179,13 +182,14 @@ def simulate(shop: Shop, drivers: Drivers, rng: np.random.Generator | None = Non
         impr[~alive] = 0.0
         budget = np.where(sellable, drivers.daily_budget[t], 0.0)
         planned = platform_spend(cat.clicks_max * drivers.paid_supply_slow[t] * day_state.belief, cat.spend_scale,
-                                 cat.spend_shape, cat.spend_peak, budget, drivers.target_roi[t])
+                                 cat.spend_shape, cat.spend_peak, budget, drivers.target_roi[t], cat.click_form)
         spend = planned * drivers.spend_noise[t]
         conv = conv_item[:, None] * INTENT[None, :]
         conv[:, 2] = conv_item * drivers.paid_quality[t] * paid_value_factor(cat, planned)
         conv = np.minimum(conv, MAX_CONVERSION)
         conv[~sellable] = 0.0
-        clicks = cat.clicks_max * drivers.paid_supply[t] * click_share(spend, cat.spend_scale, cat.spend_shape)
+        bought = click_share(spend, cat.spend_scale, cat.spend_shape, cat.click_form)
+        clicks = cat.clicks_max * drivers.paid_supply[t] * bought
         impr[:, 2] = clicks / cat.ad_ctr
         atc_rate = np.minimum(conv * cat.atc_multiple[:, None], 0.9)
         if sampled:

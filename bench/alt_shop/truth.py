@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from .platform import click_share, platform_spend, useful_spend_limit
+from .prices import parity_factor
 
 
 class AltTruth:
@@ -44,15 +45,42 @@ class AltTruth:
         s = self._sku(sku_id)
         if spend <= 0:
             return 0.0
+        form = s.get("click_form", "weibull")
+        share = click_share(spend, s["spend_scale"], s["spend_shape"], form)
         value = s["value_per_click"] * (spend / s.get("value_ref", 1.0)) ** -s.get("value_slope", 0.0)
-        return float(s["clicks_max"] * click_share(spend, s["spend_scale"], s["spend_shape"]) * value)
+        value *= 1.0 - s.get("value_depth", 0.0) * share
+        return float(s["clicks_max"] * share * value)
 
     def promo_spend_for_target(self, sku_id: str, target_roi: float, budget: float) -> float:
-        """Expected daily spend the platform makes with this budget and target ROI on the last day."""
+        """Expected daily spend the platform makes with this budget and target ROI on the last day (in
+        underdelivery shops: its rule's spend times the SKU's expected delivered share)."""
         s = self._sku(sku_id)
         spend = platform_spend(s["clicks_max"] * s["platform_value_per_click"], s["spend_scale"], s["spend_shape"],
-                               s["spend_peak"], budget, target_roi)
-        return float(np.asarray(spend).reshape(-1)[0])
+                               s["spend_peak"], budget, target_roi, s.get("click_form", "weibull"))
+        return float(np.asarray(spend).reshape(-1)[0]) * s.get("delivery_mean", 1.0)
+
+    def _choice_share(self, s: dict, price: float) -> float:
+        """Our item's logit share at this price against the last day's rival (a kink at parity in threshold
+        shops); conversion, and so units, scale with it at fixed traffic."""
+        own = np.exp(s["alpha"] - s["price_sensitivity"] * np.log(price / s["list_price"]))
+        if s.get("parity_kink") and s.get("competitor_price"):
+            own *= float(parity_factor(s["parity_kink"], price, s["competitor_price"]))
+        return float(own / (1.0 + own + s["rival_pull"]))
+
+    def expected_units(self, sku_id: str, price: float) -> float:
+        """Expected units per day over the last week had the SKU sold at this price all week: the shoppers'
+        immediate response at the week's traffic (recommendation feedback and stock are left out)."""
+        s = self._sku(sku_id)
+        if price <= 0 or s["units_last_week"] <= 0:
+            return 0.0
+        return s["units_last_week"] * self._choice_share(s, price) / self._choice_share(s, s["price"])
+
+    def elasticity(self, sku_id: str) -> float:
+        """The logit's own-price elasticity of units at the last day's price, without the kink at parity:
+        -price_sensitivity x (1 - our choice share)."""
+        s = self._sku(sku_id)
+        own = np.exp(s["alpha"] - s["price_sensitivity"] * np.log(s["price"] / s["list_price"]))
+        return float(-s["price_sensitivity"] * (1.0 + s["rival_pull"]) / (1.0 + own + s["rival_pull"]))
 
     def in_stock(self, sku_id: str) -> bool:
         """The SKU is on sale and has stock at the end of the last day."""
@@ -61,7 +89,7 @@ class AltTruth:
     def max_useful_spend(self, sku_id: str) -> float:
         """A daily spend beyond which promo_gmv is flat (within 0.5% of saturation)."""
         s = self._sku(sku_id)
-        return float(useful_spend_limit(s["spend_scale"], s["spend_shape"]))
+        return float(useful_spend_limit(s["spend_scale"], s["spend_shape"], s.get("click_form", "weibull")))
 
 
 def truth_text(data: dict) -> str:
