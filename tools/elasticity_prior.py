@@ -10,7 +10,7 @@ a long, varied price history keeps (almost) its own estimate.
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+from copy import copy
 from statistics import NormalDist
 from typing import TYPE_CHECKING, Literal
 
@@ -154,7 +154,9 @@ def _unabsorb_kink(fit: DemandFit, hinge_mean: np.ndarray, hinge_var: np.ndarray
     beta, cov = fit.beta.copy(), fit.cov.copy()
     beta[rows] -= loading[rows] * hinge_mean[rows, None]
     cov[rows] += loading[rows, :, None] * loading[rows, None, :] * hinge_var[rows, None, None]
-    return replace(fit, beta=beta, cov=cov)
+    fixed = copy(fit)
+    fixed.beta, fixed.cov = beta, cov
+    return fixed
 
 
 def latest_rival_price(panel: ShopPanel) -> np.ndarray:
