@@ -225,6 +225,8 @@ def test_the_plan_reports_its_back_test(plan):
     backtest = plan["method"]["backtest"]
     assert len(backtest["origins"]) == 3 and max(backtest["origins"]) < plan["as_of"]
     assert backtest["mape"] < 0.3 and abs(backtest["bias"]) < 0.1 and backtest["interval_scale"] > 0
+    # the calibrated intervals' coverage, each origin scored at the scale the others give, is reported
+    assert 0.5 <= backtest["calibrated_coverage"] <= 1.0
 
 
 def test_a_sandwich_covariance_that_is_not_positive_definite_never_gives_a_negative_variance():
