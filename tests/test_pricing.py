@@ -150,7 +150,7 @@ def test_reasons_follow_the_language_with_the_same_numbers(plan, sample_world, c
 
 
 def _one_sku_plan(*, rival_hinge: float | None, rival_price: float = 102.0, elasticity: float = -0.6,
-                  hinge_se: float = 0.4):
+                  hinge_se: float = 0.4, elasticity_se: float = 0.12):
     """The plan for one SKU at ¥99 costing ¥40 whose weak own-price response says "raise it"."""
     from datetime import date
 
@@ -162,7 +162,7 @@ def _one_sku_plan(*, rival_hinge: float | None, rival_price: float = 102.0, elas
 
     estimate = ElasticityEstimate(
         sku_id="S001", category="tshirt", status="estimated", elasticity=elasticity,
-        elasticity_ci=(elasticity - 0.2, elasticity + 0.2), elasticity_se=0.12, own_elasticity=elasticity,
+        elasticity_ci=(elasticity - 0.2, elasticity + 0.2), elasticity_se=elasticity_se, own_elasticity=elasticity,
         own_se=0.12, prior_weight=0.1, category_elasticity=-1.0, category_sd=0.4, competitor_elasticity=0.8,
         rival_hinge=rival_hinge, rival_hinge_se=hinge_se if rival_hinge is not None else None, rival_price=rival_price,
         days_used=150, units_used=1500, price_days_off_usual=30, price_low=89.0, price_high=129.0)
@@ -194,6 +194,15 @@ def test_a_rise_across_the_rivals_price_that_the_kink_makes_unprofitable_is_refu
     assert doubtful.recommended_price == 99.0 and "rival_price" in doubtful.limited_by
 
 
+def test_a_change_that_pays_only_at_the_estimate_keeps_todays_price_and_says_why():
+    sure = _one_sku_plan(rival_hinge=None, rival_price=500.0)
+    assert sure.status == "change" and sure.recommended_price == 109.0
+    # the same estimate with an elasticity as likely to be -2 as -0.6: the rise could well lose profit
+    unsure = _one_sku_plan(rival_hinge=None, rival_price=500.0, elasticity_se=1.2)
+    assert unsure.status == "keep" and unsure.recommended_price == 99.0
+    assert "confidence" in unsure.limited_by and "not with 90% confidence" in unsure.reason
+
+
 def test_a_rise_across_the_rivals_price_that_still_pays_is_allowed_with_its_kink_counted():
     mild = _one_sku_plan(rival_hinge=-0.3, elasticity=-0.3)
     assert mild.crosses_rival and mild.recommended_price > 102.0 and "rival_price" not in mild.limited_by
@@ -216,6 +225,8 @@ def test_the_plan_reports_its_back_test(plan):
     backtest = plan["method"]["backtest"]
     assert len(backtest["origins"]) == 3 and max(backtest["origins"]) < plan["as_of"]
     assert backtest["mape"] < 0.3 and abs(backtest["bias"]) < 0.1 and backtest["interval_scale"] > 0
+    # the calibrated intervals' coverage, each origin scored at the scale the others give, is reported
+    assert 0.5 <= backtest["calibrated_coverage"] <= 1.0
 
 
 def test_a_sandwich_covariance_that_is_not_positive_definite_never_gives_a_negative_variance():
@@ -233,3 +244,20 @@ def test_a_sandwich_covariance_that_is_not_positive_definite_never_gives_a_negat
                           active=np.array([[True, True, True, False, True]]))
     post = _posterior(fit, 0, {1: (-1.2, 0.25), 2: (0.7, 0.2), 4: (-2.5, 0.8)})
     assert all(variance > 0 and np.isfinite(mean) for mean, variance in post.values())
+
+
+def test_a_sku_always_dearer_than_its_rival_does_not_read_the_shops_kink_as_its_own_elasticity():
+    """Fitted without its own kink, its smooth price coefficient is elasticity + kink; the shop's kink comes out."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from shopagent.tools.elasticity_prior import _unabsorb_kink
+
+    beta = np.array([[0.0, -1.2 - 2.5, 0.8 + 2.5, 0.0, 0.0]])  # true elasticity -1.2, kink -2.5
+    loading = np.array([[0.0, 1.0, -1.0, 0.0, 0.0]])  # always above: the hinge is own price minus rival's
+    fit = SimpleNamespace(beta=beta, cov=np.eye(5)[None] * 0.01, hinge_loading=loading)
+    fixed = _unabsorb_kink(fit, np.array([-2.5]), np.array([0.09]))
+    assert np.allclose(fixed.beta[0, 1:3], [-1.2, 0.8])
+    # the kink's own uncertainty is carried into the elasticity's
+    assert np.isclose(fixed.cov[0, 1, 1], 0.01 + 0.09)

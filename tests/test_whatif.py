@@ -202,3 +202,17 @@ def test_the_back_test_calibrates_the_intervals(sample_world, cli, top_sku, monk
              for name, out in (("honest", honest), ("wider", wider))}
     assert wider["scenario"]["gmv"] == pytest.approx(honest["scenario"]["gmv"], rel=1e-3)
     assert width["wider"] > 1.5 * width["honest"]
+
+
+def test_the_back_test_calibrates_its_intervals_split_conformally():
+    """The calibrated scale is the smallest that covers 90% of the back-tested errors (finite-sample rank)."""
+    import numpy as np
+
+    from shopagent.tools.whatif_backtest import _conformal_scale
+
+    z = 1.645
+    ratio = np.linspace(0.05, 1.4, 40)  # errors well inside the model's own intervals: those were too wide
+    scale = _conformal_scale(ratio, z)
+    assert scale < 1.0
+    assert np.mean(ratio <= z * scale) >= 0.9
+    assert np.mean(ratio < z * scale) < 0.95

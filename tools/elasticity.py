@@ -121,6 +121,9 @@ class DemandFit:
     trend_used: bool
     form: Form | None = None
     tracked: np.ndarray | None = None  # (sku,) bool: the rival's price is known on most days
+    # (sku, column): in a kinked shop, how much of the kink a SKU's smooth coefficients absorbed (the
+    # Fisher-weighted regression of its hinge column on its own columns); 0 where the kink is fitted or absent
+    hinge_loading: np.ndarray | None = None
 
 
 def fit_demand(panel: ShopPanel, *, tags: PromoTags | None = None, trend: bool = True, rounds: int = 6,
@@ -202,10 +205,35 @@ def fit_demand(panel: ShopPanel, *, tags: PromoTags | None = None, trend: bool =
     offset = shared.offset(day_effect, tag_effect)
     beta, hessian = _poisson_fit(design, units, mask, offset, active, beta)
     cov = _sandwich(design, units, mask, offset, beta, hessian, active)
+    loading = None
+    if form.kinked:
+        loading = _hinge_loading(design, mask, offset, beta, active, has_rival & fitted & ~active[:, HINGE])
     return DemandFit(beta=beta, cov=cov, active=active, identified=identified & fitted, reasons=reasons,
                      usable=mask, days_used=days_used, units_used=units_used, price_days=price_days,
                      day_effect=day_effect, tag_effect=tag_effect, tag_names=tags.names, trend_used=trend_used,
-                     form=form, tracked=has_rival & fitted)
+                     form=form, tracked=has_rival & fitted, hinge_loading=loading)
+
+
+def _hinge_loading(design: np.ndarray, mask: np.ndarray, offset: np.ndarray, beta: np.ndarray, active: np.ndarray,
+                   rows: np.ndarray) -> np.ndarray:
+    """Per SKU fitted without its own kink: the coefficients of its hinge column regressed on its active columns.
+
+    A SKU that sat above its rival's price on too few days (or on all of them) cannot separate its own price
+    from the gap, yet the kink still acts on its above-parity days: its smooth coefficients then estimate
+    beta + loading x kink (omitted-variable bias, to first order). Always above its rival, the loading is 1 on
+    the own price and -1 on the rival's; never above, 0. Shrinkage subtracts loading x the shop's kink."""
+    loading = np.zeros(beta.shape)
+    if not rows.any():
+        return loading
+    x, w = design[rows], mask[rows].astype(float)
+    mu = np.exp(np.clip(_linear(x, beta[rows]) + offset[rows], -30, 30)) * w
+    hessian = _gram(x, mu)
+    use = active[rows].copy()
+    use[:, HINGE] = False
+    rhs = hessian[:, :, HINGE] * use
+    solved = np.linalg.solve(_pin_inactive(hessian, ~use, np.eye(design.shape[2])), rhs[..., None])[..., 0]
+    loading[rows] = np.where(use, solved, 0.0)
+    return loading
 
 
 @dataclass(frozen=True)

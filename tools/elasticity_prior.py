@@ -10,6 +10,7 @@ a long, varied price history keeps (almost) its own estimate.
 from __future__ import annotations
 
 import math
+from copy import copy
 from statistics import NormalDist
 from typing import TYPE_CHECKING, Literal
 
@@ -76,9 +77,15 @@ class ElasticityEstimate(BaseModel):
 def shrink(fit: DemandFit, panel: ShopPanel, *, level: float = LEVEL) -> dict[str, ElasticityEstimate]:
     """Empirical-Bayes shrinkage of each SKU's elasticity towards its category (leave-one-out prior)."""
     z = NormalDist().inv_cdf(0.5 + level / 2)
+    categories = panel.catalog.categories
+    kinked = fit.form is not None and fit.form.kinked
+    hinge_ok = fit.identified & fit.active[:, HINGE] & (fit.cov[:, HINGE, HINGE] > 0)
+    hinge_mean, hinge_var = _category_priors(fit.beta[:, HINGE], fit.cov[:, HINGE, HINGE], hinge_ok,
+                                             ["shop"] * len(categories))
+    if kinked and fit.hinge_loading is not None:
+        fit = _unabsorb_kink(fit, hinge_mean, hinge_var)
     own = fit.beta[:, 1]
     own_var = fit.cov[:, 1, 1]
-    categories = panel.catalog.categories
     ok = fit.identified & np.isfinite(own) & (own_var > 0)
     prior_mean, prior_var = _category_priors(own, own_var, ok, categories)
     # the competitor coefficient is shrunk too (towards the shop's): own and competitor prices often move
@@ -87,10 +94,6 @@ def shrink(fit: DemandFit, panel: ShopPanel, *, level: float = LEVEL) -> dict[st
     rival_mean, rival_var = _category_priors(fit.beta[:, 2], fit.cov[:, 2, 2], rival_ok, ["shop"] * len(categories))
     groups = len({categories[row] for row in np.flatnonzero(ok)})
     morris = 2 / max(int(ok.sum()) - groups - 2, 1)
-    kinked = fit.form is not None and fit.form.kinked
-    hinge_ok = ok & fit.active[:, HINGE] & (fit.cov[:, HINGE, HINGE] > 0)
-    hinge_mean, hinge_var = _category_priors(fit.beta[:, HINGE], fit.cov[:, HINGE, HINGE], hinge_ok,
-                                             ["shop"] * len(categories))
     rival_now = latest_rival_price(panel)
     estimates = {}
     for row, sku_id in enumerate(panel.catalog.sku_ids):
@@ -136,6 +139,24 @@ def shrink(fit: DemandFit, panel: ShopPanel, *, level: float = LEVEL) -> dict[st
             rival_hinge=_round(min(hinge, 0.0)) if hinge is not None else None,
             rival_hinge_se=_round(math.sqrt(hinge_variance), 4) if hinge_variance is not None else None, **common)
     return estimates
+
+
+def _unabsorb_kink(fit: DemandFit, hinge_mean: np.ndarray, hinge_var: np.ndarray) -> DemandFit:
+    """Take the shop's kink out of the smooth coefficients of SKUs fitted without their own.
+
+    Such a SKU's coefficients estimate beta + loading x kink; with the kink drawn from the shop's (mean m,
+    variance v), beta is estimated by coefficients - loading x m, with loading loading' x v added to the
+    covariance. Left in, a SKU always dearer than its rival reads the kink as its own elasticity."""
+    loading = np.nan_to_num(fit.hinge_loading)
+    rows = np.flatnonzero(np.any(loading != 0, axis=1) & np.isfinite(hinge_mean) & np.isfinite(hinge_var))
+    if rows.size == 0:
+        return fit
+    beta, cov = fit.beta.copy(), fit.cov.copy()
+    beta[rows] -= loading[rows] * hinge_mean[rows, None]
+    cov[rows] += loading[rows, :, None] * loading[rows, None, :] * hinge_var[rows, None, None]
+    fixed = copy(fit)
+    fixed.beta, fixed.cov = beta, cov
+    return fixed
 
 
 def latest_rival_price(panel: ShopPanel) -> np.ndarray:

@@ -39,6 +39,7 @@ MAX_CHANGE = 0.20
 MIN_MARGIN = 0.15  # gross margin after unit cost, as a share of the price paid
 RANGE_SLACK = 0.10  # how far beyond the lowest/highest price ever sold a recommendation may go
 MIN_GAIN = 0.01
+CONFIDENCE = 0.9
 
 
 class PriceEnding(BaseModel):
@@ -62,6 +63,8 @@ class Guardrails(BaseModel):
     range_slack: float
     min_gain: float
     price_ending: PriceEnding
+    # a change must raise the objective with at least this probability under the model's uncertainty
+    confidence: float = CONFIDENCE
 
 
 class PriceRecommendation(BaseModel):
@@ -93,7 +96,8 @@ class PriceRecommendation(BaseModel):
     profit_per_day_change: float  # yuan per day, expected
     gmv_per_day_change: float
     limited_by: list[str]  # guardrails that stopped the price going further: max_change, margin, sold_range,
-    # rival_price (a rise across the rival's price that would not pay with the kink at its unfavourable end)
+    # rival_price (a rise across the rival's price that would not pay with the kink at its unfavourable end),
+    # confidence (kept: the best change is not sure enough to beat today's price)
     rival_price: float | None = None  # the rival's latest price (None: not tracked)
     rival_hinge: float | None = None  # extra elasticity above the rival's price (None: smooth response)
     crosses_rival: bool = False  # the recommended price takes the SKU above its rival's
@@ -219,7 +223,8 @@ def price_plan(sku_ids: list[str], titles: list[str], unit_cost: np.ndarray,
                           "in log(price / rival's price) above 0) when the shop's history chose the kinked form",
                 "elasticity": "Poisson log-log model per SKU with shop-wide day and promo-tag effects, traffic "
                               "by channel, competitor price; HC3 errors; empirical-Bayes shrinkage to category",
-                "choice": "the allowed price with the highest objective at the posterior-mean elasticity",
+                "choice": "the allowed price with the highest objective at the posterior-mean elasticity among "
+                          "those that beat today's price with probability >= guardrails.confidence",
                 "backtest_use": "interval_scale > 1 widens the intervals of the expected changes",
                 "interval_level": 0.90},
     )
@@ -267,10 +272,16 @@ def _recommend(sku_id: str, title: str, cost: float, estimate: ElasticityEstimat
         bad_end = estimate.rival_hinge - Z90 * (estimate.rival_hinge_se or 0.0)
         doubt = per_unit * np.exp([estimate.log_units_change(float(p), current, hinge=bad_end) for p in prices])
         allowed = ~crossing | (doubt - value[keep] >= rails.min_gain * abs(now))
-    best = int(np.argmax(np.where(allowed, value, -np.inf)))
+    # do no harm: a new price must beat today's at the stated confidence under the response's own
+    # uncertainty (elasticity and kink errors, widened by the back-test), not only at the posterior mean
+    sure = _chance_of_gain(estimate, prices, current, per_unit, now, log_units, interval_scale) >= rails.confidence
+    sure[keep] = True
+    best_mean = int(np.argmax(np.where(allowed, value, -np.inf)))
+    best = int(np.argmax(np.where(allowed & sure, value, -np.inf)))
     gain = value[best] - value[keep]
     if prices[best] == current or gain < rails.min_gain * abs(now):
         best = keep
+    unsure = best == keep and best_mean != keep and value[best_mean] - value[keep] >= rails.min_gain * abs(now)
     price = float(prices[best])
     mean_log = float(log_units[best])
     spread = Z90 * interval_scale * _log_units_sd(estimate, price, current)
@@ -287,6 +298,8 @@ def _recommend(sku_id: str, title: str, cost: float, estimate: ElasticityEstimat
     own_only = per_unit * np.exp(elasticity * np.log(prices / current))
     if crossing[int(np.argmax(own_only))] and not crossing[best] and estimate.rival_hinge is not None:
         limited.append("rival_price")
+    if unsure:
+        limited.append("confidence")
     status: Status = "keep" if price == current else "change"
     return PriceRecommendation(
         status=status, recommended_price=price, price_change=round(price / current - 1, 4),
@@ -302,6 +315,21 @@ def _recommend(sku_id: str, title: str, cost: float, estimate: ElasticityEstimat
 
 
 Z90 = NormalDist().inv_cdf(0.95)
+
+
+def _chance_of_gain(estimate: ElasticityEstimate, prices: np.ndarray, current: float, per_unit: np.ndarray,
+                    now: float, log_units: np.ndarray, interval_scale: float) -> np.ndarray:
+    """P(objective at each price > objective today) with log units ~ Normal(mean, sd) from the response's errors.
+
+    The objective rises iff log units change > log(today's value per unit / the price's), exactly."""
+    sd = np.array([interval_scale * _log_units_sd(estimate, float(p), current) for p in prices])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        needed = np.where(per_unit > 0, np.log(np.where(per_unit > 0, now / per_unit, 1.0)), np.inf) if now > 0 \
+            else np.where(per_unit > 0, -np.inf, np.inf)
+        margin = log_units - needed
+        z = np.where(sd > 0, margin / np.where(sd > 0, sd, 1.0), np.where(margin > 0, np.inf, -np.inf))
+    normal = NormalDist()
+    return np.array([normal.cdf(v) if math.isfinite(v) else float(v > 0) for v in np.nan_to_num(z, nan=-np.inf)])
 
 
 def _log_units_sd(estimate: ElasticityEstimate, price: float, current: float) -> float:
@@ -353,6 +381,9 @@ def _reason(sku_id: str, status: Status, current: float, price: float, elasticit
                    goal=say(lang, "pricing", "goal_profit" if objective == "profit" else "goal_gmv"))
         if "rival_price" in limited:
             text += say(lang, "pricing", "limit_rival_price", rival=estimate.rival_price)
+        if "confidence" in limited:
+            text = say(lang, "pricing", "keep_unsure", current=current, response=response,
+                       confidence=rails.confidence)
         return text
     effect = say(lang, "pricing", "effect_units", change=units_change)
     if profit_change is not None:

@@ -41,6 +41,8 @@ class Backtest:
     interval_scale: float  # multiply the intervals' log-scale spread by this to cover 90% in the back-test
     mape_price_moved: float | None  # MAPE on the pairs whose price over the horizon differed from the run rate's
     price_moved: int
+    # coverage of the intervals after calibration, each origin scored at the scale the other origins give
+    calibrated_coverage: float | None = None
 
     def describe(self) -> dict[str, object]:
         def rounded(value: float | None) -> float | None:
@@ -49,7 +51,8 @@ class Backtest:
         return {"origins": self.origins, "horizon_days": HORIZON, "forecasts": self.forecasts,
                 "mape": rounded(self.mape), "bias": rounded(self.bias), "interval_coverage": rounded(self.coverage),
                 "interval_level": LEVEL, "interval_scale": round(self.interval_scale, 3),
-                "mape_price_moved": rounded(self.mape_price_moved), "forecasts_price_moved": self.price_moved}
+                "mape_price_moved": rounded(self.mape_price_moved), "forecasts_price_moved": self.price_moved,
+                "calibrated_coverage": rounded(self.calibrated_coverage)}
 
 
 NO_BACKTEST = Backtest(origins=[], forecasts=0, mape=None, bias=None, coverage=None, interval_scale=1.0,
@@ -68,8 +71,8 @@ def backtest_demand(panel: ShopPanel, tags: PromoTags, *, horizon: int = HORIZON
         return NO_BACKTEST
     out = panel.stockout()
     z = NormalDist().inv_cdf(0.5 + LEVEL / 2)
-    rows: list[tuple[float, float, float, bool]] = []  # forecast, actual, log sd, price moved
-    for end in ends:
+    rows: list[tuple[float, float, float, bool, int]] = []  # forecast, actual, log sd, price moved, origin
+    for origin, end in enumerate(ends):
         past = cut_days(panel, 0, end)
         past_tags = PromoTags(names=tags.names, codes=tags.codes[:, :end])
         fit = fit_demand(past, tags=past_tags, kink=kink)
@@ -97,22 +100,33 @@ def backtest_demand(panel: ShopPanel, tags: PromoTags, *, horizon: int = HORIZON
             log_sd = math.sqrt(drift.common**2 + drift.own**2 + float(rates.log_se[row]) ** 2
                                + DISPERSION / max(forecast, 0.5) + price_sd**2)
             moved = bool(np.any(np.abs(np.log(panel.price[row, future][selling] / rates.price[row])) > 0.005))
-            rows.append((forecast, actual, log_sd, moved))
+            rows.append((forecast, actual, log_sd, moved, origin))
     if not rows:
         return NO_BACKTEST
-    forecast, actual, log_sd, moved = (np.array(column) for column in zip(*rows, strict=True))
+    forecast, actual, log_sd, moved, origin = (np.array(column) for column in zip(*rows, strict=True))
     error = np.log((actual + 0.5) / (forecast + 0.5))
     scored = actual >= MIN_UNITS
     ape = np.abs(forecast - actual) / np.maximum(actual, 1.0)
     ratio = np.abs(error) / log_sd
-    scale = float(np.clip(np.quantile(ratio, LEVEL) / z, *SCALE_LIMITS))
+    scale = _conformal_scale(ratio, z)
+    # honest coverage of the calibrated intervals: each origin's forecasts at the scale the other origins give
+    held = [np.mean(ratio[origin == k] <= z * _conformal_scale(ratio[origin != k], z))
+            for k in range(len(ends)) if (origin == k).any() and (origin != k).any()]
     return Backtest(
         origins=[panel.days[end - 1].isoformat() for end in ends], forecasts=len(rows),
         mape=float(ape[scored].mean()) if scored.any() else None,
         bias=float((forecast - actual).sum() / actual.sum()) if actual.sum() > 0 else None,
         coverage=float(np.mean(ratio <= z)), interval_scale=scale,
+        calibrated_coverage=float(np.mean(held)) if held else None,
         mape_price_moved=float(ape[scored & moved].mean()) if (scored & moved).any() else None,
         price_moved=int((scored & moved).sum()))
+
+
+def _conformal_scale(ratio: np.ndarray, z: float) -> float:
+    """Split-conformal: the ceil((n + 1) x level)-th smallest |log error| / log sd, over z (clipped to SCALE_LIMITS)."""
+    ordered = np.sort(ratio)
+    rank = min(math.ceil((ordered.size + 1) * LEVEL), ordered.size)
+    return float(np.clip(ordered[rank - 1] / z, *SCALE_LIMITS))
 
 
 class _Response:
