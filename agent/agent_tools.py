@@ -115,25 +115,65 @@ class AgentTool:
         return self.function(**values)
 
 
+class ToolSchemas(list):
+    """The tools' schemas as `bind_tools` takes them; a list of every schema, built (and its tool module
+    imported) only when read. `by_name` builds one, so the offline model imports only the tool it calls."""
+
+    def __init__(self, toolbox: Toolbox) -> None:
+        super().__init__()
+        self.toolbox = toolbox
+        self._filled = False
+
+    def names(self) -> list[str]:
+        return list(self.toolbox.entries)
+
+    def by_name(self, name: str) -> dict[str, Any] | None:
+        return self.toolbox.get(name).schema() if name in self.toolbox.entries else None
+
+    def _fill(self) -> None:
+        if not self._filled:
+            self._filled = True
+            super().extend(self.toolbox.get(name).schema() for name in self.toolbox.entries)
+
+    def __iter__(self):  # noqa: ANN204 - list's own signature
+        self._fill()
+        return super().__iter__()
+
+    def __len__(self) -> int:
+        self._fill()
+        return super().__len__()
+
+    def __getitem__(self, index):  # noqa: ANN001, ANN204
+        self._fill()
+        return super().__getitem__(index)
+
+    def __bool__(self) -> bool:
+        return bool(self.toolbox.entries)
+
+
 class Toolbox:
-    """The tools of one turn, by name."""
+    """The tools of one turn, by name; a registered tool's module is imported the first time it is needed."""
 
-    def __init__(self, tools: list[AgentTool]) -> None:
+    def __init__(self, tools: list[AgentTool] = (), entries: tuple[Entry, ...] = ()) -> None:
         self.tools = {tool.name: tool for tool in tools}
+        self.entries: dict[str, Entry | None] = {tool.name: None for tool in tools}
+        self.entries.update({entry.name or entry.target.split(":")[1]: entry for entry in entries})
 
-    def schemas(self) -> list[dict[str, Any]]:
-        return [tool.schema() for tool in self.tools.values()]
+    def schemas(self) -> ToolSchemas:
+        return ToolSchemas(self)
 
     def get(self, name: str) -> AgentTool:
+        if name not in self.entries:
+            raise ShopError(f"there is no tool called {name!r}; the tools are: {', '.join(self.entries)}")
         if name not in self.tools:
-            raise ShopError(f"there is no tool called {name!r}; the tools are: {', '.join(self.tools)}")
+            entry = self.entries[name]
+            self.tools[name] = tool_from_function(_resolve(entry.target), name=name, hide=entry.hide)
         return self.tools[name]
 
 
 def build_toolbox(registry: tuple[Entry, ...] = REGISTRY) -> Toolbox:
-    """Every registered tool, built from its function."""
-    return Toolbox([tool_from_function(_resolve(entry.target), name=entry.name, hide=entry.hide)
-                    for entry in registry])
+    """Every registered tool; each is built from its function when first used."""
+    return Toolbox(entries=registry)
 
 
 def tool_from_function(function: Callable[..., BaseModel], *, name: str | None = None,

@@ -36,10 +36,13 @@ class OfflineChatModel:
     """Plans tool calls from Chinese or English questions and narrates the results; same input, same output."""
 
     def __init__(self, tools: Sequence[dict[str, Any]] = ()) -> None:
-        self.tools = list(tools)
+        self.tools = tools
 
     def bind_tools(self, tools: Sequence[Any], *, tool_choice: str | None = None, **kwargs: Any) -> OfflineChatModel:
-        """Remember the tools' schemas: the model calls only tools it was given, with the arguments they take."""
+        """Remember the tools' schemas: the model calls only tools it was given, with the arguments they take.
+        The toolbox's lazy schemas stay lazy: only the tool a question calls is imported."""
+        if hasattr(tools, "by_name"):
+            return OfflineChatModel(tools)
         return OfflineChatModel([tool if isinstance(tool, dict) else _schema(tool) for tool in tools])
 
     def invoke(self, messages: list[BaseMessage], **kwargs: Any) -> AIMessage:
@@ -68,7 +71,7 @@ def _schema(tool: Any) -> dict[str, Any]:
     return convert_to_openai_tool(tool)
 
 
-def respond(messages: list[BaseMessage], tools: list[dict[str, Any]]) -> AIMessage:
+def respond(messages: list[BaseMessage], tools: Sequence[dict[str, Any]]) -> AIMessage:
     """The next assistant message: tool calls for a new question, a narration once results are in."""
     questions = [index for index, message in enumerate(messages)
                  if isinstance(message, HumanMessage) and not message.additional_kwargs.get(CORRECTION_FLAG)]
@@ -92,7 +95,7 @@ def respond(messages: list[BaseMessage], tools: list[dict[str, Any]]) -> AIMessa
     return AIMessage(content=narrate(language, calls))
 
 
-def _call_tools(current: Plan, tools: list[dict[str, Any]], *, turn: int, step: int = 0,
+def _call_tools(current: Plan, tools: Sequence[dict[str, Any]], *, turn: int, step: int = 0,
                 found: list[dict[str, Any]] | None = None) -> AIMessage:
     language = current.language
     if current.intent in ("refused", "hostile"):
@@ -103,13 +106,12 @@ def _call_tools(current: Plan, tools: list[dict[str, Any]], *, turn: int, step: 
         return AIMessage(content=capabilities(language))
     if current.missing:
         return AIMessage(content=missing(language, current.calls[0].tool, current.missing))
-    schemas = {tool["function"]["name"]: tool["function"].get("parameters", {}) for tool in tools}
     tool_calls = []
     for number, call in enumerate(current.calls[step:step + 1], start=step + 1):
         call = _with_found_sku(call, found or [])
-        if call.tool not in schemas:
-            return AIMessage(content=unavailable(language, call.tool, available=sorted(schemas)))
-        parameters = schemas[call.tool]
+        parameters = _parameters(tools, call.tool)
+        if parameters is None:
+            return AIMessage(content=unavailable(language, call.tool, available=sorted(_names(tools))))
         # only what the tool takes: the planner's vocabulary may be wider than one tool's signature
         arguments = {key: value for key, value in call.arguments.items() if key in parameters.get("properties", {})}
         absent = [name for name in parameters.get("required", []) if arguments.get(name) in (None, "", [], {})]
@@ -117,6 +119,18 @@ def _call_tools(current: Plan, tools: list[dict[str, Any]], *, turn: int, step: 
             return AIMessage(content=missing(language, call.tool, absent))
         tool_calls.append({"name": call.tool, "args": arguments, "id": f"call_{turn}_{number}", "type": "tool_call"})
     return AIMessage(content="", tool_calls=tool_calls, response_metadata={"intent": current.intent})
+
+
+def _parameters(tools: Sequence[dict[str, Any]], name: str) -> dict[str, Any] | None:
+    """The JSON-schema parameters of the tool called `name`, None if the model was not given it."""
+    if hasattr(tools, "by_name"):
+        schema = tools.by_name(name)
+        return None if schema is None else schema["function"].get("parameters", {})
+    return next((tool["function"].get("parameters", {}) for tool in tools if tool["function"]["name"] == name), None)
+
+
+def _names(tools: Sequence[dict[str, Any]]) -> list[str]:
+    return tools.names() if hasattr(tools, "names") else [tool["function"]["name"] for tool in tools]
 
 
 def not_sure(language: str, current: Plan) -> str:
