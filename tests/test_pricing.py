@@ -261,3 +261,16 @@ def test_a_sku_always_dearer_than_its_rival_does_not_read_the_shops_kink_as_its_
     assert np.allclose(fixed.beta[0, 1:3], [-1.2, 0.8])
     # the kink's own uncertainty is carried into the elasticity's
     assert np.isclose(fixed.cov[0, 1, 1], 0.01 + 0.09)
+
+
+def test_skus_whose_price_moves_with_their_rivals_do_not_stop_the_shops_fit():
+    # three SKUs of an alt_shop shop (seed 102, no events) whose own and rival prices move together: their Newton
+    # systems turn singular, which used to raise LinAlgError out of `shopagent diagnose` and `plan pricing`
+    import numpy as np
+
+    from shopagent.tools.elasticity import _poisson_fit
+
+    saved = np.load(Path(__file__).parent / "collinear_price_skus.npz")
+    beta, hessian = _poisson_fit(saved["design"], saved["units"], saved["mask"], saved["offset"],
+                                 saved["active"], saved["start"])
+    assert np.isfinite(beta).all() and np.isfinite(hessian).all()

@@ -231,7 +231,7 @@ def _hinge_loading(design: np.ndarray, mask: np.ndarray, offset: np.ndarray, bet
     use = active[rows].copy()
     use[:, HINGE] = False
     rhs = hessian[:, :, HINGE] * use
-    solved = np.linalg.solve(_pin_inactive(hessian, ~use, np.eye(design.shape[2])), rhs[..., None])[..., 0]
+    solved = _solve(_pin_inactive(hessian, ~use, np.eye(design.shape[2])), rhs)
     loading[rows] = np.where(use, solved, 0.0)
     return loading
 
@@ -277,7 +277,7 @@ def choose_form(design: np.ndarray, shared: _Shared, smooth: tuple, kinked: tupl
         deviance[0] += _deviance(y, np.exp(np.clip(_linear(design, trial) + offset, -30, 30)), held)
         offset = shared.offset(k_day, k_tag)
         trial, hessian = _poisson_fit(design, y, train, offset, kinked_active, k_beta, iterations=25)
-        variance = np.linalg.inv(hessian[rows])[:, HINGE, HINGE]
+        variance = _inverse(hessian[rows])[:, HINGE, HINGE]
         ok = np.isfinite(variance) & (variance > 0) & np.isfinite(trial[rows, HINGE])
         pooled = float(np.sum(trial[rows, HINGE][ok] / variance[ok]) / np.sum(1 / variance[ok])) if ok.any() else 0.0
         offset = offset + pooled * design[:, :, HINGE]
@@ -402,7 +402,7 @@ def _poisson_fit(design: np.ndarray, units: np.ndarray, mask: np.ndarray, offset
         gradient = _gram_vector(x, units[todo] * w - mu)
         hessian = _pin_inactive(_gram(x, mu), off[todo], eye)
         gradient[off[todo]] = 0.0
-        step = np.linalg.solve(hessian, gradient[..., None])[..., 0]
+        step = _solve(hessian, gradient)
         # a bounded step keeps a SKU with a handful of sales from overshooting into exp overflow
         step = np.clip(step, -2.0, 2.0)
         beta[todo] = b + step
@@ -412,6 +412,23 @@ def _poisson_fit(design: np.ndarray, units: np.ndarray, mask: np.ndarray, offset
     mu = np.exp(np.clip(_linear(design, beta) + offset, -30, 30)) * weights
     hessian = _pin_inactive(_gram(design, mu), off, eye)
     return beta, hessian
+
+
+def _solve(matrices: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+    """Every SKU's system at once; a SKU whose columns the data make collinear (its price always moving with its
+    rival's) gets the least-squares solution instead of stopping the whole shop's fit."""
+    try:
+        return np.linalg.solve(matrices, vectors[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        return (np.linalg.pinv(matrices) @ vectors[..., None])[..., 0]
+
+
+def _inverse(matrices: np.ndarray) -> np.ndarray:
+    """Batched inverse with the pseudo-inverse for singular systems, as _solve."""
+    try:
+        return np.linalg.inv(matrices)
+    except np.linalg.LinAlgError:
+        return np.linalg.pinv(matrices)
 
 
 def _linear(design: np.ndarray, beta: np.ndarray) -> np.ndarray:
@@ -440,7 +457,7 @@ def _sandwich(design: np.ndarray, units: np.ndarray, mask: np.ndarray, offset: n
     """HC3 sandwich covariance: robust to over-dispersion and uneven day-to-day noise."""
     weights = mask.astype(float)
     mu = np.exp(np.clip(_linear(design, beta) + offset, -30, 30)) * weights
-    bread = np.linalg.inv(hessian)
+    bread = _inverse(hessian)
     # leverage of each day in its SKU's fit; dividing squared residuals by (1 - h)^2 is HC3, which keeps
     # the few days that carry a SKU's price moves from understating their own noise
     used = design * active[:, None, :]
