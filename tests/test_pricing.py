@@ -136,6 +136,16 @@ def test_the_other_skus_of_that_shop_are_still_estimated(flat_price_world):
     assert all(e.elasticity_ci[0] < e.elasticity < e.elasticity_ci[1] for e in others)
 
 
+def test_the_human_plan_is_all_in_the_merchants_language(plan, sample_world, cli):
+    """--lang zh: headings, guardrails, column names and the closing sum are Chinese, with the JSON's numbers."""
+    result = cli("plan", "pricing", "--db", sample_world.db, "--lang", "zh", "--top", "3")
+    assert result.exit_code == 0, result.stderr
+    text = "".join(result.stdout.split())  # the terminal may wrap a sentence anywhere
+    for english in ("Guardrails", "objective", "elasticity(90%)", "morerows", "pricechange(s)", "Nothinghas"):
+        assert english not in text
+    assert f"{int(plan['expected']['skus_changed'])}个调价" in text and "护栏" in text
+
+
 def test_reasons_follow_the_language_with_the_same_numbers(plan, sample_world, cli):
     result = cli("plan", "pricing", "--db", sample_world.db, "--json", "--lang", "zh")
     assert result.exit_code == 0, result.stderr

@@ -520,7 +520,8 @@ def test_the_human_plan_speaks_the_merchants_language(sample_world, runner):
     assert chinese.exit_code == 0, chinese.stderr
     plan = json.loads(invoke(runner, sample_world, "--budget", BUDGET, "--target-roi", TARGET, "--json").stdout)
     text = "".join(chinese.stdout.split())  # the terminal may wrap a sentence anywhere
-    for english in ("Expectedperday", "Break-even", "perextra", "yourbudget", "Thenext¥1,000", "neverpromoted"):
+    for english in ("Expectedperday", "Break-even", "perextra", "yourbudget", "Thenext¥1,000", "neverpromoted",
+                    "budget/day", "exp.GMV", "last¥buys", "whynobudget", "Leftout"):
         assert english not in text
     assert f"花费¥{plan['expected']['spend']:,.0f}" in text and "每天再多投¥1,000" in text
 

@@ -19,3 +19,8 @@ def _templates() -> dict[str, dict[str, dict[str, str]]]:
 def say(lang: Language, topic: str, key: str, **fields: object) -> str:
     """The `topic.key` sentence in `lang`, with `fields` filled in (every number comes from the caller)."""
     return _templates()[lang][topic][key].format(**fields)
+
+
+def columns(lang: Language, topic: str, key: str) -> tuple[str, ...]:
+    """The `topic.key` list of table column headings in `lang`."""
+    return tuple(_templates()[lang][topic][key])

@@ -49,7 +49,7 @@ def plan_pricing(
     else:
         from shopagent.render.pricing import print_pricing_plan
 
-        print_pricing_plan(plan, top=top)
+        print_pricing_plan(plan, top=top, lang=chosen)
 
 
 @plan_app.command("assortment")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from shopagent.render.charts import signed_yuan
 from shopagent.render.common import escape, print_rows, stdout
-from shopagent.tools.pricing import PricingPlan
+from shopagent.tools.pricing import PriceEnding, PricingPlan
+from shopagent.tools.wording import Language, columns, say
 
 
 def _pct(value: float | None) -> str:
@@ -15,23 +16,34 @@ def _range(values: tuple[float, float] | None) -> str:
     return "" if values is None else f"[{values[0]:+.0%}, {values[1]:+.0%}]"
 
 
-def print_pricing_plan(plan: PricingPlan, *, top: int = 0) -> None:
+def _ending(ending: PriceEnding, lang: Language) -> str:
+    """How prices end, in the merchant's language (the JSON's description is the English one)."""
+    if lang == "en":
+        return ending.description
+    if ending.step == 10.0:
+        return say(lang, "pricing_view", "ending_tens", digit=f"{ending.offset:g}")
+    if ending.step == 1.0:
+        cents = round(ending.offset * 100)
+        return say(lang, "pricing_view", "ending_cents", cents=cents) if cents else say(lang, "pricing_view",
+                                                                                          "ending_whole")
+    return say(lang, "pricing_view", "ending_any")
+
+
+def print_pricing_plan(plan: PricingPlan, *, top: int = 0, lang: Language = "en") -> None:
     """Price changes first, then keeps and SKUs that cannot be priced; `top` > 0 lists only that many rows."""
     rails = plan.guardrails
-    goal = "profit 毛利" if plan.objective == "profit" else "GMV 销售额"
-    stdout.print(f"[bold]定价建议 Pricing plan[/]  objective: {goal}  data to {plan.as_of}")
-    stdout.print(f"[dim]Guardrails: at most ±{rails.max_change:.0%} per change, margin ≥ {rails.min_margin:.0%} of "
-                 f"the price, within {rails.range_slack:.0%} of prices already sold at, prices "
-                 f"{escape(rails.price_ending.description)}.[/]")
-    headers = ("SKU", "now", "→ price", "change", "elasticity (90%)", "units", f"{plan.objective} (90%)", "¥/day",
-               "reason")
+    goal = say(lang, "pricing_view", "goal_profit" if plan.objective == "profit" else "goal_gmv")
+    stdout.print(say(lang, "pricing_view", "heading", goal=goal, as_of=plan.as_of))
+    stdout.print(say(lang, "pricing_view", "guardrails", max_change=rails.max_change, min_margin=rails.min_margin,
+                     range_slack=rails.range_slack, ending=escape(_ending(rails.price_ending, lang))))
+    headers = tuple(column.format(objective=goal) for column in columns(lang, "pricing_view", "columns"))
     order = {"change": 0, "keep": 1, "cannot_estimate": 2}
     shown = sorted(plan.recommendations, key=lambda rec: order[rec.status])  # stable: the plan's order within each
     shown = shown[:top] if top else shown
     rows = []
     for rec in shown:
         colour = {"change": "bold", "keep": "dim", "cannot_estimate": "yellow"}[rec.status]
-        elasticity = "cannot estimate" if rec.elasticity is None else (
+        elasticity = say(lang, "pricing_view", "cannot_estimate") if rec.elasticity is None else (
             f"{rec.elasticity:.2f} [{rec.elasticity_ci[0]:.2f}, {rec.elasticity_ci[1]:.2f}]"
             if rec.elasticity_ci else f"{rec.elasticity:.2f}")
         change = rec.expected_profit_change if plan.objective == "profit" else rec.expected_gmv_change
@@ -44,10 +56,8 @@ def print_pricing_plan(plan: PricingPlan, *, top: int = 0) -> None:
             f"{_pct(change)} {_range(change_ci)}", signed_yuan(per_day), escape(rec.reason)))
     print_rows(headers, rows)
     if len(plan.recommendations) > len(shown):
-        stdout.print(f"[dim]… {len(plan.recommendations) - len(shown)} more SKUs: --top 0 lists them all, "
-                     "--json gives every field.[/]")
+        stdout.print(say(lang, "pricing_view", "more_rows", hidden=len(plan.recommendations) - len(shown)))
     expected = plan.expected
-    stdout.print(f"{int(expected['skus_changed'])} price change(s): expected profit "
-                 f"{signed_yuan(expected['profit_per_day_change'])}/day, GMV "
-                 f"{signed_yuan(expected['gmv_per_day_change'])}/day at recent sales volumes. "
-                 "Nothing has been changed in the shop.")
+    stdout.print(say(lang, "pricing_view", "summary", changed=int(expected["skus_changed"]),
+                     profit=signed_yuan(expected["profit_per_day_change"]),
+                     gmv=signed_yuan(expected["gmv_per_day_change"])))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from shopagent.render.charts import bar
 from shopagent.render.common import escape, print_rows, stdout
 from shopagent.tools.promotion_results import Allocation, PromotionPlan
-from shopagent.tools.wording import Language, say
+from shopagent.tools.wording import Language, columns, say
 
 
 def print_promotion_plan(plan: PromotionPlan, lang: Language = "en", top: int = 0) -> None:
@@ -30,14 +30,14 @@ def print_promotion_plan(plan: PromotionPlan, lang: Language = "en", top: int = 
     for warning in plan.warnings:
         stdout.print(f"[bold yellow]![/] {escape(warning)}")
     if funded:
-        _funded_table(funded[:top] if top else funded)
-        _say_more(len(funded) - (min(top, len(funded)) if top else len(funded)))
+        _funded_table(funded[:top] if top else funded, lang)
+        _say_more(len(funded) - (min(top, len(funded)) if top else len(funded)), lang)
     # a SKU never promoted and with nothing else against it is summarised in one line below
     untested = [a for a in plan.allocations if a.daily_budget <= 0 and not a.has_history and a.eligible]
     left_out = [a for a in plan.allocations if a.daily_budget <= 0 and a not in untested]
     if left_out:
         _left_out_table(left_out[:top] if top else left_out, lang)
-        _say_more(len(left_out) - (min(top, len(left_out)) if top else len(left_out)))
+        _say_more(len(left_out) - (min(top, len(left_out)) if top else len(left_out)), lang)
     if untested:
         names = [a.sku_id for a in untested]
         shown = ", ".join(names[:8]) + (say(lang, "plan_view", "more_names", count=len(names) - 8)
@@ -46,14 +46,13 @@ def print_promotion_plan(plan: PromotionPlan, lang: Language = "en", top: int = 
     _print_curve(plan, lang)
 
 
-def _say_more(hidden: int) -> None:
+def _say_more(hidden: int, lang: Language) -> None:
     if hidden > 0:
-        stdout.print(f"[dim]… {hidden} more SKUs: --top 0 lists them all, --json gives every field.[/]")
+        stdout.print(say(lang, "plan_view", "more_rows", hidden=hidden))
 
 
-def _funded_table(funded: list[Allocation]) -> None:
-    headers = ("SKU", "title", "budget/day", "target ROI", "exp. spend", "exp. GMV", "80% range", "ROI",
-               "last ¥ buys", "now: spend / target", "notes")
+def _funded_table(funded: list[Allocation], lang: Language) -> None:
+    headers = columns(lang, "plan_view", "funded_columns")
     rows = []
     for a in funded:
         now = "—" if a.current_spend is None else f"¥{a.current_spend:,.0f} / {_num(a.current_target_roi)}"
@@ -62,14 +61,14 @@ def _funded_table(funded: list[Allocation]) -> None:
                      f"¥{a.expected_spend:,.0f}", f"¥{a.expected_gmv:,.0f}",
                      f"¥{a.gmv_low:,.0f}–{a.gmv_high:,.0f}", _num(a.expected_roi), _num(a.marginal_roi), now,
                      escape(notes)))
-    print_rows(headers, rows, title="Budgets 预算分配 (set budget and target ROI per SKU in the platform)")
+    print_rows(headers, rows, title=say(lang, "plan_view", "funded_title"))
 
 
 def _left_out_table(left_out: list[Allocation], lang: Language) -> None:
     yes, no = say(lang, "plan_view", "yes"), say(lang, "plan_view", "no")
     rows = [(escape(a.sku_id), escape(a.title[:10]), yes if a.eligible else f"[red]{no}[/]", escape(a.reason))
             for a in left_out]
-    print_rows(("SKU", "title", "eligible", "why no budget"), rows, title="Left out 未投放")
+    print_rows(columns(lang, "plan_view", "left_out_columns"), rows, title=say(lang, "plan_view", "left_out_title"))
 
 
 def _print_curve(plan: PromotionPlan, lang: Language) -> None:
