@@ -22,7 +22,7 @@ from shopagent.tools.stats import (
 )
 
 SURGE_RATIO = 1.5
-RATING_DROP = 0.5
+EACH_HALF_Z = NormalDist().inv_cdf(0.95)  # a rating drop's stars and conversion must each fall at the 5% level
 REFUND_RISE = 1.5  # refunds must be at least half again the expected level to matter to a merchant
 MIN_REASON_BASELINE = 10  # refunds of a reason across the shop before the period, to have a rate to rise from
 
@@ -71,10 +71,13 @@ def detect_rating_drops(ctx: DetectContext, explained: dict[int, float] | None =
 
     A rating drop costs GMV only through conversion, so the evidence is two independent tests on the same
     SKU: the stars (new reviews against the SKU's history, at the shop's pooled spread) and its GMV per
-    visitor (against the shop's median, after the price moves), each one-sided. They are pooled by
-    Stouffer's sum, which is standard normal under no change, and that sum must clear the one-sided
-    Bonferroni bar over every SKU with reviews on both sides. A handful of new reviews rarely clears the bar
-    on stars alone; a SKU whose stars wobbled while it sold as well as ever explains no GMV move.
+    visitor (against the shop's median, after the price moves). They are pooled by Stouffer's sum, which is
+    standard normal under no change, and that sum must clear the one-sided Bonferroni bar over every SKU
+    with reviews on both sides; each half must also point down at the 5% level on its own, so a SKU whose
+    conversion fell for another reason is not blamed on a star wobble. A handful of new reviews rarely
+    clears the bar on stars alone; a SKU whose stars wobbled while it sold as well as ever explains no GMV
+    move. How far the stars must fall is the shop's own noise, not a fixed number of stars: a large SKU's
+    drop of under half a star can be certain and costly.
     """
     panel, current, baseline = ctx.panel, ctx.current, ctx.baseline
     ratio, shop_ratio = ctx.gmv_per_visitor_ratio()
@@ -95,21 +98,23 @@ def detect_rating_drops(ctx: DetectContext, explained: dict[int, float] | None =
             continue
         # the conversion shift the price moves leave unexplained, on the log scale its SE is on
         residual = -math.log1p(-effect / gmv_now) if effect / gmv_now < 1 else shift
-        combined = (evidence["rating_z"] + min(residual / se, 0.0)) / math.sqrt(2)
-        if combined > -threshold:
+        conversion_z = residual / se
+        combined = (evidence["rating_z"] + conversion_z) / math.sqrt(2)
+        # both halves of the claim must hold on their own (stars fell, the SKU sells worse), the pair beyond noise
+        if combined > -threshold or max(evidence["rating_z"], conversion_z) > -EACH_HALF_Z:
             continue
         found.append(Candidate(
             kind="rating_drop", row=row, impact_gmv=round(effect, 2), z_score=round(combined, 2),
             evidence={**evidence, "gmv_per_visitor_change_pct": round(100 * (math.exp(shift) - 1), 1),
                       "shop_gmv_per_visitor_change_pct": round(100 * (shop_ratio - 1), 1),
-                      "conversion_z": round(residual / se, 2)},
+                      "conversion_z": round(conversion_z, 2)},
         ))
     return found
 
 
 def _rating_changes(ctx: DetectContext) -> tuple[dict[int, dict], int]:
-    """SKUs whose new reviews average at least RATING_DROP stars below their history (a drop a merchant would
-    call one), with the stars' z; and how many SKUs were tested (reviews on both sides)."""
+    """SKUs whose new reviews average below their history, with the stars' z; and how many SKUs were tested
+    (reviews on both sides)."""
     panel = ctx.panel
     count_now = panel.review_count[:, ctx.current].sum(axis=1)
     count_before = panel.review_count[:, ctx.history].sum(axis=1)
@@ -123,7 +128,7 @@ def _rating_changes(ctx: DetectContext) -> tuple[dict[int, dict], int]:
     for row in eligible:
         mean_now, mean_before = sum_now[row] / count_now[row], sum_before[row] / count_before[row]
         z = (mean_now - mean_before) / (spread * math.sqrt(1 / count_now[row] + 1 / count_before[row]))
-        if mean_before - mean_now >= RATING_DROP:
+        if mean_now < mean_before:
             drops[int(row)] = {"rating_before": round(mean_before, 2), "rating_after": round(mean_now, 2),
                                "reviews_in_period": int(count_now[row]), "rating_z": round(z, 2)}
     return drops, len(eligible)
