@@ -71,19 +71,19 @@ def detect_rating_drops(ctx: DetectContext, explained: dict[int, float] | None =
 
     A rating drop costs GMV only through conversion, so the evidence is two independent tests on the same
     SKU: the stars (new reviews against the SKU's history, at the shop's pooled spread) and its GMV per
-    visitor (against the shop's median, after the price moves). They are pooled by Stouffer's sum, which is
-    standard normal under no change, and that sum must clear the one-sided Bonferroni bar over every SKU
-    with reviews on both sides; each half must also point down at the 5% level on its own, so a SKU whose
-    conversion fell for another reason is not blamed on a star wobble. A handful of new reviews rarely
-    clears the bar on stars alone; a SKU whose stars wobbled while it sold as well as ever explains no GMV
-    move. How far the stars must fall is the shop's own noise, not a fixed number of stars: a large SKU's
-    drop of under half a star can be certain and costly.
+    visitor (against the shop's median, after the price moves). Either the stars alone or the pair pooled
+    by Stouffer's sum (standard normal under no change) must clear the one-sided Bonferroni bar over both
+    tests of every SKU with reviews on both sides; in the pair each half must also point down at the 5%
+    level on its own, so a SKU whose conversion fell for another reason is not blamed on a star wobble. A
+    handful of new reviews rarely clears the bar on stars alone; a SKU whose stars fell while it sold as
+    well as ever explains no GMV move. How far the stars must fall is the shop's own noise, not a fixed
+    number of stars: a large SKU's drop of under half a star can be certain and costly.
     """
     panel, current, baseline = ctx.panel, ctx.current, ctx.baseline
     ratio, shop_ratio = ctx.gmv_per_visitor_ratio()
     visitors = ctx.effective_visitors
     stars, tested = _rating_changes(ctx)
-    threshold = one_sided_critical_z(tested)
+    threshold = one_sided_critical_z(2 * tested)  # two tests a SKU: the stars alone, and stars with conversion
     found = []
     for row, evidence in sorted(stars.items()):
         in_now, in_before = ~ctx.out[row, current], ~ctx.out[row, baseline]
@@ -100,9 +100,12 @@ def detect_rating_drops(ctx: DetectContext, explained: dict[int, float] | None =
         residual = -math.log1p(-effect / gmv_now) if effect / gmv_now < 1 else shift
         conversion_z = residual / se
         combined = (evidence["rating_z"] + conversion_z) / math.sqrt(2)
-        # both halves of the claim must hold on their own (stars fell, the SKU sells worse), the pair beyond noise
-        if combined > -threshold or max(evidence["rating_z"], conversion_z) > -EACH_HALF_Z:
+        # the stars alone beyond noise, or the pair beyond noise with each half holding on its own (stars fell,
+        # the SKU sells worse)
+        paired = combined <= -threshold and max(evidence["rating_z"], conversion_z) <= -EACH_HALF_Z
+        if not (evidence["rating_z"] <= -threshold or paired):
             continue
+        combined = min(combined, evidence["rating_z"]) if paired else evidence["rating_z"]
         found.append(Candidate(
             kind="rating_drop", row=row, impact_gmv=round(effect, 2), z_score=round(combined, 2),
             evidence={**evidence, "gmv_per_visitor_change_pct": round(100 * (math.exp(shift) - 1), 1),
