@@ -167,11 +167,6 @@ def detect_refund_spikes(ctx: DetectContext) -> list[Candidate]:
     is tested on all its refunds and on each common reason that has a baseline; every one of those tests
     counts in the Bonferroni threshold, and the SKU's most surprising test names the reason. The cost is
     always the extra money refunded on all reasons: that is what left the shop, however buyers labelled it.
-
-    Buyers who return a faulty item leave bad reviews, an independent witness to the same fault: a SKU
-    whose refunds rose and whose new reviews' stars fell (each at the 5% level) is also tested on the two
-    pooled by Stouffer's sum, every such pair counted in the Bonferroni threshold beside the refunds alone.
-    A two-week spike on a small SKU is a handful of refunds, rarely conclusive by itself.
     """
     panel, current = ctx.panel, ctx.current
     cdf = panel.refund_lag_cdf
@@ -194,10 +189,7 @@ def detect_refund_spikes(ctx: DetectContext) -> list[Candidate]:
             if count[eligible, :matured].sum() >= MIN_REASON_BASELINE:
                 tests.append((reason, count))
     dispersion = _refund_dispersion(panel.refund_count[:, ctx.history])
-    # each SKU and reason is tested on its refunds alone and, where its new reviews' stars fell, on both together
-    alpha = FAMILY_ALPHA / (len(eligible) * len(tests) * 2)
-    paired_bar = -NormalDist().inv_cdf(alpha)
-    stars = _rating_changes(ctx)[0] if panel.tables_present.get("reviews", False) else {}
+    alpha = FAMILY_ALPHA / (len(eligible) * len(tests))
     rates, expected, now, stable = {}, {}, {}, {}
     total_before = panel.refund_count_by_order_day[eligible, :matured].sum(axis=1)
     total_now = panel.refund_count_by_order_day[eligible, current].sum(axis=1)
@@ -219,14 +211,8 @@ def detect_refund_spikes(ctx: DetectContext) -> list[Candidate]:
             expected_here = expected[reason][position] * trend
             refunds_now = now[reason][position]
             p_value = poisson_upper_tail(refunds_now, expected_here, dispersion)
-            if refunds_now < REFUND_RISE * expected_here:
+            if refunds_now < REFUND_RISE * expected_here or p_value > alpha:
                 continue
-            star_z = stars[int(row)]["rating_z"] if int(row) in stars else 0.0
-            refund_z = -NormalDist().inv_cdf(min(max(p_value, 1e-15), 1 - 1e-15))
-            if p_value > alpha and not (min(refund_z, -star_z) >= EACH_HALF_Z
-                                        and (refund_z - star_z) / math.sqrt(2) >= paired_bar):
-                continue
-            p_value = min(p_value, NormalDist().cdf(-(refund_z - star_z) / math.sqrt(2)))
             if best is None or p_value < best[0]:
                 best = (p_value, reason, refunds_now, expected_here, rates[reason][position] * trend)
         if best is None:
