@@ -451,3 +451,16 @@ def test_an_item_gone_viral_is_a_surge_not_a_drop_of_its_other_channels(quiet_wo
     world = edited_world(quiet_world, tmp_path, "traffic", triple_recommend)
     findings = diagnose(Shop(world.db)).findings
     assert not [finding for finding in findings if finding.kind == "traffic_drop" and finding.sku_id == sku]
+
+
+def test_a_rating_drop_costs_gmv_and_shows_both_halves_of_its_evidence(diagnosis, sample_world):
+    """A rating drop explains a GMV move only through conversion: the finding carries the stars' z and the
+    conversion's z, both pointing down, and a cost below zero (never a drop that cost nothing)."""
+    _, finding = planted_finding(diagnosis, sample_world, "rating_drop")
+    evidence = finding["evidence"]
+    assert finding["impact_gmv"] < 0
+    assert evidence["rating_after"] < evidence["rating_before"] and evidence["rating_z"] < 0
+    assert "conversion_z" in evidence
+    for other in diagnosis["findings"]:
+        if other["kind"] == "rating_drop":
+            assert other["impact_gmv"] < 0

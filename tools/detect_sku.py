@@ -22,7 +22,7 @@ from shopagent.tools.stats import (
 )
 
 SURGE_RATIO = 1.5
-RATING_DROP = 0.5
+EACH_HALF_Z = NormalDist().inv_cdf(0.95)  # a rating drop's stars and conversion must each fall at the 5% level
 REFUND_RISE = 1.5  # refunds must be at least half again the expected level to matter to a merchant
 MIN_REASON_BASELINE = 10  # refunds of a reason across the shop before the period, to have a rate to rise from
 
@@ -65,49 +65,76 @@ def _median(values: np.ndarray) -> float:
 
 
 def detect_rating_drops(ctx: DetectContext, explained: dict[int, float] | None = None) -> list[Candidate]:
-    """Star ratings of new reviews falling beyond noise, valued by the SKU's mix-adjusted GMV-per-visitor change
-    against the rest of the shop, less the part its price moves already explain (`explained`: row -> yuan)."""
+    """Star ratings of new reviews falling while the SKU sells worse to its visitors, valued by the SKU's
+    mix-adjusted GMV-per-visitor change against the rest of the shop, less the part its price moves already
+    explain (`explained`: row -> yuan).
+
+    A rating drop costs GMV only through conversion, so the evidence is two independent tests on the same
+    SKU: the stars (new reviews against the SKU's history, at the shop's pooled spread) and its GMV per
+    visitor (against the shop's median, after the price moves). Either the stars alone or the pair pooled
+    by Stouffer's sum (standard normal under no change) must clear the one-sided Bonferroni bar over both
+    tests of every SKU with reviews on both sides; in the pair each half must also point down at the 5%
+    level on its own, so a SKU whose conversion fell for another reason is not blamed on a star wobble. A
+    handful of new reviews rarely clears the bar on stars alone; a SKU whose stars fell while it sold as
+    well as ever explains no GMV move. How far the stars must fall is the shop's own noise, not a fixed
+    number of stars: a large SKU's drop of under half a star can be certain and costly.
+    """
     panel, current, baseline = ctx.panel, ctx.current, ctx.baseline
     ratio, shop_ratio = ctx.gmv_per_visitor_ratio()
     visitors = ctx.effective_visitors
+    stars, tested = _rating_changes(ctx)
+    threshold = one_sided_critical_z(2 * tested)  # two tests a SKU: the stars alone, and stars with conversion
     found = []
-    for row, evidence in sorted(_rating_drops(ctx).items()):
+    for row, evidence in sorted(stars.items()):
         in_now, in_before = ~ctx.out[row, current], ~ctx.out[row, baseline]
         se = math.hypot(log_ratio_se(panel.gmv[row, current][in_now], visitors[row, current][in_now]),
                         log_ratio_se(panel.gmv[row, baseline][in_before], visitors[row, baseline][in_before]))
-        if not (np.isfinite(ratio[row]) and ratio[row] > 0):
+        if not (np.isfinite(ratio[row]) and ratio[row] > 0 and math.isfinite(se) and se > 0):
             continue
         shift = math.log(ratio[row]) - math.log(shop_ratio)
         gmv_now = float(panel.gmv[row, current][in_now].sum())
         effect = gmv_now * (1 - math.exp(-shift)) - (explained or {}).get(row, 0.0)
+        if effect >= 0 or gmv_now <= 0:
+            continue
+        # the conversion shift the price moves leave unexplained, on the log scale its SE is on
+        residual = -math.log1p(-effect / gmv_now) if effect / gmv_now < 1 else shift
+        conversion_z = residual / se
+        combined = (evidence["rating_z"] + conversion_z) / math.sqrt(2)
+        # the stars alone beyond noise, or the pair beyond noise with each half holding on its own (stars fell,
+        # the SKU sells worse)
+        paired = combined <= -threshold and max(evidence["rating_z"], conversion_z) <= -EACH_HALF_Z
+        if not (evidence["rating_z"] <= -threshold or paired):
+            continue
+        combined = min(combined, evidence["rating_z"]) if paired else evidence["rating_z"]
         found.append(Candidate(
-            kind="rating_drop", row=row, impact_gmv=round(min(effect, 0.0), 2),
-            z_score=round(shift / se, 2) if math.isfinite(se) and se > 0 else None,
+            kind="rating_drop", row=row, impact_gmv=round(effect, 2), z_score=round(combined, 2),
             evidence={**evidence, "gmv_per_visitor_change_pct": round(100 * (math.exp(shift) - 1), 1),
-                      "shop_gmv_per_visitor_change_pct": round(100 * (shop_ratio - 1), 1)},
+                      "shop_gmv_per_visitor_change_pct": round(100 * (shop_ratio - 1), 1),
+                      "conversion_z": round(conversion_z, 2)},
         ))
     return found
 
 
-def _rating_drops(ctx: DetectContext) -> dict[int, dict]:
+def _rating_changes(ctx: DetectContext) -> tuple[dict[int, dict], int]:
+    """SKUs whose new reviews average below their history, with the stars' z; and how many SKUs were tested
+    (reviews on both sides)."""
     panel = ctx.panel
     count_now = panel.review_count[:, ctx.current].sum(axis=1)
     count_before = panel.review_count[:, ctx.history].sum(axis=1)
     sum_now = panel.review_rating_sum[:, ctx.current].sum(axis=1)
     sum_before = panel.review_rating_sum[:, ctx.history].sum(axis=1)
-    eligible = np.flatnonzero((count_now >= 3) & (count_before >= 5))
+    eligible = np.flatnonzero((count_now >= 2) & (count_before >= 5))
     if not eligible.size:
-        return {}
+        return {}, 0
     spread = _rating_spread(ctx)
-    threshold = one_sided_critical_z(len(eligible))
     drops = {}
     for row in eligible:
         mean_now, mean_before = sum_now[row] / count_now[row], sum_before[row] / count_before[row]
         z = (mean_now - mean_before) / (spread * math.sqrt(1 / count_now[row] + 1 / count_before[row]))
-        if mean_before - mean_now >= RATING_DROP and z <= -threshold:
+        if mean_now < mean_before:
             drops[int(row)] = {"rating_before": round(mean_before, 2), "rating_after": round(mean_now, 2),
                                "reviews_in_period": int(count_now[row]), "rating_z": round(z, 2)}
-    return drops
+    return drops, len(eligible)
 
 
 def _rating_spread(ctx: DetectContext) -> float:
