@@ -64,7 +64,8 @@ MODIFY = _words(rf"(?:把|将|给我把|帮我把).{{0,24}}{_DATA_NOUN}.{{0,12}}
 # read before the promotion and pricing families that share its words
 DATA_ASK = _words(r"花了多少|花费多少|烧了多少|各渠道|分渠道|渠道分布|竞品价|竞品的?价格|对手.{0,4}(?:价|卖多少)|"
                   r"\bdsr\b|店铺评分|体验分|how much did (?:we|i) spend|spent on|by channel|per channel|"
-                  r"competitors?'? prices?|competitors? (?:charg|sell)|shop score|store score|shop rating")
+                  r"competitors?'? prices?|(?:competitors?|rivals?) (?:are )?(?:charg|sell)|"
+                  r"(?:shop|store)(?:'s)? (?:scores?|ratings?|dsr)")
 # asking shopagent to act inside the platform: it only reads the shop's data and proposes
 BACK_OFFICE = _words(r"登录|千牛|后台|直接(改|调|设)|帮我(去)?(改|调|设置?)(一下)?(价|价格|预算)")
 CHECK = _words(r"合规|违规|违禁|广告法|极限词|敏感词|能不能用|能用吗|过审|会被罚|被处罚|能不能写|能写吗|可以写吗|"

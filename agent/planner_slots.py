@@ -91,7 +91,7 @@ _LIMITS: tuple[tuple[str, re.Pattern[str], object], ...] = (
                             r"(?:next|coming)\s+(\d+)\s*(days?|weeks?|months?)"),
      lambda m: int(m.group(1) or m.group(3)) * _unit_days(m.group(2) or m.group(4))),
     ("min_margin", _limit(rf"毛利率?\s*(?:别|不要|不能|不得)?\s*"
-                          rf"(?:低于|少于|至少|底线|不少于|最少|最低|起码|保持|保住|守住)\s*{_SHARE}",
+                          rf"(?:低于|少于|至少|底线|不少于|不低于|最少|最低|起码|保持|保住|守住)\s*{_SHARE}",
                           rf"margins?\s*(?:of\s*)?(?:at least|above|no lower than|not below)\s*{_SHARE}",
                           rf"margins?[^0-9%]{{0,24}}?{_SHARE}\s*or (?:more|above|higher)"),
      lambda m: float(_first(m)) / 100),

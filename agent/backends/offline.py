@@ -29,6 +29,7 @@ from shopagent.tools.errors import ShopError
 
 # where a streamed answer is cut: after a sentence's end (。！？!?；, ". " but not "1. ") or a line break, nothing lost
 SENTENCE_END = re.compile(r"(?<=[。！？!?；\n])(?!\n)|(?<=[^\d\s][.;])(?= )")
+DATA_MARK = re.compile(r"⟦/?data⟧")  # the markers tool_payload puts around shop-written strings
 STREAM_PAUSE = 0.015  # seconds between pieces, so the answer reads as it arrives rather than at once
 
 
@@ -110,7 +111,7 @@ def _call_tools(current: Plan, tools: Sequence[dict[str, Any]], *, turn: int, st
         return AIMessage(content=missing(language, current.calls[0].tool, current.missing))
     tool_calls = []
     for number, call in enumerate(current.calls[step:step + 1], start=step + 1):
-        call = _with_found_sku(call, found or [])
+        call = _with_found_copy(_with_found_sku(call, found or []), found or [])
         parameters = _parameters(tools, call.tool)
         if parameters is None:
             return AIMessage(content=unavailable(language, call.tool, available=sorted(_names(tools))))
@@ -151,6 +152,16 @@ def _with_found_sku(call: PlannedCall, found: list[dict[str, Any]]) -> PlannedCa
         return call
     sku = next((value for payload in found for value in _sku_values(payload.get("result"))), None)
     return call if sku is None else call.model_copy(update={"arguments": {**call.arguments, "sku_id": sku}})
+
+
+def _with_found_copy(call: PlannedCall, found: list[dict[str, Any]]) -> PlannedCall:
+    """"写完顺便查下合不合规": a check naming no copy checks the drafts an earlier step wrote, one a line."""
+    if call.tool != "creative_check" or call.arguments.get("text"):
+        return call
+    drafts = [DATA_MARK.sub("", str(draft.get("text", ""))) for payload in found
+              for draft in (payload.get("result") or {}).get("drafts", []) if isinstance(draft, dict)]
+    drafts = [draft for draft in drafts if draft.strip()]
+    return call.model_copy(update={"arguments": {**call.arguments, "text": "\n".join(drafts)}}) if drafts else call
 
 
 def _sku_values(value: Any):  # noqa: ANN202 - a generator of strings
