@@ -48,7 +48,7 @@ HOSTILE = _words(rf"\b(?:drop\s+table|delete\s+from|truncate(?:\s+table)?|insert
                  r"ignore (all )?(the )?(previous|prior|above) (instructions|rules)|system prompt|"
                  r"disregard (the|all|your) (rules|instructions)|\bjailbreak")
 # faking orders or reviews (刷单, 刷好评, 差评师, fake reviews): refused whatever the rest of the question says
-FRAUD = _words(r"刷单|刷好评|刷差评|刷销量|刷流量|刷评|刷手|差评师|假好评|假评价|假评论|虚假交易|虚假评价|补单|买粉|"
+FRAUD = _words(r"刷单|刷好评|刷差评|刷销量|刷流量|刷评|刷手|差评师|假好评|假评价|假评论|虚假交易|虚假评价|买粉|"
                r"好评返现|\bfake (?:\w+ ){0,2}(?:reviews?|orders?|ratings?|sales|followers)|"
                r"brush(?:ing)? (?:orders|sales)|\bbuy (?:fake )?(?:reviews|followers|ratings)|astroturf")
 # requests to change or delete the shop's data ("把S003的库存改成500", "delete last month's refunds"): shopagent
@@ -56,10 +56,10 @@ FRAUD = _words(r"刷单|刷好评|刷差评|刷销量|刷流量|刷评|刷手|�
 _DATA_NOUN = (r"(?:库存|成本|价格|售价|原价|订单|评价|评论|差评|好评|数据|记录|销量|退款|退货|访客|流量|分数|评分|"
               r"stock|inventory|cost|price|orders?|reviews?|records?|data|refunds?|sales|scores?|rows?)")
 MODIFY = _words(rf"(?:把|将|给我把|帮我把).{{0,24}}{_DATA_NOUN}.{{0,12}}(?:改成|改为|改到|设为|设成|调成|"
-                r"删掉|删了|删除|清空|清零|抹掉|去掉)|"
+                r"删掉|删了|删除|清空|清零|抹掉)|"
                 rf"(?:删掉|删除|清空|清零|抹掉|删了).{{0,24}}{_DATA_NOUN}|{_DATA_NOUN}.{{0,6}}(?:删掉|删了|删除|清空|清零)|"
-                rf"^\s*(?:please\s+|can you\s+|could you\s+)?(?:update|delete|remove|erase|wipe|modify|edit|"
-                rf"overwrite)\b.{{0,40}}{_DATA_NOUN}")
+                rf"^\s*(?:please\s+|can you\s+|could you\s+)?(?:update|delete|erase|wipe|modify|edit|"
+                rf"overwrite)\b(?!\s+(?:me|us)\b).{{0,40}}{_DATA_NOUN}")
 # a question for numbers the data holds as they are (spend, channels, shop scores, rivals' prices): a query,
 # read before the promotion and pricing families that share its words
 DATA_ASK = _words(r"花了多少|花费多少|烧了多少|各渠道|分渠道|渠道分布|竞品价|竞品的?价格|对手.{0,4}(?:价|卖多少)|"
