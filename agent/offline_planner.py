@@ -62,7 +62,7 @@ MODIFY = _words(rf"(?:把|将|给我把|帮我把).{{0,24}}{_DATA_NOUN}.{{0,12}}
                 rf"overwrite)\b(?!\s+(?:me|us)\b).{{0,40}}{_DATA_NOUN}")
 # a question for numbers the data holds as they are (spend, channels, shop scores, rivals' prices): a query,
 # read before the promotion and pricing families that share its words
-DATA_ASK = _words(r"花了多少|花费多少|烧了多少|各渠道|分渠道|渠道分布|竞品价|竞品的?价格|对手.{0,4}(?:价|卖多少)|"
+DATA_ASK = _words(r"花了多少|花费多少|烧了多少|各渠道|分渠道|渠道分布|竞品.{0,8}(?:价|卖多少)|对手.{0,4}(?:价|卖多少)|"
                   r"\bdsr\b|店铺评分|体验分|how much did (?:we|i) spend|spent on|by channel|per channel|"
                   r"competitors?'? prices?|(?:competitors?|rivals?) (?:are )?(?:charg|sell)|"
                   r"(?:shop|store)(?:'s)? (?:scores?|ratings?|dsr)")

@@ -261,6 +261,8 @@ def _price_and_budget(work: str, text: str) -> dict[str, str]:
     found += [(match.start(), "-50%") for match in _HALF.finditer(work)]
     found += [(match.start(1), f"{float(match.group(1).replace(',', '')):g}") for match in _NEW_VALUE.finditer(work)]
     kinds: dict[str, str] = {}
+    for match in _DISCOUNT.finditer(text):  # 打八五折 is a price change whatever word is near it
+        kinds.setdefault("price", f"{-(10 - _discount_value(match.group(1))) * 10:+g}%")
     for start, change in sorted(found):
         before = work[:start + 2]
         words = list(_PRICE_WORD.finditer(before)) + list(_BUDGET_WORD.finditer(before))

@@ -360,6 +360,7 @@ def test_an_offline_answer_never_imports_langchain(sample_db, tmp_path):
     ("simulate S007 budget at 600 a day and S008 price 129", "whatif",
      {"budget": {"S007": "600"}, "price": {"S008": "129"}}),
     ("S012 这周为什么掉了", "diagnose", {"days": 7, "sku_ids": ["S012"]}),
+    ("S030打八五折同时推广费翻倍会怎样", "whatif", {"price": {"S030": "-15%"}, "budget": {"S030": "+100%"}}),
     ("食品的，这段能过审吗：三天降血糖", "creative_check", {"text": "三天降血糖", "category": "food"}),
     ("这个能写吗：国家级品质", "creative_check", {"text": "国家级品质"}),
 ])
