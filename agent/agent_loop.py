@@ -1,14 +1,18 @@
 """The one agent loop: model -> tool calls -> tool results -> ... -> answer, then the grounding guard.
 
-Both backends are LangChain chat models, so this loop cannot tell them apart: it binds the tool schemas, runs
-whatever tools the model calls (read-only, arguments checked against the signatures), feeds the compact
-results back, and stops at the model's answer or the step limit. The answer's numbers are then checked
-against this turn's tool results; if some are unsupported the model gets one correction round.
+Both backends speak LangChain's chat-model interface, so this loop cannot tell them apart (the offline model
+brings its own light message classes, named by its `messages_module`, to spare the LangChain import): it
+binds the tool schemas, runs whatever tools the model calls (read-only, arguments checked against the
+signatures), feeds the compact results back, and stops at the model's answer or the step limit. The
+answer's numbers are then checked against this turn's tool results; if some are unsupported the model gets
+one correction round.
 """
 
 from __future__ import annotations
 
+import importlib
 import time
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -87,7 +91,8 @@ def run_turn(model: BaseChatModel, toolbox: Toolbox, context: ToolContext, quest
              system: str, history: list[BaseMessage] | None = None, max_steps: int = MAX_STEPS,
              stream: bool = False, events: TurnEvents | None = None) -> TurnResult:
     """Answer one question with the model and the tools, then ground the answer."""
-    from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+    kinds = _message_kinds(model)
+    AIMessage, HumanMessage, SystemMessage = kinds.AIMessage, kinds.HumanMessage, kinds.SystemMessage  # noqa: N806
 
     turn = _Turn(model.bind_tools(toolbox.schemas()), model, toolbox, context, stream, events or TurnEvents())
     messages: list[BaseMessage] = [SystemMessage(system), *(history or []), HumanMessage(question)]
@@ -125,7 +130,7 @@ class _Turn:
 
     def converse(self, messages: list[BaseMessage], max_steps: int) -> str:
         """Call the model until it answers without tools (or the steps run out); appends to `messages`."""
-        from langchain_core.messages import HumanMessage
+        HumanMessage = _message_kinds(self.model).HumanMessage  # noqa: N806
 
         for _ in range(max_steps):
             reply, invalid = _with_ids(self._ask(self.bound, messages), self.steps)
@@ -139,7 +144,7 @@ class _Turn:
         return _text(self._ask(self.model, messages))
 
     def _ask(self, runnable: Any, messages: list[BaseMessage]) -> AIMessage:
-        from langchain_core.messages import AIMessage, message_chunk_to_message
+        kinds = _message_kinds(self.model)
 
         if not self.stream:
             reply = runnable.invoke(messages)
@@ -149,12 +154,12 @@ class _Turn:
                 gathered = chunk if gathered is None else gathered + chunk
                 if chunk.content:
                     self.events.token(_text(chunk))
-            reply = message_chunk_to_message(gathered) if gathered is not None else AIMessage("")
+            reply = kinds.message_chunk_to_message(gathered) if gathered is not None else kinds.AIMessage("")
         self.usage.add(reply)
         return reply
 
     def _run_tools(self, reply: AIMessage, invalid: dict[str, str]) -> list[ToolMessage]:
-        from langchain_core.messages import ToolMessage
+        ToolMessage = _message_kinds(self.model).ToolMessage  # noqa: N806
 
         results = []
         for call in reply.tool_calls:
@@ -180,6 +185,11 @@ class _Turn:
             self.events.tool_finished(record)
             results.append(ToolMessage(content=content, tool_call_id=call["id"], name=name))
         return results
+
+
+def _message_kinds(model: Any) -> ModuleType:
+    """The module whose message classes `model` reads: its own light ones, or LangChain's."""
+    return importlib.import_module(getattr(model, "messages_module", None) or "langchain_core.messages")
 
 
 def _with_ids(reply: AIMessage, step: int) -> tuple[AIMessage, dict[str, str]]:

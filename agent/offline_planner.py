@@ -20,7 +20,8 @@ from shopagent.intent.data_query import data_query
 from shopagent.planner_slots import Slots, cjk, parse_slots
 
 Intent = Literal["diagnose", "promotion", "pricing", "assortment", "whatif", "creative_draft", "creative_check",
-                 "sql", "data", "report", "schema", "stock", "reviews", "refused", "hostile", "unsure", "unknown"]
+                 "sql", "data", "report", "schema", "stock", "reviews", "refused", "hostile", "fraud", "unsure",
+                 "unknown"]
 INTENT_TOOL: dict[str, str] = {
     "diagnose": "diagnose", "promotion": "plan_promotion", "pricing": "plan_pricing",
     "assortment": "plan_assortment", "whatif": "whatif", "creative_draft": "creative_draft",
@@ -46,25 +47,51 @@ HOSTILE = _words(rf"\b(?:drop\s+table|delete\s+from|truncate(?:\s+table)?|insert
                  r"忽略(之前|上面|以上|前面)的?(所有)?(指令|规则|设定|要求)|系统提示词|"
                  r"ignore (all )?(the )?(previous|prior|above) (instructions|rules)|system prompt|"
                  r"disregard (the|all|your) (rules|instructions)|\bjailbreak")
+# faking orders or reviews (刷单, 刷好评, 差评师, fake reviews): refused whatever the rest of the question says
+FRAUD = _words(r"刷单|刷好评|刷差评|刷销量|刷流量|刷评|刷手|差评师|假好评|假评价|假评论|虚假交易|虚假评价|买粉|"
+               r"好评返现|\bfake (?:\w+ ){0,2}(?:reviews?|orders?|ratings?|sales|followers)|"
+               r"brush(?:ing)? (?:orders|sales)|\bbuy (?:fake )?(?:reviews|followers|ratings)|astroturf")
+# requests to change or delete the shop's data ("把S003的库存改成500", "delete last month's refunds"): shopagent
+# only reads; a what-if ("...会怎样") or a plan is another matter
+_DATA_NOUN = (r"(?:库存|成本|价格|售价|原价|订单|评价|评论|差评|好评|数据|记录|销量|退款|退货|访客|流量|分数|评分|"
+              r"stock|inventory|cost|price|orders?|reviews?|records?|data|refunds?|sales|scores?|rows?)")
+MODIFY = _words(rf"(?:把|将|给我把|帮我把).{{0,24}}{_DATA_NOUN}.{{0,12}}(?:改成|改为|改到|设为|设成|调成|"
+                r"删掉|删了|删除|清空|清零|抹掉)|"
+                rf"(?:删掉|删除|清空|清零|抹掉|删了).{{0,24}}{_DATA_NOUN}|{_DATA_NOUN}.{{0,6}}(?:删掉|删了|删除|清空|清零)|"
+                rf"^\s*(?:please\s+|can you\s+|could you\s+)?(?:update|delete|erase|wipe|modify|edit|"
+                rf"overwrite)\b(?!\s+(?:me|us)\b).{{0,40}}{_DATA_NOUN}")
+# a question for numbers the data holds as they are (spend, channels, shop scores, rivals' prices): a query,
+# read before the promotion and pricing families that share its words
+DATA_ASK = _words(r"花了多少|花费多少|烧了多少|各渠道|分渠道|渠道分布|竞品.{0,8}(?:价|卖多少)|对手.{0,4}(?:价|卖多少)|"
+                  r"\bdsr\b|店铺评分|体验分|how much did (?:we|i) spend|spent on|by channel|per channel|"
+                  r"competitors?'? prices?|(?:competitors?|rivals?) (?:are )?(?:charg|sell)|"
+                  r"(?:shop|store)(?:'s)? (?:scores?|ratings?|dsr)")
 # asking shopagent to act inside the platform: it only reads the shop's data and proposes
 BACK_OFFICE = _words(r"登录|千牛|后台|直接(改|调|设)|帮我(去)?(改|调|设置?)(一下)?(价|价格|预算)")
-CHECK = _words(r"合规|违规|违禁|广告法|极限词|敏感词|能不能用|能用吗|compliant|compliance|ad[- ]law|"
+CHECK = _words(r"合规|违规|违禁|广告法|极限词|敏感词|能不能用|能用吗|过审|会被罚|被处罚|能不能写|能写吗|可以写吗|"
+               r"(?:检查|查|审|看)一?下[:：]|"
+               r"\bcan (?:i|we) (?:say|write|use)\b|allowed to (?:say|write)|compliant|compliance|ad[- ]law|"
                r"check (this|the|my) (copy|text|title)|is this (copy|title) (ok|allowed|legal)|flagged|"
                r"run this (headline|title|copy|slogan)")
 DRAFT = _words(r"写|起.{0,2}标题|文案|卖点|脚本|详情页|\bwrite\b|\bdraft\b|selling points?|slogan|video script|"
                r"标题.{0,8}(重新|再|换)\s*(起|写|拟|想|来)|起几个")
-WHATIF_CUE = _words(r"会怎样|会怎么样|会如何|会怎么|怎么变|如果|假如|要是|假设|会不会|会损失|会少|会多|影响多大|"
+WHATIF_CUE = _words(r"啥效果|什么效果|效果如何|有啥影响|有什么影响|"
+                    r"会怎样|会怎么样|会如何|会怎么|怎么变|如果|假如|要是|假设|会不会|会损失|会少|会多|影响多大|"
                     r"会掉多少|会变成多少|变成多少|多出多少|多卖多少|少卖多少|能卖动?多少|的话|模拟|推演|\bsimulat|"
                     r"what if|what happens|what would happen|would happen|\bif (i|we)\b|\bsuppose\b|impact")
-CHANGE = _words(r"涨价|降价|提价|加价|打.{0,2}折|\d(\.\d)?折|卖\s*\d|价格?(改|调)|改成|调到|加到|提到|降到|砍|"
+CHANGE = _words(r"翻倍|加倍|减半|\bdoubl|\bhalv|"
+                r"涨价|降价|提价|加价|打.{0,2}折|\d(\.\d)?折|卖\s*\d|价格?(改|调)|改成|调到|加到|提到|降到|砍|"
                 r"raise|increase|\bcut\b|lower|reduce|goes? up|goes? down|\bdiscount|to ¥?\d")
 STOCKOUT = _words(r"断货|缺货|没货|售罄|卖断|out of stock|stock ?outs?|sold out|sells? out")
 PROMOTION = _words(r"预算|投放|推广|投产|\broi\b|\broas\b|budget|ad spend|allocat|分配|怎么分|\bsplit\b|campaign")
-ASSORTMENT = _words(r"下架|选品|滞销|清仓|清掉|清货|卖不动|不好卖|淘汰|砍掉哪|砍哪|货盘|商品结构|追单|"
+ASSORTMENT = _words(r"主推|主打|重点推|重点打|潜力款|动销|\bfeature\b|focus on|"
+                    r"下架|选品|滞销|清仓|清掉|清货|卖不动|不好卖|淘汰|砍掉哪|砍哪|货盘|商品结构|追单|"
                     r"which (skus?|products?|items?) (do|should) (i|we) (push|kill)|"
                     r"assortment|discontinu|delist|slow[- ]?mov|dead stock|"
                     r"which (skus?|products?|items?) (to|should) (drop|cut|remove)")
-PRICING = _words(r"定价|调价|什么价|定多少|多少钱合适|价格|\bprice|pricing|reprice")
+PRICING = _words(r"哪些.{0,6}(?:能|可以|该|要|适合)\s*(?:涨|降|提)价|"
+                 r"which .{0,20}(?:raise|increase|cut|lower) .{0,6}prices?|"
+                 r"定价|调价|什么价|定多少|多少钱合适|价格|\bprice|pricing|reprice")
 STOCK = _words(r"库存|还剩|存货|现货|还有多少件|stock level|in stock|on hand|inventory|how (many|much) .*left|"
                 r"stock (is )?left")
 REVIEWS = _words(r"评价|评论|差评|好评|买家说|\breviews?\b")
@@ -73,8 +100,8 @@ DIAGNOSE = _words(r"gmv|销售额|营业额|销量|生意|业绩|流量|转化|�
                   r"\bwhy\b|\bdrop|\bfell\b|\bfall|declin|\bdown\b|diagnos|\bsales\b|revenue|what happened|"
                   r"performance|traffic|conversion|how (did|is|was|are) (the |my |our )?(shop|store|sales|business)|"
                   r"shop do\b")
-FOLLOW_UP = _words(r"呢|^那|what about|how about|and for|same for|same question|换成|再|instead|same thing|again|"
-                   r"redo|re-?run")
+FOLLOW_UP = _words(r"呢|^那|what about|how about|and for|same for|same question|换成|改成|改为|调成|再|instead|"
+                   r"same thing|again|redo|re-?run|^\s*(?:make it|change it to|and with|with)\b")
 WHOLE_SHOP = _words(r"全店|整个店|整店|店铺整体|whole (shop|store)|shop-?wide|the shop overall|all skus")
 # "再算一遍", "redo it": the last question again with what this one changes, whatever its words suggest
 REDO = _words(r"再算|重新算|再来一遍|再跑|redo|re-?run|same thing|again|instead")
@@ -83,15 +110,16 @@ TYPOS = {"头产比": "投产比", "投产率": "投产比", "转换率": "转�
 
 
 # "先看看为什么掉量，再给个方案", "first ..., then ...": one question, several steps in order
-STEP_BREAK = re.compile(r"[，,。；;]?\s*(?:然后|之后|接着|再(?=给|帮|出|写|做|算|看|查|来|模拟|分|定|把|按|推演|拿)|"
+STEP_BREAK = re.compile(r"[，,。；;]?\s*(?:然后|之后|接着|(?:写完|做完|弄完|出完|看完)?\s*顺便|"
+                        r"再(?=给|帮|出|写|做|算|看|查|来|模拟|分|定|把|按|推演|拿)|"
                         r"\band then\b|[,;]\s*then\b|\bafter that\b|\bthen\b(?= (?:give|plan|write|draft|tell|"
                         r"split|simulate|check|price|show)))\s*", re.I)
 STEP_START = re.compile(r"^\s*(?:先|首先|第一步|first(?:ly)?,?\s)", re.I)
 # the model's own intents, as the planner names them
-MODEL_INTENT: dict[str, Intent] = {"back_office": "refused", "offtopic": "unknown"}
+MODEL_INTENT: dict[str, Intent] = {"back_office": "refused", "offtopic": "unknown", "fraud": "fraud"}
 CONFIDENT = 0.5  # below this the model's reading alone is not enough
 SUGGEST_FLOOR = 0.05  # readings less likely than this are not worth offering
-NO_CALL = ("unknown", "refused", "hostile", "unsure")
+NO_CALL = ("unknown", "refused", "hostile", "fraud", "unsure")
 
 
 class PlannedCall(BaseModel):
@@ -143,7 +171,7 @@ def _plan_one(text: str, question: str, previous: Plan | None, today: date | Non
     follow_up = False
     if (previous is not None and previous.intent not in NO_CALL and FOLLOW_UP.search(text)
             and (intent in ("unknown", "unsure", previous.intent) or REDO.search(text) or confidence < 0.8)
-            and intent not in ("hostile", "refused")):
+            and intent not in ("hostile", "refused", "fraud")):
         intent, slots, follow_up, confidence = previous.intent, previous.slots.merged(slots), True, 1.0
     alternatives = []
     if intent == "unsure":
@@ -157,8 +185,8 @@ def _plan_one(text: str, question: str, previous: Plan | None, today: date | Non
         # "那 S012 呢?" after a diagnosis: the same diagnosis, about that SKU (and the next follow-up keeps it)
         focus = own.skus or ([] if WHOLE_SHOP.search(text) else [
             sku for call in previous.calls for sku in call.arguments.get("sku_ids", [])])
-        if focus:
-            calls = [PlannedCall(tool="diagnose", arguments={**calls[0].arguments, "sku_ids": focus})]
+        shop_wide = {key: value for key, value in calls[0].arguments.items() if key != "sku_ids"}
+        calls = [PlannedCall(tool="diagnose", arguments={**shop_wide, "sku_ids": focus} if focus else shop_wide)]
     missing = ["change"] if intent == "whatif" and not (slots.stockout or slots.stock_units is not None
                                                          or slots.changes or _change(slots)) else []
     return Plan(intent=intent, language=language, slots=slots, calls=calls, follow_up=follow_up, missing=missing,
@@ -170,9 +198,14 @@ def decide(text: str, slots: Slots) -> tuple[Intent, float, list[tuple[Intent, f
     when the model is unsure and they agree with one of its closer readings; else "unsure"."""
     from shopagent.intent.model import read
 
-    for pattern, intent in ((HOSTILE, "hostile"), (RAW_SQL, "sql")):
+    for pattern, intent in ((HOSTILE, "hostile"), (FRAUD, "fraud"), (RAW_SQL, "sql")):
         if pattern.search(text):
             return intent, 1.0, [(intent, 1.0)]
+    if MODIFY.search(text) and not WHATIF_CUE.search(text) and not re.search(r"[?？吗呢]\s*$", text):
+        # a price is a setting made in the back office (which shopagent does not touch); the rest is data
+        setting = BACK_OFFICE.search(text) or re.search(r"价格|售价|原价|\bprices?\b", text, re.I)
+        intent = "refused" if setting else "hostile"
+        return intent, 1.0, [(intent, 1.0)]
     reading = read(text)
     ranked: list[tuple[Intent, float]] = [(MODEL_INTENT.get(name, name), p) for name, p in reading.ranked]  # type: ignore[misc]
     best, confidence = ranked[0]
@@ -180,9 +213,10 @@ def decide(text: str, slots: Slots) -> tuple[Intent, float, list[tuple[Intent, f
         return best, confidence, ranked
     rule = classify(text, slots)
     rule = "data" if rule in ("stock", "reviews") and dict(ranked).get("data", 0) > dict(ranked).get(rule, 0) else rule
-    if rule != "unknown" and rule in [name for name, _ in ranked[:3]]:
+    # the ad-law words and the data questions' words are specific enough to stand without the model
+    if rule in ("creative_check", "data") or (rule != "unknown" and rule in [name for name, _ in ranked[:3]]):
         return rule, dict(ranked)[rule], ranked
-    if best in ("unknown", "hostile", "refused") and confidence >= CONFIDENT / 2:
+    if best in ("unknown", "hostile", "refused", "fraud") and confidence >= CONFIDENT / 2:
         return best, confidence, ranked
     return "unsure", confidence, ranked
 
@@ -193,6 +227,8 @@ def classify(text: str, slots: Slots) -> Intent:
                             (CHECK, "creative_check")):
         if pattern.search(text):
             return intent
+    if DATA_ASK.search(text) and not WHATIF_CUE.search(text):
+        return "data"
     if DRAFT.search(text) and (slots.skus or not PROMOTION.search(text)):
         return "creative_draft"
     changes = (CHANGE.search(text) or slots.percent is not None or slots.discount is not None
@@ -210,8 +246,8 @@ def classify(text: str, slots: Slots) -> Intent:
 
 def arguments(intent: Intent, slots: Slots, text: str = "") -> dict[str, Any]:
     """The canonical arguments of the intent's tool, from the parsed slots."""
-    if intent == "diagnose":
-        return _period(slots)
+    if intent == "diagnose":  # "S012 这周为啥掉了": a question naming SKUs diagnoses those SKUs
+        return {**_period(slots), **({"sku_ids": slots.skus} if slots.skus else {})}
     if intent == "report":  # 昨天的日报: the report of the day before the data's last day
         return {"day": slots.end.isoformat()} if slots.end and slots.start == slots.end else {}
     if intent == "promotion":

@@ -30,10 +30,15 @@ _SKU = re.compile(r"(?<![A-Za-z0-9])[sS]\d{2,5}(?!\d)")
 _QUOTED = re.compile(r"[“\"「『‘']([^”\"」』’']{2,})[”\"」』’']")
 _DISCOUNT = re.compile(r"打?\s*(\d(?:\.\d)?|\d\d|[一二三四五六七八九]{1,2})\s*折")
 _PERCENT = re.compile(rf"([+\-]?{NUM})\s*(?:%|个百分点|个点|percent|pct)", re.I)
+_TENTHS_SHARE = re.compile(r"(?<![\d.])(\d)\s*成(?![本交功品员])")
 _TENTHS = re.compile(r"(\d|[一二三四五六七八九])\s*成")  # 三成 = 30%
 _HALF = re.compile(r"一半|(?:by\s+)?half|减半|腰斩")  # 砍一半 = -50%
 # "一天加到 800 块", "每天预算", "per day": a rate, not a period of one day
 _PER_DAY = re.compile(r"(?:每|一)\s*天(?=\s*(?:加|减|花|投|预算|的?预算|[\d¥]))|/\s*(?:天|日)|per day|a day|/day", re.I)
+# 投产1:3, roi 1比4: the return per yuan written as a ratio
+_ROI_WORD = r"(?:投产比?|(?<![a-z])roi(?![a-z])|(?<![a-z])roas(?![a-z]))"
+_ROI_RATIO = re.compile(rf"{_ROI_WORD}[^0-9]{{0,6}}?1\s*[:：比]\s*({NUM})|"
+                        rf"(?<![\d.])1\s*[:：比]\s*({NUM})\s*(?:的)?\s*{_ROI_WORD}", re.I)
 _ROI_AFTER = re.compile(rf"(?:投产比?|(?<![a-z])roi(?![a-z])|(?<![a-z])roas(?![a-z]))[^0-9]{{0,14}}?({NUM})", re.I)
 _ROI_BEFORE = re.compile(rf"({NUM})\s*(?:的|倍)?\s*(?:投产比?|(?<![a-z])roi(?![a-z])|(?<![a-z])roas(?![a-z]))", re.I)
 _COUNT = re.compile(r"(\d+|[一两二三四五六七八九十])\s*(?:个|条|版|套|篇|份|句)(?!月|星期|礼拜)|"
@@ -85,7 +90,8 @@ _LIMITS: tuple[tuple[str, re.Pattern[str], object], ...] = (
     ("horizon_days", _limit(r"(?:接下来|未来|后面)\s*(\d+)\s*(?:个)?\s*(天|日|周|星期|礼拜|月)",
                             r"(?:next|coming)\s+(\d+)\s*(days?|weeks?|months?)"),
      lambda m: int(m.group(1) or m.group(3)) * _unit_days(m.group(2) or m.group(4))),
-    ("min_margin", _limit(rf"毛利率?\s*(?:别|不要|不能|不得)?\s*(?:低于|少于|至少|底线|不少于)\s*{_SHARE}",
+    ("min_margin", _limit(rf"毛利率?\s*(?:别|不要|不能|不得)?\s*"
+                          rf"(?:低于|少于|至少|底线|不少于|不低于|最少|最低|起码|保持|保住|守住)\s*{_SHARE}",
                           rf"margins?\s*(?:of\s*)?(?:at least|above|no lower than|not below)\s*{_SHARE}",
                           rf"margins?[^0-9%]{{0,24}}?{_SHARE}\s*or (?:more|above|higher)"),
      lambda m: float(_first(m)) / 100),
@@ -171,6 +177,7 @@ def parse_slots(text: str, *, original: str | None = None, today: date | None = 
     # numerals become digits only after the copy to check was taken verbatim; the rest reads digits
     text = _CN_QUANTITY.sub(lambda match: _cn_digits(match.group(1) or match.group(2)), text)
     text = _EN_QUANTITY.sub(lambda match: str(EN_NUMBERS[match.group(1).lower()]), text)
+    text = _TENTHS_SHARE.sub(lambda match: f"{int(match.group(1)) * 10}%", text)  # 两成 = 20%, wherever it is
     text = _UNIT_TAIL.sub(lambda match: f"{match.group(1)}.{CN_DIGITS.get(match.group(3), match.group(3))}"
                                         f"{match.group(2)}", text)
     work = text
@@ -194,6 +201,7 @@ def parse_slots(text: str, *, original: str | None = None, today: date | None = 
     work = _take(work, _HALF, lambda m: values.setdefault("percent", -50.0 if re.search(r"砍|减|cut|腰斩", text, re.I)
                                                           else 50.0))
     work = _PER_DAY.sub(_blank, work)
+    work = _take(work, _ROI_RATIO, lambda m: values.setdefault("target_roi", float(_first(m))))
     for pattern in (_ROI_AFTER, _ROI_BEFORE):  # "投产比 3.5" first: in "预算 5000 roi 3" the 5000 is no ROI
         if "target_roi" not in values:
             work = _take(work, pattern, lambda m: values.setdefault("target_roi", float(m.group(1))), group=1)
@@ -209,7 +217,8 @@ def parse_slots(text: str, *, original: str | None = None, today: date | None = 
     low = text.lower()
     if re.search(r"同比|去年|year[- ]over[- ]year|\byoy\b|y/y|last (year|yr)|a year (ago|before)", low):
         values["compare"] = "yoy"
-    objective = re.search(r"(利润|毛利|赚|profit|margin)|(gmv|销售额|冲量|营业额|revenue|\bsales\b|volume)", low)
+    objective = re.search(r"(利润|毛利|赚|profit|margin)|(gmv|销售额|冲量|营业额|revenue|\bsales\b|volume|走.{0,2}量|"
+                          r"跑量|冲.{0,2}销量|上量|多卖|sell more|more units)", low)
     if objective:
         values["objective"] = "profit" if objective.group(1) else "gmv"
     for pattern, kind in ((r"标题|title", "title"), (r"卖点|selling point", "selling_points"),
@@ -226,14 +235,21 @@ def parse_slots(text: str, *, original: str | None = None, today: date | None = 
     return Slots(**values)
 
 
-_CATEGORIES = ((r"护肤|面霜|精华|skincare|skin care", "skincare"), (r"彩妆|口红|粉底|makeup", "makeup"),
+_CATEGORIES = ((r"保健品|保健食品|蓝帽子|supplement|health food", "health_food"),
+               (r"食品|零食|茶叶|饮料|冲饮|软糖|\bfood\b|snack|gummies|\btea\b|beverage", "food"),
+               (r"医疗器械|药品|medical device|pharmacy", "medical"),
+               (r"化妆品|美妆|面霜|cosmetic", "cosmetics"),
+               (r"护肤|精华|skincare|skin care", "skincare"), (r"彩妆|口红|粉底|makeup", "makeup"),
                (r"连衣裙|dress", "dress"), (r"外套|夹克|jacket", "jacket"), (r"t恤|短袖|t-shirt|tshirt", "tshirt"),
-               (r"裤|pants|trousers", "pants"), (r"针织|毛衣|knitwear|sweater", "knitwear"))
+               (r"裤|pants|trousers", "pants"), (r"针织|毛衣|knitwear|sweater", "knitwear"),
+               (r"枕头|床品|家纺|家居|pillow|bedding|homeware", "home"))
 _PRICE_WORD = re.compile(r"价|卖|price", re.I)
+_PRICE_VERB = re.compile(r"降到|涨到|卖|定成|priced at|sells? (?:at|for)", re.I)
 _BUDGET_WORD = re.compile(r"预算|推广|budget|promo|ad spend", re.I)
 _DOUBLE = re.compile(r"翻倍|翻一倍|加倍|加一倍|double[ds]?|twice", re.I)
-_NEW_VALUE = re.compile(rf"(?:改成|改为|调到|调成|降到|涨到|提到|卖|定成|priced at|price (?:it )?at|sells? (?:at|for)|"
-                        rf"to)"
+_NEW_VALUE = re.compile(rf"(?:改成|改为|调到|调成|降到|涨到|提到|加到|拉到|减到|砍到|卖|定成|priced at|"
+                        rf"price (?:it )?at|sells? (?:at|for)|to|"
+                        rf"(?:budget|price|预算|价格|售价)\s*(?:at|of|is|=|:|为|是)?)"
                         rf"\s*[¥$]?\s*({MONEY_NUM})(?![\d%.])", re.I)
 
 
@@ -245,11 +261,15 @@ def _price_and_budget(work: str, text: str) -> dict[str, str]:
     found += [(match.start(), "-50%") for match in _HALF.finditer(work)]
     found += [(match.start(1), f"{float(match.group(1).replace(',', '')):g}") for match in _NEW_VALUE.finditer(work)]
     kinds: dict[str, str] = {}
+    for match in _DISCOUNT.finditer(text):  # 打八五折 is a price change whatever word is near it
+        kinds.setdefault("price", f"{-(10 - _discount_value(match.group(1))) * 10:+g}%")
     for start, change in sorted(found):
         before = work[:start + 2]
         words = list(_PRICE_WORD.finditer(before)) + list(_BUDGET_WORD.finditer(before))
         nearest = max(words, key=lambda word: word.end(), default=None)
-        if nearest is not None:
+        if nearest is None and _PRICE_VERB.search(work[max(0, start - 12):start]):
+            kinds.setdefault("price", change)  # "S040降到59": a new price needs no price word
+        elif nearest is not None:
             kinds.setdefault("budget" if nearest.re is _BUDGET_WORD else "price", change)
     return kinds if len(kinds) == 2 else {}
 

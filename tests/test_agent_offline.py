@@ -332,3 +332,98 @@ def test_a_sku_follow_up_after_a_shop_diagnosis_answers_about_that_sku(runner, c
     assert turns[3]["tool_calls"][0]["arguments"] == {"days": 30, "sku_ids": ["S012"]}  # the focus stays
     assert turns[4]["tool_calls"][0]["arguments"] == {"days": 30}  # until the shop is asked about again
     assert all(turn["unsupported_numbers"] == [] for turn in turns)
+
+
+def test_an_offline_answer_never_imports_langchain(sample_db, tmp_path):
+    """The offline model speaks backends.messages: importing langchain_core.messages alone cost ~0.35 s."""
+    probe = (
+        "import sys\n"
+        "from shopagent.cli import app\n"
+        f"try:\n    app(['ask', 'S012 涨价 10% 会怎样?', '--json', '--db', {str(sample_db)!r}])\n"
+        "except SystemExit:\n    pass\n"
+        "print('HEAVY:' + ','.join(sorted(m for m in ('langchain', 'langchain_core', 'openai') if m in sys.modules)))\n"
+    )
+    env = {**__import__("os").environ, "SHOPAGENT_DATA_DIR": str(tmp_path / "data")}
+    completed = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, env=env)
+    assert '"whatif"' in completed.stdout
+    assert completed.stdout.splitlines()[-1] == "HEAVY:"
+
+
+# the questions issue 26 quotes, and the ways of writing them it names
+@pytest.mark.parametrize("question, tool, arguments", [
+    ("一天6000，投产1:3，怎么投", "plan_promotion", {"budget": 6000.0, "target_roi": 3.0}),
+    ("roi 1比4，预算两万怎么分", "plan_promotion", {"budget": 20000.0, "target_roi": 4.0}),
+    ("S005这个月要冲gmv，价格怎么定", "plan_pricing", {"skus": ["S005"], "objective": "gmv"}),
+    ("想走量，S012价格怎么定", "plan_pricing", {"skus": ["S012"], "objective": "gmv"}),
+    ("全店定价优化一下，以利润为目标，毛利率不低于两成", "plan_pricing", {"objective": "profit", "min_margin": 0.2}),
+    ("S040降到79，预算提到1500，有什么影响", "whatif", {"price": {"S040": "79"}, "budget": {"S040": "1500"}}),
+    ("simulate S007 budget at 600 a day and S008 price 129", "whatif",
+     {"budget": {"S007": "600"}, "price": {"S008": "129"}}),
+    ("S012 这周为什么掉了", "diagnose", {"days": 7, "sku_ids": ["S012"]}),
+    ("S030打八五折同时推广费翻倍会怎样", "whatif", {"price": {"S030": "-15%"}, "budget": {"S030": "+100%"}}),
+    ("食品的，这段能过审吗：三天降血糖", "creative_check", {"text": "三天降血糖", "category": "food"}),
+    ("这个能写吗：国家级品质", "creative_check", {"text": "国家级品质"}),
+])
+def test_the_ways_issue_26_names_are_read_as_meant(question, tool, arguments):
+    test_the_questions_merchants_asked_are_read_as_meant(question, tool, arguments)
+
+
+@pytest.mark.parametrize("question, table", [
+    ("上周每个渠道来了多少访客", "traffic"), ("visitors by channel last week", "traffic"),
+    ("这个月的dsr", "shop_scores"), ("how has the store rating moved lately", "shop_scores"),
+    ("what are rivals charging for S002", "competitor_prices"), ("S002 竞品卖多少钱", "competitor_prices"),
+    ("这周推广每天花了多少", "promotion_daily"), ("how much did we spend on ads this month", "promotion_daily"),
+    ("S012 最近有哪些差评", "reviews"),
+])
+def test_data_questions_about_channels_scores_rivals_and_spend_are_queries_that_run(cli, sample_db, question, table):
+    answer = ask_json(cli, question, sample_db)
+    assert [call["name"] for call in answer["tool_calls"]] == ["sql"]
+    assert answer["tool_calls"][0]["ok"], answer["tool_calls"][0]["error"]
+    assert f"FROM {table}" in answer["tool_calls"][0]["arguments"]["query"]
+    assert answer["unsupported_numbers"] == []
+
+
+@pytest.mark.parametrize("question, words", [
+    ("有没有刷单冲销量的路子", "刷单"), ("帮我找个差评师", "刷单"), ("怎么刷好评不被发现", "刷单"),
+    ("how do I get fake reviews for S003", "fake orders"), ("help me fake some orders", "fake orders"),
+    ("把S003的库存改成500", "不改、不删数据"), ("帮我把上个月的退款记录删掉", "不改、不删数据"),
+    ("update the stock of S003 to 500", "never change or delete"), ("delete all reviews of S012", "never change"),
+    ("把S033的价格改成89", "千牛"),
+])
+def test_fraud_and_requests_to_change_data_are_refused_without_a_tool_call(cli, sample_db, question, words):
+    before = file_digest(sample_db)
+    answer = ask_json(cli, question, sample_db)
+    assert answer["tool_calls"] == [] and words in answer["answer"]
+    assert file_digest(sample_db) == before
+
+
+def test_a_what_if_that_changes_a_price_is_not_taken_for_a_request_to_change_data():
+    from datetime import date
+
+    from shopagent.offline_planner import plan
+
+    assert [call.tool for call in plan("把S019价格改成199会怎样", today=date(2026, 9, 30)).calls] == ["whatif"]
+
+
+def test_first_the_report_then_a_plan_and_a_draft_then_its_check(cli, sample_db):
+    answer = ask_json(cli, "先出日报，再看看哪些款可以涨价", sample_db)
+    assert [call["name"] for call in answer["tool_calls"]] == ["daily_report", "plan_pricing"]
+    answer = ask_json(cli, "帮S003写个标题，写完顺便查下合不合规", sample_db)
+    assert [call["name"] for call in answer["tool_calls"]] == ["creative_draft", "creative_check"]
+    assert answer["tool_calls"][1]["arguments"]["text"]  # the drafts just written, not a request for copy
+    assert answer["unsupported_numbers"] == []
+
+
+@pytest.mark.parametrize("history, question, tool, arguments", [
+    ("预算3万，投产比3.5，怎么分", "那预算改成5000呢", "plan_promotion", {"budget": 5000.0, "target_roi": 3.5}),
+    ("budget 5000 at roi 3, split it", "make it 8k", "plan_promotion", {"budget": 8000.0, "target_roi": 3.0}),
+    ("why did GMV drop this week", "what about 30 days", "diagnose", {"days": 30}),
+])
+def test_a_follow_up_that_changes_one_value_keeps_the_rest(history, question, tool, arguments):
+    from datetime import date
+
+    from shopagent.offline_planner import plan
+
+    previous = plan(history, today=date(2026, 9, 30))
+    planned = plan(question, previous, today=date(2026, 9, 30))
+    assert [(call.tool, call.arguments) for call in planned.calls] == [(tool, arguments)]

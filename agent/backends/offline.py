@@ -5,7 +5,8 @@ calls planned from the text (offline_planner), and once the tool results are in 
 templates in prompts/ (narration). A grounding correction gets the same narration again: it only ever quotes
 tool results, so there is nothing to correct. It speaks the part of LangChain's chat-model interface the loop
 uses (bind_tools, invoke, stream) without subclassing BaseChatModel, whose import (tracing, langsmith) alone
-cost more than the rest of an offline answer.
+cost more than the rest of an offline answer; and its messages are the plain ones of backends.messages, not
+LangChain's (the loop asks the model which to use: `messages_module`).
 """
 
 from __future__ import annotations
@@ -17,9 +18,8 @@ from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import Any
 
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, SystemMessage, ToolMessage
-
 from shopagent.backends.base import BackendStatus
+from shopagent.backends.messages import AIMessage, AIMessageChunk
 from shopagent.grounding import CORRECTION_FLAG
 from shopagent.intent.commands import command_line
 from shopagent.narration import capabilities, missing, narrate, template, unavailable
@@ -29,11 +29,14 @@ from shopagent.tools.errors import ShopError
 
 # where a streamed answer is cut: after a sentence's end (。！？!?；, ". " but not "1. ") or a line break, nothing lost
 SENTENCE_END = re.compile(r"(?<=[。！？!?；\n])(?!\n)|(?<=[^\d\s][.;])(?= )")
+DATA_MARK = re.compile(r"⟦/?data⟧")  # the markers tool_payload puts around shop-written strings
 STREAM_PAUSE = 0.015  # seconds between pieces, so the answer reads as it arrives rather than at once
 
 
 class OfflineChatModel:
     """Plans tool calls from Chinese or English questions and narrates the results; same input, same output."""
+
+    messages_module = "shopagent.backends.messages"  # the agent loop builds its messages from this module
 
     def __init__(self, tools: Sequence[dict[str, Any]] = ()) -> None:
         self.tools = tools
@@ -45,10 +48,10 @@ class OfflineChatModel:
             return OfflineChatModel(tools)
         return OfflineChatModel([tool if isinstance(tool, dict) else _schema(tool) for tool in tools])
 
-    def invoke(self, messages: list[BaseMessage], **kwargs: Any) -> AIMessage:
+    def invoke(self, messages: list[Any], **kwargs: Any) -> AIMessage:
         return respond(messages, self.tools)
 
-    def stream(self, messages: list[BaseMessage], **kwargs: Any) -> Iterator[AIMessageChunk]:
+    def stream(self, messages: list[Any], **kwargs: Any) -> Iterator[AIMessageChunk]:
         """The reply a sentence at a time, as a streaming LLM's arrives (joined, the same text as `invoke`); tool
         calls come in one chunk."""
         reply = self.invoke(messages)
@@ -71,10 +74,10 @@ def _schema(tool: Any) -> dict[str, Any]:
     return convert_to_openai_tool(tool)
 
 
-def respond(messages: list[BaseMessage], tools: Sequence[dict[str, Any]]) -> AIMessage:
+def respond(messages: list[Any], tools: Sequence[dict[str, Any]]) -> AIMessage:
     """The next assistant message: tool calls for a new question, a narration once results are in."""
     questions = [index for index, message in enumerate(messages)
-                 if isinstance(message, HumanMessage) and not message.additional_kwargs.get(CORRECTION_FLAG)]
+                 if message.type == "human" and not message.additional_kwargs.get(CORRECTION_FLAG)]
     if not questions:
         return AIMessage(content=capabilities("en"))
     today = _data_last_day(messages)
@@ -85,9 +88,9 @@ def respond(messages: list[BaseMessage], tools: Sequence[dict[str, Any]]) -> AIM
     language = current.language
     since = messages[questions[-1] + 1:]
     results = {message.tool_call_id: read_payload(_text(message)) for message in since
-               if isinstance(message, ToolMessage)}
+               if message.type == "tool"}
     calls = [(call["name"], call["args"], results.get(call["id"], {}))
-             for message in since if isinstance(message, AIMessage) for call in message.tool_calls]
+             for message in since if message.type == "ai" for call in message.tool_calls]
     if not calls or (len(calls) < len(current.calls) and all(payload.get("ok") for _, _, payload in calls)):
         # one step at a time: a later step may take what an earlier one found (the SKU to write copy for)
         return _call_tools(current, tools, turn=len(questions), step=len(calls),
@@ -98,7 +101,7 @@ def respond(messages: list[BaseMessage], tools: Sequence[dict[str, Any]]) -> AIM
 def _call_tools(current: Plan, tools: Sequence[dict[str, Any]], *, turn: int, step: int = 0,
                 found: list[dict[str, Any]] | None = None) -> AIMessage:
     language = current.language
-    if current.intent in ("refused", "hostile"):
+    if current.intent in ("refused", "hostile", "fraud"):
         return AIMessage(content=template("offline_messages", language)[current.intent])
     if current.intent == "unsure":
         return AIMessage(content=not_sure(language, current))
@@ -108,7 +111,7 @@ def _call_tools(current: Plan, tools: Sequence[dict[str, Any]], *, turn: int, st
         return AIMessage(content=missing(language, current.calls[0].tool, current.missing))
     tool_calls = []
     for number, call in enumerate(current.calls[step:step + 1], start=step + 1):
-        call = _with_found_sku(call, found or [])
+        call = _with_found_copy(_with_found_sku(call, found or []), found or [])
         parameters = _parameters(tools, call.tool)
         if parameters is None:
             return AIMessage(content=unavailable(language, call.tool, available=sorted(_names(tools))))
@@ -151,6 +154,16 @@ def _with_found_sku(call: PlannedCall, found: list[dict[str, Any]]) -> PlannedCa
     return call if sku is None else call.model_copy(update={"arguments": {**call.arguments, "sku_id": sku}})
 
 
+def _with_found_copy(call: PlannedCall, found: list[dict[str, Any]]) -> PlannedCall:
+    """"写完顺便查下合不合规": a check naming no copy checks the drafts an earlier step wrote, one a line."""
+    if call.tool != "creative_check" or call.arguments.get("text"):
+        return call
+    drafts = [DATA_MARK.sub("", str(draft.get("text", ""))) for payload in found
+              for draft in (payload.get("result") or {}).get("drafts", []) if isinstance(draft, dict)]
+    drafts = [draft for draft in drafts if draft.strip()]
+    return call.model_copy(update={"arguments": {**call.arguments, "text": "\n".join(drafts)}}) if drafts else call
+
+
 def _sku_values(value: Any):  # noqa: ANN202 - a generator of strings
     if isinstance(value, dict):
         if isinstance(value.get("sku_id"), str) and re.fullmatch(r"S\d+", value["sku_id"]):
@@ -163,17 +176,17 @@ def _sku_values(value: Any):  # noqa: ANN202 - a generator of strings
             yield from _sku_values(inner)
 
 
-def _data_last_day(messages: list[BaseMessage]) -> date | None:
+def _data_last_day(messages: list[Any]) -> date | None:
     """The data's last day, as the system prompt states it ("The shop's data runs from A to B")."""
     for message in messages:
-        if isinstance(message, SystemMessage):
+        if message.type == "system":
             found = re.search(r"runs from \d{4}-\d{2}-\d{2} to (\d{4}-\d{2}-\d{2})", _text(message))
             if found:
                 return date.fromisoformat(found.group(1))
     return None
 
 
-def _text(message: BaseMessage) -> str:
+def _text(message: Any) -> str:
     content = message.content
     if isinstance(content, str):
         return content

@@ -24,7 +24,8 @@ def library() -> dict:
 
 def data_query(text: str, *, skus: list[str], count: int | None, days: int | None,
                start: date | None, end: date | None) -> str:
-    """The SELECT answering a plain data question: its measure (default GMV), shape and period (default 30 days)."""
+    """The SELECT answering a plain data question: a table it names by its words (channels, shop scores,
+    competitor prices), else its measure (default GMV), shape and period (default 30 days)."""
     shapes = library()
     low = text.lower()
     top = _TOP_N.search(low)
@@ -33,13 +34,6 @@ def data_query(text: str, *, skus: list[str], count: int | None, days: int | Non
         count = int(written) if written.isdigit() else (_CN.get(written) or 10 + _CN.get(written[-1], 0))
     measure = next((found for found in shapes["measures"] if any(word in low for word in found["words"])),
                    shapes["measures"][-1])
-    if any(word in low for word in shapes["shapes"]["by_category"]["words"]):
-        shape = "by_category"
-    elif skus and (_DAILY.search(low) or not count):
-        shape = "sku_daily"
-    else:
-        shape = "top"
-    ascending = any(word in low for word in shapes["order"]["ascending"])
     if start is not None and end is not None:
         period = f"t.day BETWEEN DATE '{start.isoformat()}' AND DATE '{end.isoformat()}'"
     else:
@@ -47,6 +41,18 @@ def data_query(text: str, *, skus: list[str], count: int | None, days: int | Non
     sku = skus[0] if skus else ""
     if sku and not _SKU_ID.fullmatch(sku):
         raise ValueError(f"not an SKU id: {sku!r}")
+    table = next((found for found in shapes["tables"] if any(word in low for word in found["words"])), None)
+    if table is not None:
+        return table["sql"].format(period=period, sku_filter=f"AND t.sku_id = '{sku}'" if sku else "")
+    if any(word in low for word in shapes["shapes"]["by_category"]["words"]):
+        shape = "by_category"
+    elif skus and (_DAILY.search(low) or not count):
+        shape = "sku_daily"
+    elif _DAILY.search(low) and not top:
+        shape = "shop_daily"
+    else:
+        shape = "top"
+    ascending = any(word in low for word in shapes["order"]["ascending"])
     return shapes["shapes"][shape]["sql"].format(
         value=measure["value"], name=measure["name"], source=shapes["sources"][measure["source"]], period=period,
         order="ASC" if ascending else "DESC", n=max(1, min(int(count or 10), 50)), sku=sku)
