@@ -209,6 +209,7 @@ def score_shop(db: Path, truth, name: str, confidence: float | None = None,  # n
             "band_covers": bool(true_spend == 0 or plan.expected.gmv_low <= true_gmv <= plan.expected.gmv_high),
             "backtest_mape": check.mape, "backtest_total_error": check.total_error,
             "backtest_coverage": check.coverage, "backtest_extra_sd": check.extra_sd,
+            "backtest_sku_sd": check.sku_sd, "backtest_shift": check.shift, "backtest_bias": check.bias,
         })
     return rows
 
