@@ -290,6 +290,57 @@ def test_a_model_that_was_wrong_on_this_shop_plans_more_carefully(sample_world):
     assert unsure.expected.roi_low >= 3.0 and unsure.method["backtest"]["extra_sd"] == 0.08
 
 
+def test_a_backtest_that_found_each_skus_own_errors_and_a_bias_plans_more_carefully(sample_world):
+    """Each SKU's own unexplained error widens the stated range, and a bias the origins agree on (the curves
+    promised 15% too much) lowers the expected GMV by about that much: the plan spends no more and still holds
+    its ROI at its confidence."""
+    import numpy as np
+
+    from shopagent.tools.panel import data_dates, load_panel
+    from shopagent.tools.promotion_backtest import Backtest
+    from shopagent.tools.promotion_curves import fit_response_curves
+    from shopagent.tools.promotion_plan import plan_from_panel
+    from shopagent.tools.store import Shop
+
+    shop = Shop(sample_world.db)
+    first, last = data_dates(shop)
+    panel = load_panel(shop, first, last)
+    curves = fit_response_curves(panel, as_of=last, seed=0)
+
+    def planned(sku_sd: float, shift: float):  # noqa: ANN202 - a PromotionPlan
+        check = Backtest(origins=3, horizon_days=14, predictions=90, mape=0.1, bias=0.0, coverage=0.8,
+                         total_error=0.05, extra_sd=0.0, sku_sd=sku_sd, shift=shift)
+        return plan_from_panel(panel, as_of=last, budget=4000, target_roi=3.0, curves=curves, self_check=check)
+
+    sure, own, biased = planned(0.0, 0.0), planned(0.4, 0.0), planned(0.0, np.log(1 / 1.15))
+    assert own.expected.gmv_high - own.expected.gmv_low > 1.2 * (sure.expected.gmv_high - sure.expected.gmv_low)
+    assert own.expected.roi_low >= 3.0 and biased.expected.roi_low >= 3.0
+    assert biased.expected.spend <= sure.expected.spend + 1.0
+    assert biased.expected.roi < sure.expected.roi / 1.08
+
+
+def test_the_skus_own_error_is_what_their_misses_show_beyond_noise():
+    """Pairs whose log misses are their curve's spread, their orders' noise and a planted SKU error of 0.3: the
+    estimate finds about 0.3, and 0 where the misses are only the noise."""
+    import numpy as np
+
+    from shopagent.tools.promotion_backtest import _sku_sd
+
+    rng = np.random.default_rng(5)
+
+    def pairs(extra: float) -> list:
+        out = []
+        for _ in range(400):
+            draws = 1000.0 * np.exp(0.1 * rng.standard_normal(200))
+            orders = 50.0
+            miss = np.sqrt(0.1**2 + 1 / orders + extra**2) * rng.standard_normal()
+            out.append((1, float(draws.mean()), 0.0, 0.0, float(draws.mean() * np.exp(miss)), draws, orders))
+        return out
+
+    assert 0.25 < _sku_sd(pairs(0.3)) < 0.35
+    assert _sku_sd(pairs(0.0)) < 0.06
+
+
 def test_same_input_same_bytes(plan_json, sample_world, runner):
     again = invoke(runner, sample_world, "--budget", BUDGET, "--target-roi", TARGET, "--json")
     assert again.stdout == plan_json
