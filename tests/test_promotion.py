@@ -814,3 +814,25 @@ def test_a_campaign_whose_ads_stopped_converting_is_valued_on_its_clicks_since(s
     before = value_per_click(sample_world.db)
     after = value_per_click(edited_world(sample_world, tmp_path, "promotion_daily", stop_converting).db)
     assert 0.2 * before <= after <= 0.45 * before
+
+
+def test_below_the_least_spend_seen_the_planner_believes_no_more_than_the_data_and_the_fitted_bulge():
+    """Between GMV(0) = 0 and the least spend seen each draw lies between the straight line and the fitted curve
+    (a share of the way, so the mean is strictly between for a concave curve); at and above it, the fitted curve."""
+    import numpy as np
+
+    from shopagent.tools.promotion_response import CurveArrays, ResponseCurve
+
+    n = 200
+    curve = ResponseCurve(sku_id="S1", category="c", c_max=500.0, half_spend=400.0, shape=1.0, value_per_click=10.0,
+                          price=100.0, price_elasticity=-1.0, spend_low=300.0, spend_high=600.0, current_spend=400.0,
+                          days=60, clicks=200.0, prior_share=0.0, draws_c_max=(500.0,) * n,
+                          draws_half_spend=(400.0,) * n, draws_shape=(1.0,) * n, draws_value=(10.0,) * n)
+    cautious, fitted = CurveArrays.of([curve], chord_below_seen=True), CurveArrays.of([curve])
+    spends = np.array([[75.0, 150.0, 300.0, 500.0]])
+    believed, bulge = cautious.gmv(spends)[0], fitted.gmv(spends)[0]
+    line = bulge[2] * spends[0, :2, None] / 300.0
+    assert np.all(believed[:2] >= line - 1e-9) and np.all(believed[:2] <= bulge[:2] + 1e-9)
+    mean = believed[:2].mean(axis=1)
+    assert np.all(line.mean(axis=1) < mean) and np.all(mean < bulge[:2].mean(axis=1))
+    assert np.allclose(believed[2:], bulge[2:])
