@@ -209,6 +209,8 @@ def score_shop(db: Path, truth, name: str, confidence: float | None = None,  # n
             "band_covers": bool(true_spend == 0 or plan.expected.gmv_low <= true_gmv <= plan.expected.gmv_high),
             "backtest_mape": check.mape, "backtest_total_error": check.total_error,
             "backtest_coverage": check.coverage, "backtest_extra_sd": check.extra_sd,
+            "backtest_sku_sd": getattr(check, "sku_sd", None), "backtest_shift": getattr(check, "shift", None),
+            "backtest_bias": check.bias,
         })
     return rows
 
@@ -284,6 +286,8 @@ def main() -> int:
     parser.add_argument("--skus", type=int, default=80)
     parser.add_argument("--days", type=int, default=180)
     parser.add_argument("--no-timing", action="store_true")
+    parser.add_argument("--timing-only", default=None, metavar="SKUSxDAYS",
+                        help="only time plan promotion on one shop of this size, e.g. 1000x365 (no scoring)")
     parser.add_argument("--confidence", type=float, default=None,
                         help="plan at this ROI confidence instead of the planner's default (to measure the trade-off)")
     parser.add_argument("--history-days", type=int, default=None,
@@ -292,6 +296,12 @@ def main() -> int:
                         help="comma-separated ad mechanisms, --seeds shops each (clicks, value, both, cpc, "
                              "underdelivery, or all)")
     args = parser.parse_args()
+    if args.timing_only:
+        skus, days = (int(part) for part in args.timing_only.lower().split("x"))
+        entry = timing(skus, days, 1 if skus > 80 else 7)
+        print(f"plan on {skus} SKUs x {days} days: tool {entry['tool_seconds']:.2f} s (median "
+              f"{entry['tool_median']:.2f} s), whole CLI call {entry['cli_seconds']:.2f} s")
+        return 0
     from shopagent.sample_shop.promotion import AD_MECHANISMS
 
     mechanisms = AD_MECHANISMS if args.mechanisms == "all" else tuple(args.mechanisms.split(","))

@@ -290,6 +290,57 @@ def test_a_model_that_was_wrong_on_this_shop_plans_more_carefully(sample_world):
     assert unsure.expected.roi_low >= 3.0 and unsure.method["backtest"]["extra_sd"] == 0.08
 
 
+def test_a_backtest_that_found_each_skus_own_errors_and_a_bias_plans_more_carefully(sample_world):
+    """Each SKU's own unexplained error widens the stated range, and a bias the origins agree on (the curves
+    promised 15% too much) lowers the expected GMV by about that much: the plan spends no more and still holds
+    its ROI at its confidence."""
+    import numpy as np
+
+    from shopagent.tools.panel import data_dates, load_panel
+    from shopagent.tools.promotion_backtest import Backtest
+    from shopagent.tools.promotion_curves import fit_response_curves
+    from shopagent.tools.promotion_plan import plan_from_panel
+    from shopagent.tools.store import Shop
+
+    shop = Shop(sample_world.db)
+    first, last = data_dates(shop)
+    panel = load_panel(shop, first, last)
+    curves = fit_response_curves(panel, as_of=last, seed=0)
+
+    def planned(sku_sd: float, shift: float):  # noqa: ANN202 - a PromotionPlan
+        check = Backtest(origins=3, horizon_days=14, predictions=90, mape=0.1, bias=0.0, coverage=0.8,
+                         total_error=0.05, extra_sd=0.0, sku_sd=sku_sd, shift=shift)
+        return plan_from_panel(panel, as_of=last, budget=4000, target_roi=3.0, curves=curves, self_check=check)
+
+    sure, own, biased = planned(0.0, 0.0), planned(0.4, 0.0), planned(0.0, np.log(1 / 1.15))
+    assert own.expected.gmv_high - own.expected.gmv_low > 1.2 * (sure.expected.gmv_high - sure.expected.gmv_low)
+    assert own.expected.roi_low >= 3.0 and biased.expected.roi_low >= 3.0
+    assert biased.expected.spend <= sure.expected.spend + 1.0
+    assert biased.expected.roi < sure.expected.roi / 1.08
+
+
+def test_the_skus_own_error_is_what_their_misses_show_beyond_noise():
+    """Pairs whose log misses are their curve's spread, their orders' noise and a planted SKU error of 0.3: the
+    estimate finds about 0.3, and 0 where the misses are only the noise."""
+    import numpy as np
+
+    from shopagent.tools.promotion_backtest import _sku_sd
+
+    rng = np.random.default_rng(5)
+
+    def pairs(extra: float) -> list:
+        out = []
+        for _ in range(400):
+            draws = 1000.0 * np.exp(0.1 * rng.standard_normal(200))
+            orders = 50.0
+            miss = np.sqrt(0.1**2 + 1 / orders + extra**2) * rng.standard_normal()
+            out.append((1, float(draws.mean()), 0.0, 0.0, float(draws.mean() * np.exp(miss)), draws, orders))
+        return out
+
+    assert 0.25 < _sku_sd(pairs(0.3)) < 0.35
+    assert _sku_sd(pairs(0.0)) < 0.06
+
+
 def test_same_input_same_bytes(plan_json, sample_world, runner):
     again = invoke(runner, sample_world, "--budget", BUDGET, "--target-roi", TARGET, "--json")
     assert again.stdout == plan_json
@@ -764,3 +815,25 @@ def test_a_campaign_whose_ads_stopped_converting_is_valued_on_its_clicks_since(s
     before = value_per_click(sample_world.db)
     after = value_per_click(edited_world(sample_world, tmp_path, "promotion_daily", stop_converting).db)
     assert 0.2 * before <= after <= 0.45 * before
+
+
+def test_below_the_least_spend_seen_the_planner_believes_no_more_than_the_data_and_the_fitted_bulge():
+    """Between GMV(0) = 0 and the least spend seen each draw lies between the straight line and the fitted curve
+    (a share of the way, so the mean is strictly between for a concave curve); at and above it, the fitted curve."""
+    import numpy as np
+
+    from shopagent.tools.promotion_response import CurveArrays, ResponseCurve
+
+    n = 200
+    curve = ResponseCurve(sku_id="S1", category="c", c_max=500.0, half_spend=400.0, shape=1.0, value_per_click=10.0,
+                          price=100.0, price_elasticity=-1.0, spend_low=300.0, spend_high=600.0, current_spend=400.0,
+                          days=60, clicks=200.0, prior_share=0.0, draws_c_max=(500.0,) * n,
+                          draws_half_spend=(400.0,) * n, draws_shape=(1.0,) * n, draws_value=(10.0,) * n)
+    cautious, fitted = CurveArrays.of([curve], chord_below_seen=True), CurveArrays.of([curve])
+    spends = np.array([[75.0, 150.0, 300.0, 500.0]])
+    believed, bulge = cautious.gmv(spends)[0], fitted.gmv(spends)[0]
+    line = bulge[2] * spends[0, :2, None] / 300.0
+    assert np.all(believed[:2] >= line - 1e-9) and np.all(believed[:2] <= bulge[:2] + 1e-9)
+    mean = believed[:2].mean(axis=1)
+    assert np.all(line.mean(axis=1) < mean) and np.all(mean < bulge[:2].mean(axis=1))
+    assert np.allclose(believed[2:], bulge[2:])

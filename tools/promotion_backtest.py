@@ -50,6 +50,8 @@ class Backtest(BaseModel):
     coverage: float | None  # share of pairs whose actual GMV fell in the stated 80% range
     total_error: float | None  # mean over origins of |predicted - actual| / actual for the shop's total
     extra_sd: float  # the shared log error the plan adds to the curves because of these errors (0: none needed)
+    sku_sd: float = 0.0  # each SKU's own log error beyond its curve's uncertainty and its sales' noise (0: none)
+    shift: float = 0.0  # the log of the factor the curves' GMV is moved by: their shrunk mean error on the shop
 
     def summary(self) -> dict[str, float | int | str]:
         """The figures for the plan's `method.backtest`."""
@@ -97,17 +99,20 @@ def backtest(panel: ShopPanel, end: int, seed: int,
     predicted = np.array([p[1] for p in pairs])
     actual = np.array([p[4] for p in pairs])
     inside = np.array([p[2] <= p[4] <= p[3] for p in pairs])
+    sku_sd = _sku_sd(pairs)
     errors, own = [], []
     for step in sorted({p[0] for p in pairs}):
         part = [p for p in pairs if p[0] == step]
         total_actual, total_draws = sum(p[4] for p in part), np.sum([p[5] for p in part], axis=0)
         if total_actual > 0 and total_draws.mean() > 0:
             errors.append(np.log(total_actual / total_draws.mean()))
-            # what the curves' own uncertainty explains, and the sales' own noise: a two weeks' GMV is a sum of
-            # orders (compound Poisson, relative variance about sum gmv x order value / total^2), which the plan's
-            # expected GMV does not carry
+            # what the curves' own uncertainty explains, the SKUs' own errors (each its share of the total squared),
+            # and the sales' own noise: a two weeks' GMV is a sum of orders (compound Poisson, relative variance
+            # about sum gmv x order value / total^2), which the plan's expected GMV does not carry
             noise = sum(p[4] * p[4] / p[6] for p in part if p[6] > 0) / total_actual**2
-            own.append(float(np.var(np.log(np.maximum(total_draws, 1e-9)))) + noise)
+            shares = np.array([p[1] for p in part]) / max(sum(p[1] for p in part), 1e-9)
+            own.append(float(np.var(np.log(np.maximum(total_draws, 1e-9)))) + noise
+                       + sku_sd**2 * float(np.square(shares).sum()))
     excess = float(np.mean(np.square(errors)) - np.mean(own)) if errors else 0.0
     total = float(actual.sum())
     return Backtest(
@@ -116,7 +121,36 @@ def backtest(panel: ShopPanel, end: int, seed: int,
         bias=round(float(predicted.sum() / total - 1.0), 4) if total > 0 else None,
         coverage=round(float(inside.mean()), 3),
         total_error=round(float(np.mean(np.abs(np.expm1(errors)))), 4) if errors else None,
-        extra_sd=round(float(np.sqrt(max(excess, 0.0))), 4))
+        extra_sd=round(float(np.sqrt(max(excess, 0.0))), 4), sku_sd=round(sku_sd, 4),
+        shift=round(_shift(errors, own), 4))
+
+
+def _sku_sd(pairs: list[tuple[int, float, float, float, float, np.ndarray, float]]) -> float:
+    """Each SKU's own two-week log error beyond what its curve's draws and its orders' noise explain (method of
+    moments over the scored pairs, yuan-weighted by the prediction, so the SKUs the plan spends on count most)."""
+    excess, weight = [], []
+    for _, predicted, _, _, actual, draws, orders in pairs:
+        if actual <= 0 or predicted <= 0 or orders <= 0:
+            continue
+        error = np.log(actual / predicted)
+        own = float(np.var(np.log(np.maximum(draws, 1e-9)))) + 1.0 / orders
+        excess.append(error * error - own)
+        weight.append(predicted)
+    if not weight:
+        return 0.0
+    return float(np.sqrt(max(float(np.average(excess, weights=weight)), 0.0)))
+
+
+def _shift(errors: list[float], own: list[float]) -> float:
+    """The curves' mean log error on the shop's totals, shrunk toward 0 by its own standard error (positive-part
+    James-Stein): a bias the origins agree on moves the plan's GMV, one within their noise does not."""
+    if len(errors) < 2:
+        return 0.0
+    mean = float(np.mean(errors))
+    spread = float(np.var(errors, ddof=1)) + float(np.mean(own))
+    if mean == 0.0:
+        return 0.0
+    return mean * max(0.0, 1.0 - spread / len(errors) / mean**2)
 
 
 class Conditions:
@@ -161,18 +195,26 @@ class Conditions:
         return np.exp(moved)
 
 
-def calibrated(curves: dict[str, ResponseCurve], extra_sd: float, seed: int) -> dict[str, ResponseCurve]:
-    """The curves with the backtest's unexplained error drawn into every GMV per click, shared by all SKUs (one
-    normal per posterior draw, mean-preserving), so a blend of SKUs does not average it away."""
-    if extra_sd <= 0:
+def calibrated(curves: dict[str, ResponseCurve], check: Backtest | float, seed: int) -> dict[str, ResponseCurve]:
+    """The curves with the backtest's errors drawn into every GMV per click: its shrunk mean error moves them, its
+    unexplained shared error is one normal per posterior draw common to all SKUs (so a blend does not average it
+    away), and each SKU's own unexplained error is drawn for it alone (both mean-preserving). `check` may be a
+    bare shared sd (the calibration before the SKU error and the shift were measured)."""
+    if not isinstance(check, Backtest):
+        check = Backtest(origins=0, horizon_days=HORIZON_DAYS, predictions=0, mape=None, bias=None, coverage=None,
+                         total_error=None, extra_sd=float(check))
+    shared_sd, sku_sd, shift = check.extra_sd, check.sku_sd, check.shift
+    if shared_sd <= 0 and sku_sd <= 0 and shift == 0:
         return curves
-    shared = np.random.default_rng([seed, CALIBRATION_STREAM]).standard_normal(DRAWS)
-    factor = np.exp(extra_sd * shared - 0.5 * extra_sd**2)
+    rng = np.random.default_rng([seed, CALIBRATION_STREAM])
+    shared = rng.standard_normal(DRAWS)
+    own = rng.standard_normal((len(curves), DRAWS))
     out = {}
-    for sku, curve in curves.items():
-        values = np.asarray(curve.draws_value, dtype=float) * factor[: len(curve.draws_value)]
+    for row, (sku, curve) in enumerate(sorted(curves.items())):
+        log_factor = (shift + shared_sd * shared - 0.5 * shared_sd**2 + sku_sd * own[row] - 0.5 * sku_sd**2)
+        values = np.asarray(curve.draws_value, dtype=float) * np.exp(log_factor[: len(curve.draws_value)])
         out[sku] = curve.model_copy(update={"draws_value": tuple(np.round(values, 5).tolist())})
-    return out
+    return {sku: out[sku] for sku in curves}
 
 
 def head_panel(panel: ShopPanel, days: int) -> ShopPanel:

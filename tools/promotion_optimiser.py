@@ -55,7 +55,7 @@ class BudgetProblem:
     @classmethod
     def build(cls, curves: list[ResponseCurve], budget: float, target_roi: float, min_roi_per_sku: float | None,
               z: float) -> BudgetProblem:
-        arrays = CurveArrays.of(curves)
+        arrays = CurveArrays.of(curves, chord_below_seen=True)
         n = len(curves)
         # up to a little past the most a SKU usually spends (a curve fitted to ¥100-200 days says little about
         # ¥800 days); down to the smallest budget worth setting up, as every curve runs through GMV(0) = 0, so a
@@ -233,6 +233,22 @@ class BudgetProblem:
         net = np.minimum(np.quantile(at_budget, SAFETY_QUANTILE, axis=1), at_budget.mean(axis=1) * slack)
         targets = np.floor(net * 10.0) / 10.0
         targets = np.where(budgets > 0, np.maximum(targets, max(self.min_roi or 0.0, 0.1)), 0.0)
-        spend = self.arrays.platform_spend(budgets, np.where(budgets > 0, targets, 1.0))
+        # the platform's rule is solved on the fitted curve; below the least spend seen the planner believes less
+        # GMV than that curve (`CurveArrays.seen_low`), so the rule is rerun at the target raised by the gap where
+        # it spent, which stops its spend about where the believed curve, not the fitted one, meets the target
+        rule = np.where(budgets > 0, targets, 1.0)[:, None] * np.ones_like(at_budget)
+        spend = self.arrays.platform_spend(budgets, rule)
+        for _ in range(4):  # per draw: each draw's own shape below the least spend
+            fitted, believed = self.arrays.fitted(spend), self.arrays.gmv_per_draw(spend)
+            gap = np.where(believed > 0, np.maximum(fitted / np.maximum(believed, 1e-12), 1.0), 1.0)
+            if np.all(gap < 1.0 + 1e-3):
+                break
+            spend = self.arrays.platform_spend(budgets, rule * gap)
         spend = np.where(budgets[:, None] > 0, spend, 0.0)
-        return PlanOutcome(budget=budgets, target=targets, spend=spend, gmv=self.arrays.gmv_per_draw(spend))
+        outcome = PlanOutcome(budget=budgets, target=targets, spend=spend, gmv=self.arrays.gmv_per_draw(spend))
+        if self.min_roi is None:
+            return outcome
+        # a per-SKU ROI floor holds on what the rule is expected to spend, not only at the budget: a SKU whose rule
+        # stops short where its curve is least known (below the least spend seen) and misses the floor gets nothing
+        misses = (budgets > 0) & (outcome.gmv.mean(axis=1) < self.min_roi * outcome.spend.mean(axis=1))
+        return self.run(np.where(misses, 0.0, budgets), planned, expected) if misses.any() else outcome

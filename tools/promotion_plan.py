@@ -96,7 +96,7 @@ def plan_from_panel(panel: ShopPanel, *, as_of: date, budget: float, target_roi:
         if self_check is None:
             self_check = backtest(history, end, seed, competitor)
     # the errors the curves made on this shop's own history, beyond their stated uncertainty, widen every draw
-    curves = calibrated(curves, self_check.extra_sd, seed)
+    curves = calibrated(curves, self_check, seed)
     response = {sku: curve.competitor_elasticity for sku, curve in curves.items()
                 if curve.competitor_elasticity is not None}
     eligibility = check_eligibility(panel, as_of=as_of, horizon_days=horizon_days, target_roi=target_roi,

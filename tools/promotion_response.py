@@ -9,6 +9,7 @@ evaluate them at once.
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 from datetime import date
 
@@ -18,6 +19,7 @@ from pydantic import BaseModel, ConfigDict
 from shopagent.tools.platform_target_roi import platform_spend
 
 DRAWS = 200  # posterior draws kept per curve
+BULGE_STREAM = 0xB0E  # the random stream of each SKU's shape below the least spend seen
 
 
 class ResponseCurve(BaseModel):
@@ -84,9 +86,15 @@ class CurveArrays:
     elasticity: np.ndarray
     slope: np.ndarray  # (sku, draw) of GMV per click against spend
     ref: np.ndarray  # (sku,) the spend GMV per click `value` is at
+    # (sku,) the least spend each SKU was seen at. Below it the data say nothing of how far the curve bulges
+    # above the straight line from GMV(0) = 0 to GMV there: each draw takes a shape between the two, at a share
+    # `bulge` (sku, draw) of the way, uniform (the fitted curve's concavity is an assumption there, not a finding)
+    seen_low: np.ndarray | None = None
+    bulge: np.ndarray | None = None
 
     @classmethod
-    def of(cls, curves: list[ResponseCurve]) -> CurveArrays:
+    def of(cls, curves: list[ResponseCurve], chord_below_seen: bool = False) -> CurveArrays:
+        """Stack the curves' draws; chord_below_seen: the planner's cautious reading below the least spend seen."""
         if not curves:  # no SKU to fund (e.g. --sku names only SKUs without a fitted curve)
             empty = np.zeros((0, 1))
             return cls(c_max=empty, half=empty, shape=empty, value=empty, elasticity=np.zeros(0), slope=empty,
@@ -97,7 +105,11 @@ class CurveArrays:
                    half=np.array([c.draws_half_spend for c in curves], dtype=float).reshape(len(curves), -1),
                    shape=np.array([c.draws_shape for c in curves], dtype=float).reshape(len(curves), -1),
                    value=value, elasticity=np.array([c.price_elasticity for c in curves], dtype=float),
-                   slope=slope.reshape(value.shape), ref=np.array([c.value_ref for c in curves], dtype=float))
+                   slope=slope.reshape(value.shape), ref=np.array([c.value_ref for c in curves], dtype=float),
+                   seen_low=np.array([max(c.spend_low, 1e-6) for c in curves], dtype=float)
+                   if chord_below_seen else None,
+                   bulge=np.array([np.random.default_rng([zlib.crc32(c.sku_id.encode()), BULGE_STREAM])
+                                   .uniform(size=value.shape[1]) for c in curves]) if chord_below_seen else None)
 
     def _per_click(self, spend: np.ndarray, value: np.ndarray, slope: np.ndarray, ref: np.ndarray) -> np.ndarray:
         """GMV per click at a spend: value x (spend / ref)^-slope (the value alone where no slope was fitted)."""
@@ -111,19 +123,53 @@ class CurveArrays:
         value = self.value
         if price_ratio is not None:
             value = value * (np.asarray(price_ratio, dtype=float) ** (1.0 + self.elasticity))[:, None]
-        return clicks * self._per_click(spend[:, :, None], value[:, None, :], self.slope[:, None, :],
-                                        self.ref[:, None, None])
+        out = clicks * self._per_click(spend[:, :, None], value[:, None, :], self.slope[:, None, :],
+                                       self.ref[:, None, None])
+        if self.seen_low is None:
+            return out
+        low = self.seen_low[:, None]
+        at_low = self._curve(np.broadcast_to(low, (low.shape[0], value.shape[1])), value)[:, None, :]
+        chord = at_low * (np.maximum(spend, 0.0) / low)[:, :, None]
+        return np.where((spend < low)[:, :, None], self._between(chord, out, self.bulge[:, None, :]), out)
+
+    @staticmethod
+    def _between(chord: np.ndarray, fitted: np.ndarray, share: np.ndarray) -> np.ndarray:
+        """The share of the way from the straight line up to a fitted curve that bulges above it (the fitted
+        curve itself where it runs below the line, as an S-shaped one does)."""
+        low = np.minimum(chord, fitted)
+        return low + share * (fitted - low)
+
+    def fitted(self, spend: np.ndarray) -> np.ndarray:
+        """GMV (sku, draw) of the fitted curves alone, without the caution below the least spend seen."""
+        return self._curve(spend, self.value)
+
+    def _curve(self, spend: np.ndarray, value: np.ndarray) -> np.ndarray:
+        """GMV (sku, draw) of the fitted curve alone, draw d at spend (sku, draw)."""
+        return hill(spend, self.c_max, self.half, self.shape) * self._per_click(spend, value, self.slope,
+                                                                                 self.ref[:, None])
 
     def row_gmv(self, row: int, spend: float) -> np.ndarray:
         """GMV draws (draw,) of one curve at one spend."""
-        amount = np.array(float(spend))
-        return hill(amount, self.c_max[row], self.half[row], self.shape[row]) * self._per_click(
-            amount, self.value[row], self.slope[row], self.ref[row])
+
+        def fitted(amount: float) -> np.ndarray:
+            at = np.array(float(amount))
+            return hill(at, self.c_max[row], self.half[row], self.shape[row]) * self._per_click(
+                at, self.value[row], self.slope[row], self.ref[row])
+
+        out = fitted(spend)
+        if self.seen_low is None or spend >= self.seen_low[row]:
+            return out
+        low = float(self.seen_low[row])
+        return self._between(fitted(low) * max(float(spend), 0.0) / low, out, self.bulge[row])
 
     def gmv_per_draw(self, spend: np.ndarray) -> np.ndarray:
         """GMV (sku, draw) when draw d of each curve is run at its own spend (sku, draw)."""
-        return hill(spend, self.c_max, self.half, self.shape) * self._per_click(spend, self.value, self.slope,
-                                                                                 self.ref[:, None])
+        out = self._curve(spend, self.value)
+        if self.seen_low is None:
+            return out
+        low = self.seen_low[:, None]
+        chord = self._curve(np.broadcast_to(low, spend.shape), self.value) * np.maximum(spend, 0.0) / low
+        return np.where(spend < low, self._between(chord, out, self.bulge), out)
 
     def marginal_gmv(self, spend: np.ndarray) -> np.ndarray:
         """d GMV / d spend draws (sku, point, draw) at spends (sku, point)."""
@@ -132,12 +178,22 @@ class CurveArrays:
         uk = (s / h) ** k
         per_click = self._per_click(s, self.value[:, None, :], b, self.ref[:, None, None])
         # d/ds [clicks x value (s/ref)^-b] = value (s/ref)^-b (clicks' - b clicks / s)
-        return self.c_max[:, None, :] * per_click * (k * uk / (s * (1.0 + uk) ** 2) - b * uk / ((1.0 + uk) * s))
+        out = self.c_max[:, None, :] * per_click * (k * uk / (s * (1.0 + uk) ** 2) - b * uk / ((1.0 + uk) * s))
+        if self.seen_low is None:
+            return out
+        low = self.seen_low[:, None]
+        fitted = self.c_max[:, None, :] * uk / (1.0 + uk) * per_click
+        at_low = self._curve(np.broadcast_to(low, (low.shape[0], self.value.shape[1])), self.value)[:, None, :]
+        on_chord = (spend < low)[:, :, None] & (at_low * s / low[:, :, None] < fitted)
+        share = self.bulge[:, None, :]
+        return np.where(on_chord, (1.0 - share) * at_low / low[:, :, None] + share * out, out)
 
     def platform_spend(self, budget: np.ndarray, target_roi: np.ndarray) -> np.ndarray:
-        """Spend draws (sku, draw) the platform would choose under each SKU's budget and target ROI."""
+        """Spend draws (sku, draw) the platform would choose under each SKU's budget and target ROI (sku,), or one
+        target per draw (sku, draw)."""
+        target = np.asarray(target_roi, dtype=float)
         return platform_spend(self.c_max * self.value, self.half, self.shape,
-                              np.asarray(target_roi, dtype=float)[:, None], np.asarray(budget, dtype=float)[:, None],
+                              target if target.ndim == 2 else target[:, None], np.asarray(budget, dtype=float)[:, None],
                               self.slope, self.ref[:, None])
 
 
