@@ -12,7 +12,9 @@ tag (618, coupon, ...), both estimated from every SKU by back-fitting, so a SKU'
 by its own price moves against the rest of the shop on the same days. Poisson pseudo-likelihood keeps the
 zero-sale days a log-OLS would drop, and its sandwich (HC1) standard errors do not assume Poisson noise.
 Each SKU's estimate is then shrunk towards its category's (empirical Bayes, precision-weighted; see
-tools.elasticity_prior), which only matters for SKUs whose own price history says little.
+tools.elasticity_prior), which only matters for SKUs whose own price history says little. The fit itself
+carries a weak normal prior on the price slopes (SLOPE_PRIOR_SD): a SKU whose price moves with its rival's
+stays finite, and its covariance leaves the split the data cannot tell as uncertain as that prior.
 
 The hinge k (a kink at price parity: shoppers who compare react to being dearer than the rival, not only to
 our price's level) is not assumed: the shop's own data choose between the smooth form (k = 0) and the kinked
