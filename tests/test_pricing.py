@@ -284,3 +284,31 @@ def test_skus_whose_price_moves_with_their_rivals_do_not_stop_the_shops_fit():
     beta, hessian = _poisson_fit(saved["design"], saved["units"], saved["mask"], saved["offset"],
                                  saved["active"], saved["start"])
     assert np.isfinite(beta).all() and np.isfinite(hessian).all()
+
+
+def test_a_sku_whose_price_always_moves_with_its_rivals_gets_a_finite_fit_that_shrinkage_can_settle():
+    # own and rival's log prices identical every day: the data fix only their sum (-1.5 here); the weak slope
+    # prior keeps the pair finite, and the reported covariance leaves the unidentified difference as uncertain as
+    # that prior, so the category's elasticity and the shop's cross-elasticity decide the split, not the fit
+    import numpy as np
+
+    from shopagent.tools.elasticity import SLOPE_PRIOR_SD, _poisson_fit, _sandwich
+
+    rng = np.random.default_rng(7)
+    days = 120
+    log_price = np.repeat(rng.choice([-0.1, 0.0, 0.08], size=days // 4), 4)
+    design = np.zeros((1, days, 5))
+    design[0, :, 0], design[0, :, 1], design[0, :, 2] = 1.0, log_price, log_price
+    offset = np.full((1, days), np.log(40.0))
+    units = rng.poisson(np.exp(offset + (-1.5) * log_price))[None, 0].astype(float)
+    mask = np.ones((1, days), dtype=bool)
+    active = np.array([[True, True, True, False, False]])
+    beta, hessian = _poisson_fit(design, units, mask, offset, active, np.zeros((1, 5)))
+    own, rival = beta[0, 1], beta[0, 2]
+    assert abs(own + rival - (-1.5)) < 0.3  # the sum the data tell
+    assert abs(own - rival) < 1.0  # the prior settles the rest near an even split, not at +-500
+    cov = _sandwich(design, units, mask, offset, beta, hessian, active)
+    difference = np.array([0.0, 1.0, -1.0, 0.0, 0.0])
+    total = np.array([0.0, 1.0, 1.0, 0.0, 0.0])
+    assert difference @ cov[0] @ difference > 0.5 * 2 * SLOPE_PRIOR_SD**2  # as uncertain as the prior says
+    assert total @ cov[0] @ total < 0.1  # the sum stays as sure as the data make it

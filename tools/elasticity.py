@@ -12,7 +12,9 @@ tag (618, coupon, ...), both estimated from every SKU by back-fitting, so a SKU'
 by its own price moves against the rest of the shop on the same days. Poisson pseudo-likelihood keeps the
 zero-sale days a log-OLS would drop, and its sandwich (HC1) standard errors do not assume Poisson noise.
 Each SKU's estimate is then shrunk towards its category's (empirical Bayes, precision-weighted; see
-tools.elasticity_prior), which only matters for SKUs whose own price history says little.
+tools.elasticity_prior), which only matters for SKUs whose own price history says little. The fit itself
+carries a weak normal prior on the price slopes (SLOPE_PRIOR_SD): a SKU whose price moves with its rival's
+stays finite, and its covariance leaves the split the data cannot tell as uncertain as that prior.
 
 The hinge k (a kink at price parity: shoppers who compare react to being dearer than the rival, not only to
 our price's level) is not assumed: the shop's own data choose between the smooth form (k = 0) and the kinked
@@ -44,6 +46,13 @@ MIN_SIDE_DAYS = 7  # days on each side of the rival's price before a SKU's own k
 CV_FOLDS = 4
 MAX_COEFFICIENT = 12.0  # an own-price or kink coefficient beyond this is a fit running off, not a response
 KINK_MARGIN = 2.0  # held-out deviance the kink must save: more than its one shop-wide parameter's worth
+# a weak normal prior (mean 0) on each SKU's price slopes (own, rival's, kink): an elasticity of
+# MAX_COEFFICIENT is three of its standard deviations out. Next to a SKU's own price moves it weighs nothing
+# (a SKU with a few hundred sales at prices 5% apart carries ten times its precision), but a SKU whose price
+# moves with its rival's leaves the difference of the two slopes unidentified: the prior keeps the pair
+# finite and its variance large, so shrinkage then takes such a SKU's elasticity from its category's.
+SLOPE_PRIOR_SD = MAX_COEFFICIENT / 3
+SLOPES = (COLUMNS.index("log_price"), COLUMNS.index("log_competitor_price"), HINGE)
 
 
 @dataclass
@@ -393,14 +402,15 @@ def _poisson_fit(design: np.ndarray, units: np.ndarray, mask: np.ndarray, offset
     beta[fresh, 0] = np.log(total[fresh] / base[fresh])
     eye = np.eye(design.shape[2])
     off = ~active
+    penalty = _slope_precision(active)
     # each SKU's fit is its own: a SKU whose last step was below 1e-7 has converged and drops out of later
     # steps (on a 1,000-SKU shop most converge in a few steps, while a handful take dozens)
     todo = np.arange(beta.shape[0])
     for _ in range(iterations):
         x, b, w = design[todo], beta[todo], weights[todo]
         mu = np.exp(np.clip(_linear(x, b) + offset[todo], -30, 30)) * w
-        gradient = _gram_vector(x, units[todo] * w - mu)
-        hessian = _pin_inactive(_gram(x, mu), off[todo], eye)
+        gradient = _gram_vector(x, units[todo] * w - mu) - penalty[todo] * b
+        hessian = _pin_inactive(_gram(x, mu), off[todo], eye) + eye[None] * penalty[todo][:, :, None]
         gradient[off[todo]] = 0.0
         step = _solve(hessian, gradient)
         # a bounded step keeps a SKU with a handful of sales from overshooting into exp overflow
@@ -410,8 +420,15 @@ def _poisson_fit(design: np.ndarray, units: np.ndarray, mask: np.ndarray, offset
         if todo.size == 0:
             break
     mu = np.exp(np.clip(_linear(design, beta) + offset, -30, 30)) * weights
-    hessian = _pin_inactive(_gram(design, mu), off, eye)
+    hessian = _pin_inactive(_gram(design, mu), off, eye) + eye[None] * penalty[:, :, None]
     return beta, hessian
+
+
+def _slope_precision(active: np.ndarray) -> np.ndarray:
+    """(sku, column): the precision of the weak prior on the price slopes each SKU's model uses."""
+    precision = np.zeros(active.shape[1])
+    precision[list(SLOPES)] = 1.0 / SLOPE_PRIOR_SD**2
+    return active * precision
 
 
 def _solve(matrices: np.ndarray, vectors: np.ndarray) -> np.ndarray:
@@ -464,7 +481,10 @@ def _sandwich(design: np.ndarray, units: np.ndarray, mask: np.ndarray, offset: n
     leverage = np.einsum("ntk,nkl,ntl->nt", used, bread, used) * mu
     residual = (units * weights - mu) / np.clip(1.0 - leverage, 0.05, 1.0)
     meat = _gram(design, residual**2)
-    cov = bread @ meat @ bread
+    # the robust variance of the data's part plus the prior's own: along a direction the SKU's days leave
+    # unidentified (own and rival's price moving together) the variance is the prior's, not the near-zero
+    # spread of scores that cannot move there, so shrinkage is free to settle that direction
+    cov = bread @ (meat + _slope_precision(active)[:, :, None] * np.eye(design.shape[2])[None]) @ bread
     return cov * active[:, :, None] * active[:, None, :]
 
 
