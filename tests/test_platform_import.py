@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import struct
 import zipfile
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -309,6 +310,51 @@ def test_a_truncated_or_wrong_layout_workbook_is_refused(tmp_path):
     assert by_rule["missing column"]["file"] == "商品报表(2).xlsx"
     assert "万相台无界 商品报表" in by_rule["missing column"]["reason"]
     assert "Pbix 数据模板" in by_rule["missing column"]["reason"]
+
+
+def write_cfb(path: Path, streams: dict[str, bytes]) -> Path:
+    """A minimal OLE2 compound file (one FAT sector, one directory sector, each stream >= 4096 bytes so no mini
+    stream): the container Excel/WPS write a password-protected xlsx in, and the one an xls lives in."""
+    sector, data, fat, starts = 512, b"", [0xFFFFFFFD, 0xFFFFFFFE], {}
+    for name, body in streams.items():
+        body = body.ljust(4096, b"\0")
+        body = body.ljust(-(-len(body) // sector) * sector, b"\0")
+        first, count = 2 + len(data) // sector, len(body) // sector
+        fat += [first + step + 1 for step in range(count - 1)] + [0xFFFFFFFE]
+        starts[name] = (first, len(body))
+        data += body
+    fat += [0xFFFFFFFF] * (128 - len(fat))
+
+    def entry(name: str, kind: int, child: int = 0xFFFFFFFF, right: int = 0xFFFFFFFF, start: int = 0xFFFFFFFE,
+              size: int = 0) -> bytes:
+        raw = name.encode("utf-16-le") + b"\0\0"
+        return (raw.ljust(64, b"\0") + struct.pack("<HBBIII", len(raw), kind, 1, 0xFFFFFFFF, right, child)
+                + b"\0" * 36 + struct.pack("<IQ", start, size))
+
+    names = sorted(streams, key=lambda name: (len(name), name.upper()))  # the directory's sibling order
+    directory = entry("Root Entry", 5, child=1) + b"".join(
+        entry(name, 2, right=number + 2 if number + 1 < len(names) else 0xFFFFFFFF, start=starts[name][0],
+              size=starts[name][1]) for number, name in enumerate(names))
+    header = (bytes.fromhex("D0CF11E0A1B11AE1") + b"\0" * 16 + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6)
+              + b"\0" * 6 + struct.pack("<IIIIIIIIII", 0, 1, 1, 0, 4096, 0xFFFFFFFE, 0, 0xFFFFFFFE, 0, 0)
+              + b"\xff" * 4 * 108)
+    path.write_bytes(header + struct.pack("<128I", *fat) + directory.ljust(sector, b"\0") + data)
+    return path
+
+
+def test_a_password_protected_workbook_is_refused_with_what_to_do(tmp_path):
+    folder = qianniu_folder(tmp_path / "locked")
+    (folder / "ExportOrderList202603030900.csv").unlink()
+    # a protected xlsx is no zip but an encrypted package in a compound file; a protected xls has a FILEPASS
+    write_cfb(folder / "ExportOrderList(2).xlsx", {"EncryptionInfo": b"\x04\x00\x04\x00\x40\x00\x00\x00",
+                                                   "EncryptedPackage": bytes(range(256)) * 20})
+    globals_bof = struct.pack("<HHHHHHII", 0x0809, 16, 0x0600, 5, 0, 0x07CC, 0, 0x0600)
+    filepass = struct.pack("<HHHHH", 0x002F, 54, 1, 1, 1) + b"\0" * 48
+    write_cfb(folder / "【生意参谋平台】商品_全部_2026-03-01_2026-03-02.xls", {"Workbook": globals_bof + filepass})
+    groups = [group for group in rejected(folder, tmp_path) if group["rule"] == "password-protected file"]
+    assert sorted(group["examples"][0]["file"] for group in groups) == [
+        "ExportOrderList(2).xlsx", "【生意参谋平台】商品_全部_2026-03-01_2026-03-02.xls"]
+    assert all("save it unprotected" in group["examples"][0]["reason"] for group in groups)
 
 
 def contract_only(folder: Path) -> Path:

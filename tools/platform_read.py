@@ -127,7 +127,7 @@ def _from_gb18030(source: SourceFile, workdir: Path) -> Path | None:
 
 def _sheet_as_csv(source: SourceFile, workdir: Path) -> Path | None:
     """The first sheet of a workbook as a UTF-8 CSV, row by row (千牛 and 售后 files have one sheet, `export`)."""
-    from python_calamine import CalamineWorkbook
+    from python_calamine import CalamineWorkbook, PasswordError
 
     target = workdir / f"{source.path.stem}.{source.path.suffix.lstrip('.')}.csv"
     try:
@@ -137,6 +137,13 @@ def _sheet_as_csv(source: SourceFile, workdir: Path) -> Path | None:
             writer = csv.writer(sink, lineterminator="\n")
             for row in sheet.iter_rows():
                 writer.writerow([_cell(value) for value in row])
+    except PasswordError:
+        # Excel and WPS write a workbook saved with a password as an encrypted container calamine cannot open
+        source.problems.append(Problem(file=source.path.name, rule="password-protected file",
+                                       reason=f"is a password-protected (encrypted) {source.encoding} workbook; "
+                                              "open it with its password and save it unprotected (or as CSV), "
+                                              "then import again"))
+        return None
     except Exception as error:  # calamine raises its own types for truncated or foreign files
         source.problems.append(Problem(file=source.path.name, rule="unreadable file",
                                        reason=f"is not a readable {source.encoding} workbook ({error}); "
