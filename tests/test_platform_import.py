@@ -5,15 +5,14 @@ from __future__ import annotations
 import csv
 import json
 import struct
-import zipfile
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 import duckdb
 import pytest
 from typer.testing import CliRunner
 
 from shopagent.cli import app
+from shopagent.sample_shop.xlsx import write_xlsx
 from tests.conftest import MINI_SHOP, file_digest, write_folder
 
 TABLES = ("products", "price_history", "traffic", "orders", "order_items", "promotion_daily", "inventory_daily",
@@ -90,9 +89,11 @@ def test_the_import_report_names_each_files_layout_and_what_it_fills(twins):
     assert read_as["ExportOrderList202610010830.csv"] == ("千牛 订单报表", ["orders"], "gb18030")
     assert read_as["ExportOrderDetailList202610010830.csv"][:2] == ("千牛 宝贝报表", ["order_items"])
     assert read_as["商品报表_20261001_083512.csv"][:2] == ("万相台无界 商品报表", ["promotion_daily"])
-    assert read_as["退款管理导出.csv"][:2] == ("淘宝 售后退款表", ["refunds"])
+    # the 售后 and 生意参谋 downloads are workbooks, read through calamine; the 生意参谋 header is on row 5
+    assert read_as["当日售后退货表.xlsx"] == ("淘宝 售后退款表", ["refunds"], "xlsx")
     traffic = next(item for item in report["platform_files"] if item["layout"] == "生意参谋 商品流量来源")
-    assert (traffic["tables"], traffic["header_line"]) == (["traffic"], 5)
+    assert (traffic["file"], traffic["tables"], traffic["header_line"], traffic["encoding"]) == (
+        "【生意参谋平台】商品_流量来源_2026-10-01.xlsx", ["traffic"], 5, "xlsx")
     assert any("channel" in note for note in report["notes"])
 
 
@@ -234,41 +235,6 @@ def test_overlapping_downloads_are_refused_not_summed(tmp_path):
     problem = next(group for group in rejected(folder, tmp_path) if group["rule"] == "overlapping exports")
     assert problem["examples"][0]["value"] == "2026-03-02"
     assert "商品报表_20260303_090000.csv" in problem["examples"][0]["reason"]
-
-
-def write_xlsx(path: Path, rows: list[list[object]], sheet: str = "export") -> Path:
-    """A minimal xlsx (inline strings, numeric cells), as the 2026 千牛 export writes ids as text cells."""
-    def cell(ref: str, value: object) -> str:
-        if isinstance(value, int | float):
-            return f'<c r="{ref}"><v>{value}</v></c>'
-        return f'<c r="{ref}" t="inlineStr"><is><t>{escape(str(value))}</t></is></c>'
-
-    body = "".join(f'<row r="{r + 1}">' + "".join(cell(f"{chr(65 + c)}{r + 1}", v) for c, v in enumerate(row))
-                   + "</row>" for r, row in enumerate(rows))
-    ns = "http://schemas.openxmlformats.org"
-    parts = {
-        "[Content_Types].xml": f'<Types xmlns="{ns}/package/2006/content-types">'
-        f'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-        '<Default Extension="xml" ContentType="application/xml"/>'
-        '<Override PartName="/xl/workbook.xml" '
-        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-        '<Override PartName="/xl/worksheets/sheet1.xml" '
-        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>',
-        "_rels/.rels": f'<Relationships xmlns="{ns}/package/2006/relationships"><Relationship Id="rId1" '
-        f'Type="{ns}/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>',
-        "xl/workbook.xml": f'<workbook xmlns="{ns}/spreadsheetml/2006/main" '
-        f'xmlns:r="{ns}/officeDocument/2006/relationships"><sheets><sheet name="{sheet}" sheetId="1" r:id="rId1"/>'
-        "</sheets></workbook>",
-        "xl/_rels/workbook.xml.rels": f'<Relationships xmlns="{ns}/package/2006/relationships"><Relationship '
-        f'Id="rId1" Type="{ns}/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
-        "</Relationships>",
-        "xl/worksheets/sheet1.xml": f'<worksheet xmlns="{ns}/spreadsheetml/2006/main"><sheetData>{body}'
-        "</sheetData></worksheet>",
-    }
-    with zipfile.ZipFile(path, "w") as archive:
-        for name, text in parts.items():
-            archive.writestr(name, '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>' + text)
-    return path
 
 
 XLSX_ORDERS = [["订单编号", "支付单号", "买家实付金额", "订单状态", "订单创建时间", "订单付款时间", "买家会员名"],
