@@ -222,10 +222,25 @@ def test_an_undecodable_byte_is_located(tmp_path):
     folder = qianniu_folder(tmp_path / "bad")
     path = folder / "ExportOrderDetailList202603030900.csv"
     data = path.read_bytes().splitlines(keepends=True)
-    data[3] = data[3].replace(b"S002", b"S\xff\xff2", 1)
+    # the second S002 of line 4 is its 商家编码, the column sku_id is read from
+    first, _, rest = data[3].partition(b"S002")
+    data[3] = first + b"S002" + rest.replace(b"S002", b"S\xff\xff2", 1)
     path.write_bytes(b"".join(data))
     problem = next(group for group in rejected(folder, tmp_path) if group["rule"] == "unreadable file")
-    assert (problem["examples"][0]["file"], problem["examples"][0]["row"]) == (path.name, 4)
+    example = problem["examples"][0]
+    assert (example["file"], example["row"], example["column"]) == (path.name, 4, "商家编码")
+    assert "0xff" in example["reason"]
+
+
+def test_an_undecodable_byte_in_a_column_never_read_does_not_block_the_import(tmp_path):
+    # only the columns a layout reads are decoded (a GBK download is staged as bytes, its text decoded per value)
+    folder = qianniu_folder(tmp_path / "ok")
+    path = folder / "ExportOrderDetailList202603030900.csv"
+    data = path.read_bytes().splitlines(keepends=True)
+    data[3] = data[3].replace(b"S002", b"S\xff\xff2", 1)  # its 外部系统编号
+    path.write_bytes(b"".join(data))
+    result = run("data", "import", folder, "--db", tmp_path / "shop.duckdb")
+    assert result.exit_code == 0, result.stdout
 
 
 def test_overlapping_downloads_are_refused_not_summed(tmp_path):
