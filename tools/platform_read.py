@@ -52,7 +52,9 @@ def read_source(con: duckdb.DuckDBPyConnection, path: Path, workdir: Path, index
     columns = "{" + ", ".join(f"'{_sql_str(name)}': 'VARCHAR'" for name in names) + "}"
     rejects = f"rejects_file_{index}"
     # only the columns the layout reads are kept (an 订单报表 has dozens, many of them buyers' personal data)
-    used = ", ".join(_q(name) for name in dict.fromkeys([names[0], *source.layout.match(names).values()]))
+    # and cleaned as they are read: the parsers below refer to a value several times, the cleaning runs once
+    used = ", ".join(f"{_clean(_q(name))} AS {_q(name)}"
+                     for name in dict.fromkeys([names[0], *source.layout.match(names).values()]))
     # a GBK download is read byte for byte as latin-1 (no GBK byte is a quote, comma or line end) and only its
     # few distinct non-ASCII values are decoded afterwards: decoding a gigabyte in Python took most of the import
     encoding = ", encoding='latin-1'" if source.encoding == GBK else ""
@@ -194,10 +196,10 @@ def _fields(con: duckdb.DuckDBPyConnection, source: SourceFile, raw: str, names:
     found = layout.match(names)
     table = layout.table()
     table = type(table)(f"{table.name}_{index}", table.columns, key=table.key)
-    # clean each source column once, then parse the cleaned text (a parser reads its input several times)
-    cleaned = [f"{_clean(_q(found[item.name]))} AS {_q(item.name)}" if item.name in found
+    # the source columns were cleaned as they were read (read_source): here they are parsed
+    cleaned = [f"{_q(found[item.name])} AS {_q(item.name)}" if item.name in found
                else f"NULL::VARCHAR AS {_q(item.name)}" for item in layout.fields]
-    first = _clean(_q(names[0]))
+    first = _q(names[0])
     line = source.header_line + 1
     lit = _literal(source.encoding)
     parsed = [f"{_parsed(item.parse, _q(item.name), lit)} AS {_q(item.name)}" for item in layout.fields]
@@ -292,10 +294,13 @@ def _parsed(parse: str, value: str, lit) -> str:
     if parse == "date":
         parsed = (f"coalesce(TRY_CAST({value} AS DATE), CAST(TRY_CAST({value} AS TIMESTAMP) AS DATE), "
                   f"CAST(try_strptime({value}, '%Y/%m/%d') AS DATE), CAST(try_strptime({value}, '%Y%m%d') AS DATE))")
-        return f"coalesce(strftime({parsed}, '%Y-%m-%d'), NULLIF({value}, ''))"
+        # most values are written the contract's way already: kept as they are, the rest parsed and rewritten
+        return (f"CASE WHEN length({value}) = 10 AND TRY_CAST({value} AS DATE) IS NOT NULL THEN {value} "
+                f"ELSE coalesce(strftime({parsed}, '%Y-%m-%d'), NULLIF({value}, '')) END")
     parsed = (f"coalesce(TRY_CAST({value} AS TIMESTAMP), try_strptime({value}, '%Y/%m/%d %H:%M:%S'), "
               f"try_strptime({value}, '%Y/%m/%d %H:%M'))")
-    return f"coalesce(strftime({parsed}, '%Y-%m-%d %H:%M:%S'), NULLIF({value}, ''))"
+    return (f"CASE WHEN length({value}) = 19 AND substr({value}, 11, 1) = ' ' AND TRY_CAST({value} AS TIMESTAMP) "
+            f"IS NOT NULL THEN {value} ELSE coalesce(strftime({parsed}, '%Y-%m-%d %H:%M:%S'), NULLIF({value}, '')) END")
 
 
 def _q(name: str) -> str:
