@@ -4,8 +4,9 @@ and the 售后 export (`qianniu`), or the 拼多多 order export and 推广 repo
 Written from the shop's contract files, with the platforms' encodings and quirks (GBK, every field
 quoted, `="..."` around long ids, `'` before phones, headers with a trailing space, `0元`, a trailing
 comma on 宝贝报表 rows, orders that were never paid). What no platform exports (costs, daily stock and
-prices, competitor prices, scores, reviews) stays as the merchant's own contract files; 生意参谋 sheets are
-written as CSV (the page exports xls, which needs a writer library the shop does not otherwise need).
+prices, competitor prices, scores, reviews) stays as the merchant's own contract files. The 生意参谋 流量来源
+sheet and the 售后 export are xlsx workbooks, as the pages download them (title lines above the 生意参谋
+header, counts shown as "11,269", "-" for none), written by the small writer in xlsx.py.
 """
 
 from __future__ import annotations
@@ -20,13 +21,15 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
+from .xlsx import write_xlsx
+
 KEPT_AS_CONTRACT = ("products", "price_history", "inventory_daily", "competitor_prices", "shop_scores", "reviews")
 ORDER_FILE = "ExportOrderList202610010830.csv"
 LINE_FILE = "ExportOrderDetailList202610010830.csv"
 AD_FILE = "商品报表_20261001_083512.csv"
 PLAN_FILE = "万相台计划设置.csv"
-REFUND_FILE = "退款管理导出.csv"
-TRAFFIC_FILE = "【生意参谋平台】商品_流量来源_2026-10-01.csv"
+REFUND_FILE = "当日售后退货表.xlsx"
+TRAFFIC_FILE = "【生意参谋平台】商品_流量来源_2026-10-01.xlsx"
 TRAFFIC_HEADER = tuple("统计日期,商品ID,商品名称,一级流量来源,二级流量来源,三级流量来源,访客数,浏览量,加购人数"
                        .split(","))
 SOURCES = {"search": "手淘搜索", "recommend": "手淘推荐", "promotion": "智能场景(原万相台)", "live": "淘宝直播",
@@ -256,43 +259,51 @@ def _pdd_promotion(contract: Path, out_dir: Path, products: dict[str, dict[str, 
 
 
 def _traffic(contract: Path, out_dir: Path, products: dict[str, dict[str, str]]) -> dict[str, int]:
-    """Visitors by 二级 source as 生意参谋 shows them (4 title lines above the header), with some 三级 detail
-    rows that must not be counted again."""
-    rows = 0
-    with (out_dir / TRAFFIC_FILE).open("w", encoding="utf-8-sig", newline="") as sink:
-        writer = csv.writer(sink, lineterminator="\r\n")
-        writer.writerows([["【生意参谋平台】商品流量来源"], ["统计时间：分日"], [""], ["说明：按最后一次访问来源"]])
-        writer.writerow(TRAFFIC_HEADER)
+    """Visitors by 二级 source as 生意参谋 shows them (4 title lines above the header, counts as displayed:
+    "1,269"), with some 三级 detail rows that must not be counted again."""
+    counts = {TRAFFIC_FILE: 0}
+
+    def rows() -> Iterator[list[object]]:
+        yield from [["【生意参谋平台】商品流量来源"], ["统计时间：分日"], [""], ["说明：按最后一次访问来源"]]
+        yield list(TRAFFIC_HEADER)
         for number, row in enumerate(_stream(contract / "traffic.csv")):
             title = products[row["sku_id"]]["title"]
             base = [row["date"], row["sku_id"], title, "平台流量", SOURCES[row["channel"]]]
-            writer.writerow(base + ["汇总", row["visitors"], str(int(row["visitors"]) * 2), row["add_to_cart"]])
-            rows += 1
+            visitors = int(row["visitors"])
+            yield base + ["汇总", _shown(visitors), _shown(visitors * 2), _shown(int(row["add_to_cart"]))]
+            counts[TRAFFIC_FILE] += 1
             if number % 10 == 0 and row["channel"] == "search":
-                writer.writerow(base + ["直接搜索", str(int(row["visitors"]) // 2), "0", "0"])
-                rows += 1
-    return {TRAFFIC_FILE: rows}
+                # "-" where the page has nothing to show (detail rows carry no 浏览量 / 加购)
+                yield base + ["直接搜索", _shown(visitors // 2), "-", "-"]
+                counts[TRAFFIC_FILE] += 1
+
+    write_xlsx(out_dir / TRAFFIC_FILE, rows(), sheet="【生意参谋平台】1")
+    return counts
+
+
+def _shown(count: int) -> object:
+    """A count as the 生意参谋 page shows it: text with thousands separators from 1,000."""
+    return f"{count:,}" if count >= 1000 else count
 
 
 def _refunds(contract: Path, out_dir: Path, products: dict[str, dict[str, str]]) -> dict[str, int]:
-    """Every refund as 退款成功, and one withdrawn request (退款关闭) per ten that is not a refund."""
-    rows = []
+    """Every refund as 退款成功, and one withdrawn request (退款关闭) per ten that is not a refund; ids as text
+    cells, amounts as numbers, as the 售后 export's sheet `export` has them."""
+    rows: list[list[object]] = [list(REFUND_HEADER)]
     for number, refund in enumerate(_rows(contract / "refunds.csv")):
         title = products[refund["sku_id"]]["title"]
+        amount = float(refund["amount"])
         base = [refund["order_id"], f"{260000000000 + number}", f"2026{number:020d}", refund["refunded_at"],
-                refund["amount"], refund["amount"], title]
+                amount, amount, title]
         tail = [REASONS.get(refund["reason"], refund["reason"]), "仅退款" if number % 2 else "退货退款",
-                refund["sku_id"], refund["amount"], refund["sku_id"]]
+                refund["sku_id"], amount, refund["sku_id"]]
         rows.append(base + ["退款成功"] + tail)
         if number % 10 == 0:
-            withdrawn = [refund["order_id"], f"{270000000000 + number}", f"2027{number:020d}", "", refund["amount"],
-                         refund["amount"], title]
+            withdrawn = [refund["order_id"], f"{270000000000 + number}", f"2027{number:020d}", "", amount,
+                         amount, title]
             rows.append(withdrawn + ["退款关闭"] + tail)
-    with (out_dir / REFUND_FILE).open("w", encoding="gbk", newline="") as handle:
-        handle.write(_quoted(REFUND_HEADER) + "\r\n")
-        for row in rows:
-            handle.write(_excel_text(row[0]) + "," + _excel_text(row[1]) + "," + _quoted(row[2:]) + "\r\n")
-    return {REFUND_FILE: len(rows)}
+    write_xlsx(out_dir / REFUND_FILE, rows)
+    return {REFUND_FILE: len(rows) - 1}
 
 
 def _quoted(values) -> str:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import csv
 import json
-import zipfile
+import struct
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 import duckdb
 import pytest
 from typer.testing import CliRunner
 
 from shopagent.cli import app
+from shopagent.sample_shop.xlsx import write_xlsx
 from tests.conftest import MINI_SHOP, file_digest, write_folder
 
 TABLES = ("products", "price_history", "traffic", "orders", "order_items", "promotion_daily", "inventory_daily",
@@ -89,9 +89,11 @@ def test_the_import_report_names_each_files_layout_and_what_it_fills(twins):
     assert read_as["ExportOrderList202610010830.csv"] == ("千牛 订单报表", ["orders"], "gb18030")
     assert read_as["ExportOrderDetailList202610010830.csv"][:2] == ("千牛 宝贝报表", ["order_items"])
     assert read_as["商品报表_20261001_083512.csv"][:2] == ("万相台无界 商品报表", ["promotion_daily"])
-    assert read_as["退款管理导出.csv"][:2] == ("淘宝 售后退款表", ["refunds"])
+    # the 售后 and 生意参谋 downloads are workbooks, read through calamine; the 生意参谋 header is on row 5
+    assert read_as["当日售后退货表.xlsx"] == ("淘宝 售后退款表", ["refunds"], "xlsx")
     traffic = next(item for item in report["platform_files"] if item["layout"] == "生意参谋 商品流量来源")
-    assert (traffic["tables"], traffic["header_line"]) == (["traffic"], 5)
+    assert (traffic["file"], traffic["tables"], traffic["header_line"], traffic["encoding"]) == (
+        "【生意参谋平台】商品_流量来源_2026-10-01.xlsx", ["traffic"], 5, "xlsx")
     assert any("channel" in note for note in report["notes"])
 
 
@@ -220,10 +222,25 @@ def test_an_undecodable_byte_is_located(tmp_path):
     folder = qianniu_folder(tmp_path / "bad")
     path = folder / "ExportOrderDetailList202603030900.csv"
     data = path.read_bytes().splitlines(keepends=True)
-    data[3] = data[3].replace(b"S002", b"S\xff\xff2", 1)
+    # the second S002 of line 4 is its 商家编码, the column sku_id is read from
+    first, _, rest = data[3].partition(b"S002")
+    data[3] = first + b"S002" + rest.replace(b"S002", b"S\xff\xff2", 1)
     path.write_bytes(b"".join(data))
     problem = next(group for group in rejected(folder, tmp_path) if group["rule"] == "unreadable file")
-    assert (problem["examples"][0]["file"], problem["examples"][0]["row"]) == (path.name, 4)
+    example = problem["examples"][0]
+    assert (example["file"], example["row"], example["column"]) == (path.name, 4, "商家编码")
+    assert "0xff" in example["reason"]
+
+
+def test_an_undecodable_byte_in_a_column_never_read_does_not_block_the_import(tmp_path):
+    # only the columns a layout reads are decoded (a GBK download is staged as bytes, its text decoded per value)
+    folder = qianniu_folder(tmp_path / "ok")
+    path = folder / "ExportOrderDetailList202603030900.csv"
+    data = path.read_bytes().splitlines(keepends=True)
+    data[3] = data[3].replace(b"S002", b"S\xff\xff2", 1)  # its 外部系统编号
+    path.write_bytes(b"".join(data))
+    result = run("data", "import", folder, "--db", tmp_path / "shop.duckdb")
+    assert result.exit_code == 0, result.stdout
 
 
 def test_overlapping_downloads_are_refused_not_summed(tmp_path):
@@ -233,41 +250,6 @@ def test_overlapping_downloads_are_refused_not_summed(tmp_path):
     problem = next(group for group in rejected(folder, tmp_path) if group["rule"] == "overlapping exports")
     assert problem["examples"][0]["value"] == "2026-03-02"
     assert "商品报表_20260303_090000.csv" in problem["examples"][0]["reason"]
-
-
-def write_xlsx(path: Path, rows: list[list[object]], sheet: str = "export") -> Path:
-    """A minimal xlsx (inline strings, numeric cells), as the 2026 千牛 export writes ids as text cells."""
-    def cell(ref: str, value: object) -> str:
-        if isinstance(value, int | float):
-            return f'<c r="{ref}"><v>{value}</v></c>'
-        return f'<c r="{ref}" t="inlineStr"><is><t>{escape(str(value))}</t></is></c>'
-
-    body = "".join(f'<row r="{r + 1}">' + "".join(cell(f"{chr(65 + c)}{r + 1}", v) for c, v in enumerate(row))
-                   + "</row>" for r, row in enumerate(rows))
-    ns = "http://schemas.openxmlformats.org"
-    parts = {
-        "[Content_Types].xml": f'<Types xmlns="{ns}/package/2006/content-types">'
-        f'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-        '<Default Extension="xml" ContentType="application/xml"/>'
-        '<Override PartName="/xl/workbook.xml" '
-        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-        '<Override PartName="/xl/worksheets/sheet1.xml" '
-        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>',
-        "_rels/.rels": f'<Relationships xmlns="{ns}/package/2006/relationships"><Relationship Id="rId1" '
-        f'Type="{ns}/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>',
-        "xl/workbook.xml": f'<workbook xmlns="{ns}/spreadsheetml/2006/main" '
-        f'xmlns:r="{ns}/officeDocument/2006/relationships"><sheets><sheet name="{sheet}" sheetId="1" r:id="rId1"/>'
-        "</sheets></workbook>",
-        "xl/_rels/workbook.xml.rels": f'<Relationships xmlns="{ns}/package/2006/relationships"><Relationship '
-        f'Id="rId1" Type="{ns}/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
-        "</Relationships>",
-        "xl/worksheets/sheet1.xml": f'<worksheet xmlns="{ns}/spreadsheetml/2006/main"><sheetData>{body}'
-        "</sheetData></worksheet>",
-    }
-    with zipfile.ZipFile(path, "w") as archive:
-        for name, text in parts.items():
-            archive.writestr(name, '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>' + text)
-    return path
 
 
 XLSX_ORDERS = [["订单编号", "支付单号", "买家实付金额", "订单状态", "订单创建时间", "订单付款时间", "买家会员名"],
@@ -309,6 +291,51 @@ def test_a_truncated_or_wrong_layout_workbook_is_refused(tmp_path):
     assert by_rule["missing column"]["file"] == "商品报表(2).xlsx"
     assert "万相台无界 商品报表" in by_rule["missing column"]["reason"]
     assert "Pbix 数据模板" in by_rule["missing column"]["reason"]
+
+
+def write_cfb(path: Path, streams: dict[str, bytes]) -> Path:
+    """A minimal OLE2 compound file (one FAT sector, one directory sector, each stream >= 4096 bytes so no mini
+    stream): the container Excel/WPS write a password-protected xlsx in, and the one an xls lives in."""
+    sector, data, fat, starts = 512, b"", [0xFFFFFFFD, 0xFFFFFFFE], {}
+    for name, body in streams.items():
+        body = body.ljust(4096, b"\0")
+        body = body.ljust(-(-len(body) // sector) * sector, b"\0")
+        first, count = 2 + len(data) // sector, len(body) // sector
+        fat += [first + step + 1 for step in range(count - 1)] + [0xFFFFFFFE]
+        starts[name] = (first, len(body))
+        data += body
+    fat += [0xFFFFFFFF] * (128 - len(fat))
+
+    def entry(name: str, kind: int, child: int = 0xFFFFFFFF, right: int = 0xFFFFFFFF, start: int = 0xFFFFFFFE,
+              size: int = 0) -> bytes:
+        raw = name.encode("utf-16-le") + b"\0\0"
+        return (raw.ljust(64, b"\0") + struct.pack("<HBBIII", len(raw), kind, 1, 0xFFFFFFFF, right, child)
+                + b"\0" * 36 + struct.pack("<IQ", start, size))
+
+    names = sorted(streams, key=lambda name: (len(name), name.upper()))  # the directory's sibling order
+    directory = entry("Root Entry", 5, child=1) + b"".join(
+        entry(name, 2, right=number + 2 if number + 1 < len(names) else 0xFFFFFFFF, start=starts[name][0],
+              size=starts[name][1]) for number, name in enumerate(names))
+    header = (bytes.fromhex("D0CF11E0A1B11AE1") + b"\0" * 16 + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6)
+              + b"\0" * 6 + struct.pack("<IIIIIIIIII", 0, 1, 1, 0, 4096, 0xFFFFFFFE, 0, 0xFFFFFFFE, 0, 0)
+              + b"\xff" * 4 * 108)
+    path.write_bytes(header + struct.pack("<128I", *fat) + directory.ljust(sector, b"\0") + data)
+    return path
+
+
+def test_a_password_protected_workbook_is_refused_with_what_to_do(tmp_path):
+    folder = qianniu_folder(tmp_path / "locked")
+    (folder / "ExportOrderList202603030900.csv").unlink()
+    # a protected xlsx is no zip but an encrypted package in a compound file; a protected xls has a FILEPASS
+    write_cfb(folder / "ExportOrderList(2).xlsx", {"EncryptionInfo": b"\x04\x00\x04\x00\x40\x00\x00\x00",
+                                                   "EncryptedPackage": bytes(range(256)) * 20})
+    globals_bof = struct.pack("<HHHHHHII", 0x0809, 16, 0x0600, 5, 0, 0x07CC, 0, 0x0600)
+    filepass = struct.pack("<HHHHH", 0x002F, 54, 1, 1, 1) + b"\0" * 48
+    write_cfb(folder / "【生意参谋平台】商品_全部_2026-03-01_2026-03-02.xls", {"Workbook": globals_bof + filepass})
+    groups = [group for group in rejected(folder, tmp_path) if group["rule"] == "password-protected file"]
+    assert sorted(group["examples"][0]["file"] for group in groups) == [
+        "ExportOrderList(2).xlsx", "【生意参谋平台】商品_全部_2026-03-01_2026-03-02.xls"]
+    assert all("save it unprotected" in group["examples"][0]["reason"] for group in groups)
 
 
 def contract_only(folder: Path) -> Path:

@@ -16,6 +16,7 @@ from shopagent.tools.schema import Table
 from shopagent.tools.sources import StagedFile, as_utf8, detect_encoding
 
 SPREADSHEETS = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
+GBK = "gb18030"  # GBK downloads are decoded as GB18030, its superset
 _CHUNK = 1 << 22
 HEADER_SEARCH_ROWS = 30  # 生意参谋 sheets put title and date lines above the header
 TOTAL_ROWS = ("合计", "总计", "汇总")  # a totals row at the bottom would double every sum
@@ -41,7 +42,7 @@ def read_source(con: duckdb.DuckDBPyConnection, path: Path, workdir: Path, index
     text = _as_csv(source, workdir)
     if text is None:
         return source
-    line, header, trailing = _find_header(text)
+    line, header, trailing = _find_header(text, source.encoding)
     source.header_line = line
     source.layout, source.closest, source.missing = recognise(header)
     if source.layout is None:
@@ -51,12 +52,17 @@ def read_source(con: duckdb.DuckDBPyConnection, path: Path, workdir: Path, index
     columns = "{" + ", ".join(f"'{_sql_str(name)}': 'VARCHAR'" for name in names) + "}"
     rejects = f"rejects_file_{index}"
     # only the columns the layout reads are kept (an 订单报表 has dozens, many of them buyers' personal data)
-    used = ", ".join(_q(name) for name in dict.fromkeys([names[0], *source.layout.match(names).values()]))
+    # and cleaned as they are read: the parsers below refer to a value several times, the cleaning runs once
+    used = ", ".join(f"{_clean(_q(name))} AS {_q(name)}"
+                     for name in dict.fromkeys([names[0], *source.layout.match(names).values()]))
+    # a GBK download is read byte for byte as latin-1 (no GBK byte is a quote, comma or line end) and only its
+    # few distinct non-ASCII values are decoded afterwards: decoding a gigabyte in Python took most of the import
+    encoding = ", encoding='latin-1'" if source.encoding == GBK else ""
     try:
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {raw} AS SELECT {used} FROM read_csv(?, auto_detect=false, header=true, "
             f"skip={line - 1}, delim=',', quote='\"', escape='\"', columns={columns}, store_rejects=true, "
-            f"rejects_table='{rejects}', rejects_scan='scan_{rejects}')", [str(text)])
+            f"rejects_table='{rejects}', rejects_scan='scan_{rejects}'{encoding})", [str(text)])
     except duckdb.Error as error:
         source.problems.append(Problem(file=path.name, rule="unreadable file",
                                        reason=f"could not be parsed as CSV: {str(error).splitlines()[0]}"))
@@ -68,6 +74,8 @@ def read_source(con: duckdb.DuckDBPyConnection, path: Path, workdir: Path, index
     con.execute(f"DROP TABLE IF EXISTS {rejects}; DROP TABLE IF EXISTS scan_{rejects}")
     source.staged = _fields(con, source, raw, names, index)
     con.execute(f"DROP TABLE {raw}")
+    if source.encoding == GBK:
+        _decode_gbk(con, source)
     return source
 
 
@@ -80,7 +88,8 @@ def _as_csv(source: SourceFile, workdir: Path) -> Path | None:
         source.problems.append(Problem(file=path.name, rule="empty file", reason="is empty"))
         return None
     if not _looks_utf8(path):
-        return _from_gb18030(source, workdir)
+        source.encoding = GBK
+        return path
     encoding, problem = detect_encoding(path)
     if problem:
         source.problems.append(problem)
@@ -101,33 +110,9 @@ def _looks_utf8(path: Path) -> bool:
     return True
 
 
-def _from_gb18030(source: SourceFile, workdir: Path) -> Path | None:
-    """Decode a GBK/GB18030 download and write its UTF-8 copy in one pass (千牛 and 万相台 write GBK)."""
-    source.encoding = "gb18030"
-    target = workdir / f"{source.path.name}.utf8.csv"
-    decoder = codecs.getincrementaldecoder("gb18030")()
-    lines_before = 0
-    with source.path.open("rb") as handle, target.open("w", encoding="utf-8", newline="") as sink:
-        while True:
-            chunk = handle.read(_CHUNK)
-            try:
-                sink.write(decoder.decode(chunk, final=not chunk))
-            except UnicodeDecodeError as error:
-                line = lines_before + chunk[: error.start].count(b"\n") + 1
-                byte = chunk[error.start] if error.start < len(chunk) else 0
-                source.problems.append(Problem(
-                    file=source.path.name, rule="unreadable file", row=line,
-                    reason=f"is neither UTF-8 nor GBK/GB18030 text (byte 0x{byte:02x} on this line cannot be "
-                           "decoded); download the export again"))
-                return None
-            if not chunk:
-                return target
-            lines_before += chunk.count(b"\n")
-
-
 def _sheet_as_csv(source: SourceFile, workdir: Path) -> Path | None:
     """The first sheet of a workbook as a UTF-8 CSV, row by row (千牛 and 售后 files have one sheet, `export`)."""
-    from python_calamine import CalamineWorkbook
+    from python_calamine import CalamineWorkbook, PasswordError
 
     target = workdir / f"{source.path.stem}.{source.path.suffix.lstrip('.')}.csv"
     try:
@@ -137,6 +122,13 @@ def _sheet_as_csv(source: SourceFile, workdir: Path) -> Path | None:
             writer = csv.writer(sink, lineterminator="\n")
             for row in sheet.iter_rows():
                 writer.writerow([_cell(value) for value in row])
+    except PasswordError:
+        # Excel and WPS write a workbook saved with a password as an encrypted container calamine cannot open
+        source.problems.append(Problem(file=source.path.name, rule="password-protected file",
+                                       reason=f"is a password-protected (encrypted) {source.encoding} workbook; "
+                                              "open it with its password and save it unprotected (or as CSV), "
+                                              "then import again"))
+        return None
     except Exception as error:  # calamine raises its own types for truncated or foreign files
         source.problems.append(Problem(file=source.path.name, rule="unreadable file",
                                        reason=f"is not a readable {source.encoding} workbook ({error}); "
@@ -158,10 +150,11 @@ def _cell(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def _find_header(text: Path) -> tuple[int, list[str], bool]:
+def _find_header(text: Path, encoding: str) -> tuple[int, list[str], bool]:
     """(line, header cells, rows end with one extra empty field): the first row a layout recognises,
     else the row closest to one."""
-    with text.open("r", encoding="utf-8-sig", newline="") as handle:
+    # an undecodable byte near the top is found, with its line, where its column is read (_decode_gbk)
+    with text.open("r", encoding=GBK if encoding == GBK else "utf-8-sig", errors="replace", newline="") as handle:
         rows = []
         for row in csv.reader(handle):
             rows.append(row)
@@ -203,13 +196,14 @@ def _fields(con: duckdb.DuckDBPyConnection, source: SourceFile, raw: str, names:
     found = layout.match(names)
     table = layout.table()
     table = type(table)(f"{table.name}_{index}", table.columns, key=table.key)
-    # clean each source column once, then parse the cleaned text (a parser reads its input several times)
-    cleaned = [f"{_clean(_q(found[item.name]))} AS {_q(item.name)}" if item.name in found
+    # the source columns were cleaned as they were read (read_source): here they are parsed
+    cleaned = [f"{_q(found[item.name])} AS {_q(item.name)}" if item.name in found
                else f"NULL::VARCHAR AS {_q(item.name)}" for item in layout.fields]
-    parsed = [f"{_parsed(item.parse, _q(item.name))} AS {_q(item.name)}" for item in layout.fields]
-    first = _clean(_q(names[0]))
+    first = _q(names[0])
     line = source.header_line + 1
-    totals = ", ".join(repr(word) for word in TOTAL_ROWS)
+    lit = _literal(source.encoding)
+    parsed = [f"{_parsed(item.parse, _q(item.name), lit)} AS {_q(item.name)}" for item in layout.fields]
+    totals = ", ".join(lit(word) for word in TOTAL_ROWS)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE raw_{table.name} AS "
         f"WITH cleaned AS (SELECT {', '.join(cleaned)}, CAST(rowid + {line} AS BIGINT) AS _line FROM {raw} "
@@ -235,15 +229,64 @@ def _clean(ref: str) -> str:
     return f"CASE WHEN left({ref}, 1) IN ('=', '''', '\t', ' ') OR right({ref}, 1) = ' ' THEN {full} ELSE {ref} END"
 
 
-def _parsed(parse: str, value: str) -> str:
+def _literal(encoding: str):
+    """SQL string literals as the staged text holds them: a GBK file's text is its bytes read as latin-1."""
+    def literal(text: str) -> str:
+        if encoding == GBK:
+            text = text.encode(GBK).decode("latin-1")
+        return "'" + text.replace("'", "''") + "'"
+    return literal
+
+
+def _decode_gbk(con: duckdb.DuckDBPyConnection, source: SourceFile) -> None:
+    """Decode the staged values of a GBK file that are not ASCII (statuses, provinces, names: few distinct
+    values); a value that is not GBK/GB18030 is refused with its line and column."""
+    staged = source.staged
+    assert staged is not None and source.layout is not None
+    names = [item.name for item in source.layout.fields]
+    # a non-ASCII character takes more bytes than one: those columns alone need decoding
+    wide = con.execute("SELECT " + ", ".join(f"count_if(strlen({_q(name)}) <> length({_q(name)}))"
+                                             for name in names) + f" FROM {staged.staging}").fetchone()
+    for name, count in zip(names, wide, strict=True):
+        if not count:
+            continue
+        values = [value for (value,) in con.execute(
+            f"SELECT DISTINCT {_q(name)} FROM {staged.staging} WHERE strlen({_q(name)}) <> length({_q(name)})"
+        ).fetchall()]
+        keys, decoded, bad = [], [], []
+        for value in values:
+            try:
+                decoded.append(value.encode("latin-1").decode(GBK))
+                keys.append(value)
+            except UnicodeDecodeError as error:
+                bad.append((value, value.encode("latin-1")[error.start]))
+        if bad:
+            # the first line holding an undecodable value of this column, and its first bad byte
+            line, value = con.execute(f"SELECT _line, {_q(name)} FROM {staged.staging} WHERE {_q(name)} = ANY(?) "
+                                      "ORDER BY _line LIMIT 1", [[value for value, _ in bad]]).fetchone()
+            byte = dict(bad)[value]
+            source.problems.append(Problem(
+                file=source.path.name, rule="unreadable file", row=line, column=staged.label(name),
+                reason=f"is neither UTF-8 nor GBK/GB18030 text (byte 0x{byte:02x} cannot be decoded); "
+                       "download the export again"))
+            continue
+        con.execute("CREATE OR REPLACE TEMP TABLE gbk_values AS SELECT unnest(?::VARCHAR[]) AS k, "
+                    "unnest(?::VARCHAR[]) AS v", [keys, decoded])
+        con.execute(f"UPDATE {staged.staging} SET {_q(name)} = g.v FROM gbk_values g WHERE {_q(name)} = g.k")
+    con.execute("DROP TABLE IF EXISTS gbk_values")
+
+
+def _parsed(parse: str, value: str, lit) -> str:
     if parse in ("id", "text"):
         return f"NULLIF({value}, '')"
     if parse == "status":
-        return f"NULLIF(replace({value}, ',', '，'), '')"
+        return f"NULLIF(replace({value}, ',', {lit('，')}), '')"
     if parse == "province":
         return f"NULLIF(split_part({value}, ' ', 1), '')"
     if parse in ("money", "number"):
-        plain = f"replace(replace(replace(replace({value}, ',', ''), '元', ''), '￥', ''), '¥', '')"
+        plain = f"replace({value}, ',', '')"
+        for sign in ("元", "￥", "¥"):
+            plain = f"replace({plain}, {lit(sign)}, '')"
         if parse == "number":
             plain = (f"CASE WHEN ends_with({plain}, '%') THEN "
                      f"CAST(TRY_CAST(rtrim({plain}, '%') AS DOUBLE) / 100 AS VARCHAR) ELSE {plain} END")
@@ -251,10 +294,13 @@ def _parsed(parse: str, value: str) -> str:
     if parse == "date":
         parsed = (f"coalesce(TRY_CAST({value} AS DATE), CAST(TRY_CAST({value} AS TIMESTAMP) AS DATE), "
                   f"CAST(try_strptime({value}, '%Y/%m/%d') AS DATE), CAST(try_strptime({value}, '%Y%m%d') AS DATE))")
-        return f"coalesce(strftime({parsed}, '%Y-%m-%d'), NULLIF({value}, ''))"
+        # most values are written the contract's way already: kept as they are, the rest parsed and rewritten
+        return (f"CASE WHEN length({value}) = 10 AND TRY_CAST({value} AS DATE) IS NOT NULL THEN {value} "
+                f"ELSE coalesce(strftime({parsed}, '%Y-%m-%d'), NULLIF({value}, '')) END")
     parsed = (f"coalesce(TRY_CAST({value} AS TIMESTAMP), try_strptime({value}, '%Y/%m/%d %H:%M:%S'), "
               f"try_strptime({value}, '%Y/%m/%d %H:%M'))")
-    return f"coalesce(strftime({parsed}, '%Y-%m-%d %H:%M:%S'), NULLIF({value}, ''))"
+    return (f"CASE WHEN length({value}) = 19 AND substr({value}, 11, 1) = ' ' AND TRY_CAST({value} AS TIMESTAMP) "
+            f"IS NOT NULL THEN {value} ELSE coalesce(strftime({parsed}, '%Y-%m-%d %H:%M:%S'), NULLIF({value}, '')) END")
 
 
 def _q(name: str) -> str:
