@@ -195,14 +195,10 @@ class Conditions:
         return np.exp(moved)
 
 
-def calibrated(curves: dict[str, ResponseCurve], check: Backtest | float, seed: int) -> dict[str, ResponseCurve]:
+def calibrated(curves: dict[str, ResponseCurve], check: Backtest, seed: int) -> dict[str, ResponseCurve]:
     """The curves with the backtest's errors drawn into every GMV per click: its shrunk mean error moves them, its
     unexplained shared error is one normal per posterior draw common to all SKUs (so a blend does not average it
-    away), and each SKU's own unexplained error is drawn for it alone (both mean-preserving). `check` may be a
-    bare shared sd (the calibration before the SKU error and the shift were measured)."""
-    if not isinstance(check, Backtest):
-        check = Backtest(origins=0, horizon_days=HORIZON_DAYS, predictions=0, mape=None, bias=None, coverage=None,
-                         total_error=None, extra_sd=float(check))
+    away), and each SKU's own unexplained error is drawn for it alone (both mean-preserving)."""
     shared_sd, sku_sd, shift = check.extra_sd, check.sku_sd, check.shift
     if shared_sd <= 0 and sku_sd <= 0 and shift == 0:
         return curves
