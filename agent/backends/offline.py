@@ -24,12 +24,11 @@ from shopagent.grounding import CORRECTION_FLAG
 from shopagent.intent.commands import command_line
 from shopagent.narration import capabilities, missing, narrate, template, unavailable
 from shopagent.offline_planner import Plan, PlannedCall, plan
-from shopagent.tool_payload import read_payload
+from shopagent.tool_payload import read_payload, unfence
 from shopagent.tools.errors import ShopError
 
 # where a streamed answer is cut: after a sentence's end (。！？!?；, ". " but not "1. ") or a line break, nothing lost
 SENTENCE_END = re.compile(r"(?<=[。！？!?；\n])(?!\n)|(?<=[^\d\s][.;])(?= )")
-DATA_MARK = re.compile(r"⟦/?data⟧")  # the markers tool_payload puts around shop-written strings
 STREAM_PAUSE = 0.015  # seconds between pieces, so the answer reads as it arrives rather than at once
 
 
@@ -158,7 +157,7 @@ def _with_found_copy(call: PlannedCall, found: list[dict[str, Any]]) -> PlannedC
     """"写完顺便查下合不合规": a check naming no copy checks the drafts an earlier step wrote, one a line."""
     if call.tool != "creative_check" or call.arguments.get("text"):
         return call
-    drafts = [DATA_MARK.sub("", str(draft.get("text", ""))) for payload in found
+    drafts = [unfence(str(draft.get("text", ""))) for payload in found
               for draft in (payload.get("result") or {}).get("drafts", []) if isinstance(draft, dict)]
     drafts = [draft for draft in drafts if draft.strip()]
     return call.model_copy(update={"arguments": {**call.arguments, "text": "\n".join(drafts)}}) if drafts else call
