@@ -5,7 +5,6 @@ from __future__ import annotations
 import codecs
 import csv
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
 from pathlib import Path
 
 import duckdb
@@ -32,6 +31,7 @@ class SourceFile:
     closest: Layout | None = None
     missing: list[str] = field(default_factory=list)
     header_line: int = 0
+    names: list[str] = field(default_factory=list)  # the header's cells, made unique
     staged: StagedFile | None = None
     problems: list[Problem] = field(default_factory=list)
 
@@ -39,51 +39,74 @@ class SourceFile:
 def read_source(con: duckdb.DuckDBPyConnection, path: Path, workdir: Path, index: int) -> SourceFile:
     """Find the header, recognise the layout, and stage the layout's fields as cleaned text with their lines."""
     source = SourceFile(path=path)
-    text = _as_csv(source, workdir)
-    if text is None:
-        return source
-    line, header, trailing = _find_header(text, source.encoding)
-    source.header_line = line
-    source.layout, source.closest, source.missing = recognise(header)
-    if source.layout is None:
-        return source
-    names = _unique([cell.strip() for cell in header]) + (["_trailing"] if trailing else [])
     raw = f"raw_file_{index}"
-    columns = "{" + ", ".join(f"'{_sql_str(name)}': 'VARCHAR'" for name in names) + "}"
-    rejects = f"rejects_file_{index}"
-    # only the columns the layout reads are kept (an 订单报表 has dozens, many of them buyers' personal data)
-    # and cleaned as they are read: the parsers below refer to a value several times, the cleaning runs once
-    used = ", ".join(f"{_clean(_q(name))} AS {_q(name)}"
-                     for name in dict.fromkeys([names[0], *source.layout.match(names).values()]))
-    # a GBK download is read byte for byte as latin-1 (no GBK byte is a quote, comma or line end) and only its
-    # few distinct non-ASCII values are decoded afterwards: decoding a gigabyte in Python took most of the import
-    encoding = ", encoding='latin-1'" if source.encoding == GBK else ""
-    try:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {raw} AS SELECT {used} FROM read_csv(?, auto_detect=false, header=true, "
-            f"skip={line - 1}, delim=',', quote='\"', escape='\"', columns={columns}, store_rejects=true, "
-            f"rejects_table='{rejects}', rejects_scan='scan_{rejects}'{encoding})", [str(text)])
-    except duckdb.Error as error:
-        source.problems.append(Problem(file=path.name, rule="unreadable file",
-                                       reason=f"could not be parsed as CSV: {str(error).splitlines()[0]}"))
-        return source
-    for bad_line, column, message in con.execute(
-            f"SELECT line, column_name, error_message FROM {rejects} ORDER BY line LIMIT 1000").fetchall():
-        source.problems.append(Problem(file=path.name, rule="malformed line", row=bad_line,
-                                       column=column, reason=message))
-    con.execute(f"DROP TABLE IF EXISTS {rejects}; DROP TABLE IF EXISTS scan_{rejects}")
-    source.staged = _fields(con, source, raw, names, index)
+    if path.suffix.lower() in SPREADSHEETS:
+        sheet = f"sheet_file_{index}"
+        if not _register_sheet(con, source, sheet):
+            return source
+        try:
+            if not _stage_sheet(con, source, sheet, raw):
+                return source
+        finally:
+            con.unregister(sheet)
+    else:
+        text = _as_csv(source, workdir)
+        if text is None or not _stage_csv(con, source, text, raw, index):
+            return source
+    source.staged = _fields(con, source, raw, source.names, index)
     con.execute(f"DROP TABLE {raw}")
     if source.encoding == GBK:
         _decode_gbk(con, source)
     return source
 
 
+def _used(source: SourceFile) -> str:
+    """The columns the layout reads, cleaned as they are read."""
+    assert source.layout is not None
+    # only the columns the layout reads are kept (an 订单报表 has dozens, many of them buyers' personal data)
+    # and cleaned as they are read: the parsers refer to a value several times, the cleaning runs once
+    names = source.names
+    return ", ".join(f"{_clean(_q(name))} AS {_q(name)}"
+                     for name in dict.fromkeys([names[0], *source.layout.match(names).values()]))
+
+
+def _recognised(source: SourceFile, rows: list[list[str]]) -> bool:
+    line, header, trailing = _find_header(rows)
+    source.header_line = line
+    source.layout, source.closest, source.missing = recognise(header)
+    source.names = _unique([cell.strip() for cell in header]) + (["_trailing"] if trailing else [])
+    return source.layout is not None
+
+
+def _stage_csv(con: duckdb.DuckDBPyConnection, source: SourceFile, text: Path, raw: str, index: int) -> bool:
+    """A CSV download read by DuckDB's own reader into `raw` (its layout's columns); False if it cannot be."""
+    if not _recognised(source, _head_rows(text, source.encoding)):
+        return False
+    path = source.path
+    columns = "{" + ", ".join(f"'{_sql_str(name)}': 'VARCHAR'" for name in source.names) + "}"
+    rejects = f"rejects_file_{index}"
+    # a GBK download is read byte for byte as latin-1 (no GBK byte is a quote, comma or line end) and only its
+    # few distinct non-ASCII values are decoded afterwards: decoding a gigabyte in Python took most of the import
+    encoding = ", encoding='latin-1'" if source.encoding == GBK else ""
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {raw} AS SELECT {_used(source)} FROM read_csv(?, auto_detect=false, "
+            f"header=true, skip={source.header_line - 1}, delim=',', quote='\"', escape='\"', columns={columns}, "
+            f"store_rejects=true, rejects_table='{rejects}', rejects_scan='scan_{rejects}'{encoding})", [str(text)])
+    except duckdb.Error as error:
+        source.problems.append(Problem(file=path.name, rule="unreadable file",
+                                       reason=f"could not be parsed as CSV: {str(error).splitlines()[0]}"))
+        return False
+    for bad_line, column, message in con.execute(
+            f"SELECT line, column_name, error_message FROM {rejects} ORDER BY line LIMIT 1000").fetchall():
+        source.problems.append(Problem(file=path.name, rule="malformed line", row=bad_line,
+                                       column=column, reason=message))
+    con.execute(f"DROP TABLE IF EXISTS {rejects}; DROP TABLE IF EXISTS scan_{rejects}")
+    return True
+
+
 def _as_csv(source: SourceFile, workdir: Path) -> Path | None:
     path = source.path
-    if path.suffix.lower() in SPREADSHEETS:
-        source.encoding = path.suffix.lower().lstrip(".")
-        return _sheet_as_csv(source, workdir)
     if path.stat().st_size == 0:
         source.problems.append(Problem(file=path.name, rule="empty file", reason="is empty"))
         return None
@@ -110,49 +133,61 @@ def _looks_utf8(path: Path) -> bool:
     return True
 
 
-def _sheet_as_csv(source: SourceFile, workdir: Path) -> Path | None:
-    """The first sheet of a workbook as a UTF-8 CSV, row by row (千牛 and 售后 files have one sheet, `export`)."""
+def _register_sheet(con: duckdb.DuckDBPyConnection, source: SourceFile, name: str) -> bool:
+    """The first sheet of a workbook (千牛 and 售后 files have one, `export`) as the Arrow view `name`:
+    fastexcel (calamine underneath) reads every cell as text straight into Arrow, no Python object per cell
+    (ids stored as numbers print whole, 1.0e15 as 1000000000000000; dates as YYYY-MM-DD HH:MM:SS); skip_rows=0
+    keeps the empty rows above a 生意参谋 header, so a row's number stays its line in the sheet."""
+    import fastexcel
+
+    source.encoding = source.path.suffix.lower().lstrip(".")
+    try:
+        sheet = fastexcel.read_excel(str(source.path)).load_sheet(0, header_row=None, skip_rows=0, dtypes="string")
+    except Exception as error:  # fastexcel raises its own types for truncated, foreign or encrypted files
+        source.problems.append(_workbook_problem(source, error))
+        return False
+    if sheet.height == 0:
+        source.problems.append(Problem(file=source.path.name, rule="empty file", reason="has no rows"))
+        return False
+    con.register(name, sheet)
+    return True
+
+
+def _workbook_problem(source: SourceFile, error: Exception) -> Problem:
+    """Why a workbook cannot be read: python-calamine tells a password-protected one by its own error type."""
     from python_calamine import CalamineWorkbook, PasswordError
 
-    target = workdir / f"{source.path.stem}.{source.path.suffix.lstrip('.')}.csv"
     try:
-        workbook = CalamineWorkbook.from_path(str(source.path))
-        sheet = workbook.get_sheet_by_index(0)
-        with target.open("w", encoding="utf-8", newline="") as sink:
-            writer = csv.writer(sink, lineterminator="\n")
-            for row in sheet.iter_rows():
-                writer.writerow([_cell(value) for value in row])
+        CalamineWorkbook.from_path(str(source.path)).get_sheet_by_index(0)
     except PasswordError:
         # Excel and WPS write a workbook saved with a password as an encrypted container calamine cannot open
-        source.problems.append(Problem(file=source.path.name, rule="password-protected file",
-                                       reason=f"is a password-protected (encrypted) {source.encoding} workbook; "
-                                              "open it with its password and save it unprotected (or as CSV), "
-                                              "then import again"))
-        return None
-    except Exception as error:  # calamine raises its own types for truncated or foreign files
-        source.problems.append(Problem(file=source.path.name, rule="unreadable file",
-                                       reason=f"is not a readable {source.encoding} workbook ({error}); "
-                                              "download it again or save it as CSV"))
-        return None
-    return target
+        return Problem(file=source.path.name, rule="password-protected file",
+                       reason=f"is a password-protected (encrypted) {source.encoding} workbook; open it with its "
+                              "password and save it unprotected (or as CSV), then import again")
+    except Exception:  # noqa: S110 - the first reader's error is the one reported
+        pass
+    reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+    return Problem(file=source.path.name, rule="unreadable file",
+                   reason=f"is not a readable {source.encoding} workbook ({reason}); download it again or save it "
+                          "as CSV")
 
 
-def _cell(value: object) -> str:
-    # ids arrive as numbers in some workbooks (主体ID): 1.0e15 must print as the whole number it is
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e17:
-        return str(int(value))
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, time):
-        return value.strftime("%H:%M:%S")
-    return "" if value is None else str(value)
+def _stage_sheet(con: duckdb.DuckDBPyConnection, source: SourceFile, sheet: str, raw: str) -> bool:
+    """The sheet's rows below its header into `raw` (its layout's columns), in DuckDB from Arrow."""
+    width = len(con.execute(f"DESCRIBE SELECT * FROM {sheet}").fetchall())
+    head = con.execute(f"SELECT * FROM {sheet} LIMIT {HEADER_SEARCH_ROWS + 1}").fetchall()
+    if not _recognised(source, [["" if cell is None else cell for cell in row] for row in head]):
+        return False
+    named = ", ".join(f'"__UNNAMED__{position}" AS {_q(name)}'
+                      for position, name in enumerate(source.names[:width]))
+    # rows stay in sheet order (DuckDB keeps insertion order), so a row's number is its line in the sheet
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {raw} AS SELECT {_used(source)} FROM "
+                f"(SELECT {named} FROM {sheet} OFFSET {source.header_line})")
+    return True
 
 
-def _find_header(text: Path, encoding: str) -> tuple[int, list[str], bool]:
-    """(line, header cells, rows end with one extra empty field): the first row a layout recognises,
-    else the row closest to one."""
+def _head_rows(text: Path, encoding: str) -> list[list[str]]:
+    """The first rows of a CSV download, where its header is looked for."""
     # an undecodable byte near the top is found, with its line, where its column is read (_decode_gbk)
     with text.open("r", encoding=GBK if encoding == GBK else "utf-8-sig", errors="replace", newline="") as handle:
         rows = []
@@ -160,6 +195,12 @@ def _find_header(text: Path, encoding: str) -> tuple[int, list[str], bool]:
             rows.append(row)
             if len(rows) > HEADER_SEARCH_ROWS:
                 break
+    return rows
+
+
+def _find_header(rows: list[list[str]]) -> tuple[int, list[str], bool]:
+    """(line, header cells, rows end with one extra empty field): the first row a layout recognises,
+    else the row closest to one."""
     best = (-1.0, 0)
     for number, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
         if not any(cell.strip() for cell in row):
