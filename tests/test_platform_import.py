@@ -398,6 +398,41 @@ def test_the_newer_line_level_xlsx_fills_orders_and_lines_on_its_own(tmp_path):
                            ).fetchall() == [("S001", 1, "89.00"), ("S002", 2, "179.10")]
 
 
+DOUYIN_HEADER = ("主订单编号,子订单编号,选购商品,商品规格,商品数量,商品ID,商家编码,商品单价,订单应付金额,运费,"
+                 "优惠总金额,订单提交时间,支付完成时间,订单完成时间,订单状态,取消原因,售后状态,买家留言,流量来源,"
+                 "流量体裁,达人ID,达人昵称").split(",")
+
+
+def test_a_douyin_order_export_fills_orders_lines_and_their_channel(tmp_path):
+    folder = contract_only(tmp_path / "douyin")
+    at, paid = "2026-03-01 10:00:00", "2026-03-01 10:01:00"
+    rows = [["6001", "7001", "T恤", "白色", 1, "S001", "S001", "99", "89", "0", "10", at, paid, "", "已完成", "",
+             "-", "", "精选联盟", "直播", "", ""],
+            ["6001", "7002", "开衫", "M", 6, "S002", "S002", "199", "1,074.60", "0", "119.4", at, paid, "",
+             "已完成", "", "-", "", "", "直播", "", ""],
+            ["6002", "7003", "开衫", "M", 1, "S002", "S002", "199", "199", "0", "0", at, paid, "", "已发货", "",
+             "-", "", "", "其他", "", ""],
+            ["6003", "7004", "开衫", "M", 1, "S002", "S002", "199", "199", "0", "0", at, paid, "", "已关闭",
+             "不想要了", "退款成功", "", "", "其他", "", ""],
+            ["6004", "7005", "开衫", "M", 1, "S002", "S002", "199", "199", "0", "0", at, "", "", "待支付", "",
+             "-", "", "", "数据将于第二天更新", "", ""]]
+    write_xlsx(folder / "订单导出_20260302.xlsx", [DOUYIN_HEADER, *rows])
+    db = tmp_path / "shop.duckdb"
+    result = run("data", "import", folder, "--db", db, "--json")
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["platform_files"][0][
+        "layout"] == "抖店 订单导出" and report["platform_files"][0]["tables"] == ["orders", "order_items"]
+    assert not any("no channel" in note for note in report["notes"])
+    with duckdb.connect(str(db), read_only=True) as con:
+        # 已关闭 and 待支付 are not sales; 流量体裁 直播 is the live channel, anything else other
+        assert con.execute("SELECT order_id, channel, customer_id FROM orders ORDER BY 1").fetchall() == [
+            ("6001", "live", "6001"), ("6002", "other", "6002")]
+        assert con.execute("SELECT order_id, sku_id, quantity, CAST(unit_price AS VARCHAR) FROM order_items "
+                           "ORDER BY 1, 2").fetchall() == [("6001", "S001", 1, "89.00"), ("6001", "S002", 6, "179.10"),
+                                                          ("6002", "S002", 1, "199.00")]
+
+
 def test_the_same_downloads_appended_twice_are_refused_by_their_own_lines(tmp_path):
     folder = qianniu_folder(tmp_path / "qianniu")
     db = tmp_path / "shop.duckdb"

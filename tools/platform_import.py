@@ -125,11 +125,15 @@ def assemble(con: duckdb.DuckDBPyConnection, read: PlatformRead, contract: dict[
     if "order_rows" in datasets:
         _order_rows(con, datasets["order_rows"][0].layout)
         rows = datasets["order_rows"]
-        read.staged["orders"] = _staged(con, "orders", rows, channel="(not in the export)")
+        fields = {item.name for item in rows[0].layout.fields}
+        read.staged["orders"] = _staged(con, "orders", rows, **({} if "channel" in fields
+                                                                else {"channel": "(not in the export)"}))
         read.staged["order_items"] = _staged(con, "order_items", rows)
-        buyer = "" if "customer_id" in {item.name for item in rows[0].layout.fields} else \
-            " and no buyer: each order is its own customer (repeat-buyer figures see none)"
-        read.notes.append(f"{rows[0].layout.title} names no channel (orders.channel is 'other'){buyer}")
+        buyer = "" if "customer_id" in fields else \
+            "no buyer: each order is its own customer (repeat-buyer figures see none)"
+        said = [] if "channel" in fields else ["no channel (orders.channel is 'other')"]
+        if said or buyer:
+            read.notes.append(f"{rows[0].layout.title} names " + " and ".join(said + ([buyer] if buyer else [])))
     if "orders" in datasets:
         layout = datasets["orders"][0].layout
         _orders(con, layout)
@@ -241,6 +245,8 @@ def _order_rows(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
     buyer = "coalesce(min(customer_id), order_id)" if "customer_id" in fields else "order_id"
     province = "min(province)" if "province" in fields else "NULL"
     postage = "coalesce(CAST(postage AS DOUBLE), 0)" if "postage" in fields else "0"
+    # an export that says where each order came from (抖店 流量体裁) maps it like the traffic sources
+    channel = f"first({_channel(layout, 'channel')} ORDER BY _line)" if "channel" in fields else "'other'"
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE sold_rows AS
         SELECT *, coalesce(created_at, strftime(try_strptime(left(order_id, 6), '%y%m%d'), '%Y-%m-%d %H:%M:%S'))
@@ -248,7 +254,7 @@ def _order_rows(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
         FROM ds_order_rows WHERE {paid}coalesce(status, '') NOT IN ({_statuses(layout)})""")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE raw_orders AS
-        SELECT order_id, min(placed_at) AS created_at, {buyer} AS customer_id, 'other' AS channel,
+        SELECT order_id, min(placed_at) AS created_at, {buyer} AS customer_id, {channel} AS channel,
                {province} AS province, first(_file ORDER BY _file, _line) AS _file, min(_line) AS _line
         FROM sold_rows GROUP BY order_id ORDER BY _file, _line""")
     con.execute(f"""
@@ -338,9 +344,7 @@ def _promotion(con: duckdb.DuckDBPyConnection, layout: Layout, have_settings: bo
 
 def _traffic(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
     """Visitors by source mapped to channels and summed per item, day and channel (二级 totals only)."""
-    mapped = " ".join(f"WHEN source IN ({', '.join(_lit(name) for name in names)}) THEN {_lit(channel)}"
-                      for channel, names in layout.channels.items())
-    channel = f"CASE {mapped} ELSE 'other' END" if mapped else "'other'"
+    channel = _channel(layout, "source")
     totals = ", ".join(_lit(name) for name in layout.rules.get("totals", [])) or "NULL"
     detail = f"(detail IS NULL OR detail IN ({totals}))" if "detail" in {item.name for item in layout.fields} \
         else "true"
@@ -351,6 +355,13 @@ def _traffic(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
                {_count_sum('visitors')} AS visitors, {_count_sum(f"coalesce({cart}, '0')")} AS add_to_cart,
                first(_file ORDER BY _file, _line) AS _file, min(_line) AS _line
         FROM ds_traffic_sources WHERE {detail} GROUP BY ALL ORDER BY date, sku_id, channel""")
+
+
+def _channel(layout: Layout, column: str) -> str:
+    """The contract channel of a source name in `column`, as the format file maps them (unlisted: other)."""
+    mapped = " ".join(f"WHEN {column} IN ({', '.join(_lit(name) for name in names)}) THEN {_lit(channel)}"
+                      for channel, names in layout.channels.items())
+    return f"CASE {mapped} ELSE 'other' END" if mapped else "'other'"
 
 
 def _refunds(con: duckdb.DuckDBPyConnection, layout: Layout, have_lines: bool) -> None:
