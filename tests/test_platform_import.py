@@ -479,3 +479,23 @@ def test_the_sycm_item_sheet_gives_traffic_when_no_channel_split_is_there(tmp_pa
                            "ORDER BY 1, 2").fetchall() == [("2026-03-01", "S001", "other", 1269, 112),
                                                            ("2026-03-01", "S002", "other", 50, 5),
                                                            ("2026-03-02", "S001", "other", 110, 12)]
+
+
+def test_workbook_cells_stored_as_dates_and_numbers_read_as_the_contract_writes_them(tmp_path):
+    """Excel keeps a time as a date-formatted number and a long id typed in as a number: both must read as
+    the text the CSV export would have had."""
+    from datetime import datetime
+
+    folder = qianniu_folder(tmp_path / "typed")
+    (folder / "ExportOrderList202603030900.csv").unlink()
+    typed = [XLSX_ORDERS[0]] + [
+        [float(row[0]), row[1], row[2], row[3], datetime.fromisoformat(row[4]),
+         datetime.fromisoformat(row[5]) if row[5] else "", row[6]] for row in XLSX_ORDERS[1:]]
+    write_xlsx(folder / "ExportOrderList26355889926(2).xlsx", typed, date_styles=True)
+    db = tmp_path / "shop.duckdb"
+    result = run("data", "import", folder, "--db", db, "--json")
+    assert result.exit_code == 0, result.stderr
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT order_id, CAST(created_at AS VARCHAR) FROM orders ORDER BY 1").fetchall() == [
+            ("100001", "2026-03-01 10:00:00"), ("100002", "2026-03-01 11:00:00"), ("100003", "2026-03-02 20:30:00"),
+            ("100004", "2026-03-02 21:00:00")]
