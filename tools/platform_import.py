@@ -278,6 +278,16 @@ def _order_items(con: duckdb.DuckDBPyConnection, orders: Layout) -> list[Problem
                     for order_id, file, line in orphans[:EXAMPLES_PER_RULE]]
         groups.append(ProblemGroup(file=examples[0].file, rule="unknown order", count=len(orphans),
                                    examples=examples))
+    sold = f"SELECT order_id FROM ds_orders WHERE {_sales(orders)}"
+    if not con.execute("SELECT count_if(paid IS NULL) FROM ds_order_lines").fetchone()[0]:
+        # every line says what was paid for it (the usual 宝贝报表): no share of the order's amount to work out
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE raw_order_items AS
+            SELECT order_id, sku_id, quantity,
+                   CAST(CAST(round(CAST(paid AS DOUBLE) / nullif(CAST(quantity AS DOUBLE), 0), 2) AS DECIMAL(18,2))
+                        AS VARCHAR) AS unit_price, _file, _line
+            FROM ds_order_lines WHERE order_id IN ({sold}) ORDER BY _file, _line""")
+        return groups
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE raw_order_items AS
         WITH sold AS (
