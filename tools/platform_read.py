@@ -333,17 +333,20 @@ def _parsed(parse: str, value: str, lit) -> str:
         if parse == "number":
             plain = (f"CASE WHEN ends_with({plain}, '%') THEN "
                      f"CAST(TRY_CAST(rtrim({plain}, '%') AS DOUBLE) / 100 AS VARCHAR) ELSE {plain} END")
-        return f"CASE WHEN {value} IN ('', '-', '--') THEN NULL ELSE {plain} END"
+        # a value that is a number already needs none of the replacing (any sign or separator fails the cast)
+        return (f"CASE WHEN {value} IN ('', '-', '--') THEN NULL WHEN TRY_CAST({value} AS DOUBLE) IS NOT NULL "
+                f"THEN {value} ELSE {plain} END")
     if parse == "date":
         parsed = (f"coalesce(TRY_CAST({value} AS DATE), CAST(TRY_CAST({value} AS TIMESTAMP) AS DATE), "
                   f"CAST(try_strptime({value}, '%Y/%m/%d') AS DATE), CAST(try_strptime({value}, '%Y%m%d') AS DATE))")
         # most values are written the contract's way already: kept as they are, the rest parsed and rewritten
-        return (f"CASE WHEN length({value}) = 10 AND TRY_CAST({value} AS DATE) IS NOT NULL THEN {value} "
+        # (strlen counts bytes, cheaper than length's characters: a value with non-ASCII is parsed below)
+        return (f"CASE WHEN strlen({value}) = 10 AND TRY_CAST({value} AS DATE) IS NOT NULL THEN {value} "
                 f"ELSE coalesce(strftime({parsed}, '%Y-%m-%d'), NULLIF({value}, '')) END")
     parsed = (f"coalesce(TRY_CAST({value} AS TIMESTAMP), try_strptime({value}, '%Y/%m/%d %H:%M:%S'), "
               f"try_strptime({value}, '%Y/%m/%d %H:%M'))")
-    return (f"CASE WHEN length({value}) = 19 AND substr({value}, 11, 1) = ' ' AND TRY_CAST({value} AS TIMESTAMP) "
-            f"IS NOT NULL THEN {value} ELSE coalesce(strftime({parsed}, '%Y-%m-%d %H:%M:%S'), NULLIF({value}, '')) END")
+    return (f"CASE WHEN strlen({value}) = 19 AND TRY_CAST({value} AS TIMESTAMP) IS NOT NULL AND {value}[11] = ' ' "
+            f"THEN {value} ELSE coalesce(strftime({parsed}, '%Y-%m-%d %H:%M:%S'), NULLIF({value}, '')) END")
 
 
 def _q(name: str) -> str:
