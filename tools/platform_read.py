@@ -48,7 +48,7 @@ def read_source(con: duckdb.DuckDBPyConnection, path: Path, workdir: Path, index
             if not _stage_sheet(con, source, sheet, raw):
                 return source
         finally:
-            con.unregister(sheet)
+            con.execute(f"DROP TABLE IF EXISTS {sheet}")
     else:
         text = _as_csv(source, workdir)
         if text is None or not _stage_csv(con, source, text, raw, index):
@@ -134,7 +134,7 @@ def _looks_utf8(path: Path) -> bool:
 
 
 def _register_sheet(con: duckdb.DuckDBPyConnection, source: SourceFile, name: str) -> bool:
-    """The first sheet of a workbook (千牛 and 售后 files have one, `export`) as the Arrow view `name`:
+    """The first sheet of a workbook (千牛 and 售后 files have one, `export`) as the table `name`:
     fastexcel (calamine underneath) reads every cell as text straight into Arrow, no Python object per cell
     (ids stored as numbers print whole, 1.0e15 as 1000000000000000; dates as YYYY-MM-DD HH:MM:SS); skip_rows=0
     keeps the empty rows above a 生意参谋 header, so a row's number stays its line in the sheet."""
@@ -149,7 +149,12 @@ def _register_sheet(con: duckdb.DuckDBPyConnection, source: SourceFile, name: st
     if sheet.height == 0:
         source.problems.append(Problem(file=source.path.name, rule="empty file", reason="has no rows"))
         return False
-    con.register(name, sheet)
+    # copied once into DuckDB: every query of the Arrow view converts the whole sheet again, even a LIMIT
+    con.register(f"{name}_arrow", sheet)
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
+    finally:
+        con.unregister(f"{name}_arrow")
     return True
 
 
