@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -49,6 +49,10 @@ HOSTILE = _words(rf"\b(?:drop\s+table|delete\s+from|truncate(?:\s+table)?|insert
                  r"disregard (the|all|your) (rules|instructions)|\bjailbreak")
 # faking orders or reviews (刷单, 刷好评, 差评师, fake reviews): refused whatever the rest of the question says
 FRAUD = _words(r"刷单|刷好评|刷差评|刷销量|刷流量|刷评|刷手|差评师|假好评|假评价|假评论|虚假交易|虚假评价|买粉|"
+               r"好评返现|(?:编|造|捏造|伪造|代写)\S{0,10}(?:好评|评价|评论|买家秀)|(?:写|弄|搞|来)\S{0,6}(?:五星|"
+               r"5星)(?:好评|评价)|"
+               r"(?:write|make up|invent|generate|create)\s+(?:me\s+)?(?:\d+\s+|some\s+|a few\s+)?(?:fake\s+)?"
+               r"(?:5|five)[- ]star reviews|fake testimonials|"
                r"好评返现|\bfake (?:\w+ ){0,2}(?:reviews?|orders?|ratings?|sales|followers)|"
                r"brush(?:ing)? (?:orders|sales)|\bbuy (?:fake )?(?:reviews|followers|ratings)|astroturf")
 # requests to change or delete the shop's data ("把S003的库存改成500", "delete last month's refunds"): shopagent
@@ -57,7 +61,8 @@ _DATA_NOUN = (r"(?:库存|成本|价格|售价|原价|订单|评价|评论|差�
               r"stock|inventory|cost|price|orders?|reviews?|records?|data|refunds?|sales|scores?|rows?)")
 MODIFY = _words(rf"(?:把|将|给我把|帮我把).{{0,24}}{_DATA_NOUN}.{{0,12}}(?:改成|改为|改到|设为|设成|调成|"
                 r"删掉|删了|删除|清空|清零|抹掉)|"
-                rf"(?:删掉|删除|清空|清零|抹掉|删了).{{0,24}}{_DATA_NOUN}|{_DATA_NOUN}.{{0,6}}(?:删掉|删了|删除|清空|清零)|"
+                rf"(?:删掉|删除|清空|清零|抹掉|删了).{{0,24}}{_DATA_NOUN}|{_DATA_NOUN}.{{0,6}}(?:删掉|删了|删除|清空|"
+                rf"清零)|"
                 rf"^\s*(?:please\s+|can you\s+|could you\s+)?(?:update|delete|erase|wipe|modify|edit|"
                 rf"overwrite)\b(?!\s+(?:me|us)\b).{{0,40}}{_DATA_NOUN}")
 # a question for numbers the data holds as they are (spend, channels, shop scores, rivals' prices): a query,
@@ -66,16 +71,30 @@ DATA_ASK = _words(r"花了多少|花费多少|烧了多少|各渠道|分渠道|�
                   r"\bdsr\b|店铺评分|体验分|how much did (?:we|i) spend|spent on|by channel|per channel|"
                   r"competitors?'? prices?|(?:competitors?|rivals?) (?:are )?(?:charg|sell)|"
                   r"(?:shop|store)(?:'s)? (?:scores?|ratings?|dsr)")
+# data the tables hold as they are and no planner reads (orders a day, provinces, price history, the delisted):
+# specific enough to settle the question before the model
+DATA_FIRST = _words(r"省份|哪个省|各省|分省|\bprovinces?\b|价格历史|历史价格|调价记录|改价记录|price history|"
+                    r"past prices|"
+                    r"已下架|已经下架|delisted (?:skus|products|items)|(?:list|show)\b.{0,12}\bdelisted|"
+                    r"多少单|几单|多少个?订单|订单数|how many orders|number of orders|order count")
 # asking shopagent to act inside the platform: it only reads the shop's data and proposes
 BACK_OFFICE = _words(r"登录|千牛|后台|直接(改|调|设)|帮我(去)?(改|调|设置?)(一下)?(价|价格|预算)")
-CHECK = _words(r"合规|违规|违禁|广告法|极限词|敏感词|能不能用|能用吗|过审|会被罚|被处罚|能不能写|能写吗|可以写吗|"
+# asking about copy the question quotes ("这段帮我过一遍：'...'"): words that say "check it" only beside a quote
+COPY_CHECK = _words(r"过一遍|过一下|把把关|把关|有没有问题|有问题吗|行不行|行吗|可以吗|ok吗|怎么样|\bok\b|okay|fine|"
+                    r"safe|risky|legal")
+WRITE = _words(r"写|起|\bdraft|\bwrite")
+CHECK = _words(r"any violations?|violat|get flagged|ad[- ]?law|"
+               r"safe to (?:use|publish|post|say)|ok(?:ay)? to (?:use|publish|post|say)|"
+               r"合规|违规|违禁|广告法|极限词|敏感词|能不能用|能用吗|过审|会被罚|被处罚|能不能写|能写吗|可以写吗|"
                r"(?:检查|查|审|看)一?下[:：]|"
                r"\bcan (?:i|we) (?:say|write|use)\b|allowed to (?:say|write)|compliant|compliance|ad[- ]law|"
                r"check (this|the|my) (copy|text|title)|is this (copy|title) (ok|allowed|legal)|flagged|"
                r"run this (headline|title|copy|slogan)")
 DRAFT = _words(r"写|起.{0,2}标题|文案|卖点|脚本|详情页|\bwrite\b|\bdraft\b|selling points?|slogan|video script|"
                r"标题.{0,8}(重新|再|换)\s*(起|写|拟|想|来)|起几个")
-WHATIF_CUE = _words(r"啥效果|什么效果|效果如何|有啥影响|有什么影响|"
+WHATIF_CUE = _words(r"能补回|补回来|补得回|能带来多少|能多带来|能拉回|能涨多少|能多赚|"
+                    r"how much (?:would|could|will|can) (?:we|it|that|this) (?:gain|lose|recover|add|make)|"
+                    r"啥效果|什么效果|效果如何|有啥影响|有什么影响|"
                     r"会怎样|会怎么样|会如何|会怎么|怎么变|如果|假如|要是|假设|会不会|会损失|会少|会多|影响多大|"
                     r"会掉多少|会变成多少|变成多少|多出多少|多卖多少|少卖多少|能卖动?多少|的话|模拟|推演|\bsimulat|"
                     r"what if|what happens|what would happen|would happen|\bif (i|we)\b|\bsuppose\b|impact")
@@ -95,14 +114,22 @@ PRICING = _words(r"哪些.{0,6}(?:能|可以|该|要|适合)\s*(?:涨|降|提)�
 STOCK = _words(r"库存|还剩|存货|现货|还有多少件|stock level|in stock|on hand|inventory|how (many|much) .*left|"
                 r"stock (is )?left")
 REVIEWS = _words(r"评价|评论|差评|好评|买家说|\breviews?\b")
+REPORT = _words(r"日报|周报|简报|晨报|早报|播报|经营报告|数据汇总|daily report|briefing|daily summary|daily digest|"
+                r"morning report|\breport\b")
 DIAGNOSE = _words(r"gmv|销售额|营业额|销量|生意|业绩|流量|转化|为什么|为啥|掉|下滑|下降|跌|少了|诊断|怎么了|表现|"
                   r"原因|分析|咋回事|怎么回事|"
                   r"\bwhy\b|\bdrop|\bfell\b|\bfall|declin|\bdown\b|diagnos|\bsales\b|revenue|what happened|"
                   r"performance|traffic|conversion|how (did|is|was|are) (the |my |our )?(shop|store|sales|business)|"
                   r"shop do\b")
-FOLLOW_UP = _words(r"呢|^那|what about|how about|and for|same for|same question|换成|改成|改为|调成|再|instead|"
+FOLLOW_UP = _words(r"呢|^那|^\s*(?:and|also|plus)\b|也来|也要|也给|也出|也看|不变|保持|照旧|\bunchanged\b|"
+                   r"same (?:roi|budget|target)|"
+                   r"\bassuming\b|前一天|后一天|the day before|previous day|what about|how about|and for|same for|"
+                   r"same question|换成|改成|改为|调成|再|instead|"
                    r"same thing|again|redo|re-?run|^\s*(?:make it|change it to|and with|with)\b")
 WHOLE_SHOP = _words(r"全店|整个店|整店|店铺整体|whole (shop|store)|shop-?wide|the shop overall|all skus")
+# "前一天的也来一份", "and the day after?": the answer's day moved by one
+DAY_SHIFT = _words(r"(前一天|前一日|the day before|previous day|day earlier)|(后一天|后一日|the day after|next day|"
+                   r"day later)")
 # "再算一遍", "redo it": the last question again with what this one changes, whatever its words suggest
 REDO = _words(r"再算|重新算|再来一遍|再跑|redo|re-?run|same thing|again|instead")
 # common slips of the keyboard in merchants' questions, read as meant
@@ -111,9 +138,14 @@ TYPOS = {"头产比": "投产比", "投产率": "投产比", "转换率": "转�
 
 # "先看看为什么掉量，再给个方案", "first ..., then ...": one question, several steps in order
 STEP_BREAK = re.compile(r"[，,。；;]?\s*(?:然后|之后|接着|(?:写完|做完|弄完|出完|看完)?\s*顺便|"
-                        r"再(?=给|帮|出|写|做|算|看|查|来|模拟|分|定|把|按|推演|拿)|"
+                        r"[，,。；;？?]\s*(?:另外|还有|同时|以及)\s*(?=[帮给出写做算看查来模拟分定把按推演拿用排列])|"
+                        r"[？?]\s*(?=(?:再|帮我|给我|顺便))|"
+                        r"再(?=给|帮|出|写|做|算|看|查|来|模拟|分|定|把|按|推演|拿|用|排|列|跑|测|评估|预估|诊断|分析)|"
                         r"\band then\b|[,;]\s*then\b|\bafter that\b|\bthen\b(?= (?:give|plan|write|draft|tell|"
-                        r"split|simulate|check|price|show)))\s*", re.I)
+                        r"split|simulate|check|price|show|run|build|make|do|list|find|diagnose|draft|send|suggest|"
+                        r"recommend|what))|[,;?]\s*(?:and|also|plus)\s+(?=(?:what if|what happens|what would|simulate|"
+                        r"draft|write|plan|give|check|list|show|tell|run|split|price|diagnose|send|suggest)\b)|"
+                        r"[,;?]\s*(?:also|plus)\b)\s*", re.I)
 STEP_START = re.compile(r"^\s*(?:先|首先|第一步|first(?:ly)?,?\s)", re.I)
 # the model's own intents, as the planner names them
 MODEL_INTENT: dict[str, Intent] = {"back_office": "refused", "offtopic": "unknown", "fraud": "fraud"}
@@ -155,13 +187,34 @@ def plan(question: str, previous: Plan | None = None, today: date | None = None)
         text = text.replace(typo, meant)
     parts = [part for part in STEP_BREAK.split(STEP_START.sub("", text)) if part and part.strip(" ，,。.;；")]
     if len(parts) > 1 and not HOSTILE.search(text):
-        steps = [_plan_one(part, part, None, today) for part in parts]
-        if all(step.calls for step in steps) and len({step.calls[0].tool for step in steps}) == len(steps):
+        steps = _with_earlier_skus([_plan_one(part, part, None, today) for part in parts])
+        tools = [step.calls[0].tool for step in steps if step.calls]
+        if (len(tools) == len(steps) and tools.count("whatif") <= 1
+                and len({(call.tool, str(call.arguments)) for step in steps for call in step.calls[:1]}) == len(steps)):
             first = steps[0]
             return first.model_copy(update={"calls": [step.calls[0] for step in steps], "steps": steps,
                                             "missing": [m for step in steps for m in step.missing],
                                             "confidence": min(step.confidence for step in steps)})
     return _plan_one(text, question, previous, today)
+
+
+# a later step that names no SKU ("然后再写两版卖点", "then simulate it stocking out") is about the earlier step's
+SKU_STEPS = ("creative_draft", "whatif")
+
+
+def _with_earlier_skus(steps: list[Plan]) -> list[Plan]:
+    named: list[str] = []
+    done = []
+    for step in steps:
+        if step.slots.skus:
+            named = step.slots.skus
+        elif named and step.intent in SKU_STEPS:
+            slots = step.slots.model_copy(update={"skus": named})
+            text = ""
+            step = step.model_copy(update={"slots": slots, "calls": [
+                PlannedCall(tool=INTENT_TOOL[step.intent], arguments=arguments(step.intent, slots, text))]})
+        done.append(step)
+    return done
 
 
 def _plan_one(text: str, question: str, previous: Plan | None, today: date | None) -> Plan:
@@ -173,6 +226,12 @@ def _plan_one(text: str, question: str, previous: Plan | None, today: date | Non
             and (intent in ("unknown", "unsure", previous.intent) or REDO.search(text) or confidence < 0.8)
             and intent not in ("hostile", "refused", "fraud")):
         intent, slots, follow_up, confidence = previous.intent, previous.slots.merged(slots), True, 1.0
+        shift = DAY_SHIFT.search(text)
+        day = previous.slots.day or (previous.slots.end if previous.slots.start == previous.slots.end else None)
+        if shift and day is not None:  # "前一天的也来一份": the day before the last answer's day
+            moved = day + timedelta(days=-1 if shift.group(1) else 1)
+            slots = slots.model_copy(update={"day": moved, "start": None, "end": None, "days": None}
+                                     if previous.slots.day else {"start": moved, "end": moved})
     alternatives = []
     if intent == "unsure":
         alternatives = [PlannedCall(tool=INTENT_TOOL[other], arguments=arguments(other, slots, text))
@@ -201,6 +260,8 @@ def decide(text: str, slots: Slots) -> tuple[Intent, float, list[tuple[Intent, f
     for pattern, intent in ((HOSTILE, "hostile"), (FRAUD, "fraud"), (RAW_SQL, "sql")):
         if pattern.search(text):
             return intent, 1.0, [(intent, 1.0)]
+    if DATA_FIRST.search(text) and not WHATIF_CUE.search(text):
+        return "data", 1.0, [("data", 1.0)]
     if MODIFY.search(text) and not WHATIF_CUE.search(text) and not re.search(r"[?？吗呢]\s*$", text):
         # a price is a setting made in the back office (which shopagent does not touch); the rest is data
         setting = BACK_OFFICE.search(text) or re.search(r"价格|售价|原价|\bprices?\b", text, re.I)
@@ -227,6 +288,8 @@ def classify(text: str, slots: Slots) -> Intent:
                             (CHECK, "creative_check")):
         if pattern.search(text):
             return intent
+    if slots.quoted and COPY_CHECK.search(text) and not WRITE.search(text.replace(slots.quoted, "")):
+        return "creative_check"
     if DATA_ASK.search(text) and not WHATIF_CUE.search(text):
         return "data"
     if DRAFT.search(text) and (slots.skus or not PROMOTION.search(text)):
@@ -237,7 +300,7 @@ def classify(text: str, slots: Slots) -> Intent:
             slots.skus and (slots.percent is not None or slots.discount is not None) and CHANGE.search(text)
             and not re.search(r"该|应该|should|怎么调", text)):
         return "whatif"
-    for pattern, intent in ((PROMOTION, "promotion"), (ASSORTMENT, "assortment"), (STOCK, "stock"),
+    for pattern, intent in ((REPORT, "report"), (PROMOTION, "promotion"), (ASSORTMENT, "assortment"), (STOCK, "stock"),
                             (REVIEWS, "reviews"), (PRICING, "pricing"), (DIAGNOSE, "diagnose")):
         if pattern.search(text):
             return intent
@@ -248,17 +311,18 @@ def arguments(intent: Intent, slots: Slots, text: str = "") -> dict[str, Any]:
     """The canonical arguments of the intent's tool, from the parsed slots."""
     if intent == "diagnose":  # "S012 这周为啥掉了": a question naming SKUs diagnoses those SKUs
         return {**_period(slots), **({"sku_ids": slots.skus} if slots.skus else {})}
-    if intent == "report":  # 昨天的日报: the report of the day before the data's last day
-        return {"day": slots.end.isoformat()} if slots.end and slots.start == slots.end else {}
+    if intent == "report":  # 昨天的日报: the data's last day; 前天 the one before; "top 10": ten items
+        day = slots.day or (slots.end if slots.end and slots.start == slots.end else None)
+        return _present(day=day.isoformat() if day else None, top=slots.top)
     if intent == "promotion":
         # "只投 S017" / "for S001 only": SKUs named in a budget question limit the plan to them
         return _present(budget=slots.money, target_roi=slots.target_roi, sku_ids=slots.skus or None,
                         min_roi_per_sku=slots.min_roi_per_sku, horizon_days=slots.horizon_days)
     if intent == "pricing":
         return _present(skus=slots.skus or None, objective=slots.objective, min_margin=slots.min_margin,
-                        max_change=slots.max_change)
+                        max_change=slots.max_change, as_of=_as_of(slots))
     if intent == "assortment":
-        return _present(lead_time_days=slots.lead_time_days)
+        return _present(lead_time_days=slots.lead_time_days, as_of=_as_of(slots))
     if intent == "whatif":
         return _whatif(slots)
     if intent == "creative_draft":
@@ -269,13 +333,20 @@ def arguments(intent: Intent, slots: Slots, text: str = "") -> dict[str, Any]:
     if intent == "sql":
         return _present(query=slots.raw_sql or "", max_rows=slots.max_rows)
     if intent == "data":
-        return {"query": data_query(text, skus=slots.skus, count=slots.count, days=slots.days, start=slots.start,
-                                    end=slots.end)}
+        start, end = (slots.start, slots.end) if slots.start else (slots.day, slots.day)
+        return {"query": data_query(text, skus=slots.skus, count=slots.top or slots.count, days=slots.days,
+                                    start=start, end=end)}
     if intent == "stock":
         return {"query": stock_query(slots.skus)}
     if intent == "reviews":
         return {"query": reviews_query(slots.skus)}
     return {}
+
+
+def _as_of(slots: Slots) -> str | None:
+    """The last day of data a plan judges: a day the question names (截至9月15号, as of 2026-09-20)."""
+    day = slots.day or (slots.end if slots.start and slots.start == slots.end else None)
+    return day.isoformat() if day else None
 
 
 def _period(slots: Slots) -> dict[str, Any]:
@@ -284,6 +355,8 @@ def _period(slots: Slots) -> dict[str, Any]:
         args.update(start=slots.start.isoformat(), end=slots.end.isoformat())
     elif slots.days:
         args["days"] = slots.days
+    elif slots.day:  # 9月28号: that day against the day before
+        args.update(start=slots.day.isoformat(), end=slots.day.isoformat())
     if slots.compare:
         args["compare"] = slots.compare
     return args
