@@ -45,6 +45,7 @@ HOSTILE = _words(rf"\b(?:drop\s+table|delete\s+from|truncate(?:\s+table)?|insert
                  rf"(?:if\s+exists\s+)?{_TABLES}|^\s*drop\s+(?:table|database|schema|view)\s|"
                  r";\s*(?:drop|delete|truncate|insert|update|alter)\s|"
                  r"忽略(之前|上面|以上|前面)的?(所有)?(指令|规则|设定|要求)|系统提示词|"
+                 r"\bhack(?:ing)?\b|\bddos\b|黑掉|黑进|入侵|攻击.{0,6}(?:店|网站|竞品|对手)|恶意(?:投诉|举报|差评)|"
                  r"ignore (all )?(the )?(previous|prior|above) (instructions|rules)|system prompt|"
                  r"disregard (the|all|your) (rules|instructions)|\bjailbreak")
 # faking orders or reviews (刷单, 刷好评, 差评师, fake reviews): refused whatever the rest of the question says
@@ -91,8 +92,11 @@ CHECK = _words(r"any violations?|violat|get flagged|ad[- ]?law|"
                r"check (this|the|my) (copy|text|title)|is this (copy|title) (ok|allowed|legal)|flagged|"
                r"run this (headline|title|copy|slogan)")
 DRAFT = _words(r"写|起.{0,2}标题|文案|卖点|脚本|详情页|\bwrite\b|\bdraft\b|selling points?|slogan|video script|"
+               r"(?:title|headline|tagline|copy|name) (?:ideas|options|suggestions|variants)|headlines?\b|taglines?|"
+               r"备选|几个标题|标题.{0,4}(?:优化|改一?下|换一?下|建议)|"
                r"标题.{0,8}(重新|再|换)\s*(起|写|拟|想|来)|起几个")
-WHATIF_CUE = _words(r"能补回|补回来|补得回|能带来多少|能多带来|能拉回|能涨多少|能多赚|"
+WHATIF_CUE = _words(r"^\s*(?:sim|scenario|模拟|推演)\s*[:：]|\bscenario\b|能补回|补回来|补得回|能带来多少|能多带来|"
+                    r"能拉回|能涨多少|能多赚|"
                     r"how much (?:would|could|will|can) (?:we|it|that|this) (?:gain|lose|recover|add|make)|"
                     r"啥效果|什么效果|效果如何|有啥影响|有什么影响|"
                     r"会怎样|会怎么样|会如何|会怎么|怎么变|如果|假如|要是|假设|会不会|会损失|会少|会多|影响多大|"
@@ -149,7 +153,6 @@ STEP_BREAK = re.compile(r"[，,。；;]?\s*(?:然后|之后|接着|(?:写完|做
 STEP_START = re.compile(r"^\s*(?:先|首先|第一步|first(?:ly)?,?\s)", re.I)
 # the model's own intents, as the planner names them
 MODEL_INTENT: dict[str, Intent] = {"back_office": "refused", "offtopic": "unknown", "fraud": "fraud"}
-CONFIDENT = 0.5  # below this the model's reading alone is not enough
 SUGGEST_FLOOR = 0.05  # readings less likely than this are not worth offering
 NO_CALL = ("unknown", "refused", "hostile", "fraud", "unsure")
 
@@ -223,7 +226,8 @@ def _plan_one(text: str, question: str, previous: Plan | None, today: date | Non
     intent, confidence, ranked = decide(text, slots)
     follow_up = False
     if (previous is not None and previous.intent not in NO_CALL and FOLLOW_UP.search(text)
-            and (intent in ("unknown", "unsure", previous.intent) or REDO.search(text) or confidence < 0.8)
+            and (intent in ("unknown", "unsure", previous.intent) or REDO.search(text) or confidence < 0.8
+                 or classify(text, slots) == "unknown")
             and intent not in ("hostile", "refused", "fraud")):
         intent, slots, follow_up, confidence = previous.intent, previous.slots.merged(slots), True, 1.0
         shift = DAY_SHIFT.search(text)
@@ -255,7 +259,7 @@ def _plan_one(text: str, question: str, previous: Plan | None, today: date | Non
 def decide(text: str, slots: Slots) -> tuple[Intent, float, list[tuple[Intent, float]]]:
     """(intent, confidence, every reading ranked): certain rules first, then the model, then the keyword families
     when the model is unsure and they agree with one of its closer readings; else "unsure"."""
-    from shopagent.intent.model import read
+    from shopagent.intent.model import confident, read
 
     for pattern, intent in ((HOSTILE, "hostile"), (FRAUD, "fraud"), (RAW_SQL, "sql")):
         if pattern.search(text):
@@ -270,14 +274,15 @@ def decide(text: str, slots: Slots) -> tuple[Intent, float, list[tuple[Intent, f
     reading = read(text)
     ranked: list[tuple[Intent, float]] = [(MODEL_INTENT.get(name, name), p) for name, p in reading.ranked]  # type: ignore[misc]
     best, confidence = ranked[0]
-    if confidence >= CONFIDENT:
+    sure = confident()  # below this calibrated probability the model's reading alone is not enough
+    if confidence >= sure:
         return best, confidence, ranked
     rule = classify(text, slots)
     rule = "data" if rule in ("stock", "reviews") and dict(ranked).get("data", 0) > dict(ranked).get(rule, 0) else rule
     # the ad-law words and the data questions' words are specific enough to stand without the model
     if rule in ("creative_check", "data") or (rule != "unknown" and rule in [name for name, _ in ranked[:3]]):
         return rule, dict(ranked)[rule], ranked
-    if best in ("unknown", "hostile", "refused", "fraud") and confidence >= CONFIDENT / 2:
+    if best in ("unknown", "hostile", "refused", "fraud") and confidence >= sure / 2:
         return best, confidence, ranked
     return "unsure", confidence, ranked
 
