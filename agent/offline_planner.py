@@ -17,7 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from shopagent.intent.data_query import data_query
-from shopagent.planner_slots import Slots, cjk, parse_slots
+from shopagent.planner_slots import STOCKOUT, Slots, cjk, parse_slots
 
 Intent = Literal["diagnose", "promotion", "pricing", "assortment", "whatif", "creative_draft", "creative_check",
                  "sql", "data", "report", "schema", "stock", "reviews", "refused", "hostile", "fraud", "unsure",
@@ -71,7 +71,13 @@ MODIFY = _words(rf"(?:把|将|给我把|帮我把).{{0,24}}{_DATA_NOUN}.{{0,12}}
 DATA_ASK = _words(r"花了多少|花费多少|烧了多少|各渠道|分渠道|渠道分布|竞品.{0,8}(?:价|卖多少)|对手.{0,4}(?:价|卖多少)|"
                   r"\bdsr\b|店铺评分|体验分|how much did (?:we|i) spend|spent on|by channel|per channel|"
                   r"competitors?'? prices?|(?:competitors?|rivals?) (?:are )?(?:charg|sell)|"
-                  r"(?:shop|store)(?:'s)? (?:scores?|ratings?|dsr)")
+                  r"(?:shop|store)(?:'s)? (?:scores?|ratings?|dsr)|"
+                  # "上周卖了多少件", "gmv是多少", "what's the average order value": a number the data holds
+                  r"卖了多少|卖出多少|卖了几|多少件|客单价|(?:gmv|销售额|营业额|销量|访客|转化率|退款率|"
+                  r"加购)\S{0,4}(?:是|有)多少|"
+                  r"how many (?:units|pieces|items|visitors)|units sold|average order value|\baov\b|"
+                  r"what(?:'s| is| was| are| were) (?:the |our |my )?(?:total |average |daily )?"
+                  r"(?:gmv|revenue|sales|conversion|refund|units|visitors|add[- ]to[- ]cart)")
 # data the tables hold as they are and no planner reads (orders a day, provinces, price history, the delisted):
 # specific enough to settle the question before the model
 DATA_FIRST = _words(r"省份|哪个省|各省|分省|\bprovinces?\b|价格历史|历史价格|调价记录|改价记录|price history|"
@@ -81,9 +87,11 @@ DATA_FIRST = _words(r"省份|哪个省|各省|分省|\bprovinces?\b|价格历史
 # asking shopagent to act inside the platform: it only reads the shop's data and proposes
 BACK_OFFICE = _words(r"登录|千牛|后台|直接(改|调|设)|帮我(去)?(改|调|设置?)(一下)?(价|价格|预算)")
 # asking about copy the question quotes ("这段帮我过一遍：'...'"): words that say "check it" only beside a quote
-COPY_CHECK = _words(r"过一遍|过一下|把把关|把关|有没有问题|有问题吗|行不行|行吗|可以吗|ok吗|怎么样|\bok\b|okay|fine|"
+COPY_CHECK = _words(r"能写|能用|可以写|可以用|能不能|过一遍|过一下|把把关|把关|有没有问题|有问题吗|行不行|行吗|"
+                    r"可以吗|ok吗|怎么样|\bok\b|okay|fine|"
                     r"safe|risky|legal")
-WRITE = _words(r"写|起|\bdraft|\bwrite")
+# 帮我写 asks for a draft; 能写…吗 asks about copy
+WRITE = _words(r"(?<![能以])写|起|\bdraft|\bwrite")
 CHECK = _words(r"any violations?|violat|get flagged|ad[- ]?law|"
                r"safe to (?:use|publish|post|say)|ok(?:ay)? to (?:use|publish|post|say)|"
                r"合规|违规|违禁|广告法|极限词|敏感词|能不能用|能用吗|过审|会被罚|被处罚|能不能写|能写吗|可以写吗|"
@@ -105,7 +113,6 @@ WHATIF_CUE = _words(r"^\s*(?:sim|scenario|模拟|推演)\s*[:：]|\bscenario\b|�
 CHANGE = _words(r"翻倍|加倍|减半|\bdoubl|\bhalv|"
                 r"涨价|降价|提价|加价|打.{0,2}折|\d(\.\d)?折|卖\s*\d|价格?(改|调)|改成|调到|加到|提到|降到|砍|"
                 r"raise|increase|\bcut\b|lower|reduce|goes? up|goes? down|\bdiscount|to ¥?\d")
-STOCKOUT = _words(r"断货|缺货|没货|售罄|卖断|out of stock|stock ?outs?|sold out|sells? out")
 PROMOTION = _words(r"预算|投放|推广|投产|\broi\b|\broas\b|budget|ad spend|allocat|分配|怎么分|\bsplit\b|campaign")
 ASSORTMENT = _words(r"主推|主打|重点推|重点打|潜力款|动销|\bfeature\b|focus on|"
                     r"下架|选品|滞销|清仓|清掉|清货|卖不动|不好卖|淘汰|砍掉哪|砍哪|货盘|商品结构|追单|"

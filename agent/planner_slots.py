@@ -29,6 +29,12 @@ _DATE_PATTERNS = (
 _SKU = re.compile(r"(?<![A-Za-z0-9])[sS]\d{2,5}(?!\d)")
 _QUOTED = re.compile(r"[“\"「『‘']([^”\"」』’']{2,})[”\"」』’']")
 # "will this get flagged by ad law? 顶级奢华 独一无二": after a question about copy, the copy itself
+# running out of stock, however it is written: 断货, 卖断了, out of stock, stocks out, stocking out, sells out
+STOCKOUT = re.compile(r"断货|缺货|没货|售罄|卖断|卖空|out of stock|stock(?:s|ed|ing)? ?outs?|sold out|sells? out|"
+                      r"selling out|runs? out|running out", re.I)
+# "食品能不能写 降血糖 这三个字": the words asked about, between "can I write" and "these words"
+_CAN_WRITE = re.compile(r"(?:能不能|能否|可不可以|可以|能)\s*(?:写|用|说)\s*(\S.{0,30}?)\s*"
+                        r"(?:这(?:几|两|三|四|五|六)?个?(?:字|词)|这句话?|这个说法)")
 _AFTER_QUESTION = re.compile(r"(?:flag|ad[- ]?law|violat|allowed|legal|compliant|safe|\bok\b|okay|能用|能写|能过|"
                              r"过审|违规|"
                              r"合规|违禁|有问题)[^?？]*[?？]\s*([^?？]{2,}?)\s*$", re.I)
@@ -48,7 +54,9 @@ _ROI_BEFORE = re.compile(rf"({NUM})\s*(?:的|倍)?\s*(?:投产比?|(?<![a-z])roi
 _COUNT = re.compile(r"(\d+|[一两二三四五六七八九十])\s*(?:个|条|版|套|篇|份|句)(?!月|星期|礼拜)|"
                     r"(\d+)\s+(?:(?:more|new|different|short|catchy|alternative)\s+)?(?:titles|options|versions|"
                     r"variants|"
-                    r"drafts|ideas|scripts|alternatives|candidates|headlines|takes|choices|picks)|"
+                    r"drafts|ideas|scripts|alternatives|candidates|headlines|takes|choices|picks|selling points|"
+                    r"descriptions|"
+                    r"captions|slogans|taglines)|"
                     r"(?:give me|gimme|send me|i need|need|i want|want|come up with|draft|write)\s+(\d+)(?!\s*(?:%|"
                     r"percent|"
                     r"days?|weeks?|months?|yuan|rmb|块|元|[\d.]))\b", re.I)
@@ -71,10 +79,13 @@ _CN_QUANTITY = re.compile(r"(?<![\d.])([零一二两三四五六七八九十]+(?
 _EN_QUANTITY = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|thirty|fifty)\b"
                           r"(?=\s*(?:percent|%|days?\b|weeks?\b|months?\b|(?:more |new |different |alternative )?"
                           r"(?:titles|drafts|options|versions|variants|ideas|scripts|alternatives|headlines|"
-                          r"candidates))|"
+                          r"candidates|selling points|descriptions|captions|slogans|taglines))|"
                           r"\s*[.!?]?\s*$)|(?:(?<=give me )|(?<=gimme )|(?<=need ))(one|two|three|four|five|six|"
                           r"seven|eight|nine|ten)\b", re.I)
-_MONEY = re.compile(rf"([¥$])?\s*({MONEY_NUM})\s*(万|w|千|k|百)?\s*(元|块|yuan|rmb)?(?![A-Za-z0-9])", re.I)
+# a unit ends the number ("1万roi 3" is 10000 and a ROI); a bare number may not run into letters ("3x", "S12")
+_MONEY = re.compile(rf"([¥$])?\s*({MONEY_NUM})\s*(万|w|千|k|百)?\s*(元|块|yuan|rmb)?(?:(?<=[万千百元块])|"
+                    rf"(?![A-Za-z0-9]))",
+                    re.I)
 # 一万五 = 1.5万, 两千五 = 2.5千: a bare digit after the unit is the next place down
 _UNIT_TAIL = re.compile(r"(\d+)\s*(万|千)\s*([1-9一二两三四五六七八九])(?![\d.万千百十%])")
 _SHARE = rf"({NUM})\s*(?:%|个点|个百分点|percent)"
@@ -224,6 +235,8 @@ def parse_slots(text: str, *, original: str | None = None, today: date | None = 
     elif ":" in text:  # the copy after the colon, as written (a full-width comma stays one)
         written = original if original and re.search(r"[:：]", original) else text
         values["quoted"] = re.split(r"[:：]", written, maxsplit=1)[1].strip()
+    elif _CAN_WRITE.search(original or text):
+        values["quoted"] = _CAN_WRITE.search(original or text).group(1).strip()
     elif _AFTER_QUESTION.search(original or text):  # "will this get flagged? 顶级奢华 独一无二": the copy after the ask
         values["quoted"] = _AFTER_QUESTION.search(original or text).group(1).strip()
     # numerals become digits only after the copy to check was taken verbatim; the rest reads digits
@@ -286,7 +299,7 @@ def parse_slots(text: str, *, original: str | None = None, today: date | None = 
         if re.search(pattern, low):
             values["category"] = category
             break
-    values["stockout"] = bool(re.search(r"断货|缺货|没货|售罄|卖断|out of stock|stock ?outs?|sold out|sells? out", low))
+    values["stockout"] = bool(STOCKOUT.search(low))
     values["about_budget"] = bool(re.search(r"预算|budget|推广|ad spend|投放|promo", low))
     return Slots(**values)
 
@@ -350,7 +363,7 @@ def _per_sku(work: str, text: str) -> dict[str, dict[str, str]]:
 def _segment_change(segment: str, text: str, start: int, end: int) -> tuple[str, str] | None:
     """The one change text[start:end] (working copy: `segment`) makes: (price|budget|stock, value)."""
     kind = "budget" if _BUDGET_WORD.search(segment) else "price"
-    if re.search(r"断货|缺货|没货|售罄|out of stock|stock ?out|sold out|sells? out", segment, re.I):
+    if STOCKOUT.search(segment):
         return "stock", "0"
     percent = _PERCENT.search(text, start, end) if _PERCENT.search(segment) else None
     if percent:
@@ -398,7 +411,8 @@ _YEARLESS_RANGES = (
     re.compile(r"(?<![\d.])(\d{1,2})[./月](\d{1,2})[日号]?\s*(?:到|至|-|~|—|"
                r"to)\s*(?:(\d{1,2})[./月])?(\d{1,2})[日号]?(?![\d.])"),
     # Jun 1 - Jun 20, June 1 to 20
-    re.compile(rf"\b({_EN_MONTH})\.?\s+(\d{{1,2}})\s*(?:-|–|to|through)\s*(?:({_EN_MONTH})\.?\s+)?(\d{{1,2}})\b", re.I),
+    re.compile(rf"\b({_EN_MONTH})\.?\s+(\d{{1,2}})\s*(?:-|–|to|through|and|until|till|"
+               rf"~)\s*(?:({_EN_MONTH})\.?\s+)?(\d{{1,2}})\b", re.I),
 )
 _YEARLESS_MONTH = re.compile(rf"(?<![\d年])(\d{{1,2}})\s*月份?(?!\s*\d)|\b(?:in\s+)?({_EN_MONTH})\b(?!\s*\d)", re.I)
 
@@ -428,6 +442,7 @@ def _take_yearless_dates(text: str, today: date) -> tuple[str, date | None, date
 
 
 # the calendar week before this one (the data's last day is "yesterday"): not "比上周", which compares with it
+_WEEK_BEFORE_LAST = re.compile(r"上上(?:个)?(?:周|星期|礼拜)|(?:the )?week before last", re.I)
 _LAST_WEEK = re.compile(r"(?<![跟比和与较])(?:上一?个?(?:周|星期|礼拜)|(?<!than )(?<!vs )(?<!vs\. )(?<!to )(?<!with )"
                         r"\b(?:last|previous|prior) (?:calendar )?week\b)(?![跟比])", re.I)
 _ONE_DAY = (  # (pattern, days before the data's last day)
@@ -444,6 +459,7 @@ _YEARLESS_DAY = (
     re.compile(rf"\b({_EN_MONTH})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b", re.I),
     re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_EN_MONTH})\b", re.I),
     re.compile(r"(?<![\d.月/])(\d{1,2})\s*号"),
+    re.compile(r"\bthe (\d{1,2})(?:st|nd|rd|th)\b", re.I),  # "on the 25th": this month's
 )
 
 
@@ -453,7 +469,12 @@ def _take_days(work: str, today: date, values: dict[str, object]) -> str:
     from datetime import timedelta
 
     if "start" not in values:
-        week = _LAST_WEEK.search(work)
+        week = _WEEK_BEFORE_LAST.search(work)
+        if week:
+            monday = today - timedelta(days=today.weekday() + 14)
+            values.update(start=monday, end=monday + timedelta(days=6), days=7)
+            work = work[:week.start()] + " " * len(week.group(0)) + work[week.end():]
+        week = None if "start" in values else _LAST_WEEK.search(work)
         if week:
             monday = today - timedelta(days=today.weekday())
             if today.weekday() == 6:  # a Sunday is the end of its own week: "last week" is that one
@@ -477,7 +498,7 @@ def _take_days(work: str, today: date, values: dict[str, object]) -> str:
         groups = [group for group in found.groups() if group]
         if at == 4:
             groups = groups[::-1]
-        month, day = (today.month, int(groups[0])) if at == len(_YEARLESS_DAY) - 1 else (
+        month, day = (today.month, int(groups[0])) if at >= len(_YEARLESS_DAY) - 2 else (
             _month_number(groups[0]), int(groups[1]))
         if not (1 <= month <= 12):
             continue

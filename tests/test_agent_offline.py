@@ -454,6 +454,12 @@ def test_a_follow_up_that_changes_one_value_keeps_the_rest(history, question, to
     ("哪个省份下单最多", "sql", {}),
     ("S009 价格历史", "sql", {}),
     ("哪些款已经下架了", "sql", {}),
+    ("上上周的gmv为什么掉了", "diagnose", {"start": "2026-09-14", "end": "2026-09-20"}),
+    ("why did revenue dip between Sep 10 and Sep 20", "diagnose", {"start": "2026-09-10", "end": "2026-09-20"}),
+    ("give me the briefing for the 26th", "daily_report", {"day": "2026-09-26"}),
+    ("write three selling points for S011", "creative_draft", {"sku_id": "S011", "kind": "selling_points", "n": 3}),
+    ("彩妆能不能写 持久不脱妆 这几个字", "creative_check", {"text": "持久不脱妆", "category": "makeup"}),
+    ("what's the average order value this month", "sql", {}),
 ])
 def test_dates_numbers_and_copy_in_every_form_are_read_into_their_slots(question, tool, arguments):
     test_the_questions_merchants_asked_are_read_as_meant(question, tool, arguments)
@@ -468,6 +474,10 @@ def test_dates_numbers_and_copy_in_every_form_are_read_into_their_slots(question
      [("creative_draft", {"sku_id": "S010", "kind": "detail"}), ("creative_draft", {"sku_id": "S010", "n": 3})]),
     ("why did S008 drop over the last 7 days, and what if I cut its price 10%?",
      [("diagnose", {"days": 7, "sku_ids": ["S008"]}), ("whatif", {"price": {"S008": "-10%"}})]),
+    ("先诊断下上周，然后给个预算1万roi 3的方案",  # 1万 ends at its unit: the ROI after it is no part of it
+     [("diagnose", {"start": "2026-09-21", "end": "2026-09-27"}), ("plan_promotion", {"budget": 10000.0,
+                                                                                     "target_roi": 3.0})]),
+    ("check S030's stock, then simulate it stocking out", [("sql", {}), ("whatif", {"stock": {"S030": 0}})]),
     ("上周为啥掉了？顺便看看推广预算加20%能补回来多少",
      [("diagnose", {"start": "2026-09-21", "end": "2026-09-27"}), ("whatif", {"budget": {"total": "+20%"}})]),
 ])
