@@ -85,9 +85,12 @@ DATA_FIRST = _words(r"省份|哪个省|各省|分省|\bprovinces?\b|价格历史
                     r"已下架|已经下架|delisted (?:skus|products|items)|(?:list|show)\b.{0,12}\bdelisted|"
                     r"多少单|几单|多少个?订单|订单数|how many orders|number of orders|order count")
 # asking shopagent to act inside the platform: it only reads the shop's data and proposes
-BACK_OFFICE = _words(r"登录|千牛|后台|直接(改|调|设)|帮我(去)?(改|调|设置?)(一下)?(价|价格|预算)")
+BACK_OFFICE = _words(r"登录|千牛|后台|直接(改|调|设)|帮我(去)?(改|调|设置?)(一下)?(价|价格|预算)|"
+                     r"\blog ?(?:in|into|on to)\b|\bsign (?:in|into)\b|seller (?:account|center|central|backend)|"
+                     r"back[- ]?office|qianniu")
 # asking about copy the question quotes ("这段帮我过一遍：'...'"): words that say "check it" only beside a quote
-COPY_CHECK = _words(r"能写|能用|可以写|可以用|能不能|过一遍|过一下|把把关|把关|有没有问题|有问题吗|行不行|行吗|"
+COPY_CHECK = _words(r"allowed|permitted|acceptable|compliant|can (?:i|we) (?:use|say|write)|能写|能用|可以写|可以用|"
+                    r"能不能|过一遍|过一下|把把关|把关|有没有问题|有问题吗|行不行|行吗|"
                     r"可以吗|ok吗|怎么样|\bok\b|okay|fine|"
                     r"safe|risky|legal")
 # 帮我写 asks for a draft; 能写…吗 asks about copy
@@ -114,20 +117,24 @@ CHANGE = _words(r"翻倍|加倍|减半|\bdoubl|\bhalv|"
                 r"涨价|降价|提价|加价|打.{0,2}折|\d(\.\d)?折|卖\s*\d|价格?(改|调)|改成|调到|加到|提到|降到|砍|"
                 r"raise|increase|\bcut\b|lower|reduce|goes? up|goes? down|\bdiscount|to ¥?\d")
 PROMOTION = _words(r"预算|投放|推广|投产|\broi\b|\broas\b|budget|ad spend|allocat|分配|怎么分|\bsplit\b|campaign")
-ASSORTMENT = _words(r"主推|主打|重点推|重点打|潜力款|动销|\bfeature\b|focus on|"
+ASSORTMENT = _words(r"主推|主打|重点推|重点打|潜力款|动销|\bfeature\b|focus on|worth pushing|(?:what|which) .{0,16}"
+                    r"\bto push\b|worth (?:backing|featuring|doubling down)|"
                     r"下架|选品|滞销|清仓|清掉|清货|卖不动|不好卖|淘汰|砍掉哪|砍哪|货盘|商品结构|追单|"
                     r"which (skus?|products?|items?) (do|should) (i|we) (push|kill)|"
                     r"assortment|discontinu|delist|slow[- ]?mov|dead stock|"
                     r"which (skus?|products?|items?) (to|should) (drop|cut|remove)")
-PRICING = _words(r"哪些.{0,6}(?:能|可以|该|要|适合)\s*(?:涨|降|提)价|"
+PRICING = _words(r"哪些.{0,6}(?:能|可以|该|要|适合)\s*(?:涨|降|提)价|should .{0,24}\bcost\b|"
+                 r"how much should (?:i|we) (?:charge|sell)|what (?:price|to charge)|"
                  r"which .{0,20}(?:raise|increase|cut|lower) .{0,6}prices?|"
                  r"定价|调价|什么价|定多少|多少钱合适|价格|\bprice|pricing|reprice")
 STOCK = _words(r"库存|还剩|存货|现货|还有多少件|stock level|in stock|on hand|inventory|how (many|much) .*left|"
                 r"stock (is )?left")
-REVIEWS = _words(r"评价|评论|差评|好评|买家说|\breviews?\b")
+REVIEWS = _words(r"评价|评论|差评|好评|买家说|买家怎么说|口碑|\breviews?\b|(?:people|customers|buyers|shoppers) "
+                 r"(?:are )?(?:saying|think|say)|feedback")
 REPORT = _words(r"日报|周报|简报|晨报|早报|播报|经营报告|数据汇总|daily report|briefing|daily summary|daily digest|"
                 r"morning report|\breport\b")
-DIAGNOSE = _words(r"gmv|销售额|营业额|销量|生意|业绩|流量|转化|为什么|为啥|掉|下滑|下降|跌|少了|诊断|怎么了|表现|"
+DIAGNOSE = _words(r"went wrong|what'?s wrong|so bad|underperform|gone soft|been soft|sluggish|gmv|销售额|营业额|销量|"
+                  r"生意|业绩|流量|转化|为什么|为啥|掉|下滑|下降|跌|少了|诊断|怎么了|表现|"
                   r"原因|分析|咋回事|怎么回事|"
                   r"\bwhy\b|\bdrop|\bfell\b|\bfall|declin|\bdown\b|diagnos|\bsales\b|revenue|what happened|"
                   r"performance|traffic|conversion|how (did|is|was|are) (the |my |our )?(shop|store|sales|business)|"
@@ -152,7 +159,9 @@ STEP_BREAK = re.compile(r"[，,。；;]?\s*(?:然后|之后|接着|(?:写完|做
                         r"[，,。；;？?]\s*(?:另外|还有|同时|以及)\s*(?=[帮给出写做算看查来模拟分定把按推演拿用排列])|"
                         r"[？?]\s*(?=(?:再|帮我|给我|顺便))|"
                         r"再(?=给|帮|出|写|做|算|看|查|来|模拟|分|定|把|按|推演|拿|用|排|列|跑|测|评估|预估|诊断|分析)|"
-                        r"\band then\b|[,;]\s*then\b|\bafter that\b|\bthen\b(?= (?:give|plan|write|draft|tell|"
+                        r"\band then\b|\s+and also\s+(?=(?:give|plan|write|draft|tell|split|simulate|check|show|"
+                        r"run|list|make|do|price|suggest|recommend)\b)|[,;]\s*then\b|\bafter that\b|"
+                        r"\bthen\b(?= (?:give|plan|write|draft|tell|"
                         r"split|simulate|check|price|show|run|build|make|do|list|find|diagnose|draft|send|suggest|"
                         r"recommend|what))|[,;?]\s*(?:and|also|plus)\s+(?=(?:what if|what happens|what would|simulate|"
                         r"draft|write|plan|give|check|list|show|tell|run|split|price|diagnose|send|suggest)\b)|"

@@ -18,7 +18,10 @@ NUM = r"\d+(?:\.\d+)?"
 MONEY_NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"  # 6,000 as well as 6000
 CN_NUM = r"[零一二两三四五六七八九十]+"
 UNIT_MULTIPLIER = {"万": 10_000, "w": 10_000, "千": 1_000, "k": 1_000, "百": 100}
-UP = re.compile(r"涨|提|加|上调|贵|raise|increase|\bup\b|hike|higher|more", re.I)
+UP = re.compile(r"涨|提|加|上调|贵|raise|increase|\bup\b|hike|higher|more|pricier|dearer", re.I)
+# a direction written right after the number ("5% pricier", "10%便宜") is that number's own
+_AFTER_UP = re.compile(r"\s*(?:more expensive|pricier|dearer|higher|up\b|贵)", re.I)
+_AFTER_DOWN = re.compile(r"\s*(?:cheaper|lower|less\b|off\b|down\b|便宜)", re.I)
 DOWN = re.compile(r"降|减|砍|下调|便宜|打折|cut|lower|reduce|decrease|drop|down|cheaper|less", re.I)
 
 _DATE_PATTERNS = (
@@ -70,6 +73,7 @@ _DAY_WORDS: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"(这|本|上|近|过去|最近|前)一?(个)?(周|星期|礼拜)|(this|last|past|previous) week", re.I), 7),
     (re.compile(r"(这个|本|上个|上|近一个|最近一个|过去一个)月|(this|last|past|previous) month", re.I), 30),
     (re.compile(r"季度|quarter", re.I), 90),
+    (re.compile(r"fortnight|半个月", re.I), 14),
     (re.compile(r"昨天|昨日|yesterday|今天|today", re.I), 1),
 )
 # a Chinese numeral that counts something (三万, 两千, 十四天, 三点五, 八五折); "一下" or "一样" stay words
@@ -463,6 +467,10 @@ _YEARLESS_DAY = (
 )
 
 
+_SINCE_BEFORE = re.compile(r"(?:\bsince|\bstarting|\bfrom|自从?|从)\s*(?:the\s+)?$", re.I)
+_SINCE_AFTER = re.compile(r"\s*(?:以来|至今|到现在|到今天|开始|起(?!来)|onwards?\b|till now|to date)", re.I)
+
+
 def _take_days(work: str, today: date, values: dict[str, object]) -> str:
     """上周 / last week (the calendar week before the data's last week), 昨天 / 前天 / 9月28号 / Sep 27 (one day):
     read into `values` and blanked from the text."""
@@ -504,7 +512,11 @@ def _take_days(work: str, today: date, values: dict[str, object]) -> str:
             continue
         written = _latest(today, month, day)
         if written is not None:
-            values.setdefault("day", written)
+            if _SINCE_BEFORE.search(work[:found.start()]) or _SINCE_AFTER.match(work, found.end()):
+                values.setdefault("start", written)  # "since the 20th", "9月20号以来": that day to the last
+                values.setdefault("end", today)
+            else:
+                values.setdefault("day", written)
             return work[:found.start()] + " " * len(found.group(0)) + work[found.end():]
     return work
 
@@ -548,6 +560,10 @@ def _signed(match: re.Match[str], text: str, scale: float = 1.0) -> float:
     written = match.group(1)
     value = float(CN_DIGITS.get(written, written)) * scale
     if written.startswith(("+", "-")):
+        return value
+    if _AFTER_DOWN.match(text, match.end()):
+        return -value
+    if _AFTER_UP.match(text, match.end()):
         return value
     before = list(UP.finditer(text[:match.start()])) + list(DOWN.finditer(text[:match.start()]))
     if before:

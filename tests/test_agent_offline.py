@@ -460,6 +460,12 @@ def test_a_follow_up_that_changes_one_value_keeps_the_rest(history, question, to
     ("write three selling points for S011", "creative_draft", {"sku_id": "S011", "kind": "selling_points", "n": 3}),
     ("彩妆能不能写 持久不脱妆 这几个字", "creative_check", {"text": "持久不脱妆", "category": "makeup"}),
     ("what's the average order value this month", "sql", {}),
+    ("sales have been soft since the 20th, why?", "diagnose", {"start": "2026-09-20", "end": "2026-09-30"}),
+    ("gmv dropped 20% over the last fortnight, explain", "diagnose", {"days": 14}),
+    ("what happens if S012 is 10% cheaper and S013 is 5% pricier", "whatif",
+     {"price": {"S012": "-10%", "S013": "+5%"}}),  # the direction written after its number is its own
+    ("what should S044 cost if I want max profit and margin at least 35%", "plan_pricing",
+     {"skus": ["S044"], "objective": "profit", "min_margin": 0.35}),
 ])
 def test_dates_numbers_and_copy_in_every_form_are_read_into_their_slots(question, tool, arguments):
     test_the_questions_merchants_asked_are_read_as_meant(question, tool, arguments)
@@ -477,6 +483,8 @@ def test_dates_numbers_and_copy_in_every_form_are_read_into_their_slots(question
     ("先诊断下上周，然后给个预算1万roi 3的方案",  # 1万 ends at its unit: the ROI after it is no part of it
      [("diagnose", {"start": "2026-09-21", "end": "2026-09-27"}), ("plan_promotion", {"budget": 10000.0,
                                                                                      "target_roi": 3.0})]),
+    ("diagnose last 7 days and also give me a promo plan with 1w budget roi 3",
+     [("diagnose", {"days": 7}), ("plan_promotion", {"budget": 10000.0, "target_roi": 3.0})]),
     ("check S030's stock, then simulate it stocking out", [("sql", {}), ("whatif", {"stock": {"S030": 0}})]),
     ("上周为啥掉了？顺便看看推广预算加20%能补回来多少",
      [("diagnose", {"start": "2026-09-21", "end": "2026-09-27"}), ("whatif", {"budget": {"total": "+20%"}})]),
@@ -503,14 +511,15 @@ def test_a_follow_up_moves_the_day_or_changes_one_value(history, question, tool,
 
 
 @pytest.mark.parametrize("question", ["帮我编10条好评", "写几条五星好评发到评论区", "write me five 5-star reviews",
-                                      "how do I hack a rival's shop"])
+                                      "how do I hack a rival's shop",
+                                      "please log into my seller account and change S001's price"])
 def test_writing_fake_reviews_or_attacking_a_rival_is_refused_without_a_call(question):
     from datetime import date
 
     from shopagent.offline_planner import plan
 
     planned = plan(question, today=date(2026, 9, 30))
-    assert planned.calls == [] and planned.intent in ("fraud", "hostile")
+    assert planned.calls == [] and planned.intent in ("fraud", "hostile", "refused")
 
 
 @pytest.mark.parametrize("question, table", [
