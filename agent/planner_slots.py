@@ -411,6 +411,8 @@ MONTHS = {name: number for number, names in enumerate(
      "sep sept september", "oct october", "nov november", "dec december"), start=1) for name in names.split()}
 _EN_MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
 _YEARLESS_RANGES = (
+    # 10号到20号: days of the latest month that has them
+    re.compile(r"(?<![\d.月/])()(\d{1,2})\s*[号日]\s*(?:到|至|-|~|—)\s*()(\d{1,2})\s*[号日](?![\d报])"),
     # 9.1到9.15, 9月1日到9月15日, 9/1-9/15: month.day to month.day
     re.compile(r"(?<![\d.])(\d{1,2})[./月](\d{1,2})[日号]?\s*(?:到|至|-|~|—|"
                r"to)\s*(?:(\d{1,2})[./月])?(\d{1,2})[日号]?(?![\d.])"),
@@ -427,6 +429,9 @@ def _take_yearless_dates(text: str, today: date) -> tuple[str, date | None, date
         match = pattern.search(text)
         if match:
             first_month, first_day, last_month, last_day = match.groups()
+            if not first_month:  # 10号到20号: this month's, or the month before when they are still to come
+                month = today.month if int(last_day) <= today.day else (today.month - 2) % 12 + 1
+                first_month = last_month = str(month)
             first_month = _month_number(first_month)
             last_month = _month_number(last_month) if last_month else first_month
             start, end = _latest(today, first_month, int(first_day)), _latest(today, last_month, int(last_day))
@@ -446,8 +451,12 @@ def _take_yearless_dates(text: str, today: date) -> tuple[str, date | None, date
 
 
 # the calendar week before this one (the data's last day is "yesterday"): not "比上周", which compares with it
+_EN_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_WEEKDAY = re.compile(r"(?:(上一?个?)|(这个?|本))(?:周|星期|礼拜)([一二三四五六日天])|"
+                      r"\blast (monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.I)
 _WEEK_BEFORE_LAST = re.compile(r"上上(?:个)?(?:周|星期|礼拜)|(?:the )?week before last", re.I)
-_LAST_WEEK = re.compile(r"(?<![跟比和与较])(?:上一?个?(?:周|星期|礼拜)|(?<!than )(?<!vs )(?<!vs\. )(?<!to )(?<!with )"
+_LAST_WEEK = re.compile(r"(?<![跟比和与较])(?:上一?个?(?:周|星期|礼拜)(?![一二三四五六日天])|"
+                        r"(?<!than )(?<!vs )(?<!vs\. )(?<!to )(?<!with )"
                         r"\b(?:last|previous|prior) (?:calendar )?week\b)(?![跟比])", re.I)
 _ONE_DAY = (  # (pattern, days before the data's last day)
     (re.compile(r"大前天|three days ago", re.I), 2),
@@ -492,6 +501,18 @@ def _take_days(work: str, today: date, values: dict[str, object]) -> str:
                 values.update(start=monday - timedelta(days=7), end=monday - timedelta(days=1))
             values["days"] = 7
             work = work[:week.start()] + " " * len(week.group(0)) + work[week.end():]
+    weekday = _WEEKDAY.search(work)
+    if weekday:  # 上周五, 这周一, last Friday: a day of a calendar week
+        zh_last, zh_this, zh_day, en_day = weekday.groups()
+        index = "一二三四五六日天".index(zh_day) if zh_day else _EN_DAYS.index(en_day.lower()[:3])
+        monday = today - timedelta(days=today.weekday())
+        if zh_day:
+            chosen = monday + timedelta(days=min(index, 6) - (7 if zh_last else 0))
+        else:  # "last Friday": the latest Friday before the data's last day
+            chosen = today - timedelta(days=(today.weekday() - index) % 7 or 7)
+        if chosen <= today:
+            values.setdefault("day", chosen)
+            return work[:weekday.start()] + " " * len(weekday.group(0)) + work[weekday.end():]
     for pattern, back in _ONE_DAY:
         found = pattern.search(work)
         if found:

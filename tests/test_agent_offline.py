@@ -464,6 +464,10 @@ def test_a_follow_up_that_changes_one_value_keeps_the_rest(history, question, to
     ("gmv dropped 20% over the last fortnight, explain", "diagnose", {"days": 14}),
     ("what happens if S012 is 10% cheaper and S013 is 5% pricier", "whatif",
      {"price": {"S012": "-10%", "S013": "+5%"}}),  # the direction written after its number is its own
+    ("10号到20号gmv咋回事", "diagnose", {"start": "2026-09-10", "end": "2026-09-20"}),
+    ("截至上周日的数据，哪些款该清仓", "plan_assortment", {"as_of": "2026-09-27"}),
+    ("report for last friday", "daily_report", {"day": "2026-09-25"}),
+    ("这周一的日报", "daily_report", {"day": "2026-09-28"}),
     ("what should S044 cost if I want max profit and margin at least 35%", "plan_pricing",
      {"skus": ["S044"], "objective": "profit", "min_margin": 0.35}),
 ])
@@ -485,6 +489,9 @@ def test_dates_numbers_and_copy_in_every_form_are_read_into_their_slots(question
                                                                                      "target_roi": 3.0})]),
     ("diagnose last 7 days and also give me a promo plan with 1w budget roi 3",
      [("diagnose", {"days": 7}), ("plan_promotion", {"budget": 10000.0, "target_roi": 3.0})]),
+    ("先看看上周为啥掉，再给个预算5000 roi 3的方案，最后帮S012写3个标题",
+     [("diagnose", {"start": "2026-09-21", "end": "2026-09-27"}), ("plan_promotion", {"budget": 5000.0}),
+      ("creative_draft", {"sku_id": "S012", "n": 3})]),
     ("check S030's stock, then simulate it stocking out", [("sql", {}), ("whatif", {"stock": {"S030": 0}})]),
     ("上周为啥掉了？顺便看看推广预算加20%能补回来多少",
      [("diagnose", {"start": "2026-09-21", "end": "2026-09-27"}), ("whatif", {"budget": {"total": "+20%"}})]),
