@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from shopagent.intent.data_query import data_query
-from shopagent.planner_slots import Slots, cjk, parse_slots
+from shopagent.planner_slots import STOCKOUT, Slots, cjk, parse_slots
 
 Intent = Literal["diagnose", "promotion", "pricing", "assortment", "whatif", "creative_draft", "creative_check",
                  "sql", "data", "report", "schema", "stock", "reviews", "refused", "hostile", "fraud", "unsure",
@@ -45,10 +45,15 @@ HOSTILE = _words(rf"\b(?:drop\s+table|delete\s+from|truncate(?:\s+table)?|insert
                  rf"(?:if\s+exists\s+)?{_TABLES}|^\s*drop\s+(?:table|database|schema|view)\s|"
                  r";\s*(?:drop|delete|truncate|insert|update|alter)\s|"
                  r"忽略(之前|上面|以上|前面)的?(所有)?(指令|规则|设定|要求)|系统提示词|"
+                 r"\bhack(?:ing)?\b|\bddos\b|黑掉|黑进|入侵|攻击.{0,6}(?:店|网站|竞品|对手)|恶意(?:投诉|举报|差评)|"
                  r"ignore (all )?(the )?(previous|prior|above) (instructions|rules)|system prompt|"
                  r"disregard (the|all|your) (rules|instructions)|\bjailbreak")
 # faking orders or reviews (刷单, 刷好评, 差评师, fake reviews): refused whatever the rest of the question says
 FRAUD = _words(r"刷单|刷好评|刷差评|刷销量|刷流量|刷评|刷手|差评师|假好评|假评价|假评论|虚假交易|虚假评价|买粉|"
+               r"好评返现|(?:编|造|捏造|伪造|代写)\S{0,10}(?:好评|评价|评论|买家秀)|(?:写|弄|搞|来)\S{0,6}(?:五星|"
+               r"5星)(?:好评|评价)|"
+               r"(?:write|make up|invent|generate|create)\s+(?:me\s+)?(?:\d+\s+|some\s+|a few\s+)?(?:fake\s+)?"
+               r"(?:5|five)[- ]star reviews|fake testimonials|"
                r"好评返现|\bfake (?:\w+ ){0,2}(?:reviews?|orders?|ratings?|sales|followers)|"
                r"brush(?:ing)? (?:orders|sales)|\bbuy (?:fake )?(?:reviews|followers|ratings)|astroturf")
 # requests to change or delete the shop's data ("把S003的库存改成500", "delete last month's refunds"): shopagent
@@ -57,7 +62,8 @@ _DATA_NOUN = (r"(?:库存|成本|价格|售价|原价|订单|评价|评论|差�
               r"stock|inventory|cost|price|orders?|reviews?|records?|data|refunds?|sales|scores?|rows?)")
 MODIFY = _words(rf"(?:把|将|给我把|帮我把).{{0,24}}{_DATA_NOUN}.{{0,12}}(?:改成|改为|改到|设为|设成|调成|"
                 r"删掉|删了|删除|清空|清零|抹掉)|"
-                rf"(?:删掉|删除|清空|清零|抹掉|删了).{{0,24}}{_DATA_NOUN}|{_DATA_NOUN}.{{0,6}}(?:删掉|删了|删除|清空|清零)|"
+                rf"(?:删掉|删除|清空|清零|抹掉|删了).{{0,24}}{_DATA_NOUN}|{_DATA_NOUN}.{{0,6}}(?:删掉|删了|删除|清空|"
+                rf"清零)|"
                 rf"^\s*(?:please\s+|can you\s+|could you\s+)?(?:update|delete|erase|wipe|modify|edit|"
                 rf"overwrite)\b(?!\s+(?:me|us)\b).{{0,40}}{_DATA_NOUN}")
 # a question for numbers the data holds as they are (spend, channels, shop scores, rivals' prices): a query,
@@ -65,44 +71,83 @@ MODIFY = _words(rf"(?:把|将|给我把|帮我把).{{0,24}}{_DATA_NOUN}.{{0,12}}
 DATA_ASK = _words(r"花了多少|花费多少|烧了多少|各渠道|分渠道|渠道分布|竞品.{0,8}(?:价|卖多少)|对手.{0,4}(?:价|卖多少)|"
                   r"\bdsr\b|店铺评分|体验分|how much did (?:we|i) spend|spent on|by channel|per channel|"
                   r"competitors?'? prices?|(?:competitors?|rivals?) (?:are )?(?:charg|sell)|"
-                  r"(?:shop|store)(?:'s)? (?:scores?|ratings?|dsr)")
+                  r"(?:shop|store)(?:'s)? (?:scores?|ratings?|dsr)|"
+                  # "上周卖了多少件", "gmv是多少", "what's the average order value": a number the data holds
+                  r"卖了多少|卖出多少|卖了几|多少件|客单价|(?:gmv|销售额|营业额|销量|访客|转化率|退款率|"
+                  r"加购)\S{0,4}(?:是|有)多少|"
+                  r"how many (?:units|pieces|items|visitors)|units sold|average order value|\baov\b|"
+                  r"what(?:'s| is| was| are| were) (?:the |our |my )?(?:total |average |daily )?"
+                  r"(?:gmv|revenue|sales|conversion|refund|units|visitors|add[- ]to[- ]cart)")
+# data the tables hold as they are and no planner reads (orders a day, provinces, price history, the delisted):
+# specific enough to settle the question before the model
+DATA_FIRST = _words(r"省份|哪个省|各省|分省|\bprovinces?\b|价格历史|历史价格|调价记录|改价记录|price history|"
+                    r"past prices|"
+                    r"已下架|已经下架|delisted (?:skus|products|items)|(?:list|show)\b.{0,12}\bdelisted|"
+                    r"多少单|几单|多少个?订单|订单数|how many orders|number of orders|order count")
 # asking shopagent to act inside the platform: it only reads the shop's data and proposes
-BACK_OFFICE = _words(r"登录|千牛|后台|直接(改|调|设)|帮我(去)?(改|调|设置?)(一下)?(价|价格|预算)")
-CHECK = _words(r"合规|违规|违禁|广告法|极限词|敏感词|能不能用|能用吗|过审|会被罚|被处罚|能不能写|能写吗|可以写吗|"
+BACK_OFFICE = _words(r"登录|千牛|后台|直接(改|调|设)|帮我(去)?(改|调|设置?)(一下)?(价|价格|预算)|"
+                     r"\blog ?(?:in|into|on to)\b|\bsign (?:in|into)\b|seller (?:account|center|central|backend)|"
+                     r"back[- ]?office|qianniu")
+# asking about copy the question quotes ("这段帮我过一遍：'...'"): words that say "check it" only beside a quote
+COPY_CHECK = _words(r"allowed|permitted|acceptable|compliant|can (?:i|we) (?:use|say|write)|能写|能用|可以写|可以用|"
+                    r"能不能|过一遍|过一下|把把关|把关|有没有问题|有问题吗|行不行|行吗|"
+                    r"可以吗|ok吗|怎么样|\bok\b|okay|fine|"
+                    r"safe|risky|legal")
+# 帮我写 asks for a draft; 能写…吗 asks about copy
+WRITE = _words(r"(?<![能以])写|起|\bdraft|\bwrite")
+CHECK = _words(r"any violations?|violat|get flagged|ad[- ]?law|"
+               r"safe to (?:use|publish|post|say)|ok(?:ay)? to (?:use|publish|post|say)|"
+               r"合规|违规|违禁|广告法|极限词|敏感词|能不能用|能用吗|过审|会被罚|被处罚|能不能写|能写吗|可以写吗|"
                r"(?:检查|查|审|看)一?下[:：]|"
                r"\bcan (?:i|we) (?:say|write|use)\b|allowed to (?:say|write)|compliant|compliance|ad[- ]law|"
                r"check (this|the|my) (copy|text|title)|is this (copy|title) (ok|allowed|legal)|flagged|"
                r"run this (headline|title|copy|slogan)")
 DRAFT = _words(r"写|起.{0,2}标题|文案|卖点|脚本|详情页|\bwrite\b|\bdraft\b|selling points?|slogan|video script|"
+               r"(?:title|headline|tagline|copy|name) (?:ideas|options|suggestions|variants)|headlines?\b|taglines?|"
+               r"备选|几个标题|标题.{0,4}(?:优化|改一?下|换一?下|建议)|"
                r"标题.{0,8}(重新|再|换)\s*(起|写|拟|想|来)|起几个")
-WHATIF_CUE = _words(r"啥效果|什么效果|效果如何|有啥影响|有什么影响|"
+WHATIF_CUE = _words(r"^\s*(?:sim|scenario|模拟|推演)\s*[:：]|\bscenario\b|能补回|补回来|补得回|能带来多少|能多带来|"
+                    r"能拉回|能涨多少|能多赚|"
+                    r"how much (?:would|could|will|can) (?:we|it|that|this) (?:gain|lose|recover|add|make)|"
+                    r"啥效果|什么效果|效果如何|有啥影响|有什么影响|"
                     r"会怎样|会怎么样|会如何|会怎么|怎么变|如果|假如|要是|假设|会不会|会损失|会少|会多|影响多大|"
                     r"会掉多少|会变成多少|变成多少|多出多少|多卖多少|少卖多少|能卖动?多少|的话|模拟|推演|\bsimulat|"
                     r"what if|what happens|what would happen|would happen|\bif (i|we)\b|\bsuppose\b|impact")
 CHANGE = _words(r"翻倍|加倍|减半|\bdoubl|\bhalv|"
                 r"涨价|降价|提价|加价|打.{0,2}折|\d(\.\d)?折|卖\s*\d|价格?(改|调)|改成|调到|加到|提到|降到|砍|"
                 r"raise|increase|\bcut\b|lower|reduce|goes? up|goes? down|\bdiscount|to ¥?\d")
-STOCKOUT = _words(r"断货|缺货|没货|售罄|卖断|out of stock|stock ?outs?|sold out|sells? out")
 PROMOTION = _words(r"预算|投放|推广|投产|\broi\b|\broas\b|budget|ad spend|allocat|分配|怎么分|\bsplit\b|campaign")
-ASSORTMENT = _words(r"主推|主打|重点推|重点打|潜力款|动销|\bfeature\b|focus on|"
+ASSORTMENT = _words(r"主推|主打|重点推|重点打|潜力款|动销|\bfeature\b|focus on|worth pushing|(?:what|which) .{0,16}"
+                    r"\bto push\b|worth (?:backing|featuring|doubling down)|"
                     r"下架|选品|滞销|清仓|清掉|清货|卖不动|不好卖|淘汰|砍掉哪|砍哪|货盘|商品结构|追单|"
                     r"which (skus?|products?|items?) (do|should) (i|we) (push|kill)|"
                     r"assortment|discontinu|delist|slow[- ]?mov|dead stock|"
                     r"which (skus?|products?|items?) (to|should) (drop|cut|remove)")
-PRICING = _words(r"哪些.{0,6}(?:能|可以|该|要|适合)\s*(?:涨|降|提)价|"
+PRICING = _words(r"哪些.{0,6}(?:能|可以|该|要|适合)\s*(?:涨|降|提)价|should .{0,24}\bcost\b|"
+                 r"how much should (?:i|we) (?:charge|sell)|what (?:price|to charge)|"
                  r"which .{0,20}(?:raise|increase|cut|lower) .{0,6}prices?|"
                  r"定价|调价|什么价|定多少|多少钱合适|价格|\bprice|pricing|reprice")
 STOCK = _words(r"库存|还剩|存货|现货|还有多少件|stock level|in stock|on hand|inventory|how (many|much) .*left|"
                 r"stock (is )?left")
-REVIEWS = _words(r"评价|评论|差评|好评|买家说|\breviews?\b")
-DIAGNOSE = _words(r"gmv|销售额|营业额|销量|生意|业绩|流量|转化|为什么|为啥|掉|下滑|下降|跌|少了|诊断|怎么了|表现|"
+REVIEWS = _words(r"评价|评论|差评|好评|买家说|买家怎么说|口碑|\breviews?\b|(?:people|customers|buyers|shoppers) "
+                 r"(?:are )?(?:saying|think|say)|feedback")
+REPORT = _words(r"日报|周报|简报|晨报|早报|播报|经营报告|数据汇总|daily report|briefing|daily summary|daily digest|"
+                r"morning report|\breport\b")
+DIAGNOSE = _words(r"went wrong|what'?s wrong|so bad|underperform|gone soft|been soft|sluggish|gmv|销售额|营业额|销量|"
+                  r"生意|业绩|流量|转化|为什么|为啥|掉|下滑|下降|跌|少了|诊断|怎么了|表现|"
                   r"原因|分析|咋回事|怎么回事|"
                   r"\bwhy\b|\bdrop|\bfell\b|\bfall|declin|\bdown\b|diagnos|\bsales\b|revenue|what happened|"
                   r"performance|traffic|conversion|how (did|is|was|are) (the |my |our )?(shop|store|sales|business)|"
                   r"shop do\b")
-FOLLOW_UP = _words(r"呢|^那|what about|how about|and for|same for|same question|换成|改成|改为|调成|再|instead|"
+FOLLOW_UP = _words(r"呢|^那|^\s*(?:and|also|plus)\b|也来|也要|也给|也出|也看|不变|保持|照旧|\bunchanged\b|"
+                   r"same (?:roi|budget|target)|"
+                   r"\bassuming\b|前一天|后一天|the day before|previous day|what about|how about|and for|same for|"
+                   r"same question|换成|改成|改为|调成|再|instead|"
                    r"same thing|again|redo|re-?run|^\s*(?:make it|change it to|and with|with)\b")
 WHOLE_SHOP = _words(r"全店|整个店|整店|店铺整体|whole (shop|store)|shop-?wide|the shop overall|all skus")
+# "前一天的也来一份", "and the day after?": the answer's day moved by one
+DAY_SHIFT = _words(r"(前一天|前一日|the day before|previous day|day earlier)|(后一天|后一日|the day after|next day|"
+                   r"day later)")
 # "再算一遍", "redo it": the last question again with what this one changes, whatever its words suggest
 REDO = _words(r"再算|重新算|再来一遍|再跑|redo|re-?run|same thing|again|instead")
 # common slips of the keyboard in merchants' questions, read as meant
@@ -110,14 +155,21 @@ TYPOS = {"头产比": "投产比", "投产率": "投产比", "转换率": "转�
 
 
 # "先看看为什么掉量，再给个方案", "first ..., then ...": one question, several steps in order
-STEP_BREAK = re.compile(r"[，,。；;]?\s*(?:然后|之后|接着|(?:写完|做完|弄完|出完|看完)?\s*顺便|"
-                        r"再(?=给|帮|出|写|做|算|看|查|来|模拟|分|定|把|按|推演|拿)|"
-                        r"\band then\b|[,;]\s*then\b|\bafter that\b|\bthen\b(?= (?:give|plan|write|draft|tell|"
-                        r"split|simulate|check|price|show)))\s*", re.I)
+STEP_BREAK = re.compile(r"[，,。；;]?\s*(?:然后|之后|接着|[，,。；;]\s*(?:最后|其次|第[二三四]步|再然后)|"
+                        r"[,;.]\s*(?:finally|lastly|and finally)\b,?|(?:写完|做完|弄完|出完|看完)?\s*顺便|"
+                        r"[，,。；;？?]\s*(?:另外|还有|同时|以及)\s*(?=[帮给出写做算看查来模拟分定把按推演拿用排列])|"
+                        r"[？?]\s*(?=(?:再|帮我|给我|顺便))|"
+                        r"再(?=给|帮|出|写|做|算|看|查|来|模拟|分|定|把|按|推演|拿|用|排|列|跑|测|评估|预估|诊断|分析)|"
+                        r"\band then\b|\s+and also\s+(?=(?:give|plan|write|draft|tell|split|simulate|check|show|"
+                        r"run|list|make|do|price|suggest|recommend)\b)|[,;]\s*then\b|\bafter that\b|"
+                        r"\bthen\b(?= (?:give|plan|write|draft|tell|"
+                        r"split|simulate|check|price|show|run|build|make|do|list|find|diagnose|draft|send|suggest|"
+                        r"recommend|what))|[,;?]\s*(?:and|also|plus)\s+(?=(?:what if|what happens|what would|simulate|"
+                        r"draft|write|plan|give|check|list|show|tell|run|split|price|diagnose|send|suggest)\b)|"
+                        r"[,;?]\s*(?:also|plus)\b)\s*", re.I)
 STEP_START = re.compile(r"^\s*(?:先|首先|第一步|first(?:ly)?,?\s)", re.I)
 # the model's own intents, as the planner names them
 MODEL_INTENT: dict[str, Intent] = {"back_office": "refused", "offtopic": "unknown", "fraud": "fraud"}
-CONFIDENT = 0.5  # below this the model's reading alone is not enough
 SUGGEST_FLOOR = 0.05  # readings less likely than this are not worth offering
 NO_CALL = ("unknown", "refused", "hostile", "fraud", "unsure")
 
@@ -155,13 +207,34 @@ def plan(question: str, previous: Plan | None = None, today: date | None = None)
         text = text.replace(typo, meant)
     parts = [part for part in STEP_BREAK.split(STEP_START.sub("", text)) if part and part.strip(" ，,。.;；")]
     if len(parts) > 1 and not HOSTILE.search(text):
-        steps = [_plan_one(part, part, None, today) for part in parts]
-        if all(step.calls for step in steps) and len({step.calls[0].tool for step in steps}) == len(steps):
+        steps = _with_earlier_skus([_plan_one(part, part, None, today) for part in parts])
+        tools = [step.calls[0].tool for step in steps if step.calls]
+        if (len(tools) == len(steps) and tools.count("whatif") <= 1
+                and len({(call.tool, str(call.arguments)) for step in steps for call in step.calls[:1]}) == len(steps)):
             first = steps[0]
             return first.model_copy(update={"calls": [step.calls[0] for step in steps], "steps": steps,
                                             "missing": [m for step in steps for m in step.missing],
                                             "confidence": min(step.confidence for step in steps)})
     return _plan_one(text, question, previous, today)
+
+
+# a later step that names no SKU ("然后再写两版卖点", "then simulate it stocking out") is about the earlier step's
+SKU_STEPS = ("creative_draft", "whatif")
+
+
+def _with_earlier_skus(steps: list[Plan]) -> list[Plan]:
+    named: list[str] = []
+    done = []
+    for step in steps:
+        if step.slots.skus:
+            named = step.slots.skus
+        elif named and step.intent in SKU_STEPS:
+            slots = step.slots.model_copy(update={"skus": named})
+            text = ""
+            step = step.model_copy(update={"slots": slots, "calls": [
+                PlannedCall(tool=INTENT_TOOL[step.intent], arguments=arguments(step.intent, slots, text))]})
+        done.append(step)
+    return done
 
 
 def _plan_one(text: str, question: str, previous: Plan | None, today: date | None) -> Plan:
@@ -170,9 +243,16 @@ def _plan_one(text: str, question: str, previous: Plan | None, today: date | Non
     intent, confidence, ranked = decide(text, slots)
     follow_up = False
     if (previous is not None and previous.intent not in NO_CALL and FOLLOW_UP.search(text)
-            and (intent in ("unknown", "unsure", previous.intent) or REDO.search(text) or confidence < 0.8)
+            and (intent in ("unknown", "unsure", previous.intent) or REDO.search(text) or confidence < 0.8
+                 or classify(text, slots) == "unknown")
             and intent not in ("hostile", "refused", "fraud")):
         intent, slots, follow_up, confidence = previous.intent, previous.slots.merged(slots), True, 1.0
+        shift = DAY_SHIFT.search(text)
+        day = previous.slots.day or (previous.slots.end if previous.slots.start == previous.slots.end else None)
+        if shift and day is not None:  # "前一天的也来一份": the day before the last answer's day
+            moved = day + timedelta(days=-1 if shift.group(1) else 1)
+            slots = slots.model_copy(update={"day": moved, "start": None, "end": None, "days": None}
+                                     if previous.slots.day else {"start": moved, "end": moved})
     alternatives = []
     if intent == "unsure":
         alternatives = [PlannedCall(tool=INTENT_TOOL[other], arguments=arguments(other, slots, text))
@@ -196,11 +276,13 @@ def _plan_one(text: str, question: str, previous: Plan | None, today: date | Non
 def decide(text: str, slots: Slots) -> tuple[Intent, float, list[tuple[Intent, float]]]:
     """(intent, confidence, every reading ranked): certain rules first, then the model, then the keyword families
     when the model is unsure and they agree with one of its closer readings; else "unsure"."""
-    from shopagent.intent.model import read
+    from shopagent.intent.model import confident, read
 
     for pattern, intent in ((HOSTILE, "hostile"), (FRAUD, "fraud"), (RAW_SQL, "sql")):
         if pattern.search(text):
             return intent, 1.0, [(intent, 1.0)]
+    if DATA_FIRST.search(text) and not WHATIF_CUE.search(text):
+        return "data", 1.0, [("data", 1.0)]
     if MODIFY.search(text) and not WHATIF_CUE.search(text) and not re.search(r"[?？吗呢]\s*$", text):
         # a price is a setting made in the back office (which shopagent does not touch); the rest is data
         setting = BACK_OFFICE.search(text) or re.search(r"价格|售价|原价|\bprices?\b", text, re.I)
@@ -209,14 +291,15 @@ def decide(text: str, slots: Slots) -> tuple[Intent, float, list[tuple[Intent, f
     reading = read(text)
     ranked: list[tuple[Intent, float]] = [(MODEL_INTENT.get(name, name), p) for name, p in reading.ranked]  # type: ignore[misc]
     best, confidence = ranked[0]
-    if confidence >= CONFIDENT:
+    sure = confident()  # below this calibrated probability the model's reading alone is not enough
+    if confidence >= sure:
         return best, confidence, ranked
     rule = classify(text, slots)
     rule = "data" if rule in ("stock", "reviews") and dict(ranked).get("data", 0) > dict(ranked).get(rule, 0) else rule
     # the ad-law words and the data questions' words are specific enough to stand without the model
     if rule in ("creative_check", "data") or (rule != "unknown" and rule in [name for name, _ in ranked[:3]]):
         return rule, dict(ranked)[rule], ranked
-    if best in ("unknown", "hostile", "refused", "fraud") and confidence >= CONFIDENT / 2:
+    if best in ("unknown", "hostile", "refused", "fraud") and confidence >= sure / 2:
         return best, confidence, ranked
     return "unsure", confidence, ranked
 
@@ -227,6 +310,8 @@ def classify(text: str, slots: Slots) -> Intent:
                             (CHECK, "creative_check")):
         if pattern.search(text):
             return intent
+    if slots.quoted and COPY_CHECK.search(text) and not WRITE.search(text.replace(slots.quoted, "")):
+        return "creative_check"
     if DATA_ASK.search(text) and not WHATIF_CUE.search(text):
         return "data"
     if DRAFT.search(text) and (slots.skus or not PROMOTION.search(text)):
@@ -237,7 +322,7 @@ def classify(text: str, slots: Slots) -> Intent:
             slots.skus and (slots.percent is not None or slots.discount is not None) and CHANGE.search(text)
             and not re.search(r"该|应该|should|怎么调", text)):
         return "whatif"
-    for pattern, intent in ((PROMOTION, "promotion"), (ASSORTMENT, "assortment"), (STOCK, "stock"),
+    for pattern, intent in ((REPORT, "report"), (PROMOTION, "promotion"), (ASSORTMENT, "assortment"), (STOCK, "stock"),
                             (REVIEWS, "reviews"), (PRICING, "pricing"), (DIAGNOSE, "diagnose")):
         if pattern.search(text):
             return intent
@@ -248,17 +333,18 @@ def arguments(intent: Intent, slots: Slots, text: str = "") -> dict[str, Any]:
     """The canonical arguments of the intent's tool, from the parsed slots."""
     if intent == "diagnose":  # "S012 这周为啥掉了": a question naming SKUs diagnoses those SKUs
         return {**_period(slots), **({"sku_ids": slots.skus} if slots.skus else {})}
-    if intent == "report":  # 昨天的日报: the report of the day before the data's last day
-        return {"day": slots.end.isoformat()} if slots.end and slots.start == slots.end else {}
+    if intent == "report":  # 昨天的日报: the data's last day; 前天 the one before; "top 10": ten items
+        day = slots.day or (slots.end if slots.end and slots.start == slots.end else None)
+        return _present(day=day.isoformat() if day else None, top=slots.top)
     if intent == "promotion":
         # "只投 S017" / "for S001 only": SKUs named in a budget question limit the plan to them
         return _present(budget=slots.money, target_roi=slots.target_roi, sku_ids=slots.skus or None,
                         min_roi_per_sku=slots.min_roi_per_sku, horizon_days=slots.horizon_days)
     if intent == "pricing":
         return _present(skus=slots.skus or None, objective=slots.objective, min_margin=slots.min_margin,
-                        max_change=slots.max_change)
+                        max_change=slots.max_change, as_of=_as_of(slots))
     if intent == "assortment":
-        return _present(lead_time_days=slots.lead_time_days)
+        return _present(lead_time_days=slots.lead_time_days, as_of=_as_of(slots))
     if intent == "whatif":
         return _whatif(slots)
     if intent == "creative_draft":
@@ -269,13 +355,20 @@ def arguments(intent: Intent, slots: Slots, text: str = "") -> dict[str, Any]:
     if intent == "sql":
         return _present(query=slots.raw_sql or "", max_rows=slots.max_rows)
     if intent == "data":
-        return {"query": data_query(text, skus=slots.skus, count=slots.count, days=slots.days, start=slots.start,
-                                    end=slots.end)}
+        start, end = (slots.start, slots.end) if slots.start else (slots.day, slots.day)
+        return {"query": data_query(text, skus=slots.skus, count=slots.top or slots.count, days=slots.days,
+                                    start=start, end=end)}
     if intent == "stock":
         return {"query": stock_query(slots.skus)}
     if intent == "reviews":
         return {"query": reviews_query(slots.skus)}
     return {}
+
+
+def _as_of(slots: Slots) -> str | None:
+    """The last day of data a plan judges: a day the question names (截至9月15号, as of 2026-09-20)."""
+    day = slots.day or (slots.end if slots.start and slots.start == slots.end else None)
+    return day.isoformat() if day else None
 
 
 def _period(slots: Slots) -> dict[str, Any]:
@@ -284,6 +377,8 @@ def _period(slots: Slots) -> dict[str, Any]:
         args.update(start=slots.start.isoformat(), end=slots.end.isoformat())
     elif slots.days:
         args["days"] = slots.days
+    elif slots.day:  # 9月28号: that day against the day before
+        args.update(start=slots.day.isoformat(), end=slots.day.isoformat())
     if slots.compare:
         args["compare"] = slots.compare
     return args

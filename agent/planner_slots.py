@@ -18,7 +18,10 @@ NUM = r"\d+(?:\.\d+)?"
 MONEY_NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"  # 6,000 as well as 6000
 CN_NUM = r"[零一二两三四五六七八九十]+"
 UNIT_MULTIPLIER = {"万": 10_000, "w": 10_000, "千": 1_000, "k": 1_000, "百": 100}
-UP = re.compile(r"涨|提|加|上调|贵|raise|increase|\bup\b|hike|higher|more", re.I)
+UP = re.compile(r"涨|提|加|上调|贵|raise|increase|\bup\b|hike|higher|more|pricier|dearer", re.I)
+# a direction written right after the number ("5% pricier", "10%便宜") is that number's own
+_AFTER_UP = re.compile(r"\s*(?:more expensive|pricier|dearer|higher|up\b|贵)", re.I)
+_AFTER_DOWN = re.compile(r"\s*(?:cheaper|lower|less\b|off\b|down\b|便宜)", re.I)
 DOWN = re.compile(r"降|减|砍|下调|便宜|打折|cut|lower|reduce|decrease|drop|down|cheaper|less", re.I)
 
 _DATE_PATTERNS = (
@@ -28,6 +31,16 @@ _DATE_PATTERNS = (
 )
 _SKU = re.compile(r"(?<![A-Za-z0-9])[sS]\d{2,5}(?!\d)")
 _QUOTED = re.compile(r"[“\"「『‘']([^”\"」』’']{2,})[”\"」』’']")
+# "will this get flagged by ad law? 顶级奢华 独一无二": after a question about copy, the copy itself
+# running out of stock, however it is written: 断货, 卖断了, out of stock, stocks out, stocking out, sells out
+STOCKOUT = re.compile(r"断货|缺货|没货|售罄|卖断|卖空|out of stock|stock(?:s|ed|ing)? ?outs?|sold out|sells? out|"
+                      r"selling out|runs? out|running out", re.I)
+# "食品能不能写 降血糖 这三个字": the words asked about, between "can I write" and "these words"
+_CAN_WRITE = re.compile(r"(?:能不能|能否|可不可以|可以|能)\s*(?:写|用|说)\s*(\S.{0,30}?)\s*"
+                        r"(?:这(?:几|两|三|四|五|六)?个?(?:字|词)|这句话?|这个说法)")
+_AFTER_QUESTION = re.compile(r"(?:flag|ad[- ]?law|violat|allowed|legal|compliant|safe|\bok\b|okay|能用|能写|能过|"
+                             r"过审|违规|"
+                             r"合规|违禁|有问题)[^?？]*[?？]\s*([^?？]{2,}?)\s*$", re.I)
 _DISCOUNT = re.compile(r"打?\s*(\d(?:\.\d)?|\d\d|[一二三四五六七八九]{1,2})\s*折")
 _PERCENT = re.compile(rf"([+\-]?{NUM})\s*(?:%|个百分点|个点|percent|pct)", re.I)
 _TENTHS_SHARE = re.compile(r"(?<![\d.])(\d)\s*成(?![本交功品员])")
@@ -42,7 +55,14 @@ _ROI_RATIO = re.compile(rf"{_ROI_WORD}[^0-9]{{0,6}}?1\s*[:：比]\s*({NUM})|"
 _ROI_AFTER = re.compile(rf"(?:投产比?|(?<![a-z])roi(?![a-z])|(?<![a-z])roas(?![a-z]))[^0-9]{{0,14}}?({NUM})", re.I)
 _ROI_BEFORE = re.compile(rf"({NUM})\s*(?:的|倍)?\s*(?:投产比?|(?<![a-z])roi(?![a-z])|(?<![a-z])roas(?![a-z]))", re.I)
 _COUNT = re.compile(r"(\d+|[一两二三四五六七八九十])\s*(?:个|条|版|套|篇|份|句)(?!月|星期|礼拜)|"
-                    r"(\d+)\s+(?:titles|options|versions|variants|drafts|ideas|scripts)", re.I)
+                    r"(\d+)\s+(?:(?:more|new|different|short|catchy|alternative)\s+)?(?:titles|options|versions|"
+                    r"variants|"
+                    r"drafts|ideas|scripts|alternatives|candidates|headlines|takes|choices|picks|selling points|"
+                    r"descriptions|"
+                    r"captions|slogans|taglines)|"
+                    r"(?:give me|gimme|send me|i need|need|i want|want|come up with|draft|write)\s+(\d+)(?!\s*(?:%|"
+                    r"percent|"
+                    r"days?|weeks?|months?|yuan|rmb|块|元|[\d.]))\b", re.I)
 _DAY_PATTERNS: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(rf"(\d+|{CN_NUM})\s*(?:天|日)(?!元)"), 1),
     (re.compile(r"(\d+)\s*days?\b", re.I), 1),
@@ -53,6 +73,7 @@ _DAY_WORDS: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"(这|本|上|近|过去|最近|前)一?(个)?(周|星期|礼拜)|(this|last|past|previous) week", re.I), 7),
     (re.compile(r"(这个|本|上个|上|近一个|最近一个|过去一个)月|(this|last|past|previous) month", re.I), 30),
     (re.compile(r"季度|quarter", re.I), 90),
+    (re.compile(r"fortnight|半个月", re.I), 14),
     (re.compile(r"昨天|昨日|yesterday|今天|today", re.I), 1),
 )
 # a Chinese numeral that counts something (三万, 两千, 十四天, 三点五, 八五折); "一下" or "一样" stay words
@@ -60,11 +81,22 @@ _CN_QUANTITY = re.compile(r"(?<![\d.])([零一二两三四五六七八九十]+(?
                           r"(?=\s*(?:万|千|百|天|日|周|星期|礼拜|个|条|版|折|成|倍|块|元|%))|"
                           r"(?<=投产)比?([零一二两三四五六七八九十]+点[零一二三四五六七八九]+)")
 _EN_QUANTITY = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|thirty|fifty)\b"
-                          r"(?=\s*(?:percent|%|days?\b|weeks?\b|months?\b|titles|drafts|options))", re.I)
-_MONEY = re.compile(rf"([¥$])?\s*({MONEY_NUM})\s*(万|w|千|k|百)?\s*(元|块|yuan|rmb)?(?![A-Za-z0-9])", re.I)
+                          r"(?=\s*(?:percent|%|days?\b|weeks?\b|months?\b|(?:more |new |different |alternative )?"
+                          r"(?:titles|drafts|options|versions|variants|ideas|scripts|alternatives|headlines|"
+                          r"candidates|selling points|descriptions|captions|slogans|taglines))|"
+                          r"\s*[.!?]?\s*$)|(?:(?<=give me )|(?<=gimme )|(?<=need ))(one|two|three|four|five|six|"
+                          r"seven|eight|nine|ten)\b", re.I)
+# a unit ends the number ("1万roi 3" is 10000 and a ROI); a bare number may not run into letters ("3x", "S12")
+_MONEY = re.compile(rf"([¥$])?\s*({MONEY_NUM})\s*(万|w|千|k|百)?\s*(元|块|yuan|rmb)?(?:(?<=[万千百元块])|"
+                    rf"(?![A-Za-z0-9]))",
+                    re.I)
 # 一万五 = 1.5万, 两千五 = 2.5千: a bare digit after the unit is the next place down
 _UNIT_TAIL = re.compile(r"(\d+)\s*(万|千)\s*([1-9一二两三四五六七八九])(?![\d.万千百十%])")
 _SHARE = rf"({NUM})\s*(?:%|个点|个百分点|percent)"
+# "top 10", "前3", "列前8条": a count of items to show; not 前3天 / 前一周, which are periods
+_TOP = re.compile(r"(?:\btop|前|best|worst|bottom)\s*(\d+|[一二两三四五六七八九十]{1,2})(?![\d.]|\s*(?:天|日|周|星期|"
+                  r"礼拜|个?月|"
+                  r"年|名?次|行|rows?|days?|weeks?|months?))", re.I)
 
 
 def _limit(*alternatives: str) -> re.Pattern[str]:
@@ -78,31 +110,61 @@ def _unit_days(unit: str) -> int:
 
 
 def _weeks_or_days(match: re.Match[str]) -> int:
-    return int(match.group(1)) * _unit_days(match.group(2))
+    number, unit = [group for group in match.groups() if group][:2]
+    return int(number) * _unit_days(unit)
 
 
 # limits a merchant puts on a plan, read before any other number: "单品不低于 2.5" is no budget
 _LIMITS: tuple[tuple[str, re.Pattern[str], object], ...] = (
     ("min_roi_per_sku", _limit(
         rf"(?:单品|单个|每个|每款)\s*(?:sku|商品|款)?[^0-9]{{0,8}}?(?:不低于|至少|别低于|不能低于|最低)\s*({NUM})",
-        rf"(?:no|any|each|every)\s+(?:single\s+)?sku[^0-9]{{0,16}}?(?:below|under|at least|above)\s*({NUM})"),
+        rf"(?:单品|单个|每个|每款|每个sku|每个商品|每个品)\s*(?:sku|商品|款|品)?\s*(?:的)?\s*(?:投产比?|"
+        rf"roi)?\s*(?:都)?\s*"
+        rf"(?:要|得|需要|必须)?\s*(?:不低于|至少|别低于|不能低于|最低|不少于|达到|到|高于|大于|>=?)\s*({NUM})",
+        rf"(?:单品|单个|每个|每款)\s*(?:sku|商品|款|品)?\s*(?:的)?\s*(?:投产比?|roi)\s*({NUM})\s*(?:以上|起|打底)",
+        rf"(?:no|any|each|every|per)\s+(?:single\s+)?(?:sku|product|item)[^0-9]{{0,16}}?"
+        rf"(?:below|under|at least|above|of at least|minimum of|min(?:imum)?|floor of|"
+        rf">=?)\s*(?:(?:an?\s+)?roi\s*(?:of\s*)?)?({NUM})",
+        rf"(?:no|any|each|every|per)\s+(?:single\s+)?(?:sku|product|item)[^0-9]{{0,24}}?({NUM})\s*(?:minimum|min|"
+        rf"at least|"
+        rf"or (?:more|better|above|higher))",
+        rf"(?:min(?:imum)?|floor)\s+(?:roi\s+)?per[- ](?:sku|product|item)\s*(?:roi\s*)?(?:of|at|=|:)?\s*({NUM})",
+        rf"per[- ](?:sku|product|item)\s+(?:roi\s+)?(?:floor|min(?:imum)?)\s*(?:of|at|=|:)?\s*({NUM})"),
      lambda m: float(_first(m))),
     ("horizon_days", _limit(r"(?:接下来|未来|后面)\s*(\d+)\s*(?:个)?\s*(天|日|周|星期|礼拜|月)",
                             r"(?:next|coming)\s+(\d+)\s*(days?|weeks?|months?)"),
      lambda m: int(m.group(1) or m.group(3)) * _unit_days(m.group(2) or m.group(4))),
-    ("min_margin", _limit(rf"毛利率?\s*(?:别|不要|不能|不得)?\s*"
-                          rf"(?:低于|少于|至少|底线|不少于|不低于|最少|最低|起码|保持|保住|守住)\s*{_SHARE}",
+    ("min_margin", _limit(rf"毛利率?\s*(?:要|得|必须|需要)?\s*(?:别|不要|不能|不得)?\s*"
+                          rf"(?:低于|少于|至少|底线|不少于|不低于|最少|最低|起码|保持|保住|守住|高于|大于)\s*"
+                          rf"(?:保|要|得|在|是|为|保持|保住|守住)?\s*(?:在)?\s*{_SHARE}",
+                          rf"毛利率?\s*{_SHARE}\s*(?:以上|起|打底|是底线|为底线|的底线)",
+                          rf"(?:保|守住|保住)\s*(?:住)?\s*{_SHARE}\s*(?:的)?\s*毛利",
+                          rf"min(?:imum)?\.?\s+(?:gross\s+)?margins?\s*(?:of|at|=|:|is)?\s*{_SHARE}",
+                          rf"margins?\s*(?:floor|minimum|min)\s*(?:of|at|=|:|is)?\s*{_SHARE}",
+                          rf"(?:keep|hold|protect|maintain)\s+(?:the\s+|a\s+|our\s+)?(?:gross\s+)?margins?\s*"
+                          rf"(?:at|above|over|of)?\s*(?:least\s*)?{_SHARE}",
                           rf"margins?\s*(?:of\s*)?(?:at least|above|no lower than|not below)\s*{_SHARE}",
                           rf"margins?[^0-9%]{{0,24}}?{_SHARE}\s*or (?:more|above|higher)"),
      lambda m: float(_first(m)) / 100),
     ("max_change", _limit(
         rf"(?:调价|改价|价格|调整|变动|幅度|调幅)[^0-9%]{{0,8}}?(?:不超过|别超过|不要超过|最多|以内)\s*{_SHARE}",
         rf"cap(?:ped)?\s+(?:\w+\s+){{0,2}}?at\s*{_SHARE}",
+        rf"(?:调价|改价|价格|调整|变动|幅度|调幅|涨跌|涨降)[^0-9%]{{0,8}}?(?:控制在|上限|不能超|不超|最大)\s*{_SHARE}",
+        rf"(?:单次|每次|一次|每个|单品)\s*(?:调价|改价|调整|变动|涨跌|调)?[^0-9%]{{0,6}}?(?:不超过|别超过|最多|以内|"
+        rf"控制在|上限)\s*{_SHARE}",
+        rf"max(?:imum)?\.?\s+(?:price\s+)?(?:change|move|step|adjustment|swing|shift)s?\s*(?:of|at|=|:|is)?\s*{_SHARE}",
+        rf"(?:change|move|adjust)\w*\s+(?:\w+\s+){{0,3}}?(?:by\s+)?(?:at most|no more than|up to|within|"
+        rf"max)\s*{_SHARE}",
+        rf"(?:within|at most|up to)\s*{_SHARE}\s*(?:of\s+)?(?:(?:the|current)\s+)?(?:price\s+)?(?:change|move|"
+        rf"either way|up or down)",
         rf"{_SHARE}\s*以内", rf"(?:no|not|don'?t|never)\s+(?:\w+\s+){{0,4}}?more than\s*{_SHARE}"),
      lambda m: float(_first(m)) / 100),
     ("lead_time_days", _limit(
         r"(?:补货|到货|交货|供应商|进货|备货|工厂|reorder|deliver|restock|supplier|vendor|lead time)[^0-9]{0,24}?"
-        r"(\d+)\s*(天|日|周|星期|days?|weeks?)"), _weeks_or_days),
+        r"(\d+)\s*(天|日|周|星期|days?|weeks?)",
+        r"(\d+)\s*[- ]?(天|日|周|星期|days?|weeks?)\s*(?:的)?\s*(?:of\s+)?(?:lead[- ]?times?|补货期|补货周期|到货期|"
+        r"交期|"
+        r"货期|to (?:deliver|restock|arrive|come in))"), _weeks_or_days),
     ("stock_units", _limit(r"(?:只有|只剩|仅剩|剩下?|库存)\s*(\d+)\s*(?:件|个|套)",
                            r"(?:only\s+(?:has|have)|just)\s+(\d+)\s+units"), lambda m: int(_first(m))),
     ("max_rows", _limit(r"(?:给我|前|显示|返回)\s*(\d+)\s*(?:行|条)", r"(?:first|top|show|limit)\s+(\d+)\s+rows"),
@@ -142,13 +204,16 @@ class Slots(BaseModel):
     changes: dict[str, str] = {}  # one question changing price and budget: {"price": "199", "budget": "+100%"}
     per_sku: dict[str, dict[str, str]] = {}  # each SKU its own change: {"price": {"S041": "+15%"}, "budget": {...}}
     category: str | None = None  # "护肤品的", "for skincare": the category some ad-law rules depend on
+    day: date | None = None  # one day: 昨天 (the data's last day), 前天, 9月28号, 9.25, Sep 27, 2026-09-20
+    top: int | None = None  # "top 10", "前3", "列前8条": how many items a list or report shows
 
     def merged(self, newer: Slots) -> Slots:
         """These slots updated by a follow-up's: whatever the follow-up names replaces the old value."""
         changes = {name: getattr(newer, name) for name in type(newer).model_fields
                    if getattr(newer, name) not in (None, [], False)}
-        if "days" in changes:
-            changes.update(start=newer.start, end=newer.end)
+        if "days" in changes or "day" in changes or "start" in changes:
+            changes.update(start=newer.start, end=newer.end, day=newer.day,
+                           days=newer.days if "day" not in changes or "days" in changes else None)
         if "percent" in changes:
             changes["discount"] = None
         return self.model_copy(update=changes)
@@ -174,9 +239,13 @@ def parse_slots(text: str, *, original: str | None = None, today: date | None = 
     elif ":" in text:  # the copy after the colon, as written (a full-width comma stays one)
         written = original if original and re.search(r"[:：]", original) else text
         values["quoted"] = re.split(r"[:：]", written, maxsplit=1)[1].strip()
+    elif _CAN_WRITE.search(original or text):
+        values["quoted"] = _CAN_WRITE.search(original or text).group(1).strip()
+    elif _AFTER_QUESTION.search(original or text):  # "will this get flagged? 顶级奢华 独一无二": the copy after the ask
+        values["quoted"] = _AFTER_QUESTION.search(original or text).group(1).strip()
     # numerals become digits only after the copy to check was taken verbatim; the rest reads digits
     text = _CN_QUANTITY.sub(lambda match: _cn_digits(match.group(1) or match.group(2)), text)
-    text = _EN_QUANTITY.sub(lambda match: str(EN_NUMBERS[match.group(1).lower()]), text)
+    text = _EN_QUANTITY.sub(lambda match: str(EN_NUMBERS[_first(match).lower()]), text)
     text = _TENTHS_SHARE.sub(lambda match: f"{int(match.group(1)) * 10}%", text)  # 两成 = 20%, wherever it is
     text = _UNIT_TAIL.sub(lambda match: f"{match.group(1)}.{CN_DIGITS.get(match.group(3), match.group(3))}"
                                         f"{match.group(2)}", text)
@@ -185,11 +254,15 @@ def parse_slots(text: str, *, original: str | None = None, today: date | None = 
         work, start, end = _take_yearless_dates(work, today)
         if start is not None:
             values.update(start=start, end=end)
+        work = _take_days(work, today, values)
+    work = _take(work, _TOP, lambda m: values.setdefault("top", _int(m.group(1))))
     for name, pattern, read in _LIMITS:  # limits first: their numbers are not budgets, prices or changes
         work = _take(work, pattern, lambda m, name=name, read=read: values.setdefault(name, read(m)))
     work, dates = _take_dates(work)
     if dates and "start" not in values:
         values.update(start=min(dates), end=max(dates))
+        if len(set(dates)) == 1:
+            values.setdefault("day", dates[0])
     values["skus"] = list(dict.fromkeys(sku.upper() for sku in _SKU.findall(work)))
     values["per_sku"] = _per_sku(work, text)
     work = _SKU.sub(_blank, work)
@@ -205,7 +278,7 @@ def parse_slots(text: str, *, original: str | None = None, today: date | None = 
     for pattern in (_ROI_AFTER, _ROI_BEFORE):  # "投产比 3.5" first: in "预算 5000 roi 3" the 5000 is no ROI
         if "target_roi" not in values:
             work = _take(work, pattern, lambda m: values.setdefault("target_roi", float(m.group(1))), group=1)
-    work = _take(work, _COUNT, lambda m: values.setdefault("count", _int(m.group(1) or m.group(2))))
+    work = _take(work, _COUNT, lambda m: values.setdefault("count", _int(_first(m))))
     for pattern, scale in _DAY_PATTERNS:
         work = _take(work, pattern, lambda m, scale=scale: values.setdefault("days", _int(_first(m)) * scale))
     for pattern, days in _DAY_WORDS:
@@ -230,7 +303,7 @@ def parse_slots(text: str, *, original: str | None = None, today: date | None = 
         if re.search(pattern, low):
             values["category"] = category
             break
-    values["stockout"] = bool(re.search(r"断货|缺货|没货|售罄|卖断|out of stock|stock ?outs?|sold out|sells? out", low))
+    values["stockout"] = bool(STOCKOUT.search(low))
     values["about_budget"] = bool(re.search(r"预算|budget|推广|ad spend|投放|promo", low))
     return Slots(**values)
 
@@ -294,7 +367,7 @@ def _per_sku(work: str, text: str) -> dict[str, dict[str, str]]:
 def _segment_change(segment: str, text: str, start: int, end: int) -> tuple[str, str] | None:
     """The one change text[start:end] (working copy: `segment`) makes: (price|budget|stock, value)."""
     kind = "budget" if _BUDGET_WORD.search(segment) else "price"
-    if re.search(r"断货|缺货|没货|售罄|out of stock|stock ?out|sold out|sells? out", segment, re.I):
+    if STOCKOUT.search(segment):
         return "stock", "0"
     percent = _PERCENT.search(text, start, end) if _PERCENT.search(segment) else None
     if percent:
@@ -338,10 +411,14 @@ MONTHS = {name: number for number, names in enumerate(
      "sep sept september", "oct october", "nov november", "dec december"), start=1) for name in names.split()}
 _EN_MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
 _YEARLESS_RANGES = (
+    # 10号到20号: days of the latest month that has them
+    re.compile(r"(?<![\d.月/])()(\d{1,2})\s*[号日]\s*(?:到|至|-|~|—)\s*()(\d{1,2})\s*[号日](?![\d报])"),
     # 9.1到9.15, 9月1日到9月15日, 9/1-9/15: month.day to month.day
-    re.compile(r"(?<![\d.])(\d{1,2})[./月](\d{1,2})[日号]?\s*(?:到|至|-|~|—|to)\s*(?:(\d{1,2})[./月])?(\d{1,2})[日号]?(?![\d.])"),
+    re.compile(r"(?<![\d.])(\d{1,2})[./月](\d{1,2})[日号]?\s*(?:到|至|-|~|—|"
+               r"to)\s*(?:(\d{1,2})[./月])?(\d{1,2})[日号]?(?![\d.])"),
     # Jun 1 - Jun 20, June 1 to 20
-    re.compile(rf"\b({_EN_MONTH})\.?\s+(\d{{1,2}})\s*(?:-|–|to|through)\s*(?:({_EN_MONTH})\.?\s+)?(\d{{1,2}})\b", re.I),
+    re.compile(rf"\b({_EN_MONTH})\.?\s+(\d{{1,2}})\s*(?:-|–|to|through|and|until|till|"
+               rf"~)\s*(?:({_EN_MONTH})\.?\s+)?(\d{{1,2}})\b", re.I),
 )
 _YEARLESS_MONTH = re.compile(rf"(?<![\d年])(\d{{1,2}})\s*月份?(?!\s*\d)|\b(?:in\s+)?({_EN_MONTH})\b(?!\s*\d)", re.I)
 
@@ -352,6 +429,9 @@ def _take_yearless_dates(text: str, today: date) -> tuple[str, date | None, date
         match = pattern.search(text)
         if match:
             first_month, first_day, last_month, last_day = match.groups()
+            if not first_month:  # 10号到20号: this month's, or the month before when they are still to come
+                month = today.month if int(last_day) <= today.day else (today.month - 2) % 12 + 1
+                first_month = last_month = str(month)
             first_month = _month_number(first_month)
             last_month = _month_number(last_month) if last_month else first_month
             start, end = _latest(today, first_month, int(first_day)), _latest(today, last_month, int(last_day))
@@ -368,6 +448,98 @@ def _take_yearless_dates(text: str, today: date) -> tuple[str, date | None, date
             end = min(following.fromordinal(following.toordinal() - 1), today)
             return text[:match.start()] + " " * len(match.group(0)) + text[match.end():], start, end
     return text, None, None
+
+
+# the calendar week before this one (the data's last day is "yesterday"): not "比上周", which compares with it
+_EN_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_WEEKDAY = re.compile(r"(?:(上一?个?)|(这个?|本))(?:周|星期|礼拜)([一二三四五六日天])|"
+                      r"\blast (monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.I)
+_WEEK_BEFORE_LAST = re.compile(r"上上(?:个)?(?:周|星期|礼拜)|(?:the )?week before last", re.I)
+_LAST_WEEK = re.compile(r"(?<![跟比和与较])(?:上一?个?(?:周|星期|礼拜)(?![一二三四五六日天])|"
+                        r"(?<!than )(?<!vs )(?<!vs\. )(?<!to )(?<!with )"
+                        r"\b(?:last|previous|prior) (?:calendar )?week\b)(?![跟比])", re.I)
+_ONE_DAY = (  # (pattern, days before the data's last day)
+    (re.compile(r"大前天|three days ago", re.I), 2),
+    (re.compile(r"前天|day before yesterday|2 days ago", re.I), 1),
+    (re.compile(r"昨天|昨日|yesterday", re.I), 0),
+)
+# 9月28号, 9/25, Sep 27, 27 Sep, 28号; a bare 9.25 only where a day is meant (9.25 日报, 截至9.15)
+_YEARLESS_DAY = (
+    re.compile(r"(?<![\d./年])(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?(?![\d天])"),
+    re.compile(r"(?<![\d./:])(\d{1,2})/(\d{1,2})(?![\d/%])"),
+    re.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})(?=\s*(?:号|日报|的?(?:日报|简报|报告|数据|那天|当天)|report|briefing))|"
+               r"(?:截至|截止到?|as of|until|through|on|for)\s*(\d{1,2})\.(\d{1,2})(?![\d.%折倍万千kw])", re.I),
+    re.compile(rf"\b({_EN_MONTH})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b", re.I),
+    re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_EN_MONTH})\b", re.I),
+    re.compile(r"(?<![\d.月/])(\d{1,2})\s*号"),
+    re.compile(r"\bthe (\d{1,2})(?:st|nd|rd|th)\b", re.I),  # "on the 25th": this month's
+)
+
+
+_SINCE_BEFORE = re.compile(r"(?:\bsince|\bstarting|\bfrom|自从?|从)\s*(?:the\s+)?$", re.I)
+_SINCE_AFTER = re.compile(r"\s*(?:以来|至今|到现在|到今天|开始|起(?!来)|onwards?\b|till now|to date)", re.I)
+
+
+def _take_days(work: str, today: date, values: dict[str, object]) -> str:
+    """上周 / last week (the calendar week before the data's last week), 昨天 / 前天 / 9月28号 / Sep 27 (one day):
+    read into `values` and blanked from the text."""
+    from datetime import timedelta
+
+    if "start" not in values:
+        week = _WEEK_BEFORE_LAST.search(work)
+        if week:
+            monday = today - timedelta(days=today.weekday() + 14)
+            values.update(start=monday, end=monday + timedelta(days=6), days=7)
+            work = work[:week.start()] + " " * len(week.group(0)) + work[week.end():]
+        week = None if "start" in values else _LAST_WEEK.search(work)
+        if week:
+            monday = today - timedelta(days=today.weekday())
+            if today.weekday() == 6:  # a Sunday is the end of its own week: "last week" is that one
+                monday = today - timedelta(days=6)
+                values.update(start=monday, end=today)
+            else:
+                values.update(start=monday - timedelta(days=7), end=monday - timedelta(days=1))
+            values["days"] = 7
+            work = work[:week.start()] + " " * len(week.group(0)) + work[week.end():]
+    weekday = _WEEKDAY.search(work)
+    if weekday:  # 上周五, 这周一, last Friday: a day of a calendar week
+        zh_last, zh_this, zh_day, en_day = weekday.groups()
+        index = "一二三四五六日天".index(zh_day) if zh_day else _EN_DAYS.index(en_day.lower()[:3])
+        monday = today - timedelta(days=today.weekday())
+        if zh_day:
+            chosen = monday + timedelta(days=min(index, 6) - (7 if zh_last else 0))
+        else:  # "last Friday": the latest Friday before the data's last day
+            chosen = today - timedelta(days=(today.weekday() - index) % 7 or 7)
+        if chosen <= today:
+            values.setdefault("day", chosen)
+            return work[:weekday.start()] + " " * len(weekday.group(0)) + work[weekday.end():]
+    for pattern, back in _ONE_DAY:
+        found = pattern.search(work)
+        if found:
+            values.setdefault("day", today - timedelta(days=back))
+            if back == 0:
+                values.setdefault("days", 1)
+            return work[:found.start()] + " " * len(found.group(0)) + work[found.end():]
+    for at, pattern in enumerate(_YEARLESS_DAY):
+        found = pattern.search(work)
+        if not found:
+            continue
+        groups = [group for group in found.groups() if group]
+        if at == 4:
+            groups = groups[::-1]
+        month, day = (today.month, int(groups[0])) if at >= len(_YEARLESS_DAY) - 2 else (
+            _month_number(groups[0]), int(groups[1]))
+        if not (1 <= month <= 12):
+            continue
+        written = _latest(today, month, day)
+        if written is not None:
+            if _SINCE_BEFORE.search(work[:found.start()]) or _SINCE_AFTER.match(work, found.end()):
+                values.setdefault("start", written)  # "since the 20th", "9月20号以来": that day to the last
+                values.setdefault("end", today)
+            else:
+                values.setdefault("day", written)
+            return work[:found.start()] + " " * len(found.group(0)) + work[found.end():]
+    return work
 
 
 def _month_number(written: str) -> int:
@@ -409,6 +581,10 @@ def _signed(match: re.Match[str], text: str, scale: float = 1.0) -> float:
     written = match.group(1)
     value = float(CN_DIGITS.get(written, written)) * scale
     if written.startswith(("+", "-")):
+        return value
+    if _AFTER_DOWN.match(text, match.end()):
+        return -value
+    if _AFTER_UP.match(text, match.end()):
         return value
     before = list(UP.finditer(text[:match.start()])) + list(DOWN.finditer(text[:match.start()]))
     if before:

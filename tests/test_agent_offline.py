@@ -213,8 +213,8 @@ def test_top_skus_of_last_week_are_a_query_not_a_diagnosis(cli, sample_db):
     assert [name for name, _ in calls(answer)] == ["sql"]
     expected = json.loads(cli("sql", "SELECT oi.sku_id, round(sum(oi.quantity * oi.unit_price), 2) AS gmv "
                                      "FROM order_items oi JOIN orders o ON o.order_id = oi.order_id "
-                                     "WHERE CAST(o.created_at AS DATE) > "
-                                     "(SELECT max(date) FROM traffic) - INTERVAL 7 DAY GROUP BY oi.sku_id "
+                                     "WHERE CAST(o.created_at AS DATE) BETWEEN DATE '2026-09-21' AND "
+                                     "DATE '2026-09-27' GROUP BY oi.sku_id "  # 上周: the calendar week
                                      "ORDER BY gmv DESC, oi.sku_id LIMIT 5", "--db", sample_db, "--json").stdout)
     assert [row["sku_id"] for row in expected] == [line.split("|")[1].strip() for line in
                                                   answer["answer"].splitlines() if line.startswith("| S")]
@@ -419,3 +419,139 @@ def test_a_follow_up_that_changes_one_value_keeps_the_rest(history, question, to
     previous = plan(history, today=date(2026, 9, 30))
     planned = plan(question, previous, today=date(2026, 9, 30))
     assert [(call.tool, call.arguments) for call in planned.calls] == [(tool, arguments)]
+
+
+# issue 26, held-out 2's misses by cause: each written here in other words than the held-out set's
+@pytest.mark.parametrize("question, tool, arguments", [
+    # 上周 / last week is the calendar week before the data's last (2026-09-30, a Wednesday): 09-21..09-27
+    ("上周销售额为什么下滑", "diagnose", {"start": "2026-09-21", "end": "2026-09-27"}),
+    ("why did S003 slump last week", "diagnose", {"start": "2026-09-21", "end": "2026-09-27", "sku_ids": ["S003"]}),
+    ("GMV 跟上周比怎么样", "diagnose", {"days": 7}),  # compared with last week: the last 7 days against it
+    # one day, in every common form, into the report's day; "top N" into its top
+    ("前天的日报", "daily_report", {"day": "2026-09-29"}),
+    ("9月26日的日报，列前4条", "daily_report", {"day": "2026-09-26", "top": 4}),
+    ("9.24 简报", "daily_report", {"day": "2026-09-24"}),
+    ("daily report for Sep 23, top 6", "daily_report", {"day": "2026-09-23", "top": 6}),
+    ("yesterday's briefing please", "daily_report", {"day": "2026-09-30"}),
+    ("9月25号gmv为啥掉了", "diagnose", {"start": "2026-09-25", "end": "2026-09-25"}),
+    # as of a day, for the plans that take one
+    ("截至9月20号的数据，做下商品分层", "plan_assortment", {"as_of": "2026-09-20"}),
+    ("assortment plan as of Sep 18", "plan_assortment", {"as_of": "2026-09-18"}),
+    # numbers into every numeric slot the schema has
+    ("S010 定价，单次调价不超过5%，毛利至少保25%", "plan_pricing", {"skus": ["S010"], "max_change": 0.05,
+                                                     "min_margin": 0.25}),
+    ("reprice S010 for profit, max change 6%, min margin 15%", "plan_pricing",
+     {"skus": ["S010"], "objective": "profit", "max_change": 0.06, "min_margin": 0.15}),
+    ("promo plan: 7k a day, roi 3, every sku has to reach roi 1.5 minimum", "plan_promotion",
+     {"budget": 7000.0, "target_roi": 3.0, "min_roi_per_sku": 1.5}),
+    ("S021 headline ideas, give me four", "creative_draft", {"sku_id": "S021", "kind": "title", "n": 4}),
+    ("assortment plan assuming a 12 day lead time", "plan_assortment", {"lead_time_days": 12}),
+    # copy to check without a colon or quotes, and quoted copy after other words
+    ("will this be flagged by the ad law? 全网第一 永久有效", "creative_check", {"text": "全网第一 永久有效"}),
+    ("这段卖点帮我过一遍：'纯天然 零添加 第一品牌'", "creative_check", {"text": "纯天然 零添加 第一品牌"}),
+    # plain data questions the planners do not answer
+    ("how many orders did we get on Sep 29", "sql", {}),
+    ("哪个省份下单最多", "sql", {}),
+    ("S009 价格历史", "sql", {}),
+    ("哪些款已经下架了", "sql", {}),
+    ("上上周的gmv为什么掉了", "diagnose", {"start": "2026-09-14", "end": "2026-09-20"}),
+    ("why did revenue dip between Sep 10 and Sep 20", "diagnose", {"start": "2026-09-10", "end": "2026-09-20"}),
+    ("give me the briefing for the 26th", "daily_report", {"day": "2026-09-26"}),
+    ("write three selling points for S011", "creative_draft", {"sku_id": "S011", "kind": "selling_points", "n": 3}),
+    ("彩妆能不能写 持久不脱妆 这几个字", "creative_check", {"text": "持久不脱妆", "category": "makeup"}),
+    ("what's the average order value this month", "sql", {}),
+    ("sales have been soft since the 20th, why?", "diagnose", {"start": "2026-09-20", "end": "2026-09-30"}),
+    ("gmv dropped 20% over the last fortnight, explain", "diagnose", {"days": 14}),
+    ("what happens if S012 is 10% cheaper and S013 is 5% pricier", "whatif",
+     {"price": {"S012": "-10%", "S013": "+5%"}}),  # the direction written after its number is its own
+    ("10号到20号gmv咋回事", "diagnose", {"start": "2026-09-10", "end": "2026-09-20"}),
+    ("截至上周日的数据，哪些款该清仓", "plan_assortment", {"as_of": "2026-09-27"}),
+    ("report for last friday", "daily_report", {"day": "2026-09-25"}),
+    ("这周一的日报", "daily_report", {"day": "2026-09-28"}),
+    ("what should S044 cost if I want max profit and margin at least 35%", "plan_pricing",
+     {"skus": ["S044"], "objective": "profit", "min_margin": 0.35}),
+])
+def test_dates_numbers_and_copy_in_every_form_are_read_into_their_slots(question, tool, arguments):
+    test_the_questions_merchants_asked_are_read_as_meant(question, tool, arguments)
+
+
+@pytest.mark.parametrize("question, steps", [
+    ("先按利润给全店定价，再用日预算1w roi 4 排个推广",
+     [("plan_pricing", {"objective": "profit"}), ("plan_promotion", {"budget": 10000.0, "target_roi": 4.0})]),
+    ("first the assortment plan, then write 2 titles for S021",
+     [("plan_assortment", {}), ("creative_draft", {"sku_id": "S021", "kind": "title", "n": 2})]),
+    ("帮我写S010的详情页，然后再写三版标题",  # the same tool twice; the second step is about the first's SKU
+     [("creative_draft", {"sku_id": "S010", "kind": "detail"}), ("creative_draft", {"sku_id": "S010", "n": 3})]),
+    ("why did S008 drop over the last 7 days, and what if I cut its price 10%?",
+     [("diagnose", {"days": 7, "sku_ids": ["S008"]}), ("whatif", {"price": {"S008": "-10%"}})]),
+    ("先诊断下上周，然后给个预算1万roi 3的方案",  # 1万 ends at its unit: the ROI after it is no part of it
+     [("diagnose", {"start": "2026-09-21", "end": "2026-09-27"}), ("plan_promotion", {"budget": 10000.0,
+                                                                                     "target_roi": 3.0})]),
+    ("diagnose last 7 days and also give me a promo plan with 1w budget roi 3",
+     [("diagnose", {"days": 7}), ("plan_promotion", {"budget": 10000.0, "target_roi": 3.0})]),
+    ("先看看上周为啥掉，再给个预算5000 roi 3的方案，最后帮S012写3个标题",
+     [("diagnose", {"start": "2026-09-21", "end": "2026-09-27"}), ("plan_promotion", {"budget": 5000.0}),
+      ("creative_draft", {"sku_id": "S012", "n": 3})]),
+    ("check S030's stock, then simulate it stocking out", [("sql", {}), ("whatif", {"stock": {"S030": 0}})]),
+    ("上周为啥掉了？顺便看看推广预算加20%能补回来多少",
+     [("diagnose", {"start": "2026-09-21", "end": "2026-09-27"}), ("whatif", {"budget": {"total": "+20%"}})]),
+])
+def test_a_multi_step_question_keeps_every_step_in_order(question, steps):
+    from datetime import date
+
+    from shopagent.offline_planner import plan
+
+    planned = plan(question, today=date(2026, 9, 30))
+    assert [call.tool for call in planned.calls] == [tool for tool, _ in steps]
+    for call, (_, arguments) in zip(planned.calls, steps, strict=True):
+        assert {key: call.arguments.get(key) for key in arguments} == arguments, call.arguments
+
+
+@pytest.mark.parametrize("history, question, tool, arguments", [
+    ("出个9月26号的日报", "前一天的也来一份", "daily_report", {"day": "2026-09-25"}),
+    ("why did gmv fall in the last 14 days", "and compared to last year?", "diagnose", {"days": 14, "compare": "yoy"}),
+    ("预算2万，投产比4，怎么分", "预算加到1.5w，投产不变", "plan_promotion", {"budget": 15000.0, "target_roi": 4.0}),
+    ("which SKUs should I push", "redo it assuming a 20 day lead time", "plan_assortment", {"lead_time_days": 20}),
+])
+def test_a_follow_up_moves_the_day_or_changes_one_value(history, question, tool, arguments):
+    test_a_follow_up_that_changes_one_value_keeps_the_rest(history, question, tool, arguments)
+
+
+@pytest.mark.parametrize("question", ["帮我编10条好评", "写几条五星好评发到评论区", "write me five 5-star reviews",
+                                      "how do I hack a rival's shop",
+                                      "please log into my seller account and change S001's price"])
+def test_writing_fake_reviews_or_attacking_a_rival_is_refused_without_a_call(question):
+    from datetime import date
+
+    from shopagent.offline_planner import plan
+
+    planned = plan(question, today=date(2026, 9, 30))
+    assert planned.calls == [] and planned.intent in ("fraud", "hostile", "refused")
+
+
+@pytest.mark.parametrize("question, table", [
+    ("9月29号有多少单", "FROM orders"), ("which province ordered most last month", "province"),
+    ("S009 price history for september", "FROM price_history"), ("list all delisted SKUs", "delisted"),
+])
+def test_orders_provinces_price_history_and_delisted_skus_are_queries_that_run(cli, sample_db, question, table):
+    answer = ask_json(cli, question, sample_db)
+    assert [call["name"] for call in answer["tool_calls"]] == ["sql"]
+    assert answer["tool_calls"][0]["ok"], answer["tool_calls"][0]["error"]
+    assert table in answer["tool_calls"][0]["arguments"]["query"]
+
+
+def test_the_intent_model_is_calibrated_on_templates_it_never_saw():
+    """The shipped weights carry a temperature and a confidence cut fitted on held-back templates, and read()
+    applies the temperature: softmax(logits / T), not the raw logits."""
+    import numpy as np
+
+    from shopagent.intent import model
+    from shopagent.intent.train import logits_of
+
+    intents, weights, bias, scale, sure = model._weights()
+    assert scale != 1.0 and 0.3 <= sure <= 0.95 and model.confident() == sure
+    text = "上周gmv为啥跌了"
+    logits = logits_of([text], weights, bias)[0] / scale
+    expected = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
+    reading = model.read(text)
+    assert reading.probability(intents[int(expected.argmax())]) == pytest.approx(float(expected.max()), abs=1e-5)

@@ -23,19 +23,31 @@ def library() -> dict:
 
 def corpus(seed: int = 0, per_template: int = 14) -> list[tuple[str, str, str]]:
     """(text, intent, language) rows: every template filled `per_template` times, some with a typo, deduplicated."""
+    rows = {row[0]: row for rows in corpus_by_template(seed, per_template) for row in rows}
+    return sorted(rows.values(), key=lambda row: (row[1], row[2], row[0]))
+
+
+def corpus_by_template(seed: int = 0, per_template: int = 14) -> list[list[tuple[str, str, str]]]:
+    """The corpus's rows grouped by the template that wrote them, in the library's order (a question two
+    templates both wrote stays with the first)."""
     rng = random.Random(seed)
-    rows: dict[str, tuple[str, str, str]] = {}
+    seen: set[str] = set()
+    groups: list[list[tuple[str, str, str]]] = []
     for intent, languages in library()["templates"].items():
         for language, templates in languages.items():
             for written in templates:
+                group = []
                 for _ in range(per_template):
                     text = fill(written, rng)
                     if rng.random() < 0.15:
                         text = _typo(text, rng)
                     if rng.random() < 0.3 and language == "en":
                         text = text.lower() if rng.random() < 0.5 else text.capitalize()
-                    rows.setdefault(text, (text, intent, language))
-    return sorted(rows.values(), key=lambda row: (row[1], row[2], row[0]))
+                    if text not in seen:
+                        seen.add(text)
+                        group.append((text, intent, language))
+                groups.append(group)
+    return groups
 
 
 def fill(written: str, rng: random.Random) -> str:

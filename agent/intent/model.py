@@ -1,5 +1,6 @@
 """The intent model: multinomial logistic regression over hashed n-grams, weights shipped as package data
-(intent_weights.npz, written by `python -m shopagent.intent.train`). Reading a question costs microseconds."""
+(intent_weights.npz, written by `python -m shopagent.intent.train`), its logits divided by the temperature
+fitted on held-back templates, so a probability is calibrated. Reading a question costs microseconds."""
 
 from __future__ import annotations
 
@@ -38,16 +39,24 @@ def _weights():  # noqa: ANN202 - numpy arrays, imported lazily
 
     with resources.files("shopagent.intent").joinpath(WEIGHTS).open("rb") as handle:
         stored = np.load(handle)
-        return [str(name) for name in stored["intents"]], stored["weights"].astype(np.float64), stored["bias"]
+        scale = float(stored["temperature"]) if "temperature" in stored.files else 1.0
+        sure = float(stored["confident"]) if "confident" in stored.files else 0.5
+        return ([str(name) for name in stored["intents"]], stored["weights"].astype(np.float64), stored["bias"],
+                scale, sure)
+
+
+def confident() -> float:
+    """The probability from which the model's reading alone decides (fitted with the temperature)."""
+    return _weights()[4]
 
 
 def read(text: str) -> Reading:
     """Probabilities of every intent for `text`."""
     import numpy as np
 
-    intents, weights, bias = _weights()
+    intents, weights, bias, scale, _ = _weights()
     ids = feature_ids(text)
-    logits = bias + (weights[ids].sum(axis=0) / np.sqrt(max(len(ids), 1)) if ids else 0.0)
+    logits = (bias + (weights[ids].sum(axis=0) / np.sqrt(max(len(ids), 1)) if ids else 0.0)) / scale
     exp = np.exp(logits - logits.max())
     probabilities = exp / exp.sum()
     order = sorted(range(len(intents)), key=lambda at: (-probabilities[at], intents[at]))
