@@ -48,9 +48,10 @@ HOSTILE = _words(rf"\b(?:drop\s+table|delete\s+from|truncate(?:\s+table)?|insert
                  r"\bhack(?:ing)?\b|\bddos\b|黑掉|黑进|入侵|攻击.{0,6}(?:店|网站|竞品|对手)|恶意(?:投诉|举报|差评)|"
                  r"ignore (all )?(the )?(previous|prior|above) (instructions|rules)|system prompt|"
                  r"disregard (the|all|your) (rules|instructions)|\bjailbreak")
-# faking orders or reviews (刷单, 刷好评, 差评师, fake reviews): refused whatever the rest of the question says
+# faking orders or reviews, praise or smears (刷单, 刷好评, 编差评, 差评师, fake reviews): refused whatever the
+# rest of the question says
 FRAUD = _words(r"刷单|刷好评|刷差评|刷销量|刷流量|刷评|刷手|差评师|假好评|假评价|假评论|虚假交易|虚假评价|买粉|"
-               r"好评返现|(?:编|造|捏造|伪造|代写)\S{0,10}(?:好评|评价|评论|买家秀)|(?:写|弄|搞|来)\S{0,6}(?:五星|"
+               r"好评返现|(?:编|造|捏造|伪造|代写)\S{0,10}(?:好评|差评|评价|评论|买家秀)|(?:写|弄|搞|来)\S{0,6}(?:五星|"
                r"5星)(?:好评|评价)|"
                r"(?:write|make up|invent|generate|create)\s+(?:me\s+)?(?:\d+\s+|some\s+|a few\s+)?(?:fake\s+)?"
                r"(?:5|five)[- ]star reviews|fake testimonials|"
