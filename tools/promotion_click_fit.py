@@ -225,27 +225,37 @@ def demand_power(data: PromotedDays, weight: np.ndarray, log_spend: np.ndarray,
     within-SKU slope of log clicks on log demand, with log spend beside it (each SKU's slope weighted by
     its precision), kept within 0..1.5, after the shop-wide day effect `supply`. Zero when no SKU's demand
     moved enough to tell."""
-    slopes, precisions = [], []
-    for row in range(data.rows.size):
-        days = (weight[row] > 0) & (data.clicks[row] > 0)
-        if days.sum() < 14 or np.ptp(data.log_demand[row, days]) < 0.1:
-            continue
-        w = weight[row, days]
-        design = np.column_stack([np.ones(days.sum()), log_spend[row, days], data.log_demand[row, days]])
-        y = np.log(data.clicks[row, days]) - (0.0 if supply is None else supply[days])
-        gram = design.T @ (design * w[:, None])
-        try:
-            inverse = np.linalg.inv(gram)
-        except np.linalg.LinAlgError:
-            continue
-        beta = inverse @ (design.T @ (w * y))
-        residual = y - design @ beta
-        variance = float((w * residual**2).sum() / max(w.sum() - 3.0, 1.0)) * inverse[2, 2]
-        if variance > 0 and np.isfinite(variance):
-            slopes.append(beta[2])
-            precisions.append(1.0 / variance)
-    if not slopes:
+    days = (weight > 0) & (data.clicks > 0)
+    demand = data.log_demand
+    count = days.sum(1)
+    spread = (np.max(np.where(days, demand, -np.inf), axis=1, initial=-np.inf)
+              - np.min(np.where(days, demand, np.inf), axis=1, initial=np.inf))
+    rows = np.flatnonzero((count >= 14) & (spread >= 0.1))
+    if not rows.size:
         return 0.0
+    # every SKU's weighted least squares of log clicks on (1, log spend, log demand) at once
+    w = np.where(days[rows], weight[rows], 0.0)
+    columns = np.stack([np.ones_like(w), np.where(days[rows], log_spend[rows], 0.0),
+                        np.where(days[rows], demand[rows], 0.0)], axis=2)
+    y = np.where(days[rows], np.log(np.where(days[rows], data.clicks[rows], 1.0))
+                 - (0.0 if supply is None else supply[None, :]), 0.0)
+    gram = np.einsum("rdi,rdj->rij", columns * w[:, :, None], columns)
+    try:
+        inverse = np.linalg.inv(gram)
+    except np.linalg.LinAlgError:  # some SKU's design is singular: invert one by one and leave those out
+        inverse = np.full(gram.shape, np.nan)
+        for position, matrix in enumerate(gram):
+            try:
+                inverse[position] = np.linalg.inv(matrix)
+            except np.linalg.LinAlgError:
+                continue
+    beta = np.einsum("rij,rj->ri", inverse, np.einsum("rdi,rd->ri", columns, w * y))
+    residual = y - np.einsum("rdi,ri->rd", columns, beta)
+    variance = (w * residual**2).sum(1) / np.maximum(w.sum(1) - 3.0, 1.0) * inverse[:, 2, 2]
+    ok = (variance > 0) & np.isfinite(variance)
+    if not ok.any():
+        return 0.0
+    slopes, precisions = beta[ok, 2], 1.0 / variance[ok]
     return float(np.clip(np.average(slopes, weights=precisions), 0.0, 1.5))
 
 
