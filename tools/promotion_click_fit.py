@@ -25,13 +25,13 @@ SHAPES = np.exp(np.linspace(np.log(0.35), np.log(4.0), 25))
 # the top reaches far because a SKU the platform only ever tested with a sliver of its budget is nowhere near
 # saturation at its typical spend
 HEADROOM = np.linspace(-4.6, 9.2, 70)
+EXP_HEADROOM = np.exp(HEADROOM)
 BIN = 0.03  # log-spend bin: days within 3% of spend share one evaluation of the curve
 WEAK_PRIOR_SD = (0.7, 1.8)  # log shape; headroom (sd 1.8 is close to a uniform share of c_max)
 PRIOR_SD_FLOOR = 0.05  # keeps the learnt shape and half-spend priors from collapsing onto a point
 SCALE_DAYS = 56  # the SKU's own (non-promoted) GMV per day over this many in-stock days sizes its market
 EM_ROUNDS = 25
 BACKFIT_ROUNDS = 6  # the day effects and the SKUs' lines settle within a few rounds
-CHUNK = 64
 
 
 @dataclass
@@ -149,27 +149,26 @@ def _grid_loglik(x: np.ndarray, clicks: np.ndarray, weight: np.ndarray, breaks: 
     level0, level1 = np.zeros_like(loglik), np.zeros_like(loglik)
     y0 = (wy_grid * ~seg_grid).sum(1)
     y1 = (wy_grid * seg_grid).sum(1)
-    w_segments = [(w_grid * ~seg_grid)[:, :, None], (w_grid * seg_grid)[:, :, None]]
     cells = SHAPES.size * HEADROOM.size
-    counts = np.bincount(group_row, minlength=n_rows)
-    by_width = np.argsort(counts, kind="stable")
-    for lo in range(0, n_rows, CHUNK):
-        # rows with similar numbers of bins share a chunk, so few padded bins are evaluated
-        part = by_width[lo:lo + CHUNK]
-        used = max(int(counts[part].max()), 1)
-        z = SHAPES[None, :, None, None] * x_grid[part, None, None, :used] - HEADROOM[None, None, :, None]
-        log_g = -np.logaddexp(0.0, -z).reshape(z.shape[0], cells, used)
-        g = np.exp(log_g)
-        total = (log_g @ wy_grid[part, :used, None])[:, :, 0]
-        for level, ysum, w_segment in ((level0, y0, w_segments[0]), (level1, y1, w_segments[1])):
-            y = ysum[part][:, None]
-            if not y.any():
+    # the curve's share at a bin is 1 / (1 + t), t = e^(headroom - k x) = e^(-k x) x e^headroom: one exponential
+    # per (shape, bin) and one log per grid cell; each row over its own bins only, none padded
+    w_segments = [w_grid * ~seg_grid, w_grid * seg_grid]
+    for row, used in enumerate(np.bincount(group_row, minlength=n_rows)):
+        used = max(int(used), 1)
+        t = (np.exp(-SHAPES[:, None] * x_grid[row, None, :used])[:, None, :]
+             * EXP_HEADROOM[None, :, None]).reshape(cells, used)
+        log_g = -np.log1p(t)
+        g = np.reciprocal(t + 1.0, out=t)
+        total = log_g @ wy_grid[row, :used]
+        for level, y, w_segment in ((level0, y0[row], w_segments[0]), (level1, y1[row], w_segments[1])):
+            if not y:
                 continue
-            exposure = (g @ w_segment[part, :used])[:, :, 0]
+            exposure = g @ w_segment[row, :used]
             c = np.where(exposure > 0, y / np.maximum(exposure, 1e-300), 0.0)
-            level[part] = c.reshape(-1, SHAPES.size, HEADROOM.size)
-            total += np.where(y > 0, y * np.log(np.maximum(c, 1e-300)) - y, 0.0)
-        loglik[part] = total.reshape(-1, SHAPES.size, HEADROOM.size)
+            level[row] = c.reshape(SHAPES.size, HEADROOM.size)
+            if y > 0:
+                total += y * np.log(np.maximum(c, 1e-300)) - y
+        loglik[row] = total.reshape(SHAPES.size, HEADROOM.size)
     return loglik, (level0, level1), (y0, y1)
 
 
