@@ -288,14 +288,17 @@ def _category_prior(loglik: np.ndarray, categories: list[str], offset: np.ndarra
     codes = np.unique(np.array(categories), return_inverse=True)[1]
     if pooled.any():
         mean[:, 1] = float(np.median(offset[pooled]))
+    every = bool(pooled.all())
+    shape_values = np.broadcast_to(log_k, (n, SHAPES.size, 1))
     for _ in range(EM_ROUNDS if n >= 3 else 0):
         weight = _normalised(loglik + _pooled_prior(mean, variance, relative, pooled))
-        for axis, values, rows in ((0, np.broadcast_to(log_k, relative.shape), np.ones(n, dtype=bool)),
-                                   (1, relative, pooled)):
+        for axis, values, rows in ((0, shape_values, np.ones(n, dtype=bool)), (1, relative, pooled)):
             if rows.sum() < 3:
                 continue
-            post = (weight[rows] * values[rows]).sum(axis=(1, 2))
-            spread = (weight[rows] * (values[rows] - post[:, None, None]) ** 2).sum(axis=(1, 2))
+            # the whole array when every row counts (no copy); a shape value is the same across headroom
+            part, values = (weight, values) if axis == 0 or every else (weight[rows], values[rows])
+            post = (part * values).sum(axis=(1, 2))
+            spread = (part * (values - post[:, None, None]) ** 2).sum(axis=(1, 2))
             centre = float(post.mean())
             variance[axis] = float(spread.mean() + np.mean((post - centre) ** 2)) + PRIOR_SD_FLOOR**2
             totals = np.bincount(codes[rows], weights=post, minlength=codes.max() + 1)
