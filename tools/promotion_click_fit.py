@@ -31,6 +31,7 @@ WEAK_PRIOR_SD = (0.7, 1.8)  # log shape; headroom (sd 1.8 is close to a uniform 
 PRIOR_SD_FLOOR = 0.05  # keeps the learnt shape and half-spend priors from collapsing onto a point
 SCALE_DAYS = 56  # the SKU's own (non-promoted) GMV per day over this many in-stock days sizes its market
 EM_ROUNDS = 25
+EM_BLOCK = 32  # SKUs whose grids are worked on together in an EM round
 BACKFIT_ROUNDS = 6  # the day effects and the SKUs' lines settle within a few rounds
 
 
@@ -288,20 +289,23 @@ def _category_prior(loglik: np.ndarray, categories: list[str], offset: np.ndarra
     codes = np.unique(np.array(categories), return_inverse=True)[1]
     if pooled.any():
         mean[:, 1] = float(np.median(offset[pooled]))
-    every = bool(pooled.all())
-    shape_values = np.broadcast_to(log_k, (n, SHAPES.size, 1))
     for _ in range(EM_ROUNDS if n >= 3 else 0):
-        weight = _normalised(loglik + _pooled_prior(mean, variance, relative, pooled))
-        for axis, values, rows in ((0, shape_values, np.ones(n, dtype=bool)), (1, relative, pooled)):
+        # each SKU's posterior moments of log shape and of log(half spend / market) under the current prior,
+        # a block of SKUs at a time so the grids stay in cache
+        post, spread = np.zeros((n, 2)), np.zeros((n, 2))
+        for lo in range(0, n, EM_BLOCK):
+            block = slice(lo, lo + EM_BLOCK)
+            weight = _normalised(loglik[block] + _pooled_prior(mean[block], variance, relative[block], pooled[block]))
+            for axis, values in ((0, log_k), (1, relative[block])):
+                post[block, axis] = (weight * values).sum(axis=(1, 2))
+                spread[block, axis] = (weight * (values - post[block, axis, None, None]) ** 2).sum(axis=(1, 2))
+        for axis, rows in ((0, np.ones(n, dtype=bool)), (1, pooled)):
             if rows.sum() < 3:
                 continue
-            # the whole array when every row counts (no copy); a shape value is the same across headroom
-            part, values = (weight, values) if axis == 0 or every else (weight[rows], values[rows])
-            post = (part * values).sum(axis=(1, 2))
-            spread = (part * (values - post[:, None, None]) ** 2).sum(axis=(1, 2))
-            centre = float(post.mean())
-            variance[axis] = float(spread.mean() + np.mean((post - centre) ** 2)) + PRIOR_SD_FLOOR**2
-            totals = np.bincount(codes[rows], weights=post, minlength=codes.max() + 1)
+            centre = float(post[rows, axis].mean())
+            scatter = float(spread[rows, axis].mean() + np.mean((post[rows, axis] - centre) ** 2))
+            variance[axis] = scatter + PRIOR_SD_FLOOR**2
+            totals = np.bincount(codes[rows], weights=post[rows, axis], minlength=codes.max() + 1)
             counts = np.bincount(codes[rows], minlength=codes.max() + 1)
             mean[:, axis] = ((totals + 3.0 * centre) / (counts + 3.0))[codes]
     prior = _pooled_prior(mean, variance, relative, pooled)
