@@ -295,10 +295,13 @@ def _category_prior(loglik: np.ndarray, categories: list[str], offset: np.ndarra
         post, spread = np.zeros((n, 2)), np.zeros((n, 2))
         for lo in range(0, n, EM_BLOCK):
             block = slice(lo, lo + EM_BLOCK)
-            weight = _normalised(loglik[block] + _pooled_prior(mean[block], variance, relative[block], pooled[block]))
+            weight = _posterior_weight(loglik[block], mean[block], variance, relative[block], pooled[block])
             for axis, values in ((0, log_k), (1, relative[block])):
                 post[block, axis] = (weight * values).sum(axis=(1, 2))
-                spread[block, axis] = (weight * (values - post[block, axis, None, None]) ** 2).sum(axis=(1, 2))
+                deviation = np.subtract(values, post[block, axis, None, None])
+                np.square(deviation, out=deviation)
+                spread[block, axis] = (np.multiply(deviation, weight, out=deviation) if axis else
+                                       weight * deviation).sum(axis=(1, 2))
         for axis, rows in ((0, np.ones(n, dtype=bool)), (1, pooled)):
             if rows.sum() < 3:
                 continue
@@ -323,6 +326,27 @@ def _pooled_prior(mean: np.ndarray, variance: np.ndarray, relative: np.ndarray, 
     half_term = -0.5 * (relative - mean[:, 1, None, None]) ** 2 / variance[1] - log_k
     weak_term = -0.5 * np.square(HEADROOM)[None, None, :] / WEAK_PRIOR_SD[1] ** 2
     return shape_term + np.where(pooled[:, None, None], half_term, weak_term)
+
+
+def _posterior_weight(loglik: np.ndarray, mean: np.ndarray, variance: np.ndarray, relative: np.ndarray,
+                      pooled: np.ndarray) -> np.ndarray:
+    """`_normalised(loglik + _pooled_prior(...))` worked in place: the same operations in the same order, without
+    a new grid-sized array for each (the EM's rounds spend their time here)."""
+    log_k = np.log(SHAPES)[None, :, None]
+    shape_term = -0.5 * (log_k - mean[:, 0, None, None]) ** 2 / variance[0]
+    out = np.subtract(relative, mean[:, 1, None, None])
+    np.square(out, out=out)
+    out *= -0.5
+    out /= variance[1]
+    out -= log_k
+    if not pooled.all():
+        out = np.where(pooled[:, None, None], out, -0.5 * np.square(HEADROOM)[None, None, :] / WEAK_PRIOR_SD[1] ** 2)
+    out += shape_term
+    out += loglik
+    out -= out.max(axis=(1, 2), keepdims=True)
+    np.exp(out, out=out)
+    out /= out.sum(axis=(1, 2), keepdims=True)
+    return out
 
 
 def _normalised(log_weight: np.ndarray) -> np.ndarray:
