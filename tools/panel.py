@@ -152,13 +152,12 @@ def load_panel(shop: Shop, start: date, end: date) -> ShopPanel:
         def grid(fill: float = 0.0) -> np.ndarray:
             return np.full(shape, fill, dtype=float)
 
-        def fetch(sql: str, params: list, *, ordered: bool = False) -> dict[str, np.ndarray]:
+        def fetch(sql: str, params: list) -> dict[str, np.ndarray]:
             """Run a query whose first two columns are sku_id and a date `d`; SKU and day come back as
             integer positions (DuckDB maps them, which is far cheaper than a Python dict over 1M+ rows)."""
             wrapped = (f"SELECT k.position AS sku, CAST(date_diff('day', ?::DATE, q.d) AS INTEGER) AS day, "
                        f"q.* EXCLUDE (sku_id, d) FROM ({sql}) q JOIN {SKU_POSITIONS} k USING (sku_id)")
-            # rows that are summed (np.add.at) need a fixed order so float sums match on every run
-            return con.execute(wrapped + (" ORDER BY ALL" if ordered else ""), [start, *params]).fetchnumpy()
+            return con.execute(wrapped, [start, *params]).fetchnumpy()
 
         def scatter(sql: str, targets: list[np.ndarray], params: list | None = None) -> None:
             result = fetch(sql, params if params is not None else args)
@@ -173,8 +172,6 @@ def load_panel(shop: Shop, start: date, end: date) -> ShopPanel:
 
         # one pass over order lines, grouped by channel too: an order has exactly one channel, so per-SKU
         # totals are sums over channels and the shop's channel GMV is a sum over SKUs
-        orders, units, gmv = grid(), grid(), grid()
-        channel_gmv = np.zeros((n_days, len(CHANNELS)))
         # counting distinct orders is twice the cost of counting lines; it is only needed when some order
         # lists the same SKU on two lines, which one cheap aggregate can rule out
         repeats = con.execute("SELECT count(*) - count(DISTINCT (order_id, sku_id)) FROM order_items").fetchone()[0]
@@ -183,13 +180,15 @@ def load_panel(shop: Shop, start: date, end: date) -> ShopPanel:
             f"SELECT i.sku_id, CAST(o.created_at AS DATE) AS d, {CHANNEL_POSITION} AS channel, {order_count} AS n, "
             "sum(i.quantity) AS q, CAST(sum(i.quantity * i.unit_price) AS DOUBLE) AS g "
             "FROM order_items i JOIN orders o USING (order_id) "
-            "WHERE o.created_at >= ? AND o.created_at < ? GROUP BY ALL", [start, end + timedelta(days=1)],
-            ordered=True)
-        for target, key in ((orders, "n"), (units, "q"), (gmv, "g")):
-            np.add.at(target, (lines["sku"], lines["day"]), lines[key].astype(float))
-        sku_channel_orders = np.zeros((*shape, len(CHANNELS)))
-        sku_channel_orders[lines["sku"], lines["day"], lines["channel"]] = lines["n"].astype(float)
-        np.add.at(channel_gmv, (lines["day"], lines["channel"]), lines["g"].astype(float))
+            "WHERE o.created_at >= ? AND o.created_at < ? GROUP BY ALL", [start, end + timedelta(days=1)])
+        # one row per (SKU, day, channel): each lands in its own cell, in whatever order DuckDB returns them, and the
+        # totals are sums over a fixed axis, so the float sums are the same on every run without sorting the rows
+        by_channel = {key: np.zeros((*shape, len(CHANNELS))) for key in ("n", "q", "g")}
+        for key, target in by_channel.items():
+            target[lines["sku"], lines["day"], lines["channel"]] = lines[key].astype(float)
+        orders, units, gmv = (by_channel[key].sum(axis=2) for key in ("n", "q", "g"))
+        sku_channel_orders = by_channel["n"]
+        channel_gmv = by_channel["g"].sum(axis=0)
         price, promo_day = grid(np.nan), grid()
         scatter("SELECT sku_id, date AS d, CAST(price AS DOUBLE), CAST(promo IS NOT NULL AND promo <> '' AS DOUBLE) "
                 "FROM price_history WHERE date BETWEEN ? AND ?", [price, promo_day])

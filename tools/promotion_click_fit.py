@@ -25,13 +25,14 @@ SHAPES = np.exp(np.linspace(np.log(0.35), np.log(4.0), 25))
 # the top reaches far because a SKU the platform only ever tested with a sliver of its budget is nowhere near
 # saturation at its typical spend
 HEADROOM = np.linspace(-4.6, 9.2, 70)
+EXP_HEADROOM = np.exp(HEADROOM)
 BIN = 0.03  # log-spend bin: days within 3% of spend share one evaluation of the curve
 WEAK_PRIOR_SD = (0.7, 1.8)  # log shape; headroom (sd 1.8 is close to a uniform share of c_max)
 PRIOR_SD_FLOOR = 0.05  # keeps the learnt shape and half-spend priors from collapsing onto a point
 SCALE_DAYS = 56  # the SKU's own (non-promoted) GMV per day over this many in-stock days sizes its market
 EM_ROUNDS = 25
+EM_BLOCK = 32  # SKUs whose grids are worked on together in an EM round
 BACKFIT_ROUNDS = 6  # the day effects and the SKUs' lines settle within a few rounds
-CHUNK = 64
 
 
 @dataclass
@@ -149,27 +150,26 @@ def _grid_loglik(x: np.ndarray, clicks: np.ndarray, weight: np.ndarray, breaks: 
     level0, level1 = np.zeros_like(loglik), np.zeros_like(loglik)
     y0 = (wy_grid * ~seg_grid).sum(1)
     y1 = (wy_grid * seg_grid).sum(1)
-    w_segments = [(w_grid * ~seg_grid)[:, :, None], (w_grid * seg_grid)[:, :, None]]
     cells = SHAPES.size * HEADROOM.size
-    counts = np.bincount(group_row, minlength=n_rows)
-    by_width = np.argsort(counts, kind="stable")
-    for lo in range(0, n_rows, CHUNK):
-        # rows with similar numbers of bins share a chunk, so few padded bins are evaluated
-        part = by_width[lo:lo + CHUNK]
-        used = max(int(counts[part].max()), 1)
-        z = SHAPES[None, :, None, None] * x_grid[part, None, None, :used] - HEADROOM[None, None, :, None]
-        log_g = -np.logaddexp(0.0, -z).reshape(z.shape[0], cells, used)
-        g = np.exp(log_g)
-        total = (log_g @ wy_grid[part, :used, None])[:, :, 0]
-        for level, ysum, w_segment in ((level0, y0, w_segments[0]), (level1, y1, w_segments[1])):
-            y = ysum[part][:, None]
-            if not y.any():
+    # the curve's share at a bin is 1 / (1 + t), t = e^(headroom - k x) = e^(-k x) x e^headroom: one exponential
+    # per (shape, bin) and one log per grid cell; each row over its own bins only, none padded
+    w_segments = [w_grid * ~seg_grid, w_grid * seg_grid]
+    for row, used in enumerate(np.bincount(group_row, minlength=n_rows)):
+        used = max(int(used), 1)
+        t = (np.exp(-SHAPES[:, None] * x_grid[row, None, :used])[:, None, :]
+             * EXP_HEADROOM[None, :, None]).reshape(cells, used)
+        log_g = -np.log1p(t)
+        g = np.reciprocal(t + 1.0, out=t)
+        total = log_g @ wy_grid[row, :used]
+        for level, y, w_segment in ((level0, y0[row], w_segments[0]), (level1, y1[row], w_segments[1])):
+            if not y:
                 continue
-            exposure = (g @ w_segment[part, :used])[:, :, 0]
+            exposure = g @ w_segment[row, :used]
             c = np.where(exposure > 0, y / np.maximum(exposure, 1e-300), 0.0)
-            level[part] = c.reshape(-1, SHAPES.size, HEADROOM.size)
-            total += np.where(y > 0, y * np.log(np.maximum(c, 1e-300)) - y, 0.0)
-        loglik[part] = total.reshape(-1, SHAPES.size, HEADROOM.size)
+            level[row] = c.reshape(SHAPES.size, HEADROOM.size)
+            if y > 0:
+                total += y * np.log(np.maximum(c, 1e-300)) - y
+        loglik[row] = total.reshape(SHAPES.size, HEADROOM.size)
     return loglik, (level0, level1), (y0, y1)
 
 
@@ -225,27 +225,37 @@ def demand_power(data: PromotedDays, weight: np.ndarray, log_spend: np.ndarray,
     within-SKU slope of log clicks on log demand, with log spend beside it (each SKU's slope weighted by
     its precision), kept within 0..1.5, after the shop-wide day effect `supply`. Zero when no SKU's demand
     moved enough to tell."""
-    slopes, precisions = [], []
-    for row in range(data.rows.size):
-        days = (weight[row] > 0) & (data.clicks[row] > 0)
-        if days.sum() < 14 or np.ptp(data.log_demand[row, days]) < 0.1:
-            continue
-        w = weight[row, days]
-        design = np.column_stack([np.ones(days.sum()), log_spend[row, days], data.log_demand[row, days]])
-        y = np.log(data.clicks[row, days]) - (0.0 if supply is None else supply[days])
-        gram = design.T @ (design * w[:, None])
-        try:
-            inverse = np.linalg.inv(gram)
-        except np.linalg.LinAlgError:
-            continue
-        beta = inverse @ (design.T @ (w * y))
-        residual = y - design @ beta
-        variance = float((w * residual**2).sum() / max(w.sum() - 3.0, 1.0)) * inverse[2, 2]
-        if variance > 0 and np.isfinite(variance):
-            slopes.append(beta[2])
-            precisions.append(1.0 / variance)
-    if not slopes:
+    days = (weight > 0) & (data.clicks > 0)
+    demand = data.log_demand
+    count = days.sum(1)
+    spread = (np.max(np.where(days, demand, -np.inf), axis=1, initial=-np.inf)
+              - np.min(np.where(days, demand, np.inf), axis=1, initial=np.inf))
+    rows = np.flatnonzero((count >= 14) & (spread >= 0.1))
+    if not rows.size:
         return 0.0
+    # every SKU's weighted least squares of log clicks on (1, log spend, log demand) at once
+    w = np.where(days[rows], weight[rows], 0.0)
+    columns = np.stack([np.ones_like(w), np.where(days[rows], log_spend[rows], 0.0),
+                        np.where(days[rows], demand[rows], 0.0)], axis=2)
+    y = np.where(days[rows], np.log(np.where(days[rows], data.clicks[rows], 1.0))
+                 - (0.0 if supply is None else supply[None, :]), 0.0)
+    gram = np.einsum("rdi,rdj->rij", columns * w[:, :, None], columns)
+    try:
+        inverse = np.linalg.inv(gram)
+    except np.linalg.LinAlgError:  # some SKU's design is singular: invert one by one and leave those out
+        inverse = np.full(gram.shape, np.nan)
+        for position, matrix in enumerate(gram):
+            try:
+                inverse[position] = np.linalg.inv(matrix)
+            except np.linalg.LinAlgError:
+                continue
+    beta = np.einsum("rij,rj->ri", inverse, np.einsum("rdi,rd->ri", columns, w * y))
+    residual = y - np.einsum("rdi,ri->rd", columns, beta)
+    variance = (w * residual**2).sum(1) / np.maximum(w.sum(1) - 3.0, 1.0) * inverse[:, 2, 2]
+    ok = (variance > 0) & np.isfinite(variance)
+    if not ok.any():
+        return 0.0
+    slopes, precisions = beta[ok, 2], 1.0 / variance[ok]
     return float(np.clip(np.average(slopes, weights=precisions), 0.0, 1.5))
 
 
@@ -280,16 +290,25 @@ def _category_prior(loglik: np.ndarray, categories: list[str], offset: np.ndarra
     if pooled.any():
         mean[:, 1] = float(np.median(offset[pooled]))
     for _ in range(EM_ROUNDS if n >= 3 else 0):
-        weight = _normalised(loglik + _pooled_prior(mean, variance, relative, pooled))
-        for axis, values, rows in ((0, np.broadcast_to(log_k, relative.shape), np.ones(n, dtype=bool)),
-                                   (1, relative, pooled)):
+        # each SKU's posterior moments of log shape and of log(half spend / market) under the current prior,
+        # a block of SKUs at a time so the grids stay in cache
+        post, spread = np.zeros((n, 2)), np.zeros((n, 2))
+        for lo in range(0, n, EM_BLOCK):
+            block = slice(lo, lo + EM_BLOCK)
+            weight = _posterior_weight(loglik[block], mean[block], variance, relative[block], pooled[block])
+            for axis, values in ((0, log_k), (1, relative[block])):
+                post[block, axis] = (weight * values).sum(axis=(1, 2))
+                deviation = np.subtract(values, post[block, axis, None, None])
+                np.square(deviation, out=deviation)
+                spread[block, axis] = (np.multiply(deviation, weight, out=deviation) if axis else
+                                       weight * deviation).sum(axis=(1, 2))
+        for axis, rows in ((0, np.ones(n, dtype=bool)), (1, pooled)):
             if rows.sum() < 3:
                 continue
-            post = (weight[rows] * values[rows]).sum(axis=(1, 2))
-            spread = (weight[rows] * (values[rows] - post[:, None, None]) ** 2).sum(axis=(1, 2))
-            centre = float(post.mean())
-            variance[axis] = float(spread.mean() + np.mean((post - centre) ** 2)) + PRIOR_SD_FLOOR**2
-            totals = np.bincount(codes[rows], weights=post, minlength=codes.max() + 1)
+            centre = float(post[rows, axis].mean())
+            scatter = float(spread[rows, axis].mean() + np.mean((post[rows, axis] - centre) ** 2))
+            variance[axis] = scatter + PRIOR_SD_FLOOR**2
+            totals = np.bincount(codes[rows], weights=post[rows, axis], minlength=codes.max() + 1)
             counts = np.bincount(codes[rows], minlength=codes.max() + 1)
             mean[:, axis] = ((totals + 3.0 * centre) / (counts + 3.0))[codes]
     prior = _pooled_prior(mean, variance, relative, pooled)
@@ -307,6 +326,27 @@ def _pooled_prior(mean: np.ndarray, variance: np.ndarray, relative: np.ndarray, 
     half_term = -0.5 * (relative - mean[:, 1, None, None]) ** 2 / variance[1] - log_k
     weak_term = -0.5 * np.square(HEADROOM)[None, None, :] / WEAK_PRIOR_SD[1] ** 2
     return shape_term + np.where(pooled[:, None, None], half_term, weak_term)
+
+
+def _posterior_weight(loglik: np.ndarray, mean: np.ndarray, variance: np.ndarray, relative: np.ndarray,
+                      pooled: np.ndarray) -> np.ndarray:
+    """`_normalised(loglik + _pooled_prior(...))` worked in place: the same operations in the same order, without
+    a new grid-sized array for each (the EM's rounds spend their time here)."""
+    log_k = np.log(SHAPES)[None, :, None]
+    shape_term = -0.5 * (log_k - mean[:, 0, None, None]) ** 2 / variance[0]
+    out = np.subtract(relative, mean[:, 1, None, None])
+    np.square(out, out=out)
+    out *= -0.5
+    out /= variance[1]
+    out -= log_k
+    if not pooled.all():
+        out = np.where(pooled[:, None, None], out, -0.5 * np.square(HEADROOM)[None, None, :] / WEAK_PRIOR_SD[1] ** 2)
+    out += shape_term
+    out += loglik
+    out -= out.max(axis=(1, 2), keepdims=True)
+    np.exp(out, out=out)
+    out /= out.sum(axis=(1, 2), keepdims=True)
+    return out
 
 
 def _normalised(log_weight: np.ndarray) -> np.ndarray:

@@ -61,35 +61,45 @@ def fit_response_curves(panel: ShopPanel, *, as_of: date, seed: int = 0,
     # the error the values share is drawn once for all SKUs, so a blend of SKUs keeps it
     shared = np.random.default_rng([seed, SHARED_STREAM]).standard_normal(DRAWS)
     fit = fit_clicks(panel, data)
+    n = data.rows.size
+    c_max, half, shape, values, slopes = (np.empty((n, DRAWS)) for _ in range(5))
+    for position, row in enumerate(data.rows):
+        # seeded by the SKU id, not its row, so adding a product to the catalog leaves other curves alone
+        rng = np.random.default_rng([seed, zlib.crc32(panel.catalog.sku_ids[row].encode())])
+        c_max[position], half[position], shape[position] = fit.draw(position, rng)
+        own_sd = np.sqrt(max(value_sd[position] ** 2 - shared_sd[position] ** 2, 0.0))
+        values[position] = np.exp(value_mean[position] + own_sd * rng.standard_normal(DRAWS)
+                                  + shared_sd[position] * shared)
+        slopes[position] = np.clip(slope_mean[position] + slope_sd[position] * rng.standard_normal(DRAWS),
+                                   *SLOPE_RANGE)
+    # the summaries of all SKUs' draws at once (row by row the same figures)
+    c_mean, half_median, shape_median = c_max.mean(axis=1), np.median(half, axis=1), np.median(shape, axis=1)
+    value_mean_now, slope_mean_now = values.mean(axis=1), slopes.mean(axis=1)
+    rounded = [np.round(c_max, 6), np.round(half, 4), np.round(shape, 5), np.round(values, 5), np.round(slopes, 5)]
     curves: dict[str, ResponseCurve] = {}
     price_now = last_price(panel, end)
     for position, row in enumerate(data.rows):
         sku_id = panel.catalog.sku_ids[row]
-        # seeded by the SKU id, not its row, so adding a product to the catalog leaves other curves alone
-        rng = np.random.default_rng([seed, zlib.crc32(sku_id.encode())])
-        draws = fit.draw(position, rng)
-        own_sd = np.sqrt(max(value_sd[position] ** 2 - shared_sd[position] ** 2, 0.0))
-        values = np.exp(value_mean[position] + own_sd * rng.standard_normal(DRAWS) + shared_sd[position] * shared)
-        slopes = np.clip(slope_mean[position] + slope_sd[position] * rng.standard_normal(DRAWS), *SLOPE_RANGE)
         mask = data.usable[position]
         spends = data.spend[position][mask]
         recent = spends[-7:]
+        low, high = np.quantile(spends, (0.05, 0.95))
         shift = fit.shifts[position] or value_shift[position]
         curves[sku_id] = ResponseCurve(
             sku_id=sku_id, category=panel.catalog.categories[row],
-            c_max=round(float(draws[0].mean()), 4), half_spend=round(float(np.median(draws[1])), 2),
-            shape=round(float(np.median(draws[2])), 3), value_per_click=round(float(values.mean()), 4),
-            value_slope=round(float(slopes.mean()), 4), value_ref=round(float(value_ref[position]), 2),
+            c_max=round(float(c_mean[position]), 4), half_spend=round(float(half_median[position]), 2),
+            shape=round(float(shape_median[position]), 3), value_per_click=round(float(value_mean_now[position]), 4),
+            value_slope=round(float(slope_mean_now[position]), 4), value_ref=round(float(value_ref[position]), 2),
             price=round(float(price_now[row]), 2), price_elasticity=round(float(elasticity[position]), 3),
             competitor_elasticity=round(float(rival_all[row]), 3) if rival_known[row] else None,
-            spend_low=round(float(np.quantile(spends, 0.05)), 2), spend_high=round(float(np.quantile(spends, 0.95)), 2),
+            spend_low=round(float(low), 2), spend_high=round(float(high), 2),
             current_spend=round(float(recent.mean()), 2), days=int(mask.sum()),
             clicks=float(data.clicks[position][mask].sum()), prior_share=round(float(fit.prior_share[position]), 3),
             shift_date=panel.days[shift.start] if shift else None,
             shift_ratio=round(shift.ratio, 3) if shift else None,
-            draws_c_max=tuple(np.round(draws[0], 6).tolist()), draws_half_spend=tuple(np.round(draws[1], 4).tolist()),
-            draws_shape=tuple(np.round(draws[2], 5).tolist()), draws_value=tuple(np.round(values, 5).tolist()),
-            draws_value_slope=tuple(np.round(slopes, 5).tolist()),
+            draws_c_max=tuple(rounded[0][position].tolist()), draws_half_spend=tuple(rounded[1][position].tolist()),
+            draws_shape=tuple(rounded[2][position].tolist()), draws_value=tuple(rounded[3][position].tolist()),
+            draws_value_slope=tuple(rounded[4][position].tolist()),
         )
     return curves
 
