@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 LEVEL = 0.90
 HINGE = 4  # tools.elasticity.COLUMNS.index("above_rival")
+DATA_DOMINATED = 0.1  # the weak prior's precision below this share of the data's: its pull is under a tenth
 MIN_TAU = 0.10  # two products never respond identically; a zero spread would make intervals too narrow
 
 Status = Literal["estimated", "cannot_estimate"]
@@ -87,7 +88,12 @@ def shrink(fit: DemandFit, panel: ShopPanel, *, level: float = LEVEL) -> dict[st
     own = fit.beta[:, 1]
     own_var = fit.cov[:, 1, 1]
     ok = fit.identified & np.isfinite(own) & (own_var > 0)
-    prior_mean, prior_var = _category_priors(own, own_var, ok, categories)
+    # the category means rest on the SKUs whose own data outweigh the fit's weak prior (mean 0) many times
+    # over: the prior pulls the others' estimates towards 0, and averaging those would pull every SKU's
+    # category towards 0 with them
+    weak = fit.slope_prior[:, 1] if fit.slope_prior is not None else np.zeros(len(own))
+    informed = ok & (own_var * weak < DATA_DOMINATED)
+    prior_mean, prior_var = _category_priors(own, own_var, informed if informed.sum() >= 3 else ok, categories)
     # the competitor coefficient is shrunk too (towards the shop's): own and competitor prices often move
     # together (festivals), so a noisy competitor coefficient would otherwise leak into the elasticity
     rival_ok = ok & fit.active[:, 2] & (fit.cov[:, 2, 2] > 0)
