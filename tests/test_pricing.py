@@ -312,3 +312,38 @@ def test_a_sku_whose_price_always_moves_with_its_rivals_gets_a_finite_fit_that_s
     total = np.array([0.0, 1.0, 1.0, 0.0, 0.0])
     assert difference @ cov[0] @ difference > 0.5 * 2 * SLOPE_PRIOR_SD**2  # as uncertain as the prior says
     assert total @ cov[0] @ total < 0.1  # the sum stays as sure as the data make it
+
+
+def test_the_category_prior_is_not_pulled_towards_zero_by_the_skus_the_fits_weak_prior_shrank():
+    # five SKUs whose own price history pins their elasticity near -2.5, and three whose history says so little
+    # that the fit's weak zero-mean prior dragged them to -1: the category the thin ones borrow from is the
+    # informed SKUs' -2.5, not a mean pulled towards 0 by the prior itself
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from shopagent.tools.elasticity import SLOPE_PRIOR_SD
+    from shopagent.tools.elasticity_prior import shrink
+
+    informed, thin = 5, 3
+    n = informed + thin
+    beta = np.zeros((n, 5))
+    beta[:, 1] = [-2.5 + 0.01 * k for k in range(informed)] + [-1.0] * thin
+    cov = np.zeros((n, 5, 5))
+    cov[:, 1, 1] = [0.25] * informed + [2.0] * thin  # 2.0 / SLOPE_PRIOR_SD**2: the prior weighs an eighth
+    active = np.zeros((n, 5), dtype=bool)
+    active[:, :2] = True
+    days = 60
+    fit = SimpleNamespace(
+        beta=beta, cov=cov, active=active, identified=np.ones(n, dtype=bool), reasons=[None] * n,
+        usable=np.ones((n, days), dtype=bool), days_used=np.full(n, days), units_used=np.full(n, 300.0),
+        price_days=np.full(n, 20), form=None, tracked=np.zeros(n, dtype=bool), hinge_loading=None,
+        slope_prior=active * np.array([0, 1, 1, 0, 1]) / SLOPE_PRIOR_SD**2)
+    catalog = SimpleNamespace(sku_ids=[f"S{k:03d}" for k in range(n)], categories=["tops"] * n)
+    panel = SimpleNamespace(catalog=catalog, price=np.full((n, days), 99.0),
+                            competitor_price=np.full((n, days), np.nan))
+    estimates = shrink(fit, panel)
+    thin_sku = estimates[f"S{n - 1:03d}"]
+    assert abs(thin_sku.category_elasticity - (-2.48)) < 0.03
+    # and it borrows most of its elasticity from there
+    assert thin_sku.elasticity < -2.0
