@@ -136,6 +136,7 @@ class DemandFit:
     # (sku, column): the precision of the fit's weak prior (mean 0) on each price slope: shrinkage builds the
     # category priors from the SKUs that prior barely moves
     slope_prior: np.ndarray | None = None
+    hessian: np.ndarray | None = None  # (sku, column, column) the Poisson information plus the weak prior's
 
 
 def fit_demand(panel: ShopPanel, *, tags: PromoTags | None = None, trend: bool = True, rounds: int = 6,
@@ -224,7 +225,7 @@ def fit_demand(panel: ShopPanel, *, tags: PromoTags | None = None, trend: bool =
                      usable=mask, days_used=days_used, units_used=units_used, price_days=price_days,
                      day_effect=day_effect, tag_effect=tag_effect, tag_names=tags.names, trend_used=trend_used,
                      form=form, tracked=has_rival & fitted, hinge_loading=loading,
-                     slope_prior=_slope_precision(active))
+                     slope_prior=_slope_precision(active), hessian=hessian)
 
 
 def _hinge_loading(design: np.ndarray, mask: np.ndarray, offset: np.ndarray, beta: np.ndarray, active: np.ndarray,
