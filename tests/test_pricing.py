@@ -312,3 +312,77 @@ def test_a_sku_whose_price_always_moves_with_its_rivals_gets_a_finite_fit_that_s
     total = np.array([0.0, 1.0, 1.0, 0.0, 0.0])
     assert difference @ cov[0] @ difference > 0.5 * 2 * SLOPE_PRIOR_SD**2  # as uncertain as the prior says
     assert total @ cov[0] @ total < 0.1  # the sum stays as sure as the data make it
+
+
+def test_the_category_prior_is_not_pulled_towards_zero_by_the_skus_the_fits_weak_prior_shrank():
+    # five SKUs whose own price history pins their elasticity near -2.5, and three whose history says so little
+    # that the fit's weak zero-mean prior dragged them to -1: the category the thin ones borrow from is the
+    # informed SKUs' -2.5, not a mean pulled towards 0 by the prior itself
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from shopagent.tools.elasticity import SLOPE_PRIOR_SD
+    from shopagent.tools.elasticity_prior import shrink
+
+    informed, thin = 5, 3
+    n = informed + thin
+    beta = np.zeros((n, 5))
+    beta[:, 1] = [-2.5 + 0.01 * k for k in range(informed)] + [-1.0] * thin
+    cov = np.zeros((n, 5, 5))
+    cov[:, 1, 1] = [0.25] * informed + [2.0] * thin  # 2.0 / SLOPE_PRIOR_SD**2: the prior weighs an eighth
+    active = np.zeros((n, 5), dtype=bool)
+    active[:, :2] = True
+    days = 60
+    fit = SimpleNamespace(
+        beta=beta, cov=cov, active=active, identified=np.ones(n, dtype=bool), reasons=[None] * n,
+        usable=np.ones((n, days), dtype=bool), days_used=np.full(n, days), units_used=np.full(n, 300.0),
+        price_days=np.full(n, 20), form=None, tracked=np.zeros(n, dtype=bool), hinge_loading=None, hessian=None,
+        slope_prior=active * np.array([0, 1, 1, 0, 1]) / SLOPE_PRIOR_SD**2)
+    catalog = SimpleNamespace(sku_ids=[f"S{k:03d}" for k in range(n)], categories=["tops"] * n)
+    panel = SimpleNamespace(catalog=catalog, price=np.full((n, days), 99.0),
+                            competitor_price=np.full((n, days), np.nan))
+    estimates = shrink(fit, panel)
+    thin_sku = estimates[f"S{n - 1:03d}"]
+    assert abs(thin_sku.category_elasticity - (-2.48)) < 0.03
+    # and it borrows most of its elasticity from there
+    assert thin_sku.elasticity < -2.0
+
+
+def test_shrinkage_starts_from_what_a_thinly_priced_skus_own_data_say_not_from_the_weak_prior_s_pull():
+    # a SKU with few sales and small price moves: the fit's weak zero-mean slope prior pulls its elasticity
+    # towards 0; shrinkage takes that pull back out (its data outweigh the prior) before the category's prior
+    # acts, recovering the unpenalised estimate and its sandwich variance
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    import shopagent.tools.elasticity as elasticity
+    from shopagent.tools.elasticity_prior import _without_weak_prior
+
+    rng = np.random.default_rng(11)
+    days = 150
+    log_price = np.repeat(rng.choice([-0.06, 0.0, 0.05], size=days // 5), 5)
+    design = np.zeros((1, days, 5))
+    design[0, :, 0], design[0, :, 1] = 1.0, log_price
+    offset = np.full((1, days), np.log(1.5))
+    units = rng.poisson(np.exp(offset + (-3.0) * log_price)).astype(float)
+    mask = np.ones((1, days), dtype=bool)
+    active = np.array([[True, True, False, False, False]])
+
+    def fitted(prior: np.ndarray) -> SimpleNamespace:
+        beta, hessian = elasticity._poisson_fit(design, units, mask, offset, active, np.zeros((1, 5)))
+        cov = elasticity._sandwich(design, units, mask, offset, beta, hessian, active)
+        return SimpleNamespace(beta=beta, cov=cov, hessian=hessian, active=active, slope_prior=prior)
+
+    penalised = fitted(elasticity._slope_precision(active))
+    original = elasticity._slope_precision
+    elasticity._slope_precision = lambda active: np.zeros(active.shape)
+    try:
+        unpenalised = fitted(np.zeros((1, 5)))
+    finally:
+        elasticity._slope_precision = original
+    assert abs(penalised.beta[0, 1] - unpenalised.beta[0, 1]) > 0.05  # the prior did pull it
+    recovered = _without_weak_prior(penalised)
+    assert abs(recovered.beta[0, 1] - unpenalised.beta[0, 1]) < 0.02
+    assert np.isclose(recovered.cov[0, 1, 1], unpenalised.cov[0, 1, 1], rtol=0.1)

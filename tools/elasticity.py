@@ -133,6 +133,10 @@ class DemandFit:
     # (sku, column): in a kinked shop, how much of the kink a SKU's smooth coefficients absorbed (the
     # Fisher-weighted regression of its hinge column on its own columns); 0 where the kink is fitted or absent
     hinge_loading: np.ndarray | None = None
+    # (sku, column): the precision of the fit's weak prior (mean 0) on each price slope: shrinkage builds the
+    # category priors from the SKUs that prior barely moves
+    slope_prior: np.ndarray | None = None
+    hessian: np.ndarray | None = None  # (sku, column, column) the Poisson information plus the weak prior's
 
 
 def fit_demand(panel: ShopPanel, *, tags: PromoTags | None = None, trend: bool = True, rounds: int = 6,
@@ -220,7 +224,8 @@ def fit_demand(panel: ShopPanel, *, tags: PromoTags | None = None, trend: bool =
     return DemandFit(beta=beta, cov=cov, active=active, identified=identified & fitted, reasons=reasons,
                      usable=mask, days_used=days_used, units_used=units_used, price_days=price_days,
                      day_effect=day_effect, tag_effect=tag_effect, tag_names=tags.names, trend_used=trend_used,
-                     form=form, tracked=has_rival & fitted, hinge_loading=loading)
+                     form=form, tracked=has_rival & fitted, hinge_loading=loading,
+                     slope_prior=_slope_precision(active), hessian=hessian)
 
 
 def _hinge_loading(design: np.ndarray, mask: np.ndarray, offset: np.ndarray, beta: np.ndarray, active: np.ndarray,

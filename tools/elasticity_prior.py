@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 LEVEL = 0.90
 HINGE = 4  # tools.elasticity.COLUMNS.index("above_rival")
+DATA_DOMINATED = 0.1  # the weak prior's precision below this share of the data's: its pull is under a tenth
 MIN_TAU = 0.10  # two products never respond identically; a zero spread would make intervals too narrow
 
 Status = Literal["estimated", "cannot_estimate"]
@@ -82,12 +83,18 @@ def shrink(fit: DemandFit, panel: ShopPanel, *, level: float = LEVEL) -> dict[st
     hinge_ok = fit.identified & fit.active[:, HINGE] & (fit.cov[:, HINGE, HINGE] > 0)
     hinge_mean, hinge_var = _category_priors(fit.beta[:, HINGE], fit.cov[:, HINGE, HINGE], hinge_ok,
                                              ["shop"] * len(categories))
+    fit = _without_weak_prior(fit)
     if kinked and fit.hinge_loading is not None:
         fit = _unabsorb_kink(fit, hinge_mean, hinge_var)
     own = fit.beta[:, 1]
     own_var = fit.cov[:, 1, 1]
     ok = fit.identified & np.isfinite(own) & (own_var > 0)
-    prior_mean, prior_var = _category_priors(own, own_var, ok, categories)
+    # the category means rest on the SKUs whose own data outweigh the fit's weak prior (mean 0) many times
+    # over: the prior pulls the others' estimates towards 0, and averaging those would pull every SKU's
+    # category towards 0 with them
+    weak = fit.slope_prior[:, 1] if fit.slope_prior is not None else np.zeros(len(own))
+    informed = ok & (own_var * weak < DATA_DOMINATED)
+    prior_mean, prior_var = _category_priors(own, own_var, informed if informed.sum() >= 3 else ok, categories)
     # the competitor coefficient is shrunk too (towards the shop's): own and competitor prices often move
     # together (festivals), so a noisy competitor coefficient would otherwise leak into the elasticity
     rival_ok = ok & fit.active[:, 2] & (fit.cov[:, 2, 2] > 0)
@@ -156,6 +163,43 @@ def _unabsorb_kink(fit: DemandFit, hinge_mean: np.ndarray, hinge_var: np.ndarray
     cov[rows] += loading[rows, :, None] * loading[rows, None, :] * hinge_var[rows, None, None]
     fixed = copy(fit)
     fixed.beta, fixed.cov = beta, cov
+    return fixed
+
+
+def _without_weak_prior(fit: DemandFit) -> DemandFit:
+    """The fit's weak zero-mean prior on the price slopes taken back out wherever the SKU's own data outweigh it
+    (twice over) in every direction of its slopes, so shrinkage pulls such a SKU towards its category only, not
+    towards 0 first.
+
+    With H the Poisson information, P the weak prior and M the sandwich's meat, the fit's slopes solve
+    (H + P) b = H b_data to first order, and its covariance is (H + P)^-1 (M + P) (H + P)^-1; so
+    b_data = b + H^-1 P b and its covariance H^-1 M H^-1. A SKU whose slopes the data leave (nearly) unidentified
+    (own and rival's price moving together) keeps the prior, which is what keeps it finite."""
+    if fit.slope_prior is None or fit.hessian is None:
+        return fit
+    beta, cov, weak = fit.beta.copy(), fit.cov.copy(), fit.slope_prior.copy()
+    for row in np.flatnonzero(np.any(fit.slope_prior > 0, axis=1)):
+        used = np.flatnonzero(fit.active[row])
+        prior = np.diag(fit.slope_prior[row, used])
+        penalised = fit.hessian[row][np.ix_(used, used)]
+        information = penalised - prior
+        slopes = [k for k, column in enumerate(used) if fit.slope_prior[row, column] > 0]
+        others = [k for k in range(used.size) if k not in slopes]
+        # the data's information on the slopes once the unpenalised columns are profiled out (Schur complement)
+        schur = information[np.ix_(slopes, slopes)]
+        if others:
+            block = information[np.ix_(slopes, others)]
+            schur = schur - block @ np.linalg.solve(information[np.ix_(others, others)], block.T)
+        if np.linalg.eigvalsh(0.5 * (schur + schur.T)).min() <= 2 * float(prior.max()):
+            continue
+        inverse = np.linalg.inv(information)
+        sub = np.ix_(used, used)
+        meat = penalised @ fit.cov[row][sub] @ penalised - prior
+        beta[row, used] = fit.beta[row, used] + inverse @ prior @ fit.beta[row, used]
+        cov[row][sub] = inverse @ meat @ inverse
+        weak[row] = 0.0
+    fixed = copy(fit)
+    fixed.beta, fixed.cov, fixed.slope_prior = beta, cov, weak
     return fixed
 
 

@@ -161,7 +161,9 @@ def simulate(panel: ShopPanel, rates: RunRates, changes: list[Change], *, estima
             if estimate.crosses_rival(new, old):
                 assumptions.append(f"{change.target}: ¥{new:,.2f} is above the competitor's ¥"
                                    f"{estimate.rival_price:,.2f}; this shop's shoppers leave faster once a SKU is "
-                                   f"dearer than its rival (kink {hinge:.2f}), which this forecast counts.")
+                                   f"dearer than its rival (kink {hinge:.2f}), which this forecast counts, with the "
+                                   f"competitor's price held there for the {days} days: its own moves are not "
+                                   "forecast.")
         elif estimate.crosses_rival(new, old):
             assumptions.append(f"{change.target}: ¥{new:,.2f} is above the competitor's ¥{estimate.rival_price:,.2f}; "
                                "the shop's history shows no extra loss there, so none is assumed.")
