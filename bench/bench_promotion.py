@@ -187,6 +187,11 @@ def score_shop(db: Path, truth, name: str, confidence: float | None = None,  # n
         funded = [sku for sku in current if sku in candidates]
         share = sum(current[sku] for sku in funded)
         quo_gmv = sum(gmv_of(sku, budget * current[sku] / share) for sku in funded)
+        # today's mix as the merchant would really keep it: the SKUs the planner must not fund (out of stock, below
+        # cost, undercut...) stopped, the rest scaled to the budget; the plan's own do-no-harm check compares this
+        kept = [sku for sku in funded if sku in eligible]
+        kept_share = sum(current[sku] for sku in kept)
+        kept_gmv = sum(gmv_of(sku, budget * current[sku] / kept_share) for sku in kept) if kept_share else 0.0
         equal_gmv = sum(gmv_of(sku, budget / len(funded)) for sku in funded)
         # the plan's own standard deviation, from its 80% interval: forecast_z is how many of them the truth fell off
         forecast_sd = (plan.expected.gmv_high - plan.expected.gmv_low) / (2 * Z80)
@@ -204,6 +209,8 @@ def score_shop(db: Path, truth, name: str, confidence: float | None = None,  # n
             "forecast_z": (true_gmv - plan.expected.gmv) / forecast_sd if forecast_sd > 0 else 0.0,
             "status_quo_ratio": quo_gmv / best if best else 0.0,
             "status_quo_roi_held": bool(quo_gmv >= target * budget),
+            "eligible_mix_ratio": kept_gmv / best if best else 0.0,
+            "eligible_mix_roi_held": bool(kept and kept_gmv >= target * budget),
             "equal_ratio": equal_gmv / best if best else 0.0, "equal_roi_held": bool(equal_gmv >= target * budget),
             "unspent": plan.unspent_budget, "fallback": plan.fallback or "none",
             "band_covers": bool(true_spend == 0 or plan.expected.gmv_low <= true_gmv <= plan.expected.gmv_high),
