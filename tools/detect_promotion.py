@@ -10,7 +10,7 @@ import numpy as np
 from shopagent.tools.change_scan import scan_rate_fall
 from shopagent.tools.detect_context import ORGANIC, DetectContext
 from shopagent.tools.findings import Candidate
-from shopagent.tools.stats import FAMILY_ALPHA, count_dispersion
+from shopagent.tools.stats import FAMILY_ALPHA, benjamini_hochberg, count_dispersion
 
 REFERENCE_DAYS = 28  # the campaign's own record before the period is its baseline
 MIN_REFERENCE_ORDERS = 5  # fewer ad orders than this over four weeks say nothing about a normal ROI
@@ -18,18 +18,22 @@ MIN_DAYS_AFTER = 3  # a fall must have lasted this many days to be told apart fr
 
 
 def detect_promotion_shortfalls(ctx: DetectContext) -> list[Candidate]:
-    """Promoted SKUs whose ad orders or clicks per yuan fell beyond noise in the period, now delivering below
-    target.
+    """Promoted SKUs whose ad orders per click or clicks per yuan fell beyond noise in the period, now
+    delivering below target.
 
-    ROI per yuan is clicks per yuan times GMV per click, and a campaign can break in either. Each promoted
-    SKU's ad orders per yuan, and its clicks against what its spend bought before, are scanned for the day
-    they fell, against the four weeks before the period (tools/change_scan.py: a likelihood-ratio scan whose
-    threshold is simulated, so searching for the start day is paid for at its true price rather than
-    Bonferroni's), widened by the shop's day-to-day dispersion of each count, one-sided because only a fall
-    is a shortfall, and Bonferroni over both scans of every SKU. Clicks are the sharper test of a campaign
-    whose reach collapsed: they run to dozens a day where orders run to one or two. The order expectation
-    moves with the SKU's own organic conversion: when a price rise or a bad batch makes the SKU sell worse to
-    every visitor, its ads convert worse too, and that is the other cause's finding, not a promotion problem.
+    ROI per yuan is clicks per yuan times orders per click times GMV per order, and a campaign can break in
+    the first two. Each promoted SKU's ad orders per paid click (its campaign's conversion), and its clicks
+    against what its spend bought before (its reach), are scanned for the day they fell, against the four
+    weeks before the period (tools/change_scan.py: a likelihood-ratio scan whose threshold is simulated, so
+    searching for the start day is paid for at its true price rather than Bonferroni's), widened by the
+    shop's day-to-day dispersion of each count, one-sided because only a fall is a shortfall. Orders are
+    judged per click, not per yuan: clicks run to dozens a day where orders run to a few, so dividing by them
+    takes the reach's own swings (a budget raised into dearer clicks) out of the conversion test. The order
+    expectation moves with the SKU's own organic conversion: when a price rise or a bad batch makes the SKU
+    sell worse to every visitor, its ads convert worse too, and that is the other cause's finding, not a
+    promotion problem. The scans of all SKUs are one family, tested by Benjamini-Hochberg at the family
+    level: a shop with no broken campaign raises an alarm no more often than under Bonferroni, while a shop
+    with several does not make each pay for all the others (a weak shortfall beside a plain one is found).
     Either way the delivered ROI since the fall must be below the target and below what the earlier ROI
     leads one to expect. The shortfall is valued as the GMV the same spend would have brought since the fall
     at the ROI before it.
@@ -52,18 +56,20 @@ def detect_promotion_shortfalls(ctx: DetectContext) -> list[Candidate]:
     click_dispersion = count_dispersion(clicks[:, :reference.stop - reference.start], min_mean=5.0)
     selling = _organic_conversion_ratio(ctx, reference)
     first = current.start - window.start
-    alpha = FAMILY_ALPHA / (2 * len(eligible))
+    scans = _scans(ctx, eligible, window, first, bought, clicks, selling, dispersion, click_dispersion)
+    # Benjamini-Hochberg over every scan of every SKU: the simulated p-values are needed only where they can
+    # pass, which is below q x (scans whose lower bound, the best single split's p, is below q) / scans
+    lower = {key: scan(0.0) for key, scan in scans.items()}
+    candidates = [key for key, fall in lower.items() if fall is not None and fall.p_value <= FAMILY_ALPHA]
+    level = FAMILY_ALPHA * len(candidates) / max(len(scans), 1)
+    resolved = {key: scans[key](level) for key in candidates if lower[key].p_value <= level}
+    p_values = [fall.p_value if fall is not None and key in resolved else 1.0
+                for key, fall in ((key, resolved.get(key)) for key in scans)]
+    cutoff = benjamini_hochberg(p_values)
     found = []
     for position, row in enumerate(eligible):
-        exposure = panel.ad_spend[row, window].copy()
-        exposure[first:] *= selling[row]
-        falls = [scan_rate_fall(panel.ad_orders[row, window], exposure, first, min_after=MIN_DAYS_AFTER,
-                                dispersion=dispersion, seed=int(row), simulate_below=alpha)]
-        if clicks[position, :first].sum() > 0 and (bought[position, first:] > 0).sum() >= MIN_DAYS_AFTER:
-            falls.append(scan_rate_fall(clicks[position], bought[position], first,
-                                        min_after=MIN_DAYS_AFTER, dispersion=click_dispersion, seed=int(row),
-                                        simulate_below=alpha))
-        falls = [fall for fall in falls if fall is not None and fall.p_value <= alpha]
+        falls = [resolved.get((position, name)) for name in ("orders", "clicks")]
+        falls = [fall for fall in falls if fall is not None and fall.p_value <= cutoff]
         if not falls:
             continue
         fall = min(falls, key=lambda fall: (fall.p_value, fall.split))
@@ -103,6 +109,37 @@ def detect_promotion_shortfalls(ctx: DetectContext) -> list[Candidate]:
                       "compensation_may_apply": bool(roi_post < compensation_line)},
         ))
     return found
+
+
+def _scans(ctx: DetectContext, eligible: np.ndarray, window: slice, first: int, bought: np.ndarray,
+           clicks: np.ndarray, selling: np.ndarray, dispersion: float, click_dispersion: float) -> dict:
+    """Per (SKU position, "orders" | "clicks"): a function of the level below which its scan's p-value must be
+    simulated (tools/change_scan.py) returning the scan's fall.
+
+    "orders" is the campaign's conversion: ad orders per paid click, so a budget raised into dearer clicks or
+    a day of exploring with a sliver of the budget (fewer clicks, as many orders per click) is not a fall;
+    a shop whose export has no clicks is judged on ad orders per yuan instead. Its expectation moves with the
+    SKU's own organic conversion. "clicks" is the campaign's reach: clicks against what the spend bought before."""
+    panel = ctx.panel
+    scans = {}
+    for position, row in enumerate(eligible):
+        paid_clicks = panel.ad_clicks[row, window]
+        per_click = paid_clicks[:first].sum() > 0 and (paid_clicks[first:] > 0).sum() >= MIN_DAYS_AFTER
+        exposure = (paid_clicks if per_click else panel.ad_spend[row, window]).astype(float)
+        exposure[first:] *= selling[row]
+
+        def orders(level: float, row=row, exposure=exposure):
+            return scan_rate_fall(panel.ad_orders[row, window], exposure, first, min_after=MIN_DAYS_AFTER,
+                                  dispersion=dispersion, seed=int(row), simulate_below=level)
+
+        scans[(position, "orders")] = orders
+        if clicks[position, :first].sum() > 0 and (bought[position, first:] > 0).sum() >= MIN_DAYS_AFTER:
+            def reach(level: float, position=position, row=row):
+                return scan_rate_fall(clicks[position], bought[position], first, min_after=MIN_DAYS_AFTER,
+                                      dispersion=click_dispersion, seed=int(row), simulate_below=level)
+
+            scans[(position, "clicks")] = reach
+    return scans
 
 
 def _clicks_bought(clicks: np.ndarray, spend: np.ndarray, history: slice, reference: slice) -> np.ndarray:
