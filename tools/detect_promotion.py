@@ -7,7 +7,7 @@ from statistics import NormalDist
 
 import numpy as np
 
-from shopagent.tools.change_scan import scan_rate_fall
+from shopagent.tools.change_scan import RateFall, scan_rate_fall
 from shopagent.tools.detect_context import ORGANIC, DetectContext
 from shopagent.tools.findings import Candidate
 from shopagent.tools.stats import FAMILY_ALPHA, benjamini_hochberg, count_dispersion
@@ -52,6 +52,10 @@ def detect_promotion_shortfalls(ctx: DetectContext) -> list[Candidate]:
     window = slice(reference.start, current.stop)
     bought = _clicks_bought(panel.ad_clicks[eligible, :current.stop], panel.ad_spend[eligible, :current.stop],
                             ctx.history, reference)[:, window]
+    # days the SKU could not be sold are the stockout's finding: its ads had nothing to convert into, and the
+    # platform stops showing an empty listing, so neither scan judges them
+    sellable = _sellable(ctx)[eligible, window]
+    bought = bought * sellable
     clicks = np.where(bought > 0, panel.ad_clicks[eligible, window], 0.0)
     click_dispersion = count_dispersion(clicks[:, :reference.stop - reference.start], min_mean=5.0)
     selling = _organic_conversion_ratio(ctx, reference)
@@ -74,7 +78,10 @@ def detect_promotion_shortfalls(ctx: DetectContext) -> list[Candidate]:
             continue
         fall = min(falls, key=lambda fall: (fall.p_value, fall.split))
         split = window.start + fall.split
-        post, before = slice(split, current.stop), slice(max(0, split - REFERENCE_DAYS), split)
+        # the in-stock days since the fall and in the four weeks before it
+        post = split + np.flatnonzero(sellable[position, split - window.start:])
+        start_before = max(0, split - REFERENCE_DAYS)
+        before = start_before + np.flatnonzero(_sellable(ctx)[row, start_before:split])
         spend, ad_gmv = float(panel.ad_spend[row, post].sum()), float(panel.ad_gmv[row, post].sum())
         spend_ref = float(panel.ad_spend[row, before].sum())
         if spend <= 0 or spend_ref <= 0:
@@ -121,25 +128,43 @@ def _scans(ctx: DetectContext, eligible: np.ndarray, window: slice, first: int, 
     a shop whose export has no clicks is judged on ad orders per yuan instead. Its expectation moves with the
     SKU's own organic conversion. "clicks" is the campaign's reach: clicks against what the spend bought before."""
     panel = ctx.panel
+    sellable = _sellable(ctx)[eligible, window]
     scans = {}
     for position, row in enumerate(eligible):
         paid_clicks = panel.ad_clicks[row, window]
         per_click = paid_clicks[:first].sum() > 0 and (paid_clicks[first:] > 0).sum() >= MIN_DAYS_AFTER
+        days = np.flatnonzero(sellable[position])  # the scans run over the days the SKU could be sold
+        start = int(np.searchsorted(days, first))
         exposure = (paid_clicks if per_click else panel.ad_spend[row, window]).astype(float)
         exposure[first:] *= selling[row]
 
-        def orders(level: float, row=row, exposure=exposure):
-            return scan_rate_fall(panel.ad_orders[row, window], exposure, first, min_after=MIN_DAYS_AFTER,
-                                  dispersion=dispersion, seed=int(row), simulate_below=level)
+        def orders(level: float, row=row, exposure=exposure, days=days, start=start):
+            return _on_days(scan_rate_fall(panel.ad_orders[row, window][days], exposure[days], start,
+                                           min_after=MIN_DAYS_AFTER, dispersion=dispersion, seed=int(row),
+                                           simulate_below=level), days)
 
         scans[(position, "orders")] = orders
         if clicks[position, :first].sum() > 0 and (bought[position, first:] > 0).sum() >= MIN_DAYS_AFTER:
-            def reach(level: float, position=position, row=row):
-                return scan_rate_fall(clicks[position], bought[position], first, min_after=MIN_DAYS_AFTER,
-                                      dispersion=click_dispersion, seed=int(row), simulate_below=level)
+            def reach(level: float, position=position, row=row, days=days, start=start):
+                return _on_days(scan_rate_fall(clicks[position][days], bought[position][days], start,
+                                               min_after=MIN_DAYS_AFTER, dispersion=click_dispersion,
+                                               seed=int(row), simulate_below=level), days)
 
             scans[(position, "clicks")] = reach
     return scans
+
+
+def _sellable(ctx: DetectContext) -> np.ndarray:
+    """(sku, day) days a SKU's ads had stock to sell: not out of stock, and not the day it ran out (orders
+    stop when the last unit goes, whatever the campaign does)."""
+    return ~ctx.out & ~(np.nan_to_num(ctx.panel.on_hand, nan=1.0) <= 0)
+
+
+def _on_days(fall: RateFall | None, days: np.ndarray) -> RateFall | None:
+    """A scan run over a subset of days, its split put back on the window's own days."""
+    if fall is None:
+        return None
+    return RateFall(p_value=fall.p_value, split=int(days[fall.split]), statistic=fall.statistic)
 
 
 def _clicks_bought(clicks: np.ndarray, spend: np.ndarray, history: slice, reference: slice) -> np.ndarray:
