@@ -62,11 +62,18 @@ def detect_promotion_shortfalls(ctx: DetectContext) -> list[Candidate]:
     first = current.start - window.start
     scans = _scans(ctx, eligible, window, first, bought, clicks, selling, dispersion, click_dispersion)
     # Benjamini-Hochberg over every scan of every SKU: the simulated p-values are needed only where they can
-    # pass, which is below q x (scans whose lower bound, the best single split's p, is below q) / scans
-    lower = {key: scan(0.0) for key, scan in scans.items()}
-    candidates = [key for key, fall in lower.items() if fall is not None and fall.p_value <= FAMILY_ALPHA]
-    level = FAMILY_ALPHA * len(candidates) / max(len(scans), 1)
-    resolved = {key: scans[key](level) for key in candidates if lower[key].p_value <= level}
+    # pass. At most R scans pass, all with p <= q R / scans, and p is at least its lower bound (the best
+    # single split's p), so R <= K = the scans whose bound is below q K' / scans for any K' >= R: starting
+    # from K' = every scan, that count shrinks to a fixed point, and only the scans below it are simulated
+    lower = {key: fall.p_value for key, scan in scans.items() if (fall := scan(0.0)) is not None}
+    count, level = len(scans), FAMILY_ALPHA
+    while True:
+        level = FAMILY_ALPHA * count / max(len(scans), 1)
+        below = sum(p_value <= level for p_value in lower.values())
+        if below >= count:
+            break
+        count = below
+    resolved = {key: scans[key](level) for key, p_value in lower.items() if p_value <= level}
     p_values = [fall.p_value if fall is not None and key in resolved else 1.0
                 for key, fall in ((key, resolved.get(key)) for key in scans)]
     cutoff = benjamini_hochberg(p_values)
