@@ -464,3 +464,34 @@ def test_a_rating_drop_costs_gmv_and_shows_both_halves_of_its_evidence(diagnosis
     for other in diagnosis["findings"]:
         if other["kind"] == "rating_drop":
             assert other["impact_gmv"] < 0
+
+
+def test_an_experience_score_fall_in_the_last_days_is_found_from_its_day(quiet_world, tmp_path):
+    """The score drops 0.2 for the last four days only: over the fortnight that is under 0.06, below any
+    sensible bar; measured from the day it began it is plain."""
+    from shopagent.tools.diagnose import diagnose
+    from shopagent.tools.store import Shop
+
+    from .conftest import edited_world
+
+    first_day = (quiet_world.truth.end - timedelta(days=3)).isoformat()
+
+    def lower_score(row: dict) -> None:
+        if row["date"] >= first_day:
+            row["experience_score"] = f"{float(row['experience_score']) - 0.2:.2f}"
+
+    world = edited_world(quiet_world, tmp_path, "shop_scores", lower_score)
+    drops = [finding for finding in diagnose(Shop(world.db)).findings if finding.kind == "experience_score_drop"]
+    assert len(drops) == 1
+    assert abs(date.fromisoformat(drops[0].evidence["since"]) - date.fromisoformat(first_day)) <= timedelta(days=1)
+    assert drops[0].evidence["score_before"] - drops[0].evidence["score_after"] > 0.15
+
+
+def test_benjamini_hochberg_rejects_weak_tests_only_beside_strong_ones():
+    """One test at p = 0.004 among ten: Bonferroni's bar (0.005) and the step-up agree; the same p beside
+    four stronger ones passes the step-up's fifth bar (0.025), and alone among 100 it fails."""
+    from shopagent.tools.stats import benjamini_hochberg
+
+    assert benjamini_hochberg([0.004] + [0.5] * 9) == 0.004
+    assert benjamini_hochberg([1e-6, 1e-5, 1e-4, 0.001, 0.02] + [0.5] * 5) == 0.02
+    assert benjamini_hochberg([0.004] + [0.5] * 99) == 0.0

@@ -7,10 +7,10 @@ from statistics import NormalDist
 
 import numpy as np
 
-from shopagent.tools.change_scan import scan_rate_fall
+from shopagent.tools.change_scan import RateFall, scan_rate_fall
 from shopagent.tools.detect_context import ORGANIC, DetectContext
 from shopagent.tools.findings import Candidate
-from shopagent.tools.stats import FAMILY_ALPHA, count_dispersion
+from shopagent.tools.stats import FAMILY_ALPHA, benjamini_hochberg, count_dispersion
 
 REFERENCE_DAYS = 28  # the campaign's own record before the period is its baseline
 MIN_REFERENCE_ORDERS = 5  # fewer ad orders than this over four weeks say nothing about a normal ROI
@@ -18,18 +18,22 @@ MIN_DAYS_AFTER = 3  # a fall must have lasted this many days to be told apart fr
 
 
 def detect_promotion_shortfalls(ctx: DetectContext) -> list[Candidate]:
-    """Promoted SKUs whose ad orders or clicks per yuan fell beyond noise in the period, now delivering below
-    target.
+    """Promoted SKUs whose ad orders per click or clicks per yuan fell beyond noise in the period, now
+    delivering below target.
 
-    ROI per yuan is clicks per yuan times GMV per click, and a campaign can break in either. Each promoted
-    SKU's ad orders per yuan, and its clicks against what its spend bought before, are scanned for the day
-    they fell, against the four weeks before the period (tools/change_scan.py: a likelihood-ratio scan whose
-    threshold is simulated, so searching for the start day is paid for at its true price rather than
-    Bonferroni's), widened by the shop's day-to-day dispersion of each count, one-sided because only a fall
-    is a shortfall, and Bonferroni over both scans of every SKU. Clicks are the sharper test of a campaign
-    whose reach collapsed: they run to dozens a day where orders run to one or two. The order expectation
-    moves with the SKU's own organic conversion: when a price rise or a bad batch makes the SKU sell worse to
-    every visitor, its ads convert worse too, and that is the other cause's finding, not a promotion problem.
+    ROI per yuan is clicks per yuan times orders per click times GMV per order, and a campaign can break in
+    the first two. Each promoted SKU's ad orders per paid click (its campaign's conversion), and its clicks
+    against what its spend bought before (its reach), are scanned for the day they fell, against the four
+    weeks before the period (tools/change_scan.py: a likelihood-ratio scan whose threshold is simulated, so
+    searching for the start day is paid for at its true price rather than Bonferroni's), widened by the
+    shop's day-to-day dispersion of each count, one-sided because only a fall is a shortfall. Orders are
+    judged per click, not per yuan: clicks run to dozens a day where orders run to a few, so dividing by them
+    takes the reach's own swings (a budget raised into dearer clicks) out of the conversion test. The order
+    expectation moves with the SKU's own organic conversion: when a price rise or a bad batch makes the SKU
+    sell worse to every visitor, its ads convert worse too, and that is the other cause's finding, not a
+    promotion problem. The scans of all SKUs are one family, tested by Benjamini-Hochberg at the family
+    level: a shop with no broken campaign raises an alarm no more often than under Bonferroni, while a shop
+    with several does not make each pay for all the others (a weak shortfall beside a plain one is found).
     Either way the delivered ROI since the fall must be below the target and below what the earlier ROI
     leads one to expect. The shortfall is valued as the GMV the same spend would have brought since the fall
     at the ROI before it.
@@ -48,27 +52,43 @@ def detect_promotion_shortfalls(ctx: DetectContext) -> list[Candidate]:
     window = slice(reference.start, current.stop)
     bought = _clicks_bought(panel.ad_clicks[eligible, :current.stop], panel.ad_spend[eligible, :current.stop],
                             ctx.history, reference)[:, window]
+    # days the SKU could not be sold are the stockout's finding: its ads had nothing to convert into, and the
+    # platform stops showing an empty listing, so neither scan judges them
+    sellable = _sellable(ctx)[eligible, window]
+    bought = bought * sellable
     clicks = np.where(bought > 0, panel.ad_clicks[eligible, window], 0.0)
     click_dispersion = count_dispersion(clicks[:, :reference.stop - reference.start], min_mean=5.0)
     selling = _organic_conversion_ratio(ctx, reference)
     first = current.start - window.start
-    alpha = FAMILY_ALPHA / (2 * len(eligible))
+    scans = _scans(ctx, eligible, window, first, bought, clicks, selling, dispersion, click_dispersion)
+    # Benjamini-Hochberg over every scan of every SKU: the simulated p-values are needed only where they can
+    # pass. At most R scans pass, all with p <= q R / scans, and p is at least its lower bound (the best
+    # single split's p), so R <= K = the scans whose bound is below q K' / scans for any K' >= R: starting
+    # from K' = every scan, that count shrinks to a fixed point, and only the scans below it are simulated
+    lower = {key: fall.p_value for key, scan in scans.items() if (fall := scan(0.0)) is not None}
+    count, level = len(scans), FAMILY_ALPHA
+    while True:
+        level = FAMILY_ALPHA * count / max(len(scans), 1)
+        below = sum(p_value <= level for p_value in lower.values())
+        if below >= count:
+            break
+        count = below
+    resolved = {key: scans[key](level) for key, p_value in lower.items() if p_value <= level}
+    p_values = [fall.p_value if fall is not None and key in resolved else 1.0
+                for key, fall in ((key, resolved.get(key)) for key in scans)]
+    cutoff = benjamini_hochberg(p_values)
     found = []
     for position, row in enumerate(eligible):
-        exposure = panel.ad_spend[row, window].copy()
-        exposure[first:] *= selling[row]
-        falls = [scan_rate_fall(panel.ad_orders[row, window], exposure, first, min_after=MIN_DAYS_AFTER,
-                                dispersion=dispersion, seed=int(row), simulate_below=alpha)]
-        if clicks[position, :first].sum() > 0 and (bought[position, first:] > 0).sum() >= MIN_DAYS_AFTER:
-            falls.append(scan_rate_fall(clicks[position], bought[position], first,
-                                        min_after=MIN_DAYS_AFTER, dispersion=click_dispersion, seed=int(row),
-                                        simulate_below=alpha))
-        falls = [fall for fall in falls if fall is not None and fall.p_value <= alpha]
+        falls = [resolved.get((position, name)) for name in ("orders", "clicks")]
+        falls = [fall for fall in falls if fall is not None and fall.p_value <= cutoff]
         if not falls:
             continue
         fall = min(falls, key=lambda fall: (fall.p_value, fall.split))
         split = window.start + fall.split
-        post, before = slice(split, current.stop), slice(max(0, split - REFERENCE_DAYS), split)
+        # the in-stock days since the fall and in the four weeks before it
+        post = split + np.flatnonzero(sellable[position, split - window.start:])
+        start_before = max(0, split - REFERENCE_DAYS)
+        before = start_before + np.flatnonzero(_sellable(ctx)[row, start_before:split])
         spend, ad_gmv = float(panel.ad_spend[row, post].sum()), float(panel.ad_gmv[row, post].sum())
         spend_ref = float(panel.ad_spend[row, before].sum())
         if spend <= 0 or spend_ref <= 0:
@@ -103,6 +123,55 @@ def detect_promotion_shortfalls(ctx: DetectContext) -> list[Candidate]:
                       "compensation_may_apply": bool(roi_post < compensation_line)},
         ))
     return found
+
+
+def _scans(ctx: DetectContext, eligible: np.ndarray, window: slice, first: int, bought: np.ndarray,
+           clicks: np.ndarray, selling: np.ndarray, dispersion: float, click_dispersion: float) -> dict:
+    """Per (SKU position, "orders" | "clicks"): a function of the level below which its scan's p-value must be
+    simulated (tools/change_scan.py) returning the scan's fall.
+
+    "orders" is the campaign's conversion: ad orders per paid click, so a budget raised into dearer clicks or
+    a day of exploring with a sliver of the budget (fewer clicks, as many orders per click) is not a fall;
+    a shop whose export has no clicks is judged on ad orders per yuan instead. Its expectation moves with the
+    SKU's own organic conversion. "clicks" is the campaign's reach: clicks against what the spend bought before."""
+    panel = ctx.panel
+    sellable = _sellable(ctx)[eligible, window]
+    scans = {}
+    for position, row in enumerate(eligible):
+        paid_clicks = panel.ad_clicks[row, window]
+        per_click = paid_clicks[:first].sum() > 0 and (paid_clicks[first:] > 0).sum() >= MIN_DAYS_AFTER
+        days = np.flatnonzero(sellable[position])  # the scans run over the days the SKU could be sold
+        start = int(np.searchsorted(days, first))
+        exposure = (paid_clicks if per_click else panel.ad_spend[row, window]).astype(float)
+        exposure[first:] *= selling[row]
+
+        def orders(level: float, row=row, exposure=exposure, days=days, start=start):
+            return _on_days(scan_rate_fall(panel.ad_orders[row, window][days], exposure[days], start,
+                                           min_after=MIN_DAYS_AFTER, dispersion=dispersion, seed=int(row),
+                                           simulate_below=level), days)
+
+        scans[(position, "orders")] = orders
+        if clicks[position, :first].sum() > 0 and (bought[position, first:] > 0).sum() >= MIN_DAYS_AFTER:
+            def reach(level: float, position=position, row=row, days=days, start=start):
+                return _on_days(scan_rate_fall(clicks[position][days], bought[position][days], start,
+                                               min_after=MIN_DAYS_AFTER, dispersion=click_dispersion,
+                                               seed=int(row), simulate_below=level), days)
+
+            scans[(position, "clicks")] = reach
+    return scans
+
+
+def _sellable(ctx: DetectContext) -> np.ndarray:
+    """(sku, day) days a SKU's ads had stock to sell: not out of stock, and not the day it ran out (orders
+    stop when the last unit goes, whatever the campaign does)."""
+    return ~ctx.out & ~(np.nan_to_num(ctx.panel.on_hand, nan=1.0) <= 0)
+
+
+def _on_days(fall: RateFall | None, days: np.ndarray) -> RateFall | None:
+    """A scan run over a subset of days, its split put back on the window's own days."""
+    if fall is None:
+        return None
+    return RateFall(p_value=fall.p_value, split=int(days[fall.split]), statistic=fall.statistic)
 
 
 def _clicks_bought(clicks: np.ndarray, spend: np.ndarray, history: slice, reference: slice) -> np.ndarray:

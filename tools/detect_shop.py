@@ -15,6 +15,7 @@ TRAFFIC_DROP = 0.10
 MIN_STEADY = 10  # SKUs measured in a channel before any of them can be called an outlier
 MIN_SPREAD = 0.10  # log-change spread floor: a SKU's fortnight of visitors moves this much on its own
 SCORE_DROP = 0.1
+MIN_SCORE_DAYS = 3  # days at the lower score before a fall is told apart from a bad day
 
 
 def detect_traffic_drops(ctx: DetectContext) -> list[Candidate]:
@@ -160,23 +161,35 @@ def _steady_skus(ctx: DetectContext) -> np.ndarray:
 
 def detect_experience_drop(ctx: DetectContext) -> list[Candidate]:
     """The store experience score (店铺体验分) falling below its own history, valued by the shop-wide
-    conversion change that came with it."""
+    conversion change that came with it.
+
+    The score may fall on any day of the period, so the days from each candidate start to the end are
+    compared with the history (a fall in the last five days is a tenth of a point there, a third of that over
+    the fortnight), the most extreme start is kept, and the bar is Bonferroni-adjusted over the starts tried."""
     scores = ctx.panel.experience_score
     now = scores[ctx.current][np.isfinite(scores[ctx.current])]
     before = scores[ctx.history][np.isfinite(scores[ctx.history])]
     if now.size < 3 or before.size < 7:
         return []
-    drop = float(now.mean() - before.mean())
-    se = math.sqrt(now.var(ddof=1) / now.size + before.var(ddof=1) / before.size)
-    z = drop / se if se > 0 else -math.inf
-    if drop > -SCORE_DROP or z > -one_sided_critical_z(1):
+    starts = range(now.size - MIN_SCORE_DAYS + 1)
+    best = None
+    for start in starts:
+        tail = now[start:]
+        drop = float(tail.mean() - before.mean())
+        se = math.sqrt(tail.var(ddof=1) / tail.size + before.var(ddof=1) / before.size)
+        z = drop / se if se > 0 else -math.inf
+        if drop <= -SCORE_DROP and (best is None or z < best[1]):
+            best = (drop, z, start)
+    if best is None or best[1] > -one_sided_critical_z(len(starts)):
         return []
+    z, start = best[1], best[2]
+    since = ctx.days(ctx.current)[int(np.flatnonzero(np.isfinite(scores[ctx.current]))[start])]
     _, shop_ratio = ctx.gmv_per_visitor_ratio()
     gmv_now = float(ctx.panel.gmv[:, ctx.current].sum())
     impact = gmv_now * (1 - 1 / shop_ratio) if shop_ratio < 1 else 0.0
     logistics = ctx.panel.logistics_score
-    evidence = {"score_before": round(float(before.mean()), 2), "score_after": round(float(now.mean()), 2),
-                "lowest_day": ctx.days(ctx.current)[int(np.nanargmin(scores[ctx.current]))],
+    evidence = {"score_before": round(float(before.mean()), 2), "score_after": round(float(now[start:].mean()), 2),
+                "since": since, "lowest_day": ctx.days(ctx.current)[int(np.nanargmin(scores[ctx.current]))],
                 "shop_gmv_per_visitor_change_pct": round(100 * (shop_ratio - 1), 1)}
     if np.isfinite(logistics[ctx.current]).any() and np.isfinite(logistics[ctx.history]).any():
         evidence["logistics_score_before"] = round(float(np.nanmean(logistics[ctx.history])), 2)

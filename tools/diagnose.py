@@ -12,6 +12,7 @@ from shopagent.prompts import load_prompt
 from shopagent.tools.detect_channel import detect_sku_traffic_drops
 from shopagent.tools.detect_context import DetectContext
 from shopagent.tools.detect_price import (
+    MATERIAL_SHARE,
     PriceResponse,
     detect_competitor_cuts,
     detect_price_increases,
@@ -83,7 +84,7 @@ def diagnose_panel(panel: ShopPanel, period: Period, *, lang: Language = "en",
         if needs is None or panel.tables_present.get(needs, False):
             candidates.extend(detector(context))
     candidates.extend(_price_and_rating_causes(context, price_response(panel, tags)))
-    candidates = _fold_bad_reviews_into_refund_spikes(candidates)
+    candidates = _material(_fold_bad_reviews_into_refund_spikes(candidates), panel, context)
     templates = tomllib.loads(load_prompt("findings.toml"))[lang]
     findings = [_worded(candidate, panel, templates, context) for candidate in candidates]
     findings.sort(key=lambda finding: (-abs(finding.impact_gmv), finding.kind, finding.sku_id or "",
@@ -93,7 +94,9 @@ def diagnose_panel(panel: ShopPanel, period: Period, *, lang: Language = "en",
         period=period, kpis=kpis, kpi_tree=tree, findings=findings, skipped=skipped, daily_gmv=daily,
         method={"family_alpha": FAMILY_ALPHA,
                 "noise_control": "each kind of finding is tested against day-to-day variation; thresholds are "
-                                 "Bonferroni-adjusted for the number of SKUs or channels tested",
+                                 "Bonferroni-adjusted for the number of SKUs or channels tested (promotion "
+                                 "shortfalls: Benjamini-Hochberg over every campaign's scans)",
+                "material_share": MATERIAL_SHARE,
                 "counterfactual": "SKU effects are measured against the rest of the shop over the same days"},
     )
 
@@ -108,6 +111,16 @@ def _price_and_rating_causes(context: DetectContext, response: PriceResponse) ->
         explained[candidate.row] = explained.get(candidate.row, 0.0) + candidate.impact_gmv
     ratings = detect_rating_drops(context, explained) if context.panel.tables_present.get("reviews", False) else []
     return price_causes + ratings
+
+
+def _material(candidates: list[Candidate], panel: ShopPanel, context: DetectContext) -> list[Candidate]:
+    """Causes that brought GMV (a demand surge) only when worth MATERIAL_SHARE of the period's shop GMV, the
+    price detectors' own bar: good news leaves the merchant nothing to fix, so it is told only when it
+    explains part of the GMV move, and a list of ¥500 surges buries the causes that do. Problems (a bad
+    batch's refunds, falling stars, a stockout) are told whatever their size once beyond noise: each is
+    something to fix before it grows."""
+    floor = MATERIAL_SHARE * float(panel.gmv[:, context.current].sum())
+    return [candidate for candidate in candidates if candidate.impact_gmv <= 0 or candidate.impact_gmv >= floor]
 
 
 def _fold_bad_reviews_into_refund_spikes(candidates: list[Candidate]) -> list[Candidate]:

@@ -96,3 +96,17 @@ def count_dispersion(daily_counts: np.ndarray, *, min_mean: float = 0.3) -> floa
         return 1.0
     ratios = daily_counts[regular].var(axis=1, ddof=1) / means[regular]
     return max(float(np.median(ratios)), 1.0)
+
+
+def benjamini_hochberg(p_values: list[float], q: float = FAMILY_ALPHA) -> float:
+    """The largest p-value Benjamini and Hochberg's step-up procedure rejects at false-discovery rate `q`
+    (0.0 when it rejects nothing): sort the m p-values, find the largest k with p_(k) <= k q / m.
+
+    When nothing is really there (a quiet shop), every rejection is a false one, so the procedure's chance of
+    any alarm is at most q, as Bonferroni's; when several causes are real, each one found lowers the bar the
+    next must clear less than Bonferroni's m-fold price, so weak real causes beside strong ones are not lost.
+    Valid for independent or positively dependent tests (Benjamini and Yekutieli 2001)."""
+    ordered = sorted(p_values)
+    m = len(ordered)
+    passed = [p for k, p in enumerate(ordered, start=1) if p <= k * q / m]
+    return passed[-1] if passed else 0.0
