@@ -6,7 +6,7 @@ number is read once: the 3.5 of 投产比 3.5 is not also a budget.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -483,8 +483,6 @@ _SINCE_AFTER = re.compile(r"\s*(?:以来|至今|到现在|到今天|开始|起(?
 def _take_days(work: str, today: date, values: dict[str, object]) -> str:
     """上周 / last week (the calendar week before the data's last week), 昨天 / 前天 / 9月28号 / Sep 27 (one day):
     read into `values` and blanked from the text."""
-    from datetime import timedelta
-
     if "start" not in values:
         week = _WEEK_BEFORE_LAST.search(work)
         if week:

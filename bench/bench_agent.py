@@ -63,16 +63,7 @@ CLI = [sys.executable, "-c", "from shopagent.cli import main; main()"]  # the co
 def score_planner(path: Path = QUESTIONS, verbose: bool = False) -> dict:
     """Right first tool and right key arguments of the offline agent, overall, by category and by language.
 
-      agent_heldout2.jsonl   150 questions (90 zh, 60 en, 12-13 per category) written by another helper who saw only
-                         the tool schemas, INTERFACE.md and DATA_CONTRACT.md; frozen (sha256 137ba74c...) and
-                         first run on main fd43c4e+i23d before the issue 26 work merged: first tool 80.0%, key
-                         arguments 66.7% (zh 78.9/68.9, en 81.7/63.3). Its misses were not shown to whoever
-                         tunes the planner; the figures after the merge are in the closing note. Issue 26's
-                         second round read its misses by cause (86.0% / 75.3% before, 100% / 100% after: a fit,
-                         not a measurement). That round reads 上周 / last week as the calendar week before the
-                         data's last one (09-21..09-27 for data ending Wed 09-30), as held-out 2 does; held-out 1
-                         and the old tuning rows wrote days 7 for it, so three held-out 1 rows now miss by design.
-A question counts as calling a tool only if the offline model would really call it: a plan that lacks a
+    A question counts as calling a tool only if the offline model would really call it: a plan that lacks a
     required argument, or is unsure, answers with text instead. Multi-step rows ("then") also score every step.
     """
     from shopagent.agent_tools import build_toolbox
