@@ -7,7 +7,8 @@ target 40% higher, where the ROI floor binds) the plan's daily budgets and sugge
 through the platform's true rule (TrueModel.promo_spend_for_target) and scored with the true curves
 (TrueModel.promo_gmv) on the last day. The oracle maximises true GMV with spends set directly, subject to
 the budget and the blended ROI, solved on a fine grid by the same Lagrangian plus a greedy finish, over:
-- every SKU with a true curve that is in stock (the optimum);
+- every SKU in stock that is promoted on the last day or has ad spend in the history the planner reads (the
+  optimum: a campaign paused before the last day is the merchant's to restart, and the planner may fund it);
 - the SKUs the planner may fund: eligible and with promotion history (separates planning from policy);
 - those SKUs within the spends their data support, half the least to twice the most they usually spend.
 Baselines: today's spend mix scaled to the budget, and an equal split over the same SKUs (both spent in full).
@@ -156,7 +157,10 @@ def score_shop(db: Path, truth, name: str, confidence: float | None = None,  # n
     current = {sku: spend for sku, spend in current.items() if spend > 0}
     total = sum(current.values())
     usual = sum(current[sku] * panel.target_roi[index[sku], end - 1] for sku in current) / total
-    candidates = sorted(sku for sku in promoted if truth.in_stock(sku) and not out[index[sku], end - 1])
+    # the optimum may fund every SKU the planner could: those promoted today and those with ad spend anywhere in the
+    # history it reads (a campaign paused before the last day is still the merchant's to restart, and the plan does)
+    advertised = {sku for sku, row in seen.catalog.index().items() if seen.ad_spend[row].sum() > 0}
+    candidates = sorted(sku for sku in promoted | advertised if truth.in_stock(sku) and not out[index[sku], end - 1])
     top = {sku: truth.top_spend(sku) for sku in candidates}
 
     def gmv_of(sku: str, spend: float) -> float:
