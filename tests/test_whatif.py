@@ -93,9 +93,14 @@ def test_bad_changes_are_usage_errors(sample_world, cli, args, message):
 
 def test_a_budget_change_moves_spend_along_the_curve(sample_world, cli):
     data = _run(cli, sample_world, "--budget", "total=+20%")
-    assert data["delta"]["ad_spend"] >= 0
-    assert data["delta"]["ad_gmv"] >= 0
-    assert data["skus"]
+    spend, extra_spend = data["baseline"]["ad_spend"], data["delta"]["ad_spend"]
+    # 20% more budget buys more spend, but never more than 20% more: budgets cap spend, they do not force it
+    assert 0 < extra_spend <= 0.2 * spend + 0.01
+    assert data["delta"]["ad_gmv"] > 0
+    # the curve bends: the extra yuan returns less than the yuan already spent, so the blended ROI falls
+    assert data["delta"]["ad_gmv"] / extra_spend < data["baseline"]["roi"]
+    assert data["delta"]["roi"] < 0
+    assert all(sku["ad_spend_after"] >= sku["ad_spend_before"] for sku in data["skus"])
 
 
 def test_whatif_and_plan_help_import_nothing_heavy():
