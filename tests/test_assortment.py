@@ -76,7 +76,10 @@ def test_a_planted_refund_spike_is_flagged_to_fix(plan, sample_world):
 def test_a_longer_lead_time_calls_for_more_restocks(sample_world, cli):
     short = json.loads(cli("plan", "assortment", "--db", sample_world.db, "--json", "--lead-time", "2").stdout)
     long = json.loads(cli("plan", "assortment", "--db", sample_world.db, "--json", "--lead-time", "20").stdout)
-    assert long["counts"]["restock"] >= short["counts"]["restock"]
+    assert long["counts"]["restock"] > short["counts"]["restock"]
+    # a SKU that must be restocked with a 2-day lead time must be with a 20-day one too
+    to_restock = {call["sku_id"] for call in long["skus"] if call["action"] == "restock"}
+    assert {call["sku_id"] for call in short["skus"] if call["action"] == "restock"} <= to_restock
     assert all(call["lead_time_days"] >= 20 for call in long["skus"])
 
 
