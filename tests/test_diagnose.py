@@ -345,6 +345,48 @@ def test_a_zero_competitor_price_is_a_missed_scrape_not_a_cut(quiet_world, tmp_p
     assert not [f for f in findings if f.kind == "price_above_competitor" and f.sku_id == sku_ids[0]]
 
 
+def test_a_rival_cut_on_a_sku_whose_own_price_never_moved_is_found(quiet_world, tmp_path):
+    """A SKU kept at one price all along has no fitted response to its rival (its own price cannot be told
+    from its level): when the watched rival drops to 25% under it, the cut is still found and costed, with
+    the shop's typical response to a rival."""
+    import csv
+    import statistics
+
+    from shopagent.tools.diagnose import diagnose
+    from shopagent.tools.store import Shop
+
+    from .conftest import edited_world
+
+    with (quiet_world.folder / "competitor_prices.csv").open(encoding="utf-8", newline="") as file:
+        rival_rows = list(csv.DictReader(file))
+    watched = {row["sku_id"] for row in rival_rows}
+    with (quiet_world.folder / "order_items.csv").open(encoding="utf-8", newline="") as file:
+        sales: dict[str, float] = {}
+        for row in csv.DictReader(file):
+            sales[row["sku_id"]] = sales.get(row["sku_id"], 0.0) + float(row["unit_price"]) * int(row["quantity"])
+    sku_id = max(sorted(watched), key=lambda sku: sales.get(sku, 0.0))
+    with (quiet_world.folder / "price_history.csv").open(encoding="utf-8", newline="") as file:
+        usual = statistics.median(float(row["price"]) for row in csv.DictReader(file) if row["sku_id"] == sku_id)
+    cut_from = (quiet_world.truth.end - timedelta(days=9)).isoformat()
+
+    def one_price(row: dict) -> None:
+        if row["sku_id"] == sku_id:
+            row["price"], row["promo"] = f"{usual:.2f}", ""
+
+    def rival_cut(row: dict) -> None:
+        if row["sku_id"] == sku_id and row["date"] >= cut_from:
+            row["competitor_price"] = f"{0.75 * usual:.2f}"
+
+    steady = edited_world(quiet_world, tmp_path / "steady", "price_history", one_price)
+    world = edited_world(steady, tmp_path / "cut", "competitor_prices", rival_cut)
+    found = [f for f in diagnose(Shop(world.db)).findings if f.kind == "price_above_competitor" and f.sku_id == sku_id]
+    assert len(found) == 1
+    evidence = found[0].evidence
+    assert evidence["competitor_price_after"] == pytest.approx(0.75 * usual, abs=0.01)
+    assert evidence["cut_on"] == cut_from
+    assert found[0].impact_gmv < 0 and evidence["impact_gmv_interval"][1] < 0
+
+
 @pytest.fixture(scope="module")
 def threshold_world(tmp_path_factory):
     """The sample shop's seed with shoppers who react to being dearer than the rival (a kink at parity)."""
