@@ -495,6 +495,30 @@ def test_an_item_gone_viral_is_a_surge_not_a_drop_of_its_other_channels(quiet_wo
     assert not [finding for finding in findings if finding.kind == "traffic_drop" and finding.sku_id == sku]
 
 
+def test_an_item_gone_viral_in_the_last_days_is_a_surge_from_its_day(quiet_world, tmp_path):
+    """Recommend visitors x2.5 on the last four days only: diluted over the fortnight that is a third more, short
+    of a surge; judged from the day it began it is plain, and the finding says that day."""
+    from shopagent.tools.diagnose import diagnose
+    from shopagent.tools.store import Shop
+
+    from .conftest import edited_world
+
+    truth = quiet_world.truth
+    sku = max(truth.skus, key=lambda item: item.base_visitors.recommend).sku_id
+    first_day = truth.end - timedelta(days=3)
+
+    def viral(row: dict) -> None:
+        if row["sku_id"] == sku and row["channel"] == "recommend" and row["date"] >= first_day.isoformat():
+            row["visitors"] = str(round(2.5 * int(row["visitors"])))
+            row["impressions"] = str(max(int(row["impressions"]), int(row["visitors"])))
+
+    world = edited_world(quiet_world, tmp_path, "traffic", viral)
+    surges = [f for f in diagnose(Shop(world.db)).findings if f.kind == "demand_surge"]
+    assert [(f.sku_id, f.channel) for f in surges] == [(sku, "recommend")]
+    assert abs(date.fromisoformat(surges[0].evidence["surge_start"]) - first_day) <= timedelta(days=1)
+    assert surges[0].impact_gmv > 0 and surges[0].evidence["visitor_change_vs_shop_pct"] > 100
+
+
 def test_a_rating_drop_costs_gmv_and_shows_both_halves_of_its_evidence(diagnosis, sample_world):
     """A rating drop explains a GMV move only through conversion: the finding carries the stars' z and the
     conversion's z, both pointing down, and a cost below zero (never a drop that cost nothing)."""
