@@ -312,6 +312,8 @@ def detect_demand_surges(ctx: DetectContext) -> list[Candidate]:
                            visitors_before / np.maximum(days_before, 1)))
     threshold = one_sided_critical_z(tested * starts)
     best: dict[int, Candidate] = {}
+    total: dict[int, float] = {}
+    channels: dict[int, list[str]] = {}
     gpv_now = ctx.in_stock_sum(panel.gmv, current) / np.maximum(ctx.in_stock_sum(ctx.effective_visitors, current), 1)
     for channel, z, shift, trend, count, visitors_now, rate_before in candidates:
         passing = np.where((z >= threshold) & (np.nan_to_num(shift, nan=-np.inf) >= math.log(SURGE_RATIO)), z, -np.inf)
@@ -321,6 +323,8 @@ def detect_demand_surges(ctx: DetectContext) -> list[Candidate]:
             extra_visitors = (rate_now - rate_before[row] * trend[row, first]) * count[row, first]
             # the extra visitors came through one channel, and are worth what that channel's visitors are worth
             impact = round(float(extra_visitors * ctx.channel_weight[channel] * gpv_now[row]), 2)
+            total[int(row)] = total.get(int(row), 0.0) + impact
+            channels.setdefault(int(row), []).append(CHANNELS[channel])
             if row in best and best[row].impact_gmv >= impact:
                 continue
             best[int(row)] = Candidate(
@@ -332,6 +336,11 @@ def detect_demand_surges(ctx: DetectContext) -> list[Candidate]:
                           "visitor_change_vs_shop_pct": round(100 * (math.exp(float(shift[row, first])) - 1), 1),
                           "surge_start": panel.days[current.start + first].isoformat()},
             )
+    # a viral item draws more visitors through every channel that shows it: each surging channel's extra
+    # visitors are GMV the SKU brought, told once under its largest channel
+    for row, candidate in best.items():
+        candidate.evidence.update(largest_channel_gmv=candidate.impact_gmv, surging_channels=channels[row])
+        candidate.impact_gmv = round(total[row], 2)
     return [best[row] for row in sorted(best)]
 
 
