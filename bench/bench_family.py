@@ -162,6 +162,9 @@ def summarise_diagnose(rows: list[dict]) -> dict:
     return {"shops": summary["seeds"], "recall": summary["recall"], "recall_at_10": summary["recall_at_10"],
             "unplanted_top10_mean": summary["unplanted_in_top10_mean"],
             "unplanted_top10_max": summary["unplanted_in_top10_max"],
+            # the same without the ones the simulator's own counterfactual confirms as real (ours only: alt_shop
+            # can rebuild only shops without planted causes, so on alt this equals the raw count)
+            "unplanted_unconfirmed_top10_max": summary["unplanted_unconfirmed_in_top10_max"],
             "seconds_median": summary["diagnose_seconds_sample_median"],
             "missed_by_kind": summary["missed_by_kind"], "summary": summary}
 
@@ -190,7 +193,9 @@ COLUMNS = {
                   ("forecast_error", "fcst err", "{:.3f}"), ("band80_coverage", "80% band", "{:.2f}")],
     "diagnose": [("shops", "shops", "{:d}"), ("recall", "recall", "{:.3f}"), ("recall_at_10", "recall@10", "{:.3f}"),
                  ("unplanted_top10_mean", "unplanted top10 mean", "{:.2f}"),
-                 ("unplanted_top10_max", "max", "{:d}"), ("seconds_median", "s/shop", "{:.2f}")],
+                 ("unplanted_top10_max", "max", "{:d}"),
+                 ("unplanted_unconfirmed_top10_max", "max not confirmed real", "{:d}"),
+                 ("seconds_median", "s/shop", "{:.2f}")],
     "pricing": [("shops", "shops", "{:d}"), ("elasticity_mae", "elast MAE", "{:.3f}"),
                 ("coverage_90", "90% cov", "{:.3f}"), ("uplift_share", "uplift", "{:.3f}"),
                 ("losing_share_of_skus", "losing SKUs", "{:.3f}"), ("whatif_error", "what-if err", "{:.3f}"),

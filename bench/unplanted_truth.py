@@ -26,6 +26,9 @@ class _RepricedWorld(World):
         return self.stuck
 
     def reprice(self) -> None:
+        # the threshold mechanism's kink sits at the rival's price in yuan, which the world derives from
+        # comp_ratio once when built: a rival put back up must move it too, or its kink's loss stays in
+        self.rival = self.comp_ratio * self.comp_ref[:, None]
         self.cr = self.conversion(self.price)
         self._build_promotion(self.stuck)
 

@@ -345,6 +345,48 @@ def test_a_zero_competitor_price_is_a_missed_scrape_not_a_cut(quiet_world, tmp_p
     assert not [f for f in findings if f.kind == "price_above_competitor" and f.sku_id == sku_ids[0]]
 
 
+def test_a_rival_cut_on_a_sku_whose_own_price_never_moved_is_found(quiet_world, tmp_path):
+    """A SKU kept at one price all along has no fitted response to its rival (its own price cannot be told
+    from its level): when the watched rival drops to 25% under it, the cut is still found and costed, with
+    the shop's typical response to a rival."""
+    import csv
+    import statistics
+
+    from shopagent.tools.diagnose import diagnose
+    from shopagent.tools.store import Shop
+
+    from .conftest import edited_world
+
+    with (quiet_world.folder / "competitor_prices.csv").open(encoding="utf-8", newline="") as file:
+        rival_rows = list(csv.DictReader(file))
+    watched = {row["sku_id"] for row in rival_rows}
+    with (quiet_world.folder / "order_items.csv").open(encoding="utf-8", newline="") as file:
+        sales: dict[str, float] = {}
+        for row in csv.DictReader(file):
+            sales[row["sku_id"]] = sales.get(row["sku_id"], 0.0) + float(row["unit_price"]) * int(row["quantity"])
+    sku_id = max(sorted(watched), key=lambda sku: sales.get(sku, 0.0))
+    with (quiet_world.folder / "price_history.csv").open(encoding="utf-8", newline="") as file:
+        usual = statistics.median(float(row["price"]) for row in csv.DictReader(file) if row["sku_id"] == sku_id)
+    cut_from = (quiet_world.truth.end - timedelta(days=9)).isoformat()
+
+    def one_price(row: dict) -> None:
+        if row["sku_id"] == sku_id:
+            row["price"], row["promo"] = f"{usual:.2f}", ""
+
+    def rival_cut(row: dict) -> None:
+        if row["sku_id"] == sku_id and row["date"] >= cut_from:
+            row["competitor_price"] = f"{0.75 * usual:.2f}"
+
+    steady = edited_world(quiet_world, tmp_path / "steady", "price_history", one_price)
+    world = edited_world(steady, tmp_path / "cut", "competitor_prices", rival_cut)
+    found = [f for f in diagnose(Shop(world.db)).findings if f.kind == "price_above_competitor" and f.sku_id == sku_id]
+    assert len(found) == 1
+    evidence = found[0].evidence
+    assert evidence["competitor_price_after"] == pytest.approx(0.75 * usual, abs=0.01)
+    assert evidence["cut_on"] == cut_from
+    assert found[0].impact_gmv < 0 and evidence["impact_gmv_interval"][1] < 0
+
+
 @pytest.fixture(scope="module")
 def threshold_world(tmp_path_factory):
     """The sample shop's seed with shoppers who react to being dearer than the rival (a kink at parity)."""
@@ -451,6 +493,30 @@ def test_an_item_gone_viral_is_a_surge_not_a_drop_of_its_other_channels(quiet_wo
     world = edited_world(quiet_world, tmp_path, "traffic", triple_recommend)
     findings = diagnose(Shop(world.db)).findings
     assert not [finding for finding in findings if finding.kind == "traffic_drop" and finding.sku_id == sku]
+
+
+def test_an_item_gone_viral_in_the_last_days_is_a_surge_from_its_day(quiet_world, tmp_path):
+    """Recommend visitors x2.5 on the last four days only: diluted over the fortnight that is a third more, short
+    of a surge; judged from the day it began it is plain, and the finding says that day."""
+    from shopagent.tools.diagnose import diagnose
+    from shopagent.tools.store import Shop
+
+    from .conftest import edited_world
+
+    truth = quiet_world.truth
+    sku = max(truth.skus, key=lambda item: item.base_visitors.recommend).sku_id
+    first_day = truth.end - timedelta(days=3)
+
+    def viral(row: dict) -> None:
+        if row["sku_id"] == sku and row["channel"] == "recommend" and row["date"] >= first_day.isoformat():
+            row["visitors"] = str(round(2.5 * int(row["visitors"])))
+            row["impressions"] = str(max(int(row["impressions"]), int(row["visitors"])))
+
+    world = edited_world(quiet_world, tmp_path, "traffic", viral)
+    surges = [f for f in diagnose(Shop(world.db)).findings if f.kind == "demand_surge"]
+    assert [(f.sku_id, f.channel) for f in surges] == [(sku, "recommend")]
+    assert abs(date.fromisoformat(surges[0].evidence["surge_start"]) - first_day) <= timedelta(days=1)
+    assert surges[0].impact_gmv > 0 and surges[0].evidence["visitor_change_vs_shop_pct"] > 100
 
 
 def test_a_rating_drop_costs_gmv_and_shows_both_halves_of_its_evidence(diagnosis, sample_world):

@@ -68,15 +68,40 @@ def price_response(panel: ShopPanel, tags: PromoTags | None) -> PriceResponse:
     # the competitor coefficient as shrunk towards the shop's: one SKU's competitor rarely moves enough to pin
     # its own response down, while the shop's tracked SKUs together say how much a rival's price matters
     competitor, competitor_se = np.full(n, np.nan), np.full(n, np.nan)
-    hinge, hinge_se = np.zeros(n), np.zeros(n)
+    hinge, hinge_se = np.full(n, np.nan), np.full(n, np.nan)  # NaN: no kink fitted (0 after the borrowing)
     for row, sku_id in enumerate(panel.catalog.sku_ids):
         estimate = estimates[sku_id]
         if estimate.competitor_elasticity is not None and estimate.competitor_se is not None:
             competitor[row], competitor_se[row] = estimate.competitor_elasticity, estimate.competitor_se
         if estimate.rival_hinge is not None:
             hinge[row], hinge_se[row] = estimate.rival_hinge, estimate.rival_hinge_se or 0.0
+    _borrow_shop_response(panel, competitor, competitor_se, hinge, hinge_se)
     return PriceResponse(own=own, own_low=low, own_high=high, competitor=competitor, competitor_se=competitor_se,
-                         hinge=hinge, hinge_se=hinge_se)
+                         hinge=np.nan_to_num(hinge), hinge_se=np.nan_to_num(hinge_se))
+
+
+def _borrow_shop_response(panel: ShopPanel, competitor: np.ndarray, competitor_se: np.ndarray, hinge: np.ndarray,
+                          hinge_se: np.ndarray) -> None:
+    """A SKU whose rival is watched but whose own price never moved has no fitted response at all (its own
+    price, and with it the rival's, cannot be told apart from its level), so a rival's cut on it would go
+    unvalued: it is given the shop's typical response to a rival, and the kink when the shop has one (in place).
+
+    The shop's typical response is the mixture of the estimated SKUs' responses: their mean, with the spread of
+    their estimates plus their own uncertainty as its variance, as a SKU drawn at random from the shop would
+    respond; its own-price response already falls back on its category's the same way."""
+    rival = panel.competitor_price
+    watched = (np.isfinite(rival) & (np.nan_to_num(rival) > 0)).sum(axis=1) >= 0.5 * rival.shape[1]
+    known = np.isfinite(competitor) & np.isfinite(competitor_se)
+    if known.sum() < 3:
+        return
+    borrow = watched & ~known
+    competitor[borrow] = float(competitor[known].mean())
+    competitor_se[borrow] = math.sqrt(float(competitor[known].var() + (competitor_se[known] ** 2).mean()))
+    kinked = np.isfinite(hinge)  # the shop chose the kinked form: its tracked SKUs carry a kink (0 included)
+    if kinked.sum() >= 3:
+        borrow &= ~kinked
+        hinge[borrow] = float(hinge[kinked].mean())
+        hinge_se[borrow] = math.sqrt(float(hinge[kinked].var() + (hinge_se[kinked] ** 2).mean()))
 
 
 def _gmv_effect(gmv: np.ndarray, ratio: np.ndarray, exponent: float, kink: np.ndarray | float = 0.0) -> float:

@@ -7,7 +7,7 @@ from statistics import NormalDist
 
 import numpy as np
 
-from shopagent.tools.detect_context import ORGANIC, DetectContext
+from shopagent.tools.detect_context import BASELINE_DAYS, ORGANIC, DetectContext
 from shopagent.tools.findings import Candidate
 from shopagent.tools.schema import CHANNELS
 from shopagent.tools.stats import (
@@ -15,13 +15,13 @@ from shopagent.tools.stats import (
     count_dispersion,
     critical_z,
     log_ratio_se,
-    log_sum_se,
     one_sided_critical_z,
     poisson_upper_tail,
     poisson_zero_probability,
 )
 
 SURGE_RATIO = 1.5
+MIN_SURGE_DAYS = 3  # a surge must have lasted this many days to be told apart from one busy day
 EACH_HALF_Z = NormalDist().inv_cdf(0.95)  # a rating drop's stars and conversion must each fall at the 5% level
 REFUND_RISE = 1.5  # refunds must be at least half again the expected level to matter to a merchant
 MIN_REASON_BASELINE = 10  # refunds of a reason across the shop before the period, to have a rate to rise from
@@ -259,44 +259,116 @@ def _refund_dispersion(daily_refunds: np.ndarray) -> float:
 
 def detect_demand_surges(ctx: DetectContext) -> list[Candidate]:
     """A SKU's organic channel drawing far more visitors than before, beyond that channel's shop-wide trend,
-    valued at the SKU's GMV per visitor, weighted by how that channel converts (one finding per SKU, its
-    largest channel)."""
+    from the day it began, valued at the SKU's GMV per visitor, weighted by how that channel converts (one
+    finding per SKU, its largest channel).
+
+    An item that goes viral a week before the period ends doubles its last days and barely moves the
+    fortnight's average, so each SKU and channel is judged from every day of the period that leaves
+    MIN_SURGE_DAYS after it. Listings drift and busy days come in runs, far more than a count's noise says,
+    so how far a window of a given length strays by chance is read from the shop's own history: the same
+    comparison (a window's share of the channel's visitors against the four weeks before it, in units of
+    the SKU's daily spread) over every SKU's earlier windows. The threshold is Bonferroni over every SKU,
+    channel and start day."""
     panel, current, baseline = ctx.panel, ctx.current, ctx.baseline
     shop_daily = panel.visitors.sum(axis=0)  # (day, channel)
-    tests = []
+    n_days = current.stop - current.start
+    starts = max(n_days - MIN_SURGE_DAYS + 1, 0)  # start days within the period, as offsets from its first
+    in_before, in_now = ~ctx.out[:, baseline], ~ctx.out[:, current]
+    candidates, tested = [], 0
     for channel in ORGANIC:
-        for row in range(len(panel.catalog.sku_ids)):
-            in_now, in_before = ~ctx.out[row, current], ~ctx.out[row, baseline]
-            now_days = panel.visitors[row, current, channel][in_now]
-            before_days = panel.visitors[row, baseline, channel][in_before]
-            if before_days.sum() < 50 or now_days.size < 3:
-                continue
-            # the channel's shop-wide trend over the same days the SKU could be sold: a SKU out of stock after
-            # a channel-wide drop must not look like it surged against that drop
-            shop_now, shop_before = shop_daily[current, channel][in_now], shop_daily[baseline, channel][in_before]
-            if shop_now.sum() <= 0 or shop_before.sum() <= 0:
-                continue
-            tests.append((row, channel, shop_now.mean() / shop_before.mean(), now_days, before_days))
-    threshold = one_sided_critical_z(len(tests))
+        centre, scale = _surge_chance(panel.visitors[:, :current.start, channel],
+                                      shop_daily[:current.start, channel], n_days)
+        share = np.log((panel.visitors[:, :current.stop, channel] + 0.5)
+                       / (shop_daily[:current.stop, channel] + 0.5))
+        # the SKU's own baseline days it could be sold: its visitors, the channel's, its share's level and spread
+        days_before = in_before.sum(axis=1)
+        visitors_before = np.where(in_before, panel.visitors[:, baseline, channel], 0.0).sum(axis=1)
+        shop_before = np.where(in_before, shop_daily[baseline, channel][None, :], 0.0).sum(axis=1)
+        base_share = np.where(in_before, share[:, baseline], 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            level = base_share.sum(axis=1) / days_before
+            spread = np.sqrt(np.where(in_before, (share[:, baseline] - level[:, None]) ** 2, 0.0).sum(axis=1)
+                             / (days_before - 1))
+        eligible = (visitors_before >= 50) & (shop_before > 0) & (days_before >= 7) & (spread > 0)
+        # every window from a start day to the period's end, over the days the SKU could be sold (suffix sums);
+        # the channel's shop-wide trend over those same days: a SKU out of stock after a channel-wide drop must
+        # not look like it surged against that drop
+        def suffix(values: np.ndarray) -> np.ndarray:
+            return np.cumsum(np.where(in_now, values, 0.0)[:, ::-1], axis=1)[:, ::-1][:, :starts]
+
+        count = suffix(np.ones_like(share[:, current]))
+        visitors_now = suffix(panel.visitors[:, current, channel])
+        shop_now = suffix(np.broadcast_to(shop_daily[current, channel], in_now.shape))
+        share_now = suffix(share[:, current])
+        length = n_days - np.arange(starts)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = ((share_now / count - level[:, None]) / spread[:, None] - centre[length]) / scale[length]
+            trend = (shop_now / count) / (shop_before / days_before)[:, None]
+            shift = np.log(np.maximum(visitors_now / count, 1e-9) / (visitors_before / days_before)[:, None]) \
+                - np.log(trend)
+        valid = eligible[:, None] & (count >= MIN_SURGE_DAYS) & (scale[length] > 0) & (shop_now > 0)
+        tested += int(valid.any(axis=1).sum())
+        candidates.append((channel, np.where(valid, z, -np.inf), shift, trend, count, visitors_now,
+                           visitors_before / np.maximum(days_before, 1)))
+    threshold = one_sided_critical_z(tested * starts)
     best: dict[int, Candidate] = {}
+    total: dict[int, float] = {}
+    channels: dict[int, list[str]] = {}
     gpv_now = ctx.in_stock_sum(panel.gmv, current) / np.maximum(ctx.in_stock_sum(ctx.effective_visitors, current), 1)
-    for row, channel, channel_trend, now_days, before_days in tests:
-        rate_now, rate_before = now_days.mean(), before_days.mean()
-        shift = math.log(max(rate_now, 1e-9) / rate_before) - math.log(channel_trend)
-        se = math.hypot(log_sum_se(now_days), log_sum_se(before_days))
-        z = shift / se
-        if math.exp(shift) < SURGE_RATIO or z < threshold:
-            continue
-        extra_visitors = (rate_now - rate_before * channel_trend) * now_days.size
-        # the extra visitors came through one channel, and are worth what that channel's visitors are worth
-        impact = round(float(extra_visitors * ctx.channel_weight[channel] * gpv_now[row]), 2)
-        if row in best and best[row].impact_gmv >= impact:
-            continue
-        best[row] = Candidate(
-            kind="demand_surge", row=row, channel=CHANNELS[channel], impact_gmv=impact, z_score=round(z, 2),
-            evidence={"visitors_per_day_before": round(float(rate_before), 1),
-                      "visitors_per_day_after": round(float(rate_now), 1),
-                      "channel_trend_pct": round(100 * (channel_trend - 1), 1),
-                      "visitor_change_vs_shop_pct": round(100 * (math.exp(shift) - 1), 1)},
-        )
+    for channel, z, shift, trend, count, visitors_now, rate_before in candidates:
+        passing = np.where((z >= threshold) & (np.nan_to_num(shift, nan=-np.inf) >= math.log(SURGE_RATIO)), z, -np.inf)
+        for row in np.flatnonzero(np.isfinite(passing).any(axis=1)):
+            first = int(np.argmax(passing[row]))  # the best-supported start day
+            rate_now = visitors_now[row, first] / count[row, first]
+            extra_visitors = (rate_now - rate_before[row] * trend[row, first]) * count[row, first]
+            # the extra visitors came through one channel, and are worth what that channel's visitors are worth
+            impact = round(float(extra_visitors * ctx.channel_weight[channel] * gpv_now[row]), 2)
+            total[int(row)] = total.get(int(row), 0.0) + impact
+            channels.setdefault(int(row), []).append(CHANNELS[channel])
+            if row in best and best[row].impact_gmv >= impact:
+                continue
+            best[int(row)] = Candidate(
+                kind="demand_surge", row=int(row), channel=CHANNELS[channel], impact_gmv=impact,
+                z_score=round(float(z[row, first]), 2),
+                evidence={"visitors_per_day_before": round(float(rate_before[row]), 1),
+                          "visitors_per_day_after": round(float(rate_now), 1),
+                          "channel_trend_pct": round(100 * (float(trend[row, first]) - 1), 1),
+                          "visitor_change_vs_shop_pct": round(100 * (math.exp(float(shift[row, first])) - 1), 1),
+                          "surge_start": panel.days[current.start + first].isoformat()},
+            )
+    # a viral item draws more visitors through every channel that shows it: each surging channel's extra
+    # visitors are GMV the SKU brought, told once under its largest channel
+    for row, candidate in best.items():
+        candidate.evidence.update(largest_channel_gmv=candidate.impact_gmv, surging_channels=channels[row])
+        candidate.impact_gmv = round(total[row], 2)
     return [best[row] for row in sorted(best)]
+
+
+def _surge_chance(visitors: np.ndarray, shop: np.ndarray, longest: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per window length (index), the median and robust spread (1.4826 x MAD) of a window's mean log share of the
+    channel's visitors against the 28 days before it, in units of the SKU's daily spread over those days,
+    over every busy SKU's windows in the history (`visitors` (sku, day) and `shop` (day) before the period);
+    spread 0 where the history is too short to say."""
+    centre, scale = np.zeros(longest + 1), np.zeros(longest + 1)
+    window = BASELINE_DAYS
+    busy = visitors[:, -window:].sum(axis=1) >= 50 if visitors.shape[1] >= window else np.zeros(0, bool)
+    if not busy.any() or visitors.shape[1] < window + MIN_SURGE_DAYS + 14:
+        return centre, scale
+    share = np.log((visitors[busy] + 0.5) / (shop + 0.5))
+    cumulative = np.concatenate([np.zeros((share.shape[0], 1)), np.cumsum(share, axis=1)], axis=1)
+    squares = np.concatenate([np.zeros((share.shape[0], 1)), np.cumsum(share**2, axis=1)], axis=1)
+    days = share.shape[1]
+    for length in range(MIN_SURGE_DAYS, longest + 1):
+        begin = np.arange(window, days - length + 1)
+        if begin.size < 14:
+            break
+        mean_window = (cumulative[:, begin + length] - cumulative[:, begin]) / length
+        mean_base = (cumulative[:, begin] - cumulative[:, begin - window]) / window
+        variance = ((squares[:, begin] - squares[:, begin - window]) - window * mean_base**2) / (window - 1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = (mean_window - mean_base) / np.sqrt(variance)
+        z = z[np.isfinite(z)]
+        if z.size >= 50:
+            centre[length] = float(np.median(z))
+            scale[length] = 1.4826 * float(np.median(np.abs(z - centre[length])))
+    return centre, scale
