@@ -386,3 +386,34 @@ def test_shrinkage_starts_from_what_a_thinly_priced_skus_own_data_say_not_from_t
     recovered = _without_weak_prior(penalised)
     assert abs(recovered.beta[0, 1] - unpenalised.beta[0, 1]) < 0.02
     assert np.isclose(recovered.cov[0, 1, 1], unpenalised.cov[0, 1, 1], rtol=0.1)
+
+
+def test_a_sku_whose_paid_clicks_buy_less_keeps_its_elasticity(sample_world):
+    """Three times the paid visitors for the same orders (clicks that rarely buy) must not read as a weaker price
+    response: the SKU's traffic is weighted by its own channels' conversion, not only the shop's."""
+    from copy import copy
+
+    import numpy as np
+
+    from shopagent.tools.elasticity import fit_demand, load_promo_tags, sellable_days, sku_channel_weights
+    from shopagent.tools.panel import data_dates, load_panel
+    from shopagent.tools.schema import CHANNELS
+    from shopagent.tools.store import Shop
+
+    shop = Shop(sample_world.db)
+    panel = load_panel(shop, *data_dates(shop))
+    tags = load_promo_tags(shop, panel)
+    fit = fit_demand(panel, tags=tags)
+    paid = CHANNELS.index("promotion")
+    row = next(row for row in np.argsort(-panel.visitors[:, :, paid].sum(axis=1), kind="stable")
+               if fit.identified[row])
+    diluted = copy(panel)
+    diluted.visitors = panel.visitors.copy()
+    diluted.visitors[row, :, paid] *= 3
+    weights = sku_channel_weights(diluted, sellable_days(diluted))
+    others = np.delete(np.arange(len(CHANNELS)), paid)
+    # its paid visitors now convert far below its other channels, and the weights say so
+    assert weights[row, paid] < 0.5 * weights[row, others].mean()
+    refit = fit_demand(diluted, tags=tags)
+    # weighted by the shop's rates the estimate moved from -2.41 to -2.01
+    assert abs(refit.beta[row, 1] - fit.beta[row, 1]) < 0.1

@@ -180,6 +180,32 @@ def test_a_rise_across_the_rivals_price_is_valued_with_the_kink(kinked_world, cl
     assert abs(kinked_change - true) < 0.05 and abs(kinked_change - true) < 0.5 * abs(smooth_change - true)
 
 
+def test_a_sku_whose_price_never_moved_still_counts_the_kink_when_a_rise_crosses_its_rival(kinked_world, cli,
+                                                                                           tmp_path):
+    """Its elasticity is its category's; in a kinked shop its kink is the shop's, not none."""
+    import csv
+
+    from .conftest import edited_world
+
+    sku, _ = _crossing_sku(kinked_world)
+    with (kinked_world.folder / "price_history.csv").open(encoding="utf-8", newline="") as file:
+        held = max((row["date"], row["price"]) for row in csv.DictReader(file) if row["sku_id"] == sku)[1]
+
+    def hold(row):
+        if row["sku_id"] == sku:
+            row["price"], row["promo"] = held, ""
+
+    world = edited_world(kinked_world, tmp_path, "price_history", hold)
+    out = _run(cli, world, "--price", f"{sku}=+10%")
+    (outcome,) = out["skus"]
+    assert outcome["elasticity_source"] == "category"
+    assert outcome["crosses_rival"] and outcome["rival_hinge"] < 0
+    true = _true_gmv_change(kinked_world, sku, 1.10)
+    change = outcome["gmv_after"] / outcome["gmv_before"] - 1
+    without_kink = 1.10 ** (1 + outcome["elasticity"]) - 1
+    assert abs(change - true) < 0.5 * abs(without_kink - true)
+
+
 def test_the_demand_model_is_back_tested_on_the_shops_own_history(sample_world, cli, top_sku):
     out = _run(cli, sample_world, "--price", f"{top_sku}=+5%")
     backtest = out["method"]["backtest"]

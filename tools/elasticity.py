@@ -5,8 +5,9 @@ The model, for SKU i on day t (stockout and sell-out days left out):
     E[units_it] = traffic_it * exp(a_i + e_i * log price_it + c_i * log competitor_it + b_i * trend_t
                                    + k_i * max(0, log(price_it / competitor_it)) + day_t + tag_(i,t))
 
-`traffic` weights each channel's visitors by the shop's conversion on that channel, so a shift in channel
-mix (a live-stream day, a paid push) is not read as a price effect. `day` is a shop-wide effect per day
+`traffic` weights each channel's visitors by the SKU's own conversion on that channel (shrunk towards the
+shop's, `sku_channel_weights`), so a shift in channel mix (a live-stream day, a paid push on a festival) is
+not read as a price effect. `day` is a shop-wide effect per day
 (weekday, season, festival atmosphere, a store-score dip) and `tag` a shop-wide effect of each promotion
 tag (618, coupon, ...), both estimated from every SKU by back-fitting, so a SKU's elasticity is identified
 by its own price moves against the rest of the shop on the same days. Poisson pseudo-likelihood keeps the
@@ -104,6 +105,37 @@ def channel_weights(panel: ShopPanel) -> np.ndarray:
     return np.where((visitors > 0) & (rate > 0), rate, average) / average
 
 
+def sku_channel_weights(panel: ShopPanel, days: np.ndarray) -> np.ndarray:
+    """(sku, channel): each SKU's own relative conversion per channel on `days`, shrunk towards the shop's.
+
+    Channels convert differently for different items (a SKU's paid clicks may buy far less than its search
+    visitors), and a festival or a budget change moves a SKU's channel mix on the very days its price moves:
+    weighted by the shop's rates, its traffic index would read that mix shift as a weaker price response. A
+    SKU's orders on channel c are taken as Poisson around its expected orders at the shop's rate times a factor
+    with mean 1 and a spread per channel; that spread is the moment estimate (observed scatter of the factors
+    across SKUs less their Poisson noise), so a shop whose SKUs convert alike keeps the shop's weights."""
+    shop = channel_weights(panel)
+    visitors = np.where(days[..., None], panel.visitors, 0.0).sum(axis=1)
+    orders = np.where(days[..., None], panel.sku_channel_orders, 0.0).sum(axis=1)
+    weighted = visitors @ shop
+    conversion = np.where(weighted > 0, orders.sum(axis=1) / np.where(weighted > 0, weighted, 1.0), 0.0)
+    expected = visitors * shop[None, :] * conversion[:, None]  # orders at the shop's relative rates
+    seen = expected > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.where(seen, orders / np.where(seen, expected, 1.0), 1.0)
+    # sum of e (f - 1)^2 has expectation spread^2 x sum of e plus one per SKU (Poisson noise of f is 1 / e)
+    scatter = (expected * (factor - 1.0) ** 2).sum(axis=0) - seen.sum(axis=0)
+    spread = np.where(expected.sum(axis=0) > 0, np.maximum(scatter, 0.0) / np.maximum(expected.sum(axis=0), 1e-9),
+                      0.0)
+    # the gamma prior's weight in expected orders: 1 / spread^2 (no spread: every SKU takes the shop's rate)
+    with np.errstate(divide="ignore"):
+        strength = np.where(spread > 0, 1.0 / np.where(spread > 0, spread, 1.0), np.inf)
+    posterior = np.where(np.isfinite(strength)[None, :],
+                         (orders + np.where(np.isfinite(strength), strength, 0.0)[None, :])
+                         / (expected + np.where(np.isfinite(strength), strength, 1.0)[None, :]), 1.0)
+    return shop[None, :] * posterior
+
+
 def estimate_elasticities(panel: ShopPanel, *, tags: PromoTags | None = None, trend: bool = True,
                           level: float = LEVEL) -> dict[str, ElasticityEstimate]:
     """Estimate every SKU's own-price elasticity from its history, with a 90% interval, or say it cannot."""
@@ -148,7 +180,7 @@ def fit_demand(panel: ShopPanel, *, tags: PromoTags | None = None, trend: bool =
     n, n_days = panel.units.shape
     usable = sellable_days(panel)
     units = np.where(usable, panel.units, 0.0)
-    traffic = np.einsum("ntc,c->nt", panel.visitors, channel_weights(panel))
+    traffic = np.einsum("ntc,nc->nt", panel.visitors, sku_channel_weights(panel, usable))
     log_traffic = np.log(np.where(usable, traffic, 1.0))
 
     log_price = np.log(np.where(usable, panel.price, 1.0))

@@ -114,16 +114,21 @@ def shrink(fit: DemandFit, panel: ShopPanel, *, level: float = LEVEL) -> dict[st
             if math.isfinite(prior_var[row]) else None,
             rival_price=_round(rival_now[row], 2),
         )
+        borrows_kink = kinked and fit.tracked is not None and bool(fit.tracked[row]) and math.isfinite(hinge_var[row])
         if not ok[row]:
+            # a SKU whose own price never moved still loses shoppers once it is dearer than its rival: in a kinked
+            # shop it takes the shop's kink, as its elasticity takes its category's
             estimates[sku_id] = ElasticityEstimate(
                 status="cannot_estimate", elasticity=None, elasticity_ci=None, elasticity_se=None,
                 own_elasticity=None, own_se=None, prior_weight=None, competitor_elasticity=None,
+                rival_hinge=_round(min(hinge_mean[row], 0.0)) if borrows_kink else None,
+                rival_hinge_se=_round(math.sqrt(hinge_var[row]), 4) if borrows_kink else None,
                 reason=fit.reasons[row] or "the model could not be fitted to this SKU's days", **common)
             continue
         priors = {1: (prior_mean[row], prior_var[row])}
         if rival_ok[row]:
             priors[2] = (rival_mean[row], rival_var[row])
-        if kinked and fit.tracked is not None and fit.tracked[row] and math.isfinite(hinge_var[row]):
+        if borrows_kink:
             priors[HINGE] = (hinge_mean[row], hinge_var[row])
         post = _posterior(fit, row, priors)
         mean, variance = post[1]
