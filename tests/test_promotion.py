@@ -236,6 +236,8 @@ def test_every_plan_checks_its_curves_on_the_shops_own_history(plan, sample_worl
     assert check["origins"] >= 2 and check["horizon_days"] == 14 and check["predictions"] >= 20
     assert 0 < check["mape"] < 0.5 and -0.3 < check["bias"] < 0.3 and 0 <= check["coverage"] <= 1
     assert check["extra_sd"] >= 0
+    # and below the least spend each SKU had: a refit without its lowest-spend days, scored on them
+    assert check["below_seen_days"] >= 100 and 0 < check["bulge_se"] < 2 and -3 < check["bulge"] < 3
     shown = invoke(runner, sample_world, "--budget", BUDGET, "--target-roi", TARGET).stdout
     assert "Self-check on this shop's history" in " ".join(shown.split())
 
@@ -837,3 +839,74 @@ def test_below_the_least_spend_seen_the_planner_believes_no_more_than_the_data_a
     mean = believed[:2].mean(axis=1)
     assert np.all(line.mean(axis=1) < mean) and np.all(mean < bulge[:2].mean(axis=1))
     assert np.allclose(believed[2:], bulge[2:])
+
+
+def test_the_self_check_reads_where_low_spend_days_landed_between_the_line_and_the_bulge():
+    """SKUs whose lowest-spend days landed 70% of the way from the straight line up to the refit's bulge (each SKU
+    off by its own error): the share is found near 0.7 with a standard error that covers the SKUs' spread; too few
+    SKUs scored and the planner keeps its uniform caution."""
+    import numpy as np
+
+    from shopagent.tools.promotion_backtest import BULGE_MIN_SKUS, _bulge
+
+    rng = np.random.default_rng(3)
+    days = []
+    for sku in range(40):
+        own = rng.normal(0.0, 0.3)
+        for _ in range(10):
+            chord = rng.uniform(50.0, 100.0)
+            fitted = chord * 1.2
+            days.append((f"S{sku}", chord, fitted, chord + (0.7 + own) * (fitted - chord) + rng.normal(0.0, 2.0)))
+    found = _bulge(days)
+    assert abs(found["bulge"] - 0.7) < 0.15 and 0.02 < found["bulge_se"] < 0.1 and found["below_seen_days"] == 400
+    few = [day for day in days if int(day[0][1:]) < BULGE_MIN_SKUS - 1]
+    assert _bulge(few)["bulge"] is None
+
+
+def test_below_the_least_spend_seen_the_planner_believes_the_share_the_shop_measured():
+    """A shop whose low-spend days ran along the fitted curve has the planner believe that curve below the least
+    spend seen, one whose days ran along the straight line the line, and an unmeasured one lies between."""
+    import numpy as np
+
+    from shopagent.tools.promotion_response import CurveArrays, ResponseCurve
+
+    n = 200
+    curve = ResponseCurve(sku_id="S1", category="c", c_max=500.0, half_spend=400.0, shape=1.0, value_per_click=10.0,
+                          price=100.0, price_elasticity=-1.0, spend_low=300.0, spend_high=600.0, current_spend=400.0,
+                          days=60, clicks=200.0, prior_share=0.0, draws_c_max=(500.0,) * n,
+                          draws_half_spend=(400.0,) * n, draws_shape=(1.0,) * n, draws_value=(10.0,) * n)
+    spends = np.array([[75.0, 150.0]])
+    fitted = CurveArrays.of([curve]).gmv(spends)[0].mean(axis=1)
+    line = CurveArrays.of([curve]).gmv(np.array([[300.0]]))[0].mean() * spends[0] / 300.0
+
+    def believed(bulge):  # noqa: ANN001, ANN202 - (share, standard error) or None
+        return CurveArrays.of([curve], chord_below_seen=True, bulge=bulge).gmv(spends)[0].mean(axis=1)
+
+    bore_out, straight, unmeasured = believed((1.0, 0.02)), believed((0.0, 0.02)), believed(None)
+    assert np.all(bore_out > 0.98 * fitted) and np.all(bore_out <= fitted + 1e-9)
+    assert np.all(straight < line + 0.03 * (fitted - line)) and np.all(straight >= line - 1e-9)
+    assert np.all(straight < unmeasured) and np.all(unmeasured < bore_out)
+
+
+def test_a_shop_whose_low_spend_days_bore_out_the_bulge_is_planned_on_it(sample_world):
+    """With the ROI floor binding, a self-check that found the shop's low-spend days on the fitted curves lets the
+    plan expect more GMV from the low-spend end than one that found them on the straight line; both hold the ROI."""
+    from shopagent.tools.panel import data_dates, load_panel
+    from shopagent.tools.promotion_backtest import Backtest
+    from shopagent.tools.promotion_curves import fit_response_curves
+    from shopagent.tools.promotion_plan import plan_from_panel
+    from shopagent.tools.store import Shop
+
+    shop = Shop(sample_world.db)
+    first, last = data_dates(shop)
+    panel = load_panel(shop, first, last)
+    curves = fit_response_curves(panel, as_of=last, seed=0)
+
+    def planned(bulge: float):  # noqa: ANN202 - a PromotionPlan
+        check = Backtest(origins=3, horizon_days=14, predictions=90, mape=0.1, bias=0.0, coverage=0.8,
+                         total_error=0.05, extra_sd=0.0, below_seen_days=500, bulge=bulge, bulge_se=0.05)
+        return plan_from_panel(panel, as_of=last, budget=50000, target_roi=5.0, curves=curves, self_check=check)
+
+    curved, straight = planned(1.0), planned(0.0)
+    assert curved.expected.gmv > 1.02 * straight.expected.gmv
+    assert curved.expected.roi_low >= 5.0 and straight.expected.roi_low >= 5.0

@@ -14,6 +14,12 @@ nor the sales' own noise explains becomes an error all SKUs share (split-conform
 widen the interval), drawn into every curve's GMV per click, so a model that is wrong on this shop states a wider
 range and holds its ROI with a wider margin. The refits are quick ones: the competitor response is the one fitted
 on the whole history and the scan for a collapse of the last days is skipped.
+
+The origins score spends that really happened, while a plan held back by its ROI floor moves spend below the least
+a SKU has spent, where the planner believes each curve lies a share of the way from the straight line GMV(0) = 0
+up to its fitted bulge. One more refit, without each SKU's lowest-spend days, measures that share on the shop's own
+SKUs (where those days landed between the line and the refit's bulge), so the planner's caution there is the
+shop's, not a fixed one.
 """
 
 from __future__ import annotations
@@ -34,6 +40,9 @@ BIG_SHOP_ORIGINS = 2  # a shop promoting more SKUs than BIG_SHOP has as many pre
 BIG_SHOP = 300
 HORIZON_DAYS = 14
 MIN_FIT_DAYS = 28  # fewer days before an origin than four weeks: no curve worth checking
+LOW_SPEND_SHARE = 0.4  # the self-check refits without each SKU's lowest 40% of spend days and scores them there
+LOW_SPEND_MIN_DAYS = 7
+BULGE_MIN_SKUS = 5  # SKUs scored below the least spend their refit saw before the shop's own share replaces the uniform
 CALIBRATION_STREAM = 0xCA1  # the random stream of the shared calibration error
 
 
@@ -52,6 +61,15 @@ class Backtest(BaseModel):
     extra_sd: float  # the shared log error the plan adds to the curves because of these errors (0: none needed)
     sku_sd: float = 0.0  # each SKU's own log error beyond its curve's uncertainty and its sales' noise (0: none)
     shift: float = 0.0  # the log of the factor the curves' GMV is moved by: their shrunk mean error on the shop
+    below_seen_days: int = 0  # SKU-days the refitted curves were run below the least spend they had seen
+    bulge: float | None = None  # where those days landed from the straight line (0) to the fitted bulge (1)
+    bulge_se: float | None = None
+
+    def bulge_measure(self) -> tuple[float, float] | None:
+        """(estimate, standard error) of the share below the least spend seen, for the planner; None: unmeasured."""
+        if self.bulge is None or self.bulge_se is None:
+            return None
+        return self.bulge, self.bulge_se
 
     def summary(self) -> dict[str, float | int | str]:
         """The figures for the plan's `method.backtest`."""
@@ -93,6 +111,7 @@ def backtest(panel: ShopPanel, end: int, seed: int,
                           float(panel.ad_orders[row, window][used].sum())))
             scored += 1
         origins += scored > 0
+    below = _low_spend_days(panel, end, seed, competitor, conditions)
     if not pairs:
         return Backtest(origins=0, horizon_days=HORIZON_DAYS, predictions=0, mape=None, bias=None, coverage=None,
                         total_error=None, extra_sd=0.0)
@@ -122,7 +141,78 @@ def backtest(panel: ShopPanel, end: int, seed: int,
         coverage=round(float(inside.mean()), 3),
         total_error=round(float(np.mean(np.abs(np.expm1(errors)))), 4) if errors else None,
         extra_sd=round(float(np.sqrt(max(excess, 0.0))), 4), sku_sd=round(sku_sd, 4),
-        shift=round(_shift(errors, own), 4))
+        shift=round(_shift(errors, own), 4), **_bulge(below))
+
+
+def _bulge(below: list[tuple[str, float, float, float]]) -> dict[str, float | int | None]:
+    """How far up from the straight line toward the fitted bulge the shop's days below the least spend seen landed
+    (0: on the line, 1: on the fitted curve), a ratio estimate over SKUs, and its standard error clustered by SKU
+    (a SKU's days share its curve's error, and SKUs differ in how their curves bend)."""
+    skus = sorted({sku for sku, *_ in below})
+    gaps = {sku: 0.0 for sku in skus}
+    above = {sku: 0.0 for sku in skus}
+    for sku, chord, fitted, actual in below:
+        if fitted > chord:
+            gaps[sku] += fitted - chord
+            above[sku] += actual - chord
+    gap = np.array([gaps[sku] for sku in skus])
+    rise = np.array([above[sku] for sku in skus])
+    used = gap > 0
+    if used.sum() < BULGE_MIN_SKUS:
+        return {"below_seen_days": len(below), "bulge": None, "bulge_se": None}
+    share = float(rise[used].sum() / gap[used].sum())
+    n = int(used.sum())
+    se = float(np.sqrt(np.square(rise[used] - share * gap[used]).sum() * n / (n - 1))) / float(gap[used].sum())
+    return {"below_seen_days": len(below), "bulge": round(share, 4), "bulge_se": round(se, 4)}
+
+
+def _low_spend_days(panel: ShopPanel, end: int, seed: int, competitor: tuple[np.ndarray, np.ndarray, np.ndarray],
+                    conditions: Conditions) -> list[tuple[str, float, float, float]]:
+    """Refit the curves without each SKU's lowest-spend days and score them there, below the least spend the
+    refit saw: the one check of how a curve reads spends smaller than any it was fitted to."""
+    data = promoted_days(panel, end)
+    held = np.zeros(panel.ad_spend.shape, dtype=bool)
+    for position, row in enumerate(data.rows):
+        days = np.flatnonzero(data.usable[position])
+        if days.size < MIN_FIT_DAYS + LOW_SPEND_MIN_DAYS:
+            continue
+        spend = data.spend[position, days]
+        cut = np.quantile(spend, LOW_SPEND_SHARE)
+        low = days[spend < cut]
+        if low.size >= LOW_SPEND_MIN_DAYS:
+            held[row, low] = True
+    if not held.any():
+        return []
+    curves = fit_response_curves(head_panel(panel, end), as_of=panel.days[end - 1], seed=seed, competitor=competitor,
+                                 quick=True, held_out=held)
+    index = panel.catalog.index()
+    below = []
+    for sku, curve in curves.items():
+        row = index[sku]
+        days = np.flatnonzero(held[row, :end])
+        if not days.size:
+            continue
+        spend = panel.ad_spend[row, days]
+        ratio = conditions.ratio(row, days, end)
+        per_day = CurveArrays.of([curve]).gmv(spend[None, :])[0] * ratio[:, None]
+        below.extend((sku, *day) for day in _below_seen(curve, spend, ratio, per_day, panel.ad_gmv[row, days]))
+    return below
+
+
+def _below_seen(curve: ResponseCurve, spend: np.ndarray, ratio: np.ndarray, per_day: np.ndarray,
+                actual: np.ndarray) -> list[tuple[float, float, float]]:
+    """The days a refitted curve was run below the least spend it had seen: the straight line from GMV(0) = 0 and the
+    fitted bulge there (means over the draws, at each day's conditions) and what the day brought."""
+    low = max(curve.spend_low, 1e-6)
+    under = spend < low
+    if not under.any():
+        return []
+    at_low = CurveArrays.of([curve]).gmv(np.array([[low]]))[0, 0]
+    chord = at_low[None, :] * (spend[under] / low)[:, None] * ratio[under][:, None]
+    fitted = per_day[under]
+    line = np.minimum(chord, fitted)
+    return [(float(c), float(f), float(a))
+            for c, f, a in zip(line.mean(axis=1), fitted.mean(axis=1), actual[under], strict=True)]
 
 
 def _sku_sd(pairs: list[tuple[int, float, float, float, float, np.ndarray, float]]) -> float:

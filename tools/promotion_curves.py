@@ -26,7 +26,7 @@ import numpy as np
 from shopagent.tools.panel import ShopPanel
 from shopagent.tools.promotion_click_fit import fit_clicks
 from shopagent.tools.promotion_click_value import value_per_click
-from shopagent.tools.promotion_history import last_price, price_elasticity, promoted_days
+from shopagent.tools.promotion_history import last_price, price_elasticity, promoted_days, subset_rows
 from shopagent.tools.promotion_response import DRAWS, CurveArrays, ResponseCurve
 from shopagent.tools.promotion_shifts import shop_conversion_factor
 from shopagent.tools.promotion_value_slope import SLOPE_RANGE, value_slope
@@ -39,16 +39,20 @@ __all__ = ["CurveArrays", "ResponseCurve", "fit_response_curves"]
 
 def fit_response_curves(panel: ShopPanel, *, as_of: date, seed: int = 0,
                         competitor: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
-                        quick: bool = False) -> dict[str, ResponseCurve]:
+                        quick: bool = False, held_out: np.ndarray | None = None) -> dict[str, ResponseCurve]:
     """Fit a spend -> attributed GMV curve for every SKU with full-site promotion history up to `as_of`.
 
     competitor: the shop's `competitor_response` when already known; quick: skip the costly scan for a collapse
-    of the last days (the backtest refits the curves at several past days with both).
+    of the last days (the backtest refits the curves at several past days with both); held_out: (panel row, day)
+    days the fit must not see (the self-check's low-spend days).
     """
     end = (as_of - panel.days[0]).days + 1
     if end <= 0:
         return {}
     data = promoted_days(panel, end)
+    if held_out is not None:
+        data.usable = data.usable & ~held_out[data.rows, :end]
+        data = subset_rows(data, np.flatnonzero(data.usable.any(axis=1)))
     if data.rows.size == 0:
         return {}
     elasticity_all = price_elasticity(panel, end)

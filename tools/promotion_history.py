@@ -51,6 +51,14 @@ def promoted_days(panel: ShopPanel, end: int) -> PromotedDays:
                         log_demand=demand_moves(panel, end)[rows])
 
 
+def subset_rows(data: PromotedDays, keep: np.ndarray) -> PromotedDays:
+    """The promoted days of the fitted SKUs at positions `keep` only."""
+    return PromotedDays(rows=data.rows[keep], usable=data.usable[keep], spend=data.spend[keep],
+                        clicks=data.clicks[keep], gmv=data.gmv[keep], orders=data.orders[keep],
+                        log_price=data.log_price[keep], log_competitor=data.log_competitor[keep], age=data.age[keep],
+                        log_demand=data.log_demand[keep])
+
+
 def competitor_moves(panel: ShopPanel, end: int) -> np.ndarray:
     """log(competitor's price on each day / the competitor's price now) up to `end`, per SKU.
 

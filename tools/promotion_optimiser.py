@@ -54,8 +54,8 @@ class BudgetProblem:
 
     @classmethod
     def build(cls, curves: list[ResponseCurve], budget: float, target_roi: float, min_roi_per_sku: float | None,
-              z: float) -> BudgetProblem:
-        arrays = CurveArrays.of(curves, chord_below_seen=True)
+              z: float, bulge: tuple[float, float] | None = None) -> BudgetProblem:
+        arrays = CurveArrays.of(curves, chord_below_seen=True, bulge=bulge)
         n = len(curves)
         # up to a little past the most a SKU usually spends (a curve fitted to ¥100-200 days says little about
         # ¥800 days); down to the smallest budget worth setting up, as every curve runs through GMV(0) = 0, so a

@@ -104,7 +104,7 @@ def plan_from_panel(panel: ShopPanel, *, as_of: date, budget: float, target_roi:
     checks = [check for check in eligibility.skus if not wanted or check.sku_id in wanted]
     chosen = [check for check in checks if check.eligible and check.sku_id in curves]
     problem = BudgetProblem.build([curves[check.sku_id] for check in chosen], budget, target_roi, min_roi_per_sku,
-                                  NormalDist().inv_cdf(confidence))
+                                  NormalDist().inv_cdf(confidence), self_check.bulge_measure())
     solution, outcome = problem.plan(budget)
     fallback_reason = None
     mix = problem.todays_mix(budget)
@@ -143,7 +143,9 @@ def plan_from_panel(panel: ShopPanel, *, as_of: date, budget: float, target_roi:
                 "roi_floor_planned": round(solution.roi_floor, 3), "history_days": HISTORY_DAYS,
                 "seed": seed,
                 "curves": "Hill clicks curve x GMV per click falling as a power of spend; grid posterior, slopes and "
-                          "category priors by empirical Bayes; calibrated by a rolling-origin backtest",
+                          "category priors by empirical Bayes; calibrated by a rolling-origin backtest; below a "
+                          "SKU's least spend, between the straight line and the fitted bulge at the share the shop's "
+                          "lowest-spend days bore out",
                 "optimiser": "bisection on the common marginal-ROI threshold (per-SKU grid argmax handles S-shaped "
                              "curves), greedy fill of what is left; ROI checked under the platform's target-ROI rule "
                              "in every posterior draw"},

@@ -12,6 +12,7 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass
 from datetime import date
+from statistics import NormalDist
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
@@ -86,15 +87,18 @@ class CurveArrays:
     elasticity: np.ndarray
     slope: np.ndarray  # (sku, draw) of GMV per click against spend
     ref: np.ndarray  # (sku,) the spend GMV per click `value` is at
-    # (sku,) the least spend each SKU was seen at. Below it the data say nothing of how far the curve bulges
-    # above the straight line from GMV(0) = 0 to GMV there: each draw takes a shape between the two, at a share
-    # `bulge` (sku, draw) of the way, uniform (the fitted curve's concavity is an assumption there, not a finding)
+    # (sku,) the least spend each SKU was seen at. Below it the SKU's own data say nothing of how far the curve
+    # bulges above the straight line from GMV(0) = 0 to GMV there: each draw takes a shape between the two, at a
+    # share `bulge` (sku, draw) of the way, uniform (the fitted curve's concavity is an assumption there, not a
+    # finding) unless the shop's self-check measured that share on its SKUs' lowest-spend days
     seen_low: np.ndarray | None = None
     bulge: np.ndarray | None = None
 
     @classmethod
-    def of(cls, curves: list[ResponseCurve], chord_below_seen: bool = False) -> CurveArrays:
-        """Stack the curves' draws; chord_below_seen: the planner's cautious reading below the least spend seen."""
+    def of(cls, curves: list[ResponseCurve], chord_below_seen: bool = False,
+           bulge: tuple[float, float] | None = None) -> CurveArrays:
+        """Stack the curves' draws; chord_below_seen: the planner's cautious reading below the least spend seen;
+        bulge: the shop's own measure of that share (estimate, standard error), which replaces the uniform."""
         if not curves:  # no SKU to fund (e.g. --sku names only SKUs without a fitted curve)
             empty = np.zeros((0, 1))
             return cls(c_max=empty, half=empty, shape=empty, value=empty, elasticity=np.zeros(0), slope=empty,
@@ -108,8 +112,9 @@ class CurveArrays:
                    slope=slope.reshape(value.shape), ref=np.array([c.value_ref for c in curves], dtype=float),
                    seen_low=np.array([max(c.spend_low, 1e-6) for c in curves], dtype=float)
                    if chord_below_seen else None,
-                   bulge=np.array([np.random.default_rng([zlib.crc32(c.sku_id.encode()), BULGE_STREAM])
-                                   .uniform(size=value.shape[1]) for c in curves]) if chord_below_seen else None)
+                   bulge=_bulge_shares([np.random.default_rng([zlib.crc32(c.sku_id.encode()), BULGE_STREAM])
+                                        .uniform(size=value.shape[1]) for c in curves], bulge)
+                   if chord_below_seen else None)
 
     def _per_click(self, spend: np.ndarray, value: np.ndarray, slope: np.ndarray, ref: np.ndarray) -> np.ndarray:
         """GMV per click at a spend: value x (spend / ref)^-slope (the value alone where no slope was fitted)."""
@@ -195,6 +200,24 @@ class CurveArrays:
         return platform_spend(self.c_max * self.value, self.half, self.shape,
                               target if target.ndim == 2 else target[:, None], np.asarray(budget, dtype=float)[:, None],
                               self.slope, self.ref[:, None])
+
+
+def _bulge_shares(uniform: list[np.ndarray], bulge: tuple[float, float] | None) -> np.ndarray:
+    """Each draw's share of the way from the straight line to the fitted bulge: uniform when the shop has not
+    measured it, else the posterior of the shop's measure under that uniform prior (a normal cut to 0..1), each
+    draw at the same quantile its uniform had."""
+    shares = np.array(uniform, dtype=float)
+    if bulge is None or not shares.size:
+        return shares
+    estimate, se = bulge
+    if not (np.isfinite(estimate) and np.isfinite(se) and se > 0):
+        return shares
+    normal = NormalDist(estimate, se)
+    lo, hi = normal.cdf(0.0), normal.cdf(1.0)
+    if hi - lo < 1e-9:  # the measure lies far outside 0..1: its nearer end
+        return np.full(shares.shape, 0.0 if estimate < 0 else 1.0)
+    inverse = np.vectorize(lambda u: normal.inv_cdf(min(max(lo + u * (hi - lo), 1e-12), 1 - 1e-12)))
+    return np.clip(inverse(shares), 0.0, 1.0)
 
 
 def hill(spend: np.ndarray, c_max: np.ndarray, half: np.ndarray, shape: np.ndarray) -> np.ndarray:
