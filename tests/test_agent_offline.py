@@ -556,3 +556,30 @@ def test_the_intent_model_is_calibrated_on_templates_it_never_saw():
     expected = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
     reading = model.read(text)
     assert reading.probability(intents[int(expected.argmax())]) == pytest.approx(float(expected.max()), abs=1e-5)
+
+
+def test_a_turn_opens_the_shop_once_and_leaves_it_free_for_an_import(cli, sample_db, mini_folder, tmp_path,
+                                                                       monkeypatch):
+    """Opening the DuckDB file costs ~30 ms a time; a handle kept past the turn would make a later import into
+    the same file fail in this process (a chat, a test)."""
+    import shutil
+
+    import duckdb
+
+    db = tmp_path / "shop.duckdb"
+    shutil.copy(sample_db, db)
+    opened = []
+    real_connect = duckdb.connect
+
+    def counting_connect(*args, **kwargs):
+        opened.append(args[0] if args else kwargs.get("database"))
+        return real_connect(*args, **kwargs)
+
+    monkeypatch.setattr(duckdb, "connect", counting_connect)
+    answer = ask_json(cli, "为什么这周 GMV 掉了?", db)
+
+    assert calls(answer) == [("diagnose", {"days": 7})] and "原因按影响从大到小" in answer["answer"]
+    assert opened.count(str(db)) == 1
+    monkeypatch.setattr(duckdb, "connect", real_connect)
+    assert cli("data", "import", mini_folder, "--db", db).exit_code == 0
+    assert ask_json(cli, "what tables are there?", db)["tool_calls"][0]["name"] == "list_tables"
