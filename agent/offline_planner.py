@@ -50,7 +50,8 @@ HOSTILE = _words(rf"\b(?:drop\s+table|delete\s+from|truncate(?:\s+table)?|insert
                  r"disregard (the|all|your) (rules|instructions)|\bjailbreak")
 # faking orders or reviews, praise or smears (刷单, 刷好评, 编差评, 差评师, fake reviews): refused whatever the
 # rest of the question says
-FRAUD = _words(r"刷单|刷好评|刷差评|刷销量|刷流量|刷评|刷手|差评师|假好评|假评价|假评论|虚假交易|虚假评价|买粉|"
+FRAUD = _words(r"刷单|刷\s*(?:\d+|[几一两三四五六七八九十百千万]+)\s*(?:个|波|些|笔)?\s*(?:单|订单)|"
+               r"刷好评|刷差评|刷销量|刷流量|刷评|刷手|差评师|假好评|假评价|假评论|虚假交易|虚假评价|买粉|"
                r"好评返现|(?:编|造|捏造|伪造|代写)\S{0,10}(?:好评|差评|评价|评论|买家秀)|(?:写|弄|搞|来)\S{0,6}(?:五星|"
                r"5星)(?:好评|评价)|"
                r"(?:write|make up|invent|generate|create)\s+(?:me\s+)?(?:\d+\s+|some\s+|a few\s+)?(?:fake\s+)?"
@@ -76,7 +77,13 @@ DATA_ASK = _words(r"花了多少|花费多少|烧了多少|各渠道|分渠道|�
                   # "上周卖了多少件", "gmv是多少", "what's the average order value": a number the data holds
                   r"卖了多少|卖出多少|卖了几|多少件|客单价|(?:gmv|销售额|营业额|销量|访客|转化率|退款率|"
                   r"加购)\S{0,4}(?:是|有)多少|"
-                  r"how many (?:units|pieces|items|visitors)|units sold|average order value|\baov\b|"
+                  r"how many (?:units|pieces|items|visitors)|units sold|"
+                  # "S015 的退款记录", "list refunds over 500 yuan": the rows themselves
+                  r"(?:退款|退货|订单|评价|调价|改价|价格|库存)(?:记录|明细|列表|清单)|"
+                  r"refund (?:records|details|list)|(?:list|show)(?: me)? (?:the |all |our )?refunds|"
+                  # "在售的有多少款", "how many active skus": the catalogue
+                  r"多少个?(?:sku|款|商品|链接)|在售|how many (?:active |live |listed |different )?(?:skus|products|"
+                  r"listings)|average order value|\baov\b|"
                   r"what(?:'s| is| was| are| were) (?:the |our |my )?(?:total |average |daily )?"
                   r"(?:gmv|revenue|sales|conversion|refund|units|visitors|add[- ]to[- ]cart)")
 # data the tables hold as they are and no planner reads (orders a day, provinces, price history, the delisted):
@@ -91,12 +98,16 @@ BACK_OFFICE = _words(r"登录|千牛|后台|直接(改|调|设)|帮我(去)?(改
                      r"back[- ]?office|qianniu")
 # asking about copy the question quotes ("这段帮我过一遍：'...'"): words that say "check it" only beside a quote
 COPY_CHECK = _words(r"allowed|permitted|acceptable|compliant|can (?:i|we) (?:use|say|write)|能写|能用|可以写|可以用|"
-                    r"能不能|过一遍|过一下|把把关|把关|有没有问题|有问题吗|行不行|行吗|"
+                    r"检查|审核|审查|核查|审一?下|查一?下|\bcheck\b|\breview\b|\bscan\b|proofread|vet\b|"
+                    r"能不能|过一遍|过一下|把把关|把关|有没有问题|有问题[吗不没么嘛]|有没有毛病|行不行|行吗|能发[吗不]|"
+                    r"能上[吗不]|可以发|能过[吗不]|"
+                    r"(?:can|could|may) (?:i|we) (?:publish|post|put|run|go live with|list)|ok to (?:publish|post)|"
                     r"可以吗|ok吗|怎么样|\bok\b|okay|fine|"
                     r"safe|risky|legal")
 # 帮我写 asks for a draft; 能写…吗 asks about copy
 WRITE = _words(r"(?<![能以])写|起|\bdraft|\bwrite")
 CHECK = _words(r"any violations?|violat|get flagged|ad[- ]?law|"
+               r"(?:banned|prohibited|forbidden|restricted|risky|illegal|sensitive) (?:words?|terms?|phrases?|claims?)|"
                r"safe to (?:use|publish|post|say)|ok(?:ay)? to (?:use|publish|post|say)|"
                r"合规|违规|违禁|广告法|极限词|敏感词|能不能用|能用吗|过审|会被罚|被处罚|能不能写|能写吗|可以写吗|"
                r"(?:检查|查|审|看)一?下[:：]|"
@@ -142,6 +153,11 @@ DIAGNOSE = _words(r"went wrong|what'?s wrong|so bad|underperform|gone soft|been 
                   r"shop do\b")
 FOLLOW_UP = _words(r"呢|^那|^\s*(?:and|also|plus)\b|也来|也要|也给|也出|也看|不变|保持|照旧|\bunchanged\b|"
                    r"same (?:roi|budget|target)|"
+                   # "S012也照这样来一份", "do the same for S012", "now selling points for the same sku"
+                   r"也照|照这样|照着|照此|一样的|同样|同一?款|这款|the same (?:way|for)|do the same|likewise|"
+                   r"same (?:sku|product|item|one)|^\s*now\b|"
+                   # "预算砍一半", "double it": the last value changed by a share
+                   r"砍一半|减半|翻倍|加倍|\b(?:halve|double|cut|raise|bump|lower) (?:it|that)\b|"
                    r"\bassuming\b|前一天|后一天|the day before|previous day|what about|how about|and for|same for|"
                    r"same question|换成|改成|改为|调成|再|instead|"
                    r"same thing|again|redo|re-?run|^\s*(?:make it|change it to|and with|with)\b")
@@ -208,7 +224,7 @@ def plan(question: str, previous: Plan | None = None, today: date | None = None)
         text = text.replace(typo, meant)
     parts = [part for part in STEP_BREAK.split(STEP_START.sub("", text)) if part and part.strip(" ，,。.;；")]
     if len(parts) > 1 and not HOSTILE.search(text):
-        steps = _with_earlier_skus([_plan_one(part, part, None, today) for part in parts])
+        steps = _with_earlier_skus([_plan_one(part, part, None, today) for part in parts], parts)
         tools = [step.calls[0].tool for step in steps if step.calls]
         if (len(tools) == len(steps) and tools.count("whatif") <= 1
                 and len({(call.tool, str(call.arguments)) for step in steps for call in step.calls[:1]}) == len(steps)):
@@ -219,19 +235,23 @@ def plan(question: str, previous: Plan | None = None, today: date | None = None)
     return _plan_one(text, question, previous, today)
 
 
-# a later step that names no SKU ("然后再写两版卖点", "then simulate it stocking out") is about the earlier step's
+# a later step that names no SKU ("然后再写两版卖点", "then simulate it stocking out") is about the earlier step's;
+# so is any step that points back at it ("再诊断下它", "then get its pricing recommendation")
 SKU_STEPS = ("creative_draft", "whatif")
+POINTS_BACK = _words(r"它|这个(?:款|品|sku|商品)|该(?:款|品|sku|商品)|这款|同一?款|\b(?:it|its|it's|this sku|that sku|"
+                     r"the same sku|same sku|that one|this one|that product|this product)\b")
+SKU_TAKING = ("diagnose", "pricing", "data")
 
 
-def _with_earlier_skus(steps: list[Plan]) -> list[Plan]:
+def _with_earlier_skus(steps: list[Plan], texts: list[str]) -> list[Plan]:
     named: list[str] = []
     done = []
-    for step in steps:
+    for at, (step, text) in enumerate(zip(steps, texts, strict=True)):
         if step.slots.skus:
             named = step.slots.skus
-        elif named and step.intent in SKU_STEPS:
+        elif named and at and (step.intent in SKU_STEPS or (
+                step.intent in SKU_TAKING and POINTS_BACK.search(text))):
             slots = step.slots.model_copy(update={"skus": named})
-            text = ""
             step = step.model_copy(update={"slots": slots, "calls": [
                 PlannedCall(tool=INTENT_TOOL[step.intent], arguments=arguments(step.intent, slots, text))]})
         done.append(step)
@@ -248,6 +268,10 @@ def _plan_one(text: str, question: str, previous: Plan | None, today: date | Non
                  or classify(text, slots) == "unknown")
             and intent not in ("hostile", "refused", "fraud")):
         intent, slots, follow_up, confidence = previous.intent, previous.slots.merged(slots), True, 1.0
+        if (intent == "promotion" and own.money is None and own.percent is not None
+                and previous.slots.money is not None):  # "预算砍一半": the last budget, changed by that share
+            slots = slots.model_copy(update={"money": round(previous.slots.money * (1 + own.percent / 100), 2),
+                                             "percent": None})
         shift = DAY_SHIFT.search(text)
         day = previous.slots.day or (previous.slots.end if previous.slots.start == previous.slots.end else None)
         if shift and day is not None:  # "前一天的也来一份": the day before the last answer's day
@@ -300,7 +324,10 @@ def decide(text: str, slots: Slots) -> tuple[Intent, float, list[tuple[Intent, f
     # the ad-law words and the data questions' words are specific enough to stand without the model
     if rule in ("creative_check", "data") or (rule != "unknown" and rule in [name for name, _ in ranked[:3]]):
         return rule, dict(ranked)[rule], ranked
-    if best in ("unknown", "hostile", "refused", "fraud") and confidence >= sure / 2:
+    # a refusal needs to be well ahead of the closest tool reading: "嗯那个怎么弄" is more likely off-topic than a
+    # diagnosis, but not so much more that the readings are not worth offering
+    closest_tool = next((p for name, p in ranked if name not in NO_CALL), 0.0)
+    if best in ("unknown", "hostile", "refused", "fraud") and confidence >= max(sure / 2, 2 * closest_tool):
         return best, confidence, ranked
     return "unsure", confidence, ranked
 
@@ -358,7 +385,7 @@ def arguments(intent: Intent, slots: Slots, text: str = "") -> dict[str, Any]:
     if intent == "data":
         start, end = (slots.start, slots.end) if slots.start else (slots.day, slots.day)
         return {"query": data_query(text, skus=slots.skus, count=slots.top or slots.count, days=slots.days,
-                                    start=start, end=end)}
+                                    start=start, end=end, amount=slots.money)}
     if intent == "stock":
         return {"query": stock_query(slots.skus)}
     if intent == "reviews":

@@ -30,7 +30,7 @@ _DATE_PATTERNS = (
     re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})[日号]?"),
 )
 _SKU = re.compile(r"(?<![A-Za-z0-9])[sS]\d{2,5}(?!\d)")
-_QUOTED = re.compile(r"[“\"「『‘']([^”\"」』’']{2,})[”\"」』’']")
+_QUOTED = re.compile(r"[“\"「『‘'【]([^”\"」』’'】]{2,})[”\"」』’'】]")
 # "will this get flagged by ad law? 顶级奢华 独一无二": after a question about copy, the copy itself
 # running out of stock, however it is written: 断货, 卖断了, out of stock, stocks out, stocking out, sells out
 STOCKOUT = re.compile(r"断货|缺货|没货|售罄|卖断|卖空|out of stock|stock(?:s|ed|ing)? ?outs?|sold out|sells? out|"
@@ -45,7 +45,7 @@ _DISCOUNT = re.compile(r"打?\s*(\d(?:\.\d)?|\d\d|[一二三四五六七八九]{
 _PERCENT = re.compile(rf"([+\-]?{NUM})\s*(?:%|个百分点|个点|percent|pct)", re.I)
 _TENTHS_SHARE = re.compile(r"(?<![\d.])(\d)\s*成(?![本交功品员])")
 _TENTHS = re.compile(r"(\d|[一二三四五六七八九])\s*成")  # 三成 = 30%
-_HALF = re.compile(r"一半|(?:by\s+)?half|减半|腰斩")  # 砍一半 = -50%
+_HALF = re.compile(r"一半|(?:by\s+)?half|\bhalve[ds]?\b|减半|腰斩", re.I)  # 砍一半 = -50%
 # "一天加到 800 块", "每天预算", "per day": a rate, not a period of one day
 _PER_DAY = re.compile(r"(?:每|一)\s*天(?=\s*(?:加|减|花|投|预算|的?预算|[\d¥]))|/\s*(?:天|日)|per day|a day|/day", re.I)
 # 投产1:3, roi 1比4: the return per yuan written as a ratio
@@ -54,7 +54,7 @@ _ROI_RATIO = re.compile(rf"{_ROI_WORD}[^0-9]{{0,6}}?1\s*[:：比]\s*({NUM})|"
                         rf"(?<![\d.])1\s*[:：比]\s*({NUM})\s*(?:的)?\s*{_ROI_WORD}", re.I)
 _ROI_AFTER = re.compile(rf"(?:投产比?|(?<![a-z])roi(?![a-z])|(?<![a-z])roas(?![a-z]))[^0-9]{{0,14}}?({NUM})", re.I)
 _ROI_BEFORE = re.compile(rf"({NUM})\s*(?:的|倍)?\s*(?:投产比?|(?<![a-z])roi(?![a-z])|(?<![a-z])roas(?![a-z]))", re.I)
-_COUNT = re.compile(r"(\d+|[一两二三四五六七八九十])\s*(?:个|条|版|套|篇|份|句)(?!月|星期|礼拜)|"
+_COUNT = re.compile(r"(?![1一]\s*份)(\d+|[一两二三四五六七八九十])\s*(?:个|条|版|套|篇|份|句)(?!月|星期|礼拜)|"
                     r"(\d+)\s+(?:(?:more|new|different|short|catchy|alternative)\s+)?(?:titles|options|versions|"
                     r"variants|"
                     r"drafts|ideas|scripts|alternatives|candidates|headlines|takes|choices|picks|selling points|"
@@ -76,6 +76,7 @@ _DAY_WORDS: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"fortnight|半个月", re.I), 14),
     (re.compile(r"昨天|昨日|yesterday|今天|today", re.I), 1),
 )
+_PAIR = re.compile(r"(?<![咱他她])[俩仨]个?")  # not 咱俩, 他俩: the two of us, of them
 # a Chinese numeral that counts something (三万, 两千, 十四天, 三点五, 八五折); "一下" or "一样" stay words
 _CN_QUANTITY = re.compile(r"(?<![\d.])([零一二两三四五六七八九十]+(?:点[零一二三四五六七八九]+)?)"
                           r"(?=\s*(?:万|千|百|天|日|周|星期|礼拜|个|条|版|折|成|倍|块|元|%))|"
@@ -136,7 +137,13 @@ _LIMITS: tuple[tuple[str, re.Pattern[str], object], ...] = (
      lambda m: int(m.group(1) or m.group(3)) * _unit_days(m.group(2) or m.group(4))),
     ("min_margin", _limit(rf"毛利率?\s*(?:要|得|必须|需要)?\s*(?:别|不要|不能|不得)?\s*"
                           rf"(?:低于|少于|至少|底线|不少于|不低于|最少|最低|起码|保持|保住|守住|高于|大于)\s*"
-                          rf"(?:保|要|得|在|是|为|保持|保住|守住)?\s*(?:在)?\s*{_SHARE}",
+                          rf"(?:保|要|得|在|是|为|保持|保住|守住|留|留出|留够|留住)?\s*(?:在)?\s*{_SHARE}",
+                          rf"毛利率?\s*(?:要|得|必须|需要)?\s*(?:留|留出|留够|留住|保|保持|保住|守住)\s*(?:至少|最少|起码)?\s*"
+                          rf"{_SHARE}",
+                          rf"(?:至少|最少|起码|不低于|不少于|留|留出|留够|保|保住|守住)\s*{_SHARE}\s*(?:的)?\s*(?:以上)?\s*(?:的)?\s*毛利",
+                          rf"(?:at least|a minimum of|minimum of|no less than|not (?:below|under) )\s*{_SHARE}\s*"
+                          rf"(?:gross\s+)?margins?",
+                          rf"(?:keep|hold|protect|maintain|leave|with)\s+(?:a\s+)?{_SHARE}\s*(?:gross\s+)?margins?",
                           rf"毛利率?\s*{_SHARE}\s*(?:以上|起|打底|是底线|为底线|的底线)",
                           rf"(?:保|守住|保住)\s*(?:住)?\s*{_SHARE}\s*(?:的)?\s*毛利",
                           rf"min(?:imum)?\.?\s+(?:gross\s+)?margins?\s*(?:of|at|=|:|is)?\s*{_SHARE}",
@@ -160,7 +167,8 @@ _LIMITS: tuple[tuple[str, re.Pattern[str], object], ...] = (
         rf"{_SHARE}\s*以内", rf"(?:no|not|don'?t|never)\s+(?:\w+\s+){{0,4}}?more than\s*{_SHARE}"),
      lambda m: float(_first(m)) / 100),
     ("lead_time_days", _limit(
-        r"(?:补货|到货|交货|供应商|进货|备货|工厂|reorder|deliver|restock|supplier|vendor|lead time)[^0-9]{0,24}?"
+        r"(?:(?<![不没别])(?:补货|到货|交货|进货|备货)|供应商|工厂|(?<!no )(?<!not )(?<!without )(?<!never )"
+        r"(?:reorder|deliver|restock)|supplier|vendor|lead time)[^0-9]{0,24}?"
         r"(\d+)\s*(天|日|周|星期|days?|weeks?)",
         r"(\d+)\s*[- ]?(天|日|周|星期|days?|weeks?)\s*(?:的)?\s*(?:of\s+)?(?:lead[- ]?times?|补货期|补货周期|到货期|"
         r"交期|"
@@ -244,6 +252,7 @@ def parse_slots(text: str, *, original: str | None = None, today: date | None = 
     elif _AFTER_QUESTION.search(original or text):  # "will this get flagged? 顶级奢华 独一无二": the copy after the ask
         values["quoted"] = _AFTER_QUESTION.search(original or text).group(1).strip()
     # numerals become digits only after the copy to check was taken verbatim; the rest reads digits
+    text = _PAIR.sub(lambda match: {"俩": "两个", "仨": "三个"}[match.group(0)[0]], text)  # 俩脚本 = 两个脚本
     text = _CN_QUANTITY.sub(lambda match: _cn_digits(match.group(1) or match.group(2)), text)
     text = _EN_QUANTITY.sub(lambda match: str(EN_NUMBERS[_first(match).lower()]), text)
     text = _TENTHS_SHARE.sub(lambda match: f"{int(match.group(1)) * 10}%", text)  # 两成 = 20%, wherever it is
@@ -271,8 +280,8 @@ def parse_slots(text: str, *, original: str | None = None, today: date | None = 
     work = _take(work, _DOUBLE, lambda m: values.setdefault("percent", 100.0))
     work = _take(work, _PERCENT, lambda m: values.setdefault("percent", _signed(m, text)))
     work = _take(work, _TENTHS, lambda m: values.setdefault("percent", _signed(m, text, scale=10)))
-    work = _take(work, _HALF, lambda m: values.setdefault("percent", -50.0 if re.search(r"砍|减|cut|腰斩", text, re.I)
-                                                          else 50.0))
+    work = _take(work, _HALF, lambda m: values.setdefault(
+        "percent", -50.0 if re.search(r"砍|减|cut|腰斩|halve", text, re.I) else 50.0))
     work = _PER_DAY.sub(_blank, work)
     work = _take(work, _ROI_RATIO, lambda m: values.setdefault("target_roi", float(_first(m))))
     for pattern in (_ROI_AFTER, _ROI_BEFORE):  # "投产比 3.5" first: in "预算 5000 roi 3" the 5000 is no ROI
@@ -309,7 +318,8 @@ def parse_slots(text: str, *, original: str | None = None, today: date | None = 
 
 
 _CATEGORIES = ((r"保健品|保健食品|蓝帽子|supplement|health food", "health_food"),
-               (r"食品|零食|茶叶|饮料|冲饮|软糖|\bfood\b|snack|gummies|\btea\b|beverage", "food"),
+               (r"食品|零食|茶叶|饮料|冲饮|软糖|(?<![a-z])food(?![a-z])|snack|gummies|(?<![a-z])tea(?![a-z])|"
+                r"beverage", "food"),
                (r"医疗器械|药品|medical device|pharmacy", "medical"),
                (r"化妆品|美妆|面霜|cosmetic", "cosmetics"),
                (r"护肤|精华|skincare|skin care", "skincare"), (r"彩妆|口红|粉底|makeup", "makeup"),
@@ -458,6 +468,13 @@ _WEEK_BEFORE_LAST = re.compile(r"上上(?:个)?(?:周|星期|礼拜)|(?:the )?we
 _LAST_WEEK = re.compile(r"(?<![跟比和与较])(?:上一?个?(?:周|星期|礼拜)(?![一二三四五六日天])|"
                         r"(?<!than )(?<!vs )(?<!vs\. )(?<!to )(?<!with )"
                         r"\b(?:last|previous|prior) (?:calendar )?week\b)(?![跟比])", re.I)
+# calendar periods, "today" being the day after the data's last day: 上个月 / last month is the calendar month
+# before today's (09-01..09-30 for data ending 09-30), 本月 / this month runs from the start of today's month to
+# the data's last day; not "比上个月", which compares with it
+_LAST_MONTH = re.compile(r"(?<![跟比和与较])上一?个?月(?!份?\s*\d|[底初中末])|(?<!than )(?<!vs )(?<!vs\. )(?<!to )"
+                         r"(?<!with )\b(?:last|previous|prior) (?:calendar )?month\b", re.I)
+_THIS_MONTH = re.compile(r"(?<![跟比和与较])(?:这一?个?月|本月|当月)(?!份?\s*\d|[底初中末])|"
+                         r"\bthis (?:calendar )?month\b|month[- ]to[- ]date|\bmtd\b", re.I)
 _ONE_DAY = (  # (pattern, days before the data's last day)
     (re.compile(r"大前天|three days ago", re.I), 2),
     (re.compile(r"前天|day before yesterday|2 days ago", re.I), 1),
@@ -499,6 +516,8 @@ def _take_days(work: str, today: date, values: dict[str, object]) -> str:
                 values.update(start=monday - timedelta(days=7), end=monday - timedelta(days=1))
             values["days"] = 7
             work = work[:week.start()] + " " * len(week.group(0)) + work[week.end():]
+    if "start" not in values:
+        work = _take_calendar_period(work, today, values)
     weekday = _WEEKDAY.search(work)
     if weekday:  # 上周五, 这周一, last Friday: a day of a calendar week
         zh_last, zh_this, zh_day, en_day = weekday.groups()
@@ -536,6 +555,22 @@ def _take_days(work: str, today: date, values: dict[str, object]) -> str:
                 values.setdefault("end", today)
             else:
                 values.setdefault("day", written)
+            return work[:found.start()] + " " * len(found.group(0)) + work[found.end():]
+    return work
+
+
+def _take_calendar_period(work: str, last_day: date, values: dict[str, object]) -> str:
+    """上个月 / last month and 本月 / this month as calendar periods into `values`, blanked from the text; a month
+    today has started that holds no data yet (data ending on a month's last day) is left to the 30 days it also
+    means."""
+    today = last_day + timedelta(days=1)
+    month_start = today.replace(day=1)
+    periods = ((_LAST_MONTH, (month_start - timedelta(days=1)).replace(day=1), month_start - timedelta(days=1)),
+               (_THIS_MONTH, month_start, last_day))
+    for pattern, start, end in periods:
+        found = pattern.search(work)
+        if found and start <= end:
+            values.update(start=start, end=end, days=(end - start).days + 1)
             return work[:found.start()] + " " * len(found.group(0)) + work[found.end():]
     return work
 

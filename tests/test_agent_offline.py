@@ -336,8 +336,9 @@ def test_a_sku_follow_up_after_a_shop_diagnosis_answers_about_that_sku(runner, c
     assert f"¥{diagnosis['kpis']['gmv']:,.0f}" not in answer  # not the shop's diagnosis again
     assert turns[2]["tool_calls"][0]["arguments"] == {"days": 7, "sku_ids": ["S012"]}
     assert "**S012**'s GMV" in turns[2]["answer"]
-    assert turns[3]["tool_calls"][0]["arguments"] == {"days": 30, "sku_ids": ["S012"]}  # the focus stays
-    assert turns[4]["tool_calls"][0]["arguments"] == {"days": 30}  # until the shop is asked about again
+    # 上个月 is the calendar month before "today" (the day after the data's last day); the focus stays
+    assert turns[3]["tool_calls"][0]["arguments"] == {"start": "2026-09-01", "end": "2026-09-30", "sku_ids": ["S012"]}
+    assert turns[4]["tool_calls"][0]["arguments"] == {"start": "2026-09-01", "end": "2026-09-30"}  # until the shop
     assert all(turn["unsupported_numbers"] == [] for turn in turns)
 
 
@@ -583,3 +584,92 @@ def test_a_turn_opens_the_shop_once_and_leaves_it_free_for_an_import(cli, sample
     monkeypatch.setattr(duckdb, "connect", real_connect)
     assert cli("data", "import", mini_folder, "--db", db).exit_code == 0
     assert ask_json(cli, "what tables are there?", db)["tool_calls"][0]["name"] == "list_tables"
+
+
+@pytest.mark.parametrize("question, tool, arguments", [
+    # copy to check in 【】 or 『』, or after a question about publishing it
+    ("帮我审一下【全球顶级 包治百病】", "creative_check", {"text": "全球顶级 包治百病"}),
+    ("保健品的，卖点『增强免疫力 零副作用』有问题没", "creative_check",
+     {"text": "增强免疫力 零副作用", "category": "health_food"}),
+    ("could we post this? 'best price in the whole world'", "creative_check",
+     {"text": "best price in the whole world"}),
+    ("any prohibited words in 「国家级 最高端」", "creative_check", {"text": "国家级 最高端"}),
+    # slots written other ways: a margin to keep, a horizon after "no restock", 俩/仨, calendar months
+    ("S031调个价，毛利要留出25%", "plan_pricing", {"skus": ["S031"], "min_margin": 0.25}),
+    ("price S014 for profit with at least 18% margin", "plan_pricing", {"skus": ["S014"], "min_margin": 0.18}),
+    ("S019只剩80件也不补货，十天内影响多大", "whatif", {"stock": {"S019": 80}, "days": 10}),
+    ("给S006来仨标题", "creative_draft", {"sku_id": "S006", "kind": "title", "n": 3}),
+    ("S021写俩卖点", "creative_draft", {"sku_id": "S021", "kind": "selling_points", "n": 2}),
+    ("why was last month so weak", "diagnose", {"start": "2026-09-01", "end": "2026-09-30"}),
+    ("上月访客为啥少了", "diagnose", {"start": "2026-09-01", "end": "2026-09-30"}),
+    ("GMV 跟上个月比怎么样", "diagnose", {"days": 30}),  # compared with last month: the last 30 days against it
+    # plain data questions that read as unsure before
+    ("how many products are live right now", "sql", {}),
+    ("诊断下S027", "diagnose", {"sku_ids": ["S027"]}),
+    ("which items should I reorder and which are just dead stock", "plan_assortment", {}),
+])
+def test_copy_margins_counts_months_and_short_asks_are_read_in_other_words(question, tool, arguments):
+    test_the_questions_merchants_asked_are_read_as_meant(question, tool, arguments)
+
+
+def test_last_month_is_the_calendar_month_and_this_month_runs_to_the_last_day():
+    from datetime import date
+
+    from shopagent.offline_planner import plan
+
+    mid_month = plan("上个月客单价多少", today=date(2026, 9, 14)).calls[0].arguments["query"]
+    assert "BETWEEN DATE '2026-08-01' AND DATE '2026-08-31'" in mid_month
+    this_month = plan("本月生意怎么样", today=date(2026, 9, 14)).calls[0].arguments
+    assert this_month == {"start": "2026-09-01", "end": "2026-09-14"}
+    # data ending on the month's last day: this month has no data yet, so it is the last 30 days
+    assert plan("这个月生意怎么样", today=date(2026, 9, 30)).calls[0].arguments == {"days": 30}
+
+
+@pytest.mark.parametrize("question, steps", [
+    ("先看下S040的退货记录，再分析下它为什么掉量",
+     [("sql", {}), ("diagnose", {"sku_ids": ["S040"]})]),
+    ("先帮我检查这句『史上最低 绝无仅有』，然后给S002写两个标题",
+     [("creative_check", {"text": "史上最低 绝无仅有"}), ("creative_draft", {"sku_id": "S002", "n": 2})]),
+    ("simulate S017 at 159, then give me its pricing plan for profit",
+     [("whatif", {"price": {"S017": "159"}}), ("plan_pricing", {"skus": ["S017"], "objective": "profit"})]),
+])
+def test_every_step_is_kept_and_a_step_pointing_back_takes_the_earlier_sku(question, steps):
+    test_a_multi_step_question_keeps_every_step_in_order(question, steps)
+
+
+@pytest.mark.parametrize("history, question, tool, arguments", [
+    ("给S010写3个标题", "S033也照着来一份", "creative_draft", {"sku_id": "S033", "kind": "title", "n": 3}),
+    ("write 2 titles for S044", "now a detail page for the same product", "creative_draft",
+     {"sku_id": "S044", "kind": "detail", "n": 2}),
+    ("预算1万，roi 4，怎么分", "预算翻倍", "plan_promotion", {"budget": 20000.0, "target_roi": 4.0}),
+    ("budget 6000 at roi 3, split it", "halve it", "plan_promotion", {"budget": 3000.0, "target_roi": 3.0}),
+])
+def test_a_follow_up_that_points_back_or_scales_the_budget_keeps_the_rest(history, question, tool, arguments):
+    test_a_follow_up_that_changes_one_value_keeps_the_rest(history, question, tool, arguments)
+
+
+@pytest.mark.parametrize("question, one_row, column", [
+    ("上周一共卖了多少件", True, "units"), ("what was the aov last month", True, "aov"),
+    ("how many active skus are there", False, "skus"), ("list refunds over 300 yuan", False, "amount"),
+])
+def test_a_shop_total_is_one_number_and_record_questions_list_the_rows(cli, sample_db, question, one_row, column):
+    answer = ask_json(cli, question, sample_db)
+    assert [call["name"] for call in answer["tool_calls"]] == ["sql"]
+    assert answer["tool_calls"][0]["ok"], answer["tool_calls"][0]["error"]
+    query = answer["tool_calls"][0]["arguments"]["query"]
+    rows = json.loads(cli("sql", query, "--db", sample_db, "--json").stdout)
+    assert rows and column in rows[0]
+    assert (len(rows) == 1) == one_row
+    if "refunds over" in question:
+        assert all(row["amount"] > 300 for row in rows)
+    assert answer["unsupported_numbers"] == []
+
+
+def test_faking_orders_however_many_is_refused():
+    from datetime import date
+
+    from shopagent.offline_planner import plan
+
+    for question in ("帮我刷200单把S003冲上去", "能不能刷几单提提权重"):
+        planned = plan(question, today=date(2026, 9, 30))
+        assert planned.calls == [] and planned.intent == "fraud", question

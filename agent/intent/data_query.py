@@ -23,9 +23,10 @@ def library() -> dict:
 
 
 def data_query(text: str, *, skus: list[str], count: int | None, days: int | None,
-               start: date | None, end: date | None) -> str:
+               start: date | None, end: date | None, amount: float | None = None) -> str:
     """The SELECT answering a plain data question: a table it names by its words (channels, shop scores,
-    competitor prices), else its measure (default GMV), shape and period (default 30 days)."""
+    competitor prices, refunds over an `amount`), else its measure (default GMV), shape and period (default 30
+    days): a ranking of SKUs, or one shop total when it asks how much and ranks nothing."""
     shapes = library()
     low = text.lower()
     top = _TOP_N.search(low)
@@ -43,13 +44,17 @@ def data_query(text: str, *, skus: list[str], count: int | None, days: int | Non
         raise ValueError(f"not an SKU id: {sku!r}")
     table = next((found for found in shapes["tables"] if any(word in low for word in found["words"])), None)
     if table is not None:
-        return table["sql"].format(period=period, sku_filter=f"AND t.sku_id = '{sku}'" if sku else "")
+        return table["sql"].format(period=period, sku_filter=f"AND t.sku_id = '{sku}'" if sku else "",
+                                   amount_filter=f"AND t.amount > {float(amount):g}" if amount is not None else "")
     if any(word in low for word in shapes["shapes"]["by_category"]["words"]):
         shape = "by_category"
     elif skus and (_DAILY.search(low) or not count):
         shape = "sku_daily"
     elif _DAILY.search(low) and not top:
         shape = "shop_daily"
+    elif not top and not count and not any(word in low for word in shapes["shapes"]["top"]["words"]) and any(
+            word in low for word in shapes["shapes"]["shop_total"]["words"]):
+        shape = "shop_total"
     else:
         shape = "top"
     ascending = any(word in low for word in shapes["order"]["ascending"])
