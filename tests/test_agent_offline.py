@@ -650,6 +650,7 @@ def test_a_follow_up_that_points_back_or_scales_the_budget_keeps_the_rest(histor
 
 @pytest.mark.parametrize("question, one_row, column", [
     ("上周一共卖了多少件", True, "units"), ("what was the aov last month", True, "aov"),
+    ("S004上个月卖了多少件", True, "units"), ("what's the refund rate of S010 this month", True, "refund_rate"),
     ("how many active skus are there", False, "skus"), ("list refunds over 300 yuan", False, "amount"),
 ])
 def test_a_shop_total_is_one_number_and_record_questions_list_the_rows(cli, sample_db, question, one_row, column):

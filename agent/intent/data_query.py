@@ -48,6 +48,9 @@ def data_query(text: str, *, skus: list[str], count: int | None, days: int | Non
                                    amount_filter=f"AND t.amount > {float(amount):g}" if amount is not None else "")
     if any(word in low for word in shapes["shapes"]["by_category"]["words"]):
         shape = "by_category"
+    elif skus and not _DAILY.search(low) and not count and any(
+            word in low for word in shapes["shapes"]["shop_total"]["words"]):
+        shape = "sku_total"
     elif skus and (_DAILY.search(low) or not count):
         shape = "sku_daily"
     elif _DAILY.search(low) and not top:
