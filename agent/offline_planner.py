@@ -141,8 +141,9 @@ PRICING = _words(r"哪些.{0,6}(?:能|可以|该|要|适合)\s*(?:涨|降|提)�
                  r"定价|调价|什么价|定多少|多少钱合适|价格|\bprice|pricing|reprice")
 STOCK = _words(r"库存|还剩|存货|现货|还有多少件|stock level|in stock|on hand|inventory|how (many|much) .*left|"
                 r"stock (is )?left")
-REVIEWS = _words(r"评价|评论|差评|好评|买家说|买家怎么说|口碑|\breviews?\b|(?:people|customers|buyers|shoppers) "
-                 r"(?:are )?(?:saying|think|say)|feedback")
+REVIEWS = _words(r"评价|评论|差评|好评|买家说|买家怎么说|口碑|"
+                 r"(?:顾客|客户|用户|消费者|买家)都?(?:怎么说|怎么评价|说什么|说了啥|反馈)|\breviews?\b|"
+                 r"(?:people|customers|buyers|shoppers) (?:are )?(?:saying|think|say)|feedback")
 REPORT = _words(r"日报|周报|简报|晨报|早报|播报|经营报告|数据汇总|daily report|briefing|daily summary|daily digest|"
                 r"morning report|\breport\b")
 DIAGNOSE = _words(r"went wrong|what'?s wrong|so bad|underperform|gone soft|been soft|sluggish|gmv|销售额|营业额|销量|"
@@ -263,7 +264,12 @@ def _plan_one(text: str, question: str, previous: Plan | None, today: date | Non
     language: Literal["zh", "en"] = "zh" if cjk(text) else "en"
     intent, confidence, ranked = decide(text, slots)
     follow_up = False
-    if (previous is not None and previous.intent not in NO_CALL and FOLLOW_UP.search(text)
+    # the same plan again lacking what only the last one gave ("what if the roi target were 4" after a budget
+    # plan, "再写个详情页" after drafts for S012): the last plan's slots with this question's changes
+    lacks = previous is not None and intent == previous.intent and (
+        (intent == "promotion" and own.money is None and previous.slots.money is not None)
+        or (intent == "creative_draft" and not own.skus and bool(previous.slots.skus)))
+    if (previous is not None and previous.intent not in NO_CALL and (FOLLOW_UP.search(text) or lacks)
             and (intent in ("unknown", "unsure", previous.intent) or REDO.search(text) or confidence < 0.8
                  or classify(text, slots) == "unknown")
             and intent not in ("hostile", "refused", "fraud")):

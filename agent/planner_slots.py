@@ -22,7 +22,8 @@ UP = re.compile(r"涨|提|加|上调|贵|raise|increase|\bup\b|hike|higher|more|
 # a direction written right after the number ("5% pricier", "10%便宜") is that number's own
 _AFTER_UP = re.compile(r"\s*(?:more expensive|pricier|dearer|higher|up\b|贵)", re.I)
 _AFTER_DOWN = re.compile(r"\s*(?:cheaper|lower|less\b|off\b|down\b|便宜)", re.I)
-DOWN = re.compile(r"降|减|砍|下调|便宜|打折|cut|lower|reduce|decrease|drop|down|cheaper|less", re.I)
+DOWN = re.compile(r"降|减|砍|下调|便宜|打折|优惠|cut|lower|reduce|decrease|drop|down|cheaper|less|discount|markdown|"
+                  r"mark(?:ed)? down", re.I)
 
 _DATE_PATTERNS = (
     re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})"),
@@ -54,7 +55,8 @@ _ROI_RATIO = re.compile(rf"{_ROI_WORD}[^0-9]{{0,6}}?1\s*[:：比]\s*({NUM})|"
                         rf"(?<![\d.])1\s*[:：比]\s*({NUM})\s*(?:的)?\s*{_ROI_WORD}", re.I)
 _ROI_AFTER = re.compile(rf"(?:投产比?|(?<![a-z])roi(?![a-z])|(?<![a-z])roas(?![a-z]))[^0-9]{{0,14}}?({NUM})", re.I)
 _ROI_BEFORE = re.compile(rf"({NUM})\s*(?:的|倍)?\s*(?:投产比?|(?<![a-z])roi(?![a-z])|(?<![a-z])roas(?![a-z]))", re.I)
-_COUNT = re.compile(r"(?![1一]\s*份)(\d+|[一两二三四五六七八九十])\s*(?:个|条|版|套|篇|份|句)(?!月|星期|礼拜)|"
+_COUNT = re.compile(r"(?![1一]\s*份)(\d+|[一两二三四五六七八九十])\s*(?:个|条|版|套|篇|份|句)"
+                    r"(?!月|星期|礼拜|\s*(?:字|汉字|字符|词|小时|人))|"
                     r"(\d+)\s+(?:(?:more|new|different|short|catchy|alternative)\s+)?(?:titles|options|versions|"
                     r"variants|"
                     r"drafts|ideas|scripts|alternatives|candidates|headlines|takes|choices|picks|selling points|"
@@ -281,7 +283,7 @@ def parse_slots(text: str, *, original: str | None = None, today: date | None = 
     work = _take(work, _PERCENT, lambda m: values.setdefault("percent", _signed(m, text)))
     work = _take(work, _TENTHS, lambda m: values.setdefault("percent", _signed(m, text, scale=10)))
     work = _take(work, _HALF, lambda m: values.setdefault(
-        "percent", -50.0 if re.search(r"砍|减|cut|腰斩|halve", text, re.I) else 50.0))
+        "percent", -50.0 if re.search(r"砍|减|降|腰斩|cut|halve|lower|reduce|drop", text, re.I) else 50.0))
     work = _PER_DAY.sub(_blank, work)
     work = _take(work, _ROI_RATIO, lambda m: values.setdefault("target_roi", float(_first(m))))
     for pattern in (_ROI_AFTER, _ROI_BEFORE):  # "投产比 3.5" first: in "预算 5000 roi 3" the 5000 is no ROI

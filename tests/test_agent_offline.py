@@ -607,6 +607,11 @@ def test_a_turn_opens_the_shop_once_and_leaves_it_free_for_an_import(cli, sample
     ("how many products are live right now", "sql", {}),
     ("诊断下S027", "diagnose", {"sku_ids": ["S027"]}),
     ("which items should I reorder and which are just dead stock", "plan_assortment", {}),
+    # a discount is a price cut; a budget lowered to half is -50%; 30个字 is a length, not 30 drafts
+    ("what if S027 gets a 15% discount", "whatif", {"price": {"S027": "-15%"}}),
+    ("把推广预算降到一半会怎样", "whatif", {"budget": {"total": "-50%"}}),
+    ("帮S029写个标题，不要超过20个字", "creative_draft", {"sku_id": "S029", "kind": "title", "n": None}),
+    ("用户都怎么评价S013", "sql", {}),
 ])
 def test_copy_margins_counts_months_and_short_asks_are_read_in_other_words(question, tool, arguments):
     test_the_questions_merchants_asked_are_read_as_meant(question, tool, arguments)
@@ -643,6 +648,9 @@ def test_every_step_is_kept_and_a_step_pointing_back_takes_the_earlier_sku(quest
      {"sku_id": "S044", "kind": "detail", "n": 2}),
     ("预算1万，roi 4，怎么分", "预算翻倍", "plan_promotion", {"budget": 20000.0, "target_roi": 4.0}),
     ("budget 6000 at roi 3, split it", "halve it", "plan_promotion", {"budget": 3000.0, "target_roi": 3.0}),
+    # the same plan again, lacking what only the last one gave
+    ("plan a 9000 budget at roi 3", "what would a roi target of 5 look like", "plan_promotion",
+     {"budget": 9000.0, "target_roi": 5.0}),
 ])
 def test_a_follow_up_that_points_back_or_scales_the_budget_keeps_the_rest(history, question, tool, arguments):
     test_a_follow_up_that_changes_one_value_keeps_the_rest(history, question, tool, arguments)
