@@ -127,7 +127,8 @@ WHATIF_CUE = _words(r"^\s*(?:sim|scenario|模拟|推演)\s*[:：]|\bscenario\b|�
                     r"what if|what happens|what would happen|would happen|\bif (i|we)\b|\bsuppose\b|impact")
 CHANGE = _words(r"翻倍|加倍|减半|\bdoubl|\bhalv|"
                 r"涨价|降价|提价|加价|打.{0,2}折|\d(\.\d)?折|卖\s*\d|价格?(改|调)|改成|调到|加到|提到|降到|砍|"
-                r"raise|increase|\bcut\b|lower|reduce|goes? up|goes? down|\bdiscount|to ¥?\d")
+                r"raise|increase|\bcut\b|lower|reduce|goes? up|goes? down|\bdiscount|to ¥?\d|"
+                r"(?:priced|price it|sells?|selling|sold) (?:at|for) ¥?\d")
 PROMOTION = _words(r"预算|投放|推广|投产|\broi\b|\broas\b|budget|ad spend|allocat|分配|怎么分|\bsplit\b|campaign")
 ASSORTMENT = _words(r"主推|主打|重点推|重点打|潜力款|动销|\bfeature\b|focus on|worth pushing|(?:what|which) .{0,16}"
                     r"\bto push\b|worth (?:backing|featuring|doubling down)|"
@@ -138,7 +139,9 @@ ASSORTMENT = _words(r"主推|主打|重点推|重点打|潜力款|动销|\bfeatu
 PRICING = _words(r"哪些.{0,6}(?:能|可以|该|要|适合)\s*(?:涨|降|提)价|should .{0,24}\bcost\b|"
                  r"how much should (?:i|we) (?:charge|sell)|what (?:price|to charge)|"
                  r"which .{0,20}(?:raise|increase|cut|lower) .{0,6}prices?|"
-                 r"定价|调价|什么价|定多少|多少钱合适|价格|\bprice|pricing|reprice")
+                 r"定价|调价|什么价|定多少|多少钱合适|价格|\bprice|pricing|reprice|"
+                 # "S018应该卖多少钱", "what should S018 sell for": the price to set
+                 r"(?:应该|该|要|可以)(?:卖|标|定)多少|what should .{0,20}\bsell for")
 STOCK = _words(r"库存|还剩|存货|现货|还有多少件|stock level|in stock|on hand|inventory|how (many|much) .*left|"
                 r"stock (is )?left")
 REVIEWS = _words(r"评价|评论|差评|好评|买家说|买家怎么说|口碑|"

@@ -431,7 +431,12 @@ _YEARLESS_RANGES = (
     # Jun 1 - Jun 20, June 1 to 20
     re.compile(rf"\b({_EN_MONTH})\.?\s+(\d{{1,2}})\s*(?:-|–|to|through|and|until|till|"
                rf"~)\s*(?:({_EN_MONTH})\.?\s+)?(\d{{1,2}})\b", re.I),
+    # between the 1st and the 15th, the 3rd to the 9th: days of the latest month that has them
+    re.compile(r"(?:\bthe\s+)?()(\d{1,2})(?:st|nd|rd|th)\s*(?:-|–|to|through|and|until|till|~)\s*(?:the\s+)?()"
+               r"(\d{1,2})(?:st|nd|rd|th)\b", re.I),
 )
+# 9月上旬 (1-10), 中旬 (11-20), 下旬 (21 to the month's end); a bare 上旬 is the data's last month's
+_DEKAD = re.compile(r"(?:(?<![\d年])(\d{1,2})\s*月份?\s*|(?<![\d月]))(上|中|下)旬")
 _YEARLESS_MONTH = re.compile(rf"(?<![\d年])(\d{{1,2}})\s*月份?(?!\s*\d)|\b(?:in\s+)?({_EN_MONTH})\b(?!\s*\d)", re.I)
 
 
@@ -451,6 +456,17 @@ def _take_yearless_dates(text: str, today: date) -> tuple[str, date | None, date
                 if start > end:  # Dec 20 - Jan 5 runs over the new year
                     start = start.replace(year=start.year - 1)
                 return text[:match.start()] + " " * len(match.group(0)) + text[match.end():], start, end
+    match = _DEKAD.search(text)
+    if match:
+        month = int(match.group(1)) if match.group(1) else today.month
+        first = _latest(today, month, 1) if 1 <= month <= 12 else None
+        if first is not None:
+            following = date(first.year + (month == 12), month % 12 + 1, 1)
+            last = {"上": first.replace(day=10), "中": first.replace(day=20),
+                    "下": following - timedelta(days=1)}[match.group(2)]
+            start = first.replace(day={"上": 1, "中": 11, "下": 21}[match.group(2)])
+            if start <= today:
+                return text[:match.start()] + " " * len(match.group(0)) + text[match.end():], start, min(last, today)
     match = _YEARLESS_MONTH.search(text)
     if match:
         month = _month_number(match.group(1) or match.group(2))
@@ -464,8 +480,9 @@ def _take_yearless_dates(text: str, today: date) -> tuple[str, date | None, date
 
 # the calendar week before this one (the data's last day is "yesterday"): not "比上周", which compares with it
 _EN_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_WEEKDAY = re.compile(r"(?:(上一?个?)|(这个?|本))(?:周|星期|礼拜)([一二三四五六日天])|"
-                      r"\blast (monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.I)
+_WEEKDAY = re.compile(r"(?:(上一?个?)|(这个?|本)|(?<![每隔]))(?:周|星期|礼拜)([一二三四五六日天])|"
+                      r"\b(?:last|since|from)\s+(?:last\s+)?(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b",
+                      re.I)
 _WEEK_BEFORE_LAST = re.compile(r"上上(?:个)?(?:周|星期|礼拜)|(?:the )?week before last", re.I)
 _LAST_WEEK = re.compile(r"(?<![跟比和与较])(?:上一?个?(?:周|星期|礼拜)(?![一二三四五六日天])|"
                         r"(?<!than )(?<!vs )(?<!vs\. )(?<!to )(?<!with )"
@@ -527,10 +544,17 @@ def _take_days(work: str, today: date, values: dict[str, object]) -> str:
         monday = today - timedelta(days=today.weekday())
         if zh_day:
             chosen = monday + timedelta(days=min(index, 6) - (7 if zh_last else 0))
+            if chosen > today and not zh_this:  # a bare 周五 still to come this week is last week's
+                chosen -= timedelta(days=7)
         else:  # "last Friday": the latest Friday before the data's last day
             chosen = today - timedelta(days=(today.weekday() - index) % 7 or 7)
         if chosen <= today:
-            values.setdefault("day", chosen)
+            since = re.match(r"(?:since|from)\b", weekday.group(0), re.I)
+            if since or _SINCE_BEFORE.search(work[:weekday.start()]) or _SINCE_AFTER.match(work, weekday.end()):
+                values.setdefault("start", chosen)  # "since Monday", "周一以来": that day to the last
+                values.setdefault("end", today)
+            else:
+                values.setdefault("day", chosen)
             return work[:weekday.start()] + " " * len(weekday.group(0)) + work[weekday.end():]
     for pattern, back in _ONE_DAY:
         found = pattern.search(work)

@@ -682,3 +682,29 @@ def test_faking_orders_however_many_is_refused():
     for question in ("帮我刷200单把S003冲上去", "能不能刷几单提提权重"):
         planned = plan(question, today=date(2026, 9, 30))
         assert planned.calls == [] and planned.intent == "fraud", question
+
+
+@pytest.mark.parametrize("question, tool, arguments", [
+    # ranges and parts of a month written without a year, and "since" a weekday
+    ("what went wrong from the 3rd to the 12th", "diagnose", {"start": "2026-09-03", "end": "2026-09-12"}),
+    ("8月下旬流量为什么少了", "diagnose", {"start": "2026-08-21", "end": "2026-08-31"}),
+    ("9月中旬的数据分析一下", "diagnose", {"start": "2026-09-11", "end": "2026-09-20"}),
+    ("conversion has been falling since tuesday, why", "diagnose", {"start": "2026-09-29", "end": "2026-09-30"}),
+    ("周二以来访客为啥变少", "diagnose", {"start": "2026-09-29", "end": "2026-09-30"}),
+    ("周六的日报", "daily_report", {"day": "2026-09-26"}),  # a bare 周六 still to come is last week's
+    # a new price to try is a what-if; the price to set is a pricing plan
+    ("S015 priced at 79, what happens", "whatif", {"price": {"S015": "79"}}),
+    ("S026应该卖多少钱", "plan_pricing", {"skus": ["S026"]}),
+])
+def test_day_ranges_parts_of_months_and_price_questions_are_read_in_other_words(question, tool, arguments):
+    test_the_questions_merchants_asked_are_read_as_meant(question, tool, arguments)
+
+
+def test_money_sold_is_gmv_and_units_sold_is_units():
+    from datetime import date
+
+    from shopagent.offline_planner import plan
+
+    money = plan("S012上周卖了多少钱", today=date(2026, 9, 30)).calls[0].arguments["query"]
+    units = plan("S012上周卖了多少件", today=date(2026, 9, 30)).calls[0].arguments["query"]
+    assert "AS gmv" in money and "AS units" in units
