@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from shopagent.intent.data_query import data_query
+from shopagent.intent.data_query import data_query, names_data
 from shopagent.planner_slots import STOCKOUT, Slots, cjk, parse_slots
 
 Intent = Literal["diagnose", "promotion", "pricing", "assortment", "whatif", "creative_draft", "creative_check",
@@ -218,6 +218,7 @@ class Plan(BaseModel):
     confidence: float = 1.0  # the intent model's probability of the intent (1 for a rule that is certain)
     alternatives: list[PlannedCall] = []  # when unsure: the closest readings, most likely first
     steps: list[Plan] = []  # a multi-step question: one plan per step, in order
+    asked: str = ""  # the words a data question's query was built from, for a follow-up that changes only the period
 
 
 def plan(question: str, previous: Plan | None = None, today: date | None = None) -> Plan:
@@ -293,8 +294,10 @@ def _plan_one(text: str, question: str, previous: Plan | None, today: date | Non
                         for other, probability in ranked if other not in NO_CALL and probability >= SUGGEST_FLOOR][:3]
         if not alternatives:
             intent = "unknown"
+    # "那这个月呢" after "上周各渠道访客": the same data question over the new period, unless it names its own
+    asked = previous.asked if follow_up and previous is not None and intent == "data" and not names_data(text) else text
     calls = [] if intent in NO_CALL else [
-        PlannedCall(tool=INTENT_TOOL[intent], arguments=arguments(intent, slots, text))]
+        PlannedCall(tool=INTENT_TOOL[intent], arguments=arguments(intent, slots, asked))]
     if follow_up and intent == "diagnose" and previous is not None:
         # "那 S012 呢?" after a diagnosis: the same diagnosis, about that SKU (and the next follow-up keeps it)
         focus = own.skus or ([] if WHOLE_SHOP.search(text) else [
@@ -304,7 +307,7 @@ def _plan_one(text: str, question: str, previous: Plan | None, today: date | Non
     missing = ["change"] if intent == "whatif" and not (slots.stockout or slots.stock_units is not None
                                                          or slots.changes or _change(slots)) else []
     return Plan(intent=intent, language=language, slots=slots, calls=calls, follow_up=follow_up, missing=missing,
-                confidence=confidence, alternatives=alternatives)
+                confidence=confidence, alternatives=alternatives, asked=asked)
 
 
 def decide(text: str, slots: Slots) -> tuple[Intent, float, list[tuple[Intent, float]]]:

@@ -708,3 +708,17 @@ def test_money_sold_is_gmv_and_units_sold_is_units():
     money = plan("S012上周卖了多少钱", today=date(2026, 9, 30)).calls[0].arguments["query"]
     units = plan("S012上周卖了多少件", today=date(2026, 9, 30)).calls[0].arguments["query"]
     assert "AS gmv" in money and "AS units" in units
+
+
+def test_a_data_follow_up_that_changes_only_the_period_keeps_the_question(cli, sample_db, runner):
+    from shopagent.cli import app
+
+    script = "上周各渠道的访客\n那上个月呢\nand the top 3 by refund rate?\n/exit\n"
+    assert runner.invoke(app, ["chat", "--db", str(sample_db)], input=script).exit_code == 0
+    turns = json.loads(runner.invoke(app, ["logs", "--json"]).stdout)
+    queries = [turn["tool_calls"][0]["arguments"]["query"] for turn in turns]
+    assert all("GROUP BY t.channel" in query for query in queries[:2])
+    assert "BETWEEN DATE '2026-09-21' AND DATE '2026-09-27'" in queries[0]
+    assert "BETWEEN DATE '2026-09-01' AND DATE '2026-09-30'" in queries[1]
+    assert "refund_rate" in queries[2] and "LIMIT 3" in queries[2]  # a follow-up naming its own measure
+    assert all(turn["tool_calls"][0]["ok"] for turn in turns)

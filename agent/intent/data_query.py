@@ -22,6 +22,14 @@ def library() -> dict:
     return tomllib.loads(resources.files("shopagent.intent").joinpath("sql_shapes.toml").read_text("utf-8"))
 
 
+def names_data(text: str) -> bool:
+    """Whether the question names a table, a measure or a breakdown of its own (渠道, 退款率, 各类目, daily)."""
+    shapes, low = library(), text.lower()
+    words = [word for group in ("tables", "measures") for found in shapes[group] for word in found["words"]]
+    words += shapes["shapes"]["by_category"]["words"]
+    return bool(_DAILY.search(low)) or any(word in low for word in words)
+
+
 def data_query(text: str, *, skus: list[str], count: int | None, days: int | None,
                start: date | None, end: date | None, amount: float | None = None) -> str:
     """The SELECT answering a plain data question: a table it names by its words (channels, shop scores,
