@@ -45,6 +45,10 @@ HOSTILE = _words(rf"\b(?:drop\s+table|delete\s+from|truncate(?:\s+table)?|insert
                  rf"(?:if\s+exists\s+)?{_TABLES}|^\s*drop\s+(?:table|database|schema|view)\s|"
                  r";\s*(?:drop|delete|truncate|insert|update|alter)\s|"
                  r"忽略(之前|上面|以上|前面)的?(所有)?(指令|规则|设定|要求)|系统提示词|"
+                 # getting round the platform's own checks: 绕过审核, 躲过平台检测, bypass the review filter
+                 r"(?:绕过|绕开|规避|躲过|躲避|逃过|骗过)\S{0,8}(?:审核|检测|风控|过滤|稽查|平台|监管)|"
+                 r"\b(?:bypass|evade|get around|circumvent|trick|fool)\b.{0,30}\b(?:filters?|detection|moderation|"
+                 r"review(?:s| system)?|checks?|platform|taobao|tmall|algorithm)\b|"
                  r"\bhack(?:ing)?\b|\bddos\b|黑掉|黑进|入侵|攻击.{0,6}(?:店|网站|竞品|对手)|恶意(?:投诉|举报|差评)|"
                  r"ignore (all )?(the )?(previous|prior|above) (instructions|rules)|system prompt|"
                  r"disregard (the|all|your) (rules|instructions)|\bjailbreak")
@@ -64,6 +68,7 @@ _DATA_NOUN = (r"(?:库存|成本|价格|售价|原价|订单|评价|评论|差�
               r"stock|inventory|cost|price|orders?|reviews?|records?|data|refunds?|sales|scores?|rows?)")
 MODIFY = _words(rf"(?:把|将|给我把|帮我把).{{0,24}}{_DATA_NOUN}.{{0,12}}(?:改成|改为|改到|设为|设成|调成|"
                 r"删掉|删了|删除|清空|清零|抹掉)|"
+                rf"(?:改一下|改下|修改|更改|篡改)(?:一下)?.{{0,16}}{_DATA_NOUN}.{{0,4}}(?:为|成|到|改成)\s*\d|"
                 rf"(?:删掉|删除|清空|清零|抹掉|删了).{{0,24}}{_DATA_NOUN}|{_DATA_NOUN}.{{0,6}}(?:删掉|删了|删除|清空|"
                 rf"清零)|"
                 rf"^\s*(?:please\s+|can you\s+|could you\s+)?(?:update|delete|erase|wipe|modify|edit|"
@@ -81,6 +86,10 @@ DATA_ASK = _words(r"花了多少|花费多少|烧了多少|各渠道|分渠道|�
                   # "S015 的退款记录", "list refunds over 500 yuan": the rows themselves
                   r"(?:退款|退货|订单|评价|调价|改价|价格|库存)(?:记录|明细|列表|清单)|"
                   r"refund (?:records|details|list)|(?:list|show)(?: me)? (?:the |all |our )?refunds|"
+                  # "S003和S004谁卖得好", "what's my best selling product": a ranking the data holds
+                  r"(?:谁|哪个|哪款|哪一个)卖得?(?:更)?(?:好|多|最好|最多)|最畅销|卖得最好的|"
+                  r"which (?:one |of them )?(?:sells?|sold|is selling) (?:better|more|best|most)|"
+                  r"best[- ]sell(?:ing|ers?)|top[- ]sell(?:ing|ers?)|"
                   # "在售的有多少款", "how many active skus": the catalogue
                   r"多少个?(?:sku|款|商品|链接)|在售|how many (?:active |live |listed |different )?(?:skus|products|"
                   r"listings)|average order value|\baov\b|"
@@ -173,6 +182,11 @@ DAY_SHIFT = _words(r"(前一天|前一日|the day before|previous day|day earlie
 REDO = _words(r"再算|重新算|再来一遍|再跑|redo|re-?run|same thing|again|instead")
 # common slips of the keyboard in merchants' questions, read as meant
 TYPOS = {"头产比": "投产比", "投产率": "投产比", "转换率": "转化率"}
+# traditional characters of the shop's vocabulary (預算, 投產比, 為什麼), read as the simplified ones
+TRADITIONAL = str.maketrans("預產為麼銷額廣價貨庫標題寫單這個週與對點數據報萬幾兩絕錢賣買後臺"
+                            "檢查審核違規存費設計劃內轉換營業總",
+                            "预产为么销额广价货库标题写单这个周与对点数据报万几两绝钱卖买后台"
+                            "检查审核违规存费设计划内转换营业总")
 
 
 # "先看看为什么掉量，再给个方案", "first ..., then ...": one question, several steps in order
@@ -225,6 +239,7 @@ def plan(question: str, previous: Plan | None = None, today: date | None = None)
     """Plan the tool calls for `question`; `previous` is the last turn's plan, for follow-ups; `today` is the
     data's last day (dates written without a year are read up to it)."""
     text = unicodedata.normalize("NFKC", question).strip()
+    text = text.translate(TRADITIONAL)
     for typo, meant in TYPOS.items():
         text = text.replace(typo, meant)
     parts = [part for part in STEP_BREAK.split(STEP_START.sub("", text)) if part and part.strip(" ，,。.;；")]
@@ -298,6 +313,10 @@ def _plan_one(text: str, question: str, previous: Plan | None, today: date | Non
     asked = previous.asked if follow_up and previous is not None and intent == "data" and not names_data(text) else text
     calls = [] if intent in NO_CALL else [
         PlannedCall(tool=INTENT_TOOL[intent], arguments=arguments(intent, slots, asked))]
+    if intent == "creative_draft" and len(slots.skus) > 1 and calls:
+        # "S041和S042各写两个标题": copy is written for one SKU at a time, so one draft each, in order
+        calls = [PlannedCall(tool="creative_draft", arguments={**calls[0].arguments, "sku_id": sku})
+                 for sku in slots.skus[:5]]
     if follow_up and intent == "diagnose" and previous is not None:
         # "那 S012 呢?" after a diagnosis: the same diagnosis, about that SKU (and the next follow-up keeps it)
         focus = own.skus or ([] if WHOLE_SHOP.search(text) else [

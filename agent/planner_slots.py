@@ -82,7 +82,7 @@ _PAIR = re.compile(r"(?<![咱他她])[俩仨]个?")  # not 咱俩, 他俩: the t
 # a Chinese numeral that counts something (三万, 两千, 十四天, 三点五, 八五折); "一下" or "一样" stay words
 _CN_QUANTITY = re.compile(r"(?<![\d.])([零一二两三四五六七八九十]+(?:点[零一二三四五六七八九]+)?)"
                           r"(?=\s*(?:万|千|百|天|日|周|星期|礼拜|个|条|版|折|成|倍|块|元|%))|"
-                          r"(?<=投产)比?([零一二两三四五六七八九十]+点[零一二三四五六七八九]+)")
+                          r"(?<=投产)比?([零一二两三四五六七八九十]+(?:点[零一二三四五六七八九]+)?)(?![万千百])")
 _EN_QUANTITY = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|thirty|fifty)\b"
                           r"(?=\s*(?:percent|%|days?\b|weeks?\b|months?\b|(?:more |new |different |alternative )?"
                           r"(?:titles|drafts|options|versions|variants|ideas|scripts|alternatives|headlines|"
@@ -331,7 +331,9 @@ _CATEGORIES = ((r"保健品|保健食品|蓝帽子|supplement|health food", "hea
 _PRICE_WORD = re.compile(r"价|卖|price", re.I)
 _PRICE_VERB = re.compile(r"降到|涨到|卖|定成|priced at|sells? (?:at|for)", re.I)
 _BUDGET_WORD = re.compile(r"预算|推广|budget|promo|ad spend", re.I)
-_DOUBLE = re.compile(r"翻倍|翻一倍|加倍|加一倍|double[ds]?|twice", re.I)
+# "budget x2", "2倍预算": doubled; not 2倍投产, a ROI of 2
+_DOUBLE = re.compile(r"翻倍|翻一倍|加倍|加一倍|double[ds]?|twice|[x×]\s*2(?![\d.])|"
+                     r"(?<![\d.])(?:2|两)\s*倍(?!\s*的?\s*(?:投产|roi|roas))", re.I)
 _NEW_VALUE = re.compile(rf"(?:改成|改为|调到|调成|降到|涨到|提到|加到|拉到|减到|砍到|卖|定成|priced at|"
                         rf"price (?:it )?at|sells? (?:at|for)|to|"
                         rf"(?:budget|price|预算|价格|售价)\s*(?:at|of|is|=|:|为|是)?)"

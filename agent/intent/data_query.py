@@ -48,14 +48,17 @@ def data_query(text: str, *, skus: list[str], count: int | None, days: int | Non
     else:
         period = f"t.day > (SELECT max(date) FROM traffic) - INTERVAL {int(days or 30)} DAY"
     sku = skus[0] if skus else ""
-    if sku and not _SKU_ID.fullmatch(sku):
-        raise ValueError(f"not an SKU id: {sku!r}")
+    for named in skus:
+        if not _SKU_ID.fullmatch(named):
+            raise ValueError(f"not an SKU id: {named!r}")
     table = next((found for found in shapes["tables"] if any(word in low for word in found["words"])), None)
     if table is not None:
         return table["sql"].format(period=period, sku_filter=f"AND t.sku_id = '{sku}'" if sku else "",
                                    amount_filter=f"AND t.amount > {float(amount):g}" if amount is not None else "")
     if any(word in low for word in shapes["shapes"]["by_category"]["words"]):
         shape = "by_category"
+    elif len(skus) > 1:  # two or more SKUs named: those SKUs side by side
+        shape = "skus_daily" if _DAILY.search(low) else "skus"
     elif skus and not _DAILY.search(low) and not count and any(
             word in low for word in shapes["shapes"]["shop_total"]["words"]):
         shape = "sku_total"
@@ -71,4 +74,5 @@ def data_query(text: str, *, skus: list[str], count: int | None, days: int | Non
     ascending = any(word in low for word in shapes["order"]["ascending"])
     return shapes["shapes"][shape]["sql"].format(
         value=measure["value"], name=measure["name"], source=shapes["sources"][measure["source"]], period=period,
-        order="ASC" if ascending else "DESC", n=max(1, min(int(count or 10), 50)), sku=sku)
+        order="ASC" if ascending else "DESC", n=max(1, min(int(count or 10), 50)), sku=sku,
+        skus=", ".join(f"'{named}'" for named in skus))
