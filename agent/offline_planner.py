@@ -90,6 +90,13 @@ DATA_ASK = _words(r"花了多少|花费多少|烧了多少|各渠道|分渠道|�
                   r"(?:谁|哪个|哪款|哪一个)卖得?(?:更)?(?:好|多|最好|最多)|最畅销|卖得最好的|"
                   r"which (?:one |of them )?(?:sells?|sold|is selling) (?:better|more|best|most)|"
                   r"best[- ]sell(?:ing|ers?)|top[- ]sell(?:ing|ers?)|"
+                  # "S017退款原因都是啥", "哪些款毛利最低", "S031是什么商品": reasons, margins, the catalogue
+                  r"(?:退款|退货)的?(?:原因|理由)|refund reasons|reasons? for (?:the )?(?:refunds|returns)|"
+                  r"毛利率?\S{0,3}(?:怎么样|多少|最低|最高|排名|前\d)|(?:最|不)赚钱的|亏钱|亏本|"
+                  r"(?:lose|losing|lost) money|(?:most|least) profitable|(?:gross )?margins? (?:of|by|for|per)|"
+                  r"(?:商品|产品)(?:列表|清单|信息)|所有的?(?:商品|产品|sku)|是什么(?:商品|产品|东西)|"
+                  r"list (?:of )?(?:all )?(?:the |our )?(?:products|skus)|all (?:of )?our products|"
+                  r"product (?:list|info|details)|what(?:'s| is) s\d{2,5}\b|"
                   # "在售的有多少款", "how many active skus": the catalogue
                   r"多少个?(?:sku|款|商品|链接)|在售|how many (?:active |live |listed |different )?(?:skus|products|"
                   r"listings)|average order value|\baov\b|"
@@ -352,8 +359,11 @@ def decide(text: str, slots: Slots) -> tuple[Intent, float, list[tuple[Intent, f
         return best, confidence, ranked
     rule = classify(text, slots)
     rule = "data" if rule in ("stock", "reviews") and dict(ranked).get("data", 0) > dict(ranked).get(rule, 0) else rule
-    # the ad-law words and the data questions' words are specific enough to stand without the model
-    if rule in ("creative_check", "data") or (rule != "unknown" and rule in [name for name, _ in ranked[:3]]):
+    # the ad-law words and the data questions' words are specific enough to stand without the model; so is a
+    # request to write a kind of copy ("then write selling points addressing them")
+    drafting = rule == "creative_draft" and slots.creative_kind is not None and WRITE.search(text)
+    if rule in ("creative_check", "data") or drafting or (
+            rule != "unknown" and rule in [name for name, _ in ranked[:3]]):
         return rule, dict(ranked)[rule], ranked
     # a refusal needs to be well ahead of the closest tool reading: "嗯那个怎么弄" is more likely off-topic than a
     # diagnosis, but not so much more that the readings are not worth offering
@@ -418,7 +428,7 @@ def arguments(intent: Intent, slots: Slots, text: str = "") -> dict[str, Any]:
         return {"query": data_query(text, skus=slots.skus, count=slots.top or slots.count, days=slots.days,
                                     start=start, end=end, amount=slots.money)}
     if intent == "stock":
-        return {"query": stock_query(slots.skus)}
+        return {"query": stock_query(slots.skus, text)}
     if intent == "reviews":
         return {"query": reviews_query(slots.skus)}
     return {}
@@ -471,11 +481,19 @@ def _change(slots: Slots) -> str | None:
     return f"{slots.money:g}" if slots.money is not None else None
 
 
-def stock_query(skus: list[str]) -> str:
-    """The last week of stock for the SKUs named, or the SKUs with least stock on the last day."""
+_BELOW = _words(r"(?:低于|少于|不足|小于|不到|below|under|less than|fewer than)\s*(\d+)\s*(?:件|个|units?)?")
+
+
+def stock_query(skus: list[str], text: str = "") -> str:
+    """The last week of stock for the SKUs named, or the SKUs with least stock on the last day (those under a
+    number the question names: "库存低于100")."""
     if skus:
         return ("SELECT date, sku_id, on_hand, inbound FROM inventory_daily WHERE sku_id IN ("
                 + ", ".join(f"'{sku}'" for sku in skus) + ") ORDER BY date DESC, sku_id LIMIT 14")
+    below = _BELOW.search(text)
+    if below:
+        return ("SELECT sku_id, on_hand FROM inventory_daily WHERE date = (SELECT max(date) FROM inventory_daily) "
+                f"AND on_hand < {int(below.group(1))} ORDER BY on_hand, sku_id")
     return ("SELECT sku_id, on_hand FROM inventory_daily WHERE date = (SELECT max(date) FROM inventory_daily) "
             "ORDER BY on_hand, sku_id LIMIT 10")
 

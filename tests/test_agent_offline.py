@@ -753,3 +753,25 @@ def test_two_skus_compared_are_one_row_each(cli, sample_db):
     rows = json.loads(cli("sql", query, "--db", sample_db, "--json").stdout)
     assert [row["sku_id"] for row in rows] in (["S003", "S004"], ["S004", "S003"])
     assert rows[0]["gmv"] >= rows[1]["gmv"]
+
+
+@pytest.mark.parametrize("question, column, check", [
+    ("哪些款毛利最低", "gross_margin", lambda rows: rows == sorted(rows, key=lambda row: row["gross_margin"])),
+    ("S020退货的理由都有哪些", "reason", lambda rows: all(row["refunds"] > 0 for row in rows)),
+    ("哪些款库存不足50件", "on_hand", lambda rows: all(row["on_hand"] < 50 for row in rows)),
+    ("give me a list of all products", "title", lambda rows: len(rows) > 10),
+])
+def test_margins_refund_reasons_low_stock_and_the_product_list_are_queries_that_run(cli, sample_db, question,
+                                                                                     column, check):
+    answer = ask_json(cli, question, sample_db)
+    assert [call["name"] for call in answer["tool_calls"]] == ["sql"]
+    assert answer["tool_calls"][0]["ok"], answer["tool_calls"][0]["error"]
+    rows = json.loads(cli("sql", answer["tool_calls"][0]["arguments"]["query"], "--db", sample_db, "--json",
+                          "--max-rows", "500").stdout)
+    assert rows and column in rows[0] and check(rows)
+
+
+def test_a_later_step_asking_for_copy_is_written_for_the_earlier_steps_sku():
+    test_a_multi_step_question_keeps_every_step_in_order(
+        "check the reviews of S023, then write a detail page answering them",
+        [("sql", {}), ("creative_draft", {"sku_id": "S023", "kind": "detail"})])
