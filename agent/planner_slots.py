@@ -54,7 +54,9 @@ _ROI_WORD = r"(?:投产比?|(?<![a-z])roi(?![a-z])|(?<![a-z])roas(?![a-z]))"
 _ROI_RATIO = re.compile(rf"{_ROI_WORD}[^0-9]{{0,6}}?1\s*[:：比]\s*({NUM})|"
                         rf"(?<![\d.])1\s*[:：比]\s*({NUM})\s*(?:的)?\s*{_ROI_WORD}", re.I)
 _ROI_AFTER = re.compile(rf"(?:投产比?|(?<![a-z])roi(?![a-z])|(?<![a-z])roas(?![a-z]))[^0-9]{{0,14}}?({NUM})", re.I)
-_ROI_BEFORE = re.compile(rf"({NUM})\s*(?:的|倍)?\s*(?:投产比?|(?<![a-z])roi(?![a-z])|(?<![a-z])roas(?![a-z]))", re.I)
+_ROI_BEFORE = re.compile(rf"({NUM})\s*(?:的|倍)?\s*(?:投产比?|(?<![a-z])roi(?![a-z])|(?<![a-z])roas(?![a-z]))|"
+                         # "a 4x return", "4倍回报": the return per yuan of spend
+                         rf"({NUM})\s*(?:x|×|倍)\s*(?:的)?\s*(?:return|回报|回本)", re.I)
 _COUNT = re.compile(r"(?![1一]\s*份)(\d+|[一两二三四五六七八九十])\s*(?:个|条|版|套|篇|份|句)"
                     r"(?!月|星期|礼拜|\s*(?:字|汉字|字符|词|小时|人))|"
                     r"(\d+)\s+(?:(?:more|new|different|short|catchy|alternative)\s+)?(?:titles|options|versions|"
@@ -288,7 +290,8 @@ def parse_slots(text: str, *, original: str | None = None, today: date | None = 
     work = _take(work, _ROI_RATIO, lambda m: values.setdefault("target_roi", float(_first(m))))
     for pattern in (_ROI_AFTER, _ROI_BEFORE):  # "投产比 3.5" first: in "预算 5000 roi 3" the 5000 is no ROI
         if "target_roi" not in values:
-            work = _take(work, pattern, lambda m: values.setdefault("target_roi", float(m.group(1))), group=1)
+            work = _take(work, pattern, lambda m: values.setdefault("target_roi", float(_first(m))),
+                         group=1 if pattern is _ROI_AFTER else 0)
     work = _take(work, _COUNT, lambda m: values.setdefault("count", _int(_first(m))))
     for pattern, scale in _DAY_PATTERNS:
         work = _take(work, pattern, lambda m, scale=scale: values.setdefault("days", _int(_first(m)) * scale))

@@ -729,6 +729,8 @@ def test_a_data_follow_up_that_changes_only_the_period_keeps_the_question(cli, s
     ("预算两千 投产四", "plan_promotion", {"budget": 2000.0, "target_roi": 4.0}),
     ("what if the budget goes x2", "whatif", {"budget": {"total": "+100%"}}),
     ("S016预算2倍会怎样", "whatif", {"budget": {"S016": "+100%"}}),
+    ("split 9k of ad spend for a 3.5x return", "plan_promotion", {"budget": 9000.0, "target_roi": 3.5}),
+    ("预算六千，要4倍回报", "plan_promotion", {"budget": 6000.0, "target_roi": 4.0}),
 ])
 def test_traditional_characters_bare_numerals_and_times_two_are_read(question, tool, arguments):
     test_the_questions_merchants_asked_are_read_as_meant(question, tool, arguments)
