@@ -113,7 +113,8 @@ BACK_OFFICE = _words(r"登录|千牛|后台|直接(改|调|设)|帮我(去)?(改
                      r"\blog ?(?:in|into|on to)\b|\bsign (?:in|into)\b|seller (?:account|center|central|backend)|"
                      r"back[- ]?office|qianniu")
 # asking about copy the question quotes ("这段帮我过一遍：'...'"): words that say "check it" only beside a quote
-COPY_CHECK = _words(r"allowed|permitted|acceptable|compliant|can (?:i|we) (?:use|say|write)|能写|能用|可以写|可以用|"
+COPY_CHECK = _words(r"allowed|permitted|acceptable|compliant|can (?:i|we) (?:use|say|write|call)|"
+                    r"能写|能用|可以写|可以用|"
                     r"检查|审核|审查|核查|审一?下|查一?下|\bcheck\b|\breview\b|\bscan\b|proofread|vet\b|"
                     r"能不能|过一遍|过一下|把把关|把关|有没有问题|有问题[吗不没么嘛]|有没有毛病|行不行|行吗|能发[吗不]|"
                     r"能上[吗不]|可以发|能过[吗不]|"
@@ -121,8 +122,10 @@ COPY_CHECK = _words(r"allowed|permitted|acceptable|compliant|can (?:i|we) (?:use
                     r"可以吗|ok吗|怎么样|\bok\b|okay|fine|"
                     r"safe|risky|legal")
 # 帮我写 asks for a draft; 能写…吗 asks about copy
-WRITE = _words(r"(?<![能以])写|起|\bdraft|\bwrite")
-CHECK = _words(r"any violations?|violat|get flagged|ad[- ]?law|"
+WRITE = _words(r"(?<![能以])写|起|\bdraft|\bwrite|\brewrite|\bbrainstorm|come up with|need (?:some |new |fresh )?copy|"
+               r"\bcopy for\b")
+CHECK = _words(r"any violations?|violat|get flagged|ad[- ]?law|ad (?:rules|regulations)|advertising (?:law|rules)|"
+               r"break (?:the |any )?(?:ad |advertising )?rules|pass (?:the )?review|"
                r"(?:banned|prohibited|forbidden|restricted|risky|illegal|sensitive) (?:words?|terms?|phrases?|claims?)|"
                r"safe to (?:use|publish|post|say)|ok(?:ay)? to (?:use|publish|post|say)|"
                r"合规|违规|违禁|广告法|极限词|敏感词|能不能用|能用吗|过审|会被罚|被处罚|能不能写|能写吗|可以写吗|"
@@ -131,6 +134,7 @@ CHECK = _words(r"any violations?|violat|get flagged|ad[- ]?law|"
                r"check (this|the|my) (copy|text|title)|is this (copy|title) (ok|allowed|legal)|flagged|"
                r"run this (headline|title|copy|slogan)")
 DRAFT = _words(r"写|起.{0,2}标题|文案|卖点|脚本|详情页|\bwrite\b|\bdraft\b|selling points?|slogan|video script|"
+               r"\brewrite\b|\bbrainstorm\b|need (?:some |new |fresh )?copy|\bcopy for\b|"
                r"(?:title|headline|tagline|copy|name) (?:ideas|options|suggestions|variants)|headlines?\b|taglines?|"
                r"备选|几个标题|标题.{0,4}(?:优化|改一?下|换一?下|建议)|"
                r"标题.{0,8}(重新|再|换)\s*(起|写|拟|想|来)|起几个")
@@ -157,7 +161,8 @@ PRICING = _words(r"哪些.{0,6}(?:能|可以|该|要|适合)\s*(?:涨|降|提)�
                  r"which .{0,20}(?:raise|increase|cut|lower) .{0,6}prices?|"
                  r"定价|调价|什么价|定多少|多少钱合适|价格|\bprice|pricing|reprice|"
                  # "S018应该卖多少钱", "what should S018 sell for": the price to set
-                 r"(?:应该|该|要|可以)(?:卖|标|定)多少|what should .{0,20}\bsell for")
+                 r"(?:应该|该|要|可以)(?:卖|标|定)多少|what should .{0,20}\bsell for|"
+                 r"underpriced|overpriced|priced too (?:low|high)|定价(?:太|偏)(?:低|高)|卖便宜了|卖贵了")
 STOCK = _words(r"库存|还剩|存货|现货|还有多少件|stock level|in stock|on hand|inventory|how (many|much) .*left|"
                 r"stock (is )?left")
 REVIEWS = _words(r"评价|评论|差评|好评|买家说|买家怎么说|口碑|"
@@ -166,6 +171,7 @@ REVIEWS = _words(r"评价|评论|差评|好评|买家说|买家怎么说|口碑|
 REPORT = _words(r"日报|周报|简报|晨报|早报|播报|经营报告|数据汇总|daily report|briefing|daily summary|daily digest|"
                 r"morning report|\breport\b")
 DIAGNOSE = _words(r"went wrong|what'?s wrong|so bad|underperform|gone soft|been soft|sluggish|gmv|销售额|营业额|销量|"
+                  r"\bdips?\b|what caused|cause of|\bslump|\btank(?:ed|ing|s)?\b|"
                   r"生意|业绩|流量|转化|为什么|为啥|掉|下滑|下降|跌|少了|诊断|怎么了|表现|"
                   r"原因|分析|咋回事|怎么回事|"
                   r"\bwhy\b|\bdrop|\bfell\b|\bfall|declin|\bdown\b|diagnos|\bsales\b|revenue|what happened|"
@@ -379,7 +385,9 @@ def classify(text: str, slots: Slots) -> Intent:
                             (CHECK, "creative_check")):
         if pattern.search(text):
             return intent
-    if slots.quoted and COPY_CHECK.search(text) and not WRITE.search(text.replace(slots.quoted, "")):
+    # "能写…吗", "I want to write '...', allowed?": a question about the quoted copy, even beside a word for writing
+    asks = re.search(r"[?？吗]\s*$", text) and not re.search(r"帮我写|给我写|write (?:me|us)\b", text, re.I)
+    if slots.quoted and COPY_CHECK.search(text) and (asks or not WRITE.search(text.replace(slots.quoted, ""))):
         return "creative_check"
     if DATA_ASK.search(text) and not WHATIF_CUE.search(text):
         return "data"

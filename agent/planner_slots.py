@@ -31,7 +31,10 @@ _DATE_PATTERNS = (
     re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})[日号]?"),
 )
 _SKU = re.compile(r"(?<![A-Za-z0-9])[sS]\d{2,5}(?!\d)")
-_QUOTED = re.compile(r"[“\"「『‘'【]([^”\"」』’'】]{2,})[”\"」』’'】]")
+# quoted copy, each mark with its own partner; an apostrophe inside a word (I'd, S012's) opens no quote
+_PAIRED = re.compile(r"“([^”]{2,})”|\"([^\"]{2,})\"|「([^」]{2,})」|『([^』]{2,})』|‘([^’]{2,})’|【([^】]{2,})】|"
+                     r"(?<![A-Za-z0-9])'([^']{2,})'(?![A-Za-z])")
+_QUOTED = re.compile(r"[“\"「『‘'【]([^”\"」』’'】]{2,})[”\"」』’'】]")  # marks that do not pair, as some write them
 # "will this get flagged by ad law? 顶级奢华 独一无二": after a question about copy, the copy itself
 # running out of stock, however it is written: 断货, 卖断了, out of stock, stocks out, stocking out, sells out
 STOCKOUT = re.compile(r"断货|缺货|没货|售罄|卖断|卖空|out of stock|stock(?:s|ed|ing)? ?outs?|sold out|sells? out|"
@@ -155,7 +158,10 @@ _LIMITS: tuple[tuple[str, re.Pattern[str], object], ...] = (
                           rf"(?:keep|hold|protect|maintain)\s+(?:the\s+|a\s+|our\s+)?(?:gross\s+)?margins?\s*"
                           rf"(?:at|above|over|of)?\s*(?:least\s*)?{_SHARE}",
                           rf"margins?\s*(?:of\s*)?(?:at least|above|no lower than|not below)\s*{_SHARE}",
-                          rf"margins?[^0-9%]{{0,24}}?{_SHARE}\s*or (?:more|above|higher)"),
+                          rf"margins?[^0-9%]{{0,24}}?{_SHARE}\s*or (?:more|above|higher)",
+                          # "don't go below 30% margin", "never under a 25% margin"
+                          rf"(?:not|n't|never|no)\s+(?:go\s+|drop\s+|fall\s+|let\s+it\s+(?:go|drop|fall)\s+)?"
+                          rf"(?:below|under|lower than|less than)\s*(?:a\s+)?{_SHARE}\s*(?:gross\s+)?margin"),
      lambda m: float(_first(m)) / 100),
     ("max_change", _limit(
         rf"(?:调价|改价|价格|调整|变动|幅度|调幅)[^0-9%]{{0,8}}?(?:不超过|别超过|不要超过|最多|以内)\s*{_SHARE}",
@@ -245,9 +251,10 @@ def parse_slots(text: str, *, original: str | None = None, today: date | None = 
         rows = _LIMITS[-1][1].search(text)
         return Slots(raw_sql=(raw if re.match(r"(select|with)\s", raw, re.I) else statement.group(1)).strip(),
                      max_rows=int(_first(rows)) if rows else None)
-    quoted = _QUOTED.search(original or text) or _QUOTED.search(text)
+    quoted = (_PAIRED.search(original or text) or _PAIRED.search(text) or _QUOTED.search(original or text)
+              or _QUOTED.search(text))
     if quoted:
-        values["quoted"] = quoted.group(1).strip()
+        values["quoted"] = _first(quoted).strip()
     elif ":" in text:  # the copy after the colon, as written (a full-width comma stays one)
         written = original if original and re.search(r"[:：]", original) else text
         values["quoted"] = re.split(r"[:：]", written, maxsplit=1)[1].strip()

@@ -777,3 +777,19 @@ def test_a_later_step_asking_for_copy_is_written_for_the_earlier_steps_sku():
     test_a_multi_step_question_keeps_every_step_in_order(
         "check the reviews of S023, then write a detail page answering them",
         [("sql", {}), ("creative_draft", {"sku_id": "S023", "kind": "detail"})])
+
+
+@pytest.mark.parametrize("question, tool, arguments", [
+    ("I'd like to write 'dermatologist approved' on the skincare listing, is that allowed?", "creative_check",
+     {"text": "dermatologist approved", "category": "skincare"}),
+    ("can we call the pillow 'the most comfortable pillow in the world'?", "creative_check",
+     {"text": "the most comfortable pillow in the world"}),
+    ("would 'instant whitening' break advertising rules", "creative_check", {"text": "instant whitening"}),
+    ("rewrite the title of S025 so it sells better", "creative_draft", {"sku_id": "S025", "kind": "title"}),
+    ("reprice S030 and S031 but never go under a 22% margin", "plan_pricing",
+     {"skus": ["S030", "S031"], "min_margin": 0.22}),
+    ("are any of our products overpriced", "plan_pricing", {}),
+    ("what caused the slump in traffic last week", "diagnose", {"start": "2026-09-21", "end": "2026-09-27"}),
+])
+def test_english_checks_rewrites_margin_floors_and_slumps_are_read_in_other_words(question, tool, arguments):
+    test_the_questions_merchants_asked_are_read_as_meant(question, tool, arguments)
