@@ -34,8 +34,10 @@ def _words(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.I)
 
 
-RAW_SQL = _words(r"^\s*(select|with)\s|```sql|^\s*sql\s*:|"
-                 r"(跑|执行|运行|\brun\b|\bexecute\b)\s*(下|一下)?\s*(select|with)\s|(?<![a-z])select\s.+\sfrom\s")
+# a statement starts SELECT or WITH name AS (: "with a 10 day lead time" is English, not a CTE
+RAW_SQL = _words(r"^\s*(?:select\s|with\s+\w+\s+as\s*\()|```sql|^\s*sql\s*:|"
+                 r"(跑|执行|运行|\brun\b|\bexecute\b)\s*(下|一下)?\s*(?:select\s|with\s+\w+\s+as\s*\()|"
+                 r"(?<![a-z])select\s.+\sfrom\s")
 SCHEMA = _words(r"哪些表|什么表|数据表|表结构|有哪些字段|\bschema\b|which tables|what tables|list (the )?tables|"
                 r"table names")
 # statements that change data, and attempts to rewrite the agent's instructions: refused, never run
@@ -184,6 +186,11 @@ FOLLOW_UP = _words(r"呢|^那|^\s*(?:and|also|plus)\b|也来|也要|也给|也�
                    r"same (?:sku|product|item|one)|^\s*now\b|"
                    # "预算砍一半", "double it": the last value changed by a share
                    r"砍一半|减半|翻倍|加倍|\b(?:halve|double|cut|raise|bump|lower) (?:it|that)\b|"
+                   # "只看S012", "just S003 please", "keep margin above 25%", "as of sep 15": the last plan narrowed
+                   r"^\s*(?:只|仅)(?:看|投|要|算|做|写|查|推)|^\s*(?:just|only)\b|^\s*same\b|\bsame but\b|"
+                   r"^\s*(?:as of|over|for|keep|hold|cap|limit|without|but)\b|"
+                   r"^\s*(?:如果是|要是是|那如果|再加|多加|追加)|"
+                   r"^\s*(?:add|another)\b|\bmore\s*$|"
                    r"\bassuming\b|前一天|后一天|the day before|previous day|what about|how about|and for|same for|"
                    r"same question|换成|改成|改为|调成|再|instead|"
                    r"same thing|again|redo|re-?run|^\s*(?:make it|change it to|and with|with)\b")
@@ -191,6 +198,9 @@ WHOLE_SHOP = _words(r"全店|整个店|整店|店铺整体|whole (shop|store)|sh
 # "前一天的也来一份", "and the day after?": the answer's day moved by one
 DAY_SHIFT = _words(r"(前一天|前一日|the day before|previous day|day earlier)|(后一天|后一日|the day after|next day|"
                    r"day later)")
+# "再加5000", "add another 2k", "3000 more": an amount on top of the last one, not a new one ("加到" is a new one)
+ADDED = _words(r"再加|多加|追加|加上|(?<![增])加(?!到|至|成)\s*\d|\badd(?:\s+another)?\b(?!.*\bto\b)|\banother\b|"
+               r"\d\s*(?:k|w|千|万)?\s*(?:more|extra)\b")
 # "再算一遍", "redo it": the last question again with what this one changes, whatever its words suggest
 REDO = _words(r"再算|重新算|再来一遍|再跑|redo|re-?run|same thing|again|instead")
 # common slips of the keyboard in merchants' questions, read as meant
@@ -310,6 +320,9 @@ def _plan_one(text: str, question: str, previous: Plan | None, today: date | Non
                 and previous.slots.money is not None):  # "预算砍一半": the last budget, changed by that share
             slots = slots.model_copy(update={"money": round(previous.slots.money * (1 + own.percent / 100), 2),
                                              "percent": None})
+        elif (intent == "promotion" and own.money is not None and previous.slots.money is not None
+              and ADDED.search(text)):  # "再加5000预算", "add another 2k": on top of the last budget
+            slots = slots.model_copy(update={"money": previous.slots.money + own.money})
         shift = DAY_SHIFT.search(text)
         day = previous.slots.day or (previous.slots.end if previous.slots.start == previous.slots.end else None)
         if shift and day is not None:  # "前一天的也来一份": the day before the last answer's day

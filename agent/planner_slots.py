@@ -67,6 +67,7 @@ _COUNT = re.compile(r"(?![1一]\s*份)(\d+|[一两二三四五六七八九十])\
                     r"drafts|ideas|scripts|alternatives|candidates|headlines|takes|choices|picks|selling points|"
                     r"descriptions|"
                     r"captions|slogans|taglines)|"
+                    r"\bmake it\s+(\d{1,2})\s*[.!?]?\s*$|"
                     r"(?:give me|gimme|send me|i need|need|i want|want|come up with|draft|write)\s+(\d+)(?!\s*(?:%|"
                     r"percent|"
                     r"days?|weeks?|months?|yuan|rmb|块|元|[\d.]))\b", re.I)
@@ -224,11 +225,15 @@ class Slots(BaseModel):
     category: str | None = None  # "护肤品的", "for skincare": the category some ad-law rules depend on
     day: date | None = None  # one day: 昨天 (the data's last day), 前天, 9月28号, 9.25, Sep 27, 2026-09-20
     top: int | None = None  # "top 10", "前3", "列前8条": how many items a list or report shows
+    objective_implied: bool = False  # the objective was read from a margin floor alone, not asked for
 
     def merged(self, newer: Slots) -> Slots:
         """These slots updated by a follow-up's: whatever the follow-up names replaces the old value."""
         changes = {name: getattr(newer, name) for name in type(newer).model_fields
                    if getattr(newer, name) not in (None, [], False)}
+        if newer.objective_implied and self.objective is not None:
+            changes.pop("objective", None)
+            changes.pop("objective_implied", None)
         if "days" in changes or "day" in changes or "start" in changes:
             changes.update(start=newer.start, end=newer.end, day=newer.day,
                            days=newer.days if "day" not in changes or "days" in changes else None)
@@ -241,15 +246,18 @@ def cjk(text: str) -> bool:
     return any("\u4e00" <= char <= "\u9fff" for char in text)
 
 
+_SQL_START = re.compile(r"select\s|with\s+\w+\s+as\s*\(", re.I)  # not "with a 10 day lead time"
+
+
 def parse_slots(text: str, *, original: str | None = None, today: date | None = None) -> Slots:
     """Read every slot from NFKC-normalised text; copy to check is taken from the `original` words as written,
     and dates without a year are the latest such dates up to `today` (the data's last day)."""
     values: dict[str, object] = {}
     raw = re.sub(r"^\s*sql\s*:\s*|```(sql)?", "", text, flags=re.I).strip()
-    statement = re.search(r"(?<![a-z])((?:select|with)\s[^，。；\n]*)", raw, re.I)
-    if re.match(r"(select|with)\s", raw, re.I) or (statement and re.search(r"\bfrom\b", statement.group(1), re.I)):
+    statement = re.search(r"(?<![a-z])((?:select\s|with\s+\w+\s+as\s*\()[^，。；\n]*)", raw, re.I)
+    if _SQL_START.match(raw) or (statement and re.search(r"\bfrom\b", statement.group(1), re.I)):
         rows = _LIMITS[-1][1].search(text)
-        return Slots(raw_sql=(raw if re.match(r"(select|with)\s", raw, re.I) else statement.group(1)).strip(),
+        return Slots(raw_sql=(raw if _SQL_START.match(raw) else statement.group(1)).strip(),
                      max_rows=int(_first(rows)) if rows else None)
     quoted = (_PAIRED.search(original or text) or _PAIRED.search(text) or _QUOTED.search(original or text)
               or _QUOTED.search(text))
@@ -311,10 +319,11 @@ def parse_slots(text: str, *, original: str | None = None, today: date | None = 
     low = text.lower()
     if re.search(r"同比|去年|year[- ]over[- ]year|\byoy\b|y/y|last (year|yr)|a year (ago|before)", low):
         values["compare"] = "yoy"
-    objective = re.search(r"(利润|毛利|赚|profit|margin)|(gmv|销售额|冲量|营业额|revenue|\bsales\b|volume|走.{0,2}量|"
-                          r"跑量|冲.{0,2}销量|上量|多卖|sell more|more units)", low)
+    objective = _OBJECTIVE.search(work.lower()) or _OBJECTIVE.search(low)
     if objective:
         values["objective"] = "profit" if objective.group(1) else "gmv"
+        # only a margin floor named it ("毛利率别低于20%"): a follow-up adding that floor keeps the last objective
+        values["objective_implied"] = not _OBJECTIVE.search(work.lower())
     for pattern, kind in ((r"标题|title", "title"), (r"卖点|selling point", "selling_points"),
                           (r"详情|detail|description", "detail"), (r"视频|脚本|video|script", "video_script")):
         if re.search(pattern, low):
@@ -329,6 +338,8 @@ def parse_slots(text: str, *, original: str | None = None, today: date | None = 
     return Slots(**values)
 
 
+_OBJECTIVE = re.compile(r"(利润|毛利|赚|profit|margin)|(gmv|销售额|冲量|营业额|revenue|\bsales\b|volume|走.{0,2}量|"
+                        r"跑量|冲.{0,2}销量|上量|多卖|sell more|more units)")
 _CATEGORIES = ((r"保健品|保健食品|蓝帽子|supplement|health food", "health_food"),
                (r"食品|零食|茶叶|饮料|冲饮|软糖|(?<![a-z])food(?![a-z])|snack|gummies|(?<![a-z])tea(?![a-z])|"
                 r"beverage", "food"),

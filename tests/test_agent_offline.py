@@ -793,3 +793,41 @@ def test_a_later_step_asking_for_copy_is_written_for_the_earlier_steps_sku():
 ])
 def test_english_checks_rewrites_margin_floors_and_slumps_are_read_in_other_words(question, tool, arguments):
     test_the_questions_merchants_asked_are_read_as_meant(question, tool, arguments)
+
+
+@pytest.mark.parametrize("history, question, tool, arguments", [
+    # a follow-up written as slots alone narrows or changes the last plan
+    ("why did gmv drop over the last 7 days", "only S021", "diagnose", {"days": 7, "sku_ids": ["S021"]}),
+    ("预算8000 roi 3 怎么分", "只投S005", "plan_promotion",
+     {"budget": 8000.0, "target_roi": 3.0, "sku_ids": ["S005"]}),
+    ("预算8000 roi 3 怎么分", "再加2000", "plan_promotion", {"budget": 10000.0, "target_roi": 3.0}),
+    ("budget 6k at roi 4", "3k more", "plan_promotion", {"budget": 9000.0, "target_roi": 4.0}),
+    ("price S040 for gmv", "keep the margin at least 15%", "plan_pricing",
+     {"skus": ["S040"], "objective": "gmv", "min_margin": 0.15}),
+    ("S020降价10%会怎样", "如果是降20%", "whatif", {"price": {"S020": "-20%"}}),
+    ("write titles for S030", "make it 4", "creative_draft", {"sku_id": "S030", "kind": "title", "n": 4}),
+    ("which skus should I clear out", "with a 12 day lead time", "plan_assortment", {"lead_time_days": 12}),
+    ("上周访客前5的款", "前8呢", "sql", {}),
+])
+def test_a_follow_up_of_slots_alone_changes_the_last_plan(history, question, tool, arguments):
+    from datetime import date
+
+    from shopagent.offline_planner import plan
+
+    previous = plan(history, today=date(2026, 9, 30))
+    planned = plan(question, previous, today=date(2026, 9, 30))
+    assert [call.tool for call in planned.calls] == [tool]
+    got = planned.calls[0].arguments
+    assert {key: got.get(key) for key in arguments} == arguments, got
+    if tool == "sql":
+        assert "LIMIT 8" in got["query"] and "visitors" in got["query"]
+
+
+def test_an_english_sentence_starting_with_with_is_no_sql():
+    from datetime import date
+
+    from shopagent.offline_planner import plan
+
+    assert plan("with a 2 week lead time, which skus should I drop", today=date(2026, 9, 30)).intent == "assortment"
+    sql = plan("with recent AS (SELECT * FROM orders) SELECT count(*) FROM recent", today=date(2026, 9, 30))
+    assert sql.calls[0].tool == "sql" and sql.calls[0].arguments["query"].startswith("with recent AS")

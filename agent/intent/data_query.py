@@ -47,7 +47,7 @@ def data_query(text: str, *, skus: list[str], count: int | None, days: int | Non
     shapes = library()
     low = _plain(text)
     top = _TOP_N.search(low)
-    if top:
+    if top and count is None:  # a count the planner read (a follow-up's "前10呢") outranks the words reused
         written = top.group(1) or top.group(2)
         count = int(written) if written.isdigit() else (_CN.get(written) or 10 + _CN.get(written[-1], 0))
     measure = next((found for found in shapes["measures"] if _says(low, found["words"])),
