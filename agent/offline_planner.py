@@ -92,6 +92,7 @@ DATA_ASK = _words(r"花了多少|花费多少|烧了多少|各渠道|分渠道|�
                   r"(?:谁|哪个|哪款|哪一个)卖得?(?:更)?(?:好|多|最好|最多)|最畅销|卖得最好的|"
                   r"which (?:one |of them )?(?:sells?|sold|is selling) (?:better|more|best|most)|"
                   r"best[- ]sell(?:ing|ers?)|top[- ]sell(?:ing|ers?)|"
+                  r"\b(?:top|best|worst|bottom)\s*\d+\s+(?:skus|products|items|sellers|listings)\b|"
                   # "S017退款原因都是啥", "哪些款毛利最低", "S031是什么商品": reasons, margins, the catalogue
                   r"(?:退款|退货)的?(?:原因|理由)|refund reasons|reasons? for (?:the )?(?:refunds|returns)|"
                   r"毛利率?\S{0,3}(?:怎么样|多少|最低|最高|排名|前\d)|(?:最|不)赚钱的|亏钱|亏本|"
@@ -186,11 +187,7 @@ FOLLOW_UP = _words(r"呢|^那|^\s*(?:and|also|plus)\b|也来|也要|也给|也�
                    r"same (?:sku|product|item|one)|^\s*now\b|"
                    # "预算砍一半", "double it": the last value changed by a share
                    r"砍一半|减半|翻倍|加倍|\b(?:halve|double|cut|raise|bump|lower) (?:it|that)\b|"
-                   # "只看S012", "just S003 please", "keep margin above 25%", "as of sep 15": the last plan narrowed
-                   r"^\s*(?:只|仅)(?:看|投|要|算|做|写|查|推)|^\s*(?:just|only)\b|^\s*same\b|\bsame but\b|"
-                   r"^\s*(?:as of|over|for|keep|hold|cap|limit|without|but)\b|"
-                   r"^\s*(?:如果是|要是是|那如果|再加|多加|追加)|"
-                   r"^\s*(?:add|another)\b|\bmore\s*$|"
+                   r"^\s*same\b|\bsame but\b|^\s*(?:如果是|那如果|再加|多加|追加)|"
                    r"\bassuming\b|前一天|后一天|the day before|previous day|what about|how about|and for|same for|"
                    r"same question|换成|改成|改为|调成|再|instead|"
                    r"same thing|again|redo|re-?run|^\s*(?:make it|change it to|and with|with)\b")
@@ -198,6 +195,10 @@ WHOLE_SHOP = _words(r"全店|整个店|整店|店铺整体|whole (shop|store)|sh
 # "前一天的也来一份", "and the day after?": the answer's day moved by one
 DAY_SHIFT = _words(r"(前一天|前一日|the day before|previous day|day earlier)|(后一天|后一日|the day after|next day|"
                    r"day later)")
+# "只看S012", "just S003 please", "keep margin above 25%", "as of sep 15", "add another 2k": the last plan narrowed or
+# changed, when the question carries a value of its own ("just tell me a joke" carries none)
+SLOT_FOLLOW_UP = _words(r"^\s*(?:只|仅)(?:看|投|要|算|做|写|查|推)|^\s*(?:just|only)\b|"
+                        r"^\s*(?:as of|keep|hold|cap|limit|without|with)\b|^\s*(?:add|another)\b|\bmore\s*[?？]?\s*$")
 # "再加5000", "add another 2k", "3000 more": an amount on top of the last one, not a new one ("加到" is a new one)
 ADDED = _words(r"再加|多加|追加|加上|(?<![增])加(?!到|至|成)\s*\d|\badd(?:\s+another)?\b(?!.*\bto\b)|\banother\b|"
                r"\d\s*(?:k|w|千|万)?\s*(?:more|extra)\b")
@@ -311,7 +312,11 @@ def _plan_one(text: str, question: str, previous: Plan | None, today: date | Non
     lacks = previous is not None and intent == previous.intent and (
         (intent == "promotion" and own.money is None and previous.slots.money is not None)
         or (intent == "creative_draft" and not own.skus and bool(previous.slots.skus)))
-    if (previous is not None and previous.intent not in NO_CALL and (FOLLOW_UP.search(text) or lacks)
+    carries = bool(own.skus or own.money is not None or own.percent is not None or own.days or own.start or own.day
+                   or own.min_margin is not None or own.max_change is not None or own.lead_time_days or own.top
+                   or own.count or own.target_roi is not None or own.min_roi_per_sku is not None)
+    if (previous is not None and previous.intent not in NO_CALL
+            and (FOLLOW_UP.search(text) or lacks or (carries and SLOT_FOLLOW_UP.search(text)))
             and (intent in ("unknown", "unsure", previous.intent) or REDO.search(text) or confidence < 0.8
                  or classify(text, slots) == "unknown")
             and intent not in ("hostile", "refused", "fraud")):

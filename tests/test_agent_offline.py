@@ -831,3 +831,17 @@ def test_an_english_sentence_starting_with_with_is_no_sql():
     assert plan("with a 2 week lead time, which skus should I drop", today=date(2026, 9, 30)).intent == "assortment"
     sql = plan("with recent AS (SELECT * FROM orders) SELECT count(*) FROM recent", today=date(2026, 9, 30))
     assert sql.calls[0].tool == "sql" and sql.calls[0].arguments["query"].startswith("with recent AS")
+
+
+@pytest.mark.parametrize("history, question, tool", [
+    ("why did gmv drop over the last 7 days", "just tell me a joke", None),  # no value of its own: no follow-up
+    ("why did gmv drop over the last 7 days", "over the last month what were the top 5 skus", "sql"),
+    ("price S012 for profit", "for S013 write 3 titles", "creative_draft"),
+])
+def test_a_new_question_after_a_plan_is_not_taken_for_its_follow_up(history, question, tool):
+    from datetime import date
+
+    from shopagent.offline_planner import plan
+
+    planned = plan(question, plan(history, today=date(2026, 9, 30)), today=date(2026, 9, 30))
+    assert not planned.follow_up and [call.tool for call in planned.calls] == ([tool] if tool else [])
