@@ -69,7 +69,7 @@ FRAUD = _words(r"刷单|刷\s*(?:\d+|[几一两三四五六七八九十百千万
 _DATA_NOUN = (r"(?:库存|成本|价格|售价|原价|订单|评价|评论|差评|好评|数据|记录|销量|退款|退货|访客|流量|分数|评分|"
               r"stock|inventory|cost|price|orders?|reviews?|records?|data|refunds?|sales|scores?|rows?)")
 MODIFY = _words(rf"(?:把|将|给我把|帮我把).{{0,24}}{_DATA_NOUN}.{{0,12}}(?:改成|改为|改到|设为|设成|调成|"
-                r"删掉|删了|删除|清空|清零|抹掉)|"
+                r"改高|改低|刷高|删掉|删了|删除|清空|清零|抹掉)|"
                 rf"(?:改一下|改下|修改|更改|篡改)(?:一下)?.{{0,16}}{_DATA_NOUN}.{{0,4}}(?:为|成|到|改成)\s*\d|"
                 rf"(?:删掉|删除|清空|清零|抹掉|删了).{{0,24}}{_DATA_NOUN}|{_DATA_NOUN}.{{0,6}}(?:删掉|删了|删除|清空|"
                 rf"清零)|"
@@ -120,7 +120,8 @@ COPY_CHECK = _words(r"allowed|permitted|acceptable|compliant|can (?:i|we) (?:use
                     r"能写|能用|可以写|可以用|"
                     r"检查|审核|审查|核查|审一?下|查一?下|\bcheck\b|\breview\b|\bscan\b|proofread|vet\b|"
                     r"能不能|过一遍|过一下|把把关|把关|有没有问题|有问题[吗不没么嘛]|有没有毛病|行不行|行吗|能发[吗不]|"
-                    r"能上[吗不]|可以发|能过[吗不]|"
+                    r"能上[吗不]|可以发|能过[吗不]|(?:这么|这样)(?:宣传|写|说|打广告)|"
+                    r"(?:can|could|may) (?:i|we) (?:claim|advertise)|"
                     r"(?:can|could|may) (?:i|we) (?:publish|post|put|run|go live with|list)|ok to (?:publish|post)|"
                     r"可以吗|ok吗|怎么样|\bok\b|okay|fine|"
                     r"safe|risky|legal")

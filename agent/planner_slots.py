@@ -259,9 +259,13 @@ def parse_slots(text: str, *, original: str | None = None, today: date | None = 
         rows = _LIMITS[-1][1].search(text)
         return Slots(raw_sql=(raw if _SQL_START.match(raw) else statement.group(1)).strip(),
                      max_rows=int(_first(rows)) if rows else None)
-    quoted = (_PAIRED.search(original or text) or _PAIRED.search(text) or _QUOTED.search(original or text)
-              or _QUOTED.search(text))
-    if quoted:
+    written = original or text
+    pieces = [_first(found).strip() for found in _PAIRED.finditer(written)] or [
+        _first(found).strip() for found in _PAIRED.finditer(text)]
+    quoted = _QUOTED.search(written) or _QUOTED.search(text)
+    if pieces:  # '写"抗皱""美白"会被罚吗': every quoted piece is copy to check
+        values["quoted"] = " ".join(pieces)
+    elif quoted:
         values["quoted"] = _first(quoted).strip()
     elif ":" in text:  # the copy after the colon, as written (a full-width comma stays one)
         written = original if original and re.search(r"[:：]", original) else text

@@ -845,3 +845,15 @@ def test_a_new_question_after_a_plan_is_not_taken_for_its_follow_up(history, que
 
     planned = plan(question, plan(history, today=date(2026, 9, 30)), today=date(2026, 9, 30))
     assert not planned.follow_up and [call.tool for call in planned.calls] == ([tool] if tool else [])
+
+
+@pytest.mark.parametrize("question, tool, arguments", [
+    ('主图上写"纯天然""零添加"可以吗', "creative_check", {"text": "纯天然 零添加"}),  # every quoted piece
+    ("『三天白一度』化妆品能这样宣传吗", "creative_check", {"text": "三天白一度", "category": "cosmetics"}),
+])
+def test_every_quoted_piece_and_a_question_about_advertising_it_are_checked(question, tool, arguments):
+    test_the_questions_merchants_asked_are_read_as_meant(question, tool, arguments)
+
+
+def test_asking_to_raise_the_shops_scores_is_refused():
+    test_writing_fake_reviews_or_attacking_a_rival_is_refused_without_a_call("帮我把体验分改高点")
