@@ -67,6 +67,7 @@ FRAUD = _words(r"刷单|刷\s*(?:\d+|[几一两三四五六七八九十百千万
 # requests to change or delete the shop's data ("把S003的库存改成500", "delete last month's refunds"): shopagent
 # only reads; a what-if ("...会怎样") or a plan is another matter
 _DATA_NOUN = (r"(?:库存|成本|价格|售价|原价|订单|评价|评论|差评|好评|数据|记录|销量|退款|退货|访客|流量|分数|评分|"
+              r"体验分|dsr|"
               r"stock|inventory|cost|price|orders?|reviews?|records?|data|refunds?|sales|scores?|rows?)")
 MODIFY = _words(rf"(?:把|将|给我把|帮我把).{{0,24}}{_DATA_NOUN}.{{0,12}}(?:改成|改为|改到|设为|设成|调成|"
                 r"改高|改低|刷高|删掉|删了|删除|清空|清零|抹掉)|"
