@@ -220,7 +220,10 @@ STEP_BREAK = re.compile(r"[，,。；;]?\s*(?:然后|之后|接着|[，,。；;]
                         r"[,;.]\s*(?:finally|lastly|and finally)\b,?|(?:写完|做完|弄完|出完|看完)?\s*顺便|"
                         r"[，,。；;？?]\s*(?:另外|还有|同时|以及)\s*(?=[帮给出写做算看查来模拟分定把按推演拿用排列])|"
                         r"[？?]\s*(?=(?:再|帮我|给我|顺便))|"
-                        r"再(?=给|帮|出|写|做|算|看|查|来|模拟|分|定|把|按|推演|拿|用|排|列|跑|测|评估|预估|诊断|分析)|"
+                        r"再(?=给|帮|出|写|做|算|看|查|来|模拟|分|定|把|按|推演|拿|用|排|列|跑|测|评估|预估|诊断|分析|检查|"
+                        r"针对|审)|[，,。；;]\s*再(?!来一遍|算一遍|跑一遍|说一遍)(?=\S)|"
+                        # "diagnose last week, plan a 1w budget ...": a comma before another request
+                        r"[,;]\s*(?=(?:plan|draft|write|give|split|simulate|show|list|price|suggest)\b)|"
                         r"\band then\b|\s+and also\s+(?=(?:give|plan|write|draft|tell|split|simulate|check|show|"
                         r"run|list|make|do|price|suggest|recommend)\b)|[,;]\s*then\b|\bafter that\b|"
                         r"\bthen\b(?= (?:give|plan|write|draft|tell|"
@@ -380,6 +383,9 @@ def decide(text: str, slots: Slots) -> tuple[Intent, float, list[tuple[Intent, f
     reading = read(text)
     ranked: list[tuple[Intent, float]] = [(MODEL_INTENT.get(name, name), p) for name, p in reading.ranked]  # type: ignore[misc]
     best, confidence = ranked[0]
+    if best in ("data", "stock", "reviews") and slots.creative_kind and WRITE.search(text) and DRAFT.search(text):
+        # "针对掉得最多的款写3个标题": a request to write copy, whatever data words come with it
+        return "creative_draft", dict(ranked).get("creative_draft", 0.0), ranked
     sure = confident()  # below this calibrated probability the model's reading alone is not enough
     if confidence >= sure:
         return best, confidence, ranked
@@ -388,7 +394,8 @@ def decide(text: str, slots: Slots) -> tuple[Intent, float, list[tuple[Intent, f
     # the ad-law words and the data questions' words are specific enough to stand without the model; so is a
     # request to write a kind of copy ("then write selling points addressing them")
     drafting = rule == "creative_draft" and slots.creative_kind is not None and WRITE.search(text)
-    if rule in ("creative_check", "data") or drafting or (
+    diagnosing = rule == "diagnose" and re.search(r"诊断|\bdiagnos", text, re.I)  # "诊断最近30天" names the tool
+    if rule in ("creative_check", "data") or drafting or diagnosing or (
             rule != "unknown" and rule in [name for name, _ in ranked[:3]]):
         return rule, dict(ranked)[rule], ranked
     # a refusal needs to be well ahead of the closest tool reading: "嗯那个怎么弄" is more likely off-topic than a

@@ -359,7 +359,8 @@ _BUDGET_WORD = re.compile(r"预算|推广|budget|promo|ad spend", re.I)
 # "budget x2", "2倍预算": doubled; not 2倍投产, a ROI of 2
 _DOUBLE = re.compile(r"翻倍|翻一倍|加倍|加一倍|double[ds]?|twice|[x×]\s*2(?![\d.])|"
                      r"(?<![\d.])(?:2|两)\s*倍(?!\s*的?\s*(?:投产|roi|roas))", re.I)
-_NEW_VALUE = re.compile(rf"(?:改成|改为|调到|调成|降到|涨到|提到|加到|拉到|减到|砍到|卖|定成|priced at|"
+_NEW_VALUE = re.compile(rf"(?:改成|改为|调到|调成|降到|涨到|提到|加到|拉到|减到|砍到|涨价到|降价到|提价到|卖|定成|"
+                        rf"priced at|"
                         rf"price (?:it )?at|sells? (?:at|for)|to|"
                         rf"(?:budget|price|预算|价格|售价)\s*(?:at|of|is|=|:|为|是)?)"
                         rf"\s*[¥$]?\s*({MONEY_NUM})(?![\d%.])", re.I)

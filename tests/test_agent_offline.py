@@ -857,3 +857,21 @@ def test_every_quoted_piece_and_a_question_about_advertising_it_are_checked(ques
 
 def test_asking_to_raise_the_shops_scores_is_refused():
     test_writing_fake_reviews_or_attacking_a_rival_is_refused_without_a_call("帮我把体验分改高点")
+
+
+@pytest.mark.parametrize("question, steps", [
+    ("先给S018写两个标题，再审一下有没有违禁词",
+     [("creative_draft", {"sku_id": "S018", "kind": "title", "n": 2}), ("creative_check", {})]),
+    ("先诊断下最近14天，再给卖得最多的款写3条卖点",
+     [("diagnose", {"days": 14}), ("creative_draft", {"kind": "selling_points", "n": 3})]),
+    ("diagnose the last 14 days, plan a 6000 budget at roi 3, then write titles for S009",
+     [("diagnose", {"days": 14}), ("plan_promotion", {"budget": 6000.0, "target_roi": 3.0}),
+      ("creative_draft", {"sku_id": "S009", "kind": "title"})]),
+])
+def test_steps_after_a_comma_and_再_are_kept_in_order(question, steps):
+    test_a_multi_step_question_keeps_every_step_in_order(question, steps)
+
+
+def test_a_price_raised_to_a_value_and_a_budget_doubled_are_both_changed():
+    test_the_questions_merchants_asked_are_read_as_meant(
+        "S027涨价到239，推广预算同时翻倍，会怎样", "whatif", {"price": {"S027": "239"}, "budget": {"S027": "+100%"}})
