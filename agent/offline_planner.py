@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from shopagent.intent.data_query import data_query
+from shopagent.intent.data_query import data_query, names_data
 from shopagent.planner_slots import STOCKOUT, Slots, cjk, parse_slots
 
 Intent = Literal["diagnose", "promotion", "pricing", "assortment", "whatif", "creative_draft", "creative_check",
@@ -34,8 +34,10 @@ def _words(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.I)
 
 
-RAW_SQL = _words(r"^\s*(select|with)\s|```sql|^\s*sql\s*:|"
-                 r"(跑|执行|运行|\brun\b|\bexecute\b)\s*(下|一下)?\s*(select|with)\s|(?<![a-z])select\s.+\sfrom\s")
+# a statement starts SELECT or WITH name AS (: "with a 10 day lead time" is English, not a CTE
+RAW_SQL = _words(r"^\s*(?:select\s|with\s+\w+\s+as\s*\()|```sql|^\s*sql\s*:|"
+                 r"(跑|执行|运行|\brun\b|\bexecute\b)\s*(下|一下)?\s*(?:select\s|with\s+\w+\s+as\s*\()|"
+                 r"(?<![a-z])select\s.+\sfrom\s")
 SCHEMA = _words(r"哪些表|什么表|数据表|表结构|有哪些字段|\bschema\b|which tables|what tables|list (the )?tables|"
                 r"table names")
 # statements that change data, and attempts to rewrite the agent's instructions: refused, never run
@@ -45,12 +47,17 @@ HOSTILE = _words(rf"\b(?:drop\s+table|delete\s+from|truncate(?:\s+table)?|insert
                  rf"(?:if\s+exists\s+)?{_TABLES}|^\s*drop\s+(?:table|database|schema|view)\s|"
                  r";\s*(?:drop|delete|truncate|insert|update|alter)\s|"
                  r"忽略(之前|上面|以上|前面)的?(所有)?(指令|规则|设定|要求)|系统提示词|"
+                 # getting round the platform's own checks: 绕过审核, 躲过平台检测, bypass the review filter
+                 r"(?:绕过|绕开|规避|躲过|躲避|逃过|骗过)\S{0,8}(?:审核|检测|风控|过滤|稽查|平台|监管)|"
+                 r"\b(?:bypass|evade|get around|circumvent|trick|fool)\b.{0,30}\b(?:filters?|detection|moderation|"
+                 r"review(?:s| system)?|checks?|platform|taobao|tmall|algorithm)\b|"
                  r"\bhack(?:ing)?\b|\bddos\b|黑掉|黑进|入侵|攻击.{0,6}(?:店|网站|竞品|对手)|恶意(?:投诉|举报|差评)|"
                  r"ignore (all )?(the )?(previous|prior|above) (instructions|rules)|system prompt|"
                  r"disregard (the|all|your) (rules|instructions)|\bjailbreak")
 # faking orders or reviews, praise or smears (刷单, 刷好评, 编差评, 差评师, fake reviews): refused whatever the
 # rest of the question says
-FRAUD = _words(r"刷单|刷好评|刷差评|刷销量|刷流量|刷评|刷手|差评师|假好评|假评价|假评论|虚假交易|虚假评价|买粉|"
+FRAUD = _words(r"刷单|刷\s*(?:\d+|[几一两三四五六七八九十百千万]+)\s*(?:个|波|些|笔)?\s*(?:单|订单)|"
+               r"刷好评|刷差评|刷销量|刷流量|刷评|刷手|差评师|假好评|假评价|假评论|虚假交易|虚假评价|买粉|"
                r"好评返现|(?:编|造|捏造|伪造|代写)\S{0,10}(?:好评|差评|评价|评论|买家秀)|(?:写|弄|搞|来)\S{0,6}(?:五星|"
                r"5星)(?:好评|评价)|"
                r"(?:write|make up|invent|generate|create)\s+(?:me\s+)?(?:\d+\s+|some\s+|a few\s+)?(?:fake\s+)?"
@@ -60,9 +67,11 @@ FRAUD = _words(r"刷单|刷好评|刷差评|刷销量|刷流量|刷评|刷手|�
 # requests to change or delete the shop's data ("把S003的库存改成500", "delete last month's refunds"): shopagent
 # only reads; a what-if ("...会怎样") or a plan is another matter
 _DATA_NOUN = (r"(?:库存|成本|价格|售价|原价|订单|评价|评论|差评|好评|数据|记录|销量|退款|退货|访客|流量|分数|评分|"
+              r"体验分|dsr|"
               r"stock|inventory|cost|price|orders?|reviews?|records?|data|refunds?|sales|scores?|rows?)")
 MODIFY = _words(rf"(?:把|将|给我把|帮我把).{{0,24}}{_DATA_NOUN}.{{0,12}}(?:改成|改为|改到|设为|设成|调成|"
-                r"删掉|删了|删除|清空|清零|抹掉)|"
+                r"改高|改低|刷高|删掉|删了|删除|清空|清零|抹掉)|"
+                rf"(?:改一下|改下|修改|更改|篡改)(?:一下)?.{{0,16}}{_DATA_NOUN}.{{0,4}}(?:为|成|到|改成)\s*\d|"
                 rf"(?:删掉|删除|清空|清零|抹掉|删了).{{0,24}}{_DATA_NOUN}|{_DATA_NOUN}.{{0,6}}(?:删掉|删了|删除|清空|"
                 rf"清零)|"
                 rf"^\s*(?:please\s+|can you\s+|could you\s+)?(?:update|delete|erase|wipe|modify|edit|"
@@ -76,7 +85,25 @@ DATA_ASK = _words(r"花了多少|花费多少|烧了多少|各渠道|分渠道|�
                   # "上周卖了多少件", "gmv是多少", "what's the average order value": a number the data holds
                   r"卖了多少|卖出多少|卖了几|多少件|客单价|(?:gmv|销售额|营业额|销量|访客|转化率|退款率|"
                   r"加购)\S{0,4}(?:是|有)多少|"
-                  r"how many (?:units|pieces|items|visitors)|units sold|average order value|\baov\b|"
+                  r"how many (?:units|pieces|items|visitors)|units sold|"
+                  # "S015 的退款记录", "list refunds over 500 yuan": the rows themselves
+                  r"(?:退款|退货|订单|评价|调价|改价|价格|库存)(?:记录|明细|列表|清单)|"
+                  r"refund (?:records|details|list)|(?:list|show)(?: me)? (?:the |all |our )?refunds|"
+                  # "S003和S004谁卖得好", "what's my best selling product": a ranking the data holds
+                  r"(?:谁|哪个|哪款|哪一个)卖得?(?:更)?(?:好|多|最好|最多)|最畅销|卖得最好的|"
+                  r"which (?:one |of them )?(?:sells?|sold|is selling) (?:better|more|best|most)|"
+                  r"best[- ]sell(?:ing|ers?)|top[- ]sell(?:ing|ers?)|"
+                  r"\b(?:top|best|worst|bottom)\s*\d+\s+(?:skus|products|items|sellers|listings)\b|"
+                  # "S017退款原因都是啥", "哪些款毛利最低", "S031是什么商品": reasons, margins, the catalogue
+                  r"(?:退款|退货)的?(?:原因|理由)|refund reasons|reasons? for (?:the )?(?:refunds|returns)|"
+                  r"毛利率?\S{0,3}(?:怎么样|多少|最低|最高|排名|前\d)|(?:最|不)赚钱的|亏钱|亏本|"
+                  r"(?:lose|losing|lost) money|(?:most|least) profitable|(?:gross )?margins? (?:of|by|for|per)|"
+                  r"(?:商品|产品)(?:列表|清单|信息)|所有的?(?:商品|产品|sku)|是什么(?:商品|产品|东西)|"
+                  r"list (?:of )?(?:all )?(?:the |our )?(?:products|skus)|all (?:of )?our products|"
+                  r"product (?:list|info|details)|what(?:'s| is) s\d{2,5}\b|"
+                  # "在售的有多少款", "how many active skus": the catalogue
+                  r"多少个?(?:sku|款|商品|链接)|在售|how many (?:active |live |listed |different )?(?:skus|products|"
+                  r"listings)|average order value|\baov\b|"
                   r"what(?:'s| is| was| are| were) (?:the |our |my )?(?:total |average |daily )?"
                   r"(?:gmv|revenue|sales|conversion|refund|units|visitors|add[- ]to[- ]cart)")
 # data the tables hold as they are and no planner reads (orders a day, provinces, price history, the delisted):
@@ -90,13 +117,21 @@ BACK_OFFICE = _words(r"登录|千牛|后台|直接(改|调|设)|帮我(去)?(改
                      r"\blog ?(?:in|into|on to)\b|\bsign (?:in|into)\b|seller (?:account|center|central|backend)|"
                      r"back[- ]?office|qianniu")
 # asking about copy the question quotes ("这段帮我过一遍：'...'"): words that say "check it" only beside a quote
-COPY_CHECK = _words(r"allowed|permitted|acceptable|compliant|can (?:i|we) (?:use|say|write)|能写|能用|可以写|可以用|"
-                    r"能不能|过一遍|过一下|把把关|把关|有没有问题|有问题吗|行不行|行吗|"
+COPY_CHECK = _words(r"allowed|permitted|acceptable|compliant|can (?:i|we) (?:use|say|write|call)|"
+                    r"能写|能用|可以写|可以用|"
+                    r"检查|审核|审查|核查|审一?下|查一?下|\bcheck\b|\breview\b|\bscan\b|proofread|vet\b|"
+                    r"能不能|过一遍|过一下|把把关|把关|有没有问题|有问题[吗不没么嘛]|有没有毛病|行不行|行吗|能发[吗不]|"
+                    r"能上[吗不]|可以发|能过[吗不]|(?:这么|这样)(?:宣传|写|说|打广告)|"
+                    r"(?:can|could|may) (?:i|we) (?:claim|advertise)|"
+                    r"(?:can|could|may) (?:i|we) (?:publish|post|put|run|go live with|list)|ok to (?:publish|post)|"
                     r"可以吗|ok吗|怎么样|\bok\b|okay|fine|"
                     r"safe|risky|legal")
 # 帮我写 asks for a draft; 能写…吗 asks about copy
-WRITE = _words(r"(?<![能以])写|起|\bdraft|\bwrite")
-CHECK = _words(r"any violations?|violat|get flagged|ad[- ]?law|"
+WRITE = _words(r"(?<![能以])写|起|\bdraft|\bwrite|\brewrite|\bbrainstorm|come up with|need (?:some |new |fresh )?copy|"
+               r"\bcopy for\b")
+CHECK = _words(r"any violations?|violat|get flagged|ad[- ]?law|ad (?:rules|regulations)|advertising (?:law|rules)|"
+               r"break (?:the |any )?(?:ad |advertising )?rules|pass (?:the )?review|"
+               r"(?:banned|prohibited|forbidden|restricted|risky|illegal|sensitive) (?:words?|terms?|phrases?|claims?)|"
                r"safe to (?:use|publish|post|say)|ok(?:ay)? to (?:use|publish|post|say)|"
                r"合规|违规|违禁|广告法|极限词|敏感词|能不能用|能用吗|过审|会被罚|被处罚|能不能写|能写吗|可以写吗|"
                r"(?:检查|查|审|看)一?下[:：]|"
@@ -104,6 +139,7 @@ CHECK = _words(r"any violations?|violat|get flagged|ad[- ]?law|"
                r"check (this|the|my) (copy|text|title)|is this (copy|title) (ok|allowed|legal)|flagged|"
                r"run this (headline|title|copy|slogan)")
 DRAFT = _words(r"写|起.{0,2}标题|文案|卖点|脚本|详情页|\bwrite\b|\bdraft\b|selling points?|slogan|video script|"
+               r"\brewrite\b|\bbrainstorm\b|need (?:some |new |fresh )?copy|\bcopy for\b|"
                r"(?:title|headline|tagline|copy|name) (?:ideas|options|suggestions|variants)|headlines?\b|taglines?|"
                r"备选|几个标题|标题.{0,4}(?:优化|改一?下|换一?下|建议)|"
                r"标题.{0,8}(重新|再|换)\s*(起|写|拟|想|来)|起几个")
@@ -116,7 +152,8 @@ WHATIF_CUE = _words(r"^\s*(?:sim|scenario|模拟|推演)\s*[:：]|\bscenario\b|�
                     r"what if|what happens|what would happen|would happen|\bif (i|we)\b|\bsuppose\b|impact")
 CHANGE = _words(r"翻倍|加倍|减半|\bdoubl|\bhalv|"
                 r"涨价|降价|提价|加价|打.{0,2}折|\d(\.\d)?折|卖\s*\d|价格?(改|调)|改成|调到|加到|提到|降到|砍|"
-                r"raise|increase|\bcut\b|lower|reduce|goes? up|goes? down|\bdiscount|to ¥?\d")
+                r"raise|increase|\bcut\b|lower|reduce|goes? up|goes? down|\bdiscount|to ¥?\d|"
+                r"(?:priced|price it|sells?|selling|sold) (?:at|for) ¥?\d")
 PROMOTION = _words(r"预算|投放|推广|投产|\broi\b|\broas\b|budget|ad spend|allocat|分配|怎么分|\bsplit\b|campaign")
 ASSORTMENT = _words(r"主推|主打|重点推|重点打|潜力款|动销|\bfeature\b|focus on|worth pushing|(?:what|which) .{0,16}"
                     r"\bto push\b|worth (?:backing|featuring|doubling down)|"
@@ -127,14 +164,19 @@ ASSORTMENT = _words(r"主推|主打|重点推|重点打|潜力款|动销|\bfeatu
 PRICING = _words(r"哪些.{0,6}(?:能|可以|该|要|适合)\s*(?:涨|降|提)价|should .{0,24}\bcost\b|"
                  r"how much should (?:i|we) (?:charge|sell)|what (?:price|to charge)|"
                  r"which .{0,20}(?:raise|increase|cut|lower) .{0,6}prices?|"
-                 r"定价|调价|什么价|定多少|多少钱合适|价格|\bprice|pricing|reprice")
+                 r"定价|调价|什么价|定多少|多少钱合适|价格|\bprice|pricing|reprice|"
+                 # "S018应该卖多少钱", "what should S018 sell for": the price to set
+                 r"(?:应该|该|要|可以)(?:卖|标|定)多少|what should .{0,20}\bsell for|"
+                 r"underpriced|overpriced|priced too (?:low|high)|定价(?:太|偏)(?:低|高)|卖便宜了|卖贵了")
 STOCK = _words(r"库存|还剩|存货|现货|还有多少件|stock level|in stock|on hand|inventory|how (many|much) .*left|"
                 r"stock (is )?left")
-REVIEWS = _words(r"评价|评论|差评|好评|买家说|买家怎么说|口碑|\breviews?\b|(?:people|customers|buyers|shoppers) "
-                 r"(?:are )?(?:saying|think|say)|feedback")
+REVIEWS = _words(r"评价|评论|差评|好评|买家说|买家怎么说|口碑|"
+                 r"(?:顾客|客户|用户|消费者|买家)都?(?:怎么说|怎么评价|说什么|说了啥|反馈)|\breviews?\b|"
+                 r"(?:people|customers|buyers|shoppers) (?:are )?(?:saying|think|say)|feedback")
 REPORT = _words(r"日报|周报|简报|晨报|早报|播报|经营报告|数据汇总|daily report|briefing|daily summary|daily digest|"
                 r"morning report|\breport\b")
 DIAGNOSE = _words(r"went wrong|what'?s wrong|so bad|underperform|gone soft|been soft|sluggish|gmv|销售额|营业额|销量|"
+                  r"\bdips?\b|what caused|cause of|\bslump|\btank(?:ed|ing|s)?\b|"
                   r"生意|业绩|流量|转化|为什么|为啥|掉|下滑|下降|跌|少了|诊断|怎么了|表现|"
                   r"原因|分析|咋回事|怎么回事|"
                   r"\bwhy\b|\bdrop|\bfell\b|\bfall|declin|\bdown\b|diagnos|\bsales\b|revenue|what happened|"
@@ -142,6 +184,12 @@ DIAGNOSE = _words(r"went wrong|what'?s wrong|so bad|underperform|gone soft|been 
                   r"shop do\b")
 FOLLOW_UP = _words(r"呢|^那|^\s*(?:and|also|plus)\b|也来|也要|也给|也出|也看|不变|保持|照旧|\bunchanged\b|"
                    r"same (?:roi|budget|target)|"
+                   # "S012也照这样来一份", "do the same for S012", "now selling points for the same sku"
+                   r"也照|照这样|照着|照此|一样的|同样|同一?款|这款|the same (?:way|for)|do the same|likewise|"
+                   r"same (?:sku|product|item|one)|^\s*now\b|"
+                   # "预算砍一半", "double it": the last value changed by a share
+                   r"砍一半|减半|翻倍|加倍|\b(?:halve|double|cut|raise|bump|lower) (?:it|that)\b|"
+                   r"^\s*same\b|\bsame but\b|^\s*(?:如果是|那如果|再加|多加|追加)|"
                    r"\bassuming\b|前一天|后一天|the day before|previous day|what about|how about|and for|same for|"
                    r"same question|换成|改成|改为|调成|再|instead|"
                    r"same thing|again|redo|re-?run|^\s*(?:make it|change it to|and with|with)\b")
@@ -149,10 +197,22 @@ WHOLE_SHOP = _words(r"全店|整个店|整店|店铺整体|whole (shop|store)|sh
 # "前一天的也来一份", "and the day after?": the answer's day moved by one
 DAY_SHIFT = _words(r"(前一天|前一日|the day before|previous day|day earlier)|(后一天|后一日|the day after|next day|"
                    r"day later)")
+# "只看S012", "just S003 please", "keep margin above 25%", "as of sep 15", "add another 2k": the last plan narrowed or
+# changed, when the question carries a value of its own ("just tell me a joke" carries none)
+SLOT_FOLLOW_UP = _words(r"^\s*(?:只|仅)(?:看|投|要|算|做|写|查|推)|^\s*(?:just|only)\b|"
+                        r"^\s*(?:as of|keep|hold|cap|limit|without|with)\b|^\s*(?:add|another)\b|\bmore\s*[?？]?\s*$")
+# "再加5000", "add another 2k", "3000 more": an amount on top of the last one, not a new one ("加到" is a new one)
+ADDED = _words(r"再加|多加|追加|加上|(?<![增])加(?!到|至|成)\s*\d|\badd(?:\s+another)?\b(?!.*\bto\b)|\banother\b|"
+               r"\d\s*(?:k|w|千|万)?\s*(?:more|extra)\b")
 # "再算一遍", "redo it": the last question again with what this one changes, whatever its words suggest
 REDO = _words(r"再算|重新算|再来一遍|再跑|redo|re-?run|same thing|again|instead")
 # common slips of the keyboard in merchants' questions, read as meant
 TYPOS = {"头产比": "投产比", "投产率": "投产比", "转换率": "转化率"}
+# traditional characters of the shop's vocabulary (預算, 投產比, 為什麼), read as the simplified ones
+TRADITIONAL = str.maketrans("預產為麼銷額廣價貨庫標題寫單這個週與對點數據報萬幾兩絕錢賣買後臺"
+                            "檢查審核違規存費設計劃內轉換營業總",
+                            "预产为么销额广价货库标题写单这个周与对点数据报万几两绝钱卖买后台"
+                            "检查审核违规存费设计划内转换营业总")
 
 
 # "先看看为什么掉量，再给个方案", "first ..., then ...": one question, several steps in order
@@ -160,7 +220,10 @@ STEP_BREAK = re.compile(r"[，,。；;]?\s*(?:然后|之后|接着|[，,。；;]
                         r"[,;.]\s*(?:finally|lastly|and finally)\b,?|(?:写完|做完|弄完|出完|看完)?\s*顺便|"
                         r"[，,。；;？?]\s*(?:另外|还有|同时|以及)\s*(?=[帮给出写做算看查来模拟分定把按推演拿用排列])|"
                         r"[？?]\s*(?=(?:再|帮我|给我|顺便))|"
-                        r"再(?=给|帮|出|写|做|算|看|查|来|模拟|分|定|把|按|推演|拿|用|排|列|跑|测|评估|预估|诊断|分析)|"
+                        r"再(?=给|帮|出|写|做|算|看|查|来|模拟|分|定|把|按|推演|拿|用|排|列|跑|测|评估|预估|诊断|分析|检查|"
+                        r"针对|审)|[，,。；;]\s*再(?!来一遍|算一遍|跑一遍|说一遍)(?=\S)|"
+                        # "diagnose last week, plan a 1w budget ...": a comma before another request
+                        r"[,;]\s*(?=(?:plan|draft|write|give|split|simulate|show|list|price|suggest)\b)|"
                         r"\band then\b|\s+and also\s+(?=(?:give|plan|write|draft|tell|split|simulate|check|show|"
                         r"run|list|make|do|price|suggest|recommend)\b)|[,;]\s*then\b|\bafter that\b|"
                         r"\bthen\b(?= (?:give|plan|write|draft|tell|"
@@ -198,17 +261,19 @@ class Plan(BaseModel):
     confidence: float = 1.0  # the intent model's probability of the intent (1 for a rule that is certain)
     alternatives: list[PlannedCall] = []  # when unsure: the closest readings, most likely first
     steps: list[Plan] = []  # a multi-step question: one plan per step, in order
+    asked: str = ""  # the words a data question's query was built from, for a follow-up that changes only the period
 
 
 def plan(question: str, previous: Plan | None = None, today: date | None = None) -> Plan:
     """Plan the tool calls for `question`; `previous` is the last turn's plan, for follow-ups; `today` is the
     data's last day (dates written without a year are read up to it)."""
     text = unicodedata.normalize("NFKC", question).strip()
+    text = text.translate(TRADITIONAL)
     for typo, meant in TYPOS.items():
         text = text.replace(typo, meant)
     parts = [part for part in STEP_BREAK.split(STEP_START.sub("", text)) if part and part.strip(" ，,。.;；")]
     if len(parts) > 1 and not HOSTILE.search(text):
-        steps = _with_earlier_skus([_plan_one(part, part, None, today) for part in parts])
+        steps = _with_earlier_skus([_plan_one(part, part, None, today) for part in parts], parts)
         tools = [step.calls[0].tool for step in steps if step.calls]
         if (len(tools) == len(steps) and tools.count("whatif") <= 1
                 and len({(call.tool, str(call.arguments)) for step in steps for call in step.calls[:1]}) == len(steps)):
@@ -219,19 +284,23 @@ def plan(question: str, previous: Plan | None = None, today: date | None = None)
     return _plan_one(text, question, previous, today)
 
 
-# a later step that names no SKU ("然后再写两版卖点", "then simulate it stocking out") is about the earlier step's
+# a later step that names no SKU ("然后再写两版卖点", "then simulate it stocking out") is about the earlier step's;
+# so is any step that points back at it ("再诊断下它", "then get its pricing recommendation")
 SKU_STEPS = ("creative_draft", "whatif")
+POINTS_BACK = _words(r"它|这个(?:款|品|sku|商品)|该(?:款|品|sku|商品)|这款|同一?款|\b(?:it|its|it's|this sku|that sku|"
+                     r"the same sku|same sku|that one|this one|that product|this product)\b")
+SKU_TAKING = ("diagnose", "pricing", "data")
 
 
-def _with_earlier_skus(steps: list[Plan]) -> list[Plan]:
+def _with_earlier_skus(steps: list[Plan], texts: list[str]) -> list[Plan]:
     named: list[str] = []
     done = []
-    for step in steps:
+    for at, (step, text) in enumerate(zip(steps, texts, strict=True)):
         if step.slots.skus:
             named = step.slots.skus
-        elif named and step.intent in SKU_STEPS:
+        elif named and at and (step.intent in SKU_STEPS or (
+                step.intent in SKU_TAKING and POINTS_BACK.search(text))):
             slots = step.slots.model_copy(update={"skus": named})
-            text = ""
             step = step.model_copy(update={"slots": slots, "calls": [
                 PlannedCall(tool=INTENT_TOOL[step.intent], arguments=arguments(step.intent, slots, text))]})
         done.append(step)
@@ -243,11 +312,27 @@ def _plan_one(text: str, question: str, previous: Plan | None, today: date | Non
     language: Literal["zh", "en"] = "zh" if cjk(text) else "en"
     intent, confidence, ranked = decide(text, slots)
     follow_up = False
-    if (previous is not None and previous.intent not in NO_CALL and FOLLOW_UP.search(text)
+    # the same plan again lacking what only the last one gave ("what if the roi target were 4" after a budget
+    # plan, "再写个详情页" after drafts for S012): the last plan's slots with this question's changes
+    lacks = previous is not None and intent == previous.intent and (
+        (intent == "promotion" and own.money is None and previous.slots.money is not None)
+        or (intent == "creative_draft" and not own.skus and bool(previous.slots.skus)))
+    carries = bool(own.skus or own.money is not None or own.percent is not None or own.days or own.start or own.day
+                   or own.min_margin is not None or own.max_change is not None or own.lead_time_days or own.top
+                   or own.count or own.target_roi is not None or own.min_roi_per_sku is not None)
+    if (previous is not None and previous.intent not in NO_CALL
+            and (FOLLOW_UP.search(text) or lacks or (carries and SLOT_FOLLOW_UP.search(text)))
             and (intent in ("unknown", "unsure", previous.intent) or REDO.search(text) or confidence < 0.8
                  or classify(text, slots) == "unknown")
             and intent not in ("hostile", "refused", "fraud")):
         intent, slots, follow_up, confidence = previous.intent, previous.slots.merged(slots), True, 1.0
+        if (intent == "promotion" and own.money is None and own.percent is not None
+                and previous.slots.money is not None):  # "预算砍一半": the last budget, changed by that share
+            slots = slots.model_copy(update={"money": round(previous.slots.money * (1 + own.percent / 100), 2),
+                                             "percent": None})
+        elif (intent == "promotion" and own.money is not None and previous.slots.money is not None
+              and ADDED.search(text)):  # "再加5000预算", "add another 2k": on top of the last budget
+            slots = slots.model_copy(update={"money": previous.slots.money + own.money})
         shift = DAY_SHIFT.search(text)
         day = previous.slots.day or (previous.slots.end if previous.slots.start == previous.slots.end else None)
         if shift and day is not None:  # "前一天的也来一份": the day before the last answer's day
@@ -260,8 +345,14 @@ def _plan_one(text: str, question: str, previous: Plan | None, today: date | Non
                         for other, probability in ranked if other not in NO_CALL and probability >= SUGGEST_FLOOR][:3]
         if not alternatives:
             intent = "unknown"
+    # "那这个月呢" after "上周各渠道访客": the same data question over the new period, unless it names its own
+    asked = previous.asked if follow_up and previous is not None and intent == "data" and not names_data(text) else text
     calls = [] if intent in NO_CALL else [
-        PlannedCall(tool=INTENT_TOOL[intent], arguments=arguments(intent, slots, text))]
+        PlannedCall(tool=INTENT_TOOL[intent], arguments=arguments(intent, slots, asked))]
+    if intent == "creative_draft" and len(slots.skus) > 1 and calls:
+        # "S041和S042各写两个标题": copy is written for one SKU at a time, so one draft each, in order
+        calls = [PlannedCall(tool="creative_draft", arguments={**calls[0].arguments, "sku_id": sku})
+                 for sku in slots.skus[:5]]
     if follow_up and intent == "diagnose" and previous is not None:
         # "那 S012 呢?" after a diagnosis: the same diagnosis, about that SKU (and the next follow-up keeps it)
         focus = own.skus or ([] if WHOLE_SHOP.search(text) else [
@@ -271,7 +362,7 @@ def _plan_one(text: str, question: str, previous: Plan | None, today: date | Non
     missing = ["change"] if intent == "whatif" and not (slots.stockout or slots.stock_units is not None
                                                          or slots.changes or _change(slots)) else []
     return Plan(intent=intent, language=language, slots=slots, calls=calls, follow_up=follow_up, missing=missing,
-                confidence=confidence, alternatives=alternatives)
+                confidence=confidence, alternatives=alternatives, asked=asked)
 
 
 def decide(text: str, slots: Slots) -> tuple[Intent, float, list[tuple[Intent, float]]]:
@@ -292,15 +383,25 @@ def decide(text: str, slots: Slots) -> tuple[Intent, float, list[tuple[Intent, f
     reading = read(text)
     ranked: list[tuple[Intent, float]] = [(MODEL_INTENT.get(name, name), p) for name, p in reading.ranked]  # type: ignore[misc]
     best, confidence = ranked[0]
+    if best in ("data", "stock", "reviews") and slots.creative_kind and WRITE.search(text) and DRAFT.search(text):
+        # "针对掉得最多的款写3个标题": a request to write copy, whatever data words come with it
+        return "creative_draft", dict(ranked).get("creative_draft", 0.0), ranked
     sure = confident()  # below this calibrated probability the model's reading alone is not enough
     if confidence >= sure:
         return best, confidence, ranked
     rule = classify(text, slots)
     rule = "data" if rule in ("stock", "reviews") and dict(ranked).get("data", 0) > dict(ranked).get(rule, 0) else rule
-    # the ad-law words and the data questions' words are specific enough to stand without the model
-    if rule in ("creative_check", "data") or (rule != "unknown" and rule in [name for name, _ in ranked[:3]]):
+    # the ad-law words and the data questions' words are specific enough to stand without the model; so is a
+    # request to write a kind of copy ("then write selling points addressing them")
+    drafting = rule == "creative_draft" and slots.creative_kind is not None and WRITE.search(text)
+    diagnosing = rule == "diagnose" and re.search(r"诊断|\bdiagnos", text, re.I)  # "诊断最近30天" names the tool
+    if rule in ("creative_check", "data") or drafting or diagnosing or (
+            rule != "unknown" and rule in [name for name, _ in ranked[:3]]):
         return rule, dict(ranked)[rule], ranked
-    if best in ("unknown", "hostile", "refused", "fraud") and confidence >= sure / 2:
+    # a refusal needs to be well ahead of the closest tool reading: "嗯那个怎么弄" is more likely off-topic than a
+    # diagnosis, but not so much more that the readings are not worth offering
+    closest_tool = next((p for name, p in ranked if name not in NO_CALL), 0.0)
+    if best in ("unknown", "hostile", "refused", "fraud") and confidence >= max(sure / 2, 2 * closest_tool):
         return best, confidence, ranked
     return "unsure", confidence, ranked
 
@@ -311,7 +412,9 @@ def classify(text: str, slots: Slots) -> Intent:
                             (CHECK, "creative_check")):
         if pattern.search(text):
             return intent
-    if slots.quoted and COPY_CHECK.search(text) and not WRITE.search(text.replace(slots.quoted, "")):
+    # "能写…吗", "I want to write '...', allowed?": a question about the quoted copy, even beside a word for writing
+    asks = re.search(r"[?？吗]\s*$", text) and not re.search(r"帮我写|给我写|write (?:me|us)\b", text, re.I)
+    if slots.quoted and COPY_CHECK.search(text) and (asks or not WRITE.search(text.replace(slots.quoted, ""))):
         return "creative_check"
     if DATA_ASK.search(text) and not WHATIF_CUE.search(text):
         return "data"
@@ -358,9 +461,9 @@ def arguments(intent: Intent, slots: Slots, text: str = "") -> dict[str, Any]:
     if intent == "data":
         start, end = (slots.start, slots.end) if slots.start else (slots.day, slots.day)
         return {"query": data_query(text, skus=slots.skus, count=slots.top or slots.count, days=slots.days,
-                                    start=start, end=end)}
+                                    start=start, end=end, amount=slots.money)}
     if intent == "stock":
-        return {"query": stock_query(slots.skus)}
+        return {"query": stock_query(slots.skus, text)}
     if intent == "reviews":
         return {"query": reviews_query(slots.skus)}
     return {}
@@ -413,11 +516,19 @@ def _change(slots: Slots) -> str | None:
     return f"{slots.money:g}" if slots.money is not None else None
 
 
-def stock_query(skus: list[str]) -> str:
-    """The last week of stock for the SKUs named, or the SKUs with least stock on the last day."""
+_BELOW = _words(r"(?:低于|少于|不足|小于|不到|below|under|less than|fewer than)\s*(\d+)\s*(?:件|个|units?)?")
+
+
+def stock_query(skus: list[str], text: str = "") -> str:
+    """The last week of stock for the SKUs named, or the SKUs with least stock on the last day (those under a
+    number the question names: "库存低于100")."""
     if skus:
         return ("SELECT date, sku_id, on_hand, inbound FROM inventory_daily WHERE sku_id IN ("
                 + ", ".join(f"'{sku}'" for sku in skus) + ") ORDER BY date DESC, sku_id LIMIT 14")
+    below = _BELOW.search(text)
+    if below:
+        return ("SELECT sku_id, on_hand FROM inventory_daily WHERE date = (SELECT max(date) FROM inventory_daily) "
+                f"AND on_hand < {int(below.group(1))} ORDER BY on_hand, sku_id")
     return ("SELECT sku_id, on_hand FROM inventory_daily WHERE date = (SELECT max(date) FROM inventory_daily) "
             "ORDER BY on_hand, sku_id LIMIT 10")
 

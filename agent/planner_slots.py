@@ -22,7 +22,8 @@ UP = re.compile(r"涨|提|加|上调|贵|raise|increase|\bup\b|hike|higher|more|
 # a direction written right after the number ("5% pricier", "10%便宜") is that number's own
 _AFTER_UP = re.compile(r"\s*(?:more expensive|pricier|dearer|higher|up\b|贵)", re.I)
 _AFTER_DOWN = re.compile(r"\s*(?:cheaper|lower|less\b|off\b|down\b|便宜)", re.I)
-DOWN = re.compile(r"降|减|砍|下调|便宜|打折|cut|lower|reduce|decrease|drop|down|cheaper|less", re.I)
+DOWN = re.compile(r"降|减|砍|下调|便宜|打折|优惠|cut|lower|reduce|decrease|drop|down|cheaper|less|discount|markdown|"
+                  r"mark(?:ed)? down", re.I)
 
 _DATE_PATTERNS = (
     re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})"),
@@ -30,7 +31,10 @@ _DATE_PATTERNS = (
     re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})[日号]?"),
 )
 _SKU = re.compile(r"(?<![A-Za-z0-9])[sS]\d{2,5}(?!\d)")
-_QUOTED = re.compile(r"[“\"「『‘']([^”\"」』’']{2,})[”\"」』’']")
+# quoted copy, each mark with its own partner; an apostrophe inside a word (I'd, S012's) opens no quote
+_PAIRED = re.compile(r"“([^”]{2,})”|\"([^\"]{2,})\"|「([^」]{2,})」|『([^』]{2,})』|‘([^’]{2,})’|【([^】]{2,})】|"
+                     r"(?<![A-Za-z0-9])'([^']{2,})'(?![A-Za-z])")
+_QUOTED = re.compile(r"[“\"「『‘'【]([^”\"」』’'】]{2,})[”\"」』’'】]")  # marks that do not pair, as some write them
 # "will this get flagged by ad law? 顶级奢华 独一无二": after a question about copy, the copy itself
 # running out of stock, however it is written: 断货, 卖断了, out of stock, stocks out, stocking out, sells out
 STOCKOUT = re.compile(r"断货|缺货|没货|售罄|卖断|卖空|out of stock|stock(?:s|ed|ing)? ?outs?|sold out|sells? out|"
@@ -45,7 +49,7 @@ _DISCOUNT = re.compile(r"打?\s*(\d(?:\.\d)?|\d\d|[一二三四五六七八九]{
 _PERCENT = re.compile(rf"([+\-]?{NUM})\s*(?:%|个百分点|个点|percent|pct)", re.I)
 _TENTHS_SHARE = re.compile(r"(?<![\d.])(\d)\s*成(?![本交功品员])")
 _TENTHS = re.compile(r"(\d|[一二三四五六七八九])\s*成")  # 三成 = 30%
-_HALF = re.compile(r"一半|(?:by\s+)?half|减半|腰斩")  # 砍一半 = -50%
+_HALF = re.compile(r"一半|(?:by\s+)?half|\bhalve[ds]?\b|减半|腰斩", re.I)  # 砍一半 = -50%
 # "一天加到 800 块", "每天预算", "per day": a rate, not a period of one day
 _PER_DAY = re.compile(r"(?:每|一)\s*天(?=\s*(?:加|减|花|投|预算|的?预算|[\d¥]))|/\s*(?:天|日)|per day|a day|/day", re.I)
 # 投产1:3, roi 1比4: the return per yuan written as a ratio
@@ -53,13 +57,17 @@ _ROI_WORD = r"(?:投产比?|(?<![a-z])roi(?![a-z])|(?<![a-z])roas(?![a-z]))"
 _ROI_RATIO = re.compile(rf"{_ROI_WORD}[^0-9]{{0,6}}?1\s*[:：比]\s*({NUM})|"
                         rf"(?<![\d.])1\s*[:：比]\s*({NUM})\s*(?:的)?\s*{_ROI_WORD}", re.I)
 _ROI_AFTER = re.compile(rf"(?:投产比?|(?<![a-z])roi(?![a-z])|(?<![a-z])roas(?![a-z]))[^0-9]{{0,14}}?({NUM})", re.I)
-_ROI_BEFORE = re.compile(rf"({NUM})\s*(?:的|倍)?\s*(?:投产比?|(?<![a-z])roi(?![a-z])|(?<![a-z])roas(?![a-z]))", re.I)
-_COUNT = re.compile(r"(\d+|[一两二三四五六七八九十])\s*(?:个|条|版|套|篇|份|句)(?!月|星期|礼拜)|"
+_ROI_BEFORE = re.compile(rf"({NUM})\s*(?:的|倍)?\s*(?:投产比?|(?<![a-z])roi(?![a-z])|(?<![a-z])roas(?![a-z]))|"
+                         # "a 4x return", "4倍回报": the return per yuan of spend
+                         rf"({NUM})\s*(?:x|×|倍)\s*(?:的)?\s*(?:return|回报|回本)", re.I)
+_COUNT = re.compile(r"(?![1一]\s*份)(\d+|[一两二三四五六七八九十])\s*(?:个|条|版|套|篇|份|句)"
+                    r"(?!月|星期|礼拜|\s*(?:字|汉字|字符|词|小时|人))|"
                     r"(\d+)\s+(?:(?:more|new|different|short|catchy|alternative)\s+)?(?:titles|options|versions|"
                     r"variants|"
                     r"drafts|ideas|scripts|alternatives|candidates|headlines|takes|choices|picks|selling points|"
                     r"descriptions|"
                     r"captions|slogans|taglines)|"
+                    r"\bmake it\s+(\d{1,2})\s*[.!?]?\s*$|"
                     r"(?:give me|gimme|send me|i need|need|i want|want|come up with|draft|write)\s+(\d+)(?!\s*(?:%|"
                     r"percent|"
                     r"days?|weeks?|months?|yuan|rmb|块|元|[\d.]))\b", re.I)
@@ -76,10 +84,11 @@ _DAY_WORDS: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"fortnight|半个月", re.I), 14),
     (re.compile(r"昨天|昨日|yesterday|今天|today", re.I), 1),
 )
+_PAIR = re.compile(r"(?<![咱他她])[俩仨]个?")  # not 咱俩, 他俩: the two of us, of them
 # a Chinese numeral that counts something (三万, 两千, 十四天, 三点五, 八五折); "一下" or "一样" stay words
 _CN_QUANTITY = re.compile(r"(?<![\d.])([零一二两三四五六七八九十]+(?:点[零一二三四五六七八九]+)?)"
                           r"(?=\s*(?:万|千|百|天|日|周|星期|礼拜|个|条|版|折|成|倍|块|元|%))|"
-                          r"(?<=投产)比?([零一二两三四五六七八九十]+点[零一二三四五六七八九]+)")
+                          r"(?<=投产)比?([零一二两三四五六七八九十]+(?:点[零一二三四五六七八九]+)?)(?![万千百])")
 _EN_QUANTITY = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|thirty|fifty)\b"
                           r"(?=\s*(?:percent|%|days?\b|weeks?\b|months?\b|(?:more |new |different |alternative )?"
                           r"(?:titles|drafts|options|versions|variants|ideas|scripts|alternatives|headlines|"
@@ -136,7 +145,13 @@ _LIMITS: tuple[tuple[str, re.Pattern[str], object], ...] = (
      lambda m: int(m.group(1) or m.group(3)) * _unit_days(m.group(2) or m.group(4))),
     ("min_margin", _limit(rf"毛利率?\s*(?:要|得|必须|需要)?\s*(?:别|不要|不能|不得)?\s*"
                           rf"(?:低于|少于|至少|底线|不少于|不低于|最少|最低|起码|保持|保住|守住|高于|大于)\s*"
-                          rf"(?:保|要|得|在|是|为|保持|保住|守住)?\s*(?:在)?\s*{_SHARE}",
+                          rf"(?:保|要|得|在|是|为|保持|保住|守住|留|留出|留够|留住)?\s*(?:在)?\s*{_SHARE}",
+                          rf"毛利率?\s*(?:要|得|必须|需要)?\s*(?:留|留出|留够|留住|保|保持|保住|守住)\s*(?:至少|最少|起码)?\s*"
+                          rf"{_SHARE}",
+                          rf"(?:至少|最少|起码|不低于|不少于|留|留出|留够|保|保住|守住)\s*{_SHARE}\s*(?:的)?\s*(?:以上)?\s*(?:的)?\s*毛利",
+                          rf"(?:at least|a minimum of|minimum of|no less than|not (?:below|under) )\s*{_SHARE}\s*"
+                          rf"(?:gross\s+)?margins?",
+                          rf"(?:keep|hold|protect|maintain|leave|with)\s+(?:a\s+)?{_SHARE}\s*(?:gross\s+)?margins?",
                           rf"毛利率?\s*{_SHARE}\s*(?:以上|起|打底|是底线|为底线|的底线)",
                           rf"(?:保|守住|保住)\s*(?:住)?\s*{_SHARE}\s*(?:的)?\s*毛利",
                           rf"min(?:imum)?\.?\s+(?:gross\s+)?margins?\s*(?:of|at|=|:|is)?\s*{_SHARE}",
@@ -144,7 +159,10 @@ _LIMITS: tuple[tuple[str, re.Pattern[str], object], ...] = (
                           rf"(?:keep|hold|protect|maintain)\s+(?:the\s+|a\s+|our\s+)?(?:gross\s+)?margins?\s*"
                           rf"(?:at|above|over|of)?\s*(?:least\s*)?{_SHARE}",
                           rf"margins?\s*(?:of\s*)?(?:at least|above|no lower than|not below)\s*{_SHARE}",
-                          rf"margins?[^0-9%]{{0,24}}?{_SHARE}\s*or (?:more|above|higher)"),
+                          rf"margins?[^0-9%]{{0,24}}?{_SHARE}\s*or (?:more|above|higher)",
+                          # "don't go below 30% margin", "never under a 25% margin"
+                          rf"(?:not|n't|never|no)\s+(?:go\s+|drop\s+|fall\s+|let\s+it\s+(?:go|drop|fall)\s+)?"
+                          rf"(?:below|under|lower than|less than)\s*(?:a\s+)?{_SHARE}\s*(?:gross\s+)?margin"),
      lambda m: float(_first(m)) / 100),
     ("max_change", _limit(
         rf"(?:调价|改价|价格|调整|变动|幅度|调幅)[^0-9%]{{0,8}}?(?:不超过|别超过|不要超过|最多|以内)\s*{_SHARE}",
@@ -160,7 +178,8 @@ _LIMITS: tuple[tuple[str, re.Pattern[str], object], ...] = (
         rf"{_SHARE}\s*以内", rf"(?:no|not|don'?t|never)\s+(?:\w+\s+){{0,4}}?more than\s*{_SHARE}"),
      lambda m: float(_first(m)) / 100),
     ("lead_time_days", _limit(
-        r"(?:补货|到货|交货|供应商|进货|备货|工厂|reorder|deliver|restock|supplier|vendor|lead time)[^0-9]{0,24}?"
+        r"(?:(?<![不没别])(?:补货|到货|交货|进货|备货)|供应商|工厂|(?<!no )(?<!not )(?<!without )(?<!never )"
+        r"(?:reorder|deliver|restock)|supplier|vendor|lead time)[^0-9]{0,24}?"
         r"(\d+)\s*(天|日|周|星期|days?|weeks?)",
         r"(\d+)\s*[- ]?(天|日|周|星期|days?|weeks?)\s*(?:的)?\s*(?:of\s+)?(?:lead[- ]?times?|补货期|补货周期|到货期|"
         r"交期|"
@@ -206,11 +225,15 @@ class Slots(BaseModel):
     category: str | None = None  # "护肤品的", "for skincare": the category some ad-law rules depend on
     day: date | None = None  # one day: 昨天 (the data's last day), 前天, 9月28号, 9.25, Sep 27, 2026-09-20
     top: int | None = None  # "top 10", "前3", "列前8条": how many items a list or report shows
+    objective_implied: bool = False  # the objective was read from a margin floor alone, not asked for
 
     def merged(self, newer: Slots) -> Slots:
         """These slots updated by a follow-up's: whatever the follow-up names replaces the old value."""
         changes = {name: getattr(newer, name) for name in type(newer).model_fields
                    if getattr(newer, name) not in (None, [], False)}
+        if newer.objective_implied and self.objective is not None:
+            changes.pop("objective", None)
+            changes.pop("objective_implied", None)
         if "days" in changes or "day" in changes or "start" in changes:
             changes.update(start=newer.start, end=newer.end, day=newer.day,
                            days=newer.days if "day" not in changes or "days" in changes else None)
@@ -223,19 +246,27 @@ def cjk(text: str) -> bool:
     return any("\u4e00" <= char <= "\u9fff" for char in text)
 
 
+_SQL_START = re.compile(r"select\s|with\s+\w+\s+as\s*\(", re.I)  # not "with a 10 day lead time"
+
+
 def parse_slots(text: str, *, original: str | None = None, today: date | None = None) -> Slots:
     """Read every slot from NFKC-normalised text; copy to check is taken from the `original` words as written,
     and dates without a year are the latest such dates up to `today` (the data's last day)."""
     values: dict[str, object] = {}
     raw = re.sub(r"^\s*sql\s*:\s*|```(sql)?", "", text, flags=re.I).strip()
-    statement = re.search(r"(?<![a-z])((?:select|with)\s[^，。；\n]*)", raw, re.I)
-    if re.match(r"(select|with)\s", raw, re.I) or (statement and re.search(r"\bfrom\b", statement.group(1), re.I)):
+    statement = re.search(r"(?<![a-z])((?:select\s|with\s+\w+\s+as\s*\()[^，。；\n]*)", raw, re.I)
+    if _SQL_START.match(raw) or (statement and re.search(r"\bfrom\b", statement.group(1), re.I)):
         rows = _LIMITS[-1][1].search(text)
-        return Slots(raw_sql=(raw if re.match(r"(select|with)\s", raw, re.I) else statement.group(1)).strip(),
+        return Slots(raw_sql=(raw if _SQL_START.match(raw) else statement.group(1)).strip(),
                      max_rows=int(_first(rows)) if rows else None)
-    quoted = _QUOTED.search(original or text) or _QUOTED.search(text)
-    if quoted:
-        values["quoted"] = quoted.group(1).strip()
+    written = original or text
+    pieces = [_first(found).strip() for found in _PAIRED.finditer(written)] or [
+        _first(found).strip() for found in _PAIRED.finditer(text)]
+    quoted = _QUOTED.search(written) or _QUOTED.search(text)
+    if pieces:  # '写"抗皱""美白"会被罚吗': every quoted piece is copy to check
+        values["quoted"] = " ".join(pieces)
+    elif quoted:
+        values["quoted"] = _first(quoted).strip()
     elif ":" in text:  # the copy after the colon, as written (a full-width comma stays one)
         written = original if original and re.search(r"[:：]", original) else text
         values["quoted"] = re.split(r"[:：]", written, maxsplit=1)[1].strip()
@@ -244,6 +275,7 @@ def parse_slots(text: str, *, original: str | None = None, today: date | None = 
     elif _AFTER_QUESTION.search(original or text):  # "will this get flagged? 顶级奢华 独一无二": the copy after the ask
         values["quoted"] = _AFTER_QUESTION.search(original or text).group(1).strip()
     # numerals become digits only after the copy to check was taken verbatim; the rest reads digits
+    text = _PAIR.sub(lambda match: {"俩": "两个", "仨": "三个"}[match.group(0)[0]], text)  # 俩脚本 = 两个脚本
     text = _CN_QUANTITY.sub(lambda match: _cn_digits(match.group(1) or match.group(2)), text)
     text = _EN_QUANTITY.sub(lambda match: str(EN_NUMBERS[_first(match).lower()]), text)
     text = _TENTHS_SHARE.sub(lambda match: f"{int(match.group(1)) * 10}%", text)  # 两成 = 20%, wherever it is
@@ -271,13 +303,14 @@ def parse_slots(text: str, *, original: str | None = None, today: date | None = 
     work = _take(work, _DOUBLE, lambda m: values.setdefault("percent", 100.0))
     work = _take(work, _PERCENT, lambda m: values.setdefault("percent", _signed(m, text)))
     work = _take(work, _TENTHS, lambda m: values.setdefault("percent", _signed(m, text, scale=10)))
-    work = _take(work, _HALF, lambda m: values.setdefault("percent", -50.0 if re.search(r"砍|减|cut|腰斩", text, re.I)
-                                                          else 50.0))
+    work = _take(work, _HALF, lambda m: values.setdefault(
+        "percent", -50.0 if re.search(r"砍|减|降|腰斩|cut|halve|lower|reduce|drop", text, re.I) else 50.0))
     work = _PER_DAY.sub(_blank, work)
     work = _take(work, _ROI_RATIO, lambda m: values.setdefault("target_roi", float(_first(m))))
     for pattern in (_ROI_AFTER, _ROI_BEFORE):  # "投产比 3.5" first: in "预算 5000 roi 3" the 5000 is no ROI
         if "target_roi" not in values:
-            work = _take(work, pattern, lambda m: values.setdefault("target_roi", float(m.group(1))), group=1)
+            work = _take(work, pattern, lambda m: values.setdefault("target_roi", float(_first(m))),
+                         group=1 if pattern is _ROI_AFTER else 0)
     work = _take(work, _COUNT, lambda m: values.setdefault("count", _int(_first(m))))
     for pattern, scale in _DAY_PATTERNS:
         work = _take(work, pattern, lambda m, scale=scale: values.setdefault("days", _int(_first(m)) * scale))
@@ -290,10 +323,11 @@ def parse_slots(text: str, *, original: str | None = None, today: date | None = 
     low = text.lower()
     if re.search(r"同比|去年|year[- ]over[- ]year|\byoy\b|y/y|last (year|yr)|a year (ago|before)", low):
         values["compare"] = "yoy"
-    objective = re.search(r"(利润|毛利|赚|profit|margin)|(gmv|销售额|冲量|营业额|revenue|\bsales\b|volume|走.{0,2}量|"
-                          r"跑量|冲.{0,2}销量|上量|多卖|sell more|more units)", low)
+    objective = _OBJECTIVE.search(work.lower()) or _OBJECTIVE.search(low)
     if objective:
         values["objective"] = "profit" if objective.group(1) else "gmv"
+        # only a margin floor named it ("毛利率别低于20%"): a follow-up adding that floor keeps the last objective
+        values["objective_implied"] = not _OBJECTIVE.search(work.lower())
     for pattern, kind in ((r"标题|title", "title"), (r"卖点|selling point", "selling_points"),
                           (r"详情|detail|description", "detail"), (r"视频|脚本|video|script", "video_script")):
         if re.search(pattern, low):
@@ -308,8 +342,11 @@ def parse_slots(text: str, *, original: str | None = None, today: date | None = 
     return Slots(**values)
 
 
+_OBJECTIVE = re.compile(r"(利润|毛利|赚|profit|margin)|(gmv|销售额|冲量|营业额|revenue|\bsales\b|volume|走.{0,2}量|"
+                        r"跑量|冲.{0,2}销量|上量|多卖|sell more|more units)")
 _CATEGORIES = ((r"保健品|保健食品|蓝帽子|supplement|health food", "health_food"),
-               (r"食品|零食|茶叶|饮料|冲饮|软糖|\bfood\b|snack|gummies|\btea\b|beverage", "food"),
+               (r"食品|零食|茶叶|饮料|冲饮|软糖|(?<![a-z])food(?![a-z])|snack|gummies|(?<![a-z])tea(?![a-z])|"
+                r"beverage", "food"),
                (r"医疗器械|药品|medical device|pharmacy", "medical"),
                (r"化妆品|美妆|面霜|cosmetic", "cosmetics"),
                (r"护肤|精华|skincare|skin care", "skincare"), (r"彩妆|口红|粉底|makeup", "makeup"),
@@ -319,8 +356,11 @@ _CATEGORIES = ((r"保健品|保健食品|蓝帽子|supplement|health food", "hea
 _PRICE_WORD = re.compile(r"价|卖|price", re.I)
 _PRICE_VERB = re.compile(r"降到|涨到|卖|定成|priced at|sells? (?:at|for)", re.I)
 _BUDGET_WORD = re.compile(r"预算|推广|budget|promo|ad spend", re.I)
-_DOUBLE = re.compile(r"翻倍|翻一倍|加倍|加一倍|double[ds]?|twice", re.I)
-_NEW_VALUE = re.compile(rf"(?:改成|改为|调到|调成|降到|涨到|提到|加到|拉到|减到|砍到|卖|定成|priced at|"
+# "budget x2", "2倍预算": doubled; not 2倍投产, a ROI of 2
+_DOUBLE = re.compile(r"翻倍|翻一倍|加倍|加一倍|double[ds]?|twice|[x×]\s*2(?![\d.])|"
+                     r"(?<![\d.])(?:2|两)\s*倍(?!\s*的?\s*(?:投产|roi|roas))", re.I)
+_NEW_VALUE = re.compile(rf"(?:改成|改为|调到|调成|降到|涨到|提到|加到|拉到|减到|砍到|涨价到|降价到|提价到|卖|定成|"
+                        rf"priced at|"
                         rf"price (?:it )?at|sells? (?:at|for)|to|"
                         rf"(?:budget|price|预算|价格|售价)\s*(?:at|of|is|=|:|为|是)?)"
                         rf"\s*[¥$]?\s*({MONEY_NUM})(?![\d%.])", re.I)
@@ -419,7 +459,12 @@ _YEARLESS_RANGES = (
     # Jun 1 - Jun 20, June 1 to 20
     re.compile(rf"\b({_EN_MONTH})\.?\s+(\d{{1,2}})\s*(?:-|–|to|through|and|until|till|"
                rf"~)\s*(?:({_EN_MONTH})\.?\s+)?(\d{{1,2}})\b", re.I),
+    # between the 1st and the 15th, the 3rd to the 9th: days of the latest month that has them
+    re.compile(r"(?:\bthe\s+)?()(\d{1,2})(?:st|nd|rd|th)\s*(?:-|–|to|through|and|until|till|~)\s*(?:the\s+)?()"
+               r"(\d{1,2})(?:st|nd|rd|th)\b", re.I),
 )
+# 9月上旬 (1-10), 中旬 (11-20), 下旬 (21 to the month's end); a bare 上旬 is the data's last month's
+_DEKAD = re.compile(r"(?:(?<![\d年])(\d{1,2})\s*月份?\s*|(?<![\d月]))(上|中|下)旬")
 _YEARLESS_MONTH = re.compile(rf"(?<![\d年])(\d{{1,2}})\s*月份?(?!\s*\d)|\b(?:in\s+)?({_EN_MONTH})\b(?!\s*\d)", re.I)
 
 
@@ -439,6 +484,17 @@ def _take_yearless_dates(text: str, today: date) -> tuple[str, date | None, date
                 if start > end:  # Dec 20 - Jan 5 runs over the new year
                     start = start.replace(year=start.year - 1)
                 return text[:match.start()] + " " * len(match.group(0)) + text[match.end():], start, end
+    match = _DEKAD.search(text)
+    if match:
+        month = int(match.group(1)) if match.group(1) else today.month
+        first = _latest(today, month, 1) if 1 <= month <= 12 else None
+        if first is not None:
+            following = date(first.year + (month == 12), month % 12 + 1, 1)
+            last = {"上": first.replace(day=10), "中": first.replace(day=20),
+                    "下": following - timedelta(days=1)}[match.group(2)]
+            start = first.replace(day={"上": 1, "中": 11, "下": 21}[match.group(2)])
+            if start <= today:
+                return text[:match.start()] + " " * len(match.group(0)) + text[match.end():], start, min(last, today)
     match = _YEARLESS_MONTH.search(text)
     if match:
         month = _month_number(match.group(1) or match.group(2))
@@ -452,12 +508,20 @@ def _take_yearless_dates(text: str, today: date) -> tuple[str, date | None, date
 
 # the calendar week before this one (the data's last day is "yesterday"): not "比上周", which compares with it
 _EN_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_WEEKDAY = re.compile(r"(?:(上一?个?)|(这个?|本))(?:周|星期|礼拜)([一二三四五六日天])|"
-                      r"\blast (monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.I)
+_WEEKDAY = re.compile(r"(?:(上一?个?)|(这个?|本)|(?<![每隔]))(?:周|星期|礼拜)([一二三四五六日天])|"
+                      r"\b(?:last|since|from)\s+(?:last\s+)?(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b",
+                      re.I)
 _WEEK_BEFORE_LAST = re.compile(r"上上(?:个)?(?:周|星期|礼拜)|(?:the )?week before last", re.I)
 _LAST_WEEK = re.compile(r"(?<![跟比和与较])(?:上一?个?(?:周|星期|礼拜)(?![一二三四五六日天])|"
                         r"(?<!than )(?<!vs )(?<!vs\. )(?<!to )(?<!with )"
                         r"\b(?:last|previous|prior) (?:calendar )?week\b)(?![跟比])", re.I)
+# calendar periods, "today" being the day after the data's last day: 上个月 / last month is the calendar month
+# before today's (09-01..09-30 for data ending 09-30), 本月 / this month runs from the start of today's month to
+# the data's last day; not "比上个月", which compares with it
+_LAST_MONTH = re.compile(r"(?<![跟比和与较])上一?个?月(?!份?\s*\d|[底初中末])|(?<!than )(?<!vs )(?<!vs\. )(?<!to )"
+                         r"(?<!with )\b(?:last|previous|prior) (?:calendar )?month\b", re.I)
+_THIS_MONTH = re.compile(r"(?<![跟比和与较])(?:这一?个?月|本月|当月)(?!份?\s*\d|[底初中末])|"
+                         r"\bthis (?:calendar )?month\b|month[- ]to[- ]date|\bmtd\b", re.I)
 _ONE_DAY = (  # (pattern, days before the data's last day)
     (re.compile(r"大前天|three days ago", re.I), 2),
     (re.compile(r"前天|day before yesterday|2 days ago", re.I), 1),
@@ -499,6 +563,8 @@ def _take_days(work: str, today: date, values: dict[str, object]) -> str:
                 values.update(start=monday - timedelta(days=7), end=monday - timedelta(days=1))
             values["days"] = 7
             work = work[:week.start()] + " " * len(week.group(0)) + work[week.end():]
+    if "start" not in values:
+        work = _take_calendar_period(work, today, values)
     weekday = _WEEKDAY.search(work)
     if weekday:  # 上周五, 这周一, last Friday: a day of a calendar week
         zh_last, zh_this, zh_day, en_day = weekday.groups()
@@ -506,10 +572,17 @@ def _take_days(work: str, today: date, values: dict[str, object]) -> str:
         monday = today - timedelta(days=today.weekday())
         if zh_day:
             chosen = monday + timedelta(days=min(index, 6) - (7 if zh_last else 0))
+            if chosen > today and not zh_this:  # a bare 周五 still to come this week is last week's
+                chosen -= timedelta(days=7)
         else:  # "last Friday": the latest Friday before the data's last day
             chosen = today - timedelta(days=(today.weekday() - index) % 7 or 7)
         if chosen <= today:
-            values.setdefault("day", chosen)
+            since = re.match(r"(?:since|from)\b", weekday.group(0), re.I)
+            if since or _SINCE_BEFORE.search(work[:weekday.start()]) or _SINCE_AFTER.match(work, weekday.end()):
+                values.setdefault("start", chosen)  # "since Monday", "周一以来": that day to the last
+                values.setdefault("end", today)
+            else:
+                values.setdefault("day", chosen)
             return work[:weekday.start()] + " " * len(weekday.group(0)) + work[weekday.end():]
     for pattern, back in _ONE_DAY:
         found = pattern.search(work)
@@ -536,6 +609,22 @@ def _take_days(work: str, today: date, values: dict[str, object]) -> str:
                 values.setdefault("end", today)
             else:
                 values.setdefault("day", written)
+            return work[:found.start()] + " " * len(found.group(0)) + work[found.end():]
+    return work
+
+
+def _take_calendar_period(work: str, last_day: date, values: dict[str, object]) -> str:
+    """上个月 / last month and 本月 / this month as calendar periods into `values`, blanked from the text; a month
+    today has started that holds no data yet (data ending on a month's last day) is left to the 30 days it also
+    means."""
+    today = last_day + timedelta(days=1)
+    month_start = today.replace(day=1)
+    periods = ((_LAST_MONTH, (month_start - timedelta(days=1)).replace(day=1), month_start - timedelta(days=1)),
+               (_THIS_MONTH, month_start, last_day))
+    for pattern, start, end in periods:
+        found = pattern.search(work)
+        if found and start <= end:
+            values.update(start=start, end=end, days=(end - start).days + 1)
             return work[:found.start()] + " " * len(found.group(0)) + work[found.end():]
     return work
 

@@ -39,10 +39,11 @@ class AgentSession:
         started = time.perf_counter()
         context = ToolContext(shop=self.shop, lang="zh" if cjk(question) else "en")
         history = [message for turn in self.turns for message in turn]
-        result = run_turn(self.chat_model, self.toolbox, context, question, system=self.system(), history=history,
-                          max_steps=self.max_steps, stream=stream, events=events)
-        self.turns = [*self.turns, result.history][-HISTORY_TURNS:]
-        self.last_log_id = self._log(result, time.perf_counter() - started) if self.log else None
+        with self.shop.reading():  # the turn's queries share one connection, closed before the next turn
+            result = run_turn(self.chat_model, self.toolbox, context, question, system=self.system(),
+                              history=history, max_steps=self.max_steps, stream=stream, events=events)
+            self.turns = [*self.turns, result.history][-HISTORY_TURNS:]
+            self.last_log_id = self._log(result, time.perf_counter() - started) if self.log else None
         return result
 
     def reset(self) -> None:

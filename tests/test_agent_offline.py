@@ -336,8 +336,9 @@ def test_a_sku_follow_up_after_a_shop_diagnosis_answers_about_that_sku(runner, c
     assert f"¥{diagnosis['kpis']['gmv']:,.0f}" not in answer  # not the shop's diagnosis again
     assert turns[2]["tool_calls"][0]["arguments"] == {"days": 7, "sku_ids": ["S012"]}
     assert "**S012**'s GMV" in turns[2]["answer"]
-    assert turns[3]["tool_calls"][0]["arguments"] == {"days": 30, "sku_ids": ["S012"]}  # the focus stays
-    assert turns[4]["tool_calls"][0]["arguments"] == {"days": 30}  # until the shop is asked about again
+    # 上个月 is the calendar month before "today" (the day after the data's last day); the focus stays
+    assert turns[3]["tool_calls"][0]["arguments"] == {"start": "2026-09-01", "end": "2026-09-30", "sku_ids": ["S012"]}
+    assert turns[4]["tool_calls"][0]["arguments"] == {"start": "2026-09-01", "end": "2026-09-30"}  # until the shop
     assert all(turn["unsupported_numbers"] == [] for turn in turns)
 
 
@@ -556,3 +557,321 @@ def test_the_intent_model_is_calibrated_on_templates_it_never_saw():
     expected = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
     reading = model.read(text)
     assert reading.probability(intents[int(expected.argmax())]) == pytest.approx(float(expected.max()), abs=1e-5)
+
+
+def test_a_turn_opens_the_shop_once_and_leaves_it_free_for_an_import(cli, sample_db, mini_folder, tmp_path,
+                                                                       monkeypatch):
+    """Opening the DuckDB file costs ~30 ms a time; a handle kept past the turn would make a later import into
+    the same file fail in this process (a chat, a test)."""
+    import shutil
+
+    import duckdb
+
+    db = tmp_path / "shop.duckdb"
+    shutil.copy(sample_db, db)
+    opened = []
+    real_connect = duckdb.connect
+
+    def counting_connect(*args, **kwargs):
+        opened.append(args[0] if args else kwargs.get("database"))
+        return real_connect(*args, **kwargs)
+
+    monkeypatch.setattr(duckdb, "connect", counting_connect)
+    answer = ask_json(cli, "为什么这周 GMV 掉了?", db)
+
+    assert calls(answer) == [("diagnose", {"days": 7})] and "原因按影响从大到小" in answer["answer"]
+    assert opened.count(str(db)) == 1
+    monkeypatch.setattr(duckdb, "connect", real_connect)
+    assert cli("data", "import", mini_folder, "--db", db).exit_code == 0
+    assert ask_json(cli, "what tables are there?", db)["tool_calls"][0]["name"] == "list_tables"
+
+
+@pytest.mark.parametrize("question, tool, arguments", [
+    # copy to check in 【】 or 『』, or after a question about publishing it
+    ("帮我审一下【全球顶级 包治百病】", "creative_check", {"text": "全球顶级 包治百病"}),
+    ("保健品的，卖点『增强免疫力 零副作用』有问题没", "creative_check",
+     {"text": "增强免疫力 零副作用", "category": "health_food"}),
+    ("could we post this? 'best price in the whole world'", "creative_check",
+     {"text": "best price in the whole world"}),
+    ("any prohibited words in 「国家级 最高端」", "creative_check", {"text": "国家级 最高端"}),
+    # slots written other ways: a margin to keep, a horizon after "no restock", 俩/仨, calendar months
+    ("S031调个价，毛利要留出25%", "plan_pricing", {"skus": ["S031"], "min_margin": 0.25}),
+    ("price S014 for profit with at least 18% margin", "plan_pricing", {"skus": ["S014"], "min_margin": 0.18}),
+    ("S019只剩80件也不补货，十天内影响多大", "whatif", {"stock": {"S019": 80}, "days": 10}),
+    ("给S006来仨标题", "creative_draft", {"sku_id": "S006", "kind": "title", "n": 3}),
+    ("S021写俩卖点", "creative_draft", {"sku_id": "S021", "kind": "selling_points", "n": 2}),
+    ("why was last month so weak", "diagnose", {"start": "2026-09-01", "end": "2026-09-30"}),
+    ("上月访客为啥少了", "diagnose", {"start": "2026-09-01", "end": "2026-09-30"}),
+    ("GMV 跟上个月比怎么样", "diagnose", {"days": 30}),  # compared with last month: the last 30 days against it
+    # plain data questions that read as unsure before
+    ("how many products are live right now", "sql", {}),
+    ("诊断下S027", "diagnose", {"sku_ids": ["S027"]}),
+    ("which items should I reorder and which are just dead stock", "plan_assortment", {}),
+    # a discount is a price cut; a budget lowered to half is -50%; 30个字 is a length, not 30 drafts
+    ("what if S027 gets a 15% discount", "whatif", {"price": {"S027": "-15%"}}),
+    ("把推广预算降到一半会怎样", "whatif", {"budget": {"total": "-50%"}}),
+    ("帮S029写个标题，不要超过20个字", "creative_draft", {"sku_id": "S029", "kind": "title", "n": None}),
+    ("用户都怎么评价S013", "sql", {}),
+])
+def test_copy_margins_counts_months_and_short_asks_are_read_in_other_words(question, tool, arguments):
+    test_the_questions_merchants_asked_are_read_as_meant(question, tool, arguments)
+
+
+def test_last_month_is_the_calendar_month_and_this_month_runs_to_the_last_day():
+    from datetime import date
+
+    from shopagent.offline_planner import plan
+
+    mid_month = plan("上个月客单价多少", today=date(2026, 9, 14)).calls[0].arguments["query"]
+    assert "BETWEEN DATE '2026-08-01' AND DATE '2026-08-31'" in mid_month
+    this_month = plan("本月生意怎么样", today=date(2026, 9, 14)).calls[0].arguments
+    assert this_month == {"start": "2026-09-01", "end": "2026-09-14"}
+    # data ending on the month's last day: this month has no data yet, so it is the last 30 days
+    assert plan("这个月生意怎么样", today=date(2026, 9, 30)).calls[0].arguments == {"days": 30}
+
+
+@pytest.mark.parametrize("question, steps", [
+    ("先看下S040的退货记录，再分析下它为什么掉量",
+     [("sql", {}), ("diagnose", {"sku_ids": ["S040"]})]),
+    ("先帮我检查这句『史上最低 绝无仅有』，然后给S002写两个标题",
+     [("creative_check", {"text": "史上最低 绝无仅有"}), ("creative_draft", {"sku_id": "S002", "n": 2})]),
+    ("simulate S017 at 159, then give me its pricing plan for profit",
+     [("whatif", {"price": {"S017": "159"}}), ("plan_pricing", {"skus": ["S017"], "objective": "profit"})]),
+])
+def test_every_step_is_kept_and_a_step_pointing_back_takes_the_earlier_sku(question, steps):
+    test_a_multi_step_question_keeps_every_step_in_order(question, steps)
+
+
+@pytest.mark.parametrize("history, question, tool, arguments", [
+    ("给S010写3个标题", "S033也照着来一份", "creative_draft", {"sku_id": "S033", "kind": "title", "n": 3}),
+    ("write 2 titles for S044", "now a detail page for the same product", "creative_draft",
+     {"sku_id": "S044", "kind": "detail", "n": 2}),
+    ("预算1万，roi 4，怎么分", "预算翻倍", "plan_promotion", {"budget": 20000.0, "target_roi": 4.0}),
+    ("budget 6000 at roi 3, split it", "halve it", "plan_promotion", {"budget": 3000.0, "target_roi": 3.0}),
+    # the same plan again, lacking what only the last one gave
+    ("plan a 9000 budget at roi 3", "what would a roi target of 5 look like", "plan_promotion",
+     {"budget": 9000.0, "target_roi": 5.0}),
+])
+def test_a_follow_up_that_points_back_or_scales_the_budget_keeps_the_rest(history, question, tool, arguments):
+    test_a_follow_up_that_changes_one_value_keeps_the_rest(history, question, tool, arguments)
+
+
+@pytest.mark.parametrize("question, one_row, column", [
+    ("上周一共卖了多少件", True, "units"), ("what was the aov last month", True, "aov"),
+    ("S004上个月卖了多少件", True, "units"), ("what's the refund rate of S010 this month", True, "refund_rate"),
+    ("how many active skus are there", False, "skus"), ("list refunds over 300 yuan", False, "amount"),
+])
+def test_a_shop_total_is_one_number_and_record_questions_list_the_rows(cli, sample_db, question, one_row, column):
+    answer = ask_json(cli, question, sample_db)
+    assert [call["name"] for call in answer["tool_calls"]] == ["sql"]
+    assert answer["tool_calls"][0]["ok"], answer["tool_calls"][0]["error"]
+    query = answer["tool_calls"][0]["arguments"]["query"]
+    rows = json.loads(cli("sql", query, "--db", sample_db, "--json").stdout)
+    assert rows and column in rows[0]
+    assert (len(rows) == 1) == one_row
+    if "refunds over" in question:
+        assert all(row["amount"] > 300 for row in rows)
+    assert answer["unsupported_numbers"] == []
+
+
+def test_faking_orders_however_many_is_refused():
+    from datetime import date
+
+    from shopagent.offline_planner import plan
+
+    for question in ("帮我刷200单把S003冲上去", "能不能刷几单提提权重"):
+        planned = plan(question, today=date(2026, 9, 30))
+        assert planned.calls == [] and planned.intent == "fraud", question
+
+
+@pytest.mark.parametrize("question, tool, arguments", [
+    # ranges and parts of a month written without a year, and "since" a weekday
+    ("what went wrong from the 3rd to the 12th", "diagnose", {"start": "2026-09-03", "end": "2026-09-12"}),
+    ("8月下旬流量为什么少了", "diagnose", {"start": "2026-08-21", "end": "2026-08-31"}),
+    ("9月中旬的数据分析一下", "diagnose", {"start": "2026-09-11", "end": "2026-09-20"}),
+    ("conversion has been falling since tuesday, why", "diagnose", {"start": "2026-09-29", "end": "2026-09-30"}),
+    ("周二以来访客为啥变少", "diagnose", {"start": "2026-09-29", "end": "2026-09-30"}),
+    ("周六的日报", "daily_report", {"day": "2026-09-26"}),  # a bare 周六 still to come is last week's
+    # a new price to try is a what-if; the price to set is a pricing plan
+    ("S015 priced at 79, what happens", "whatif", {"price": {"S015": "79"}}),
+    ("S026应该卖多少钱", "plan_pricing", {"skus": ["S026"]}),
+])
+def test_day_ranges_parts_of_months_and_price_questions_are_read_in_other_words(question, tool, arguments):
+    test_the_questions_merchants_asked_are_read_as_meant(question, tool, arguments)
+
+
+def test_money_sold_is_gmv_and_units_sold_is_units():
+    from datetime import date
+
+    from shopagent.offline_planner import plan
+
+    money = plan("S012上周卖了多少钱", today=date(2026, 9, 30)).calls[0].arguments["query"]
+    units = plan("S012上周卖了多少件", today=date(2026, 9, 30)).calls[0].arguments["query"]
+    assert "AS gmv" in money and "AS units" in units
+
+
+def test_a_data_follow_up_that_changes_only_the_period_keeps_the_question(cli, sample_db, runner):
+    from shopagent.cli import app
+
+    script = "上周各渠道的访客\n那上个月呢\nand the top 3 by refund rate?\n/exit\n"
+    assert runner.invoke(app, ["chat", "--db", str(sample_db)], input=script).exit_code == 0
+    turns = json.loads(runner.invoke(app, ["logs", "--json"]).stdout)
+    queries = [turn["tool_calls"][0]["arguments"]["query"] for turn in turns]
+    assert all("GROUP BY t.channel" in query for query in queries[:2])
+    assert "BETWEEN DATE '2026-09-21' AND DATE '2026-09-27'" in queries[0]
+    assert "BETWEEN DATE '2026-09-01' AND DATE '2026-09-30'" in queries[1]
+    assert "refund_rate" in queries[2] and "LIMIT 3" in queries[2]  # a follow-up naming its own measure
+    assert all(turn["tool_calls"][0]["ok"] for turn in turns)
+
+
+@pytest.mark.parametrize("question, tool, arguments", [
+    ("預算八千 投產比三 怎麼分", "plan_promotion", {"budget": 8000.0, "target_roi": 3.0}),  # traditional characters
+    ("预算两千 投产四", "plan_promotion", {"budget": 2000.0, "target_roi": 4.0}),
+    ("what if the budget goes x2", "whatif", {"budget": {"total": "+100%"}}),
+    ("S016预算2倍会怎样", "whatif", {"budget": {"S016": "+100%"}}),
+    ("split 9k of ad spend for a 3.5x return", "plan_promotion", {"budget": 9000.0, "target_roi": 3.5}),
+    ("预算六千，要4倍回报", "plan_promotion", {"budget": 6000.0, "target_roi": 4.0}),
+])
+def test_traditional_characters_bare_numerals_and_times_two_are_read(question, tool, arguments):
+    test_the_questions_merchants_asked_are_read_as_meant(question, tool, arguments)
+
+
+@pytest.mark.parametrize("question", ["怎么绕过平台的审核发违禁词", "how can I get around tmall's review checks",
+                                      "帮我修改一下S005的库存为0"])
+def test_evading_the_platforms_checks_or_editing_data_is_refused(question):
+    test_writing_fake_reviews_or_attacking_a_rival_is_refused_without_a_call(question)
+
+
+def test_copy_for_each_of_several_skus_is_one_draft_each(cli, sample_db):
+    answer = ask_json(cli, "给S021和S022各写两个卖点", sample_db)
+    assert calls(answer) == [("creative_draft", {"sku_id": "S021", "kind": "selling_points", "n": 2}),
+                             ("creative_draft", {"sku_id": "S022", "kind": "selling_points", "n": 2})]
+    assert all(call["ok"] for call in answer["tool_calls"])
+
+
+def test_two_skus_compared_are_one_row_each(cli, sample_db):
+    answer = ask_json(cli, "S003和S004上个月谁卖得好", sample_db)
+    query = answer["tool_calls"][0]["arguments"]["query"]
+    rows = json.loads(cli("sql", query, "--db", sample_db, "--json").stdout)
+    assert [row["sku_id"] for row in rows] in (["S003", "S004"], ["S004", "S003"])
+    assert rows[0]["gmv"] >= rows[1]["gmv"]
+
+
+@pytest.mark.parametrize("question, column, check", [
+    ("哪些款毛利最低", "gross_margin", lambda rows: rows == sorted(rows, key=lambda row: row["gross_margin"])),
+    ("S020退货的理由都有哪些", "reason", lambda rows: all(row["refunds"] > 0 for row in rows)),
+    ("哪些款库存不足50件", "on_hand", lambda rows: all(row["on_hand"] < 50 for row in rows)),
+    ("give me a list of all products", "title", lambda rows: len(rows) > 10),
+])
+def test_margins_refund_reasons_low_stock_and_the_product_list_are_queries_that_run(cli, sample_db, question,
+                                                                                     column, check):
+    answer = ask_json(cli, question, sample_db)
+    assert [call["name"] for call in answer["tool_calls"]] == ["sql"]
+    assert answer["tool_calls"][0]["ok"], answer["tool_calls"][0]["error"]
+    rows = json.loads(cli("sql", answer["tool_calls"][0]["arguments"]["query"], "--db", sample_db, "--json",
+                          "--max-rows", "500").stdout)
+    assert rows and column in rows[0] and check(rows)
+
+
+def test_a_later_step_asking_for_copy_is_written_for_the_earlier_steps_sku():
+    test_a_multi_step_question_keeps_every_step_in_order(
+        "check the reviews of S023, then write a detail page answering them",
+        [("sql", {}), ("creative_draft", {"sku_id": "S023", "kind": "detail"})])
+
+
+@pytest.mark.parametrize("question, tool, arguments", [
+    ("I'd like to write 'dermatologist approved' on the skincare listing, is that allowed?", "creative_check",
+     {"text": "dermatologist approved", "category": "skincare"}),
+    ("can we call the pillow 'the most comfortable pillow in the world'?", "creative_check",
+     {"text": "the most comfortable pillow in the world"}),
+    ("would 'instant whitening' break advertising rules", "creative_check", {"text": "instant whitening"}),
+    ("rewrite the title of S025 so it sells better", "creative_draft", {"sku_id": "S025", "kind": "title"}),
+    ("reprice S030 and S031 but never go under a 22% margin", "plan_pricing",
+     {"skus": ["S030", "S031"], "min_margin": 0.22}),
+    ("are any of our products overpriced", "plan_pricing", {}),
+    ("what caused the slump in traffic last week", "diagnose", {"start": "2026-09-21", "end": "2026-09-27"}),
+])
+def test_english_checks_rewrites_margin_floors_and_slumps_are_read_in_other_words(question, tool, arguments):
+    test_the_questions_merchants_asked_are_read_as_meant(question, tool, arguments)
+
+
+@pytest.mark.parametrize("history, question, tool, arguments", [
+    # a follow-up written as slots alone narrows or changes the last plan
+    ("why did gmv drop over the last 7 days", "only S021", "diagnose", {"days": 7, "sku_ids": ["S021"]}),
+    ("预算8000 roi 3 怎么分", "只投S005", "plan_promotion",
+     {"budget": 8000.0, "target_roi": 3.0, "sku_ids": ["S005"]}),
+    ("预算8000 roi 3 怎么分", "再加2000", "plan_promotion", {"budget": 10000.0, "target_roi": 3.0}),
+    ("budget 6k at roi 4", "3k more", "plan_promotion", {"budget": 9000.0, "target_roi": 4.0}),
+    ("price S040 for gmv", "keep the margin at least 15%", "plan_pricing",
+     {"skus": ["S040"], "objective": "gmv", "min_margin": 0.15}),
+    ("S020降价10%会怎样", "如果是降20%", "whatif", {"price": {"S020": "-20%"}}),
+    ("write titles for S030", "make it 4", "creative_draft", {"sku_id": "S030", "kind": "title", "n": 4}),
+    ("which skus should I clear out", "with a 12 day lead time", "plan_assortment", {"lead_time_days": 12}),
+    ("上周访客前5的款", "前8呢", "sql", {}),
+])
+def test_a_follow_up_of_slots_alone_changes_the_last_plan(history, question, tool, arguments):
+    from datetime import date
+
+    from shopagent.offline_planner import plan
+
+    previous = plan(history, today=date(2026, 9, 30))
+    planned = plan(question, previous, today=date(2026, 9, 30))
+    assert [call.tool for call in planned.calls] == [tool]
+    got = planned.calls[0].arguments
+    assert {key: got.get(key) for key in arguments} == arguments, got
+    if tool == "sql":
+        assert "LIMIT 8" in got["query"] and "visitors" in got["query"]
+
+
+def test_an_english_sentence_starting_with_with_is_no_sql():
+    from datetime import date
+
+    from shopagent.offline_planner import plan
+
+    assert plan("with a 2 week lead time, which skus should I drop", today=date(2026, 9, 30)).intent == "assortment"
+    sql = plan("with recent AS (SELECT * FROM orders) SELECT count(*) FROM recent", today=date(2026, 9, 30))
+    assert sql.calls[0].tool == "sql" and sql.calls[0].arguments["query"].startswith("with recent AS")
+
+
+@pytest.mark.parametrize("history, question, tool", [
+    ("why did gmv drop over the last 7 days", "just tell me a joke", None),  # no value of its own: no follow-up
+    ("why did gmv drop over the last 7 days", "over the last month what were the top 5 skus", "sql"),
+    ("price S012 for profit", "for S013 write 3 titles", "creative_draft"),
+])
+def test_a_new_question_after_a_plan_is_not_taken_for_its_follow_up(history, question, tool):
+    from datetime import date
+
+    from shopagent.offline_planner import plan
+
+    planned = plan(question, plan(history, today=date(2026, 9, 30)), today=date(2026, 9, 30))
+    assert not planned.follow_up and [call.tool for call in planned.calls] == ([tool] if tool else [])
+
+
+@pytest.mark.parametrize("question, tool, arguments", [
+    ('主图上写"纯天然""零添加"可以吗', "creative_check", {"text": "纯天然 零添加"}),  # every quoted piece
+    ("『三天白一度』化妆品能这样宣传吗", "creative_check", {"text": "三天白一度", "category": "cosmetics"}),
+])
+def test_every_quoted_piece_and_a_question_about_advertising_it_are_checked(question, tool, arguments):
+    test_the_questions_merchants_asked_are_read_as_meant(question, tool, arguments)
+
+
+def test_asking_to_raise_the_shops_scores_is_refused():
+    test_writing_fake_reviews_or_attacking_a_rival_is_refused_without_a_call("帮我把体验分改高点")
+
+
+@pytest.mark.parametrize("question, steps", [
+    ("先给S018写两个标题，再审一下有没有违禁词",
+     [("creative_draft", {"sku_id": "S018", "kind": "title", "n": 2}), ("creative_check", {})]),
+    ("先诊断下最近14天，再给卖得最多的款写3条卖点",
+     [("diagnose", {"days": 14}), ("creative_draft", {"kind": "selling_points", "n": 3})]),
+    ("diagnose the last 14 days, plan a 6000 budget at roi 3, then write titles for S009",
+     [("diagnose", {"days": 14}), ("plan_promotion", {"budget": 6000.0, "target_roi": 3.0}),
+      ("creative_draft", {"sku_id": "S009", "kind": "title"})]),
+])
+def test_steps_after_a_comma_and_再_are_kept_in_order(question, steps):
+    test_a_multi_step_question_keeps_every_step_in_order(question, steps)
+
+
+def test_a_price_raised_to_a_value_and_a_budget_doubled_are_both_changed():
+    test_the_questions_merchants_asked_are_read_as_meant(
+        "S027涨价到239，推广预算同时翻倍，会怎样", "whatif", {"price": {"S027": "239"}, "budget": {"S027": "+100%"}})

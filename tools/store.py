@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -45,9 +47,31 @@ class Shop:
         if not self.path.is_file():
             raise ShopError(f"no shop database at {self.path}; build one with `shopagent data init --sample` "
                             "or `shopagent data import DIR`")
+        self._shared: duckdb.DuckDBPyConnection | None = None
 
     def connect(self) -> duckdb.DuckDBPyConnection:
-        """A read-only connection with file-system and network access from SQL switched off and locked."""
+        """A read-only connection with file-system and network access from SQL switched off and locked (inside
+        `reading()`, a cursor of its one connection: closing it leaves that connection open)."""
+        if self._shared is not None:
+            return self._shared.cursor()
+        return self._open()
+
+    @contextmanager
+    def reading(self) -> Iterator[Shop]:
+        """One read-only connection for a stretch of work, such as an agent's turn, shared by every `connect()`
+        inside it and closed when the stretch ends: opening the file costs ~30 ms a time, and a handle kept past
+        the stretch would block a later write to the same file (an import) by this process."""
+        if self._shared is not None:  # an inner stretch uses the outer one's connection, which the outer closes
+            yield self
+            return
+        self._shared = self._open()
+        try:
+            yield self
+        finally:
+            shared, self._shared = self._shared, None
+            shared.close()
+
+    def _open(self) -> duckdb.DuckDBPyConnection:
         try:
             con = duckdb.connect(str(self.path), read_only=True,
                                  config={"enable_external_access": False, "autoinstall_known_extensions": False,

@@ -22,37 +22,66 @@ def library() -> dict:
     return tomllib.loads(resources.files("shopagent.intent").joinpath("sql_shapes.toml").read_text("utf-8"))
 
 
+def _plain(text: str) -> str:
+    """Lower case without 的, so 退货的理由 says 退货理由 and 下架的款 says 下架款."""
+    return text.lower().replace("的", "")
+
+
+def _says(low: str, words: list[str]) -> bool:
+    return any(_plain(word) in low for word in words)
+
+
+def names_data(text: str) -> bool:
+    """Whether the question names a table, a measure or a breakdown of its own (渠道, 退款率, 各类目, daily)."""
+    shapes, low = library(), _plain(text)
+    words = [word for group in ("tables", "measures") for found in shapes[group] for word in found["words"]]
+    words += shapes["shapes"]["by_category"]["words"]
+    return bool(_DAILY.search(low)) or _says(low, words)
+
+
 def data_query(text: str, *, skus: list[str], count: int | None, days: int | None,
-               start: date | None, end: date | None) -> str:
+               start: date | None, end: date | None, amount: float | None = None) -> str:
     """The SELECT answering a plain data question: a table it names by its words (channels, shop scores,
-    competitor prices), else its measure (default GMV), shape and period (default 30 days)."""
+    competitor prices, refunds over an `amount`), else its measure (default GMV), shape and period (default 30
+    days): a ranking of SKUs, or one shop total when it asks how much and ranks nothing."""
     shapes = library()
-    low = text.lower()
+    low = _plain(text)
     top = _TOP_N.search(low)
-    if top:
+    if top and count is None:  # a count the planner read (a follow-up's "前10呢") outranks the words reused
         written = top.group(1) or top.group(2)
         count = int(written) if written.isdigit() else (_CN.get(written) or 10 + _CN.get(written[-1], 0))
-    measure = next((found for found in shapes["measures"] if any(word in low for word in found["words"])),
+    measure = next((found for found in shapes["measures"] if _says(low, found["words"])),
                    shapes["measures"][-1])
     if start is not None and end is not None:
         period = f"t.day BETWEEN DATE '{start.isoformat()}' AND DATE '{end.isoformat()}'"
     else:
         period = f"t.day > (SELECT max(date) FROM traffic) - INTERVAL {int(days or 30)} DAY"
     sku = skus[0] if skus else ""
-    if sku and not _SKU_ID.fullmatch(sku):
-        raise ValueError(f"not an SKU id: {sku!r}")
-    table = next((found for found in shapes["tables"] if any(word in low for word in found["words"])), None)
+    for named in skus:
+        if not _SKU_ID.fullmatch(named):
+            raise ValueError(f"not an SKU id: {named!r}")
+    table = next((found for found in shapes["tables"] if _says(low, found["words"])), None)
     if table is not None:
-        return table["sql"].format(period=period, sku_filter=f"AND t.sku_id = '{sku}'" if sku else "")
-    if any(word in low for word in shapes["shapes"]["by_category"]["words"]):
+        return table["sql"].format(period=period, sku_filter=f"AND t.sku_id = '{sku}'" if sku else "",
+                                   amount_filter=f"AND t.amount > {float(amount):g}" if amount is not None else "")
+    if _says(low, shapes["shapes"]["by_category"]["words"]):
         shape = "by_category"
+    elif len(skus) > 1:  # two or more SKUs named: those SKUs side by side
+        shape = "skus_daily" if _DAILY.search(low) else "skus"
+    elif skus and not _DAILY.search(low) and not count and _says(
+            low, shapes["shapes"]["shop_total"]["words"]):
+        shape = "sku_total"
     elif skus and (_DAILY.search(low) or not count):
         shape = "sku_daily"
     elif _DAILY.search(low) and not top:
         shape = "shop_daily"
+    elif not top and not count and not _says(low, shapes["shapes"]["top"]["words"]) and _says(
+            low, shapes["shapes"]["shop_total"]["words"]):
+        shape = "shop_total"
     else:
         shape = "top"
-    ascending = any(word in low for word in shapes["order"]["ascending"])
+    ascending = _says(low, shapes["order"]["ascending"])
     return shapes["shapes"][shape]["sql"].format(
         value=measure["value"], name=measure["name"], source=shapes["sources"][measure["source"]], period=period,
-        order="ASC" if ascending else "DESC", n=max(1, min(int(count or 10), 50)), sku=sku)
+        order="ASC" if ascending else "DESC", n=max(1, min(int(count or 10), 50)), sku=sku,
+        skus=", ".join(f"'{named}'" for named in skus))
