@@ -20,8 +20,8 @@ from shopagent.intent.data_query import data_query, names_data
 from shopagent.planner_slots import STOCKOUT, Slots, cjk, parse_slots
 
 Intent = Literal["diagnose", "promotion", "pricing", "assortment", "whatif", "creative_draft", "creative_check",
-                 "sql", "data", "report", "schema", "stock", "reviews", "refused", "hostile", "fraud", "unsure",
-                 "unknown"]
+                 "sql", "data", "report", "schema", "stock", "reviews", "refused", "hostile", "fraud",
+                 "false_compliance", "unsure", "unknown"]
 INTENT_TOOL: dict[str, str] = {
     "diagnose": "diagnose", "promotion": "plan_promotion", "pricing": "plan_pricing",
     "assortment": "plan_assortment", "whatif": "whatif", "creative_draft": "creative_draft",
@@ -64,6 +64,11 @@ FRAUD = _words(r"刷单|刷\s*(?:\d+|[几一两三四五六七八九十百千万
                r"(?:5|five)[- ]star reviews|fake testimonials|"
                r"好评返现|\bfake (?:\w+ ){0,2}(?:reviews?|orders?|ratings?|sales|followers)|"
                r"brush(?:ing)? (?:orders|sales)|\bbuy (?:fake )?(?:reviews|followers|ratings)|astroturf")
+# passing copy off as compliant without the ad-law check (就说它合规, 当作过审发出去, "say it's compliant"): refused;
+# checking the copy is what shopagent offers instead
+FALSE_COMPLIANCE = _words(r"(?:就说|说它|说这|就当|当作|当成|标成|标为|假装)\S{0,4}(?:是)?(?:合规|过审|合法)|"
+                          r"\b(?:say|claim|pretend|mark|label)\b.{0,12}\b(?:it'?s|it is|as|that it'?s)\s+"
+                          r"(?:compliant|legal|approved)\b")
 # requests to change or delete the shop's data ("把S003的库存改成500", "delete last month's refunds"): shopagent
 # only reads; a what-if ("...会怎样") or a plan is another matter
 _DATA_NOUN = (r"(?:库存|成本|价格|售价|原价|订单|评价|评论|差评|好评|数据|记录|销量|退款|退货|访客|流量|分数|评分|"
@@ -235,7 +240,7 @@ STEP_START = re.compile(r"^\s*(?:先|首先|第一步|first(?:ly)?,?\s)", re.I)
 # the model's own intents, as the planner names them
 MODEL_INTENT: dict[str, Intent] = {"back_office": "refused", "offtopic": "unknown", "fraud": "fraud"}
 SUGGEST_FLOOR = 0.05  # readings less likely than this are not worth offering
-NO_CALL = ("unknown", "refused", "hostile", "fraud", "unsure")
+NO_CALL = ("unknown", "refused", "hostile", "fraud", "false_compliance", "unsure")
 
 
 class PlannedCall(BaseModel):
@@ -272,7 +277,7 @@ def plan(question: str, previous: Plan | None = None, today: date | None = None)
     for typo, meant in TYPOS.items():
         text = text.replace(typo, meant)
     parts = [part for part in STEP_BREAK.split(STEP_START.sub("", text)) if part and part.strip(" ，,。.;；")]
-    if len(parts) > 1 and not HOSTILE.search(text):
+    if len(parts) > 1 and not HOSTILE.search(text) and not FALSE_COMPLIANCE.search(text):
         steps = _with_earlier_skus([_plan_one(part, part, None, today) for part in parts], parts)
         tools = [step.calls[0].tool for step in steps if step.calls]
         if (len(tools) == len(steps) and tools.count("whatif") <= 1
@@ -324,7 +329,7 @@ def _plan_one(text: str, question: str, previous: Plan | None, today: date | Non
             and (FOLLOW_UP.search(text) or lacks or (carries and SLOT_FOLLOW_UP.search(text)))
             and (intent in ("unknown", "unsure", previous.intent) or REDO.search(text) or confidence < 0.8
                  or classify(text, slots) == "unknown")
-            and intent not in ("hostile", "refused", "fraud")):
+            and intent not in ("hostile", "refused", "fraud", "false_compliance")):
         intent, slots, follow_up, confidence = previous.intent, previous.slots.merged(slots), True, 1.0
         if (intent == "promotion" and own.money is None and own.percent is not None
                 and previous.slots.money is not None):  # "预算砍一半": the last budget, changed by that share
@@ -370,7 +375,8 @@ def decide(text: str, slots: Slots) -> tuple[Intent, float, list[tuple[Intent, f
     when the model is unsure and they agree with one of its closer readings; else "unsure"."""
     from shopagent.intent.model import confident, read
 
-    for pattern, intent in ((HOSTILE, "hostile"), (FRAUD, "fraud"), (RAW_SQL, "sql")):
+    for pattern, intent in ((HOSTILE, "hostile"), (FRAUD, "fraud"), (FALSE_COMPLIANCE, "false_compliance"),
+                            (RAW_SQL, "sql")):
         if pattern.search(text):
             return intent, 1.0, [(intent, 1.0)]
     if DATA_FIRST.search(text) and not WHATIF_CUE.search(text):

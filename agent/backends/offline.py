@@ -100,7 +100,7 @@ def respond(messages: list[Any], tools: Sequence[dict[str, Any]]) -> AIMessage:
 def _call_tools(current: Plan, tools: Sequence[dict[str, Any]], *, turn: int, step: int = 0,
                 found: list[dict[str, Any]] | None = None) -> AIMessage:
     language = current.language
-    if current.intent in ("refused", "hostile", "fraud"):
+    if current.intent in ("refused", "hostile", "fraud", "false_compliance"):
         return AIMessage(content=template("offline_messages", language)[current.intent])
     if current.intent == "unsure":
         return AIMessage(content=not_sure(language, current))
