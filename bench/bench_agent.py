@@ -1,6 +1,6 @@
 """Offline agent bench: right first tool and right key arguments on merchant questions, and `ask` latency.
 
-Run: python bench/bench_agent.py [--planner-only] [--set tuning|heldout|heldout2|heldout3|both|all] [--verbose]
+Run: python bench/bench_agent.py [--planner-only] [--set tuning|heldout|heldout2|heldout3|heldout4|both|all] [--verbose]
      [--repeat 5]
 
 The sets:
@@ -32,6 +32,13 @@ The sets:
                          is the calendar month before "today" (the day after the data's last day: 09-01..09-30
                          for data ending 09-30) and 本月 / this month runs from today's month's first day to the
                          data's last day (the last 30 days while that month has no data yet).
+  agent_heldout4.jsonl   150 questions (90 zh, 60 en, 12-13 per category) written blind by a fourth helper who saw
+                         only the tool schemas, INTERFACE.md and DATA_CONTRACT.md (sha256 bbf7ac78...), frozen
+                         before any run and kept out of every worktree until judged. First runs: main 58a5ccb
+                         first tool 94.0%, key arguments 87.3% (zh 94.4/90.0, en 93.3/83.3); after issue 26's
+                         fourth round (28d3468) 94.7% / 90.0% (zh 93.3/91.1, en 96.7/88.3). Its one hostile miss
+                         (copy to be called compliant unchecked) was then fixed after reading it, so it is seen
+                         from acfe1f1 on.
 A question counts as calling a tool only if the offline model really would (a plan missing a required
 argument, or an unsure reading, answers in words). "x2" and "+100%" are one change; the held-out "skus" of
 plan_promotion is its sku_ids.
@@ -59,6 +66,7 @@ QUESTIONS = HERE / "agent_questions.jsonl"
 HELDOUT = HERE / "agent_heldout.jsonl"  # frozen copy of /work/wt/_heldout/agent_heldout.jsonl
 HELDOUT2 = HERE / "agent_heldout2.jsonl"  # frozen copy of /work/wt/_heldout3/agent_heldout2.jsonl
 HELDOUT3 = HERE / "agent_heldout3.jsonl"  # frozen copy of /work/wt/_heldout4/agent_heldout3.jsonl
+HELDOUT4 = HERE / "agent_heldout4.jsonl"  # frozen copy of /root/_frozen/agent_heldout4.jsonl
 LATENCY_QUESTION = "为什么这周 GMV 掉了?"
 SAMPLE_LAST_DAY = date(2026, 9, 30)  # what the agent's system prompt says of the sample shop: dates are read up to it
 CLI = [sys.executable, "-c", "from shopagent.cli import main; main()"]  # the console script, in this interpreter
@@ -184,11 +192,12 @@ def main() -> None:
     parser.add_argument("--planner-only", action="store_true")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--verbose", action="store_true", help="print the misses too")
-    parser.add_argument("--set", choices=("tuning", "heldout", "heldout2", "heldout3", "both", "all"), default="all")
+    parser.add_argument("--set", choices=("tuning", "heldout", "heldout2", "heldout3", "heldout4", "both",
+                                                   "all"), default="all")
     options = parser.parse_args()
     paths = {"tuning": [QUESTIONS], "heldout": [HELDOUT], "heldout2": [HELDOUT2],
-             "heldout3": [HELDOUT3], "both": [QUESTIONS, HELDOUT],
-             "all": [QUESTIONS, HELDOUT, HELDOUT2, HELDOUT3]}[options.set]
+             "heldout3": [HELDOUT3], "heldout4": [HELDOUT4], "both": [QUESTIONS, HELDOUT],
+             "all": [QUESTIONS, HELDOUT, HELDOUT2, HELDOUT3, HELDOUT4]}[options.set]
     report = {"planner": [score_planner(path) for path in paths]}
     if not options.planner_only:
         report["latency"] = ask_latency(options.repeat)
