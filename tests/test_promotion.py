@@ -28,6 +28,21 @@ def plan(plan_json):
 
 
 @pytest.fixture(scope="module")
+def fitted_sample(sample_world):
+    """The sample shop's panel, last day and response curves, fitted once for the tests that plan on them."""
+    from types import SimpleNamespace
+
+    from shopagent.tools.panel import data_dates, load_panel
+    from shopagent.tools.promotion_curves import fit_response_curves
+    from shopagent.tools.store import Shop
+
+    shop = Shop(sample_world.db)
+    first, last = data_dates(shop)
+    panel = load_panel(shop, first, last)
+    return SimpleNamespace(panel=panel, last=last, curves=fit_response_curves(panel, as_of=last, seed=0))
+
+
+@pytest.fixture(scope="module")
 def runner():
     from typer.testing import CliRunner
 
@@ -175,21 +190,15 @@ def test_a_sku_planned_alone_is_told_why_in_its_own_terms(plan, sample_world, ru
     assert "Nothing funded" in shown and "ROI 0.00" not in shown
 
 
-def test_a_plan_may_fund_a_sku_below_the_least_it_has_spent(sample_world):
+def test_a_plan_may_fund_a_sku_below_the_least_it_has_spent(fitted_sample, sample_world):
     """Every curve runs through GMV(0) = 0, so a budget below the least a SKU has spent lies between two known
     points: interpolation, not extrapolation. A plan held back by its ROI floor may fund the high-ROI low-spend
     end of a concave curve (issue 22: a floor at the least / 1.25 spent nothing where ¥23k/day would have paid),
     and it still holds its ROI."""
-    from shopagent.tools.panel import data_dates, load_panel
-    from shopagent.tools.promotion_curves import fit_response_curves
     from shopagent.tools.promotion_optimiser import MIN_BUDGET
     from shopagent.tools.promotion_plan import plan_from_panel
-    from shopagent.tools.store import Shop
 
-    shop = Shop(sample_world.db)
-    first, last = data_dates(shop)
-    panel = load_panel(shop, first, last)
-    curves = fit_response_curves(panel, as_of=last, seed=0)
+    panel, last, curves = fitted_sample.panel, fitted_sample.last, fitted_sample.curves
     plan = plan_from_panel(panel, as_of=last, budget=50000, target_roi=5.0, curves=curves)
     below = [a for a in plan.allocations
              if 0 < a.daily_budget < min(curves[a.sku_id].spend_low, curves[a.sku_id].current_spend) / 1.25]
@@ -198,19 +207,13 @@ def test_a_plan_may_fund_a_sku_below_the_least_it_has_spent(sample_world):
     assert plan.expected.roi_low >= 5.0
 
 
-def test_a_plan_that_cannot_beat_todays_mix_proposes_todays_mix_and_says_why(sample_world, plan):
+def test_a_plan_that_cannot_beat_todays_mix_proposes_todays_mix_and_says_why(fitted_sample, sample_world, plan):
     """Do no harm: when every SKU responds alike and spends alike today, no re-split can beat today's mix, so the
     plan keeps today's mix scaled to the budget and says why, in the JSON and in one sentence."""
-    from shopagent.tools.panel import data_dates, load_panel
-    from shopagent.tools.promotion_curves import fit_response_curves
     from shopagent.tools.promotion_plan import plan_from_panel
-    from shopagent.tools.store import Shop
 
     assert plan["fallback"] is None and plan["method"]["fallback"] == "none"  # the sample shop's plan beats it
-    shop = Shop(sample_world.db)
-    first, last = data_dates(shop)
-    panel = load_panel(shop, first, last)
-    curves = fit_response_curves(panel, as_of=last, seed=0)
+    panel, last, curves = fitted_sample.panel, fitted_sample.last, fitted_sample.curves
     # a concave curve (shape below 1) that pays at today's spend: an equal split is the best use of alike SKUs
     def roi_today(sku: str) -> float:
         return curves[sku].expected_gmv(curves[sku].current_spend) / curves[sku].current_spend
@@ -267,19 +270,13 @@ def test_a_festival_in_the_self_checks_weeks_is_not_counted_as_the_curves_error(
     assert busy.total_error is not None and busy.total_error < 0.1
 
 
-def test_a_model_that_was_wrong_on_this_shop_plans_more_carefully(sample_world):
+def test_a_model_that_was_wrong_on_this_shop_plans_more_carefully(fitted_sample, sample_world):
     """Calibration: the larger the errors the backtest found beyond the curves' own uncertainty, the wider the
     stated range and the lower the ROI the plan can promise, so it spends no more."""
-    from shopagent.tools.panel import data_dates, load_panel
     from shopagent.tools.promotion_backtest import Backtest
-    from shopagent.tools.promotion_curves import fit_response_curves
     from shopagent.tools.promotion_plan import plan_from_panel
-    from shopagent.tools.store import Shop
 
-    shop = Shop(sample_world.db)
-    first, last = data_dates(shop)
-    panel = load_panel(shop, first, last)
-    curves = fit_response_curves(panel, as_of=last, seed=0)
+    panel, last, curves = fitted_sample.panel, fitted_sample.last, fitted_sample.curves
 
     def planned(extra_sd: float):  # noqa: ANN202 - a PromotionPlan
         check = Backtest(origins=3, horizon_days=14, predictions=90, mape=0.1, bias=0.0, coverage=0.8,
@@ -292,22 +289,16 @@ def test_a_model_that_was_wrong_on_this_shop_plans_more_carefully(sample_world):
     assert unsure.expected.roi_low >= 3.0 and unsure.method["backtest"]["extra_sd"] == 0.08
 
 
-def test_a_backtest_that_found_each_skus_own_errors_and_a_bias_plans_more_carefully(sample_world):
+def test_a_backtest_that_found_each_skus_own_errors_and_a_bias_plans_more_carefully(fitted_sample, sample_world):
     """Each SKU's own unexplained error widens the stated range, and a bias the origins agree on (the curves
     promised 15% too much) lowers the expected GMV by about that much: the plan spends no more and still holds
     its ROI at its confidence."""
     import numpy as np
 
-    from shopagent.tools.panel import data_dates, load_panel
     from shopagent.tools.promotion_backtest import Backtest
-    from shopagent.tools.promotion_curves import fit_response_curves
     from shopagent.tools.promotion_plan import plan_from_panel
-    from shopagent.tools.store import Shop
 
-    shop = Shop(sample_world.db)
-    first, last = data_dates(shop)
-    panel = load_panel(shop, first, last)
-    curves = fit_response_curves(panel, as_of=last, seed=0)
+    panel, last, curves = fitted_sample.panel, fitted_sample.last, fitted_sample.curves
 
     def planned(sku_sd: float, shift: float):  # noqa: ANN202 - a PromotionPlan
         check = Backtest(origins=3, horizon_days=14, predictions=90, mape=0.1, bias=0.0, coverage=0.8,
@@ -458,15 +449,10 @@ def test_human_output_shows_budgets_and_the_budget_curve(plan, sample_world, run
     assert "Budget → GMV" in result.stdout and "next ¥1,000" in result.stdout
 
 
-def test_response_curves_public_interface(sample_world):
-    from shopagent.tools.panel import data_dates, load_panel
+def test_response_curves_public_interface(fitted_sample, sample_world):
     from shopagent.tools.promotion_curves import ResponseCurve, fit_response_curves
-    from shopagent.tools.store import Shop
 
-    shop = Shop(sample_world.db)
-    first, last = data_dates(shop)
-    panel = load_panel(shop, first, last)
-    curves = fit_response_curves(panel, as_of=last, seed=0)
+    panel, last, curves = fitted_sample.panel, fitted_sample.last, fitted_sample.curves
     assert curves == fit_response_curves(panel, as_of=last, seed=0)
     promoted = {s.sku_id for s in sample_world.truth.skus if s.promo is not None}
     assert set(curves) <= promoted and len(curves) >= 0.8 * len(promoted)
@@ -888,19 +874,13 @@ def test_below_the_least_spend_seen_the_planner_believes_the_share_the_shop_meas
     assert np.all(straight < unmeasured) and np.all(unmeasured < bore_out)
 
 
-def test_a_shop_whose_low_spend_days_bore_out_the_bulge_is_planned_on_it(sample_world):
+def test_a_shop_whose_low_spend_days_bore_out_the_bulge_is_planned_on_it(fitted_sample, sample_world):
     """With the ROI floor binding, a self-check that found the shop's low-spend days on the fitted curves lets the
     plan expect more GMV from the low-spend end than one that found them on the straight line; both hold the ROI."""
-    from shopagent.tools.panel import data_dates, load_panel
     from shopagent.tools.promotion_backtest import Backtest
-    from shopagent.tools.promotion_curves import fit_response_curves
     from shopagent.tools.promotion_plan import plan_from_panel
-    from shopagent.tools.store import Shop
 
-    shop = Shop(sample_world.db)
-    first, last = data_dates(shop)
-    panel = load_panel(shop, first, last)
-    curves = fit_response_curves(panel, as_of=last, seed=0)
+    panel, last, curves = fitted_sample.panel, fitted_sample.last, fitted_sample.curves
 
     def planned(bulge: float):  # noqa: ANN202 - a PromotionPlan
         check = Backtest(origins=3, horizon_days=14, predictions=90, mape=0.1, bias=0.0, coverage=0.8,
