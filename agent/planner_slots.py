@@ -100,7 +100,9 @@ _MONEY = re.compile(rf"([¥$])?\s*({MONEY_NUM})\s*(万|w|千|k|百)?\s*(元|块|
                     rf"(?![A-Za-z0-9]))",
                     re.I)
 # 一万五 = 1.5万, 两千五 = 2.5千: a bare digit after the unit is the next place down
-_UNIT_TAIL = re.compile(r"(\d+)\s*(万|千)\s*([1-9一二两三四五六七八九])(?![\d.万千百十%])")
+_UNIT_TAIL = re.compile(r"(\d+)\s*(万|千)\s*([1-9一二两三四五六七八九])(?![\d.万千百十%天日])")  # 1万1天: a day
+# 两万五一天 is 25,000 a day: the 一 of 一天 / 一日 is the day's, not more digits of the tail (it read 五一 as 51)
+_TAIL_PER_DAY = re.compile(r"(?<=[万千])\s*([1-9一二两三四五六七八九])(?=一(?:天|日))")
 _SHARE = rf"({NUM})\s*(?:%|个点|个百分点|percent)"
 # "top 10", "前3", "列前8条": a count of items to show; not 前3天 / 前一周, which are periods
 _TOP = re.compile(r"(?:\btop|前|best|worst|bottom)\s*(\d+|[一二两三四五六七八九十]{1,2})(?![\d.]|\s*(?:天|日|周|星期|"
@@ -126,7 +128,8 @@ def _weeks_or_days(match: re.Match[str]) -> int:
 # limits a merchant puts on a plan, read before any other number: "单品不低于 2.5" is no budget
 _LIMITS: tuple[tuple[str, re.Pattern[str], object], ...] = (
     ("min_roi_per_sku", _limit(
-        rf"(?:单品|单个|每个|每款)\s*(?:sku|商品|款)?[^0-9]{{0,8}}?(?:不低于|至少|别低于|不能低于|最低)\s*({NUM})",
+        rf"(?:单品|单个|每个|每款)\s*(?:sku|商品|款)?[^0-9]{{0,8}}?(?:不低于|至少|别低于|不能低于|最低)\s*"
+        rf"(?:要|得|为|是)?\s*({NUM})",
         rf"(?:单品|单个|每个|每款|每个sku|每个商品|每个品)\s*(?:sku|商品|款|品)?\s*(?:的)?\s*(?:投产比?|"
         rf"roi)?\s*(?:都)?\s*"
         rf"(?:要|得|需要|必须)?\s*(?:不低于|至少|别低于|不能低于|最低|不少于|达到|到|高于|大于|>=?)\s*({NUM})",
@@ -276,6 +279,7 @@ def parse_slots(text: str, *, original: str | None = None, today: date | None = 
         values["quoted"] = _AFTER_QUESTION.search(original or text).group(1).strip()
     # numerals become digits only after the copy to check was taken verbatim; the rest reads digits
     text = _PAIR.sub(lambda match: {"俩": "两个", "仨": "三个"}[match.group(0)[0]], text)  # 俩脚本 = 两个脚本
+    text = _TAIL_PER_DAY.sub(lambda match: f"{match.group(1)} ", text)
     text = _CN_QUANTITY.sub(lambda match: _cn_digits(match.group(1) or match.group(2)), text)
     text = _EN_QUANTITY.sub(lambda match: str(EN_NUMBERS[_first(match).lower()]), text)
     text = _TENTHS_SHARE.sub(lambda match: f"{int(match.group(1)) * 10}%", text)  # 两成 = 20%, wherever it is

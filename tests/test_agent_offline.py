@@ -886,3 +886,16 @@ def test_steps_after_a_comma_and_再_are_kept_in_order(question, steps):
 def test_a_price_raised_to_a_value_and_a_budget_doubled_are_both_changed():
     test_the_questions_merchants_asked_are_read_as_meant(
         "S027涨价到239，推广预算同时翻倍，会怎样", "whatif", {"price": {"S027": "239"}, "budget": {"S027": "+100%"}})
+
+
+@pytest.mark.parametrize("question, arguments", [
+    # a tail digit after 万/千 is the next place down, and the 一 of 一天 is the day's: 五一 is not 51
+    ("推广一万二一天，投产4，帮我分", {"budget": 12000.0, "target_roi": 4.0}),
+    ("三千五一日 roi 3 咋分", {"budget": 3500.0, "target_roi": 3.0}),
+    ("预算一万一天，roi 3 怎么投", {"budget": 10000.0, "target_roi": 3.0}),
+    ("日预算两万五 投产3.5", {"budget": 25000.0, "target_roi": 3.5}),
+    # a floor for every SKU said with 要/得 before its number
+    ("预算8千 投产4 每款投产最低得2.5", {"budget": 8000.0, "target_roi": 4.0, "min_roi_per_sku": 2.5}),
+])
+def test_a_budget_with_a_tail_digit_per_day_and_a_per_sku_floor_are_read_as_meant(question, arguments):
+    test_the_questions_merchants_asked_are_read_as_meant(question, "plan_promotion", arguments)
