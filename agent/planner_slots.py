@@ -62,9 +62,10 @@ _ROI_BEFORE = re.compile(rf"({NUM})\s*(?:的|倍)?\s*(?:投产比?|(?<![a-z])roi
                          rf"({NUM})\s*(?:x|×|倍)\s*(?:的)?\s*(?:return|回报|回本)", re.I)
 _COUNT = re.compile(r"(?![1一]\s*份)(\d+|[一两二三四五六七八九十])\s*(?:个|条|版|套|篇|份|句)"
                     r"(?!月|星期|礼拜|\s*(?:字|汉字|字符|词|小时|人))|"
-                    r"(\d+)\s+(?:(?:more|new|different|short|catchy|alternative)\s+)?(?:titles|options|versions|"
-                    r"variants|"
-                    r"drafts|ideas|scripts|alternatives|candidates|headlines|takes|choices|picks|selling points|"
+                    # "2 video scripts", "1 product detail page": a kind of copy may sit between the count and its noun
+                    r"(\d+)\s+(?:(?:more|new|different|short|catchy|alternative)\s+)?"
+                    r"(?:(?:video|product|detail|details|listing)\s+){0,2}(?:titles?|options|versions?|variants|pages?|"
+                    r"drafts?|ideas|scripts?|alternatives|candidates|headlines?|takes|choices|picks|selling points|"
                     r"descriptions|"
                     r"captions|slogans|taglines)|"
                     r"\bmake it\s+(\d{1,2})\s*[.!?]?\s*$|"
@@ -91,7 +92,9 @@ _CN_QUANTITY = re.compile(r"(?<![\d.])([零一二两三四五六七八九十]+(?
                           r"(?<=投产)比?([零一二两三四五六七八九十]+(?:点[零一二三四五六七八九]+)?)(?![万千百])")
 _EN_QUANTITY = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|thirty|fifty)\b"
                           r"(?=\s*(?:percent|%|days?\b|weeks?\b|months?\b|(?:more |new |different |alternative )?"
-                          r"(?:titles|drafts|options|versions|variants|ideas|scripts|alternatives|headlines|"
+                          r"(?:(?:video|product|detail|details|listing) ){0,2}"
+                          r"(?:titles?\b|drafts?\b|options|versions?\b|variants|ideas|scripts?\b|alternatives|"
+                          r"headlines?\b|pages?\b|"
                           r"candidates|selling points|descriptions|captions|slogans|taglines))|"
                           r"\s*[.!?]?\s*$)|(?:(?<=give me )|(?<=gimme )|(?<=need ))(one|two|three|four|five|six|"
                           r"seven|eight|nine|ten)\b", re.I)
@@ -159,6 +162,7 @@ _LIMITS: tuple[tuple[str, re.Pattern[str], object], ...] = (
                           rf"(?:保|守住|保住)\s*(?:住)?\s*{_SHARE}\s*(?:的)?\s*毛利",
                           rf"min(?:imum)?\.?\s+(?:gross\s+)?margins?\s*(?:of|at|=|:|is)?\s*{_SHARE}",
                           rf"margins?\s*(?:floor|minimum|min)\s*(?:of|at|=|:|is)?\s*{_SHARE}",
+                          rf"margins?\s*(?:>=|≥|=>|of at least|at least|no less than|not below)\s*{_SHARE}",
                           rf"(?:keep|hold|protect|maintain)\s+(?:the\s+|a\s+|our\s+)?(?:gross\s+)?margins?\s*"
                           rf"(?:at|above|over|of)?\s*(?:least\s*)?{_SHARE}",
                           rf"margins?\s*(?:of\s*)?(?:at least|above|no lower than|not below)\s*{_SHARE}",
@@ -174,6 +178,7 @@ _LIMITS: tuple[tuple[str, re.Pattern[str], object], ...] = (
         rf"(?:单次|每次|一次|每个|单品)\s*(?:调价|改价|调整|变动|涨跌|调)?[^0-9%]{{0,6}}?(?:不超过|别超过|最多|以内|"
         rf"控制在|上限)\s*{_SHARE}",
         rf"max(?:imum)?\.?\s+(?:price\s+)?(?:change|move|step|adjustment|swing|shift)s?\s*(?:of|at|=|:|is)?\s*{_SHARE}",
+        rf"max(?:imum)?\.?\s*{_SHARE}\s*(?:price\s+)?(?:change|move|step|adjustment|swing|shift)",
         rf"(?:change|move|adjust)\w*\s+(?:\w+\s+){{0,3}}?(?:by\s+)?(?:at most|no more than|up to|within|"
         rf"max)\s*{_SHARE}",
         rf"(?:within|at most|up to)\s*{_SHARE}\s*(?:of\s+)?(?:(?:the|current)\s+)?(?:price\s+)?(?:change|move|"

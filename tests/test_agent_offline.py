@@ -899,3 +899,16 @@ def test_a_price_raised_to_a_value_and_a_budget_doubled_are_both_changed():
 ])
 def test_a_budget_with_a_tail_digit_per_day_and_a_per_sku_floor_are_read_as_meant(question, arguments):
     test_the_questions_merchants_asked_are_read_as_meant(question, "plan_promotion", arguments)
+
+
+@pytest.mark.parametrize("question, tool, arguments", [
+    # a count with a kind of copy between it and its noun, singular or plural
+    ("one video script for S021 please", "creative_draft", {"sku_id": "S021", "kind": "video_script", "n": 1}),
+    ("need 4 product detail pages for S008", "creative_draft", {"sku_id": "S008", "kind": "detail", "n": 4}),
+    ("write one title for S016", "creative_draft", {"sku_id": "S016", "kind": "title", "n": 1}),
+    # limits written with a sign or before their noun
+    ("best price for S022, margin >= 30%", "plan_pricing", {"skus": ["S022"], "min_margin": 0.3}),
+    ("price S018 for profit, max 8% price change", "plan_pricing", {"skus": ["S018"], "max_change": 0.08}),
+])
+def test_copy_counts_and_pricing_limits_written_in_other_forms_are_read(question, tool, arguments):
+    test_the_questions_merchants_asked_are_read_as_meant(question, tool, arguments)
