@@ -107,7 +107,8 @@ DATA_ASK = _words(r"花了多少|花费多少|烧了多少|各渠道|分渠道|�
                   r"list (?:of )?(?:all )?(?:the |our )?(?:products|skus)|all (?:of )?our products|"
                   r"product (?:list|info|details)|what(?:'s| is) s\d{2,5}\b|"
                   # "在售的有多少款", "how many active skus": the catalogue
-                  r"多少个?(?:sku|款|商品|链接)|在售|how many (?:active |live |listed |different )?(?:skus|products|"
+                  r"多少个?(?:sku|款|商品|链接)|在售的?(?:商品|款)?(?:有|共|一共|总共)?(?:多少|几)|(?<!所)有在售|哪些在售|"
+                  r"how many (?:active |live |listed |different )?(?:skus|products|"
                   r"listings)|average order value|\baov\b|"
                   r"what(?:'s| is| was| are| were) (?:the |our |my )?(?:total |average |daily )?"
                   r"(?:gmv|revenue|sales|conversion|refund|units|visitors|add[- ]to[- ]cart)")
@@ -158,11 +159,15 @@ WHATIF_CUE = _words(r"^\s*(?:sim|scenario|模拟|推演)\s*[:：]|\bscenario\b|�
 CHANGE = _words(r"翻倍|加倍|减半|\bdoubl|\bhalv|"
                 r"涨价|降价|提价|加价|打.{0,2}折|\d(\.\d)?折|卖\s*\d|价格?(改|调)|改成|调到|加到|提到|降到|砍|"
                 r"raise|increase|\bcut\b|lower|reduce|goes? up|goes? down|\bdiscount|to ¥?\d|"
-                r"(?:priced|price it|sells?|selling|sold) (?:at|for) ¥?\d")
+                r"(?:priced|price it|sells?|selling|sold) (?:at|for) ¥?\d|"
+                # "simulate S033 at 199 yuan": a SKU at a price is a new price for it
+                r"\bs\d{2,5}\s+(?:at|@)\s*[¥$]?\s*\d")
 PROMOTION = _words(r"预算|投放|推广|投产|\broi\b|\broas\b|budget|ad spend|allocat|分配|怎么分|\bsplit\b|campaign")
 ASSORTMENT = _words(r"主推|主打|重点推|重点打|潜力款|动销|\bfeature\b|focus on|worth pushing|(?:what|which) .{0,16}"
                     r"\bto push\b|worth (?:backing|featuring|doubling down)|"
                     r"下架|选品|滞销|清仓|清掉|清货|卖不动|不好卖|淘汰|砍掉哪|砍哪|货盘|商品结构|追单|"
+                    # "哪些可以砍掉", "款太多了": which SKUs to cut; "product lineup check": the whole range
+                    r"(?:哪些|哪几个|哪几款|什么款)\S{0,6}砍|款\S{0,3}太多|\blineup\b|product mix|range review|"
                     r"which (skus?|products?|items?) (do|should) (i|we) (push|kill)|"
                     r"assortment|discontinu|delist|slow[- ]?mov|dead stock|"
                     r"which (skus?|products?|items?) (to|should) (drop|cut|remove)")
@@ -197,6 +202,8 @@ FOLLOW_UP = _words(r"呢|^那|^\s*(?:and|also|plus)\b|也来|也要|也给|也�
                    r"^\s*same\b|\bsame but\b|^\s*(?:如果是|那如果|再加|多加|追加)|"
                    r"\bassuming\b|前一天|后一天|the day before|previous day|what about|how about|and for|same for|"
                    r"same question|换成|改成|改为|调成|再|instead|"
+                   # "拉长到30天看看", "extend it to 60 days": the same question over a longer or shorter period
+                   r"拉长|延长|放长|缩短|缩到|\b(?:extend|stretch|widen|shorten|narrow)\b|"
                    r"same thing|again|redo|re-?run|^\s*(?:make it|change it to|and with|with)\b")
 WHOLE_SHOP = _words(r"全店|整个店|整店|店铺整体|whole (shop|store)|shop-?wide|the shop overall|all skus")
 # "前一天的也来一份", "and the day after?": the answer's day moved by one
@@ -401,7 +408,9 @@ def decide(text: str, slots: Slots) -> tuple[Intent, float, list[tuple[Intent, f
     # request to write a kind of copy ("then write selling points addressing them")
     drafting = rule == "creative_draft" and slots.creative_kind is not None and WRITE.search(text)
     diagnosing = rule == "diagnose" and re.search(r"诊断|\bdiagnos", text, re.I)  # "诊断最近30天" names the tool
-    if rule in ("creative_check", "data") or drafting or diagnosing or (
+    # "先做一下货盘分析": the words for the range itself name the assortment plan
+    assorting = rule == "assortment" and re.search(r"货盘|选品|商品结构|assortment|lineup", text, re.I)
+    if rule in ("creative_check", "data") or drafting or diagnosing or assorting or (
             rule != "unknown" and rule in [name for name, _ in ranked[:3]]):
         return rule, dict(ranked)[rule], ranked
     # a refusal needs to be well ahead of the closest tool reading: "嗯那个怎么弄" is more likely off-topic than a

@@ -275,9 +275,10 @@ def parse_slots(text: str, *, original: str | None = None, today: date | None = 
         values["quoted"] = " ".join(pieces)
     elif quoted:
         values["quoted"] = _first(quoted).strip()
-    elif ":" in text:  # the copy after the colon, as written (a full-width comma stays one)
-        written = original if original and re.search(r"[:：]", original) else text
-        values["quoted"] = re.split(r"[:：]", written, maxsplit=1)[1].strip()
+    elif ":" in text or "——" in text or " — " in text:  # the copy after the colon or dash, as written (a
+        # full-width comma stays one): "卖点文案过下审核——100%纯羊毛…", "check this — best wool ever"
+        written = original if original and re.search(r"[:：]|——| — ", original) else text
+        values["quoted"] = re.split(r"[:：]|——| — ", written, maxsplit=1)[1].strip()
     elif _CAN_WRITE.search(original or text):
         values["quoted"] = _CAN_WRITE.search(original or text).group(1).strip()
     elif _AFTER_QUESTION.search(original or text):  # "will this get flagged? 顶级奢华 独一无二": the copy after the ask

@@ -912,3 +912,36 @@ def test_a_budget_with_a_tail_digit_per_day_and_a_per_sku_floor_are_read_as_mean
 ])
 def test_copy_counts_and_pricing_limits_written_in_other_forms_are_read(question, tool, arguments):
     test_the_questions_merchants_asked_are_read_as_meant(question, tool, arguments)
+
+
+@pytest.mark.parametrize("question, tool, arguments", [
+    # a SKU "at" a price is a new price for it, whatever words for the period follow
+    ("simulate S021 at 89 yuan over the coming 14 days", "whatif", {"price": {"S021": "89"}, "days": 14}),
+    # the range itself: cutting SKUs, the live listings sorted into push / fix / restock / delist, a lineup review
+    ("这么多款，哪几款能砍", "plan_assortment", {}),
+    ("把所有在售款梳理下，该主推的主推、该下架的下架", "plan_assortment", {}),
+    ("lineup review as of 2026-08-01", "plan_assortment", {"as_of": "2026-08-01"}),
+    # the copy to check after a dash
+    ("这段能发吗——全网销量第一，顶级品质", "creative_check", {"text": "全网销量第一，顶级品质"}),
+    ("check this copy — the best wool ever made", "creative_check", {"text": "the best wool ever made"}),
+    # the catalogue count stays a data question
+    ("在售的商品一共多少个", "sql", {}),
+])
+def test_a_price_at_a_value_the_range_and_copy_after_a_dash_are_read(question, tool, arguments):
+    test_the_questions_merchants_asked_are_read_as_meant(question, tool, arguments)
+
+
+def test_a_range_analysis_as_a_first_step_is_the_assortment_plan():
+    test_a_multi_step_question_keeps_every_step_in_order(
+        "先做个选品分析，然后出个定价建议", [("plan_assortment", {}), ("plan_pricing", {})])
+
+
+@pytest.mark.parametrize("question, days", [("延长到60天看看", 60), ("shorten it to 14 days", 14)])
+def test_a_follow_up_that_only_lengthens_or_shortens_the_period_keeps_the_diagnosis(question, days):
+    from datetime import date
+
+    from shopagent.offline_planner import plan
+
+    planned = plan(question, plan("诊断一下最近7天", today=date(2026, 9, 30)), today=date(2026, 9, 30))
+    assert planned.follow_up and [(call.tool, call.arguments) for call in planned.calls] == [
+        ("diagnose", {"days": days})]
