@@ -12,11 +12,16 @@ own functions (bench_promotion.score_shop, bench_diagnose.score_shop, bench_pric
 shared caches (bench/worlds.py for ours, bench_heldout.heldout_shop for alt_shop), at the sizes those benches
 use: 80 SKUs x 180 days on ours, 60 x 150 on alt_shop. Rows = simulator x mechanism, columns = the issues'
 targets. Results go to bench/out/family/<bench>-<simulators>-seeds<N>-from<first>.json (gitignored).
+Each shop's scores are also kept as they finish, under bench/out/family/units/<code>/, where <code> is a hash of
+the code that scores them (agent/, tools/, prompts/, bench/): a stopped run started again with the same code
+scores only the shops it had not finished, and any change to the code scores every shop again. --fresh ignores
+what is kept.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import statistics
 import sys
@@ -122,6 +127,38 @@ def _pricing(simulator: str, spec: str, seed: int) -> list[dict]:
 
     return [{"elastic": bench_pricing_alt.score_elasticities(seed, mechanism),
              "whatif": bench_pricing_alt.score_whatif(seed, mechanism)}]
+
+
+def code_fingerprint() -> str:
+    """A hash of every file the scores depend on: the package, its prompts and the benches (their outputs aside)."""
+    root = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    for folder in ("agent", "tools", "prompts", "bench"):
+        for path in sorted((root / folder).rglob("*")):
+            if path.is_file() and "out" not in path.relative_to(root).parts and "__pycache__" not in path.parts:
+                digest.update(str(path.relative_to(root)).encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def kept_unit(unit: tuple[str, str, str, int], folder: Path) -> Path:
+    bench, simulator, spec, seed = unit
+    return folder / f"{bench}-{simulator}-{spec.replace('=', '_')}-seed{seed}.json"
+
+
+def run_kept(job: tuple[tuple[str, str, str, int], str]) -> dict:
+    """run_unit, reading and writing the scores kept for this code (a crash is never kept)."""
+    unit, folder = job
+    path = kept_unit(unit, Path(folder))
+    if folder and path.exists():
+        return {**json.loads(path.read_text(encoding="utf-8")), "kept": True}
+    result = run_unit(unit)
+    if folder and result["error"] is None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".part")
+        partial.write_text(json.dumps(result, ensure_ascii=False, default=str), encoding="utf-8")
+        partial.replace(path)
+    return result
 
 
 def _mean(values: list[float]) -> float | None:
@@ -239,6 +276,7 @@ def main() -> int:
     parser.add_argument("--mechanisms", default="all", help="comma-separated mechanisms of each bench, or all")
     parser.add_argument("--quiet-seeds", type=int, default=5, help="diagnose: shops without planted causes")
     parser.add_argument("--jobs", type=int, default=1, help="processes (the machine is shared: keep it low)")
+    parser.add_argument("--fresh", action="store_true", help="score every shop again, ignoring kept scores")
     args = parser.parse_args()
     benches = args.bench.split(",")
     simulators = args.simulators.split(",")
@@ -259,17 +297,19 @@ def main() -> int:
             units += [("quiet", simulator, "none", seed) for simulator in simulators
                       for seed in range(QUIET_FIRST_SEED, QUIET_FIRST_SEED + args.quiet_seeds)]
     started = time.perf_counter()
+    kept = "" if args.fresh else str(OUT / "units" / code_fingerprint())
+    jobs = [(unit, kept) for unit in units]
     done = []
     if args.jobs > 1:
         from multiprocessing import get_context
 
         with get_context("spawn").Pool(args.jobs) as pool:
-            for result in pool.imap(run_unit, units):
+            for result in pool.imap(run_kept, jobs):
                 done.append(result)
                 _progress(result, len(done), len(units), started)
     else:
-        for unit in units:
-            done.append(run_unit(unit))
+        for job in jobs:
+            done.append(run_kept(job))
             _progress(done[-1], len(done), len(units), started)
     wall = time.perf_counter() - started
     for bench in benches:
@@ -307,7 +347,8 @@ def main() -> int:
 
 def _progress(result: dict, count: int, total: int, started: float) -> None:
     print(f"[{count}/{total} {time.perf_counter() - started:.0f}s] {result['bench']} {result['simulator']} "
-          f"{result['mechanism']} seed {result['seed']}: {result['seconds']:.1f}s", flush=True)
+          f"{result['mechanism']} seed {result['seed']}: {result['seconds']:.1f}s"
+          f"{' (kept from an earlier run of this code)' if result.get('kept') else ''}", flush=True)
     if result["error"]:
         print("  CRASHED: " + result["error"].strip().replace("\n", "\n  "), flush=True)
 
