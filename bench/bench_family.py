@@ -275,6 +275,7 @@ def main() -> int:
     parser.add_argument("--first-seed", type=int, default=None, help="default: the single-simulator bench's own")
     parser.add_argument("--mechanisms", default="all", help="comma-separated mechanisms of each bench, or all")
     parser.add_argument("--quiet-seeds", type=int, default=5, help="diagnose: shops without planted causes")
+    parser.add_argument("--quiet-first-seed", type=int, default=QUIET_FIRST_SEED, help="diagnose: the first of them")
     parser.add_argument("--jobs", type=int, default=1, help="processes (the machine is shared: keep it low)")
     parser.add_argument("--fresh", action="store_true", help="score every shop again, ignoring kept scores")
     args = parser.parse_args()
@@ -295,7 +296,7 @@ def main() -> int:
                   for seed in range(first, first + args.seeds)]
         if bench == "diagnose":
             units += [("quiet", simulator, "none", seed) for simulator in simulators
-                      for seed in range(QUIET_FIRST_SEED, QUIET_FIRST_SEED + args.quiet_seeds)]
+                      for seed in range(args.quiet_first_seed, args.quiet_first_seed + args.quiet_seeds)]
     started = time.perf_counter()
     kept = "" if args.fresh else str(OUT / "units" / code_fingerprint())
     jobs = [(unit, kept) for unit in units]
