@@ -46,7 +46,7 @@ def score_shop(db: Path, events: list, confirms=None) -> dict:  # noqa: ANN001 -
     """Diagnose one shop and score it against its planted causes (objects with kind, sku_id, channel and
     impact_gmv: this simulator's truth events, or another simulator's). `confirms` says whether the
     simulator's own counterfactual confirms an unplanted finding (a real cause it did not plant)."""
-    from shopagent.tools.diagnose import diagnose
+    from shopagent.tools.diagnose import MATERIAL_SHARE, diagnose
     from shopagent.tools.store import Shop
 
     started = time.perf_counter()
@@ -58,6 +58,10 @@ def score_shop(db: Path, events: list, confirms=None) -> dict:  # noqa: ANN001 -
     # material = at least 0.25% of the period's GMV: about ¥5,000 on the sample shop's ¥2M fortnight
     material_floor = 0.0025 * result.kpis.gmv
     material = [key_ for key_, event in planted.items() if abs(event.impact_gmv) >= material_floor]
+    # the causes diagnose sets out to tell: worth at least its own materiality bar (MATERIAL_SHARE of the
+    # period's GMV; price moves and surges under it are left out by design, alt_shop plants many)
+    told_floor = MATERIAL_SHARE * result.kpis.gmv
+    told = [key_ for key_, event in planted.items() if abs(event.impact_gmv) >= told_floor]
     for planted_key, event in planted.items():
         if planted_key in found:
             rank = found.index(planted_key) + 1
@@ -77,6 +81,8 @@ def score_shop(db: Path, events: list, confirms=None) -> dict:  # noqa: ANN001 -
     return {
         "planted": len(planted), "found": len(ranks), "material": len(material),
         "material_found": sum(key_ in found for key_ in material), "top10": sum(rank <= 10 for rank in ranks),
+        "over_bar": len(told), "over_bar_found": sum(key_ in found for key_ in told),
+        "over_bar_top10": sum(key_ in found[:10] for key_ in told),
         "ranks": ranks, "unplanted_top10": len(unplanted_top10), "unplanted": [list(item) for item in unplanted_top10],
         "unplanted_top10_unconfirmed": len(unplanted_top10) - len(confirmed),
         "unplanted_confirmed": [list(item) for item in confirmed],
@@ -135,6 +141,11 @@ def summarise(seeds: list[dict]) -> dict:
         "material_causes": sum(item["material"] for item in seeds),
         "recall_material": round(sum(item["material_found"] for item in seeds)
                                  / max(sum(item["material"] for item in seeds), 1), 3),
+        "causes_over_bar": sum(item.get("over_bar", 0) for item in seeds),
+        "recall_over_bar": round(sum(item.get("over_bar_found", 0) for item in seeds)
+                                 / max(sum(item.get("over_bar", 0) for item in seeds), 1), 3),
+        "recall_at_10_over_bar": round(sum(item.get("over_bar_top10", 0) for item in seeds)
+                                       / max(sum(item.get("over_bar", 0) for item in seeds), 1), 3),
         "median_rank": statistics.median(ranks) if ranks else None,
         "unplanted_in_top10_mean": round(statistics.mean(item["unplanted_top10"] for item in seeds), 2),
         "unplanted_in_top10_max": max(item["unplanted_top10"] for item in seeds),

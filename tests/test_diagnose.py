@@ -553,6 +553,25 @@ def test_an_experience_score_fall_in_the_last_days_is_found_from_its_day(quiet_w
     assert drops[0].evidence["score_before"] - drops[0].evidence["score_after"] > 0.15
 
 
+def test_a_scan_of_nested_windows_pays_for_its_looks_at_their_true_price():
+    """A surge judged from every start day of a fortnight (windows of 3 to 14 days, all ending on its last
+    day): with no surge, the largest window's z passes the bar in at most alpha of the scans (simulated on
+    independent days), and the bar sits below Bonferroni over the 12 start days, which pays for looks the
+    nested windows do not take (alone among 240 scans a z of 4.05 fails it, and passes this one)."""
+    import numpy as np
+
+    from shopagent.tools.stats import nested_scan_critical_z, one_sided_critical_z
+
+    lengths = 14 - np.arange(12)
+    bar = nested_scan_critical_z(lengths, 10)
+    days = np.random.default_rng(3).standard_normal((400_000, 14))
+    suffix = np.cumsum(days[:, ::-1], axis=1)[:, ::-1][:, :12] / np.sqrt(lengths)
+    false_alarms = float((suffix.max(axis=1) > bar).mean())
+    assert 0.7 * 0.005 <= false_alarms <= 0.005
+    assert one_sided_critical_z(10) < bar < one_sided_critical_z(10 * 12)
+    assert nested_scan_critical_z(lengths, 240) < 4.05 < one_sided_critical_z(240 * 12)
+
+
 def test_benjamini_hochberg_rejects_weak_tests_only_beside_strong_ones():
     """One test at p = 0.004 among ten: Bonferroni's bar (0.005) and the step-up agree; the same p beside
     four stronger ones passes the step-up's fifth bar (0.025), and alone among 100 it fails."""

@@ -15,6 +15,7 @@ from shopagent.tools.stats import (
     count_dispersion,
     critical_z,
     log_ratio_se,
+    nested_scan_critical_z,
     one_sided_critical_z,
     poisson_upper_tail,
     poisson_zero_probability,
@@ -310,7 +311,8 @@ def detect_demand_surges(ctx: DetectContext) -> list[Candidate]:
         tested += int(valid.any(axis=1).sum())
         candidates.append((channel, np.where(valid, z, -np.inf), shift, trend, count, visitors_now,
                            visitors_before / np.maximum(days_before, 1)))
-    threshold = one_sided_critical_z(tested * starts)
+    # each SKU and channel is one scan over nested windows (all run to the period's last day)
+    threshold = nested_scan_critical_z(n_days - np.arange(starts), tested) if starts else math.inf
     best: dict[int, Candidate] = {}
     total: dict[int, float] = {}
     channels: dict[int, list[str]] = {}

@@ -110,3 +110,37 @@ def benjamini_hochberg(p_values: list[float], q: float = FAMILY_ALPHA) -> float:
     m = len(ordered)
     passed = [p for k, p in enumerate(ordered, start=1) if p <= k * q / m]
     return passed[-1] if passed else 0.0
+
+
+def nested_scan_critical_z(lengths: list[int] | np.ndarray, tests: int, alpha: float = FAMILY_ALPHA) -> float:
+    """The z the largest of a scan's window z-scores must pass, when its windows are nested (every window runs
+    to the same last day, one per start day: `lengths` days long), so that `tests` such scans under no change
+    raise a false alarm with prob. <= alpha.
+
+    Nested windows share most of their days (a 10-day and an 11-day window ending together correlate at
+    sqrt(10/11)), so Bonferroni over the start days pays for far more looks than the scan takes. The chance is
+    bounded instead by Hunter's chain inequality, P(any window > z) <= P(first > z) + the sum over neighbouring
+    windows of P(this > z, the previous <= z), with each pair's correlation that of means over independent
+    days, sqrt(shorter / longer). Days that run in streaks correlate nested windows more, which only tightens
+    the true chance under this bound."""
+    ordered = np.sort(np.asarray(lengths, dtype=float))[::-1]
+    if ordered.size <= 1:
+        return one_sided_critical_z(tests, alpha)
+    rho = np.sqrt(ordered[1:] / ordered[:-1])
+    target = alpha / max(tests, 1)
+    upper = NormalDist().inv_cdf(1 - target / ordered.size)  # Bonferroni over the windows: never stricter
+    lower = NormalDist().inv_cdf(1 - target)  # one window alone: never looser
+    normal_cdf = np.frompyfunc(lambda value: 0.5 * math.erfc(-value / math.sqrt(2)), 1, 1)
+
+    def chance(z: float) -> float:
+        # P(this > z, previous <= z) = integral over this = x > z of phi(x) P(previous <= z | x)
+        x = z + np.linspace(0.0, 8.0, 161)
+        density = np.exp(-x**2 / 2) / math.sqrt(2 * math.pi)
+        below = normal_cdf((z - rho[:, None] * x[None, :]) / np.sqrt(1 - rho[:, None] ** 2)).astype(float)
+        pairs = np.trapezoid(density[None, :] * below, x, axis=1)
+        return 0.5 * math.erfc(z / math.sqrt(2)) + float(pairs.sum())
+
+    for _ in range(30):  # bisection: the chance falls as z grows
+        middle = (lower + upper) / 2
+        lower, upper = (middle, upper) if chance(middle) > target else (lower, middle)
+    return upper
