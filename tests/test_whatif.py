@@ -180,6 +180,17 @@ def test_a_rise_across_the_rivals_price_is_valued_with_the_kink(kinked_world, cl
     assert abs(kinked_change - true) < 0.05 and abs(kinked_change - true) < 0.5 * abs(smooth_change - true)
 
 
+def test_the_interval_of_a_rise_across_the_rivals_price_holds_the_true_change(kinked_world, cli):
+    """The kink of one SKU is the model's least certain part: its interval counts how far SKUs' kinks spread."""
+    sku, _ = _crossing_sku(kinked_world)
+    (outcome,) = _run(cli, kinked_world, "--price", f"{sku}=+10%")["skus"]
+    low, high = (value / outcome["gmv_before"] for value in outcome["gmv_delta_ci"])
+    assert low <= _true_gmv_change(kinked_world, sku, 1.10) <= high
+    # and it is an interval, not a point: a tenth of the loss either way at the least
+    change = outcome["gmv_after"] / outcome["gmv_before"] - 1
+    assert high - low > 0.2 * abs(change)
+
+
 def test_a_sku_whose_price_never_moved_still_counts_the_kink_when_a_rise_crosses_its_rival(kinked_world, cli,
                                                                                            tmp_path):
     """Its elasticity is its category's; in a kinked shop its kink is the shop's, not none."""

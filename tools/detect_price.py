@@ -52,7 +52,9 @@ class PriceResponse:
 def price_response(panel: ShopPanel, tags: PromoTags | None) -> PriceResponse:
     """Fit the shop's demand model once and keep what the price detectors need (NaN where unidentified)."""
     fit = fit_demand(panel, tags=tags)
-    estimates = shrink(fit, panel)
+    # diagnose keeps the kink's point spread: its findings and their bars were set with it (issue 23's diagnose
+    # half); what-ifs and price plans count the spread of kinks the data cannot rule out
+    estimates = shrink(fit, panel, kink_spread="point")
     n = len(panel.catalog.sku_ids)
     own, low, high = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
     z = NormalDist().inv_cdf(0.5 + INTERVAL / 2)

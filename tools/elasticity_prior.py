@@ -75,14 +75,22 @@ class ElasticityEstimate(BaseModel):
         return bool(self.rival_price) and old <= self.rival_price < new
 
 
-def shrink(fit: DemandFit, panel: ShopPanel, *, level: float = LEVEL) -> dict[str, ElasticityEstimate]:
-    """Empirical-Bayes shrinkage of each SKU's elasticity towards its category (leave-one-out prior)."""
+def shrink(fit: DemandFit, panel: ShopPanel, *, level: float = LEVEL,
+           kink_spread: Literal["posterior", "point"] = "posterior") -> dict[str, ElasticityEstimate]:
+    """Empirical-Bayes shrinkage of each SKU's elasticity towards its category (leave-one-out prior).
+
+    kink_spread: how uncertain each SKU's kink is reported: "posterior" counts the spread of SKUs' kinks the data
+    cannot rule out (`_posterior_spread`), "point" only the spread's point estimate (often its floor)."""
     z = NormalDist().inv_cdf(0.5 + level / 2)
     categories = panel.catalog.categories
     kinked = fit.form is not None and fit.form.kinked
     hinge_ok = fit.identified & fit.active[:, HINGE] & (fit.cov[:, HINGE, HINGE] > 0)
     hinge_mean, hinge_var = _category_priors(fit.beta[:, HINGE], fit.cov[:, HINGE, HINGE], hinge_ok,
                                              ["shop"] * len(categories))
+    # the kink's point estimates keep the point spread (shrinking noisy kinks hard is right for the mean), but
+    # the uncertainty a SKU's kink carries is the spread the data cannot rule out (`_posterior_spread`)
+    _, hinge_doubt = _category_priors(fit.beta[:, HINGE], fit.cov[:, HINGE, HINGE], hinge_ok,
+                                      ["shop"] * len(categories), spread=kink_spread)
     fit = _without_weak_prior(fit)
     if kinked and fit.hinge_loading is not None:
         fit = _unabsorb_kink(fit, hinge_mean, hinge_var)
@@ -122,7 +130,7 @@ def shrink(fit: DemandFit, panel: ShopPanel, *, level: float = LEVEL) -> dict[st
                 status="cannot_estimate", elasticity=None, elasticity_ci=None, elasticity_se=None,
                 own_elasticity=None, own_se=None, prior_weight=None, competitor_elasticity=None,
                 rival_hinge=_round(min(hinge_mean[row], 0.0)) if borrows_kink else None,
-                rival_hinge_se=_round(math.sqrt(hinge_var[row]), 4) if borrows_kink else None,
+                rival_hinge_se=_round(math.sqrt(hinge_doubt[row]), 4) if borrows_kink else None,
                 reason=fit.reasons[row] or "the model could not be fitted to this SKU's days", **common)
             continue
         priors = {1: (prior_mean[row], prior_var[row])}
@@ -134,6 +142,8 @@ def shrink(fit: DemandFit, panel: ShopPanel, *, level: float = LEVEL) -> dict[st
         mean, variance = post[1]
         rival, rival_variance = post.get(2, (None, None))
         hinge, hinge_variance = post.get(HINGE, (None, None)) if HINGE in priors else (None, None)
+        if HINGE in priors:
+            hinge_variance = _posterior(fit, row, {**priors, HINGE: (hinge_mean[row], hinge_doubt[row])})[HINGE][1]
         weight = 1 - variance / own_var[row]
         if math.isfinite(prior_var[row]):
             # Morris's correction: the shrinkage factor is itself estimated, which matters most for a SKU
@@ -241,12 +251,13 @@ def _round(value: float | None, digits: int = 3) -> float | None:
     return None if value is None or not math.isfinite(value) else round(float(value), digits)
 
 
-def _category_priors(own: np.ndarray, own_var: np.ndarray, ok: np.ndarray,
-                     categories: list[str]) -> tuple[np.ndarray, np.ndarray]:
+def _category_priors(own: np.ndarray, own_var: np.ndarray, ok: np.ndarray, categories: list[str], *,
+                     spread: Literal["point", "posterior"] = "point") -> tuple[np.ndarray, np.ndarray]:
     """Per SKU: the category's mean elasticity without that SKU, and the prior variance around it.
 
-    The spread within categories (tau^2) is estimated once for the shop (Paule-Mandel); category means are
-    precision-weighted and themselves pulled towards the shop mean when a category has few SKUs.
+    The spread within categories (tau^2) is estimated once for the shop (Paule-Mandel, or with spread
+    "posterior" its posterior mean, `_posterior_spread`); category means are precision-weighted and themselves
+    pulled towards the shop mean when a category has few SKUs.
     """
     n = own.size
     mean = np.full(n, np.nan)
@@ -257,7 +268,7 @@ def _category_priors(own: np.ndarray, own_var: np.ndarray, ok: np.ndarray,
     names = sorted({categories[row] for row in rows})
     group = np.array([names.index(categories[row]) for row in rows])
     estimate, var = own[rows], own_var[rows]
-    tau2 = _paule_mandel(estimate, var, group, len(names))
+    tau2 = _paule_mandel(estimate, var, group, len(names)) if spread == "point" else _posterior_spread(estimate, var)
     weight = 1 / (var + tau2)
     sums = np.bincount(group, weights=weight * estimate, minlength=len(names))
     totals = np.bincount(group, weights=weight, minlength=len(names))
@@ -310,3 +321,26 @@ def _paule_mandel(estimate: np.ndarray, var: np.ndarray, group: np.ndarray, n_gr
         low, high = (middle, high) if excess(middle) > 0 else (low, middle)
     return 0.5 * (low + high)
 
+
+
+SPREAD_GRID = 400
+
+
+def _posterior_spread(estimate: np.ndarray, var: np.ndarray) -> float:
+    """E[tau^2 | estimates]: the spread of SKUs' true values around one mean, averaged over its posterior
+    (REML likelihood, uniform prior on tau), never below MIN_TAU^2.
+
+    For the kink at parity a SKU's own estimate rests on its few days above the rival's price (standard errors
+    of 1-3 against a spread of well under 1): the likelihood of the spread is then flat from 0 to about the
+    spread itself, so the point estimate sits at its floor and every SKU's kink would be read as the shop's
+    to within +-0.1. Averaged over what the data cannot rule out, the spread keeps a what-if across the
+    rival's price as uncertain as the kinks really are."""
+    top = 3.0 * (math.sqrt(float(np.median(var))) + float(np.std(estimate)))
+    tau2 = np.linspace(0.0, top, SPREAD_GRID)[:, None] ** 2
+    total = var[None, :] + tau2
+    weight = 1 / total
+    mean = (weight * estimate).sum(axis=1, keepdims=True) / weight.sum(axis=1, keepdims=True)
+    log_likelihood = -0.5 * (np.log(total).sum(axis=1) + np.log(weight.sum(axis=1))
+                             + (weight * (estimate - mean) ** 2).sum(axis=1))
+    posterior = np.exp(log_likelihood - log_likelihood.max())
+    return max(float((posterior * tau2[:, 0]).sum() / posterior.sum()), MIN_TAU**2)
