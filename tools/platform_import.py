@@ -136,7 +136,7 @@ def assemble(con: duckdb.DuckDBPyConnection, read: PlatformRead, contract: dict[
             read.notes.append(f"{rows[0].layout.title} names " + " and ".join(said + ([buyer] if buyer else [])))
     if "orders" in datasets:
         layout = datasets["orders"][0].layout
-        _orders(con, layout)
+        _orders(con, layout, _in_file_order(datasets["orders"]))
         read.staged["orders"] = _staged(con, "orders", datasets["orders"], channel="(not in the export)")
         read.notes.append("orders.channel is 'other': 千牛 order reports do not say which channel brought "
                           "the buyer, so channel GMV findings see every order as 'other'")
@@ -230,12 +230,18 @@ def _sales(layout: Layout) -> str:
     return f"paid_at IS NOT NULL AND coalesce(status, '') NOT IN ({_statuses(layout)})"
 
 
-def _orders(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
+def _in_file_order(sources: list[SourceFile]) -> str:
+    """The ORDER BY that keeps a filter's rows in their downloads' order: none for one download, whose rows a
+    filter keeps in file order (DuckDB preserves insertion order; a join does not, it keeps its ORDER BY)."""
+    return "ORDER BY _file, _line" if len(sources) > 1 else ""
+
+
+def _orders(con: duckdb.DuckDBPyConnection, layout: Layout, ordered: str) -> None:
     con.execute(
         # the 2026 xlsx with chosen columns may leave out 买家会员名: each such order is its own customer
         "CREATE OR REPLACE TEMP TABLE raw_orders AS SELECT order_id, created_at, coalesce(customer_id, order_id) "
         "AS customer_id, "
-        f"'other' AS channel, province, _file, _line FROM ds_orders WHERE {_sales(layout)} ORDER BY _file, _line")
+        f"'other' AS channel, province, _file, _line FROM ds_orders WHERE {_sales(layout)} {ordered}")
 
 
 def _order_rows(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
