@@ -136,7 +136,7 @@ def assemble(con: duckdb.DuckDBPyConnection, read: PlatformRead, contract: dict[
             read.notes.append(f"{rows[0].layout.title} names " + " and ".join(said + ([buyer] if buyer else [])))
     if "orders" in datasets:
         layout = datasets["orders"][0].layout
-        _orders(con, layout)
+        _orders(con, layout, _in_file_order(datasets["orders"]))
         read.staged["orders"] = _staged(con, "orders", datasets["orders"], channel="(not in the export)")
         read.notes.append("orders.channel is 'other': 千牛 order reports do not say which channel brought "
                           "the buyer, so channel GMV findings see every order as 'other'")
@@ -148,7 +148,8 @@ def assemble(con: duckdb.DuckDBPyConnection, read: PlatformRead, contract: dict[
                 reason="a 宝贝报表 needs its 订单报表 (ExportOrderList) beside it: which orders were paid, and "
                        "what was paid, are in the order report")))
             return
-        read.groups.extend(_order_items(con, datasets["orders"][0].layout))
+        read.groups.extend(_order_items(con, datasets["orders"][0].layout,
+                                        _in_file_order(datasets["order_lines"], joined=True)))
         read.staged["order_items"] = _staged(con, "order_items", datasets["order_lines"])
     if "ad_report" in datasets:
         layout = datasets["ad_report"][0].layout
@@ -176,7 +177,8 @@ def assemble(con: duckdb.DuckDBPyConnection, read: PlatformRead, contract: dict[
         read.notes.append("traffic comes from 生意参谋 商品_全部: one channel ('other') per item and day, "
                           "impressions = visitors; add a 商品流量来源 sheet for the channel split")
     if "refunds" in datasets:
-        _refunds(con, datasets["refunds"][0].layout, "order_items" in contract or "order_items" in read.staged)
+        _refunds(con, datasets["refunds"][0].layout, "order_items" in contract or "order_items" in read.staged,
+                 _in_file_order(datasets["refunds"], joined=True))
         read.staged["refunds"] = _staged(con, "refunds", datasets["refunds"])
 
 
@@ -230,12 +232,21 @@ def _sales(layout: Layout) -> str:
     return f"paid_at IS NOT NULL AND coalesce(status, '') NOT IN ({_statuses(layout)})"
 
 
-def _orders(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
+def _in_file_order(sources: list[SourceFile], joined: bool = False) -> str:
+    """The ORDER BY that puts rows in their downloads' order. A filter keeps one download's rows in file order
+    (DuckDB preserves insertion order) and needs none; a join does not keep it, and for one download sorts by
+    the line alone (cheaper than by file name and line: millions of rows)."""
+    if len(sources) > 1:
+        return "ORDER BY _file, _line"
+    return "ORDER BY _line" if joined else ""
+
+
+def _orders(con: duckdb.DuckDBPyConnection, layout: Layout, ordered: str) -> None:
     con.execute(
         # the 2026 xlsx with chosen columns may leave out 买家会员名: each such order is its own customer
         "CREATE OR REPLACE TEMP TABLE raw_orders AS SELECT order_id, created_at, coalesce(customer_id, order_id) "
         "AS customer_id, "
-        f"'other' AS channel, province, _file, _line FROM ds_orders WHERE {_sales(layout)} ORDER BY _file, _line")
+        f"'other' AS channel, province, _file, _line FROM ds_orders WHERE {_sales(layout)} {ordered}")
 
 
 def _order_rows(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
@@ -267,7 +278,7 @@ def _order_rows(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
     con.execute("DROP TABLE sold_rows")
 
 
-def _order_items(con: duckdb.DuckDBPyConnection, orders: Layout) -> list[ProblemGroup]:
+def _order_items(con: duckdb.DuckDBPyConnection, orders: Layout, ordered: str) -> list[ProblemGroup]:
     """Lines of sold orders; the paid unit price from the line, or the order's goods amount shared by list price."""
     groups = []
     orphans = con.execute("SELECT order_id, _file, _line FROM ds_order_lines WHERE order_id NOT IN "
@@ -286,7 +297,7 @@ def _order_items(con: duckdb.DuckDBPyConnection, orders: Layout) -> list[Problem
             SELECT order_id, sku_id, quantity,
                    CAST(CAST(round(CAST(paid AS DOUBLE) / nullif(CAST(quantity AS DOUBLE), 0), 2) AS DECIMAL(18,2))
                         AS VARCHAR) AS unit_price, _file, _line
-            FROM ds_order_lines WHERE order_id IN ({sold}) ORDER BY _file, _line""")
+            FROM ds_order_lines WHERE order_id IN ({sold}) {ordered}""")
         return groups
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE raw_order_items AS
@@ -304,7 +315,7 @@ def _order_items(con: duckdb.DuckDBPyConnection, orders: Layout) -> list[Problem
                                     ELSE CAST(goods AS DOUBLE) * listed / nullif(order_listed, 0) / nullif(units, 0)
                                END, 2) AS DECIMAL(18,2)) AS VARCHAR) AS unit_price,
                _file, _line
-        FROM lines ORDER BY _file, _line""")
+        FROM lines {ordered}""")
     return groups
 
 
@@ -374,7 +385,7 @@ def _channel(layout: Layout, column: str) -> str:
     return f"CASE {mapped} ELSE 'other' END" if mapped else "'other'"
 
 
-def _refunds(con: duckdb.DuckDBPyConnection, layout: Layout, have_lines: bool) -> None:
+def _refunds(con: duckdb.DuckDBPyConnection, layout: Layout, have_lines: bool, ordered: str) -> None:
     success = ", ".join(_lit(status) for status in layout.rules.get("success", []))
     coded = " ".join(f"WHEN {' OR '.join(f'contains(reason, {_lit(word)})' for word in words)} THEN {_lit(code)}"
                      for code, words in layout.reasons.items())
@@ -390,7 +401,7 @@ def _refunds(con: duckdb.DuckDBPyConnection, layout: Layout, have_lines: bool) -
                    AS quantity,
                amount, {reason} AS reason, _file, _line
         FROM ds_refunds {price}
-        WHERE status IN ({success or 'NULL'}) ORDER BY _file, _line""")
+        WHERE status IN ({success or 'NULL'}) {ordered}""")
 
 
 def _staged(con: duckdb.DuckDBPyConnection, table: str, sources: list[SourceFile], **labels: str) -> StagedFile:

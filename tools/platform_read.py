@@ -39,35 +39,22 @@ class SourceFile:
 def read_source(con: duckdb.DuckDBPyConnection, path: Path, workdir: Path, index: int) -> SourceFile:
     """Find the header, recognise the layout, and stage the layout's fields as cleaned text with their lines."""
     source = SourceFile(path=path)
-    raw = f"raw_file_{index}"
     if path.suffix.lower() in SPREADSHEETS:
         sheet = f"sheet_file_{index}"
         if not _register_sheet(con, source, sheet):
             return source
         try:
-            if not _stage_sheet(con, source, sheet, raw):
+            if not _stage_sheet(con, source, sheet, index):
                 return source
         finally:
             con.execute(f"DROP TABLE IF EXISTS {sheet}")
     else:
         text = _as_csv(source, workdir)
-        if text is None or not _stage_csv(con, source, text, raw, index):
+        if text is None or not _stage_csv(con, source, text, index):
             return source
-    source.staged = _fields(con, source, raw, source.names, index)
-    con.execute(f"DROP TABLE {raw}")
     if source.encoding == GBK:
         _decode_gbk(con, source)
     return source
-
-
-def _used(source: SourceFile) -> str:
-    """The columns the layout reads, cleaned as they are read."""
-    assert source.layout is not None
-    # only the columns the layout reads are kept (an 订单报表 has dozens, many of them buyers' personal data)
-    # and cleaned as they are read: the parsers refer to a value several times, the cleaning runs once
-    names = source.names
-    return ", ".join(f"{_clean(_q(name))} AS {_q(name)}"
-                     for name in dict.fromkeys([names[0], *source.layout.match(names).values()]))
 
 
 def _recognised(source: SourceFile, rows: list[list[str]]) -> bool:
@@ -78,8 +65,8 @@ def _recognised(source: SourceFile, rows: list[list[str]]) -> bool:
     return source.layout is not None
 
 
-def _stage_csv(con: duckdb.DuckDBPyConnection, source: SourceFile, text: Path, raw: str, index: int) -> bool:
-    """A CSV download read by DuckDB's own reader into `raw` (its layout's columns); False if it cannot be."""
+def _stage_csv(con: duckdb.DuckDBPyConnection, source: SourceFile, text: Path, index: int) -> bool:
+    """A CSV download read by DuckDB's own reader straight into its staged fields; False if it cannot be."""
     if not _recognised(source, _head_rows(text, source.encoding)):
         return False
     path = source.path
@@ -89,10 +76,10 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, source: SourceFile, text: Path, r
     # few distinct non-ASCII values are decoded afterwards: decoding a gigabyte in Python took most of the import
     encoding = ", encoding='latin-1'" if source.encoding == GBK else ""
     try:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {raw} AS SELECT {_used(source)} FROM read_csv(?, auto_detect=false, "
-            f"header=true, skip={source.header_line - 1}, delim=',', quote='\"', escape='\"', columns={columns}, "
-            f"store_rejects=true, rejects_table='{rejects}', rejects_scan='scan_{rejects}'{encoding})", [str(text)])
+        _fields(con, source, f"read_csv(?, auto_detect=false, header=true, skip={source.header_line - 1}, "
+                             f"delim=',', quote='\"', escape='\"', columns={columns}, store_rejects=true, "
+                             f"rejects_table='{rejects}', rejects_scan='scan_{rejects}'{encoding})",
+                [str(text)], index)
     except duckdb.Error as error:
         source.problems.append(Problem(file=path.name, rule="unreadable file",
                                        reason=f"could not be parsed as CSV: {str(error).splitlines()[0]}"))
@@ -177,17 +164,15 @@ def _workbook_problem(source: SourceFile, error: Exception) -> Problem:
                           "as CSV")
 
 
-def _stage_sheet(con: duckdb.DuckDBPyConnection, source: SourceFile, sheet: str, raw: str) -> bool:
-    """The sheet's rows below its header into `raw` (its layout's columns), in DuckDB from Arrow."""
+def _stage_sheet(con: duckdb.DuckDBPyConnection, source: SourceFile, sheet: str, index: int) -> bool:
+    """The sheet's rows below its header staged as its layout's fields, in DuckDB from Arrow."""
     width = len(con.execute(f"DESCRIBE SELECT * FROM {sheet}").fetchall())
     head = con.execute(f"SELECT * FROM {sheet} LIMIT {HEADER_SEARCH_ROWS + 1}").fetchall()
     if not _recognised(source, [["" if cell is None else cell for cell in row] for row in head]):
         return False
     named = ", ".join(f'"__UNNAMED__{position}" AS {_q(name)}'
                       for position, name in enumerate(source.names[:width]))
-    # rows stay in sheet order (DuckDB keeps insertion order), so a row's number is its line in the sheet
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {raw} AS SELECT {_used(source)} FROM "
-                f"(SELECT {named} FROM {sheet} OFFSET {source.header_line})")
+    _fields(con, source, f"(SELECT {named} FROM {sheet} OFFSET {source.header_line})", [], index)
     return True
 
 
@@ -234,28 +219,35 @@ def _unique(names: list[str]) -> list[str]:
     return unique
 
 
-def _fields(con: duckdb.DuckDBPyConnection, source: SourceFile, raw: str, names: list[str],
-            index: int) -> StagedFile:
-    """Stage the layout's fields, cleaned, each row with its file and line; totals rows are dropped."""
+def _fields(con: duckdb.DuckDBPyConnection, source: SourceFile, rows: str, parameters: list, index: int) -> None:
+    """Stage the layout's fields of `rows` (the download's rows below its header, in file order), cleaned and
+    parsed as they are read, each row with its file and line; totals rows are dropped."""
     layout = source.layout
     assert layout is not None
+    names = source.names
     found = layout.match(names)
     table = layout.table()
     table = type(table)(f"{table.name}_{index}", table.columns, key=table.key)
-    # the source columns were cleaned as they were read (read_source): here they are parsed
-    cleaned = [f"{_q(found[item.name])} AS {_q(item.name)}" if item.name in found
-               else f"NULL::VARCHAR AS {_q(item.name)}" for item in layout.fields]
-    first = _q(names[0])
-    line = source.header_line + 1
     lit = _literal(source.encoding)
-    parsed = [f"{_parsed(item.parse, _q(item.name), lit)} AS {_q(item.name)}" for item in layout.fields]
+    # one pass from the file to the staged fields: only the columns the layout reads are kept (an 订单报表 has
+    # dozens, many of them buyers' personal data); the row number counts the rows as read, before the totals
+    # row is dropped (a filter is never pushed below the window), so it is the row's line in the file
+    parsed = [f"{_parsed(item.parse, _q(found[item.name]), lit)} AS {_q(item.name)}" if item.name in found
+              else f"NULL::VARCHAR AS {_q(item.name)}" for item in layout.fields]
     totals = ", ".join(lit(word) for word in TOTAL_ROWS)
+    # the first column names a totals row; when a field reads it, its parsed value is the cleaned text (no
+    # parser changes 合计) and the row is deleted once staged, else the filter cleans it once more
+    first = next((item.name for item in layout.fields if found.get(item.name) == names[0]), None)
+    kept = "" if first else f"WHERE NOT list_contains([{totals}], coalesce({_clean(_q(names[0]))}, '')) "
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE raw_{table.name} AS "
-        f"WITH cleaned AS (SELECT {', '.join(cleaned)}, CAST(rowid + {line} AS BIGINT) AS _line FROM {raw} "
-        f"WHERE coalesce({first}, '') NOT IN ({totals})) "
-        f"SELECT {', '.join(parsed)}, '{_sql_str(source.path.name)}' AS _file, _line FROM cleaned")
-    return traced(con, table, source, dict(found))
+        f"WITH numbered AS (SELECT *, CAST(row_number() OVER () + {source.header_line} AS BIGINT) AS _line "
+        f"FROM {rows}) "
+        f"SELECT {', '.join(parsed)}, '{_sql_str(source.path.name)}' AS _file, _line FROM numbered {kept}",
+        parameters)
+    if first:
+        con.execute(f"DELETE FROM raw_{table.name} WHERE coalesce({_q(first)}, '') IN ({totals})")
+    source.staged = traced(con, table, source, dict(found))
 
 
 def traced(con: duckdb.DuckDBPyConnection, table: Table, source: SourceFile, labels: dict[str, str]) -> StagedFile:
@@ -274,7 +266,12 @@ def _clean(ref: str) -> str:
     # most cells need nothing: test the first byte and the last once, clean only the few that do (prefix and
     # suffix compare bytes; left/right count characters, a fifth of a big download's read)
     test = " OR ".join([f"prefix({ref}, {mark})" for mark in ("'='", "''''", "'\t'", "' '")] + [f"suffix({ref}, ' ')"])
-    return f"CASE WHEN {test} THEN {full} ELSE {ref} END"
+    # an id written ="..." (every one, in a 订单报表) with nothing inside to trim is only unwrapped: the general
+    # cleaning trims it four times over, a third of the reading of a big download
+    wrapped = (f"prefix({ref}, '=\"') AND suffix({ref}, '\"') AND strlen({ref}) > 2 AND NOT (prefix({ref}, '=\"''') "
+               f"OR prefix({ref}, '=\"\t') OR prefix({ref}, '=\" ') OR suffix({ref}, ' \"'))")
+    # substring by length(), which is fast, not a [3:-2] slice, which cost as much again as the rest of the parsing
+    return f"CASE WHEN {wrapped} THEN substring({ref}, 3, length({ref}) - 3) WHEN {test} THEN {full} ELSE {ref} END"
 
 
 def _literal(encoding: str):
@@ -324,34 +321,45 @@ def _decode_gbk(con: duckdb.DuckDBPyConnection, source: SourceFile) -> None:
     con.execute("DROP TABLE IF EXISTS gbk_values")
 
 
-def _parsed(parse: str, value: str, lit) -> str:
+def _parsed(parse: str, raw: str, lit) -> str:
+    """SQL parsing the raw text `raw` of a download's cell as `parse`, cleaned of its export quirks."""
+    value = _clean(raw)
     if parse in ("id", "text"):
         return f"NULLIF({value}, '')"
     if parse == "status":
         return f"NULLIF(replace({value}, ',', {lit('，')}), '')"
     if parse == "province":
         return f"NULLIF(split_part({value}, ' ', 1), '')"
+    # most numbers, dates and times are written plainly: kept as they are, only the others are cleaned and
+    # parsed (a plain one has no quirk to clean: a leading ' or = fails the cast, and spaces are tested)
+    plain = f"NOT (prefix({raw}, ' ') OR prefix({raw}, '\t') OR suffix({raw}, ' '))"
     if parse in ("money", "number"):
-        plain = f"replace({value}, ',', '')"
-        for sign in ("元", "￥", "¥"):
-            plain = f"replace({plain}, {lit(sign)}, '')"
-        if parse == "number":
-            plain = (f"CASE WHEN ends_with({plain}, '%') THEN "
-                     f"CAST(TRY_CAST(rtrim({plain}, '%') AS DOUBLE) / 100 AS VARCHAR) ELSE {plain} END")
-        # a value that is a number already needs none of the replacing (any sign or separator fails the cast)
-        return (f"CASE WHEN {value} IN ('', '-', '--') THEN NULL WHEN TRY_CAST({value} AS DOUBLE) IS NOT NULL "
-                f"THEN {value} ELSE {plain} END")
+        return (f"CASE WHEN TRY_CAST({raw} AS DOUBLE) IS NOT NULL AND {plain} THEN {raw} "
+                f"ELSE {_parsed_number(parse, value, lit)} END")
     if parse == "date":
         parsed = (f"coalesce(TRY_CAST({value} AS DATE), CAST(TRY_CAST({value} AS TIMESTAMP) AS DATE), "
                   f"CAST(try_strptime({value}, '%Y/%m/%d') AS DATE), CAST(try_strptime({value}, '%Y%m%d') AS DATE))")
-        # most values are written the contract's way already: kept as they are, the rest parsed and rewritten
-        # (strlen counts bytes, cheaper than length's characters: a value with non-ASCII is parsed below)
-        return (f"CASE WHEN strlen({value}) = 10 AND TRY_CAST({value} AS DATE) IS NOT NULL THEN {value} "
+        # the contract's own way is kept as it is, the rest parsed and rewritten (strlen counts bytes, cheaper
+        # than length's characters: a value with non-ASCII is parsed below)
+        return (f"CASE WHEN strlen({raw}) = 10 AND TRY_CAST({raw} AS DATE) IS NOT NULL AND {plain} THEN {raw} "
                 f"ELSE coalesce(strftime({parsed}, '%Y-%m-%d'), NULLIF({value}, '')) END")
     parsed = (f"coalesce(TRY_CAST({value} AS TIMESTAMP), try_strptime({value}, '%Y/%m/%d %H:%M:%S'), "
               f"try_strptime({value}, '%Y/%m/%d %H:%M'))")
-    return (f"CASE WHEN strlen({value}) = 19 AND TRY_CAST({value} AS TIMESTAMP) IS NOT NULL AND {value}[11] = ' ' "
-            f"THEN {value} ELSE coalesce(strftime({parsed}, '%Y-%m-%d %H:%M:%S'), NULLIF({value}, '')) END")
+    return (f"CASE WHEN strlen({raw}) = 19 AND TRY_CAST({raw} AS TIMESTAMP) IS NOT NULL AND {raw}[11] = ' ' "
+            f"AND {plain} THEN {raw} ELSE coalesce(strftime({parsed}, '%Y-%m-%d %H:%M:%S'), NULLIF({value}, '')) END")
+
+
+def _parsed_number(parse: str, value: str, lit) -> str:
+    """A cleaned money or count that is not plainly written: "11,269", "0元", "78.15%", "-" for none."""
+    plain = f"replace({value}, ',', '')"
+    for sign in ("元", "￥", "¥"):
+        plain = f"replace({plain}, {lit(sign)}, '')"
+    if parse == "number":
+        plain = (f"CASE WHEN ends_with({plain}, '%') THEN "
+                 f"CAST(TRY_CAST(rtrim({plain}, '%') AS DOUBLE) / 100 AS VARCHAR) ELSE {plain} END")
+    # a value that is a number once cleaned needs none of the replacing (any sign or separator fails the cast)
+    return (f"CASE WHEN {value} IN ('', '-', '--') THEN NULL WHEN TRY_CAST({value} AS DOUBLE) IS NOT NULL "
+            f"THEN {value} ELSE {plain} END")
 
 
 def _q(name: str) -> str:

@@ -46,14 +46,23 @@ def _number(name: str) -> str:
     return f"TRY_CAST({_q(name)} AS DOUBLE)"
 
 
+def _empty(ref: str) -> str:
+    """SQL true when a text is NULL, empty or only spaces, as `IS NULL OR trim() = ''` says, without trimming
+    every value: trim removes the ASCII space and Unicode spaces (U+00A0 and up) only, so a value whose first byte
+    is another ASCII character is not empty. A CASE, because DuckDB evaluates both sides of an OR on every row
+    (trimming each value of each column was a quarter of a big file's row checks)."""
+    return (f"CASE WHEN prefix({ref}, ' ') OR {ref} >= chr(128) THEN trim({ref}) = '' "
+            f"ELSE {ref} IS NULL OR {ref} = '' END")
+
+
 def column_rules(column: Column) -> list[Rule]:
     """Rules every value of one column must satisfy: present, right type, in range."""
     ref = _q(column.name)
     rules: list[Rule] = []
     if not column.optional:
-        rules.append(Rule("empty value", column.name, f"{ref} IS NULL OR trim({ref}) = ''",
+        rules.append(Rule("empty value", column.name, _empty(ref),
                           f"is empty; '{column.name}' is required"))
-    present = f"{ref} IS NOT NULL AND trim({ref}) <> ''"
+    present = f"NOT ({_empty(ref)})"
     kind = column.kind
     if kind == Kind.INT:
         rules.append(Rule("not a whole number", column.name,
