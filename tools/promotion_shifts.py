@@ -102,7 +102,8 @@ def recent_fall(observed: np.ndarray, expected: np.ndarray, usable: np.ndarray,
         fall = None
         if recent >= RECENT_MIN_DAYS and days.size - recent >= SHIFT_MIN_DAYS:
             fall = scan_rate_fall(observed[row, days], expected[row, days], days.size - recent,
-                                  min_after=RECENT_MIN_DAYS, dispersion=dispersion, seed=row, simulate_below=alpha)
+                                  min_after=RECENT_MIN_DAYS, dispersion=dispersion, seed=row, simulate_below=alpha,
+                                  settle_only=True)
         if fall is None or fall.p_value > alpha:
             falls.append(None)
             continue
