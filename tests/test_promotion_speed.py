@@ -7,11 +7,14 @@ against the straightforward computation it replaced, on data where the answer is
 
 from __future__ import annotations
 
+from datetime import date
+
 import numpy as np
 import pytest
 
 from shopagent.tools import promotion_click_fit as click_fit
 from shopagent.tools.promotion_history import PromotedDays
+from tests.conftest import write_folder
 
 
 def promoted(n_rows: int = 6, n_days: int = 60, seed: int = 3) -> PromotedDays:
@@ -107,3 +110,16 @@ def test_category_prior_does_not_depend_on_the_block_size(monkeypatch):
     whole_prior, whole_share = click_fit._category_prior(loglik, categories, offset)
     assert np.array_equal(prior, whole_prior) and np.array_equal(share, whole_share)
     assert np.ptp(share) > 0  # the prior's share differs across SKUs: the check is not of a constant
+
+
+def test_an_order_listing_a_sku_on_two_lines_counts_once(cli, mini_tables, tmp_path):
+    """The panel counts lines, not distinct orders, only when a cheap check rules out a repeated (order, SKU)."""
+    from shopagent.tools.panel import load_panel
+    from shopagent.tools.store import Shop
+
+    mini_tables["order_items"].append("O1,S001,2,89.00")  # O1 already lists S001 once, quantity 1
+    folder = write_folder(tmp_path / "repeated", mini_tables)
+    db = tmp_path / "shop.duckdb"
+    assert cli("data", "import", folder, "--db", db).exit_code == 0
+    panel = load_panel(Shop(db), date(2026, 3, 1), date(2026, 3, 2))
+    assert panel.orders[0, 0] == 1 and panel.units[0, 0] == 3 and panel.gmv[0, 0] == 267.0

@@ -18,6 +18,7 @@ import numpy as np
 DRAWS = 4000  # simulated scans: enough to place a p-value near 1e-3 within about +-15%
 MAX_DRAWS = 400_000  # when no draw is as extreme as the data, keep drawing up to this many
 CHUNK = 50_000
+SETTLE_CHUNK = 500  # draws at a time when the caller needs only the decision (row by row the same draws)
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ class RateFall:
 
 def scan_rate_fall(counts: np.ndarray, exposure: np.ndarray, first_split: int, *, min_after: int = 3,
                    dispersion: float = 1.0, seed: int = 0, draws: int = DRAWS,
-                   simulate_below: float = 1.0) -> RateFall | None:
+                   simulate_below: float = 1.0, settle_only: bool = False) -> RateFall | None:
     """Did the rate counts / exposure fall from some day at or after `first_split` to the end?
 
     `counts` and `exposure` cover the baseline days then the scanned days; each candidate split compares the
@@ -38,6 +39,9 @@ def scan_rate_fall(counts: np.ndarray, exposure: np.ndarray, first_split: int, *
     The simulation runs only when the best single split's own p-value is below `simulate_below`; otherwise that
     p-value, a lower bound of the scan's, is returned (a caller testing at level alpha loses nothing). When
     Bonferroni over the splits, an upper bound, is below a tenth of `simulate_below`, that bound is returned.
+    `settle_only`: the caller needs only whether the p-value is below `simulate_below`, so the simulation stops as
+    soon as its draws so far put the p-value above it (the same draws in chunks: the decision is the one all the
+    draws would give), and the p-value returned then is a lower bound of theirs, still above `simulate_below`.
     """
     counts, exposure = np.asarray(counts, dtype=float), np.asarray(exposure, dtype=float)
     splits = np.arange(max(first_split, 1), len(counts) - min_after + 1)
@@ -79,10 +83,18 @@ def scan_rate_fall(counts: np.ndarray, exposure: np.ndarray, first_split: int, *
     # in N draws the p-value is 1 / (N + 1), which must be able to fall well below `simulate_below`
     enough = min(max(draws, int(20 / simulate_below) if simulate_below < 1 else draws), MAX_DRAWS)
     exceed, done = 0, 0
+    # this many exceedances in `draws` put the p-value above `simulate_below` whatever the rest of them do
+    settled = simulate_below * (draws + 1) - 1 if settle_only else np.inf
     while done < draws or (exceed == 0 and done < enough):
-        size = draws if done == 0 else min(CHUNK, enough - done)
+        if done < draws:
+            size = min(SETTLE_CHUNK, draws - done) if settle_only else draws
+        else:
+            size = min(CHUNK, enough - done)
         simulated = signed_roots(rng.multinomial(total, shares, size=size), 1.0).min(axis=1)
         exceed += int((simulated <= observed[best]).sum())
         done += size
+        if exceed > settled:
+            return RateFall(p_value=(1 + exceed) / (draws + 1), split=int(splits[best]),
+                            statistic=float(observed[best]))
     p_value = (1 + exceed) / (done + 1)
     return RateFall(p_value=p_value, split=int(splits[best]), statistic=float(observed[best]))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from shopagent.tools.detect_context import ORGANIC
-from shopagent.tools.panel import ShopPanel, carried_forward
+from shopagent.tools.panel import ShopPanel, carried_forward, memoised
 
 CURVE_HALF_LIFE = 90.0  # days: the curve's shape needs the spend variation of a long history
 VALUE_HALF_LIFE = 28.0  # days: GMV per click follows price, rating and competitor moves quickly
@@ -113,6 +113,12 @@ def price_elasticity(panel: ShopPanel, end: int, days: int = 180) -> np.ndarray:
     log conversion is regressed on log price with SKU and day effects (weighted by expected orders), so a
     festival that moves every SKU's conversion at once is not read as a price response.
     """
+    # a plan asks for it four times on the same days (its fit, the self-check's low-spend refit and conditions,
+    # the warnings' conversion check)
+    return memoised(panel, ("price_elasticity", end, days), lambda: _price_elasticity(panel, end, days))
+
+
+def _price_elasticity(panel: ShopPanel, end: int, days: int) -> np.ndarray:
     part = slice(max(0, end - days), end)
     units, visitors, price = panel.units[:, part], panel.total_visitors[:, part], panel.price[:, part]
     ok = ~panel.stockout()[:, part] & ~np.isnan(price) & (visitors >= 5) & (price > 0)

@@ -15,7 +15,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from shopagent.tools.change_scan import scan_rate_fall
-from shopagent.tools.panel import ShopPanel
+from shopagent.tools.panel import ShopPanel, memoised
 from shopagent.tools.promotion_history import last_price, price_elasticity
 from shopagent.tools.stats import FAMILY_ALPHA, count_dispersion, critical_z
 
@@ -102,7 +102,8 @@ def recent_fall(observed: np.ndarray, expected: np.ndarray, usable: np.ndarray,
         fall = None
         if recent >= RECENT_MIN_DAYS and days.size - recent >= SHIFT_MIN_DAYS:
             fall = scan_rate_fall(observed[row, days], expected[row, days], days.size - recent,
-                                  min_after=RECENT_MIN_DAYS, dispersion=dispersion, seed=row, simulate_below=alpha)
+                                  min_after=RECENT_MIN_DAYS, dispersion=dispersion, seed=row, simulate_below=alpha,
+                                  settle_only=True)
         if fall is None or fall.p_value > alpha:
             falls.append(None)
             continue
@@ -147,6 +148,13 @@ def _shop_shifts(panel: ShopPanel, end: int, elasticity: np.ndarray, days: int =
     """Test the shop's orders against channel-mix- and price-adjusted visitors for the most likely break, then
     the last fortnight, at that break's level, for a fall too young for the first test (the store experience
     score fell five days ago while a festival's end two months back is the larger break). In time order."""
+    # a plan tests the same days four times (its fit, the self-check's low-spend refit and conditions, the
+    # warnings' conversion check), and the fortnight's scan simulates thousands of draws
+    key = ("shop_shifts", end, days, elasticity.tobytes())
+    return list(memoised(panel, key, lambda: tuple(_tested_shop_shifts(panel, end, elasticity, days))))
+
+
+def _tested_shop_shifts(panel: ShopPanel, end: int, elasticity: np.ndarray, days: int) -> list[LevelShift]:
     start = max(0, end - days)
     part = slice(start, end)
     visitors = panel.visitors[:, part, :]

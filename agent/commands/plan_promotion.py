@@ -39,11 +39,12 @@ def plan_promotion(
 
     language(lang)
     shop = open_shop(db)
-    chosen = language(lang, shop)
-    with progress_of(chosen, "plan_command", json_output=json_output):
-        plan = run_plan(shop, budget=budget, target_roi=target_roi, sku_ids=sku or None,
-                        min_roi_per_sku=min_roi_per_sku, as_of=day, horizon_days=horizon, confidence=confidence,
-                        seed=seed, lang=chosen)
+    with shop.reading():  # the language check and the plan's queries share one connection (~30 ms an opening)
+        chosen = language(lang, shop)
+        with progress_of(chosen, "plan_command", json_output=json_output):
+            plan = run_plan(shop, budget=budget, target_roi=target_roi, sku_ids=sku or None,
+                            min_roi_per_sku=min_roi_per_sku, as_of=day, horizon_days=horizon, confidence=confidence,
+                            seed=seed, lang=chosen)
     if json_output:
         from shopagent.render.common import print_json_model
 

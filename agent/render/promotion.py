@@ -34,7 +34,9 @@ def print_promotion_plan(plan: PromotionPlan, lang: Language = "en", top: int = 
         _say_more(len(funded) - (min(top, len(funded)) if top else len(funded)), lang)
     # a SKU never promoted and with nothing else against it is summarised in one line below
     untested = [a for a in plan.allocations if a.daily_budget <= 0 and not a.has_history and a.eligible]
-    left_out = [a for a in plan.allocations if a.daily_budget <= 0 and a not in untested]
+    # the complement by the same test, not `a not in untested`: comparing pydantic models pairwise took 0.3 s
+    # on 1,000 SKUs
+    left_out = [a for a in plan.allocations if a.daily_budget <= 0 and (a.has_history or not a.eligible)]
     if left_out:
         _left_out_table(left_out[:top] if top else left_out, lang)
         _say_more(len(left_out) - (min(top, len(left_out)) if top else len(left_out)), lang)
