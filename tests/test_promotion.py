@@ -334,6 +334,24 @@ def test_the_skus_own_error_is_what_their_misses_show_beyond_noise():
     assert _sku_sd(pairs(0.0)) < 0.06
 
 
+def test_one_pair_whose_sales_collapsed_does_not_set_every_skus_error():
+    """75 two-week pairs missing by a planted 0.1 beyond their noise, and one whose sales fell to a fifth of the
+    forecast (a planted ROI drop) and carries its share of the yuan: the SKUs' error stays near 0.1 instead of
+    being the one collapse spread over all of them."""
+    import numpy as np
+
+    from shopagent.tools.promotion_backtest import _sku_sd
+
+    rng = np.random.default_rng(7)
+    pairs = []
+    for position in range(76):
+        draws = 1000.0 * np.exp(0.05 * rng.standard_normal(200))
+        orders = 100.0
+        miss = -1.63 if position == 0 else np.sqrt(0.05**2 + 1 / orders + 0.1**2) * rng.standard_normal()
+        pairs.append((1, float(draws.mean()), 0.0, 0.0, float(draws.mean() * np.exp(miss)), draws, orders))
+    assert 0.06 < _sku_sd(pairs) < 0.14
+
+
 def test_same_input_same_bytes(plan_json, sample_world, runner):
     again = invoke(runner, sample_world, "--budget", BUDGET, "--target-roi", TARGET, "--json")
     assert again.stdout == plan_json
@@ -656,6 +674,31 @@ def test_a_campaign_whose_ad_orders_collapsed_days_ago_is_believed():
     assert false_alarms <= 0.075 * 20 * (skus - 1)
 
 
+def test_a_fall_in_a_steady_shop_is_doubted_and_a_planted_collapse_is_believed():
+    """At 5% per campaign, a shop of 30 steady campaigns shows a fall now and then; the shop's own scan says how
+    often such falls are chance (its false-discovery rate), so those are mostly doubted while a campaign whose ad
+    orders per click fell to a fifth four days ago is believed."""
+    import numpy as np
+
+    from shopagent.tools.promotion_shifts import recent_fall
+
+    skus, days = 30, 90
+    chance, collapse = [], []
+    for shop in range(20):
+        rng = np.random.default_rng(shop)
+        clicks = rng.poisson(200.0, (skus, days)).astype(float)
+        steady = rng.poisson(clicks * 5.0 / 200.0).astype(float)
+        chance += [fall.belief for fall in recent_fall(steady, clicks * 5.0 / 200.0, np.ones((skus, days), dtype=bool))
+                   if fall is not None]
+        collapsed = steady.copy()
+        collapsed[0, -4:] = rng.poisson(clicks[0, -4:] * 0.2 * 5.0 / 200.0)
+        fall = recent_fall(collapsed, clicks * 5.0 / 200.0, np.ones((skus, days), dtype=bool))[0]
+        collapse.append(0.0 if fall is None else fall.belief)
+    assert len(chance) >= 10  # the per-campaign test still raises them
+    assert np.mean(chance) <= 0.7
+    assert sum(belief >= 0.95 for belief in collapse) >= 17
+
+
 def test_a_collapse_is_believed_the_same_in_a_shop_of_20_skus_as_in_one_of_300():
     """The planner's value for one campaign is an estimate for that campaign, not an alarm in a list: how many
     other SKUs the shop sells must not decide whether its collapse is believed."""
@@ -803,6 +846,50 @@ def test_a_campaign_whose_ads_stopped_converting_is_valued_on_its_clicks_since(s
     before = value_per_click(sample_world.db)
     after = value_per_click(edited_world(sample_world, tmp_path, "promotion_daily", stop_converting).db)
     assert 0.2 * before <= after <= 0.45 * before
+
+
+def test_a_dip_the_shops_scan_half_believes_is_valued_between_the_dip_and_the_usual_level(sample_world, tmp_path):
+    """Ad orders at 70% for five days is a fall the per-SKU scan finds, but one the shop's other campaigns make
+    doubtful (about as many such falls turn up by chance): some of the SKU's draws keep its usual value per
+    click and some take the dip's, instead of every draw valuing it at the dip."""
+    import csv
+    from datetime import date
+
+    import numpy as np
+
+    from shopagent.tools.panel import data_dates, load_panel
+    from shopagent.tools.promotion_curves import fit_response_curves
+    from shopagent.tools.store import Shop
+
+    from .conftest import edited_world
+
+    with (sample_world.folder / "promotion_daily.csv").open(encoding="utf-8", newline="") as file:
+        rows = list(csv.DictReader(file))
+    since = (date.fromisoformat(max(row["date"] for row in rows)) - timedelta(days=4)).isoformat()
+    recent: dict[str, int] = {}
+    for row in rows:
+        if row["date"] >= since:
+            recent[row["sku_id"]] = recent.get(row["sku_id"], 0) + int(row["ad_orders"])
+    dipped = max(recent, key=lambda sku: recent[sku])
+
+    def dip(row: dict) -> None:
+        if row["sku_id"] == dipped and row["date"] >= since:
+            row["ad_orders"] = str(int(int(row["ad_orders"]) * 0.7))
+            row["ad_gmv"] = f"{float(row['ad_gmv']) * 0.7:.2f}"
+
+    def curve(db):  # noqa: ANN001, ANN202 - a database path, a ResponseCurve
+        shop = Shop(db)
+        first, last = data_dates(shop)
+        panel = load_panel(shop, max(first, last - timedelta(days=179)), last)
+        return fit_response_curves(panel, as_of=last)[dipped]
+
+    usual = curve(sample_world.db).value_per_click
+    after = curve(edited_world(sample_world, tmp_path, "promotion_daily", dip).db)
+    low, high = np.quantile(after.draws_value, (0.1, 0.9))
+    assert after.shift_date is not None and 0.0 < after.shift_belief < 1.0
+    assert low <= 0.65 * usual  # draws that believe the dip
+    assert high >= 0.85 * usual  # and draws that do not
+    assert 0.6 * usual < after.value_per_click < 0.9 * usual
 
 
 def test_below_the_least_spend_seen_the_planner_believes_no_more_than_the_data_and_the_fitted_bulge():

@@ -6,10 +6,13 @@ competitor's new price) and by any shop-wide conversion break, and cut at any re
 orders per click that these do not explain (a rating drop, or a campaign whose ad orders collapsed days ago).
 It is shrunk toward what the SKU's organic visitors are worth times the shop's paid/organic ratio, so a SKU
 with few promoted clicks is not valued on a handful of orders, unless its orders per click broke: then its
-clicks since the break are the estimate.
+clicks since the break are the estimate. A young break the shop's scan only partly believes (`recent_fall`)
+comes with the value had it not happened, for the draws that do not believe it.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -30,13 +33,26 @@ MODEL_DAYS = 7.0  # the shop's noise model weighs as much as a week of a SKU's o
 QUADRATURE_NODES = 16  # Gauss-Hermite nodes over a SKU's deviation from the shop's centre
 
 
+@dataclass(frozen=True)
+class BreakDoubt:
+    """Per fitted SKU, the chance its recent break is real (1: no break, or one `level_shift` is sure of) and its
+    GMV per click as `value_per_click` gives it had the break not been believed: log mean, sd, shared part."""
+
+    belief: np.ndarray
+    mean: np.ndarray
+    sd: np.ndarray
+    shared: np.ndarray
+
+
 def value_per_click(panel: ShopPanel, data: PromotedDays, end: int, elasticity_all: np.ndarray,
                     shop_factor: np.ndarray, competitor_response: np.ndarray | None = None,
                     competitor_se: np.ndarray | None = None, recent_check: bool = True,
-                    ) -> tuple[np.ndarray, np.ndarray, list[LevelShift | None], np.ndarray, np.ndarray, np.ndarray]:
+                    ) -> tuple[np.ndarray, np.ndarray, list[LevelShift | None], np.ndarray, np.ndarray, np.ndarray,
+                               BreakDoubt | None]:
     """Log GMV per click at today's price and today's competitor price: mean and sd per fitted SKU, any
-    recent break in conversion, the part of the sd all SKUs share (the error of the prior's centre), and the
-    (row, day) GMV re-priced to today and weights the value is the ratio of (for the slope of value on spend).
+    recent break in conversion, the part of the sd all SKUs share (the error of the prior's centre), the
+    (row, day) GMV re-priced to today and weights the value is the ratio of (for the slope of value on spend),
+    and, when a recent fall is not certain, the value without it (None when every break is believed).
 
     competitor_response: per panel row, the conversion elasticity to the competitor's price (0: not re-priced),
     and competitor_se its standard error, which widens the sd by how far the competitor's price has moved.
@@ -54,15 +70,35 @@ def value_per_click(panel: ShopPanel, data: PromotedDays, end: int, elasticity_a
     long_w = recency(data.age, CURVE_HALF_LIFE) * use
     rate = (long_w * data.orders).sum(1) / np.maximum((long_w * data.clicks * conversion_now).sum(1), 1e-9)
     expected_orders = data.clicks * conversion_now * rate[:, None]
-    shifts = level_shift(data.orders, expected_orders, use)
+    level_shifts = level_shift(data.orders, expected_orders, use)
+    shifts = level_shifts
     if recent_check:
         falls = recent_fall(data.orders, expected_orders, use)
         shifts = [shift or fall for shift, fall in zip(shifts, falls, strict=True)]
+    numerator = data.gmv * reprice
+    # the prior: what the SKU's organic visitors are worth, times the shop's paid/organic ratio
+    organic = _organic_value(panel, end, shop_factor, elasticity_all, competitor_response)[data.rows]
+    mean, sd, shared, weight = _level(panel, data, end, use, numerator, organic, shifts, competitor_se)
+    belief = np.array([1.0 if shift is None else shift.belief for shift in shifts])
+    doubt = None
+    if (belief < 1.0).any():
+        # a fall the shop's scan does not wholly believe: the value as if it had not happened, for the draws
+        # that do not believe it (see `recent_fall`)
+        unbroken_mean, unbroken_sd, unbroken_shared, _ = _level(panel, data, end, use, numerator, organic,
+                                                                level_shifts, competitor_se)
+        doubt = BreakDoubt(belief=belief, mean=unbroken_mean, sd=unbroken_sd, shared=unbroken_shared)
+    return mean, sd, shifts, shared, numerator, weight, doubt
+
+
+def _level(panel: ShopPanel, data: PromotedDays, end: int, use: np.ndarray, numerator: np.ndarray,
+           organic: np.ndarray, shifts: list[LevelShift | None], competitor_se: np.ndarray | None,
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Log GMV per click, its sd and shared sd, and the (row, day) weights, with each SKU's days before its break
+    (if any) left out and the SKU then not pulled toward its prior."""
     weight = recency(data.age, VALUE_HALF_LIFE) * use
     for position, shift in enumerate(shifts):
         if shift is not None:
             weight[position, : shift.start] = 0.0
-    numerator = data.gmv * reprice
     total_clicks = (weight * data.clicks).sum(1)
     value = (weight * numerator).sum(1) / np.maximum(total_clicks, 1e-9)
     se = np.where(total_clicks > 0, _value_se(data, weight, numerator, value), np.inf)
@@ -70,8 +106,6 @@ def value_per_click(panel: ShopPanel, data: PromotedDays, end: int, elasticity_a
         # an error in the competitor response shifts log value by that error times the clicks' average move
         moved = (weight * data.clicks * data.log_competitor).sum(1) / np.maximum(total_clicks, 1e-9)
         se = np.sqrt(se**2 + (competitor_se[data.rows] * moved) ** 2)
-    # the prior: what the SKU's organic visitors are worth, times the shop's paid/organic ratio
-    organic = _organic_value(panel, end, shop_factor, elasticity_all, competitor_response)[data.rows]
     ok = np.isfinite(se) & (value > 0) & (organic > 0)
     log_ratio = np.log(np.where(ok, value, 1.0) / np.where(organic > 0, organic, 1.0))
     centre, centre_se, spread = 0.0, 0.0, 1.0
@@ -107,7 +141,7 @@ def value_per_click(panel: ShopPanel, data: PromotedDays, end: int, elasticity_a
     shared = np.where(np.isfinite(prior_mean) & (prior_precision > 0), prior_precision / precision, 0.0) * centre_se
     variance = 1.0 / precision + shared**2
     mean = np.minimum(mean - 0.5 * variance, _never_converted_cap(panel, data, use, end))
-    return mean, np.sqrt(variance), shifts, shared, numerator, weight
+    return mean, np.sqrt(variance), shared, weight
 
 
 def random_effect_centre(orders: np.ndarray, exposure: np.ndarray) -> tuple[float, float]:

@@ -8,7 +8,7 @@ varied borrows its curvature and where it saturates. GMV
 per click is a recency-weighted ratio estimate at today's price (history re-priced with the SKU's price
 elasticity and any shop-wide conversion break), shrunk toward what its organic visitors are worth. A recent
 break in either part (a campaign whose response collapsed) is found by a change-point test and the level
-after the break is the one believed.
+after the break is the one believed, by as many of the draws as the shop's own scan says such a break is real.
 
 This module puts a curve together from its parts: the promoted days (`promotion_history`), the clicks fit
 (`promotion_click_fit`), GMV per click (`promotion_click_value`), the change points (`promotion_shifts`) and
@@ -59,7 +59,7 @@ def fit_response_curves(panel: ShopPanel, *, as_of: date, seed: int = 0,
     elasticity = elasticity_all[data.rows]
     shop_factor = shop_conversion_factor(panel, end, elasticity_all)
     rival_all, rival_se, rival_known = competitor if competitor is not None else competitor_response(panel, end)
-    value_mean, value_sd, value_shift, shared_sd, repriced, value_weight = value_per_click(
+    value_mean, value_sd, value_shift, shared_sd, repriced, value_weight, doubt = value_per_click(
         panel, data, end, elasticity_all, shop_factor, rival_all, rival_se, recent_check=not quick)
     slope_mean, slope_sd, value_ref = value_slope(data, repriced, value_weight)
     # the error the values share is drawn once for all SKUs, so a blend of SKUs keeps it
@@ -72,10 +72,17 @@ def fit_response_curves(panel: ShopPanel, *, as_of: date, seed: int = 0,
         rng = np.random.default_rng([seed, zlib.crc32(panel.catalog.sku_ids[row].encode())])
         c_max[position], half[position], shape[position] = fit.draw(position, rng)
         own_sd = np.sqrt(max(value_sd[position] ** 2 - shared_sd[position] ** 2, 0.0))
-        values[position] = np.exp(value_mean[position] + own_sd * rng.standard_normal(DRAWS)
-                                  + shared_sd[position] * shared)
+        own = rng.standard_normal(DRAWS)
+        values[position] = np.exp(value_mean[position] + own_sd * own + shared_sd[position] * shared)
         slopes[position] = np.clip(slope_mean[position] + slope_sd[position] * rng.standard_normal(DRAWS),
                                    *SLOPE_RANGE)
+        if doubt is not None and doubt.belief[position] < 1.0:
+            # a recent fall the shop's scan only partly believes: that share of the draws take the level after it,
+            # the rest the level had it not happened, so a likely false alarm no longer halves a SKU's value
+            # and a likely collapse still weighs on the plan's ROI in proportion
+            unbroken_own = np.sqrt(max(doubt.sd[position] ** 2 - doubt.shared[position] ** 2, 0.0))
+            unbroken = np.exp(doubt.mean[position] + unbroken_own * own + doubt.shared[position] * shared)
+            values[position] = np.where(rng.random(DRAWS) < doubt.belief[position], values[position], unbroken)
     # the summaries of all SKUs' draws at once (row by row the same figures)
     c_mean, half_median, shape_median = c_max.mean(axis=1), np.median(half, axis=1), np.median(shape, axis=1)
     value_mean_now, slope_mean_now = values.mean(axis=1), slopes.mean(axis=1)
@@ -101,6 +108,7 @@ def fit_response_curves(panel: ShopPanel, *, as_of: date, seed: int = 0,
             clicks=float(data.clicks[position][mask].sum()), prior_share=round(float(fit.prior_share[position]), 3),
             shift_date=panel.days[shift.start] if shift else None,
             shift_ratio=round(shift.ratio, 3) if shift else None,
+            shift_belief=round(shift.belief, 2) if shift and shift.belief < 1.0 else None,
             draws_c_max=tuple(rounded[0][position].tolist()), draws_half_spend=tuple(rounded[1][position].tolist()),
             draws_shape=tuple(rounded[2][position].tolist()), draws_value=tuple(rounded[3][position].tolist()),
             draws_value_slope=tuple(rounded[4][position].tolist()),

@@ -40,7 +40,10 @@ def funded_reason(curve: ResponseCurve, check: SkuEligibility, budget: float, po
     parts = [say(lang, "promotion", key, marginal=marginal, cut_off=cut_off, times=MAX_EXTRAPOLATION)]
     if budget > curve.spend_high * 1.05:
         parts.append(say(lang, "promotion", "extrapolates", spend_high=curve.spend_high))
-    if curve.shift_date is not None and curve.shift_ratio is not None:
+    if curve.shift_date is not None and curve.shift_ratio is not None and curve.shift_belief is not None:
+        parts.append(say(lang, "promotion", "response_shift_doubted", ratio=curve.shift_ratio, since=curve.shift_date,
+                         chance=1.0 - curve.shift_belief, belief=curve.shift_belief))
+    elif curve.shift_date is not None and curve.shift_ratio is not None:
         parts.append(say(lang, "promotion", "response_shift", ratio=curve.shift_ratio, since=curve.shift_date))
     if curve.prior_share > 0.8:
         parts.append(say(lang, "promotion", "shape_borrowed"))

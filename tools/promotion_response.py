@@ -47,6 +47,7 @@ class ResponseCurve(BaseModel):
     prior_share: float  # 0..1, how much of the curve's shape comes from the category rather than the SKU
     shift_date: date | None = None  # a recent break in the response level, when one was found
     shift_ratio: float | None = None
+    shift_belief: float | None = None  # the share of the draws that take the break's level, when not all do
     draws_c_max: tuple[float, ...]
     draws_half_spend: tuple[float, ...]
     draws_shape: tuple[float, ...]

@@ -32,6 +32,8 @@ class LevelShift(BaseModel):
     start: int
     ratio: float
     z: float
+    # the chance the break is real, as the shop's own scan measures it (see `recent_fall`); 1 for `level_shift`'s
+    belief: float = 1.0
 
 
 def level_shift(observed: np.ndarray, expected: np.ndarray, usable: np.ndarray,
@@ -87,6 +89,7 @@ def recent_fall(observed: np.ndarray, expected: np.ndarray, usable: np.ndarray,
     for each row. Not Bonferroni over the rows: this is an estimate for one SKU, not a list of alarms for
     the merchant to read, and a campaign's collapse must be believed the same in a shop of 20 SKUs as in one
     of 1,000. Only a fall: a fall believed wrongly costs one SKU some budget, a fall missed costs the ROI.
+    How far each fall is believed is the shop's to say, though: see `_believed`.
     """
     n_rows, n_days = observed.shape
     window = slice(max(0, n_days - RECENT_DAYS - RECENT_REFERENCE_DAYS), n_days)
@@ -96,6 +99,7 @@ def recent_fall(observed: np.ndarray, expected: np.ndarray, usable: np.ndarray,
         dispersion = count_dispersion(reference, min_mean=1.0)
     alpha = FAMILY_ALPHA
     falls: list[LevelShift | None] = []
+    scanned = 0
     for row in range(n_rows):
         days = np.flatnonzero(usable[row, window]) + window.start
         recent = int((days >= first).sum())
@@ -104,6 +108,7 @@ def recent_fall(observed: np.ndarray, expected: np.ndarray, usable: np.ndarray,
             fall = scan_rate_fall(observed[row, days], expected[row, days], days.size - recent,
                                   min_after=RECENT_MIN_DAYS, dispersion=dispersion, seed=row, simulate_below=alpha,
                                   settle_only=True)
+            scanned += fall is not None
         if fall is None or fall.p_value > alpha:
             falls.append(None)
             continue
@@ -111,8 +116,26 @@ def recent_fall(observed: np.ndarray, expected: np.ndarray, usable: np.ndarray,
         rate_before = observed[row, before].sum() / max(expected[row, before].sum(), 1e-12)
         rate_after = observed[row, after].sum() / max(expected[row, after].sum(), 1e-12)
         falls.append(LevelShift(start=int(after[0]), ratio=float(rate_after / max(rate_before, 1e-12)),
-                                z=float(-fall.statistic)))
-    return falls
+                                z=float(-fall.statistic), belief=fall.p_value))
+    return _believed(falls, scanned)
+
+
+def _believed(falls: list[LevelShift | None], scanned: int) -> list[LevelShift | None]:
+    """Each fall (its `belief` holding its p-value) with the chance it is real, as the shop's own scan measures it.
+
+    Each fall is tested at alpha on its own, so a 40-SKU shop with nothing wrong shows about two. The share of
+    falls at least as extreme that are false is Benjamini and Hochberg's tail-area false-discovery rate over every
+    row scanned (the q-value, with every row taken to be steady: the rate is not lowered by guessing how many
+    are not): a p of .02 among 40 steady SKUs is doubted almost wholly, a collapse at 1e-4 is believed, and two
+    falls at .01 in a shop of 10 are believed more than one alone. Only the falls' own p-values enter: the scan
+    stops at a lower bound for a row above alpha, which would make every fall look more believable than it is.
+    """
+    p_values = np.sort([fall.belief for fall in falls if fall is not None])
+    if not p_values.size:
+        return falls
+    q_values = np.minimum.accumulate((p_values * scanned / np.arange(1, p_values.size + 1))[::-1])[::-1]
+    return [None if fall is None else fall.model_copy(update={"belief": float(
+        1.0 - min(1.0, q_values[np.searchsorted(p_values, fall.belief, side="right") - 1]))}) for fall in falls]
 
 
 class ConversionShift(BaseModel):
