@@ -43,7 +43,6 @@ MIN_FIT_DAYS = 28  # fewer days before an origin than four weeks: no curve worth
 LOW_SPEND_SHARE = 0.4  # the self-check refits without each SKU's lowest 40% of spend days and scores them there
 LOW_SPEND_MIN_DAYS = 7
 BULGE_MIN_SKUS = 5  # SKUs scored below the least spend their refit saw before the shop's own share replaces the uniform
-HUBER_C, HUBER_CONSISTENCY = 1.345, 0.8557  # a pair's weight falls past 1.345 sd; the weighted z^2 of a normal
 CALIBRATION_STREAM = 0xCA1  # the random stream of the shared calibration error
 
 
@@ -219,26 +218,17 @@ def _below_seen(curve: ResponseCurve, spend: np.ndarray, ratio: np.ndarray, per_
 def _sku_sd(pairs: list[tuple[int, float, float, float, float, np.ndarray, float]]) -> float:
     """Each SKU's own two-week log error beyond what its curve's draws and its orders' noise explain (method of
     moments over the scored pairs, yuan-weighted by the prediction, so the SKUs the plan spends on count most)."""
-    excess, weight, owns = [], [], []
+    excess, weight = [], []
     for _, predicted, _, _, actual, draws, orders in pairs:
         if actual <= 0 or predicted <= 0 or orders <= 0:
             continue
         error = np.log(actual / predicted)
         own = float(np.var(np.log(np.maximum(draws, 1e-9)))) + 1.0 / orders
         excess.append(error * error - own)
-        owns.append(own)
         weight.append(predicted)
     if not weight:
         return 0.0
-    # Huber-weighted moments, so one pair whose sales collapsed (a planted ROI drop, |log error| 1.6 beside pairs
-    # under .3) does not set every SKU's error; squared errors are divided by what the weights leave of a normal's
-    # variance (E[w z^2] / E[w] = .856 at c = 1.345), so on normal errors the estimate stays unbiased
-    squared, own, weight_a = np.asarray(excess) + np.asarray(owns), np.asarray(owns), np.asarray(weight)
-    variance = max(float(np.average(squared - own, weights=weight_a)), 0.0)
-    for _ in range(20):
-        huber = np.minimum(1.0, HUBER_C / np.maximum(np.sqrt(squared / (own + variance)), 1e-12))
-        variance = max(float(np.average(squared / HUBER_CONSISTENCY - own, weights=weight_a * huber)), 0.0)
-    return float(np.sqrt(variance))
+    return float(np.sqrt(max(float(np.average(excess, weights=weight)), 0.0)))
 
 
 def _shift(errors: list[float], own: list[float]) -> float:
