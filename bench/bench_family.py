@@ -11,7 +11,8 @@ sets the bench's own key (ad, traffic, rival_price). Shops are scored with the s
 own functions (bench_promotion.score_shop, bench_diagnose.score_shop, bench_pricing's scorers), from the
 shared caches (bench/worlds.py for ours, bench_heldout.heldout_shop for alt_shop), at the sizes those benches
 use: 80 SKUs x 180 days on ours, 60 x 150 on alt_shop. Rows = simulator x mechanism, columns = the issues'
-targets. Results go to bench/out/family/<bench>-<simulators>-seeds<N>-from<first>.json (gitignored).
+targets. Results go to bench/out/family/<bench>-<simulators>-seeds<N>-from<first>-<code>.json (gitignored), where
+<code> is the hash below: a run of other code (main before and after a change) does not overwrite it.
 Each shop's scores are also kept as they finish, under bench/out/family/units/<code>/, where <code> is a hash of
 the code that scores them (agent/, tools/, prompts/, bench/): a stopped run started again with the same code
 scores only the shops it had not finished, and any change to the code scores every shop again. --fresh ignores
@@ -301,7 +302,8 @@ def main() -> int:
             units += [("quiet", simulator, "none", seed) for simulator in simulators
                       for seed in range(args.quiet_first_seed, args.quiet_first_seed + args.quiet_seeds)]
     started = time.perf_counter()
-    kept = "" if args.fresh else str(OUT / "units" / code_fingerprint())
+    code = code_fingerprint()
+    kept = "" if args.fresh else str(OUT / "units" / code)
     jobs = [(unit, kept) for unit in units]
     done = []
     if args.jobs > 1:
@@ -339,7 +341,7 @@ def main() -> int:
                    "quiet_shop_findings": quiet,
                    "units": [r for r in done if r["bench"] == bench or (bench == "diagnose" and r["bench"] == "quiet")],
                    "provenance": provenance()}
-        name = f"{bench}-{'+'.join(simulators)}-seeds{args.seeds}-from{payload['first_seed']}.json"
+        name = f"{bench}-{'+'.join(simulators)}-seeds{args.seeds}-from{payload['first_seed']}-{code}.json"
         (OUT / name).write_text(json.dumps(payload, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
         print("\n" + table(bench, summaries))
         for simulator, counts in quiet.items():
