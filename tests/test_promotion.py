@@ -792,10 +792,9 @@ def test_a_festival_that_bought_every_sku_more_clicks_is_not_read_as_a_curve_tha
     assert abs(supply[~festival].mean()) < 0.05
 
 
-def test_a_campaign_whose_ads_stopped_converting_is_valued_on_its_clicks_since(sample_world, tmp_path):
-    """Ad orders per click fall to 30% for the last six days while the SKU's organic visitors convert as ever.
-    The curve must believe the new level, not be pulled back towards what the organic visitors are worth (the
-    prior assumes paid and organic convert alike, which this campaign has just disproved)."""
+def _recent_ad_sales_scaled(sample_world, tmp_path, days: int, factor: float):  # noqa: ANN001, ANN202
+    """(the SKU with the most ad orders over the last `days` + 1 days, the sample world with its ad orders and ad GMV
+    on those days scaled by `factor`, and a function fitting that SKU's curve on a world's database)."""
     import csv
     from datetime import date
 
@@ -807,26 +806,34 @@ def test_a_campaign_whose_ads_stopped_converting_is_valued_on_its_clicks_since(s
 
     with (sample_world.folder / "promotion_daily.csv").open(encoding="utf-8", newline="") as file:
         rows = list(csv.DictReader(file))
-    since = (date.fromisoformat(max(row["date"] for row in rows)) - timedelta(days=5)).isoformat()
+    since = (date.fromisoformat(max(row["date"] for row in rows)) - timedelta(days=days)).isoformat()
     recent: dict[str, int] = {}
     for row in rows:
         if row["date"] >= since:
             recent[row["sku_id"]] = recent.get(row["sku_id"], 0) + int(row["ad_orders"])
-    broken = max(recent, key=lambda sku: recent[sku])
+    sku = max(recent, key=lambda name: recent[name])
 
-    def stop_converting(row: dict) -> None:
-        if row["sku_id"] == broken and row["date"] >= since:
-            row["ad_orders"] = str(int(int(row["ad_orders"]) * 0.3))
-            row["ad_gmv"] = f"{float(row['ad_gmv']) * 0.3:.2f}"
+    def scale(row: dict) -> None:
+        if row["sku_id"] == sku and row["date"] >= since:
+            row["ad_orders"] = str(int(int(row["ad_orders"]) * factor))
+            row["ad_gmv"] = f"{float(row['ad_gmv']) * factor:.2f}"
 
-    def value_per_click(db) -> float:  # noqa: ANN001 - a database path
+    def curve(db):  # noqa: ANN001, ANN202 - a database path, a ResponseCurve
         shop = Shop(db)
         first, last = data_dates(shop)
         panel = load_panel(shop, max(first, last - timedelta(days=179)), last)
-        return fit_response_curves(panel, as_of=last)[broken].value_per_click
+        return fit_response_curves(panel, as_of=last)[sku]
 
-    before = value_per_click(sample_world.db)
-    after = value_per_click(edited_world(sample_world, tmp_path, "promotion_daily", stop_converting).db)
+    return sku, edited_world(sample_world, tmp_path, "promotion_daily", scale), curve
+
+
+def test_a_campaign_whose_ads_stopped_converting_is_valued_on_its_clicks_since(sample_world, tmp_path):
+    """Ad orders per click fall to 30% for the last six days while the SKU's organic visitors convert as ever.
+    The curve must believe the new level, not be pulled back towards what the organic visitors are worth (the
+    prior assumes paid and organic convert alike, which this campaign has just disproved)."""
+    _, broken, curve = _recent_ad_sales_scaled(sample_world, tmp_path, days=5, factor=0.3)
+    before = curve(sample_world.db).value_per_click
+    after = curve(broken.db).value_per_click
     assert 0.2 * before <= after <= 0.45 * before
 
 
@@ -834,39 +841,11 @@ def test_a_dip_the_shops_scan_half_believes_is_valued_between_the_dip_and_the_us
     """Ad orders at 70% for five days is a fall the per-SKU scan finds, but one the shop's other campaigns make
     doubtful (about as many such falls turn up by chance): some of the SKU's draws keep its usual value per
     click and some take the dip's, instead of every draw valuing it at the dip."""
-    import csv
-    from datetime import date
-
     import numpy as np
 
-    from shopagent.tools.panel import data_dates, load_panel
-    from shopagent.tools.promotion_curves import fit_response_curves
-    from shopagent.tools.store import Shop
-
-    from .conftest import edited_world
-
-    with (sample_world.folder / "promotion_daily.csv").open(encoding="utf-8", newline="") as file:
-        rows = list(csv.DictReader(file))
-    since = (date.fromisoformat(max(row["date"] for row in rows)) - timedelta(days=4)).isoformat()
-    recent: dict[str, int] = {}
-    for row in rows:
-        if row["date"] >= since:
-            recent[row["sku_id"]] = recent.get(row["sku_id"], 0) + int(row["ad_orders"])
-    dipped = max(recent, key=lambda sku: recent[sku])
-
-    def dip(row: dict) -> None:
-        if row["sku_id"] == dipped and row["date"] >= since:
-            row["ad_orders"] = str(int(int(row["ad_orders"]) * 0.7))
-            row["ad_gmv"] = f"{float(row['ad_gmv']) * 0.7:.2f}"
-
-    def curve(db):  # noqa: ANN001, ANN202 - a database path, a ResponseCurve
-        shop = Shop(db)
-        first, last = data_dates(shop)
-        panel = load_panel(shop, max(first, last - timedelta(days=179)), last)
-        return fit_response_curves(panel, as_of=last)[dipped]
-
+    _, dipped, curve = _recent_ad_sales_scaled(sample_world, tmp_path, days=4, factor=0.7)
     usual = curve(sample_world.db).value_per_click
-    after = curve(edited_world(sample_world, tmp_path, "promotion_daily", dip).db)
+    after = curve(dipped.db)
     low, high = np.quantile(after.draws_value, (0.1, 0.9))
     assert after.shift_date is not None and 0.0 < after.shift_belief < 1.0
     assert low <= 0.65 * usual  # draws that believe the dip
