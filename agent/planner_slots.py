@@ -56,8 +56,8 @@ _PER_DAY = re.compile(r"(?:每|一)\s*天(?=\s*(?:加|减|花|投|预算|的?预
 _ROI_WORD = r"(?:投产比?|(?<![a-z])roi(?![a-z])|(?<![a-z])roas(?![a-z]))"
 _ROI_RATIO = re.compile(rf"{_ROI_WORD}[^0-9]{{0,6}}?1\s*[:：比]\s*({NUM})|"
                         rf"(?<![\d.])1\s*[:：比]\s*({NUM})\s*(?:的)?\s*{_ROI_WORD}", re.I)
-_ROI_AFTER = re.compile(rf"(?:投产比?|(?<![a-z])roi(?![a-z])|(?<![a-z])roas(?![a-z]))[^0-9]{{0,14}}?({NUM})", re.I)
-_ROI_BEFORE = re.compile(rf"({NUM})\s*(?:的|倍)?\s*(?:投产比?|(?<![a-z])roi(?![a-z])|(?<![a-z])roas(?![a-z]))|"
+_ROI_AFTER = re.compile(rf"{_ROI_WORD}[^0-9]{{0,14}}?({NUM})", re.I)
+_ROI_BEFORE = re.compile(rf"({NUM})\s*(?:的|倍)?\s*{_ROI_WORD}|"
                          # "a 4x return", "4倍回报": the return per yuan of spend
                          rf"({NUM})\s*(?:x|×|倍)\s*(?:的)?\s*(?:return|回报|回本)", re.I)
 _COUNT = re.compile(r"(?![1一]\s*份)(\d+|[一两二三四五六七八九十])\s*(?:个|条|版|套|篇|份|句)"
