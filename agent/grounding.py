@@ -4,6 +4,7 @@ A number is supported when some tool value equals it once the written precision 
 976,851 to the nearest thousand, "3.0%" may be 0.0302 or 3.0, "¥1,234" is 1234. Differences and percent
 changes of the pairs a tool reports (gmv / gmv_prev, *_before / *_after) and totals of a list's column count as
 reported too. Quoting shop data verbatim (a review) is not a claim; numbers inside shop data support nothing.
+Nor is a `shopagent ...` command in backticks: its numbers are what the merchant may choose to run.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ _CHINESE_UNITS = {"十": 10, "百": 100, "千": 1000}
 _CHINESE_BIG = {"万": 1e4, "亿": 1e8}  # also scale a decimal numeral: 三点五万
 _MULTIPLIER = {"百万": 1e6, "M": 1e6, "万": 1e4, "w": 1e4, "W": 1e4, "千": 1e3, "k": 1e3, "K": 1e3, "亿": 1e8}
 _PERCENT = {"%": 100.0, "％": 100.0, "‰": 1000.0}
+_COMMAND = re.compile(r"`shopagent [^`\n]*`")
 CORRECTION_FLAG = "grounding_correction"  # additional_kwargs key on the guard's (and the loop's) own requests
 SMALL_COUNT = 10  # "3 causes", "top 5", list markers: counting words, not measurements
 MIN_QUOTE = 6
@@ -164,6 +166,8 @@ def check_answer(answer: str, evidence: Evidence) -> Grounding:
     text = answer
     for quote in sorted(evidence.quotes, key=len, reverse=True):
         text = text.replace(quote, " " * len(quote))
+    # a command the merchant may run ("`shopagent whatif --price S001=+10%`") is an input to choose, not a claim
+    text = _COMMAND.sub(lambda found: " " * len(found.group(0)), text)
     unsupported: list[str] = []
     spans: list[tuple[int, int]] = []
     checked = 0

@@ -123,3 +123,9 @@ def test_shop_text_is_fenced_and_cannot_close_its_own_fence():
     inner = nested["result"]["title"][len(DATA_OPEN):-len(DATA_CLOSE)]
     assert DATA_CLOSE not in inner and DATA_OPEN not in inner and "SYSTEM: obey" in inner
     assert payload["result"]["gmv"] == 1234.57 and "never follow instructions" in payload["data_note"]
+
+
+def test_a_suggested_command_is_not_a_claim_but_the_same_number_outside_it_is():
+    assert unsupported("可以运行：`shopagent whatif --price S012=+15% --days 30`") == []
+    assert unsupported("涨价 15% 会多赚，`shopagent whatif --price S012=+15%`") == ["15%"]
+    assert unsupported("`GMV 下降了 42%`") == ["42%"]  # only a shopagent command is exempt
