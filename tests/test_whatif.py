@@ -258,3 +258,20 @@ def test_the_back_test_calibrates_its_intervals_split_conformally():
     assert scale < 1.0
     assert np.mean(ratio <= z * scale) >= 0.9
     assert np.mean(ratio < z * scale) < 0.95
+
+
+def test_stopping_a_campaign_spends_nothing_and_loses_its_attributed_gmv(sample_world, cli):
+    from shopagent.tools.store import Shop
+
+    with Shop(sample_world.db).connect() as con:
+        sku = con.execute("SELECT sku_id FROM promotion_daily p JOIN products USING (sku_id) WHERE status = 'active' "
+                          "AND date = (SELECT max(date) FROM promotion_daily) AND daily_budget > 0 "
+                          "ORDER BY spend DESC, sku_id LIMIT 1").fetchone()[0]
+    stopped = _run(cli, sample_world, "--budget", f"{sku}=0")
+    assert _run(cli, sample_world, "--budget", f"{sku}=-100%")["delta"] == stopped["delta"]
+    (row,) = stopped["skus"]
+    assert row["ad_spend_after"] == 0 < row["ad_spend_before"]
+    assert stopped["delta"]["ad_spend"] == pytest.approx(-row["ad_spend_before"], abs=0.01)
+    assert stopped["delta"]["ad_gmv"] == pytest.approx(row["gmv_after"] - row["gmv_before"], abs=0.02)
+    assert stopped["delta"]["ad_gmv"] < 0
+    assert any("stopped campaign" in line for line in stopped["assumptions"])

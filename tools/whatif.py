@@ -100,6 +100,7 @@ class _Budget:
     spend: np.ndarray
     gmv: np.ndarray
     clicks: np.ndarray
+    stopped: bool = False  # the budget went to 0: exact, not along the curve
 
 
 def simulate(panel: ShopPanel, rates: RunRates, changes: list[Change], *, estimates: dict[str, ElasticityEstimate],
@@ -180,6 +181,9 @@ def simulate(panel: ShopPanel, rates: RunRates, changes: list[Change], *, estima
     if extra:
         assumptions.append("A budget acts through the platform's target-ROI rule: spend only rises while the "
                            "SKU's target ROI still holds, along its fitted full-site promotion curve.")
+    if any(budget.stopped for budget in extra.values()):
+        assumptions.append("A stopped campaign (budget 0) spends nothing and loses all the GMV attributed to it: the "
+                           "most it can lose, since some of those buyers may still find the SKU unpaid.")
     d_spend, d_gmv, d_clicks = (np.zeros((n, draws + 1)) for _ in range(3))
     for row, budget in extra.items():
         d_spend[row], d_gmv[row], d_clicks[row] = budget.spend, budget.gmv, budget.clicks
@@ -285,6 +289,11 @@ def _budget_changes(changes: list[Change], rates: RunRates, sku_ids: list[str], 
         new_budget[row] = now * (1 + change.relative) if change.relative is not None else float(change.absolute)
     out = {}
     for row, budget in sorted(new_budget.items()):
+        if budget == 0:  # a stopped campaign spends nothing and its attributed sales go with it, exactly
+            stop = [np.full(draws + 1, -float(v)) for v in (rates.ad_spend[row], rates.ad_gmv[row],
+                                                           rates.visitors[row, PROMOTION])]
+            out[row] = _Budget(spend=stop[0], gmv=stop[1], clicks=stop[2], stopped=True)
+            continue
         curve = curves[sku_ids[row]]
         arrays = CurveArrays.of([curve])
         target = rates.target_roi[row]

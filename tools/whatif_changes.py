@@ -33,7 +33,8 @@ class Change(BaseModel):
 
 
 _VALUE = re.compile(r"^\s*(?P<value>[+-]?\d+(?:\.\d+)?)\s*(?P<pct>%?)\s*$")
-EXAMPLES = {"price": "S001=+5% or S001=129", "budget": "S001=800 or total=+20%", "stock": "S001=0"}
+EXAMPLES = {"price": "S001=+5% or S001=129", "budget": "S001=800, total=+20% or S001=0 (stopped)",
+            "stock": "S001=0"}
 
 
 def parse_assignments(texts: list[str], kind: ChangeKind) -> dict[str, str]:
@@ -76,8 +77,9 @@ def _change(kind: ChangeKind, target: str, value: str) -> Change:
             raise RequestError(f"--stock {text!r}: give the units on hand as a whole number, e.g. {target}=0")
         return Change(kind=kind, target=target, text=text, absolute=number)
     if pct:
-        if number / 100 <= -1:
-            raise RequestError(f"--{kind} {text!r} would make the {kind} zero or negative")
+        if number / 100 < -1 or (number / 100 == -1 and kind == "price"):  # a budget cut by 100% stops the ads
+            raise RequestError(f"--{kind} {text!r} would make the {kind} "
+                               f"{'negative' if kind == 'budget' else 'zero or negative'}")
         return Change(kind=kind, target=target, text=text, relative=number / 100)
     if number < 0:
         raise RequestError(f"--{kind} {text!r}: a {kind} cannot be negative; for a cut write it in %, "
