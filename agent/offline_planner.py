@@ -149,6 +149,7 @@ DRAFT = _words(r"写|起.{0,2}标题|文案|卖点|脚本|详情页|\bwrite\b|\b
                r"(?:title|headline|tagline|copy|name) (?:ideas|options|suggestions|variants)|headlines?\b|taglines?|"
                r"备选|几个标题|标题.{0,4}(?:优化|改一?下|换一?下|建议)|"
                r"标题.{0,8}(重新|再|换)\s*(起|写|拟|想|来)|起几个")
+WHICH = re.compile(r"哪些|哪几|哪个|哪款|\bwhich\b", re.I)
 WHATIF_CUE = _words(r"^\s*(?:sim|scenario|模拟|推演)\s*[:：]|\bscenario\b|能补回|补回来|补得回|能带来多少|能多带来|"
                     r"能拉回|能涨多少|能多赚|"
                     r"how much (?:would|could|will|can) (?:we|it|that|this) (?:gain|lose|recover|add|make)|"
@@ -371,8 +372,8 @@ def _plan_one(text: str, question: str, previous: Plan | None, today: date | Non
             sku for call in previous.calls for sku in call.arguments.get("sku_ids", [])])
         shop_wide = {key: value for key, value in calls[0].arguments.items() if key != "sku_ids"}
         calls = [PlannedCall(tool="diagnose", arguments={**shop_wide, "sku_ids": focus} if focus else shop_wide)]
-    missing = ["change"] if intent == "whatif" and not (slots.stockout or slots.stock_units is not None
-                                                         or slots.changes or _change(slots)) else []
+    missing = ["change"] if intent == "whatif" and not (
+        slots.stockout or slots.stop_ads or slots.stock_units is not None or slots.changes or _change(slots)) else []
     return Plan(intent=intent, language=language, slots=slots, calls=calls, follow_up=follow_up, missing=missing,
                 confidence=confidence, alternatives=alternatives, asked=asked)
 
@@ -388,6 +389,10 @@ def decide(text: str, slots: Slots) -> tuple[Intent, float, list[tuple[Intent, f
             return intent, 1.0, [(intent, 1.0)]
     if DATA_FIRST.search(text) and not WHATIF_CUE.search(text):
         return "data", 1.0, [("data", 1.0)]
+    if slots.stop_ads and (slots.skus or WHATIF_CUE.search(text)) and not WHICH.search(text):
+        # "停掉S043的全站推广会怎样", "what if we stop all ads": its budget at zero, simulated; "which SKUs should
+        # stop" is a plan's question, not a what-if
+        return "whatif", 1.0, [("whatif", 1.0)]
     if MODIFY.search(text) and not WHATIF_CUE.search(text) and not re.search(r"[?？吗呢]\s*$", text):
         # a price is a setting made in the back office (which shopagent does not touch); the rest is data
         setting = BACK_OFFICE.search(text) or re.search(r"价格|售价|原价|\bprices?\b", text, re.I)
@@ -510,6 +515,8 @@ def _whatif(slots: Slots) -> dict[str, Any]:
     if slots.per_sku:
         args.update({kind: {sku: int(value) if kind == "stock" else value for sku, value in changes.items()}
                      for kind, changes in slots.per_sku.items()})
+    elif slots.stop_ads:
+        args["budget"] = {sku: "0" for sku in targets}
     elif slots.stockout:
         args["stock"] = {sku: 0 for sku in slots.skus}
     elif slots.stock_units is not None and slots.skus:

@@ -37,6 +37,14 @@ _PAIRED = re.compile(r"“([^”]{2,})”|\"([^\"]{2,})\"|「([^」]{2,})」|『
 _QUOTED = re.compile(r"[“\"「『‘'【]([^”\"」』’'】]{2,})[”\"」』’'】]")  # marks that do not pair, as some write them
 # "will this get flagged by ad law? 顶级奢华 独一无二": after a question about copy, the copy itself
 # running out of stock, however it is written: 断货, 卖断了, out of stock, stocks out, stocking out, sells out
+# "停掉S043的全站推广", "stop advertising S043", "pause the campaign": the SKU's (or the shop's) budget goes to zero
+STOP_ADS = re.compile(r"(?:(?<!不)停(?:掉|了|止)?|关掉|关了|关闭|关停|暂停|撤掉|撤了|撤下)[^，。,;；?？!！]{0,10}?"
+                      r"(?:推广|投放|广告|直通车|万相台)|"
+                      r"不(?:再)?(?:投|推)(?:广告|推广|了)|停投|停推|(?:推广|投放|广告)(?:全都|全|都|也)?(?:停|关)(?:掉|了)|"
+                      r"预算(?:清零|归零|(?:砍|降|调|减)到\s*0(?![\d.]))|"
+                      r"\b(?:stop|pause|halt|kill|switch off|turn off)(?:s|ed|ing|ping|ped)?\s+"
+                      r"(?:all\s+|the\s+|its\s+|our\s+)*(?:advertising|promoting|ads?|promotions?|campaigns?|"
+                      r"ad spend)\b|\bno more (?:ads|advertising|ad spend)\b|\bzero (?:the )?(?:ad )?budget\b", re.I)
 STOCKOUT = re.compile(r"断货|缺货|没货|售罄|卖断|卖空|out of stock|stock(?:s|ed|ing)? ?outs?|sold out|sells? out|"
                       r"selling out|runs? out|running out", re.I)
 # "食品能不能写 降血糖 这三个字": the words asked about, between "can I write" and "these words"
@@ -220,6 +228,7 @@ class Slots(BaseModel):
     quoted: str | None = None
     raw_sql: str | None = None
     stockout: bool = False
+    stop_ads: bool = False  # the question stops the SKU's (or the shop's) full-site promotion
     about_budget: bool = False
     min_roi_per_sku: float | None = None  # "单品不低于 2.5", "no single SKU below 2.5"
     horizon_days: int | None = None  # "接下来 7 天", "for the next 7 days" of a promotion plan
@@ -348,6 +357,7 @@ def parse_slots(text: str, *, original: str | None = None, today: date | None = 
             values["category"] = category
             break
     values["stockout"] = bool(STOCKOUT.search(low))
+    values["stop_ads"] = bool(STOP_ADS.search(low))
     values["about_budget"] = bool(re.search(r"预算|budget|推广|ad spend|投放|promo", low))
     return Slots(**values)
 

@@ -945,3 +945,26 @@ def test_a_follow_up_that_only_lengthens_or_shortens_the_period_keeps_the_diagno
     planned = plan(question, plan("诊断一下最近7天", today=date(2026, 9, 30)), today=date(2026, 9, 30))
     assert planned.follow_up and [(call.tool, call.arguments) for call in planned.calls] == [
         ("diagnose", {"days": days})]
+
+
+@pytest.mark.parametrize("question, arguments", [
+    ("停掉S043的全站推广会怎样", {"budget": {"S043": "0"}}),
+    ("S043和S069的推广都关掉会怎样", {"budget": {"S043": "0", "S069": "0"}}),
+    ("S043不投了会少多少GMV", {"budget": {"S043": "0"}}),
+    ("stop advertising S043, what happens?", {"budget": {"S043": "0"}}),
+    ("what if we pause all ads?", {"budget": {"total": "0"}}),
+])
+def test_stopping_a_campaign_is_a_budget_of_zero(question, arguments):
+    test_the_questions_merchants_asked_are_read_as_meant(question, "whatif", arguments)
+
+
+@pytest.mark.parametrize("question, tool", [
+    ("哪些款该停推广", "plan_assortment"),  # which to stop is a plan's question
+    ("关于全站推广有什么建议", "plan_promotion"),  # 关于 is "about", not "switch off"
+])
+def test_words_near_stopping_are_not_a_stop(question, tool):
+    from datetime import date
+
+    from shopagent.offline_planner import plan
+
+    assert [call.tool for call in plan(question, today=date(2026, 9, 30)).calls] == [tool]
