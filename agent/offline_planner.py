@@ -149,6 +149,9 @@ DRAFT = _words(r"写|起.{0,2}标题|文案|卖点|脚本|详情页|\bwrite\b|\b
                r"(?:title|headline|tagline|copy|name) (?:ideas|options|suggestions|variants)|headlines?\b|taglines?|"
                r"备选|几个标题|标题.{0,4}(?:优化|改一?下|换一?下|建议)|"
                r"标题.{0,8}(重新|再|换)\s*(起|写|拟|想|来)|起几个")
+FOLLOW_RIVAL = _words(r"(?:竞品|对手|同行|别人|友商).{0,12}(?:要不要|该不该|需不需要|用不用|是否|要)\s*跟|跟不跟|跟进降价|跟价|"
+                      r"\b(?:match|follow)(?:ing)? (?:the |their |a |its |that )?(?:rival|competitor)s?'?s? "
+                      r"(?:price|cut|discount)|\b(?:match|follow) (?:the |their |that )?(?:price )?cut")
 WHICH = re.compile(r"哪些|哪几|哪个|哪款|\bwhich\b", re.I)
 WHATIF_CUE = _words(r"^\s*(?:sim|scenario|模拟|推演)\s*[:：]|\bscenario\b|能补回|补回来|补得回|能带来多少|能多带来|"
                     r"能拉回|能涨多少|能多赚|"
@@ -389,6 +392,9 @@ def decide(text: str, slots: Slots) -> tuple[Intent, float, list[tuple[Intent, f
             return intent, 1.0, [(intent, 1.0)]
     if DATA_FIRST.search(text) and not WHATIF_CUE.search(text):
         return "data", 1.0, [("data", 1.0)]
+    if FOLLOW_RIVAL.search(text) and not WHATIF_CUE.search(text):
+        # "竞品降价了，S043要不要跟": whether to match the rival is a pricing decision, not a look at its prices
+        return "pricing", 1.0, [("pricing", 1.0)]
     if slots.stop_ads and (slots.skus or WHATIF_CUE.search(text)) and not WHICH.search(text):
         # "停掉S043的全站推广会怎样", "what if we stop all ads": its budget at zero, simulated; "which SKUs should
         # stop" is a plan's question, not a what-if

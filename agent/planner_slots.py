@@ -59,7 +59,9 @@ _TENTHS_SHARE = re.compile(r"(?<![\d.])(\d)\s*成(?![本交功品员])")
 _TENTHS = re.compile(r"(\d|[一二三四五六七八九])\s*成")  # 三成 = 30%
 _HALF = re.compile(r"一半|(?:by\s+)?half|\bhalve[ds]?\b|减半|腰斩", re.I)  # 砍一半 = -50%
 # "一天加到 800 块", "每天预算", "per day": a rate, not a period of one day
-_PER_DAY = re.compile(r"(?:每|一)\s*天(?=\s*(?:加|减|花|投|预算|的?预算|[\d¥]))|/\s*(?:天|日)|per day|a day|/day", re.I)
+_PER_DAY = re.compile(r"(?:每|一)\s*天(?=\s*(?:加|减|花|投|预算|的?预算|[\d¥]))|/\s*(?:天|日)|per day|a day|/day|"
+                      r"(?<=[\d万千kK元块])\s*(?:每|一)\s*[天日](?![\d])|(?<=[元块])\s*1\s*[天日](?![\d])",
+                      re.I)  # "加到1500一天", "800元一天" (its 一 already a digit): an amount a day
 # 投产1:3, roi 1比4: the return per yuan written as a ratio
 _ROI_WORD = r"(?:投产比?|(?<![a-z])roi(?![a-z])|(?<![a-z])roas(?![a-z]))"
 _ROI_RATIO = re.compile(rf"{_ROI_WORD}[^0-9]{{0,6}}?1\s*[:：比]\s*({NUM})|"

@@ -968,3 +968,16 @@ def test_words_near_stopping_are_not_a_stop(question, tool):
     from shopagent.offline_planner import plan
 
     assert [call.tool for call in plan(question, today=date(2026, 9, 30)).calls] == [tool]
+
+
+@pytest.mark.parametrize("question, tool, arguments", [
+    # an amount followed by 一天 is a rate, not a period of one day
+    ("S043的推广预算加到1500一天会多卖多少", "whatif", {"budget": {"S043": "1500"}, "days": None}),
+    ("S043预算加到800元一天会怎样", "whatif", {"budget": {"S043": "800"}, "days": None}),
+    # whether to follow the rival's cut is a pricing decision
+    ("竞品降价了，S043要不要跟", "plan_pricing", {"skus": ["S043"]}),
+    ("should I match the competitor's price cut on S043?", "plan_pricing", {"skus": ["S043"]}),
+    ("S043竞品卖多少钱", "sql", {}),  # the rival's price itself is still a look at the data
+])
+def test_a_daily_amount_and_following_the_rival_are_read_as_meant(question, tool, arguments):
+    test_the_questions_merchants_asked_are_read_as_meant(question, tool, arguments)
