@@ -66,6 +66,38 @@ PARAMETER_HELP = {
 }
 
 
+SKU_ARGUMENTS = ("sku_id", "sku_ids", "skus", "price", "budget", "stock")  # values or keys that are SKU ids
+_WRITTEN_SKU = re.compile(r"([A-Za-z]+)[-_ ]?0*(\d+)")
+
+
+def with_catalogue_ids(arguments: dict[str, Any], known: frozenset[str]) -> dict[str, Any]:
+    """SKU ids as the catalogue writes them: "s12", "S-12" or "S0012" is S012 when that is the one catalogue id
+    with those letters and that number; ids the catalogue has, or cannot match to one id, are left as written."""
+    by_number: dict[tuple[str, int], list[str]] = {}
+    for sku in known:
+        found = _WRITTEN_SKU.fullmatch(sku)
+        if found:
+            by_number.setdefault((found.group(1).upper(), int(found.group(2))), []).append(sku)
+
+    def one(written: Any) -> Any:
+        found = _WRITTEN_SKU.fullmatch(written.strip()) if isinstance(written, str) else None
+        if written in known or found is None:
+            return written
+        matches = by_number.get((found.group(1).upper(), int(found.group(2))), [])
+        return matches[0] if len(matches) == 1 else written
+
+    resolved = dict(arguments)
+    for name in SKU_ARGUMENTS:
+        value = arguments.get(name)
+        if isinstance(value, str):
+            resolved[name] = one(value)
+        elif isinstance(value, list):
+            resolved[name] = [one(item) for item in value]
+        elif isinstance(value, dict):
+            resolved[name] = {one(key): item for key, item in value.items()}
+    return resolved
+
+
 @dataclass(frozen=True)
 class ToolContext:
     """What the turn supplies to every tool: the shop, the answer language, the data's last day."""
@@ -73,8 +105,15 @@ class ToolContext:
     shop: Any  # shopagent.tools.store.Shop, typed loosely so this module stays import-light
     lang: str = "en"
     _today: list[date] = field(default_factory=list)
+    _sku_ids: list[frozenset[str]] = field(default_factory=list)
 
     def value(self, name: str) -> Any:
+        if name == "sku_ids":  # the catalogue's ids, read once a turn (a tool's argument resolves against them)
+            if not self._sku_ids:
+                with self.shop.connect() as con:
+                    rows = con.execute("SELECT sku_id FROM products").fetchall()
+                self._sku_ids.append(frozenset(row[0] for row in rows))
+            return self._sku_ids[0]
         if name == "today":
             if not self._today:
                 self._today.append(self.shop.last_date())  # "today" is the data's last day, never the wall clock
@@ -103,6 +142,8 @@ class AgentTool:
 
     def run(self, context: ToolContext, arguments: dict[str, Any]) -> BaseModel:
         """Check the model's arguments against the signature, then call the function; ShopError if they are wrong."""
+        if any(name in arguments for name in SKU_ARGUMENTS) and hasattr(context.shop, "connect"):
+            arguments = with_catalogue_ids(arguments, context.value("sku_ids"))
         try:
             checked = self.arguments.model_validate(arguments)
         except ValidationError as error:

@@ -129,3 +129,16 @@ def test_a_suggested_command_is_not_a_claim_but_the_same_number_outside_it_is():
     assert unsupported("可以运行：`shopagent whatif --price S012=+15% --days 30`") == []
     assert unsupported("涨价 15% 会多赚，`shopagent whatif --price S012=+15%`") == ["15%"]
     assert unsupported("`GMV 下降了 42%`") == ["42%"]  # only a shopagent command is exempt
+
+
+def test_a_sku_id_written_without_its_zeros_or_with_a_dash_is_the_catalogue_id():
+    from shopagent.agent_tools import with_catalogue_ids
+
+    known = frozenset({"S012", "S043", "A7", "total"})
+    assert with_catalogue_ids({"sku_ids": ["s12", "S-43", "S0043"], "price": {"s43": "+5%"}, "budget": {"total": "0"},
+                               "days": 7}, known) == {
+        "sku_ids": ["S012", "S043", "S043"], "price": {"S043": "+5%"}, "budget": {"total": "0"}, "days": 7}
+    # an id the catalogue has, or one it cannot match to exactly one id, is left as written
+    assert with_catalogue_ids({"sku_id": "S99"}, known) == {"sku_id": "S99"}
+    assert with_catalogue_ids({"sku_id": "A07"}, known) == {"sku_id": "A7"}
+    assert with_catalogue_ids({"sku_id": "S12"}, known | {"S0012"}) == {"sku_id": "S12"}
