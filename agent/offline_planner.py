@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from shopagent.grounding import chinese_number
 from shopagent.intent.data_query import data_query, names_data
 from shopagent.planner_slots import STOCKOUT, Slots, cjk, parse_slots
 
@@ -46,7 +47,8 @@ _TABLES = (r"(?:main\.)?(?:products|orders|order_items|traffic|price_history|pro
 HOSTILE = _words(rf"\b(?:drop\s+table|delete\s+from|truncate(?:\s+table)?|insert\s+into|alter\s+table|update)\s+"
                  rf"(?:if\s+exists\s+)?{_TABLES}|^\s*drop\s+(?:table|database|schema|view)\s|"
                  r";\s*(?:drop|delete|truncate|insert|update|alter)\s|"
-                 r"忽略(之前|上面|以上|前面)的?(所有)?(指令|规则|设定|要求)|系统提示词|"
+                 r"忽略(之前|上面|以上|前面)的?(所有)?(指令|规则|设定|要求)|系统提示(?!音)|忘(?:掉|记)你是|"
+                 r"\bforget (?:that )?you(?:'re| are)\b|\byou are now (?:dan|an? )|\bdan\b.{0,20}\bmode\b|"
                  # getting round the platform's own checks: 绕过审核, 躲过平台检测, bypass the review filter
                  r"(?:绕过|绕开|规避|躲过|躲避|逃过|骗过)\S{0,8}(?:审核|检测|风控|过滤|稽查|平台|监管)|"
                  r"\b(?:bypass|evade|get around|circumvent|trick|fool)\b.{0,30}\b(?:filters?|detection|moderation|"
@@ -67,6 +69,10 @@ FRAUD = _words(r"刷单|刷\s*(?:\d+|[几一两三四五六七八九十百千万
 # passing copy off as compliant without the ad-law check (就说它合规, 当作过审发出去, "say it's compliant"): refused;
 # checking the copy is what shopagent offers instead
 FALSE_COMPLIANCE = _words(r"(?:就说|说它|说这|就当|当作|当成|标成|标为|假装)\S{0,4}(?:是)?(?:合规|过审|合法)|"
+                          # "你别查了，直接跟我说合规就行", "just tell me it's compliant, no need to check"
+                          r"^(?=.*(?:合规|过审|合法|没问题|compliant|legal|approved))(?=.*(?:别查|不用查|不要查|无需查|"
+                          r"不必查|别检查|不用检查|别审|不用审|no need to check|don'?t (?:bother )?(?:to )?check|"
+                          r"without checking|skip the check))|"
                           r"\b(?:say|claim|pretend|mark|label)\b.{0,12}\b(?:it'?s|it is|as|that it'?s)\s+"
                           r"(?:compliant|legal|approved)\b")
 # requests to change or delete the shop's data ("把S003的库存改成500", "delete last month's refunds"): shopagent
@@ -117,6 +123,8 @@ DATA_ASK = _words(r"花了多少|花费多少|烧了多少|各渠道|分渠道|�
 DATA_FIRST = _words(r"省份|哪个省|各省|分省|\bprovinces?\b|价格历史|历史价格|调价记录|改价记录|price history|"
                     r"past prices|"
                     r"已下架|已经下架|delisted (?:skus|products|items)|(?:list|show)\b.{0,12}\bdelisted|"
+                    r"\b(?:skus?|products?|items?|listings?) (?:are|were|have been|got) (?:already )?(?:delisted|"
+                    r"discontinued|taken down)\b|"
                     r"多少单|几单|多少个?订单|订单数|how many orders|number of orders|order count")
 # asking shopagent to act inside the platform: it only reads the shop's data and proposes
 BACK_OFFICE = _words(r"登录|千牛|后台|直接(改|调|设)|帮我(去)?(改|调|设置?)(一下)?(价|价格|预算)|"
@@ -148,10 +156,14 @@ DRAFT = _words(r"写|起.{0,2}标题|文案|卖点|脚本|详情页|\bwrite\b|\b
                r"\brewrite\b|\bbrainstorm\b|need (?:some |new |fresh )?copy|\bcopy for\b|"
                r"(?:title|headline|tagline|copy|name) (?:ideas|options|suggestions|variants)|headlines?\b|taglines?|"
                r"备选|几个标题|标题.{0,4}(?:优化|改一?下|换一?下|建议)|"
-               r"标题.{0,8}(重新|再|换)\s*(起|写|拟|想|来)|起几个")
-FOLLOW_RIVAL = _words(r"(?:竞品|对手|同行|别人|友商).{0,12}(?:要不要|该不该|需不需要|用不用|是否|要)\s*跟|跟不跟|跟进降价|跟价|"
+               r"标题.{0,8}(重新|再|换)\s*(起|写|拟|想|来)|起几个|"
+               r"来\s*(?:\d+|[一两二三四五六七八九十]|几)\s*(?:个|条|版|句|段)\s*(?:标题|卖点|文案|脚本|详情)")
+FOLLOW_RIVAL = _words(r"(?:竞品|对手|同行|别人|友商).{0,12}(?:要不要|该不该|需不需要|用不用|是否|要)\s*跟|"
+                      r"跟不跟|跟进降价|跟价|"
                       r"\b(?:match|follow)(?:ing)? (?:the |their |a |its |that )?(?:rival|competitor)s?'?s? "
                       r"(?:price|cut|discount)|\b(?:match|follow) (?:the |their |that )?(?:price )?cut")
+WHY = _words(r"为什么|为啥|咋回事|怎么回事|什么原因|啥原因|\bwhy\b")
+SLOW_SELLER = _words(r"卖不动|不好卖|滞销|卖不出去|卖[得的]?很?差|not selling|won'?t sell|slow[- ]?mov")
 WHICH = re.compile(r"哪些|哪几|哪个|哪款|\bwhich\b", re.I)
 WHATIF_CUE = _words(r"^\s*(?:sim|scenario|模拟|推演)\s*[:：]|\bscenario\b|能补回|补回来|补得回|能带来多少|能多带来|"
                     r"能拉回|能涨多少|能多赚|"
@@ -174,7 +186,10 @@ ASSORTMENT = _words(r"主推|主打|重点推|重点打|潜力款|动销|\bfeatu
                     r"(?:哪些|哪几个|哪几款|什么款)\S{0,6}砍|款\S{0,3}太多|\blineup\b|product mix|range review|"
                     r"which (skus?|products?|items?) (do|should) (i|we) (push|kill)|"
                     r"assortment|discontinu|delist|slow[- ]?mov|dead stock|"
-                    r"which (skus?|products?|items?) (to|should) (drop|cut|remove)")
+                    r"which (skus?|products?|items?) (to|should) (drop|cut|remove)|"
+                    # what to restock or reorder (before a sale, at a lead time) and the dead weight to cut
+                    r"补货|备货|补哪些|要补(?:哪|什么|多少)|\brestock|\breorder|\bre-order|\breplenish|"
+                    r"拖后腿|要不要砍|该不该砍|dead (?:products?|skus?|items?|weight)|kill (?:them )?off|\bdeadweight")
 PRICING = _words(r"哪些.{0,6}(?:能|可以|该|要|适合)\s*(?:涨|降|提)价|should .{0,24}\bcost\b|"
                  r"how much should (?:i|we) (?:charge|sell)|what (?:price|to charge)|"
                  r"which .{0,20}(?:raise|increase|cut|lower) .{0,6}prices?|"
@@ -208,6 +223,9 @@ FOLLOW_UP = _words(r"呢|^那|^\s*(?:and|also|plus)\b|也来|也要|也给|也�
                    r"same question|换成|改成|改为|调成|再|instead|"
                    # "拉长到30天看看", "extend it to 60 days": the same question over a longer or shorter period
                    r"拉长|延长|放长|缩短|缩到|\b(?:extend|stretch|widen|shorten|narrow)\b|"
+                   # "看未来30天的", "over the next 30 days?": the same question over another horizon
+                   r"^\s*(?:看|算|按|模拟)?\s*(?:未来|接下来|之后|往后)\s*\d+\s*(?:天|日|周)\S{0,3}$|"
+                   r"^\s*(?:and |what about |how about )?(?:over |for )?the next \d+ days\s*[?？]?\s*$|"
                    r"same thing|again|redo|re-?run|^\s*(?:make it|change it to|and with|with)\b")
 WHOLE_SHOP = _words(r"全店|整个店|整店|店铺整体|whole (shop|store)|shop-?wide|the shop overall|all skus")
 # "前一天的也来一份", "and the day after?": the answer's day moved by one
@@ -220,8 +238,14 @@ SLOT_FOLLOW_UP = _words(r"^\s*(?:只|仅)(?:看|投|要|算|做|写|查|推)|^\s
 # "再加5000", "add another 2k", "3000 more": an amount on top of the last one, not a new one ("加到" is a new one)
 ADDED = _words(r"再加|多加|追加|加上|(?<![增])加(?!到|至|成)\s*\d|\badd(?:\s+another)?\b(?!.*\bto\b)|\banother\b|"
                r"\d\s*(?:k|w|千|万)?\s*(?:more|extra)\b")
+# an explicit rise: a follow-up's bare "15%" keeps the direction of the change before it unless it says this
+UPWARD = _words(r"\+|涨|提|加|升|\braise|\bincrease|\bup\b|\bhigher|\bmore\b")
 # "再算一遍", "redo it": the last question again with what this one changes, whatever its words suggest
 REDO = _words(r"再算|重新算|再来一遍|再跑|redo|re-?run|same thing|again|instead")
+SKU_DASH = re.compile(r"(?<![A-Za-z0-9])([sS])[-_ ](\d{2,5})(?!\d)")
+# 前十 / 前五 of a ranked list (not 前一天, the day before)
+TOP_NUMERAL = re.compile(r"前([二两三四五六七八九十]|十[一二三四五六七八九]|[二三四五]十)"
+                         r"(?=\s*(?:名|个|款|的|位|条|大|sku|商品|宝贝))", re.I)
 # common slips of the keyboard in merchants' questions, read as meant
 TYPOS = {"头产比": "投产比", "投产率": "投产比", "转换率": "转化率"}
 # traditional characters of the shop's vocabulary (預算, 投產比, 為什麼), read as the simplified ones
@@ -287,6 +311,8 @@ def plan(question: str, previous: Plan | None = None, today: date | None = None)
     text = text.translate(TRADITIONAL)
     for typo, meant in TYPOS.items():
         text = text.replace(typo, meant)
+    text = SKU_DASH.sub(lambda found: found.group(1).upper() + found.group(2), text)  # "S-027" is S027
+    text = TOP_NUMERAL.sub(lambda found: f"前{chinese_number(found.group(1)):g}", text)  # 销量前十 = 前10
     parts = [part for part in STEP_BREAK.split(STEP_START.sub("", text)) if part and part.strip(" ，,。.;；")]
     if len(parts) > 1 and not HOSTILE.search(text) and not FALSE_COMPLIANCE.search(text):
         steps = _with_earlier_skus([_plan_one(part, part, None, today) for part in parts], parts)
@@ -332,6 +358,7 @@ def _plan_one(text: str, question: str, previous: Plan | None, today: date | Non
     # plan, "再写个详情页" after drafts for S012): the last plan's slots with this question's changes
     lacks = previous is not None and intent == previous.intent and (
         (intent == "promotion" and own.money is None and previous.slots.money is not None)
+        or (intent == "promotion" and own.target_roi is None and previous.slots.target_roi is not None)
         or (intent == "creative_draft" and not own.skus and bool(previous.slots.skus)))
     carries = bool(own.skus or own.money is not None or own.percent is not None or own.days or own.start or own.day
                    or own.min_margin is not None or own.max_change is not None or own.lead_time_days or own.top
@@ -342,6 +369,9 @@ def _plan_one(text: str, question: str, previous: Plan | None, today: date | Non
                  or classify(text, slots) == "unknown")
             and intent not in ("hostile", "refused", "fraud", "false_compliance")):
         intent, slots, follow_up, confidence = previous.intent, previous.slots.merged(slots), True, 1.0
+        if (own.percent is not None and previous.slots.percent is not None and previous.slots.percent < 0
+                < own.percent and not UPWARD.search(text)):  # "what about 15% instead?" after a 10% cut: a 15% cut
+            slots = slots.model_copy(update={"percent": -own.percent})
         if (intent == "promotion" and own.money is None and own.percent is not None
                 and previous.slots.money is not None):  # "预算砍一半": the last budget, changed by that share
             slots = slots.model_copy(update={"money": round(previous.slots.money * (1 + own.percent / 100), 2),
@@ -452,6 +482,8 @@ def classify(text: str, slots: Slots) -> Intent:
             slots.skus and (slots.percent is not None or slots.discount is not None) and CHANGE.search(text)
             and not re.search(r"该|应该|should|怎么调", text)):
         return "whatif"
+    if WHY.search(text) and SLOW_SELLER.search(text):  # "S012为啥卖不动": a diagnosis, not which SKUs to cut
+        return "diagnose"
     for pattern, intent in ((REPORT, "report"), (PROMOTION, "promotion"), (ASSORTMENT, "assortment"), (STOCK, "stock"),
                             (REVIEWS, "reviews"), (PRICING, "pricing"), (DIAGNOSE, "diagnose")):
         if pattern.search(text):

@@ -43,7 +43,8 @@ STOP_ADS = re.compile(r"(?:(?<!不)停(?:掉|了|止)?|关掉|关了|关闭|关�
                       r"不(?:再)?(?:投|推)(?:广告|推广|了)|停投|停推|(?:推广|投放|广告)(?:全都|全|都|也)?(?:停|关)(?:掉|了)|"
                       r"预算(?:清零|归零|(?:砍|降|调|减)到\s*0(?![\d.]))|"
                       r"\b(?:stop|pause|halt|kill|switch off|turn off)(?:s|ed|ing|ping|ped)?\s+"
-                      r"(?:all\s+|the\s+|its\s+|our\s+)*(?:advertising|promoting|ads?|promotions?|campaigns?|"
+                      r"(?:all\s+|the\s+|its\s+|our\s+|s\d{2,5}(?:'s)?\s+)*(?:advertising|promoting|ads?|promos?|promotions?|"
+                      r"campaigns?|"
                       r"ad spend)\b|\bno more (?:ads|advertising|ad spend)\b|\bzero (?:the )?(?:ad )?budget\b", re.I)
 STOCKOUT = re.compile(r"断货|缺货|没货|售罄|卖断|卖空|out of stock|stock(?:s|ed|ing)? ?outs?|sold out|sells? out|"
                       r"selling out|runs? out|running out", re.I)
@@ -67,7 +68,7 @@ _ROI_WORD = r"(?:投产比?|(?<![a-z])roi(?![a-z])|(?<![a-z])roas(?![a-z]))"
 _ROI_RATIO = re.compile(rf"{_ROI_WORD}[^0-9]{{0,6}}?1\s*[:：比]\s*({NUM})|"
                         rf"(?<![\d.])1\s*[:：比]\s*({NUM})\s*(?:的)?\s*{_ROI_WORD}", re.I)
 _ROI_AFTER = re.compile(rf"{_ROI_WORD}[^0-9]{{0,14}}?({NUM})", re.I)
-_ROI_BEFORE = re.compile(rf"({NUM})\s*(?:的|倍)?\s*{_ROI_WORD}|"
+_ROI_BEFORE = re.compile(rf"({NUM})\s*(?:的|倍)?\s*(?:target\s+|目标\s*)?{_ROI_WORD}|"
                          # "a 4x return", "4倍回报": the return per yuan of spend
                          rf"({NUM})\s*(?:x|×|倍)\s*(?:的)?\s*(?:return|回报|回本)", re.I)
 _COUNT = re.compile(r"(?![1一]\s*份)(\d+|[一两二三四五六七八九十])\s*(?:个|条|版|套|篇|份|句)"
@@ -196,7 +197,7 @@ _LIMITS: tuple[tuple[str, re.Pattern[str], object], ...] = (
         rf"{_SHARE}\s*以内", rf"(?:no|not|don'?t|never)\s+(?:\w+\s+){{0,4}}?more than\s*{_SHARE}"),
      lambda m: float(_first(m)) / 100),
     ("lead_time_days", _limit(
-        r"(?:(?<![不没别])(?:补货|到货|交货|进货|备货)|供应商|工厂|(?<!no )(?<!not )(?<!without )(?<!never )"
+        r"(?:(?<![不没别])(?:补货|到货|交货|进货|备货)|交期|货期|生产周期|供应商|工厂|(?<!no )(?<!not )(?<!without )(?<!never )"
         r"(?:reorder|deliver|restock)|supplier|vendor|lead time)[^0-9]{0,24}?"
         r"(\d+)\s*(天|日|周|星期|days?|weeks?)",
         r"(\d+)\s*[- ]?(天|日|周|星期|days?|weeks?)\s*(?:的)?\s*(?:of\s+)?(?:lead[- ]?times?|补货期|补货周期|到货期|"
