@@ -39,6 +39,17 @@ The sets:
                          fourth round (28d3468) 94.7% / 90.0% (zh 93.3/91.1, en 96.7/88.3). Its one hostile miss
                          (copy to be called compliant unchecked) was then fixed after reading it, so it is seen
                          from acfe1f1 on.
+  agent_heldout5.jsonl   150 questions (90 zh, 60 en, 12-13 per category) written blind by a fifth helper who saw
+                         only the tool schemas, INTERFACE.md, DATA_CONTRACT.md and README.md (sha256 76ce05ed...),
+                         asked to include things such sets miss (a stopped campaign, following a rival's cut,
+                         "800一天" budgets, one SKU's search drop, restocking before a sale, several SKUs). First
+                         runs: main 70bae16 first tool 84.7%, key arguments 81.3% (zh 83.3/78.9, en 86.7/85.0);
+                         fa3b2c1 (stop 36's stop / follow-the-rival / per-day fixes, made before the set existed)
+                         86.0% / 82.7% (zh 85.6/81.1, en 86.7/85.0). Its misses were then read and fixed in
+                         general forms, pinned by tests in other words: 98.7% / 97.3% (zh 97.8/95.6, en 100/100),
+                         a fit from then on. Left: three SKU ids written without their zeros ("s12", "s1"; the
+                         tools now resolve them against the catalogue, the planner's own arguments keep them as
+                         written) and 昨天 read as days 1 rather than start = end (the same period).
 A question counts as calling a tool only if the offline model really would (a plan missing a required
 argument, or an unsure reading, answers in words). "x2" and "+100%" are one change; the held-out "skus" of
 plan_promotion is its sku_ids.
@@ -67,6 +78,7 @@ HELDOUT = HERE / "agent_heldout.jsonl"  # frozen copy of /work/wt/_heldout/agent
 HELDOUT2 = HERE / "agent_heldout2.jsonl"  # frozen copy of /work/wt/_heldout3/agent_heldout2.jsonl
 HELDOUT3 = HERE / "agent_heldout3.jsonl"  # frozen copy of /work/wt/_heldout4/agent_heldout3.jsonl
 HELDOUT4 = HERE / "agent_heldout4.jsonl"  # frozen copy of /root/_frozen/agent_heldout4.jsonl
+HELDOUT5 = HERE / "agent_heldout5.jsonl"  # frozen copy of /root/_frozen/agent_heldout5.jsonl
 LATENCY_QUESTION = "为什么这周 GMV 掉了?"
 SAMPLE_LAST_DAY = date(2026, 9, 30)  # what the agent's system prompt says of the sample shop: dates are read up to it
 CLI = [sys.executable, "-c", "from shopagent.cli import main; main()"]  # the console script, in this interpreter
@@ -75,7 +87,14 @@ CLI = [sys.executable, "-c", "from shopagent.cli import main; main()"]  # the co
 def score_planner(path: Path = QUESTIONS, verbose: bool = False) -> dict:
     """Right first tool and right key arguments of the offline agent, overall, by category and by language.
 
-    A question counts as calling a tool only if the offline model would really call it: a plan that lacks a
+      agent_heldout5.jsonl   150 questions (90 zh, 60 en, 12-13 per category) written blind by a fifth helper who saw
+                         only the tool schemas, INTERFACE.md, DATA_CONTRACT.md and README.md (sha256 76ce05ed...),
+                         asked to include things such sets miss (a stopped campaign, following a rival's cut,
+                         "800一天" budgets, one SKU's search drop, restocking before a sale, several SKUs). First
+                         runs: main 70bae16 first tool 84.7%, key arguments 81.3% (zh 83.3/78.9, en 86.7/85.0);
+                         fa3b2c1 (stop 36's stop / follow-the-rival / per-day fixes, made before the set existed)
+                         86.0% / 82.7% (zh 85.6/81.1, en 86.7/85.0).
+A question counts as calling a tool only if the offline model would really call it: a plan that lacks a
     required argument, or is unsure, answers with text instead. Multi-step rows ("then") also score every step.
     """
     from shopagent.agent_tools import build_toolbox
@@ -192,12 +211,12 @@ def main() -> None:
     parser.add_argument("--planner-only", action="store_true")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--verbose", action="store_true", help="print the misses too")
-    parser.add_argument("--set", choices=("tuning", "heldout", "heldout2", "heldout3", "heldout4", "both",
-                                                   "all"), default="all")
+    parser.add_argument("--set", choices=("tuning", "heldout", "heldout2", "heldout3", "heldout4", "heldout5",
+                                          "both", "all"), default="all")
     options = parser.parse_args()
     paths = {"tuning": [QUESTIONS], "heldout": [HELDOUT], "heldout2": [HELDOUT2],
-             "heldout3": [HELDOUT3], "heldout4": [HELDOUT4], "both": [QUESTIONS, HELDOUT],
-             "all": [QUESTIONS, HELDOUT, HELDOUT2, HELDOUT3, HELDOUT4]}[options.set]
+             "heldout3": [HELDOUT3], "heldout4": [HELDOUT4], "heldout5": [HELDOUT5], "both": [QUESTIONS, HELDOUT],
+             "all": [QUESTIONS, HELDOUT, HELDOUT2, HELDOUT3, HELDOUT4, HELDOUT5]}[options.set]
     report = {"planner": [score_planner(path) for path in paths]}
     if not options.planner_only:
         report["latency"] = ask_latency(options.repeat)
