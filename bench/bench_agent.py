@@ -87,14 +87,7 @@ CLI = [sys.executable, "-c", "from shopagent.cli import main; main()"]  # the co
 def score_planner(path: Path = QUESTIONS, verbose: bool = False) -> dict:
     """Right first tool and right key arguments of the offline agent, overall, by category and by language.
 
-      agent_heldout5.jsonl   150 questions (90 zh, 60 en, 12-13 per category) written blind by a fifth helper who saw
-                         only the tool schemas, INTERFACE.md, DATA_CONTRACT.md and README.md (sha256 76ce05ed...),
-                         asked to include things such sets miss (a stopped campaign, following a rival's cut,
-                         "800一天" budgets, one SKU's search drop, restocking before a sale, several SKUs). First
-                         runs: main 70bae16 first tool 84.7%, key arguments 81.3% (zh 83.3/78.9, en 86.7/85.0);
-                         fa3b2c1 (stop 36's stop / follow-the-rival / per-day fixes, made before the set existed)
-                         86.0% / 82.7% (zh 85.6/81.1, en 86.7/85.0).
-A question counts as calling a tool only if the offline model would really call it: a plan that lacks a
+    A question counts as calling a tool only if the offline model would really call it: a plan that lacks a
     required argument, or is unsure, answers with text instead. Multi-step rows ("then") also score every step.
     """
     from shopagent.agent_tools import build_toolbox
