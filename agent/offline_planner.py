@@ -210,7 +210,8 @@ DIAGNOSE = _words(r"went wrong|what'?s wrong|so bad|underperform|gone soft|been 
                   r"原因|分析|咋回事|怎么回事|"
                   r"\bwhy\b|\bdrop|\bfell\b|\bfall|declin|\bdown\b|diagnos|\bsales\b|revenue|what happened|"
                   r"performance|traffic|conversion|how (did|is|was|are) (the |my |our )?(shop|store|sales|business)|"
-                  r"shop do\b")
+                  r"shop do\b|how did we do|how (?:are|were) we doing|how was (?:yesterday|today|last week|this week)|"
+                  r"卖[得的]?(?:咋样|怎么样|如何)")
 FOLLOW_UP = _words(r"呢|^那|^\s*(?:and|also|plus)\b|也来|也要|也给|也出|也看|不变|保持|照旧|\bunchanged\b|"
                    r"same (?:roi|budget|target)|"
                    # "S012也照这样来一份", "do the same for S012", "now selling points for the same sku"

@@ -197,8 +197,8 @@ _LIMITS: tuple[tuple[str, re.Pattern[str], object], ...] = (
         rf"{_SHARE}\s*以内", rf"(?:no|not|don'?t|never)\s+(?:\w+\s+){{0,4}}?more than\s*{_SHARE}"),
      lambda m: float(_first(m)) / 100),
     ("lead_time_days", _limit(
-        r"(?:(?<![不没别])(?:补货|到货|交货|进货|备货)|交期|货期|生产周期|供应商|工厂|(?<!no )(?<!not )(?<!without )(?<!never )"
-        r"(?:reorder|deliver|restock)|supplier|vendor|lead time)[^0-9]{0,24}?"
+        r"(?:(?<![不没别])(?:补货|到货|交货|进货|备货)|交期|货期|生产周期|供应商|工厂|"
+        r"(?<!no )(?<!not )(?<!without )(?<!never )(?:reorder|deliver|restock)|supplier|vendor|lead time)[^0-9]{0,24}?"
         r"(\d+)\s*(天|日|周|星期|days?|weeks?)",
         r"(\d+)\s*[- ]?(天|日|周|星期|days?|weeks?)\s*(?:的)?\s*(?:of\s+)?(?:lead[- ]?times?|补货期|补货周期|到货期|"
         r"交期|"

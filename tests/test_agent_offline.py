@@ -1047,3 +1047,11 @@ def test_a_sku_written_without_its_zeros_reaches_the_tool_as_the_catalogue_write
     expected = json.loads(cli("whatif", "--price", "S043=+10%", "--db", sample_db, "--json").stdout)
     assert calls(answer)[0][0] == "whatif"
     assert f"{expected['delta']['gmv']:,.0f}".lstrip("-") in answer["answer"], (answer["answer"], result)
+
+
+@pytest.mark.parametrize("question, arguments", [
+    ("how did we do yesterday", {"days": 1}),
+    ("昨天卖得咋样", {"days": 1}),
+])
+def test_how_a_day_went_is_a_diagnosis_of_it(question, arguments):
+    test_the_questions_merchants_asked_are_read_as_meant(question, "diagnose", arguments)
