@@ -74,6 +74,9 @@ def simulate_inventory(
         if lean_start[i] == 0:
             on_hand[i] = min(on_hand[i], int(0.5 * (cum_d[i, e.start] - cum_d[i, 0])))
     guard = np.ones(n, dtype=bool)
+    planned_days = out_end - out_start + 1
+    been_out = np.zeros(n, dtype=bool)  # a planted SKU has run out (from 3 days before its planned day)
+    overdue = np.zeros(n, dtype=bool)  # its planned days passed with stock left (sales lost earlier saved some)
 
     available = np.zeros((n, n_days), dtype=np.int64)
     inbound = np.zeros((n, n_days), dtype=np.int64)
@@ -82,9 +85,15 @@ def simulate_inventory(
     for t in range(n_days):
         arriving = arrivals[:, t].copy()
         pipeline -= arriving
+        # still stocked when the planted days are over: hold the restock until it runs out, then for as many days
+        late = (out_end + 1 == t) & ~been_out
+        out_end, overdue = np.where(late, t, out_end), overdue | late
         restock = out_end + 1 == t
         arriving[restock] += _ceil10(SAFETY * cover(t - 1, out_days))[restock]
         avail = on_hand + arriving
+        now_out = (avail == 0) & on_sale[:, t] & (t >= out_start - 3) & (t <= out_end)
+        out_end = np.where(now_out & ~been_out & overdue, t + planned_days - 1, out_end)
+        been_out |= now_out
         planted_now = (t >= lean_start) & (t <= out_end)
         if t >= guard_from:
             short = guard & ~planted_now & on_sale[:, t] & (avail < demand[:, t])

@@ -195,7 +195,7 @@ def _settle_stockouts(plan: EventPlan, out: np.ndarray) -> None:
     """Planted stockouts carry the days the SKU was really out (sales noise can shift them by a day)."""
     for e in plan.of_kind("stockout"):
         row = out[e.sku]
-        hits = [a for a, b in _runs(row) if b >= e.start - 3 and a <= e.end]
+        hits = [a for a, b in _runs(row) if b >= e.start - 3]  # the first run from its planned day on
         if not hits:
             raise RuntimeError(f"planted stockout of SKU index {e.sku} did not happen; this is a simulator bug")
         a = hits[0]

@@ -398,3 +398,17 @@ def test_alt_shop_counterfactual_rebuilds_the_generated_shop(alt_shops):
         assert world.gmv(sku, week, 7) / truth.data["skus"][sku]["price"] == pytest.approx(
             truth.data["skus"][sku]["units_last_week"], rel=1e-4)
     assert world.price_change_gmv_delta({selling[0]: 1.1}, week, 7) < 0
+
+
+def test_a_planted_stockout_happens_even_when_lost_sales_left_stock_over(tmp_path):
+    # seed 50 with one SKU's traffic drop: S067's earlier lost sales left it 1 unit on its last planned day, so the
+    # simulator used to stop with "planted stockout did not happen"; it now holds the restock until the shelf is empty
+    truth = generate_shop(tmp_path, seed=50, mechanisms={"traffic": "sku"})
+    stockouts = [e for e in truth.events if e.kind == "stockout"]
+    assert len(stockouts) == 2
+    con = duckdb.connect()
+    for event in stockouts:
+        on_hand = con.execute(f"SELECT on_hand FROM read_csv('{tmp_path}/inventory_daily.csv') WHERE sku_id = "
+                              f"'{event.sku_id}' AND date BETWEEN '{event.start}' AND '{event.end}'").fetchall()
+        assert on_hand and all(row[0] == 0 for row in on_hand)
+        assert truth.window_start <= event.start <= event.end <= truth.end
