@@ -131,10 +131,11 @@ def _pricing(simulator: str, spec: str, seed: int) -> list[dict]:
 
 
 def code_fingerprint() -> str:
-    """A hash of every file the scores depend on: the package, its prompts and the benches (their outputs aside)."""
+    """A hash of every file the scores depend on: the package, its prompts, the simulators and the benches (their
+    outputs aside)."""
     root = Path(__file__).resolve().parent.parent
     digest = hashlib.sha256()
-    for folder in ("agent", "tools", "prompts", "bench"):
+    for folder in ("agent", "tools", "prompts", "sample_shop", "bench"):
         for path in sorted((root / folder).rglob("*")):
             if path.is_file() and "out" not in path.relative_to(root).parts and "__pycache__" not in path.parts:
                 digest.update(str(path.relative_to(root)).encode())
