@@ -399,10 +399,13 @@ def _refunds(con: duckdb.DuckDBPyConnection, layout: Layout, have_lines: bool, o
     coded = " ".join(f"WHEN {' OR '.join(f'contains(reason, {_lit(word)})' for word in words)} THEN {_lit(code)}"
                      for code, words in layout.reasons.items())
     reason = f"CASE {coded} ELSE reason END" if coded else "reason"
-    price = ("LEFT JOIN (SELECT order_id, sku_id, min(CAST(unit_price AS DOUBLE)) AS unit_price FROM raw_order_items "
-             "GROUP BY ALL) p USING (order_id, sku_id)") if have_lines else \
-        "LEFT JOIN (SELECT NULL::VARCHAR AS order_id, NULL::VARCHAR AS sku_id, NULL::DOUBLE AS unit_price) p " \
-        "USING (order_id, sku_id)"
+    if have_lines:
+        # the prices of refunded orders' lines only (a tenth of a big shop's lines): the same match for every refund
+        prices = ("SELECT order_id, sku_id, min(CAST(unit_price AS DOUBLE)) AS unit_price FROM raw_order_items "
+                  "WHERE order_id IN (SELECT order_id FROM ds_refunds) GROUP BY ALL")
+    else:
+        prices = "SELECT NULL::VARCHAR AS order_id, NULL::VARCHAR AS sku_id, NULL::DOUBLE AS unit_price"
+    price = f"LEFT JOIN ({prices}) p USING (order_id, sku_id)"
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE raw_refunds AS
         SELECT order_id, sku_id, refunded_at,
