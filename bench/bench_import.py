@@ -4,7 +4,8 @@ Run: python bench/bench_import.py [--big] [--platform]
 Each load runs in its own process so peak memory (ru_maxrss) belongs to that load alone.
 With --platform the same shops are also written as 千牛/万相台/售后 downloads (`sample_shop --format qianniu`)
 and `data import` of that folder is timed against the same bare load of the contract CSVs, and against a bare read
-of the downloads themselves (every file as text tables, no cleaning: the floor for ~4x the bytes).
+of the downloads themselves (every file as text tables, no cleaning: the floor for ~4x the bytes), and against a
+bare read of only the columns the layouts read (the floor of this design's readers).
 """
 
 from __future__ import annotations
@@ -56,6 +57,50 @@ for n, path in enumerate(sorted(folder.iterdir())):
                     f"ignore_errors=true, encoding='{encoding}')", [str(path)])
     elif path.suffix in ('.xlsx', '.xls'):
         con.register('sheet', fastexcel.read_excel(str(path)).load_sheet(0, header_row=None, dtypes='string'))
+        con.execute(f"CREATE TABLE t{n} AS SELECT * FROM sheet")
+        con.unregister('sheet')
+con.close()
+usage = resource.getrusage(resource.RUSAGE_SELF)
+print(time.perf_counter() - start, usage.ru_maxrss, usage.ru_utime + usage.ru_stime)
+"""
+
+# the floor of this design's readers: only the columns the layouts read (the header recognised as the import does),
+# parsed by the same readers (DuckDB's CSV reader, calamine through fastexcel) into in-memory tables; the contract
+# CSVs beside the downloads too. No cleaning, no checks, nothing written to disk: what `data import` costs above this
+# is the cleaning, the checks, the building of the contract tables and writing them
+BARE_LAYOUT_COLUMNS_LOAD = """
+import csv, duckdb, fastexcel, sys, time, resource
+from pathlib import Path
+from shopagent.tools.platform_formats import recognise
+from shopagent.tools.platform_import import is_candidate
+folder = Path(sys.argv[1])
+start = time.perf_counter()
+con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")
+for n, path in enumerate(sorted(folder.iterdir())):
+    if path.suffix == '.csv' and not is_candidate(path):
+        con.execute(f"CREATE TABLE t{n} AS SELECT * FROM read_csv(?)", [str(path)])
+    elif path.suffix == '.csv':
+        head = path.open('rb').read(65536)
+        try:
+            head.decode('utf-8')
+            encoding = 'utf-8'
+        except UnicodeDecodeError:
+            encoding = 'gb18030'
+        rows = list(csv.reader(head.decode(encoding, errors='ignore').lstrip('\ufeff').splitlines()[:30]))
+        line = next((i for i, row in enumerate(rows) if recognise(row)[0]), None)
+        if line is None:
+            continue
+        names = [name.strip() or f'_c{i}' for i, name in enumerate(rows[line])]
+        used = sorted(set(recognise(rows[line])[0].match(names).values()))
+        columns = '{' + ', '.join(f"'{name}': 'VARCHAR'" for name in names) + '}'
+        latin, quote = (", encoding='latin-1'" if encoding != 'utf-8' else ''), chr(34)
+        con.execute(f"CREATE TABLE t{n} AS SELECT {', '.join(quote + name + quote for name in used)} FROM "
+                    f"read_csv(?, auto_detect=false, header=true, skip={line}, delim=',', quote='{quote}', "
+                    f"escape='{quote}', columns={columns}{latin})", [str(path)])
+    elif path.suffix in ('.xlsx', '.xls'):
+        sheet = fastexcel.read_excel(str(path)).load_sheet(0, header_row=None, skip_rows=0, dtypes='string')
+        con.register('sheet', sheet)
         con.execute(f"CREATE TABLE t{n} AS SELECT * FROM sheet")
         con.unregister('sheet')
 con.close()
@@ -124,6 +169,11 @@ def measure(folder: Path, repeats: int, imported: Path | None = None) -> dict:
         downloads = [timed_load(BARE_PLATFORM_LOAD, imported, OUT / "bare_platform.duckdb") for _ in range(repeats)]
         downloads_s = statistics.median(run[0] for run in downloads)
         downloads_cpu = statistics.median(run[2] for run in downloads)
+        floor = [timed_load(BARE_LAYOUT_COLUMNS_LOAD, imported, OUT / "unused.duckdb") for _ in range(repeats)]
+        floor_cpu = statistics.median(run[2] for run in floor)
+        figures |= {"bare_parse_of_layout_columns_cpu_s": round(floor_cpu, 1),
+                    "floor_cpu_ratio": round(floor_cpu / bare_cpu, 2),
+                    "import_cpu_ratio_to_floor": round(ours_cpu / floor_cpu, 2)}
         figures |= {"download_bytes_vs_contract": round(_bytes(imported) / _bytes(folder), 2),
                     "bare_read_of_downloads_s": round(downloads_s, 2),
                     "ratio_to_bare_downloads": round(ours_s / downloads_s, 2),

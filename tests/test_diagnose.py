@@ -580,3 +580,29 @@ def test_benjamini_hochberg_rejects_weak_tests_only_beside_strong_ones():
     assert benjamini_hochberg([0.004] + [0.5] * 9) == 0.004
     assert benjamini_hochberg([1e-6, 1e-5, 1e-4, 0.001, 0.02] + [0.5] * 5) == 0.02
     assert benjamini_hochberg([0.004] + [0.5] * 99) == 0.0
+
+
+def test_two_channels_falling_at_once_are_both_found(quiet_world, tmp_path):
+    """Search loses 45% from ten days before the end and recommend 20% over the last five: measured as a share
+    of the other channels, recommend's fall hides behind search's (its share of a shrunken rest barely moves);
+    against the channels that did not fall it shows."""
+    from shopagent.tools.diagnose import diagnose
+    from shopagent.tools.store import Shop
+
+    from .conftest import edited_world
+
+    last = quiet_world.truth.end
+    search_from, recommend_from = (last - timedelta(days=9)).isoformat(), (last - timedelta(days=4)).isoformat()
+
+    def cut_both(row: dict) -> None:
+        cut = {"search": (search_from, 0.55), "recommend": (recommend_from, 0.8)}.get(row["channel"])
+        if cut is not None and row["date"] >= cut[0]:
+            row["visitors"] = str(int(int(row["visitors"]) * cut[1]))
+            row["add_to_cart"] = str(min(int(row["add_to_cart"]), int(row["visitors"])))
+
+    world = edited_world(quiet_world, tmp_path, "traffic", cut_both)
+    drops = {finding.channel: finding for finding in diagnose(Shop(world.db)).findings
+             if finding.kind == "traffic_drop" and finding.sku_id is None}
+    assert set(drops) == {"search", "recommend"}
+    assert abs(date.fromisoformat(drops["recommend"].evidence["drop_start"])
+               - date.fromisoformat(recommend_from)) <= timedelta(days=1)

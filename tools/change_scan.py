@@ -29,13 +29,16 @@ class RateFall:
 
 
 def scan_rate_fall(counts: np.ndarray, exposure: np.ndarray, first_split: int, *, min_after: int = 3,
-                   dispersion: float = 1.0, seed: int = 0, draws: int = DRAWS,
+                   dispersion: float = 1.0, spread: float = 0.0, seed: int = 0, draws: int = DRAWS,
                    simulate_below: float = 1.0, settle_only: bool = False) -> RateFall | None:
     """Did the rate counts / exposure fall from some day at or after `first_split` to the end?
 
     `counts` and `exposure` cover the baseline days then the scanned days; each candidate split compares the
     days from it to the end with every day before it. `dispersion` (variance / mean of the counts, >= 1)
-    widens the statistic quasi-likelihood style. None when there is nothing to scan.
+    widens the statistic quasi-likelihood style. `spread` is the rate's own wander between two stretches of days
+    beyond the counts' noise (the sd of a log rate ratio however many events were counted: a campaign's reach
+    drifts with its season); it widens each split by what it adds to that split's variance, so a 10% dip on a
+    campaign of thousands of clicks is not read as certain. None when there is nothing to scan.
     The simulation runs only when the best single split's own p-value is below `simulate_below`; otherwise that
     p-value, a lower bound of the scan's, is returned (a caller testing at level alpha loses nothing). When
     Bonferroni over the splits, an upper bound, is below a tenth of `simulate_below`, that bound is returned.
@@ -65,8 +68,10 @@ def scan_rate_fall(counts: np.ndarray, exposure: np.ndarray, first_split: int, *
         root = np.sqrt(np.maximum(2 * log_ratio / scale, 0.0))
         return np.where(share < share_after, -root, root)
 
-    # the data's statistic is shrunk by its overdispersion; the simulated (Poisson) ones need no such care
-    observed = signed_roots(counts, max(dispersion, 1.0))
+    # the data's statistic is shrunk by its overdispersion and, split by split, by the wander of the rate itself
+    # (a log ratio's variance is scale / (total share (1 - share)) in counts; spread^2 adds to it whatever the
+    # total); the simulated (Poisson) ones need no such care
+    observed = signed_roots(counts, max(dispersion, 1.0) + spread**2 * total * share_after * (1 - share_after))
     best = int(np.argmin(observed))
     single = NormalDist().cdf(float(observed[best]))
     if single >= simulate_below:

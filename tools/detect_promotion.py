@@ -8,6 +8,7 @@ from statistics import NormalDist
 import numpy as np
 
 from shopagent.tools.change_scan import RateFall, scan_rate_fall
+from shopagent.tools.detect_channel import NOISE_QUANTILE, NORMAL_SQUARE_QUANTILE
 from shopagent.tools.detect_context import ORGANIC, DetectContext
 from shopagent.tools.findings import Candidate
 from shopagent.tools.stats import FAMILY_ALPHA, benjamini_hochberg, count_dispersion
@@ -15,6 +16,8 @@ from shopagent.tools.stats import FAMILY_ALPHA, benjamini_hochberg, count_disper
 REFERENCE_DAYS = 28  # the campaign's own record before the period is its baseline
 MIN_REFERENCE_ORDERS = 5  # fewer ad orders than this over four weeks say nothing about a normal ROI
 MIN_DAYS_AFTER = 3  # a fall must have lasted this many days to be told apart from a bad day
+SPREAD_BLOCK = 14  # a rate's wander is read between adjacent fortnights of the history
+MIN_SPREAD_PAIRS = 20  # SKU x fortnight pairs before the shop's own wander can be read off them
 
 
 def detect_promotion_shortfalls(ctx: DetectContext) -> list[Candidate]:
@@ -50,17 +53,21 @@ def detect_promotion_shortfalls(ctx: DetectContext) -> list[Candidate]:
         return []
     dispersion = count_dispersion(panel.ad_orders[eligible, reference], min_mean=1.0)
     window = slice(reference.start, current.stop)
-    bought = _clicks_bought(panel.ad_clicks[eligible, :current.stop], panel.ad_spend[eligible, :current.stop],
-                            ctx.history, reference)[:, window]
     # days the SKU could not be sold are the stockout's finding: its ads had nothing to convert into, and the
     # platform stops showing an empty listing, so neither scan judges them
-    sellable = _sellable(ctx)[eligible, window]
-    bought = bought * sellable
-    clicks = np.where(bought > 0, panel.ad_clicks[eligible, window], 0.0)
+    sellable_all = _sellable(ctx)[eligible, :current.stop]
+    bought_all = _clicks_bought(panel.ad_clicks[eligible, :current.stop], panel.ad_spend[eligible, :current.stop],
+                                ctx.history, reference) * sellable_all
+    clicks_all = np.where(bought_all > 0, panel.ad_clicks[eligible, :current.stop], 0.0)
+    sellable, bought, clicks = sellable_all[:, window], bought_all[:, window], clicks_all[:, window]
     click_dispersion = count_dispersion(clicks[:, :reference.stop - reference.start], min_mean=5.0)
     selling = _organic_conversion_ratio(ctx, reference)
     first = current.start - window.start
-    scans = _scans(ctx, eligible, window, first, bought, clicks, selling, dispersion, click_dispersion)
+    # a campaign's reach wanders with its audience's season however many clicks it buys; its orders per click
+    # get no such spread: in the history they move with the SKU's own price changes, which the scan takes out
+    # through its organic conversion, so a spread read there would count those moves as noise
+    click_spread = _rate_spread(clicks_all[:, ctx.history], bought_all[:, ctx.history], click_dispersion)
+    scans = _scans(ctx, eligible, window, first, bought, clicks, selling, (dispersion, click_dispersion), click_spread)
     # Benjamini-Hochberg over every scan of every SKU: the simulated p-values are needed only where they can
     # pass. At most R scans pass, all with p <= q R / scans, and p is at least its lower bound (the best
     # single split's p), so R <= K = the scans whose bound is below q K' / scans for any K' >= R: starting
@@ -126,15 +133,17 @@ def detect_promotion_shortfalls(ctx: DetectContext) -> list[Candidate]:
 
 
 def _scans(ctx: DetectContext, eligible: np.ndarray, window: slice, first: int, bought: np.ndarray,
-           clicks: np.ndarray, selling: np.ndarray, dispersion: float, click_dispersion: float) -> dict:
+           clicks: np.ndarray, selling: np.ndarray, dispersions: tuple[float, float], click_spread: float) -> dict:
     """Per (SKU position, "orders" | "clicks"): a function of the level below which its scan's p-value must be
     simulated (tools/change_scan.py) returning the scan's fall.
 
     "orders" is the campaign's conversion: ad orders per paid click, so a budget raised into dearer clicks or
     a day of exploring with a sliver of the budget (fewer clicks, as many orders per click) is not a fall;
     a shop whose export has no clicks is judged on ad orders per yuan instead. Its expectation moves with the
-    SKU's own organic conversion. "clicks" is the campaign's reach: clicks against what the spend bought before."""
+    SKU's own organic conversion. "clicks" is the campaign's reach: clicks against what the spend bought before.
+    `dispersions`: each count's day-to-day overdispersion (orders, clicks); `click_spread`: the reach's own wander."""
     panel = ctx.panel
+    dispersion, click_dispersion = dispersions
     sellable = _sellable(ctx)[eligible, window]
     scans = {}
     for position, row in enumerate(eligible):
@@ -155,10 +164,47 @@ def _scans(ctx: DetectContext, eligible: np.ndarray, window: slice, first: int, 
             def reach(level: float, position=position, row=row, days=days, start=start):
                 return _on_days(scan_rate_fall(clicks[position][days], bought[position][days], start,
                                                min_after=MIN_DAYS_AFTER, dispersion=click_dispersion,
-                                               seed=int(row), simulate_below=level), days)
+                                               spread=click_spread, seed=int(row), simulate_below=level), days)
 
             scans[(position, "clicks")] = reach
     return scans
+
+
+def _rate_spread(counts: np.ndarray, exposure: np.ndarray, dispersion: float) -> float:
+    """How far a campaign's rate (clicks against what its spend bought) wanders from one fortnight to the next
+    beyond its counts' noise, read from the shop's history before the period: the sd of the log ratio of
+    adjacent fortnights' rates that puts the NOISE_QUANTILE of every SKU's squared z where noise puts it.
+
+    Counts' noise shrinks as a campaign grows; a rate's drift (its audience's season, rivals' bids) does not,
+    so without it a 10% dip in a big campaign's clicks reads as a certain fall. A quantile, as the SKU traffic
+    drops' noise is read (tools/detect_channel.py): the few real breaks in the history cannot hide the rest."""
+    days = counts.shape[1]
+    changes, variances = [], []
+    for end in range(days, 2 * SPREAD_BLOCK - 1, -SPREAD_BLOCK):
+        later, earlier = slice(end - SPREAD_BLOCK, end), slice(end - 2 * SPREAD_BLOCK, end - SPREAD_BLOCK)
+        c1, c2 = counts[:, earlier].sum(axis=1), counts[:, later].sum(axis=1)
+        e1, e2 = exposure[:, earlier].sum(axis=1), exposure[:, later].sum(axis=1)
+        seen = ((exposure[:, earlier] > 0).sum(axis=1) >= SPREAD_BLOCK // 2) & \
+            ((exposure[:, later] > 0).sum(axis=1) >= SPREAD_BLOCK // 2) & (c1 + c2 >= MIN_REFERENCE_ORDERS)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            changes.append(np.log((c2[seen] + 0.5) / e2[seen]) - np.log((c1[seen] + 0.5) / e1[seen]))
+        variances.append(max(dispersion, 1.0) * (1 / (c1[seen] + 0.5) + 1 / (c2[seen] + 0.5)))
+    if not changes:
+        return 0.0
+    squares, variance = np.concatenate(changes) ** 2, np.concatenate(variances)
+    if squares.size < MIN_SPREAD_PAIRS:
+        return 0.0
+
+    def too_wide(spread_squared: float) -> bool:
+        return float(np.quantile(squares / (variance + spread_squared), NOISE_QUANTILE)) > NORMAL_SQUARE_QUANTILE
+
+    if not too_wide(0.0):
+        return 0.0
+    low, high = 0.0, 1.0
+    for _ in range(40):  # bisection: the quantile falls as the spread grows
+        middle = (low + high) / 2
+        low, high = (middle, high) if too_wide(middle) else (low, middle)
+    return float(np.sqrt(high))
 
 
 def _sellable(ctx: DetectContext) -> np.ndarray:

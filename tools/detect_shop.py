@@ -33,39 +33,50 @@ def detect_traffic_drops(ctx: DetectContext) -> list[Candidate]:
     """
     steady = _steady_skus(ctx)
     visitors = ctx.panel.visitors[steady].sum(axis=0)  # (day, channel) over the SKUs that moved together
+    # two channels can fall at once (search from day 3, recommend from day 10): each is measured as a share of
+    # the other organic channels, so one channel's fall lifts the other's share and hides it. The channels
+    # found to fall are taken out of the others' comparison and those others judged again until none is
+    # added; each channel is still told from one test, against channels not found to fall
+    fallen: dict[int, Candidate] = {}
+    while added := {channel: candidate for channel in ORGANIC if channel not in fallen
+                    and (candidate := _channel_drop(ctx, visitors, steady, channel, set(fallen))) is not None}:
+        fallen.update(added)
+    return [fallen[channel] for channel in ORGANIC if channel in fallen]
+
+
+def _channel_drop(ctx: DetectContext, visitors: np.ndarray, steady: np.ndarray, channel: int,
+                  fallen: set[int]) -> Candidate | None:
+    """One organic channel's fall in share against the organic channels not in `fallen`, or None."""
+    others = [index for index in ORGANIC if index != channel and index not in fallen]
+    own_before = visitors[ctx.previous, channel]
+    rest_now = visitors[ctx.current][:, others].sum(axis=1)
+    rest_before = visitors[ctx.previous][:, others].sum(axis=1)
+    if own_before.sum() < 200 or rest_before.sum() <= 0 or rest_now.sum() <= 0:
+        return None
+    rest_ratio = rest_now.sum() / rest_before.sum()
+    own, rest = visitors[:, channel], visitors[:, others].sum(axis=1)
+    drop = _share_drop(ctx, own, rest) if _weekday_lag(ctx) else _period_drop(ctx, own, rest)
+    if drop is None:
+        return None
+    first, last, shift, z = drop
+    days = slice(ctx.current.start + first, ctx.current.start + last + 1)
     everyone = ctx.panel.visitors.sum(axis=0)
-    found = []
-    for channel in ORGANIC:
-        others = [index for index in ORGANIC if index != channel]
-        own_before = visitors[ctx.previous, channel]
-        rest_now = visitors[ctx.current][:, others].sum(axis=1)
-        rest_before = visitors[ctx.previous][:, others].sum(axis=1)
-        if own_before.sum() < 200 or rest_before.sum() <= 0 or rest_now.sum() <= 0:
-            continue
-        rest_ratio = rest_now.sum() / rest_before.sum()
-        own, rest = visitors[:, channel], visitors[:, others].sum(axis=1)
-        drop = _share_drop(ctx, own, rest) if _weekday_lag(ctx) else _period_drop(ctx, own, rest)
-        if drop is None:
-            continue
-        first, last, shift, z = drop
-        days = slice(ctx.current.start + first, ctx.current.start + last + 1)
-        all_now, all_before = everyone[ctx.current, channel].sum(), everyone[ctx.previous, channel].sum()
-        channel_gmv_now = ctx.panel.channel_gmv[ctx.current, channel].sum()
-        gmv_per_visitor = channel_gmv_now / all_now if all_now > 0 else 0.0
-        # the visitors every SKU would have had in this channel on those days had it kept its share
-        lost_visitors = float(everyone[days, channel].sum()) * (math.exp(-shift) - 1)
-        dates = ctx.panel.days[days]
-        found.append(Candidate(
-            kind="traffic_drop", row=None, channel=CHANNELS[channel],
-            impact_gmv=-round(lost_visitors * gmv_per_visitor, 2), z_score=round(z, 2),
-            evidence={"visitors_before": int(all_before), "visitors_after": int(all_now),
-                      "other_channels_change_pct": round(100 * (rest_ratio - 1), 1),
-                      "change_vs_other_channels_pct": round(100 * (math.exp(shift) - 1), 1),
-                      "drop_start": dates[0].isoformat(), "drop_end": dates[-1].isoformat(),
-                      "visitors_lost": int(round(lost_visitors)),
-                      "skus_set_aside": int((~steady).sum())},
-        ))
-    return found
+    all_now, all_before = everyone[ctx.current, channel].sum(), everyone[ctx.previous, channel].sum()
+    channel_gmv_now = ctx.panel.channel_gmv[ctx.current, channel].sum()
+    gmv_per_visitor = channel_gmv_now / all_now if all_now > 0 else 0.0
+    # the visitors every SKU would have had in this channel on those days had it kept its share
+    lost_visitors = float(everyone[days, channel].sum()) * (math.exp(-shift) - 1)
+    dates = ctx.panel.days[days]
+    return Candidate(
+        kind="traffic_drop", row=None, channel=CHANNELS[channel],
+        impact_gmv=-round(lost_visitors * gmv_per_visitor, 2), z_score=round(z, 2),
+        evidence={"visitors_before": int(all_before), "visitors_after": int(all_now),
+                  "other_channels_change_pct": round(100 * (rest_ratio - 1), 1),
+                  "change_vs_other_channels_pct": round(100 * (math.exp(shift) - 1), 1),
+                  "drop_start": dates[0].isoformat(), "drop_end": dates[-1].isoformat(),
+                  "visitors_lost": int(round(lost_visitors)),
+                  "skus_set_aside": int((~steady).sum())},
+    )
 
 
 def _share_drop(ctx: DetectContext, own: np.ndarray, rest: np.ndarray) -> tuple[int, int, float, float] | None:

@@ -13,7 +13,7 @@ from shopagent.tools.platform_formats import Layout
 from shopagent.tools.platform_read import SPREADSHEETS, SourceFile, read_source, traced
 from shopagent.tools.schema import TABLES_BY_NAME
 from shopagent.tools.sources import StagedFile
-from shopagent.tools.validation import EXAMPLES_PER_RULE, check_keys, check_rows
+from shopagent.tools.validation import EXAMPLES_PER_RULE, check_keys, check_rows, held_by_source
 
 # which contract table each dataset fills, and what it needs beside it
 FEEDS = {"orders": ("orders",), "order_lines": ("order_items",), "order_rows": ("orders", "order_items"),
@@ -126,9 +126,11 @@ def assemble(con: duckdb.DuckDBPyConnection, read: PlatformRead, contract: dict[
         _order_rows(con, datasets["order_rows"][0].layout)
         rows = datasets["order_rows"]
         fields = {item.name for item in rows[0].layout.fields}
-        read.staged["orders"] = _staged(con, "orders", rows, **({} if "channel" in fields
-                                                                else {"channel": "(not in the export)"}))
-        read.staged["order_items"] = _staged(con, "order_items", rows)
+        read.staged["orders"] = _staged(con, "orders", rows, ("order_id",),
+                                        **({} if "channel" in fields else {"channel": "(not in the export)"}))
+        read.staged["order_items"] = _staged(con, "order_items", rows, ("order_id", "sku_id", "quantity"))
+        # raw_orders groups the very rows the lines are: every line's order is there
+        read.staged["order_items"].within["order_id"] = read.staged["orders"]
         buyer = "" if "customer_id" in fields else \
             "no buyer: each order is its own customer (repeat-buyer figures see none)"
         said = [] if "channel" in fields else ["no channel (orders.channel is 'other')"]
@@ -137,7 +139,8 @@ def assemble(con: duckdb.DuckDBPyConnection, read: PlatformRead, contract: dict[
     if "orders" in datasets:
         layout = datasets["orders"][0].layout
         _orders(con, layout, _in_file_order(datasets["orders"]))
-        read.staged["orders"] = _staged(con, "orders", datasets["orders"], channel="(not in the export)")
+        read.staged["orders"] = _staged(con, "orders", datasets["orders"], ("order_id", "created_at", "province"),
+                                        channel="(not in the export)")
         read.notes.append("orders.channel is 'other': 千牛 order reports do not say which channel brought "
                           "the buyer, so channel GMV findings see every order as 'other'")
     if "order_lines" in datasets:
@@ -150,7 +153,10 @@ def assemble(con: duckdb.DuckDBPyConnection, read: PlatformRead, contract: dict[
             return
         read.groups.extend(_order_items(con, datasets["orders"][0].layout,
                                         _in_file_order(datasets["order_lines"], joined=True)))
-        read.staged["order_items"] = _staged(con, "order_items", datasets["order_lines"])
+        read.staged["order_items"] = _staged(con, "order_items", datasets["order_lines"],
+                                             ("order_id", "sku_id", "quantity"))
+        # only the lines of the sold orders are kept, the orders raw_orders holds
+        read.staged["order_items"].within["order_id"] = read.staged["orders"]
     if "ad_report" in datasets:
         layout = datasets["ad_report"][0].layout
         problems = _promotion(con, layout, "plan_settings" in datasets)
@@ -159,12 +165,12 @@ def assemble(con: duckdb.DuckDBPyConnection, read: PlatformRead, contract: dict[
             read.notes.append(f"promotion_daily.ad_orders is 0 where {layout.title} has no 成交笔数 column: "
                               "the promotion finding compares ad orders and sees none there; download the "
                               "report with 成交笔数")
-        read.staged["promotion_daily"] = _staged(con, "promotion_daily", datasets["ad_report"],
+        read.staged["promotion_daily"] = _staged(con, "promotion_daily", datasets["ad_report"], ("date", "sku_id"),
                                                  daily_budget="日预算", target_roi="目标投产比")
     if "traffic_sources" in datasets:
         _traffic(con, datasets["traffic_sources"][0].layout)
-        read.staged["traffic"] = _staged(con, "traffic", datasets["traffic_sources"], channel="二级流量来源",
-                                         impressions="(not in the export)")
+        read.staged["traffic"] = _staged(con, "traffic", datasets["traffic_sources"], ("date", "sku_id"),
+                                         channel="二级流量来源", impressions="(not in the export)")
         read.notes.append("traffic.impressions is the visitors: 生意参谋 流量来源 sheets carry no impressions "
                           "(no analysis reads them)")
     if "item_kpis" in datasets:
@@ -172,14 +178,15 @@ def assemble(con: duckdb.DuckDBPyConnection, read: PlatformRead, contract: dict[
             CREATE OR REPLACE TEMP TABLE raw_traffic AS
             SELECT date, sku_id, 'other' AS channel, visitors AS impressions, visitors, add_to_cart, _file, _line
             FROM ds_item_kpis WHERE sku_id <> '-' ORDER BY date, sku_id""")
-        read.staged["traffic"] = _staged(con, "traffic", datasets["item_kpis"], channel="(one channel: other)",
-                                         impressions="商品访客数")
+        read.staged["traffic"] = _staged(con, "traffic", datasets["item_kpis"], ("date", "sku_id"),
+                                         channel="(one channel: other)", impressions="商品访客数")
         read.notes.append("traffic comes from 生意参谋 商品_全部: one channel ('other') per item and day, "
                           "impressions = visitors; add a 商品流量来源 sheet for the channel split")
     if "refunds" in datasets:
         _refunds(con, datasets["refunds"][0].layout, "order_items" in contract or "order_items" in read.staged,
                  _in_file_order(datasets["refunds"], joined=True))
-        read.staged["refunds"] = _staged(con, "refunds", datasets["refunds"])
+        read.staged["refunds"] = _staged(con, "refunds", datasets["refunds"],
+                                         ("order_id", "sku_id", "refunded_at", "amount"))
 
 
 def _by_dataset(sources: list[SourceFile]) -> dict[str, list[SourceFile]]:
@@ -266,7 +273,7 @@ def _order_rows(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE raw_orders AS
         SELECT order_id, min(placed_at) AS created_at, {buyer} AS customer_id, {channel} AS channel,
-               {province} AS province, first(_file ORDER BY _file, _line) AS _file, min(_line) AS _line
+               {province} AS province, min(_file) AS _file, min(_line) AS _line
         FROM sold_rows GROUP BY order_id ORDER BY _file, _line""")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE raw_order_items AS
@@ -357,7 +364,7 @@ def _promotion(con: duckdb.DuckDBPyConnection, layout: Layout, have_settings: bo
                {_count_sum('impressions')} AS impressions, {_count_sum('clicks')} AS clicks,
                {_count_sum("coalesce(ad_orders, '0')")} AS ad_orders,
                CAST(sum(CAST(ad_gmv AS DECIMAL(18,2))) AS VARCHAR) AS ad_gmv,
-               first(_file ORDER BY _file, _line) AS _file, min(_line) AS _line
+               min(_file) AS _file, min(_line) AS _line
         FROM ad_rows GROUP BY date, sku_id ORDER BY date, sku_id""")
     con.execute("DROP TABLE ad_rows")
     return groups
@@ -370,11 +377,13 @@ def _traffic(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
     detail = f"(detail IS NULL OR detail IN ({totals}))" if "detail" in {item.name for item in layout.fields} \
         else "true"
     cart = "add_to_cart" if "add_to_cart" in {item.name for item in layout.fields} else "'0'"
+    # min(_file) is the first download by name, as first(_file ORDER BY _file, _line) is, without the sort per
+    # group an ordered aggregate costs (a fifth of this query on a big shop); so in the other sums
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE raw_traffic AS
         SELECT date, sku_id, {channel} AS channel, {_count_sum('visitors')} AS impressions,
                {_count_sum('visitors')} AS visitors, {_count_sum(f"coalesce({cart}, '0')")} AS add_to_cart,
-               first(_file ORDER BY _file, _line) AS _file, min(_line) AS _line
+               min(_file) AS _file, min(_line) AS _line
         FROM ds_traffic_sources WHERE {detail} GROUP BY ALL ORDER BY date, sku_id, channel""")
 
 
@@ -390,10 +399,13 @@ def _refunds(con: duckdb.DuckDBPyConnection, layout: Layout, have_lines: bool, o
     coded = " ".join(f"WHEN {' OR '.join(f'contains(reason, {_lit(word)})' for word in words)} THEN {_lit(code)}"
                      for code, words in layout.reasons.items())
     reason = f"CASE {coded} ELSE reason END" if coded else "reason"
-    price = ("LEFT JOIN (SELECT order_id, sku_id, min(CAST(unit_price AS DOUBLE)) AS unit_price FROM raw_order_items "
-             "GROUP BY ALL) p USING (order_id, sku_id)") if have_lines else \
-        "LEFT JOIN (SELECT NULL::VARCHAR AS order_id, NULL::VARCHAR AS sku_id, NULL::DOUBLE AS unit_price) p " \
-        "USING (order_id, sku_id)"
+    if have_lines:
+        # the prices of refunded orders' lines only (a tenth of a big shop's lines): the same match for every refund
+        prices = ("SELECT order_id, sku_id, min(CAST(unit_price AS DOUBLE)) AS unit_price FROM raw_order_items "
+                  "WHERE order_id IN (SELECT order_id FROM ds_refunds) GROUP BY ALL")
+    else:
+        prices = "SELECT NULL::VARCHAR AS order_id, NULL::VARCHAR AS sku_id, NULL::DOUBLE AS unit_price"
+    price = f"LEFT JOIN ({prices}) p USING (order_id, sku_id)"
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE raw_refunds AS
         SELECT order_id, sku_id, refunded_at,
@@ -404,10 +416,16 @@ def _refunds(con: duckdb.DuckDBPyConnection, layout: Layout, have_lines: bool, o
         WHERE status IN ({success or 'NULL'}) {ordered}""")
 
 
-def _staged(con: duckdb.DuckDBPyConnection, table: str, sources: list[SourceFile], **labels: str) -> StagedFile:
+def _staged(con: duckdb.DuckDBPyConnection, table: str, sources: list[SourceFile], copied: tuple[str, ...] = (),
+            **labels: str) -> StagedFile:
+    """The built `raw_<table>`; `copied` are its columns that hold their source field's checked text unchanged
+    (a filter, a join or a GROUP BY key), so the contract rules that field already passed are not run again."""
     contract = TABLES_BY_NAME[table]
     known = {**sources[0].staged.column_labels, **labels}
-    return traced(con, contract, sources[0], {name: known.get(name, name) for name in contract.column_names})
+    staged = traced(con, contract, sources[0], {name: known.get(name, name) for name in contract.column_names})
+    # the sources were checked (assemble runs only when they all passed) and share one layout's fields
+    staged.held_rules = held_by_source(contract, sources[0].staged.table, copied)
+    return staged
 
 
 def _count_sum(column: str) -> str:

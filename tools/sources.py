@@ -33,6 +33,10 @@ class StagedFile:
     column_labels: dict[str, str] = field(default_factory=dict)
     # built from platform exports: each row carries its source `_file` and `_line` instead of a rowid
     traced: bool = False
+    # built from platform exports whose own checks passed: the row rules (their `bad` predicates) that hold by
+    # construction, and the columns whose every value is, by construction, in that column of another staged table
+    held_rules: frozenset[str] = frozenset()
+    within: dict[str, StagedFile] = field(default_factory=dict)
 
     @property
     def staging(self) -> str:

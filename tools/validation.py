@@ -128,10 +128,19 @@ def rules_for(table: Table) -> list[Rule]:
     return rules + TABLE_RULES.get(table.name, [])
 
 
+def held_by_source(table: Table, source: Table, copied: tuple[str, ...]) -> frozenset[str]:
+    """The row rules of `table` that cannot fail on its columns `copied`: each is copied unchanged from the field of
+    that name of `source`, into a subset of its rows, and `source` passed the very same predicate on that field
+    (a Rule's `bad` names its column, so an equal predicate is the same test of the same values)."""
+    checked = {rule.bad for rule in rules_for(source)}
+    return frozenset(rule.bad for name in copied for rule in column_rules(table.column(name)) if rule.bad in checked)
+
+
 def check_rows(con: duckdb.DuckDBPyConnection, staged: StagedFile) -> list[ProblemGroup]:
-    """Every row-level rule over one staged file: one scan to count, one query per failing rule for examples."""
-    rules = rules_for(staged.table)
-    if staged.rows == 0:
+    """Every row-level rule over one staged file: one scan to count, one query per failing rule for examples
+    (a rule the file's construction already guarantees is not run again)."""
+    rules = [rule for rule in rules_for(staged.table) if rule.bad not in staged.held_rules]
+    if staged.rows == 0 or not rules:
         return []
     counts = con.execute(
         "SELECT " + ", ".join(f"count_if({rule.bad})" for rule in rules) + f" FROM {staged.staging}"
@@ -230,6 +239,8 @@ def check_references(con: duckdb.DuckDBPyConnection, staged_by_table: dict[str, 
         target = staged_by_table.get(target_table)
         if target is not None and not target.usable:
             continue  # its own problems are listed; every reference to it failing would only bury them
+        if target is not None and staged.within.get(column_name) is target and column_name == target_column:
+            continue  # built from that very table's rows: every value is in it
         if target is not None:
             sources.append(f"SELECT trim({_q(target_column)}) AS k FROM {target.staging}")
         if existing:
