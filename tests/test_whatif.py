@@ -191,6 +191,25 @@ def test_the_interval_of_a_rise_across_the_rivals_price_holds_the_true_change(ki
     assert high - low > 0.2 * abs(change)
 
 
+def test_a_rise_across_the_rivals_price_counts_the_rivals_own_moves_over_the_horizon(kinked_world, cli, monkeypatch):
+    """Whether the SKU sits above its rival over the coming days depends on the rival too (a festival cut puts it
+    under both prices): the forecast says so, and its interval is wider than with the rival's price held."""
+    import numpy as np
+
+    import shopagent.tools.whatif as whatif_module
+
+    sku, _ = _crossing_sku(kinked_world)
+    out = _run(cli, kinked_world, "--price", f"{sku}=+10%")
+    assert any(sku in line and "how this shop's rivals moved" in line for line in out["assumptions"])
+    (moving,) = out["skus"]
+    monkeypatch.setattr(whatif_module, "rival_moves", lambda panel, *, end, days: np.zeros((0, days)))
+    held = _run(cli, kinked_world, "--price", f"{sku}=+10%")
+    assert any(sku in line and "competitor's price held there" in line for line in held["assumptions"])
+    (still,) = held["skus"]
+    width = moving["gmv_delta_ci"][1] - moving["gmv_delta_ci"][0]
+    assert width > 1.05 * (still["gmv_delta_ci"][1] - still["gmv_delta_ci"][0])
+
+
 def test_a_sku_whose_price_never_moved_still_counts_the_kink_when_a_rise_crosses_its_rival(kinked_world, cli,
                                                                                            tmp_path):
     """Its elasticity is its category's; in a kinked shop its kink is the shop's, not none."""

@@ -47,6 +47,7 @@ from shopagent.tools.whatif_results import (
     shop_totals,
     sku_outcome,
 )
+from shopagent.tools.whatif_rival import above_rival_change, rival_moves
 
 DRAWS = 200
 NO_DRIFT = Drift()  # run rates taken as they are, as when the history is too short to back-test
@@ -87,7 +88,8 @@ def whatif(shop: Shop, *, price: dict[str, str] | None = None, budget: dict[str,
     end = (as_of - panel.days[0]).days + 1
     result = simulate(panel, rates, changes, estimates=estimates, curves=curves, days=days,
                       demotion=stockout_traffic_factor(panel), drift=run_rate_drift(panel, end=end, horizon=days),
-                      seed=seed, backtest=backtest_demand(panel, tags, kink=bool(fit.form and fit.form.kinked)))
+                      seed=seed, backtest=backtest_demand(panel, tags, kink=bool(fit.form and fit.form.kinked)),
+                      rival_paths=rival_moves(panel, end=end, days=days))
     if needs_price and fit.form is not None:
         result.method["demand_form"] = fit.form.describe()
     return result
@@ -105,11 +107,12 @@ class _Budget:
 
 def simulate(panel: ShopPanel, rates: RunRates, changes: list[Change], *, estimates: dict[str, ElasticityEstimate],
              curves: dict, days: int, demotion: float, drift: Drift = NO_DRIFT, seed: int = 0,
-             draws: int = DRAWS, backtest: Backtest = NO_BACKTEST) -> WhatIf:
+             draws: int = DRAWS, backtest: Backtest = NO_BACKTEST, rival_paths: np.ndarray | None = None) -> WhatIf:
     """Baseline and scenario from fitted parts; column 0 of every array is the expected value, then `draws` draws.
 
     The back-test's interval_scale calibrates the run rates' spread (what it measures: forecasts of units at
     the prices that happened); the price response's spread is only ever widened by it, never narrowed.
+    rival_paths: the rival's log price moves over the horizon (`whatif_rival.rival_moves`); None holds it still.
     """
     catalog = panel.catalog
     n = len(catalog.sku_ids)
@@ -117,6 +120,10 @@ def simulate(panel: ShopPanel, rates: RunRates, changes: list[Change], *, estima
     z_rate, z_elasticity = rng.standard_normal((n, draws)), rng.standard_normal((n, draws))
     z_common = rng.standard_normal(draws)
     z_hinge = rng.standard_normal((n, draws))
+    # one rival path per draw, shared by every SKU: festival cuts move the shop's rivals together
+    path_of_draw = (rng.integers(0, max(rival_paths.shape[0], 1), size=draws) if rival_paths is not None
+                    else np.zeros(draws, dtype=int))
+    rival_paths = rival_paths if rival_paths is not None else np.zeros((0, days))
     # a run rate is a forecast: besides the noise of a four-week mean, levels drift (season, platform
     # traffic) by as much as the shop's own history shows, partly together and partly SKU by SKU
     calibrated, widen = backtest.interval_scale, max(backtest.interval_scale, 1.0)
@@ -155,23 +162,28 @@ def simulate(panel: ShopPanel, rates: RunRates, changes: list[Change], *, estima
         estimate = estimates[change.target]
         old, new = float(rates.price[row]), float(price_after[row])
         x = math.log(new / old)
-        hinge, hinge_sd, gap = 0.0, 0.0, 0.0
+        hinge, hinge_sd, gaps = 0.0, 0.0, np.zeros((1, 1))
         if estimate.rival_hinge is not None and estimate.rival_price:
             hinge, hinge_sd = estimate.rival_hinge, widen * (estimate.rival_hinge_se or 0.0)
-            gap = estimate.log_units_change(new, old, elasticity=0.0, hinge=1.0)
+            gaps = above_rival_change(new, old, estimate.rival_price, rival_paths)
             if estimate.crosses_rival(new, old):
+                held = ("its own moves over the horizon drawn from how this shop's rivals moved over "
+                        f"{days}-day spells" if rival_paths.shape[0] else
+                        f"the competitor's price held there for the {days} days: its own moves are not forecast")
                 assumptions.append(f"{change.target}: ¥{new:,.2f} is above the competitor's ¥"
                                    f"{estimate.rival_price:,.2f}; this shop's shoppers leave faster once a SKU is "
-                                   f"dearer than its rival (kink {hinge:.2f}), which this forecast counts, with the "
-                                   f"competitor's price held there for the {days} days: its own moves are not "
-                                   "forecast.")
+                                   f"dearer than its rival (kink {hinge:.2f}), which this forecast counts, with "
+                                   f"{held}.")
         elif estimate.crosses_rival(new, old):
             assumptions.append(f"{change.target}: ¥{new:,.2f} is above the competitor's ¥{estimate.rival_price:,.2f}; "
                                "the shop's history shows no extra loss there, so none is assumed.")
-        log_mean = mean * x + hinge * gap
-        log_var = (sd * x) ** 2 + (hinge_sd * gap) ** 2
-        volume[row, 0] = math.exp(log_mean + 0.5 * log_var)
-        volume[row, 1:] = np.exp((mean + sd * z_elasticity[row]) * x + (hinge + hinge_sd * z_hinge[row]) * gap)
+        # the kink acts day by day, on the days the rival's price (as it moves) is under ours; each draw takes
+        # one of the rival's paths, the expected value averages over all of them
+        kinked = np.exp(hinge * gaps + 0.5 * (hinge_sd * gaps) ** 2).mean()
+        volume[row, 0] = math.exp(mean * x + 0.5 * (sd * x) ** 2) * float(kinked)
+        path = gaps[path_of_draw % gaps.shape[0]]
+        volume[row, 1:] = np.exp((mean + sd * z_elasticity[row]) * x) * np.exp(
+            (hinge + hinge_sd * z_hinge[row])[:, None] * path).mean(axis=1)
     if any(c.kind == "price" for c in changes):
         assumptions.append("A new price moves conversion on every channel by (new / old) ** elasticity; visitors "
                            "and the platform's promotion spend stay as they were.")
