@@ -56,7 +56,8 @@ def plan_promotion(shop: Shop, *, budget: float, target_roi: float, sku_ids: lis
     as_of = as_of or last
     if not first <= as_of <= last:
         raise ShopError(f"--as-of {as_of} is outside the data, which runs {first}..{last}")
-    panel = load_panel(shop, max(first, as_of - timedelta(days=HISTORY_DAYS - 1)), as_of)
+    # the plan never reads refunds by the day of their order (nor their lag): ~0.3 s of a 1,000-SKU shop's load
+    panel = load_panel(shop, max(first, as_of - timedelta(days=HISTORY_DAYS - 1)), as_of, order_day_refunds=False)
     return plan_from_panel(panel, as_of=as_of, budget=budget, target_roi=target_roi, sku_ids=sku_ids,
                            min_roi_per_sku=min_roi_per_sku, horizon_days=horizon_days, confidence=confidence,
                            seed=seed, lang=lang)
