@@ -174,8 +174,10 @@ def load_panel(shop: Shop, start: date, end: date, *, order_day_refunds: bool = 
                 target[result["sku"], result["day"]] = np.asarray(result[key], dtype=float)
 
         visitors = np.zeros((*shape, len(CHANNELS)))
-        result = fetch(f"SELECT sku_id, date AS d, {CHANNEL_POSITION} AS channel, sum(visitors) AS v FROM traffic "
-                       "WHERE date BETWEEN ? AND ? GROUP BY ALL", args)
+        # one row per (date, sku_id, channel), the table's key (the import rejects a repeated one), so no grouping:
+        # it was ~0.12 s of a 1,000-SKU shop's load
+        result = fetch(f"SELECT sku_id, date AS d, {CHANNEL_POSITION} AS channel, visitors AS v FROM traffic "
+                       "WHERE date BETWEEN ? AND ?", args)
         visitors[result["sku"], result["day"], result["channel"]] = result["v"].astype(float)
 
         # one pass over order lines, grouped by channel too: an order has exactly one channel, so per-SKU
