@@ -7,7 +7,7 @@ against the straightforward computation it replaced, on data where the answer is
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import pytest
@@ -123,3 +123,28 @@ def test_an_order_listing_a_sku_on_two_lines_counts_once(cli, mini_tables, tmp_p
     assert cli("data", "import", folder, "--db", db).exit_code == 0
     panel = load_panel(Shop(db), date(2026, 3, 1), date(2026, 3, 2))
     assert panel.orders[0, 0] == 1 and panel.units[0, 0] == 3 and panel.gmv[0, 0] == 267.0
+
+
+def test_a_panel_without_order_day_refunds_is_the_full_panel_otherwise(sample_db):
+    """The plan skips the refunds-to-orders joins; every fact it does read is the full load's, and the skipped ones
+    are NaN rather than a plausible zero."""
+    import dataclasses
+
+    from shopagent.tools.panel import ShopPanel, data_dates, load_panel
+    from shopagent.tools.store import Shop
+
+    shop = Shop(sample_db)
+    first, last = data_dates(shop)
+    full = load_panel(shop, last - timedelta(days=59), last)
+    light = load_panel(shop, last - timedelta(days=59), last, order_day_refunds=False)
+    skipped = {"refund_count_by_order_day", "refund_amount_by_order_day", "refund_count_by_reason",
+               "refund_amount_by_reason", "refund_lag_cdf", "refund_lag_days", "refund_reasons"}
+    for item in dataclasses.fields(ShopPanel):
+        if item.name not in skipped | {"memo", "catalog"}:  # the catalog is one query, shared by both
+            full_value, light_value = getattr(full, item.name), getattr(light, item.name)
+            if isinstance(full_value, np.ndarray):
+                assert np.array_equal(full_value, light_value, equal_nan=True), item.name
+            else:
+                assert full_value == light_value, item.name
+    assert full.refund_count_by_order_day.sum() > 0 and np.isnan(light.refund_count_by_order_day).all()
+    assert np.isnan(light.refund_lag_cdf).all() and light.refund_reasons == ()

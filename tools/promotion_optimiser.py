@@ -239,13 +239,16 @@ class BudgetProblem:
         rule = np.where(budgets > 0, targets, 1.0)[:, None] * np.ones_like(at_budget)
         spend = self.arrays.platform_spend(budgets, rule)
         for _ in range(4):  # per draw: each draw's own shape below the least spend
-            fitted, believed = self.arrays.fitted(spend), self.arrays.gmv_per_draw(spend)
+            fitted = self.arrays.fitted(spend)
+            believed, believed_at = self.arrays.gmv_per_draw(spend, fitted), spend
             gap = np.where(believed > 0, np.maximum(fitted / np.maximum(believed, 1e-12), 1.0), 1.0)
             if np.all(gap < 1.0 + 1e-3):
                 break
             spend = self.arrays.platform_spend(budgets, rule * gap)
         spend = np.where(budgets[:, None] > 0, spend, 0.0)
-        outcome = PlanOutcome(budget=budgets, target=targets, spend=spend, gmv=self.arrays.gmv_per_draw(spend))
+        # the GMV the loop last believed is the outcome's when the spends are the same to the bit
+        gmv = believed if spend.tobytes() == believed_at.tobytes() else self.arrays.gmv_per_draw(spend)
+        outcome = PlanOutcome(budget=budgets, target=targets, spend=spend, gmv=gmv)
         if self.min_roi is None:
             return outcome
         # a per-SKU ROI floor holds on what the rule is expected to spend, not only at the budget: a SKU whose rule

@@ -10,7 +10,7 @@ evaluate them at once.
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from statistics import NormalDist
 
@@ -94,6 +94,8 @@ class CurveArrays:
     # finding) unless the shop's self-check measured that share on its SKUs' lowest-spend days
     seen_low: np.ndarray | None = None
     bulge: np.ndarray | None = None
+    # (sku, draw) the fitted curves' GMV at seen_low, where every reading below it starts (`_at_low`)
+    low_gmv: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def of(cls, curves: list[ResponseCurve], chord_below_seen: bool = False,
@@ -134,7 +136,8 @@ class CurveArrays:
         if self.seen_low is None:
             return out
         low = self.seen_low[:, None]
-        at_low = self._curve(np.broadcast_to(low, (low.shape[0], value.shape[1])), value)[:, None, :]
+        at_low = (self._at_low() if price_ratio is None else
+                  self._curve(np.broadcast_to(low, (low.shape[0], value.shape[1])), value))[:, None, :]
         chord = at_low * (np.maximum(spend, 0.0) / low)[:, :, None]
         return np.where((spend < low)[:, :, None], self._between(chord, out, self.bulge[:, None, :]), out)
 
@@ -144,6 +147,14 @@ class CurveArrays:
         curve itself where it runs below the line, as an S-shaped one does)."""
         low = np.minimum(chord, fitted)
         return low + share * (fitted - low)
+
+    def _at_low(self) -> np.ndarray:
+        """GMV (sku, draw) of the fitted curves at the least spend seen, worked out once: the planner reads the
+        curves below it in every evaluation of a plan."""
+        if self.low_gmv is None:
+            low = self.seen_low[:, None]
+            self.low_gmv = self._curve(np.broadcast_to(low, (low.shape[0], self.value.shape[1])), self.value)
+        return self.low_gmv
 
     def fitted(self, spend: np.ndarray) -> np.ndarray:
         """GMV (sku, draw) of the fitted curves alone, without the caution below the least spend seen."""
@@ -168,13 +179,14 @@ class CurveArrays:
         low = float(self.seen_low[row])
         return self._between(fitted(low) * max(float(spend), 0.0) / low, out, self.bulge[row])
 
-    def gmv_per_draw(self, spend: np.ndarray) -> np.ndarray:
-        """GMV (sku, draw) when draw d of each curve is run at its own spend (sku, draw)."""
-        out = self._curve(spend, self.value)
+    def gmv_per_draw(self, spend: np.ndarray, fitted: np.ndarray | None = None) -> np.ndarray:
+        """GMV (sku, draw) when draw d of each curve is run at its own spend (sku, draw); fitted: `fitted(spend)`,
+        when the caller has it already."""
+        out = self._curve(spend, self.value) if fitted is None else fitted
         if self.seen_low is None:
             return out
         low = self.seen_low[:, None]
-        chord = self._curve(np.broadcast_to(low, spend.shape), self.value) * np.maximum(spend, 0.0) / low
+        chord = self._at_low() * np.maximum(spend, 0.0) / low
         return np.where(spend < low, self._between(chord, out, self.bulge), out)
 
     def marginal_gmv(self, spend: np.ndarray) -> np.ndarray:
@@ -189,7 +201,7 @@ class CurveArrays:
             return out
         low = self.seen_low[:, None]
         fitted = self.c_max[:, None, :] * uk / (1.0 + uk) * per_click
-        at_low = self._curve(np.broadcast_to(low, (low.shape[0], self.value.shape[1])), self.value)[:, None, :]
+        at_low = self._at_low()[:, None, :]
         on_chord = (spend < low)[:, :, None] & (at_low * s / low[:, :, None] < fitted)
         share = self.bulge[:, None, :]
         return np.where(on_chord, (1.0 - share) * at_low / low[:, :, None] + share * out, out)
