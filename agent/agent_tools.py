@@ -67,24 +67,16 @@ PARAMETER_HELP = {
 
 
 SKU_ARGUMENTS = ("sku_id", "sku_ids", "skus", "price", "budget", "stock")  # values or keys that are SKU ids
-_WRITTEN_SKU = re.compile(r"([A-Za-z]+)[-_ ]?0*(\d+)")
-
-
 def with_catalogue_ids(arguments: dict[str, Any], known: frozenset[str]) -> dict[str, Any]:
     """SKU ids as the catalogue writes them: "s12", "S-12" or "S0012" is S012 when that is the one catalogue id
     with those letters and that number; ids the catalogue has, or cannot match to one id, are left as written."""
-    by_number: dict[tuple[str, int], list[str]] = {}
-    for sku in known:
-        found = _WRITTEN_SKU.fullmatch(sku)
-        if found:
-            by_number.setdefault((found.group(1).upper(), int(found.group(2))), []).append(sku)
+    from shopagent.tools.sku_ids import catalogue_id, catalogue_ids
+
+    by_number = catalogue_ids(known)
 
     def one(written: Any) -> Any:
-        found = _WRITTEN_SKU.fullmatch(written.strip()) if isinstance(written, str) else None
-        if written in known or found is None:
-            return written
-        matches = by_number.get((found.group(1).upper(), int(found.group(2))), [])
-        return matches[0] if len(matches) == 1 else written
+        meant = catalogue_id(written, known, by_number) if isinstance(written, str) else None
+        return written if meant is None else meant
 
     resolved = dict(arguments)
     for name in SKU_ARGUMENTS:

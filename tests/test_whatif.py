@@ -294,3 +294,9 @@ def test_stopping_a_campaign_spends_nothing_and_loses_its_attributed_gmv(sample_
     assert stopped["delta"]["ad_gmv"] == pytest.approx(row["gmv_after"] - row["gmv_before"], abs=0.02)
     assert stopped["delta"]["ad_gmv"] < 0
     assert any("stopped campaign" in line for line in stopped["assumptions"])
+
+
+def test_a_sku_typed_without_its_zeros_is_refused_with_the_id_it_means(sample_world, cli):
+    result = cli("whatif", "--db", sample_world.db, "--price", "s1=+5%")
+    assert result.exit_code == 2
+    assert "did you mean S001?" in " ".join(result.output.replace("│", " ").split())

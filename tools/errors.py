@@ -31,9 +31,15 @@ class RequestError(ShopError):
     """The request itself is wrong (unknown SKU, malformed or impossible value): the CLI exits 2."""
 
 
-def unknown_skus(unknown: list[str]) -> RequestError:
-    """The error for SKU ids the shop does not have, with the query that lists the ones it has."""
-    return RequestError(f"unknown SKU(s): {', '.join(unknown)}; list them with "
+def unknown_skus(unknown: list[str], known: frozenset[str] | set[str] = frozenset()) -> RequestError:
+    """The error for SKU ids the shop does not have: the id each one most likely means ("S43" -> S043), else
+    the query that lists the ones it has."""
+    from shopagent.tools.sku_ids import catalogue_id, catalogue_ids
+
+    by_number = catalogue_ids(known)
+    meant = {sku: catalogue_id(sku, known, by_number) for sku in unknown}
+    hints = [f"{sku} (did you mean {meant[sku]}?)" if meant[sku] else sku for sku in unknown]
+    return RequestError(f"unknown SKU(s): {', '.join(hints)}; list them with "
                         "`shopagent sql \"SELECT sku_id, title FROM products ORDER BY sku_id\"`")
 
 

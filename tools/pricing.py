@@ -146,7 +146,7 @@ def plan_pricing(shop: Shop, *, skus: list[str] | None = None, objective: Object
     known = set(panel.catalog.sku_ids)
     unknown = [sku for sku in (skus or []) if sku not in known]
     if unknown:
-        raise unknown_skus(unknown)
+        raise unknown_skus(unknown, known)
     tags = load_promo_tags(shop, panel)
     fit = fit_demand(panel, tags=tags)
     estimates = shrink(fit, panel)

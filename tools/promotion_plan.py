@@ -14,7 +14,7 @@ from statistics import NormalDist
 
 import numpy as np
 
-from shopagent.tools.errors import RequestError, ShopError
+from shopagent.tools.errors import RequestError, ShopError, unknown_skus
 from shopagent.tools.panel import ShopPanel, data_dates, load_panel
 from shopagent.tools.promotion_backtest import Backtest, backtest, calibrated, head_panel
 from shopagent.tools.promotion_curves import competitor_response, fit_response_curves
@@ -87,7 +87,7 @@ def plan_from_panel(panel: ShopPanel, *, as_of: date, budget: float, target_roi:
     wanted = list(dict.fromkeys(sku_ids or []))
     unknown = [sku for sku in wanted if sku not in known]
     if unknown:
-        raise RequestError(f"unknown SKU(s) {', '.join(unknown)}; see `shopagent sql \"SELECT sku_id FROM products\"`")
+        raise unknown_skus(unknown, known)
     if curves is None or self_check is None:
         end = (as_of - panel.days[0]).days + 1
         history = panel if end == len(panel.days) else head_panel(panel, end)

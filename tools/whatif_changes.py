@@ -14,7 +14,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from shopagent.tools.errors import RequestError
+from shopagent.tools.errors import RequestError, unknown_skus
 from shopagent.tools.panel import ShopPanel
 
 ChangeKind = Literal["price", "budget", "stock"]
@@ -99,8 +99,7 @@ def check_targets(changes: list[Change], panel: ShopPanel) -> None:
         if change.target == "total":
             continue
         if change.target not in index:
-            raise RequestError(f"--{change.kind} {change.text!r}: unknown SKU {change.target!r}; list SKUs with "
-                                "`shopagent sql \"SELECT sku_id, title FROM products ORDER BY sku_id\"`")
+            raise RequestError(f"--{change.kind} {change.text!r}: {unknown_skus([change.target], set(index))}")
         row = index[change.target]
         if panel.catalog.status[row] != "active" or not np.isfinite(panel.price[row, -1]):
             raise RequestError(f"--{change.kind} {change.text!r}: {change.target} is not on sale on "
