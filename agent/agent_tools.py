@@ -67,6 +67,8 @@ PARAMETER_HELP = {
 
 
 SKU_ARGUMENTS = ("sku_id", "sku_ids", "skus", "price", "budget", "stock")  # values or keys that are SKU ids
+
+
 def with_catalogue_ids(arguments: dict[str, Any], known: frozenset[str]) -> dict[str, Any]:
     """SKU ids as the catalogue writes them: "s12", "S-12" or "S0012" is S012 when that is the one catalogue id
     with those letters and that number; ids the catalogue has, or cannot match to one id, are left as written."""
