@@ -231,6 +231,21 @@ def test_a_rate_by_category_is_one_row_per_category(cli, sample_db):
     assert shown == categories and "refund_rate" in answer["answer"]
 
 
+def test_conversion_by_channel_is_each_channels_orders_over_its_visitors(cli, sample_db):
+    answer = ask_json(cli, "last 14 days conversion by channel", sample_db)
+    assert [name for name, _ in calls(answer)] == ["sql"]
+    query = ("SELECT o.channel, count(*) AS orders FROM order_items oi JOIN orders o ON o.order_id = oi.order_id "
+             "WHERE CAST(o.created_at AS DATE) > (SELECT max(date) FROM traffic) - INTERVAL 14 DAY GROUP BY 1")
+    orders = {row["channel"]: row["orders"] for row in json.loads(cli("sql", query, "--db", sample_db,
+                                                                       "--json").stdout)}
+    rows = {line.split("|")[1].strip(): [cell.strip() for cell in line.split("|")[2:-1]]
+            for line in answer["answer"].splitlines() if line.startswith("| ") and "channel" not in line}
+    assert set(rows) == set(orders)
+    for channel, (visitors, _, shown_orders, conversion) in rows.items():
+        assert int(shown_orders) == orders[channel]
+        assert float(conversion) == round(orders[channel] / int(visitors), 4)
+
+
 @pytest.mark.parametrize("question, words", [
     ("DROP TABLE orders;", "never change or delete"),
     ("'; DELETE FROM products; --", "never change or delete"),
