@@ -59,7 +59,8 @@ def whatif(shop: Shop, *, price: dict[str, str] | None = None, budget: dict[str,
     """Simulate price, promotion-budget and stock changes against the recent run rate, with 90% intervals.
 
     Args:
-        price: New prices by SKU: {"S001": "+5%"} (a change) or {"S001": "129"} (a new price in yuan).
+        price: New prices by SKU: {"S001": "+5%"} (a change), {"S001": "+3元"} (a change in yuan) or
+            {"S001": "129"} (a new price in yuan).
         budget: Daily full-site promotion budgets: {"S001": "800"} (yuan), {"S001": "+20%"}, {"total": "+20%"}.
         stock: Units available over the horizon, no restock: {"S001": 0} is a stockout from tomorrow.
         days: Horizon in days; KPIs are per day over it.
@@ -145,7 +146,11 @@ def simulate(panel: ShopPanel, rates: RunRates, changes: list[Change], *, estima
     volume = np.ones((n, draws + 1))
     for change in (c for c in changes if c.kind == "price"):
         row = catalog.index()[change.target]
-        new = rates.price[row] * (1 + change.relative) if change.relative is not None else change.absolute
+        new = (rates.price[row] * (1 + change.relative) if change.relative is not None
+               else rates.price[row] + change.added if change.added is not None else change.absolute)
+        if new <= 0:
+            raise RequestError(f"--price {change.text!r} would take {change.target} from "
+                               f"¥{rates.price[row]:,.2f} to zero or below")
         price_after[row] = round(float(new), 2)
         mean, sd, source = _elasticity_for(estimates[change.target])
         sd *= widen

@@ -30,10 +30,11 @@ class Change(BaseModel):
     text: str
     relative: float | None = None  # +0.05 for "+5%"
     absolute: float | None = None  # 129 for "=129"
+    added: float | None = None  # +3 for a price "+3元": yuan on top of today's price
 
 
-_VALUE = re.compile(r"^\s*(?P<value>[+-]?\d+(?:\.\d+)?)\s*(?P<pct>%?)\s*$")
-EXAMPLES = {"price": "S001=+5% or S001=129", "budget": "S001=800, total=+20% or S001=0 (stopped)",
+_VALUE = re.compile(r"^\s*(?P<value>[+-]?\d+(?:\.\d+)?)\s*(?:(?P<pct>%)|(?P<yuan>元|块|yuan|rmb))?\s*$", re.I)
+EXAMPLES = {"price": "S001=+5%, S001=+3元 or S001=129", "budget": "S001=800, total=+20% or S001=0 (stopped)",
             "stock": "S001=0"}
 
 
@@ -66,6 +67,8 @@ def _change(kind: ChangeKind, target: str, value: str) -> Change:
     if not match:
         raise RequestError(f"--{kind} {text!r} is not understood; write it like {EXAMPLES[kind]}")
     number, pct, signed = float(match["value"]), match["pct"] == "%", match["value"][0] in "+-"
+    if kind == "price" and signed and match["yuan"]:  # "+3元": yuan on top of today's price, which the
+        return Change(kind=kind, target=target, text=text, added=number)  # simulation knows and checks
     if target.lower() == "total":
         if kind != "budget":
             raise RequestError(f"--{kind} {text!r}: 'total' only works with --budget (e.g. total=+20%)")
@@ -81,12 +84,13 @@ def _change(kind: ChangeKind, target: str, value: str) -> Change:
             raise RequestError(f"--{kind} {text!r} would make the {kind} "
                                f"{'negative' if kind == 'budget' else 'zero or negative'}")
         return Change(kind=kind, target=target, text=text, relative=number / 100)
+    in_yuan = f" or in yuan ({target}={number:+g}元)" if kind == "price" else ""
     if number < 0:
         raise RequestError(f"--{kind} {text!r}: a {kind} cannot be negative; for a cut write it in %, "
-                           f"e.g. {target}={number:+g}%")
+                           f"e.g. {target}={number:+g}%{in_yuan}")
     if signed:
-        raise RequestError(f"--{kind} {text!r}: write a change in % ({target}={number:+g}%) or the new {kind} "
-                           f"in yuan ({target}={number:g})")
+        raise RequestError(f"--{kind} {text!r}: write a change in % ({target}={number:+g}%){in_yuan}, or the "
+                           f"new {kind} in yuan ({target}={number:g})")
     if kind == "price" and number == 0:
         raise RequestError(f"--price {text!r}: a price must be above zero")
     return Change(kind=kind, target=target, text=text, absolute=number)

@@ -10,8 +10,9 @@ from shopagent.commands.options import DbOption, JsonOption, language, progress_
 
 
 def whatif(
-    price: Annotated[list[str] | None, typer.Option("--price", metavar="SKU=+5%|SKU=129",
-                                                    help="A new price: a change in % or a price in yuan.")] = None,
+    price: Annotated[list[str] | None, typer.Option(
+        "--price", metavar="SKU=+5%|SKU=+3元|SKU=129",
+        help="A new price: a change in % or in yuan (+3元), or the new price in yuan.")] = None,
     budget: Annotated[list[str] | None, typer.Option(
         "--budget", metavar="SKU=800|total=+20%",
         help="Daily full-site promotion budget (全站推广), yuan or %.")] = None,
