@@ -86,7 +86,9 @@ MODIFY = _words(rf"(?:把|将|给我把|帮我把).{{0,24}}{_DATA_NOUN}.{{0,12}}
                 rf"(?:删掉|删除|清空|清零|抹掉|删了).{{0,24}}{_DATA_NOUN}|{_DATA_NOUN}.{{0,6}}(?:删掉|删了|删除|清空|"
                 rf"清零)|"
                 rf"^\s*(?:please\s+|can you\s+|could you\s+)?(?:update|delete|erase|wipe|modify|edit|"
-                rf"overwrite)\b(?!\s+(?:me|us)\b).{{0,40}}{_DATA_NOUN}")
+                rf"overwrite)\b(?!\s+(?:me|us)\b).{{0,40}}{_DATA_NOUN}|"
+                r"^\s*(?:please\s+|pls\s+|can you\s+|could you\s+)?(?:set|change|make|put)\b.{0,30}"
+                r"\b(?:prices?|budgets?|stock)\b.{0,10}\bto\s*[¥$]?\s*\d")
 # a question for numbers the data holds as they are (spend, channels, shop scores, rivals' prices): a query,
 # read before the promotion and pricing families that share its words
 DATA_ASK = _words(r"花了多少|花费多少|烧了多少|各渠道|分渠道|渠道分布|竞品.{0,8}(?:价|卖多少)|对手.{0,4}(?:价|卖多少)|"
@@ -120,8 +122,12 @@ DATA_ASK = _words(r"花了多少|花费多少|烧了多少|各渠道|分渠道|�
                   r"(?:gmv|revenue|sales|conversion|refund|units|visitors|add[- ]to[- ]cart)")
 # data the tables hold as they are and no planner reads (orders a day, provinces, price history, the delisted):
 # specific enough to settle the question before the model
-DATA_FIRST = _words(r"省份|哪个省|各省|分省|\bprovinces?\b|价格历史|历史价格|调价记录|改价记录|price history|"
-                    r"past prices|"
+DATA_FIRST = _words(r"省份|哪个省|各省|分省|\bprovinces?\b|价格历史|历史价格|调价记录|改价记录|调价历史|价格变动记录|"
+                    r"price history|"
+                    r"哪[几些]天.{0,4}(?:断货|缺货)|(?:断货|缺货)天数|stockout days|days (?:were )?out of stock|"
+                    r"which days .{0,16}(?:stock ?outs?|out of stock)|"
+                    r"past prices|(?:list|show|history of)\b.{0,20}\bprice changes\b|"
+                    r"\bprice changes? (?:since|over|in|during|history|log)\b|"
                     r"已下架|已经下架|delisted (?:skus|products|items)|(?:list|show)\b.{0,12}\bdelisted|"
                     r"\b(?:skus?|products?|items?|listings?) (?:are|were|have been|got) (?:already )?(?:delisted|"
                     r"discontinued|taken down)\b|"
@@ -129,7 +135,7 @@ DATA_FIRST = _words(r"省份|哪个省|各省|分省|\bprovinces?\b|价格历史
 # asking shopagent to act inside the platform: it only reads the shop's data and proposes
 BACK_OFFICE = _words(r"登录|千牛|后台|直接(改|调|设)|帮我(去)?(改|调|设置?)(一下)?(价|价格|预算)|"
                      r"\blog ?(?:in|into|on to)\b|\bsign (?:in|into)\b|seller (?:account|center|central|backend)|"
-                     r"back[- ]?office|qianniu")
+                     r"back[- ]?office|qianniu|\bin the (?:system|backend|store admin)\b")
 # asking about copy the question quotes ("这段帮我过一遍：'...'"): words that say "check it" only beside a quote
 COPY_CHECK = _words(r"allowed|permitted|acceptable|compliant|can (?:i|we) (?:use|say|write|call)|"
                     r"能写|能用|可以写|可以用|"
@@ -141,9 +147,14 @@ COPY_CHECK = _words(r"allowed|permitted|acceptable|compliant|can (?:i|we) (?:use
                     r"可以吗|ok吗|怎么样|\bok\b|okay|fine|"
                     r"safe|risky|legal")
 # 帮我写 asks for a draft; 能写…吗 asks about copy
+# "need a title for S010", "want 3 selling points": a kind of copy asked for, whatever claims come with it
+NEED_COPY = _words(r"\b(?:need|want|gimme|give me)\s+(?:\d+\s+|some\s+|new\s+|a few\s+|an?\s+)*"
+                   r"(?:selling points|titles?|headlines?|taglines?|video scripts?|scripts?|detail pages?|"
+                   r"descriptions?)\b")
 WRITE = _words(r"(?<![能以])写|起|\bdraft|\bwrite|\brewrite|\bbrainstorm|come up with|need (?:some |new |fresh )?copy|"
-               r"\bcopy for\b")
-CHECK = _words(r"any violations?|violat|get flagged|ad[- ]?law|ad (?:rules|regulations)|advertising (?:law|rules)|"
+               r"\bcopy for\b|" + NEED_COPY.pattern)
+CHECK = _words(r"any violations?|violat|get flagged|\blint\b|ad[- ]?law|ad (?:rules|regulations)|"
+               r"advertising (?:law|rules)|"
                r"break (?:the |any )?(?:ad |advertising )?rules|pass (?:the )?review|"
                r"(?:banned|prohibited|forbidden|restricted|risky|illegal|sensitive) (?:words?|terms?|phrases?|claims?)|"
                r"safe to (?:use|publish|post|say)|ok(?:ay)? to (?:use|publish|post|say)|"
@@ -162,8 +173,14 @@ FOLLOW_RIVAL = _words(r"(?:竞品|对手|同行|别人|友商).{0,12}(?:要不�
                       r"跟不跟|跟进降价|跟价|"
                       r"\b(?:match|follow)(?:ing)? (?:the |their |a |its |that )?(?:rival|competitor)s?'?s? "
                       r"(?:price|cut|discount)|\b(?:match|follow) (?:the |their |that )?(?:price )?cut")
-WHY = _words(r"为什么|为啥|咋回事|怎么回事|什么原因|啥原因|\bwhy\b")
-SLOW_SELLER = _words(r"卖不动|不好卖|滞销|卖不出去|卖[得的]?很?差|not selling|won'?t sell|slow[- ]?mov")
+WHY = _words(r"为什么|为啥|咋回事|怎么回事|什么原因|啥原因|找一?下原因|找找原因|找原因|\bwhy\b|what drove|"
+            r"what'?s driving|what caused|\bexplain\b|怎么(?:都|就|突然|一下子)?(?:不|没)|咋(?:都|就)?(?:不|没)")
+SPENDING = _words(r"花|投|烧|预算|推广费|广告费|\bspend|\bbudget|allocat|\bsplit\b")
+# a move of the shop's numbers, either way: what a diagnosis explains when the question asks why
+MOVED = _words(r"\bbump|spike|\bjump|surge|\brose\b|\brise\b|went up|\bup so|涨了|暴涨|猛涨|掉|跌|下滑|下降|差了|"
+               r"\bdrop|\bfell\b|\bfall|\bdips?\b|declin|\btank|\bslump|\bdown\b|vs\.? the \d+ before")
+SLOW_SELLER = _words(r"卖不动|不好卖|滞销|卖不出去|卖[得的]?很?差|不出单|没(?:有)?出单|没单|出单少|拉不起来|"
+                     r"not selling|won'?t sell|slow[- ]?mov|no orders|stopped selling")
 WHICH = re.compile(r"哪些|哪几|哪个|哪款|\bwhich\b", re.I)
 WHATIF_CUE = _words(r"^\s*(?:sim|scenario|模拟|推演)\s*[:：]|\bscenario\b|能补回|补回来|补得回|能带来多少|能多带来|"
                     r"能拉回|能涨多少|能多赚|"
@@ -190,20 +207,32 @@ ASSORTMENT = _words(r"主推|主打|重点推|重点打|潜力款|动销|\bfeatu
                     # what to restock or reorder (before a sale, at a lead time) and the dead weight to cut
                     r"补货|备货|补哪些|要补(?:哪|什么|多少)|\brestock|\breorder|\bre-order|\breplenish|"
                     r"拖后腿|要不要砍|该不该砍|dead (?:products?|skus?|items?|weight)|kill (?:them )?off|\bdeadweight")
+# what only the assortment plan answers: its push / keep / cut verdicts, dead stock, how much to reorder
+ASSORTMENT_OWN = _words(r"死库存|呆滞库存|滞销.{0,4}(?:清单|名单|列表)|\bdead stock\b|push\s*/\s*keep|keep\s*/\s*cut|"
+                        r"keep or cut|push,? keep|should (?:i|we) (?:reorder|restock)|how (?:many|much) .{0,24}"
+                        r"(?:reorder|restock)|要补多少|补多少货?|该补多少|需要补多少")
+PRICE_PLAN_OWN = _words(r"最优价|最佳价|最优售价|改价建议|定价建议|optimal price|best price for|"
+                        r"profit-maximi[sz]ing price")
 PRICING = _words(r"哪些.{0,6}(?:能|可以|该|要|适合)\s*(?:涨|降|提)价|should .{0,24}\bcost\b|"
                  r"how much should (?:i|we) (?:charge|sell)|what (?:price|to charge)|"
                  r"which .{0,20}(?:raise|increase|cut|lower) .{0,6}prices?|"
                  r"定价|调价|什么价|定多少|多少钱合适|价格|\bprice|pricing|reprice|"
                  # "S018应该卖多少钱", "what should S018 sell for": the price to set
                  r"(?:应该|该|要|可以)(?:卖|标|定)多少|what should .{0,20}\bsell for|"
-                 r"underpriced|overpriced|priced too (?:low|high)|定价(?:太|偏)(?:低|高)|卖便宜了|卖贵了")
+                 r"underpriced|overpriced|priced too (?:low|high)|定价(?:太|偏)(?:低|高)|卖便宜了|卖贵了|"
+                 # "S066的最优价", "改价建议", "是不是定低了？要不要涨"
+                 r"最优价|最佳价|最优售价|改价|定[低高]了|要不要(?:涨|降|提)价?|该不该(?:涨|降|提)价?|"
+                 r"optimal price|best price")
 STOCK = _words(r"库存|还剩|存货|现货|还有多少件|stock level|in stock|on hand|inventory|how (many|much) .*left|"
                 r"stock (is )?left")
 REVIEWS = _words(r"评价|评论|差评|好评|买家说|买家怎么说|口碑|"
                  r"(?:顾客|客户|用户|消费者|买家)都?(?:怎么说|怎么评价|说什么|说了啥|反馈)|\breviews?\b|"
                  r"(?:people|customers|buyers|shoppers) (?:are )?(?:saying|think|say)|feedback")
-REPORT = _words(r"日报|周报|简报|晨报|早报|播报|经营报告|数据汇总|daily report|briefing|daily summary|daily digest|"
-                r"morning report|\breport\b")
+# "跟上周同一天比", "vs same day last week": the report's own comparison; "what's on my plate today": its actions
+REPORT_OWN = _words(r"上周同一天|上周同期|上周的今天|same (?:week)?day last week|on my plate|to-?do list|"
+                    r"today'?s (?:actions|to-?dos?)|今天(?:要|该)(?:做|干)(?:什么|啥|些什么)")
+REPORT = _words(r"日报|周报|简报|晨报|早报|播报|经营报告|数据汇总|情况汇总|数据总结|经营总结|daily report|briefing|"
+                r"daily summary|daily digest|morning report|\breport\b|" + REPORT_OWN.pattern)
 DIAGNOSE = _words(r"went wrong|what'?s wrong|so bad|underperform|gone soft|been soft|sluggish|gmv|销售额|营业额|销量|"
                   r"\bdips?\b|what caused|cause of|\bslump|\btank(?:ed|ing|s)?\b|"
                   r"生意|业绩|流量|转化|为什么|为啥|掉|下滑|下降|跌|少了|诊断|怎么了|表现|"
@@ -234,7 +263,8 @@ DAY_SHIFT = _words(r"(前一天|前一日|the day before|previous day|day earlie
                    r"day later)")
 # "只看S012", "just S003 please", "keep margin above 25%", "as of sep 15", "add another 2k": the last plan narrowed or
 # changed, when the question carries a value of its own ("just tell me a joke" carries none)
-SLOT_FOLLOW_UP = _words(r"^\s*(?:只|仅)(?:看|投|要|算|做|写|查|推)|^\s*(?:just|only)\b|"
+SLOT_FOLLOW_UP = _words(r"^\s*(?:只|仅)(?:看|投|要|算|做|写|查|推)|^\s*(?:just|only)\b|一起看|也看看|一块看|"
+                        r"^\s*(?:try|what about|how about|make it)\b|"
                         r"^\s*(?:as of|keep|hold|cap|limit|without|with)\b|^\s*(?:add|another)\b|\bmore\s*[?？]?\s*$")
 # "再加5000", "add another 2k", "3000 more": an amount on top of the last one, not a new one ("加到" is a new one)
 ADDED = _words(r"再加|多加|追加|加上|(?<![增])加(?!到|至|成)\s*\d|\badd(?:\s+another)?\b(?!.*\bto\b)|\banother\b|"
@@ -243,12 +273,17 @@ ADDED = _words(r"再加|多加|追加|加上|(?<![增])加(?!到|至|成)\s*\d|\
 UPWARD = _words(r"\+|涨|提|加|升|\braise|\bincrease|\bup\b|\bhigher|\bmore\b")
 # "再算一遍", "redo it": the last question again with what this one changes, whatever its words suggest
 REDO = _words(r"再算|重新算|再来一遍|再跑|redo|re-?run|same thing|again|instead")
+# "S020-S023", "S020到S023", "S020 through S023": every SKU id between, in the first one's width (a range of up to 50)
+SKU_RANGE = re.compile(r"(?<![A-Za-z0-9])([sS])(\d{2,5})\s*(?:-|~|～|–|—|到|至|\bthrough\b|\bthru\b)\s*"
+                       r"[sS]?(\d{2,5})(?!\d)")
 SKU_DASH = re.compile(r"(?<![A-Za-z0-9])([sS])[-_ ](\d{2,5})(?!\d)")
 # 前十 / 前五 of a ranked list (not 前一天, the day before)
 TOP_NUMERAL = re.compile(r"前([二两三四五六七八九十]|十[一二三四五六七八九]|[二三四五]十)"
                          r"(?=\s*(?:名|个|款|的|位|条|大|sku|商品|宝贝))", re.I)
 # common slips of the keyboard in merchants' questions, read as meant
-TYPOS = {"头产比": "投产比", "投产率": "投产比", "转换率": "转化率"}
+TYPOS = {"头产比": "投产比", "投产率": "投产比", "转换率": "转化率", "日抱": "日报", "昨儿个": "昨天", "昨儿": "昨天",
+         "前儿个": "前天",
+         "双十一": "双11", "双十二": "双12"}
 # traditional characters of the shop's vocabulary (預算, 投產比, 為什麼), read as the simplified ones
 TRADITIONAL = str.maketrans("預產為麼銷額廣價貨庫標題寫單這個週與對點數據報萬幾兩絕錢賣買後臺"
                             "檢查審核違規存費設計劃內轉換營業總",
@@ -312,6 +347,7 @@ def plan(question: str, previous: Plan | None = None, today: date | None = None)
     text = text.translate(TRADITIONAL)
     for typo, meant in TYPOS.items():
         text = text.replace(typo, meant)
+    text = SKU_RANGE.sub(_sku_range, text)
     text = SKU_DASH.sub(lambda found: found.group(1).upper() + found.group(2), text)  # "S-027" is S027
     text = TOP_NUMERAL.sub(lambda found: f"前{chinese_number(found.group(1)):g}", text)  # 销量前十 = 前10
     parts = [part for part in STEP_BREAK.split(STEP_START.sub("", text)) if part and part.strip(" ，,。.;；")]
@@ -333,6 +369,13 @@ SKU_STEPS = ("creative_draft", "whatif")
 POINTS_BACK = _words(r"它|这个(?:款|品|sku|商品)|该(?:款|品|sku|商品)|这款|同一?款|\b(?:it|its|it's|this sku|that sku|"
                      r"the same sku|same sku|that one|this one|that product|this product)\b")
 SKU_TAKING = ("diagnose", "pricing", "data")
+
+
+def _sku_range(found: re.Match[str]) -> str:
+    first, last, width = int(found.group(2)), int(found.group(3)), len(found.group(2))
+    if not first < last <= first + 49:
+        return found.group(0)
+    return " ".join(f"S{number:0{width}d}" for number in range(first, last + 1))
 
 
 def _with_earlier_skus(steps: list[Plan], texts: list[str]) -> list[Plan]:
@@ -421,8 +464,17 @@ def decide(text: str, slots: Slots) -> tuple[Intent, float, list[tuple[Intent, f
                             (RAW_SQL, "sql")):
         if pattern.search(text):
             return intent, 1.0, [(intent, 1.0)]
+    if (slots.money is not None and slots.target_roi is not None and not slots.skus and SPENDING.search(text)
+            and not WHATIF_CUE.search(text)):  # "每天只想花5000，ROI得到4.5以上": a budget and a target to plan
+        return "promotion", 1.0, [("promotion", 1.0)]
+    if ASSORTMENT_OWN.search(text) and not WHATIF_CUE.search(text) and not WHY.search(text):
+        return "assortment", 1.0, [("assortment", 1.0)]
+    if REPORT_OWN.search(text) and not WHATIF_CUE.search(text):
+        return "report", 1.0, [("report", 1.0)]
     if DATA_FIRST.search(text) and not WHATIF_CUE.search(text):
         return "data", 1.0, [("data", 1.0)]
+    if PRICE_PLAN_OWN.search(text) and not WHATIF_CUE.search(text):  # "S030的最优价是多少": only a plan knows it
+        return "pricing", 1.0, [("pricing", 1.0)]
     if FOLLOW_RIVAL.search(text) and not WHATIF_CUE.search(text):
         # "竞品降价了，S043要不要跟": whether to match the rival is a pricing decision, not a look at its prices
         return "pricing", 1.0, [("pricing", 1.0)]
@@ -473,17 +525,20 @@ def classify(text: str, slots: Slots) -> Intent:
     asks = re.search(r"[?？吗]\s*$", text) and not re.search(r"帮我写|给我写|write (?:me|us)\b", text, re.I)
     if slots.quoted and COPY_CHECK.search(text) and (asks or not WRITE.search(text.replace(slots.quoted, ""))):
         return "creative_check"
+    if slots.creative_kind and (NEED_COPY.search(text) or (WRITE.search(text) and DRAFT.search(text))):
+        return "creative_draft"  # "need selling points for S038, say it's the #1 best seller": copy, whatever it says
     if DATA_ASK.search(text) and not WHATIF_CUE.search(text):
         return "data"
     if DRAFT.search(text) and (slots.skus or not PROMOTION.search(text)):
         return "creative_draft"
     changes = (CHANGE.search(text) or slots.percent is not None or slots.discount is not None
-               or slots.stock_units is not None)
+               or slots.stock_units is not None or slots.price_added is not None)
     if (WHATIF_CUE.search(text) and (changes or STOCKOUT.search(text))) or (
-            slots.skus and (slots.percent is not None or slots.discount is not None) and CHANGE.search(text)
-            and not re.search(r"该|应该|should|怎么调", text)):
+            slots.skus and (slots.percent is not None or slots.discount is not None or slots.price_added is not None)
+            and CHANGE.search(text) and not re.search(r"该|应该|should|怎么调", text)):
         return "whatif"
-    if WHY.search(text) and SLOW_SELLER.search(text):  # "S012为啥卖不动": a diagnosis, not which SKUs to cut
+    if WHY.search(text) and (SLOW_SELLER.search(text) or MOVED.search(text)):
+        # "S012为啥卖不动", "what drove the bump": a diagnosis, not which SKUs to cut or how to budget
         return "diagnose"
     for pattern, intent in ((REPORT, "report"), (PROMOTION, "promotion"), (ASSORTMENT, "assortment"), (STOCK, "stock"),
                             (REVIEWS, "reviews"), (PRICING, "pricing"), (DIAGNOSE, "diagnose")):
@@ -498,11 +553,12 @@ def arguments(intent: Intent, slots: Slots, text: str = "") -> dict[str, Any]:
         return {**_period(slots), **({"sku_ids": slots.skus} if slots.skus else {})}
     if intent == "report":  # 昨天的日报: the data's last day; 前天 the one before; "top 10": ten items
         day = slots.day or (slots.end if slots.end and slots.start == slots.end else None)
-        return _present(day=day.isoformat() if day else None, top=slots.top)
+        return _present(day=day.isoformat() if day else None, top=slots.top or slots.count)  # "动作列10个"
     if intent == "promotion":
         # "只投 S017" / "for S001 only": SKUs named in a budget question limit the plan to them
         return _present(budget=slots.money, target_roi=slots.target_roi, sku_ids=slots.skus or None,
-                        min_roi_per_sku=slots.min_roi_per_sku, horizon_days=slots.horizon_days)
+                        min_roi_per_sku=slots.min_roi_per_sku, horizon_days=slots.horizon_days, as_of=_as_of(slots),
+                        confidence=slots.confidence)
     if intent == "pricing":
         return _present(skus=slots.skus or None, objective=slots.objective, min_margin=slots.min_margin,
                         max_change=slots.max_change, as_of=_as_of(slots))
@@ -514,7 +570,7 @@ def arguments(intent: Intent, slots: Slots, text: str = "") -> dict[str, Any]:
         return _present(sku_id=slots.skus[0] if slots.skus else None, kind=slots.creative_kind or "title",
                         n=slots.count)
     if intent == "creative_check":
-        return _present(text=slots.quoted or "", category=slots.category)
+        return _present(text=slots.quoted or "", category=slots.category, platform=slots.platform)
     if intent == "sql":
         return _present(query=slots.raw_sql or "", max_rows=slots.max_rows)
     if intent == "data":
@@ -574,6 +630,8 @@ def _change(slots: Slots) -> str | None:
     percent = slots.percent if slots.percent is not None else slots.discount
     if percent is not None:
         return f"{percent:+g}%"
+    if slots.price_added is not None and not slots.about_budget:
+        return f"{slots.price_added:+g}元"
     return f"{slots.money:g}" if slots.money is not None else None
 
 

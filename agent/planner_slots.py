@@ -40,7 +40,7 @@ _QUOTED = re.compile(r"[“\"「『‘'【]([^”\"」』’'】]{2,})[”\"」�
 # "停掉S043的全站推广", "stop advertising S043", "pause the campaign": the SKU's (or the shop's) budget goes to zero
 STOP_ADS = re.compile(r"(?:(?<!不)停(?:掉|了|止)?|关掉|关了|关闭|关停|暂停|撤掉|撤了|撤下)[^，。,;；?？!！]{0,10}?"
                       r"(?:推广|投放|广告|直通车|万相台)|"
-                      r"不(?:再)?(?:投|推)(?:广告|推广|了)|停投|停推|(?:推广|投放|广告)(?:全都|全|都|也)?(?:停|关)(?:掉|了)|"
+                      r"不(?:再)?(?:投|推)(?:广告|推广|了)|停投|停推|(?:推广|投放|广告|计划)(?:全都|全|都|也)?(?:停|关)(?:掉|了)|"
                       r"预算(?:清零|归零|(?:砍|降|调|减)到\s*0(?![\d.]))|"
                       r"\b(?:stop|pause|halt|kill|switch off|turn off)(?:s|ed|ing|ping|ped)?\s+"
                       r"(?:all\s+|the\s+|its\s+|our\s+|s\d{2,5}(?:'s)?\s+)*(?:advertising|promoting|ads?|promos?|promotions?|"
@@ -51,6 +51,8 @@ STOCKOUT = re.compile(r"断货|缺货|没货|售罄|卖断|卖空|out of stock|s
 # "食品能不能写 降血糖 这三个字": the words asked about, between "can I write" and "these words"
 _CAN_WRITE = re.compile(r"(?:能不能|能否|可不可以|可以|能)\s*(?:写|用|说)\s*(\S.{0,30}?)\s*"
                         r"(?:这(?:几|两|三|四|五|六)?个?(?:字|词)|这句话?|这个说法)")
+_NAMED_WORDS = re.compile(r"(?:写|用|说|加|带)\s*(?:上|了)?\s*(\S{1,12}?)\s*"
+                          r"(?:这?[两三四五六七八九十\d]个字|这几个字|这个词|这种词|这几个词)")
 _AFTER_QUESTION = re.compile(r"(?:flag|ad[- ]?law|violat|allowed|legal|compliant|safe|\bok\b|okay|能用|能写|能过|"
                              r"过审|违规|"
                              r"合规|违禁|有问题)[^?？]*[?？]\s*([^?？]{2,}?)\s*$", re.I)
@@ -60,13 +62,26 @@ _TENTHS_SHARE = re.compile(r"(?<![\d.])(\d)\s*成(?![本交功品员])")
 _TENTHS = re.compile(r"(\d|[一二三四五六七八九])\s*成")  # 三成 = 30%
 _HALF = re.compile(r"一半|(?:by\s+)?half|\bhalve[ds]?\b|减半|腰斩", re.I)  # 砍一半 = -50%
 # "一天加到 800 块", "每天预算", "per day": a rate, not a period of one day
-_PER_DAY = re.compile(r"(?:每|一)\s*天(?=\s*(?:加|减|花|投|预算|的?预算|[\d¥]))|/\s*(?:天|日)|per day|a day|/day|"
+_PER_DAY = re.compile(r"(?:每|一)\s*天(?=\s*(?:加|减|花|投|预算|的?预算|少|多|能|[\d¥]))|"
+                      r"(?<![\d.])1\s*天(?=\s*(?:少|多))|/\s*(?:天|日)|per day|a day|/day|"
                       r"(?<=[\d万千kK元块])\s*(?:每|一)\s*[天日](?![\d])|(?<=[元块])\s*1\s*[天日](?![\d])",
                       re.I)  # "加到1500一天", "800元一天" (its 一 already a digit): an amount a day
 # 投产1:3, roi 1比4: the return per yuan written as a ratio
 _ROI_WORD = r"(?:投产比?|(?<![a-z])roi(?![a-z])|(?<![a-z])roas(?![a-z]))"
 _ROI_RATIO = re.compile(rf"{_ROI_WORD}[^0-9]{{0,6}}?1\s*[:：比]\s*({NUM})|"
                         rf"(?<![\d.])1\s*[:：比]\s*({NUM})\s*(?:的)?\s*{_ROI_WORD}", re.I)
+# a budget for a week or a month, which a plan's daily budget is that sum spread over ("一周推广预算7w", "30k a week")
+_BUDGET_OVER = tuple((re.compile(pattern, re.I), days) for pattern, days in (
+    (r"(?:一|每|1)\s*(?:周|星期|个星期|礼拜)\s*(?:的)?\s*(?:推广|广告|投放)?\s*(?:总)?\s*(?:预算|推广费|广告费|花费)|"
+     r"(?:预算|推广费|广告费)[^，,。;；0-9]{0,4}(?:一|每|1)\s*(?:周|星期)(?!\s*(?:内|里|后))|"
+     r"\bweekly (?:ad |promo(?:tion)? )?(?:budget|spend)|(?:budget|spend)\s+(?:of\s+)?[¥$]?[\d.,]+\s*[kw万]?\s*"
+     r"(?:a|per|/)\s*(?:week|wk)\b|[\d.,]+\s*[kw万]?\s*(?:a|per|/)\s*(?:week|wk)\b", 7),
+    (r"(?:一|每|1)\s*(?:个)?\s*月\s*(?:的)?\s*(?:推广|广告|投放)?\s*(?:总)?\s*(?:预算|推广费|广告费|花费)|"
+     r"\bmonthly (?:ad |promo(?:tion)? )?(?:budget|spend)|[\d.,]+\s*[kw万]?\s*(?:a|per|/)\s*(?:month|mo)\b", 30)))
+# "blended 3.5", "整体投产3": the shop's ROI over every SKU, which is the plan's target
+_ROI_BLENDED = re.compile(rf"(?:blended|overall|portfolio|shop[- ]?wide|整体|全店|综合)\s*(?:{_ROI_WORD})?\s*"
+                          rf"(?:of|at|=|:|要|得|做到|达到|不低于)?\s*(\d{{1,2}}(?:\.\d+)?)(?![\d.]|\s*[%万千kw元块])",
+                          re.I)
 _ROI_AFTER = re.compile(rf"{_ROI_WORD}[^0-9]{{0,14}}?({NUM})", re.I)
 _ROI_BEFORE = re.compile(rf"({NUM})\s*(?:的|倍)?\s*(?:target\s+|目标\s*)?{_ROI_WORD}|"
                          # "a 4x return", "4倍回报": the return per yuan of spend
@@ -80,13 +95,13 @@ _COUNT = re.compile(r"(?![1一]\s*份)(\d+|[一两二三四五六七八九十])\
                     r"descriptions|"
                     r"captions|slogans|taglines)|"
                     r"\bmake it\s+(\d{1,2})\s*[.!?]?\s*$|"
-                    r"(?:give me|gimme|send me|i need|need|i want|want|come up with|draft|write)\s+(\d+)(?!\s*(?:%|"
+                    r"(?:give me|gimme|send me|i need|need|i want|want|come up with|draft|write)\s+(\d{1,2})(?!\s*(?:%|"
                     r"percent|"
-                    r"days?|weeks?|months?|yuan|rmb|块|元|[\d.]))\b", re.I)
+                    r"days?|weeks?|months?|yuan|rmb|块|元|a day|per day|/|k\b|w\b|[\d.]))\b", re.I)
 _DAY_PATTERNS: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(rf"(\d+|{CN_NUM})\s*(?:天|日)(?!元)"), 1),
     (re.compile(r"(\d+)\s*days?\b", re.I), 1),
-    (re.compile(rf"(\d+|{CN_NUM}|a|one|two|three|four)\s*(?:个)?\s*(?:周|星期|礼拜|weeks?\b)", re.I), 7),
+    (re.compile(rf"(\d+|{CN_NUM}|a|one|two|three|four)\s*(?:个)?\s*(?:周|星期|礼拜|weeks?\b|wks?\b)", re.I), 7),
     (re.compile(rf"(\d+|{CN_NUM})\s*个\s*月|(\d+|a|one|two|three|six|twelve)\s+months?\b", re.I), 30),
 )
 _DAY_WORDS: tuple[tuple[re.Pattern[str], int], ...] = (
@@ -101,6 +116,10 @@ _PAIR = re.compile(r"(?<![咱他她])[俩仨]个?")  # not 咱俩, 他俩: the t
 _CN_QUANTITY = re.compile(r"(?<![\d.])([零一二两三四五六七八九十]+(?:点[零一二三四五六七八九]+)?)"
                           r"(?=\s*(?:万|千|百|天|日|周|星期|礼拜|个|条|版|折|成|倍|块|元|%))|"
                           r"(?<=投产)比?([零一二两三四五六七八九十]+(?:点[零一二三四五六七八九]+)?)(?![万千百])")
+# "投产比不低于三", "roi做到四": a ROI written in words, after the word and what the merchant asks of it
+_CN_ROI = re.compile(r"((?:投产比?|(?<![a-z])roi|(?<![a-z])roas)\s*(?:要|得|需要|必须)?\s*"
+                     r"(?:不低于|至少|达到|做到|到|保|不少于|最低|高于|大于|在)\s*)"
+                     r"([零一二两三四五六七八九十]+(?:点[零一二三四五六七八九]+)?)(?![万千百])", re.I)
 _EN_QUANTITY = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|thirty|fifty)\b"
                           r"(?=\s*(?:percent|%|days?\b|weeks?\b|months?\b|(?:more |new |different |alternative )?"
                           r"(?:(?:video|product|detail|details|listing) ){0,2}"
@@ -146,7 +165,7 @@ _LIMITS: tuple[tuple[str, re.Pattern[str], object], ...] = (
         rf"(?:要|得|为|是)?\s*({NUM})",
         rf"(?:单品|单个|每个|每款|每个sku|每个商品|每个品)\s*(?:sku|商品|款|品)?\s*(?:的)?\s*(?:投产比?|"
         rf"roi)?\s*(?:都)?\s*"
-        rf"(?:要|得|需要|必须)?\s*(?:不低于|至少|别低于|不能低于|最低|不少于|达到|到|高于|大于|>=?)\s*({NUM})",
+        rf"(?:要|得|需要|必须)?\s*(?:不低于|至少|别低于|不能低于|最低|最少|不少于|达到|到|高于|大于|>=?)\s*({NUM})",
         rf"(?:单品|单个|每个|每款)\s*(?:sku|商品|款|品)?\s*(?:的)?\s*(?:投产比?|roi)\s*({NUM})\s*(?:以上|起|打底)",
         rf"(?:no|any|each|every|per)\s+(?:single\s+)?(?:sku|product|item)[^0-9]{{0,16}}?"
         rf"(?:below|under|at least|above|of at least|minimum of|min(?:imum)?|floor of|"
@@ -157,9 +176,10 @@ _LIMITS: tuple[tuple[str, re.Pattern[str], object], ...] = (
         rf"(?:min(?:imum)?|floor)\s+(?:roi\s+)?per[- ](?:sku|product|item)\s*(?:roi\s*)?(?:of|at|=|:)?\s*({NUM})",
         rf"per[- ](?:sku|product|item)\s+(?:roi\s+)?(?:floor|min(?:imum)?)\s*(?:of|at|=|:)?\s*({NUM})"),
      lambda m: float(_first(m))),
-    ("horizon_days", _limit(r"(?:接下来|未来|后面)\s*(\d+)\s*(?:个)?\s*(天|日|周|星期|礼拜|月)",
+    ("horizon_days", _limit(rf"(?:接下来|未来|后面|(?:国庆|十一|双十一|双11|双12|618|大促|活动)(?:期间|那)?)\s*"
+                            rf"(\d+|{CN_NUM})\s*(?:个)?\s*(天|日|周|星期|礼拜|月)",
                             r"(?:next|coming)\s+(\d+)\s*(days?|weeks?|months?)"),
-     lambda m: int(m.group(1) or m.group(3)) * _unit_days(m.group(2) or m.group(4))),
+     lambda m: _int(m.group(1) or m.group(3)) * _unit_days(m.group(2) or m.group(4))),
     ("min_margin", _limit(rf"毛利率?\s*(?:要|得|必须|需要)?\s*(?:别|不要|不能|不得)?\s*"
                           rf"(?:低于|少于|至少|底线|不少于|不低于|最少|最低|起码|保持|保住|守住|高于|大于)\s*"
                           rf"(?:保|要|得|在|是|为|保持|保住|守住|留|留出|留够|留住)?\s*(?:在)?\s*{_SHARE}",
@@ -194,6 +214,7 @@ _LIMITS: tuple[tuple[str, re.Pattern[str], object], ...] = (
         rf"max)\s*{_SHARE}",
         rf"(?:within|at most|up to)\s*{_SHARE}\s*(?:of\s+)?(?:(?:the|current)\s+)?(?:price\s+)?(?:change|move|"
         rf"either way|up or down)",
+        rf"(?:最多|顶多|最多只|只|不超过|别超过)\s*(?:能)?\s*(?:动|调|改|变)\s*{_SHARE}",
         rf"{_SHARE}\s*以内", rf"(?:no|not|don'?t|never)\s+(?:\w+\s+){{0,4}}?more than\s*{_SHARE}"),
      lambda m: float(_first(m)) / 100),
     ("lead_time_days", _limit(
@@ -203,6 +224,11 @@ _LIMITS: tuple[tuple[str, re.Pattern[str], object], ...] = (
         r"(\d+)\s*[- ]?(天|日|周|星期|days?|weeks?)\s*(?:的)?\s*(?:of\s+)?(?:lead[- ]?times?|补货期|补货周期|到货期|"
         r"交期|"
         r"货期|to (?:deliver|restock|arrive|come in))"), _weeks_or_days),
+    ("confidence", _limit(rf"(?:有|要|需要|达到)?\s*{_SHARE}\s*(?:的)?\s*(?:把握|信心|置信|可信度|概率)",
+                          rf"(?:把握|置信度?|信心|可信度)\s*(?:要|有|达到|在)?\s*{_SHARE}",
+                          rf"{_SHARE}\s*(?:confidence|confident|sure|certain(?:ty)?)\b",
+                          rf"(?:confidence|certainty)\s*(?:level\s*)?(?:of|at|=|:)?\s*{_SHARE}"),
+     lambda m: float(_first(m)) / 100),
     ("stock_units", _limit(r"(?:只有|只剩|仅剩|剩下?|库存)\s*(\d+)\s*(?:件|个|套)",
                            r"(?:only\s+(?:has|have)|just)\s+(\d+)\s+units"), lambda m: int(_first(m))),
     ("max_rows", _limit(r"(?:给我|前|显示|返回)\s*(\d+)\s*(?:行|条)", r"(?:first|top|show|limit)\s+(\d+)\s+rows"),
@@ -243,6 +269,9 @@ class Slots(BaseModel):
     changes: dict[str, str] = {}  # one question changing price and budget: {"price": "199", "budget": "+100%"}
     per_sku: dict[str, dict[str, str]] = {}  # each SKU its own change: {"price": {"S041": "+15%"}, "budget": {...}}
     category: str | None = None  # "护肤品的", "for skincare": the category some ad-law rules depend on
+    platform: str | None = None  # "抖音上发", "for tmall": the platform whose rules the copy must also meet
+    confidence: float | None = None  # "有九成把握就行", "90% confidence is fine": a plan's stated confidence
+    price_added: float | None = None  # "涨3块钱", "5 bucks cheaper": yuan on top of today's price, signed
     day: date | None = None  # one day: 昨天 (the data's last day), 前天, 9月28号, 9.25, Sep 27, 2026-09-20
     top: int | None = None  # "top 10", "前3", "列前8条": how many items a list or report shows
     objective_implied: bool = False  # the objective was read from a margin floor alone, not asked for
@@ -293,12 +322,15 @@ def parse_slots(text: str, *, original: str | None = None, today: date | None = 
         values["quoted"] = re.split(r"[:：]|——| — ", written, maxsplit=1)[1].strip()
     elif _CAN_WRITE.search(original or text):
         values["quoted"] = _CAN_WRITE.search(original or text).group(1).strip()
+    elif _NAMED_WORDS.search(original or text):  # "标题里写最好用三个字会被判极限词吗": the words it counts out
+        values["quoted"] = _NAMED_WORDS.search(original or text).group(1).strip()
     elif _AFTER_QUESTION.search(original or text):  # "will this get flagged? 顶级奢华 独一无二": the copy after the ask
         values["quoted"] = _AFTER_QUESTION.search(original or text).group(1).strip()
     # numerals become digits only after the copy to check was taken verbatim; the rest reads digits
     text = _PAIR.sub(lambda match: {"俩": "两个", "仨": "三个"}[match.group(0)[0]], text)  # 俩脚本 = 两个脚本
     text = _TAIL_PER_DAY.sub(lambda match: f"{match.group(1)} ", text)
     text = _CN_QUANTITY.sub(lambda match: _cn_digits(match.group(1) or match.group(2)), text)
+    text = _CN_ROI.sub(lambda match: match.group(1) + _cn_digits(match.group(2)), text)
     text = _EN_QUANTITY.sub(lambda match: str(EN_NUMBERS[_first(match).lower()]), text)
     text = _TENTHS_SHARE.sub(lambda match: f"{int(match.group(1)) * 10}%", text)  # 两成 = 20%, wherever it is
     text = _UNIT_TAIL.sub(lambda match: f"{match.group(1)}.{CN_DIGITS.get(match.group(3), match.group(3))}"
@@ -329,6 +361,7 @@ def parse_slots(text: str, *, original: str | None = None, today: date | None = 
         "percent", -50.0 if re.search(r"砍|减|降|腰斩|cut|halve|lower|reduce|drop", text, re.I) else 50.0))
     work = _PER_DAY.sub(_blank, work)
     work = _take(work, _ROI_RATIO, lambda m: values.setdefault("target_roi", float(_first(m))))
+    work = _take(work, _ROI_BLENDED, lambda m: values.setdefault("target_roi", float(_first(m))))
     for pattern in (_ROI_AFTER, _ROI_BEFORE):  # "投产比 3.5" first: in "预算 5000 roi 3" the 5000 is no ROI
         if "target_roi" not in values:
             work = _take(work, pattern, lambda m: values.setdefault("target_roi", float(_first(m))),
@@ -339,9 +372,11 @@ def parse_slots(text: str, *, original: str | None = None, today: date | None = 
     for pattern, days in _DAY_WORDS:
         if "days" not in values and pattern.search(work):
             values["days"] = days
+    work = _take(work, _YUAN_CHANGE, lambda m: values.setdefault("price_added", _yuan_change(m)))
     money = _money(work)
     if money is not None:
-        values["money"] = money
+        over = next((days for pattern, days in _BUDGET_OVER if pattern.search(text)), 1)
+        values["money"] = round(money / over, 2)  # "一周预算7w": 10,000 a day, the rate a plan takes
     low = text.lower()
     if re.search(r"同比|去年|year[- ]over[- ]year|\byoy\b|y/y|last (year|yr)|a year (ago|before)", low):
         values["compare"] = "yoy"
@@ -359,6 +394,9 @@ def parse_slots(text: str, *, original: str | None = None, today: date | None = 
         if re.search(pattern, low):
             values["category"] = category
             break
+    platform = _PLATFORM.search(low)
+    if platform:
+        values["platform"] = next(name for name, found in zip(_PLATFORMS, platform.groups(), strict=True) if found)
     values["stockout"] = bool(STOCKOUT.search(low))
     values["stop_ads"] = bool(STOP_ADS.search(low))
     values["about_budget"] = bool(re.search(r"预算|budget|推广|ad spend|投放|promo", low))
@@ -371,11 +409,33 @@ _CATEGORIES = ((r"保健品|保健食品|蓝帽子|supplement|health food", "hea
                (r"食品|零食|茶叶|饮料|冲饮|软糖|(?<![a-z])food(?![a-z])|snack|gummies|(?<![a-z])tea(?![a-z])|"
                 r"beverage", "food"),
                (r"医疗器械|药品|medical device|pharmacy", "medical"),
-               (r"化妆品|美妆|面霜|cosmetic", "cosmetics"),
-               (r"护肤|精华|skincare|skin care", "skincare"), (r"彩妆|口红|粉底|makeup", "makeup"),
-               (r"连衣裙|dress", "dress"), (r"外套|夹克|jacket", "jacket"), (r"t恤|短袖|t-shirt|tshirt", "tshirt"),
+               (r"化妆品|美妆|面霜|cosmetic", "cosmetics"),  # the same rules as skincare (tools/data/ad_law.toml)
+               (r"护肤|精华|乳液|爽肤水|眼霜|skincare|skin care|serum|face cream|moisturi[sz]er|toner",
+                "skincare"), (r"彩妆|口红|粉底|makeup", "makeup"),
+               (r"连衣裙|dress", "dress"),
+               (r"外套|夹克|羽绒服|棉服|冲锋衣|大衣|jacket|down coat|parka", "jacket"),
+               (r"t恤|短袖|t-shirt|tshirt", "tshirt"),
                (r"裤|pants|trousers", "pants"), (r"针织|毛衣|knitwear|sweater", "knitwear"),
                (r"枕头|床品|家纺|家居|pillow|bedding|homeware", "home"))
+# "涨3块钱", "便宜5元", "price up 5 bucks", "5 yuan cheaper": a change in yuan, not a new price of 3 or 5 ("降到5元"
+# is a new price: 到 follows the verb)
+_YUAN = r"(?:块钱?|元|bucks?|yuan|rmb|kuai)"
+_YUAN_CHANGE = re.compile(
+    rf"(?P<verb>涨|降|加|减|贵|便宜|提|上调|下调|raise[ds]?|increase[ds]?|up|cut|lower|drop|down|reduce[ds]?)"
+    rf"(?:\s*(?:价|价格|了|the price|price|it|by))*\s*[¥$]?\s*(?P<value>{NUM})\s*{_YUAN}(?![/每])|"
+    rf"[¥$]?\s*(?P<after>{NUM})\s*{_YUAN}\s*(?P<way>more|cheaper|less|off|higher|lower|up|down)\b", re.I)
+
+
+def _yuan_change(match: re.Match[str]) -> float:
+    if match["verb"]:
+        return (1 if UP.fullmatch(match["verb"]) or match["verb"].lower().startswith(("raise", "increase"))
+                else -1) * float(match["value"])
+    return (1 if match["way"].lower() in ("more", "higher", "up") else -1) * float(match["after"])
+
+
+# the platform a piece of copy is for, by the names the ad-law lexicon knows (tools/data/ad_law.toml)
+_PLATFORMS = ("douyin", "kuaishou", "tmall", "taobao")
+_PLATFORM = re.compile(r"(抖音|抖店|douyin|tiktok)|(快手|kuaishou)|(天猫|tmall)|(淘宝|taobao)", re.I)
 _PRICE_WORD = re.compile(r"价|卖|price", re.I)
 _PRICE_VERB = re.compile(r"降到|涨到|卖|定成|priced at|sells? (?:at|for)", re.I)
 _BUDGET_WORD = re.compile(r"预算|推广|budget|promo|ad spend", re.I)
@@ -442,8 +502,11 @@ def _segment_change(segment: str, text: str, start: int, end: int) -> tuple[str,
         return kind, "+100%"
     if _HALF.search(segment):
         return kind, "-50%"
-    value = _NEW_VALUE.search(segment)
+    value = _NEW_VALUE.search(segment) or _AT_VALUE.search(segment)  # "S041 at 89 and S042 at 99"
     return (kind, f"{float(value.group(1).replace(',', '')):g}") if value else None
+
+
+_AT_VALUE = re.compile(rf"^\s*(?:at|@)\s*[¥$]?\s*({MONEY_NUM})(?![\d%.])", re.I)
 
 
 def _take(text: str, pattern: re.Pattern[str], use, group: int = 0) -> str:
@@ -525,6 +588,8 @@ def _take_yearless_dates(text: str, today: date) -> tuple[str, date | None, date
         if start is not None:
             following = date(start.year + (month == 12), month % 12 + 1, 1)
             end = min(following.fromordinal(following.toordinal() - 1), today)
+            if _SINCE_BEFORE.search(text[:match.start()]) or _SINCE_AFTER.match(text, match.end()):
+                end = today  # "since August", "8月以来": that month's first day to the data's last
             return text[:match.start()] + " " * len(match.group(0)) + text[match.end():], start, end
     return text, None, None
 
@@ -532,11 +597,23 @@ def _take_yearless_dates(text: str, today: date) -> tuple[str, date | None, date
 # the calendar week before this one (the data's last day is "yesterday"): not "比上周", which compares with it
 _EN_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _WEEKDAY = re.compile(r"(?:(上一?个?)|(这个?|本)|(?<![每隔]))(?:周|星期|礼拜)([一二三四五六日天])|"
-                      r"\b(?:last|since|from)\s+(?:last\s+)?(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b",
-                      re.I)
+                      r"\b(?:(last|since|from)\s+(?:last\s+)?|(?:on|for)\s+)"
+                      r"(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.I)
+# the days just before a sales festival, whose first day (month, day) ends them: 国庆前一周, 双11前3天
+_HOLIDAYS = {"国庆": (10, 1), "十一": (10, 1), "国庆节": (10, 1), "双十一": (11, 11), "双11": (11, 11),
+             "双十二": (12, 12), "双12": (12, 12), "618": (6, 18), "national day": (10, 1), "nationalday": (10, 1),
+             "golden week": (10, 1), "goldenweek": (10, 1), "singles day": (11, 11), "singlesday": (11, 11),
+             "singles' day": (11, 11), "singles'day": (11, 11), "11.11": (11, 11), "6.18": (6, 18)}
+_BEFORE_HOLIDAY = re.compile(
+    r"(国庆节?|(?<!\d)十一(?!月)|双十一|双11|双十二|双12|(?<!\d)618(?!\d))\s*(?:前|之前|以前)\s*(?:的)?\s*"
+    r"(最后[一1]天|那天|前?[一1]天|[一1]\s*(?:周|星期|个星期)|(\d+)\s*天)|"
+    r"(?:the\s+)?(day before|eve of|week before)\s+(national day|golden week|singles'? day|11\.11|6\.18)", re.I)
+_WEEKEND = re.compile(r"(上一?个?周末|\blast weekend\b|\bover the weekend\b|\bthe weekend\b)|"
+                      r"(这个?周末|本周末|\bthis weekend\b)", re.I)
+_COMPARED_WITH = re.compile(r"(?:跟|比|和|与|较|对比|相比|\bvs\.?|\bthan|\bto|\bwith|\bagainst)\s*(?:the\s+)?$", re.I)
 _WEEK_BEFORE_LAST = re.compile(r"上上(?:个)?(?:周|星期|礼拜)|(?:the )?week before last", re.I)
-_LAST_WEEK = re.compile(r"(?<![跟比和与较])(?:上一?个?(?:周|星期|礼拜)(?![一二三四五六日天])|"
-                        r"(?<!than )(?<!vs )(?<!vs\. )(?<!to )(?<!with )"
+_LAST_WEEK = re.compile(r"(?<![跟比和与较])(?:上一?个?(?:周|星期|礼拜)(?![一二三四五六日天末])|"
+                        r"(?<!than )(?<!vs )(?<!vs\. )(?<!to )(?<!with )(?<!day )"
                         r"\b(?:last|previous|prior) (?:calendar )?week\b)(?![跟比])", re.I)
 # calendar periods, "today" being the day after the data's last day: 上个月 / last month is the calendar month
 # before today's (09-01..09-30 for data ending 09-30), 本月 / this month runs from the start of today's month to
@@ -572,7 +649,15 @@ def _take_days(work: str, today: date, values: dict[str, object]) -> str:
     read into `values` and blanked from the text."""
     if "start" not in values:
         week = _WEEK_BEFORE_LAST.search(work)
-        if week:
+        if week and _COMPARED_WITH.search(work[:week.start()]):  # "上周跟上上周比": the week compared with, blanked;
+            work = work[:week.start()] + " " * len(week.group(0)) + work[week.end():]  # 上周 before it is the period
+            named = re.search(r"上一?个?(?:周|星期|礼拜)(?![一二三四五六日天])|\blast week\b", work[:week.start()],
+                              re.I)
+            if named and today.weekday() != 6:
+                monday = today - timedelta(days=today.weekday() + 7)
+                values.update(start=monday, end=monday + timedelta(days=6), days=7)
+                work = work[:named.start()] + " " * len(named.group(0)) + work[named.end():]
+        elif week:
             monday = today - timedelta(days=today.weekday() + 14)
             values.update(start=monday, end=monday + timedelta(days=6), days=7)
             work = work[:week.start()] + " " * len(week.group(0)) + work[week.end():]
@@ -586,19 +671,39 @@ def _take_days(work: str, today: date, values: dict[str, object]) -> str:
                 values.update(start=monday - timedelta(days=7), end=monday - timedelta(days=1))
             values["days"] = 7
             work = work[:week.start()] + " " * len(week.group(0)) + work[week.end():]
+    weekend = _WEEKEND.search(work) if "start" not in values else None
+    if weekend:  # 上周末 / last weekend: the Saturday and Sunday before this week; 这周末 this week's, if begun
+        saturday = today - timedelta(days=today.weekday()) + timedelta(days=5 - (7 if weekend.group(1) else 0))
+        if saturday <= today:
+            values.update(start=saturday, end=min(saturday + timedelta(days=1), today))
+            work = work[:weekend.start()] + " " * len(weekend.group(0)) + work[weekend.end():]
     if "start" not in values:
         work = _take_calendar_period(work, today, values)
+    holiday = _BEFORE_HOLIDAY.search(work)
+    if holiday and "start" not in values and "day" not in values:  # 国庆前最后一天, 国庆前一周, the week before 618
+        name, before, days = (holiday.group(1) or holiday.group(5), holiday.group(2) or holiday.group(4),
+                              holiday.group(3))
+        month, day = _HOLIDAYS[re.sub(r"\s", "", name.lower())]
+        first = _latest(today + timedelta(days=1), month, day)  # the festival's latest start the data can precede
+        eve = first - timedelta(days=1) if first is not None else None
+        if eve is not None:
+            span = 1 if re.search(r"[一1]天|那天|day before|eve", before, re.I) else (_int(days) if days else 7)
+            if span == 1:
+                values["day"] = eve
+            else:
+                values.update(start=eve - timedelta(days=span - 1), end=eve)
+            return work[:holiday.start()] + " " * len(holiday.group(0)) + work[holiday.end():]
     weekday = _WEEKDAY.search(work)
     if weekday:  # 上周五, 这周一, last Friday: a day of a calendar week
-        zh_last, zh_this, zh_day, en_day = weekday.groups()
+        zh_last, zh_this, zh_day, en_last, en_day = weekday.groups()
         index = "一二三四五六日天".index(zh_day) if zh_day else _EN_DAYS.index(en_day.lower()[:3])
         monday = today - timedelta(days=today.weekday())
         if zh_day:
             chosen = monday + timedelta(days=min(index, 6) - (7 if zh_last else 0))
             if chosen > today and not zh_this:  # a bare 周五 still to come this week is last week's
                 chosen -= timedelta(days=7)
-        else:  # "last Friday": the latest Friday before the data's last day
-            chosen = today - timedelta(days=(today.weekday() - index) % 7 or 7)
+        else:  # "last Friday": the latest Friday before the data's last day; "on Tuesday" the latest up to it
+            chosen = today - timedelta(days=(today.weekday() - index) % 7 or (7 if en_last else 0))
         if chosen <= today:
             since = re.match(r"(?:since|from)\b", weekday.group(0), re.I)
             if since or _SINCE_BEFORE.search(work[:weekday.start()]) or _SINCE_AFTER.match(work, weekday.end()):

@@ -1,6 +1,6 @@
 """Offline agent bench: right first tool and right key arguments on merchant questions, and `ask` latency.
 
-Run: python bench/bench_agent.py [--planner-only] [--set tuning|heldout|heldout2|heldout3|heldout4|both|all] [--verbose]
+Run: python bench/bench_agent.py [--planner-only] [--set tuning|heldout|heldout2|...|heldout6|both|all] [--verbose]
      [--repeat 5]
 
 The sets:
@@ -50,6 +50,14 @@ The sets:
                          a fit from then on. Left: three SKU ids written without their zeros ("s12", "s1"; the
                          tools now resolve them against the catalogue, the planner's own arguments keep them as
                          written) and 昨天 read as days 1 rather than start = end (the same period).
+  agent_heldout6.jsonl   150 questions (90 zh, 60 en, 12-13 per category) written blind by a sixth helper who saw
+                         only the tool schemas, README.md, INTERFACE.md and DATA_CONTRACT.md (sha256 5e30844b...),
+                         asked for slang, several SKUs, relative dates, budgets as rates and ad-law traps. First
+                         run: main 6e26705 (+ the channel-conversion query) first tool 82.7%, key arguments 71.3%.
+                         Its misses were then read and fixed in general forms, pinned by tests in other words:
+                         100% / 98.7%, a fit from then on. Left: 面霜 is read as cosmetics (held-out 1 writes it so;
+                         the set says skincare; the ad-law checker treats both alike) and "涨3块钱" is a change of
+                         +3元 from the data's price, not the 42 the merchant computed from the 39 they said.
 A question counts as calling a tool only if the offline model really would (a plan missing a required
 argument, or an unsure reading, answers in words). "x2" and "+100%" are one change; the held-out "skus" of
 plan_promotion is its sku_ids.
@@ -79,6 +87,7 @@ HELDOUT2 = HERE / "agent_heldout2.jsonl"  # frozen copy of /work/wt/_heldout3/ag
 HELDOUT3 = HERE / "agent_heldout3.jsonl"  # frozen copy of /work/wt/_heldout4/agent_heldout3.jsonl
 HELDOUT4 = HERE / "agent_heldout4.jsonl"  # frozen copy of /root/_frozen/agent_heldout4.jsonl
 HELDOUT5 = HERE / "agent_heldout5.jsonl"  # frozen copy of /root/_frozen/agent_heldout5.jsonl
+HELDOUT6 = HERE / "agent_heldout6.jsonl"  # frozen copy of /root/_frozen/s37/agent_heldout6.jsonl
 LATENCY_QUESTION = "为什么这周 GMV 掉了?"
 SAMPLE_LAST_DAY = date(2026, 9, 30)  # what the agent's system prompt says of the sample shop: dates are read up to it
 CLI = [sys.executable, "-c", "from shopagent.cli import main; main()"]  # the console script, in this interpreter
@@ -205,11 +214,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--verbose", action="store_true", help="print the misses too")
     parser.add_argument("--set", choices=("tuning", "heldout", "heldout2", "heldout3", "heldout4", "heldout5",
-                                          "both", "all"), default="all")
+                                          "heldout6", "both", "all"), default="all")
     options = parser.parse_args()
     paths = {"tuning": [QUESTIONS], "heldout": [HELDOUT], "heldout2": [HELDOUT2],
-             "heldout3": [HELDOUT3], "heldout4": [HELDOUT4], "heldout5": [HELDOUT5], "both": [QUESTIONS, HELDOUT],
-             "all": [QUESTIONS, HELDOUT, HELDOUT2, HELDOUT3, HELDOUT4, HELDOUT5]}[options.set]
+             "heldout3": [HELDOUT3], "heldout4": [HELDOUT4], "heldout5": [HELDOUT5], "heldout6": [HELDOUT6],
+             "both": [QUESTIONS, HELDOUT],
+             "all": [QUESTIONS, HELDOUT, HELDOUT2, HELDOUT3, HELDOUT4, HELDOUT5, HELDOUT6]}[options.set]
     report = {"planner": [score_planner(path) for path in paths]}
     if not options.planner_only:
         report["latency"] = ask_latency(options.repeat)

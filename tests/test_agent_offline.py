@@ -1070,3 +1070,100 @@ def test_a_sku_written_without_its_zeros_reaches_the_tool_as_the_catalogue_write
 ])
 def test_how_a_day_went_is_a_diagnosis_of_it(question, arguments):
     test_the_questions_merchants_asked_are_read_as_meant(question, "diagnose", arguments)
+
+
+# held-out 6's misses by cause, each written here in other words than the set's
+@pytest.mark.parametrize("question, tool, arguments", [
+    # a change in yuan is a change, never a new price of that many yuan
+    ("S021便宜8块会怎样", "whatif", {"price": {"S021": "-8元"}}),
+    ("what if S021 costs 6 yuan more", "whatif", {"price": {"S021": "+6元"}}),
+    # each SKU its own price, written "at"
+    ("what if S011 at 59 and S012 at 69", "whatif", {"price": {"S011": "59", "S012": "69"}}),
+    # a stopped plan (计划) is a stopped campaign; 一天少多少 is a rate, not a one-day horizon
+    ("S022的计划停了的话一天少卖多少", "whatif", {"budget": {"S022": "0"}, "days": None}),
+    # a weekly or monthly budget is spread over its days; a target ROI written in words; per-SKU floors with 最少
+    ("一周广告费3.5万，投产1:4，怎么分", "plan_promotion", {"budget": 5000.0, "target_roi": 4.0}),
+    ("monthly budget 90k, roi 3", "plan_promotion", {"budget": 3000.0, "target_roi": 3.0}),
+    ("每天一万，投产比不低于四，每款roi最少3", "plan_promotion",
+     {"budget": 10000.0, "target_roi": 4.0, "min_roi_per_sku": 3.0}),
+    ("split 20k a day, blended 3, no sku below 2", "plan_promotion",
+     {"budget": 20000.0, "target_roi": 3.0, "min_roi_per_sku": 2.0}),
+    ("双11七天每天3万，roi 3", "plan_promotion", {"budget": 30000.0, "target_roi": 3.0, "horizon_days": 7}),
+    ("只用9月10号之前的数据，每天1万 roi 3 怎么投", "plan_promotion",
+     {"budget": 10000.0, "target_roi": 3.0, "as_of": "2026-09-10"}),
+    ("每天4000 roi 3，八成把握就够", "plan_promotion", {"budget": 4000.0, "target_roi": 3.0, "confidence": 0.8}),
+    ("ad spend is too high, I only want 3000 a day at roi 5", "plan_promotion",
+     {"budget": 3000.0, "target_roi": 5.0}),
+    # what only a price plan answers
+    ("S030的最优价是多少", "plan_pricing", {"skus": ["S030"]}),
+    ("S031是不是定高了", "plan_pricing", {"skus": ["S031"]}),
+    ("S032改价，最多只调8个点", "plan_pricing", {"skus": ["S032"], "max_change": 0.08}),
+    # the report: its own comparison, its actions, a weekday, a festival's eve, a count of actions
+    ("昨天跟上周同一天比怎么样", "daily_report", {"day": "2026-09-30"}),
+    ("what's on my plate today", "daily_report", {}),
+    ("report for monday", "daily_report", {"day": "2026-09-28"}),
+    ("国庆前一天的日报列8个动作", "daily_report", {"day": "2026-09-30", "top": 8}),
+    ("前儿个店里情况汇总", "daily_report", {"day": "2026-09-29"}),
+    # why a move happened is a diagnosis, over the period it names
+    ("上周和上上周比为什么少了", "diagnose", {"start": "2026-09-21", "end": "2026-09-27"}),
+    ("S040 S041怎么突然没单了", "diagnose", {"sku_ids": ["S040", "S041"]}),
+    ("推广费花了不少但ROI拉不起来，找找原因", "diagnose", {}),
+    ("what caused the spike over the weekend", "diagnose", {"start": "2026-09-26", "end": "2026-09-27"}),
+    ("国庆前3天为什么掉了", "diagnose", {"start": "2026-09-28", "end": "2026-09-30"}),
+    ("explain the last 2 wks", "diagnose", {"days": 14}),
+    # data: a channel's visitors, stockout days, price changes since a month
+    ("S015上周每天直播进店多少人", "sql", {}),
+    ("上个月哪些天断货", "sql", {}),
+    ("show me S004's price changes since july", "sql", {}),
+    # copy: asked for by kind whatever the claim; checked with its platform, category, counted-out words
+    ("need a title for S010, call it the best one on taobao", "creative_draft", {"sku_id": "S010", "kind": "title"}),
+    ("快手上说“今晚12点截止”可以吗", "creative_check", {"text": "今晚12点截止", "platform": "kuaishou"}),
+    ("冲锋衣卖点“全网第一防水”合规吗", "creative_check", {"text": "全网第一防水", "category": "jacket"}),
+    ("lint this for douyin: 史上最低价", "creative_check", {"text": "史上最低价", "platform": "douyin"}),
+    ("详情页写顶级两个字会被罚吗", "creative_check", {"text": "顶级"}),
+    # the assortment plan's own questions
+    ("死库存有哪些", "plan_assortment", {}),
+    ("how much of S020 should we restock", "plan_assortment", {}),
+    # a price set in the system is a back-office change shopagent does not make
+    ("set S019 price to 99 now", None, {}),
+])
+def test_held_out_6s_misses_are_read_as_meant_in_other_words(question, tool, arguments):
+    if tool is None:
+        from datetime import date
+
+        from shopagent.offline_planner import plan
+
+        planned = plan(question, today=date(2026, 9, 30))
+        assert planned.calls == [] and planned.intent == "refused", planned
+        return
+    test_the_questions_merchants_asked_are_read_as_meant(question, tool, arguments)
+
+
+@pytest.mark.parametrize("history, question, tool, arguments", [
+    ("S012为啥卖不动", "S020 S021也看看", "diagnose", {"sku_ids": ["S020", "S021"]}),
+    ("what if S030 budget goes to 1000/day", "how about 1500", "whatif", {"budget": {"S030": "1500"}}),
+    ("plan 8000 a day at roi 3", "only S010 through S012", "plan_promotion",
+     {"budget": 8000.0, "target_roi": 3.0, "sku_ids": ["S010", "S011", "S012"]}),
+    ("这句“全网最低价”合规吗", "那抖音呢", "creative_check", {"text": "全网最低价", "platform": "douyin"}),
+])
+def test_held_out_6s_follow_ups_are_read_as_meant_in_other_words(history, question, tool, arguments):
+    from datetime import date
+
+    from shopagent.offline_planner import plan
+
+    planned = plan(question, previous=plan(history, today=date(2026, 9, 30)), today=date(2026, 9, 30))
+    assert [call.tool for call in planned.calls] == [tool]
+    got = planned.calls[0].arguments
+    assert {key: got.get(key) for key in arguments} == arguments, got
+
+
+def test_a_price_change_in_yuan_is_simulated_from_todays_price(cli, sample_db):
+    plus = json.loads(cli("whatif", "--price", "S043=+3元", "--db", sample_db, "--json").stdout)
+    price = json.loads(cli("sql", "SELECT price FROM price_history WHERE sku_id = 'S043' ORDER BY date DESC LIMIT 1",
+                           "--db", sample_db, "--json").stdout)[0]["price"]
+    same = json.loads(cli("whatif", "--price", f"S043={price + 3:g}", "--db", sample_db, "--json").stdout)
+    assert plus["delta"] == same["delta"]
+    result = cli("whatif", "--price", "S043=-100000元", "--db", sample_db)
+    assert result.exit_code == 2 and "zero or below" in " ".join(result.output.replace("│", " ").split())
+    result = cli("whatif", "--price", "S043=+3", "--db", sample_db)
+    assert result.exit_code == 2 and "S043=+3元" in result.output
