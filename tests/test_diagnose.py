@@ -606,3 +606,44 @@ def test_two_channels_falling_at_once_are_both_found(quiet_world, tmp_path):
     assert set(drops) == {"search", "recommend"}
     assert abs(date.fromisoformat(drops["recommend"].evidence["drop_start"])
                - date.fromisoformat(recommend_from)) <= timedelta(days=1)
+
+
+def test_a_campaign_the_platform_stopped_delivering_is_found_with_the_gmv_it_no_longer_bought(quiet_world, tmp_path):
+    """A campaign whose orders per click fall by half, then whose spend the platform cuts to a twentieth of its
+    unchanged budget (it can no longer hold the target ROI): its finding counts the GMV the undelivered budget
+    would have brought at the ROI it was due, not only the shortfall on the sliver still spent."""
+    import csv
+
+    from shopagent.tools.diagnose import diagnose
+    from shopagent.tools.store import Shop
+
+    from .conftest import edited_world
+
+    last = quiet_world.truth.end
+    with (quiet_world.folder / "promotion_daily.csv").open(encoding="utf-8", newline="") as file:
+        rows = list(csv.DictReader(file))
+    orders: dict[str, int] = {}
+    for row in rows:
+        orders[row["sku_id"]] = orders.get(row["sku_id"], 0) + int(row["ad_orders"])
+    sku = max(sorted(orders), key=orders.get)
+    broke, throttled = (last - timedelta(days=9)).isoformat(), (last - timedelta(days=6)).isoformat()
+
+    def break_campaign(row: dict) -> None:
+        if row["sku_id"] != sku or row["date"] < broke:
+            return
+        per_order = float(row["ad_gmv"]) / max(int(row["ad_orders"]), 1)
+        scale = 0.05 if row["date"] >= throttled else 1.0
+        for column in ("impressions", "clicks"):
+            row[column] = str(int(round(int(row[column]) * scale)))
+        row["spend"] = f"{float(row['spend']) * scale:.2f}"
+        row["ad_orders"] = str(int(round(int(row["ad_orders"]) * 0.5 * scale)))
+        row["ad_gmv"] = f"{int(row['ad_orders']) * per_order:.2f}"
+
+    world = edited_world(quiet_world, tmp_path, "promotion_daily", break_campaign)
+    found = [finding for finding in diagnose(Shop(world.db)).findings
+             if finding.kind == "promotion_below_target_roi" and finding.sku_id == sku]
+    assert found, f"the throttled campaign of {sku} was not found"
+    evidence = found[0].evidence
+    assert evidence["undelivered_spend"] > 0
+    # the undelivered budget, at the ROI the campaign was due, is most of the loss
+    assert found[0].impact_gmv < -0.8 * evidence["undelivered_spend"] * evidence["expected_roi"]

@@ -18,6 +18,7 @@ MIN_REFERENCE_ORDERS = 5  # fewer ad orders than this over four weeks say nothin
 MIN_DAYS_AFTER = 3  # a fall must have lasted this many days to be told apart from a bad day
 SPREAD_BLOCK = 14  # a rate's wander is read between adjacent fortnights of the history
 MIN_SPREAD_PAIRS = 20  # SKU x fortnight pairs before the shop's own wander can be read off them
+DELIVERY_COLLAPSE = 0.5  # spending under half its usual share of the budget is a campaign the platform throttled
 
 
 def detect_promotion_shortfalls(ctx: DetectContext) -> list[Candidate]:
@@ -84,10 +85,20 @@ def detect_promotion_shortfalls(ctx: DetectContext) -> list[Candidate]:
     p_values = [fall.p_value if fall is not None and key in resolved else 1.0
                 for key, fall in ((key, resolved.get(key)) for key in scans)]
     cutoff = benjamini_hochberg(p_values)
+    collapsed = _delivery_collapsed(ctx, eligible, reference)
+    # a campaign the platform stopped delivering is chosen by its spend, not by its orders: its orders per click
+    # are tested on their own, Bonferroni over the collapsed campaigns only (see _delivery_collapsed)
+    corroborated = {}
+    for position in np.flatnonzero(collapsed):
+        level = FAMILY_ALPHA / int(collapsed.sum())
+        fall = scans[(int(position), "orders")](level)
+        if fall is not None and fall.p_value <= level:
+            corroborated[int(position)] = fall
     found = []
     for position, row in enumerate(eligible):
         falls = [resolved.get((position, name)) for name in ("orders", "clicks")]
         falls = [fall for fall in falls if fall is not None and fall.p_value <= cutoff]
+        falls += [corroborated[position]] if position in corroborated else []
         if not falls:
             continue
         fall = min(falls, key=lambda fall: (fall.p_value, fall.split))
@@ -107,13 +118,19 @@ def detect_promotion_shortfalls(ctx: DetectContext) -> list[Candidate]:
         if not (roi_post < target and roi_post < expected_roi):
             continue
         compensation_line = rules["roi_ratio"] * target
+        # a throttled campaign also lost the clicks its budget no longer bought: the spend its usual share of the
+        # budget would have been, at the ROI it was due
+        undelivered = 0.0
+        if collapsed[position]:
+            usual = _usual_utilisation(ctx, row, before)
+            undelivered = max(float(np.nansum(usual * panel.daily_budget[row, post])) - spend, 0.0)
         expected_orders = float(panel.ad_orders[row, before].sum()) * spend / spend_ref * float(selling[row])
         # clicks since the fall against what the same spend bought before it (days of unusual spend left out)
         cut = fall.split
         click_rate = clicks[position, :cut].sum() / max(float(bought[position, :cut].sum()), 1e-9)
         found.append(Candidate(
             kind="promotion_below_target_roi", row=int(row), channel="promotion",
-            impact_gmv=round(ad_gmv - spend * expected_roi, 2),
+            impact_gmv=round(ad_gmv - spend * expected_roi - undelivered * expected_roi, 2),
             z_score=round(NormalDist().inv_cdf(max(fall.p_value, 1e-15)), 2),  # reported z, capped near -8
             evidence={"delivered_roi": round(roi_post, 2), "target_roi": round(target, 2),
                       "roi_before": round(roi_before, 2), "expected_roi": round(expected_roi, 2),
@@ -127,9 +144,61 @@ def detect_promotion_shortfalls(ctx: DetectContext) -> list[Candidate]:
                       "expected_ad_orders": round(expected_orders, 1), "scan_p_value": round(fall.p_value, 5),
                       "shortfall_vs_target_gmv": round(target * spend - ad_gmv, 2),
                       "compensation_threshold_roi": round(compensation_line, 2),
-                      "compensation_may_apply": bool(roi_post < compensation_line)},
+                      "compensation_may_apply": bool(roi_post < compensation_line),
+                      **({"undelivered_spend": round(undelivered, 2)} if collapsed[position] else {})},
         ))
     return found
+
+
+def _utilisation(ctx: DetectContext, rows: np.ndarray) -> np.ndarray:
+    """(sku, day) spend over the day's budget on the days the SKU could be sold and had a budget (NaN elsewhere)."""
+    budget = ctx.panel.daily_budget[rows, :ctx.current.stop]
+    usable = _sellable(ctx)[rows, :ctx.current.stop] & (np.nan_to_num(budget) > 0)
+    return np.where(usable, ctx.panel.ad_spend[rows, :ctx.current.stop] / np.where(usable, budget, 1.0), np.nan)
+
+
+def _usual_utilisation(ctx: DetectContext, row: int, days: np.ndarray) -> float:
+    share = _utilisation(ctx, np.array([row]))[0, days]
+    return float(np.nanmedian(share)) if np.isfinite(share).any() else 0.0
+
+
+def _delivery_collapsed(ctx: DetectContext, eligible: np.ndarray, reference: slice) -> np.ndarray:
+    """Per eligible SKU: did the platform stop spending its budget in the period, for at least MIN_DAYS_AFTER days
+    in a row, deeper than any campaign of the shop ever did in its history?
+
+    A target-ROI campaign the platform can no longer fill at its target is throttled: it spends a sliver of an
+    unchanged budget. Each run of MIN_DAYS_AFTER days is measured as its median share of the budget over the
+    median of the four weeks before it; the period's deepest run must be under DELIVERY_COLLAPSE and under the
+    deepest run of every campaign over the shop's history (its own calibration: budgets paced, explored and
+    paused there too). Spend is not orders: a campaign chosen this way has its orders per click tested on their
+    own, at the family level over the chosen campaigns, and a throttle without a conversion fall is no finding."""
+    share = _utilisation(ctx, eligible)
+    current, run = ctx.current, MIN_DAYS_AFTER
+    usual = share[:, reference]
+    enough = np.isfinite(usual).sum(axis=1) >= REFERENCE_DAYS // 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN runs: days without a budget or stock
+        level = np.nanmedian(usual, axis=1)
+        runs = np.nanmedian(np.lib.stride_tricks.sliding_window_view(share[:, current], run, axis=1), axis=2)
+        now = np.nanmin(runs, axis=1) / level
+        deepest = _deepest_history_run(share[:, :current.start], run)
+    return enough & (level > 0) & np.isfinite(now) & (now < min(DELIVERY_COLLAPSE, deepest))
+
+
+def _deepest_history_run(share: np.ndarray, run: int) -> float:
+    """The lowest median share of budget of any run of `run` days before the period, over the four weeks before
+    it, across the shop's campaigns (infinity-free: 0 when the history is too short to say, so nothing passes)."""
+    days = share.shape[1]
+    ratios = []
+    for start in range(REFERENCE_DAYS, days - run + 1):
+        before = share[:, start - REFERENCE_DAYS:start]
+        seen = np.isfinite(before).sum(axis=1) >= REFERENCE_DAYS // 2
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            ratio = np.nanmedian(share[:, start:start + run], axis=1) / np.nanmedian(before, axis=1)
+        ratios.append(ratio[seen & np.isfinite(ratio)])
+    pooled = np.concatenate(ratios) if ratios else np.array([])
+    return float(pooled.min()) if pooled.size else 0.0
 
 
 def _scans(ctx: DetectContext, eligible: np.ndarray, window: slice, first: int, bought: np.ndarray,
