@@ -146,11 +146,11 @@ COPY_CHECK = _words(r"allowed|permitted|acceptable|compliant|can (?:i|we) (?:use
                     r"(?:can|could|may) (?:i|we) (?:publish|post|put|run|go live with|list)|ok to (?:publish|post)|"
                     r"可以吗|ok吗|怎么样|\bok\b|okay|fine|"
                     r"safe|risky|legal")
-# 帮我写 asks for a draft; 能写…吗 asks about copy
 # "need a title for S010", "want 3 selling points": a kind of copy asked for, whatever claims come with it
 NEED_COPY = _words(r"\b(?:need|want|gimme|give me)\s+(?:\d+\s+|some\s+|new\s+|a few\s+|an?\s+)*"
                    r"(?:selling points|titles?|headlines?|taglines?|video scripts?|scripts?|detail pages?|"
                    r"descriptions?)\b")
+# 帮我写 asks for a draft; 能写…吗 asks about copy
 WRITE = _words(r"(?<![能以])写|起|\bdraft|\bwrite|\brewrite|\bbrainstorm|come up with|need (?:some |new |fresh )?copy|"
                r"\bcopy for\b|" + NEED_COPY.pattern)
 CHECK = _words(r"any violations?|violat|get flagged|\blint\b|ad[- ]?law|ad (?:rules|regulations)|"
@@ -220,9 +220,8 @@ PRICING = _words(r"哪些.{0,6}(?:能|可以|该|要|适合)\s*(?:涨|降|提)�
                  # "S018应该卖多少钱", "what should S018 sell for": the price to set
                  r"(?:应该|该|要|可以)(?:卖|标|定)多少|what should .{0,20}\bsell for|"
                  r"underpriced|overpriced|priced too (?:low|high)|定价(?:太|偏)(?:低|高)|卖便宜了|卖贵了|"
-                 # "S066的最优价", "改价建议", "是不是定低了？要不要涨"
-                 r"最优价|最佳价|最优售价|改价|定[低高]了|要不要(?:涨|降|提)价?|该不该(?:涨|降|提)价?|"
-                 r"optimal price|best price")
+                 # "改价", "是不是定低了？要不要涨", and what only a price plan answers
+                 r"改价|定[低高]了|要不要(?:涨|降|提)价?|该不该(?:涨|降|提)价?|best price|" + PRICE_PLAN_OWN.pattern)
 STOCK = _words(r"库存|还剩|存货|现货|还有多少件|stock level|in stock|on hand|inventory|how (many|much) .*left|"
                 r"stock (is )?left")
 REVIEWS = _words(r"评价|评论|差评|好评|买家说|买家怎么说|口碑|"
@@ -275,15 +274,14 @@ UPWARD = _words(r"\+|涨|提|加|升|\braise|\bincrease|\bup\b|\bhigher|\bmore\b
 REDO = _words(r"再算|重新算|再来一遍|再跑|redo|re-?run|same thing|again|instead")
 # "S020-S023", "S020到S023", "S020 through S023": every SKU id between, in the first one's width (a range of up to 50)
 SKU_RANGE = re.compile(r"(?<![A-Za-z0-9])([sS])(\d{2,5})\s*(?:-|~|～|–|—|到|至|\bthrough\b|\bthru\b)\s*"
-                       r"[sS]?(\d{2,5})(?!\d)")
+                       r"[sS](\d{2,5})(?!\d)")  # both ids written whole: "S012 -15%" is no range
 SKU_DASH = re.compile(r"(?<![A-Za-z0-9])([sS])[-_ ](\d{2,5})(?!\d)")
 # 前十 / 前五 of a ranked list (not 前一天, the day before)
 TOP_NUMERAL = re.compile(r"前([二两三四五六七八九十]|十[一二三四五六七八九]|[二三四五]十)"
                          r"(?=\s*(?:名|个|款|的|位|条|大|sku|商品|宝贝))", re.I)
 # common slips of the keyboard in merchants' questions, read as meant
-TYPOS = {"头产比": "投产比", "投产率": "投产比", "转换率": "转化率", "日抱": "日报", "昨儿个": "昨天", "昨儿": "昨天",
-         "前儿个": "前天",
-         "双十一": "双11", "双十二": "双12"}
+TYPOS = {"头产比": "投产比", "投产率": "投产比", "转换率": "转化率", "日抱": "日报",
+         "昨儿个": "昨天", "昨儿": "昨天", "前儿个": "前天", "双十一": "双11", "双十二": "双12"}
 # traditional characters of the shop's vocabulary (預算, 投產比, 為什麼), read as the simplified ones
 TRADITIONAL = str.maketrans("預產為麼銷額廣價貨庫標題寫單這個週與對點數據報萬幾兩絕錢賣買後臺"
                             "檢查審核違規存費設計劃內轉換營業總",

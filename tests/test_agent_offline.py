@@ -1077,6 +1077,8 @@ def test_how_a_day_went_is_a_diagnosis_of_it(question, arguments):
     # a change in yuan is a change, never a new price of that many yuan
     ("S021便宜8块会怎样", "whatif", {"price": {"S021": "-8元"}}),
     ("what if S021 costs 6 yuan more", "whatif", {"price": {"S021": "+6元"}}),
+    # a SKU range needs both ids written whole: "S012 -15%" is one SKU's cut, not S012 to S015
+    ("S012 -15%会怎样", "whatif", {"price": {"S012": "-15%"}}),
     # each SKU its own price, written "at"
     ("what if S011 at 59 and S012 at 69", "whatif", {"price": {"S011": "59", "S012": "69"}}),
     # a stopped plan (计划) is a stopped campaign; 一天少多少 is a rate, not a one-day horizon
