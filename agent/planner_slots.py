@@ -600,10 +600,9 @@ _WEEKDAY = re.compile(r"(?:(上一?个?)|(这个?|本)|(?<![每隔]))(?:周|星�
                       r"\b(?:(last|since|from)\s+(?:last\s+)?|(?:on|for)\s+)"
                       r"(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.I)
 # the days just before a sales festival, whose first day (month, day) ends them: 国庆前一周, 双11前3天
-_HOLIDAYS = {"国庆": (10, 1), "十一": (10, 1), "国庆节": (10, 1), "双十一": (11, 11), "双11": (11, 11),
-             "双十二": (12, 12), "双12": (12, 12), "618": (6, 18), "national day": (10, 1), "nationalday": (10, 1),
-             "golden week": (10, 1), "goldenweek": (10, 1), "singles day": (11, 11), "singlesday": (11, 11),
-             "singles' day": (11, 11), "singles'day": (11, 11), "11.11": (11, 11), "6.18": (6, 18)}
+_HOLIDAYS = {"国庆": (10, 1), "十一": (10, 1), "国庆节": (10, 1), "双十一": (11, 11), "双11": (11, 11),  # looked up
+             "双十二": (12, 12), "双12": (12, 12), "618": (6, 18), "nationalday": (10, 1),  # with spaces removed
+             "goldenweek": (10, 1), "singlesday": (11, 11), "singles'day": (11, 11), "11.11": (11, 11), "6.18": (6, 18)}
 _BEFORE_HOLIDAY = re.compile(
     r"(国庆节?|(?<!\d)十一(?!月)|双十一|双11|双十二|双12|(?<!\d)618(?!\d))\s*(?:前|之前|以前)\s*(?:的)?\s*"
     r"(最后[一1]天|那天|前?[一1]天|[一1]\s*(?:周|星期|个星期)|(\d+)\s*天)|"
