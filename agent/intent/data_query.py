@@ -81,12 +81,12 @@ def data_query(text: str, *, skus: list[str], count: int | None, days: int | Non
     else:
         shape = "top"
     ascending = _says(low, shapes["order"]["ascending"])
-    source = shapes["sources"][measure["source"]]
-    channel = next((name for name, words in shapes["channels"].items() if _says(low, words)), None)
+    source, name = shapes["sources"][measure["source"]], measure["name"]
+    channel = next((found for found, words in shapes["channels"].items() if _says(low, words)), None)
     if measure["source"] == "traffic" and channel is not None:  # a name from sql_shapes.toml, never the question's
         source = source.replace("FROM traffic)", f"FROM traffic WHERE channel = '{channel}')")
+        name = f"{channel}_{name}"
     return shapes["shapes"][shape]["sql"].format(
-        value=measure["value"], name=f"{channel}_{measure['name']}" if source != shapes["sources"][measure["source"]]
-        else measure["name"], source=source, period=period,
+        value=measure["value"], name=name, source=source, period=period,
         order="ASC" if ascending else "DESC", n=max(1, min(int(count or 10), 50)), sku=sku,
         skus=", ".join(f"'{named}'" for named in skus))
